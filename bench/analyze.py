@@ -1,0 +1,195 @@
+"""Benchmark: ``deskhand analyze --json`` on a synthetic Syncro export of 1,000,000 tickets and
+3,000,000 time entries, against a plain DuckDB SQL query computing the same per-category totals
+from the same files. Prints wall time and peak memory; asserts nothing.
+
+    python bench/analyze.py [--tickets 1000000] [--entries 3000000] [--workdir bench/out]
+
+The data is SYNTHETIC (fixed seed). Its categories are clean PSA labels with a small share of
+"Other" (below the share that makes deskhand recategorise from text), so both sides compute the
+same totals; ``--vague-share 0.33`` measures the recategorising path instead (DuckDB cannot do
+that part, so its figure is then only a floor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# name, share of tickets, median minutes (log-normal), example subject
+CATEGORIES = [
+    ("Password reset", 0.17, 6, "Password reset for {user}"),
+    ("Account lockout", 0.06, 8, "{user} locked out of account"),
+    ("MFA", 0.05, 12, "MFA prompt not working for {user}"),
+    ("New user onboarding", 0.05, 95, "New starter {user} starting Monday"),
+    ("User offboarding", 0.04, 70, "Leaver: disable account for {user}"),
+    ("License change", 0.04, 25, "Add Business Premium licence for {user}"),
+    ("Mailbox / distribution list / shared mailbox", 0.05, 35, "Shared mailbox access for {user}"),
+    ("Email delivery", 0.06, 30, "Emails to client bouncing for {user}"),
+    ("Printer", 0.08, 15, "Printer on 2nd floor jammed again"),
+    ("VPN / remote access", 0.05, 20, "VPN not connecting from home for {user}"),
+    ("Network outage", 0.02, 110, "Internet down at main office"),
+    ("Software install / update", 0.07, 22, "Install Adobe Acrobat for {user}"),
+    ("Hardware / device", 0.06, 40, "Laptop screen flickering for {user}"),
+    ("Backup alert", 0.03, 28, "Backup job failed on FS01"),
+    ("Security alert / phishing", 0.03, 33, "Suspicious email reported by {user}"),
+    ("File share / permissions", 0.04, 18, "Access to finance share for {user}"),
+    ("Teams / SharePoint", 0.03, 16, "Teams calls dropping for {user}"),
+    ("Billing / quote", 0.02, 20, "Quote for 5 new laptops"),
+    ("Vendor escalation", 0.02, 130, "Line-of-business app vendor ticket"),
+]
+OTHER_SUBJECTS = ["Projector in boardroom", "Coffee machine on the network", "Question about IT"]
+
+
+def generate(workdir: Path, tickets: int, entries: int, vague_share: float, seed: int) -> None:
+    """Write tickets.csv and labour.csv (Syncro layout) into ``workdir``."""
+    rng = np.random.default_rng(seed)
+    names = [c[0] for c in CATEGORIES]
+    shares = np.array([c[1] for c in CATEGORIES])
+    true_category = rng.choice(len(CATEGORIES), size=tickets, p=shares / shares.sum())
+    vague = rng.random(tickets) < vague_share
+    end = datetime(2026, 11, 20, 17, 0)
+    opened = [end - timedelta(minutes=int(m)) for m in rng.integers(0, 89 * 24 * 60, tickets)]
+    users = np.array([f"user{n}@client{n % 20}.example" for n in range(500)])
+    subject_template = np.array([c[3] for c in CATEGORIES])[true_category]
+    user = users[rng.integers(0, len(users), tickets)]
+    subjects = [t.replace("{user}", u) for t, u in zip(subject_template, user, strict=True)]
+    issue_type = np.where(vague, "Other", np.array(names)[true_category])
+    other_mask = vague & (rng.random(tickets) < 0.3)
+    subjects = [
+        OTHER_SUBJECTS[i % 3] if o else s
+        for i, (s, o) in enumerate(zip(subjects, other_mask, strict=True))
+    ]
+    numbers = np.arange(100000, 100000 + tickets)
+    ticket_frame = pl.DataFrame(
+        {
+            "Ticket Number": numbers,
+            "Ticket Subject": subjects,
+            "Ticket Customer": [f"Client {n % 20}" for n in range(tickets)],
+            "Tech": [f"Tech {n % 15}" for n in rng.integers(0, 15, tickets)],
+            "Ticket Initial Issue": [f"Hi, {s.lower()}. Thanks" for s in subjects],
+            "Ticket Status": np.where(rng.random(tickets) < 0.9, "Resolved", "In Progress"),
+            "Ticket Issue Type": issue_type,
+            "Ticket Created": opened,
+            "Ticket Contact": user,
+            "Ticket Priority": "2 Normal",
+        }
+    ).with_columns(pl.col("Ticket Created").dt.strftime("%m/%d/%Y %I:%M %p"))
+    ticket_frame.write_csv(workdir / "tickets.csv")
+
+    owner = rng.integers(0, tickets, entries)
+    median = np.array([c[2] for c in CATEGORIES], dtype=float)[true_category[owner]]
+    minutes = np.maximum(1, np.round(rng.lognormal(np.log(median / 2), 0.8))).astype(int)
+    started = np.array(opened, dtype="datetime64[m]")[owner] + rng.integers(5, 3000, entries)
+    labour = pl.DataFrame(
+        {
+            "Customer": [f"Client {n % 20}" for n in owner],
+            "Ticket Number": numbers[owner],
+            "Tech": [f"Tech {n}" for n in rng.integers(0, 15, entries)],
+            "Duration Minutes": minutes,
+            "Billable Status": "Billable",
+            "Labor Type": "Remote Support",
+            "Created At": started,
+            "Notes": "worked on it",
+        }
+    ).with_columns(pl.col("Created At").dt.strftime("%m/%d/%Y %I:%M %p"))
+    labour.write_csv(workdir / "labour.csv")
+
+
+DUCKDB_QUERY = """
+WITH t AS (
+    SELECT "Ticket Number" AS id, "Ticket Issue Type" AS category,
+           strptime("Ticket Created", '%m/%d/%Y %I:%M %p') AS opened
+    FROM read_csv('{tickets}', all_varchar = true)
+), windowed AS (
+    SELECT * FROM t WHERE opened >= (SELECT max(opened) FROM t) - INTERVAL 90 DAY
+), l AS (
+    SELECT "Ticket Number" AS id, sum(CAST("Duration Minutes" AS DOUBLE)) AS minutes
+    FROM read_csv('{labour}', all_varchar = true)
+    WHERE CAST("Duration Minutes" AS DOUBLE) BETWEEN 0 AND 1440
+    GROUP BY 1
+)
+SELECT category, count(*) AS tickets, sum(coalesce(l.minutes, 0)) AS minutes
+FROM windowed LEFT JOIN l USING (id)
+GROUP BY category ORDER BY minutes DESC
+"""
+
+
+def run_measured(command: list[str]) -> tuple[float, float, bytes]:
+    """Run ``command``; return wall seconds, peak RSS in MiB, and its stdout."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"{command[0]} failed with status {status}")
+    return wall, usage.ru_maxrss / 1024, output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--entries", type=int, default=3_000_000)
+    parser.add_argument("--vague-share", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--regenerate", action="store_true")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    tickets_csv, labour_csv = args.workdir / "tickets.csv", args.workdir / "labour.csv"
+    stamp = args.workdir / "params.json"
+    params = {k: getattr(args, k) for k in ("tickets", "entries", "vague_share", "seed")}
+    fresh = stamp.exists() and json.loads(stamp.read_text()) == params
+    if args.regenerate or not fresh or not tickets_csv.exists():
+        started = time.perf_counter()
+        generate(args.workdir, args.tickets, args.entries, args.vague_share, args.seed)
+        stamp.write_text(json.dumps(params))
+        print(f"generated SYNTHETIC data in {time.perf_counter() - started:.1f} s")
+    size = (tickets_csv.stat().st_size + labour_csv.stat().st_size) / 2**20
+    print(f"input: {args.tickets:,} tickets + {args.entries:,} time entries, {size:,.0f} MiB CSV")
+
+    deskhand = [sys.executable, "-m", "deskhand", "analyze", "--json", str(args.workdir)]
+    wall, peak, output = run_measured(deskhand)
+    document = json.loads(output)
+    print(f"deskhand analyze --json : {wall:6.2f} s wall, {peak:7.0f} MiB peak RSS")
+
+    query = DUCKDB_QUERY.format(tickets=tickets_csv, labour=labour_csv)
+    script = (
+        "import duckdb, json, sys, time\n"
+        "t = time.perf_counter()\n"
+        f"rows = duckdb.sql({query!r}).fetchall()\n"
+        "print(json.dumps({'seconds': time.perf_counter() - t, 'rows': rows}))\n"
+    )
+    duck_wall, duck_peak, duck_output = run_measured([sys.executable, "-c", script])
+    duck = json.loads(duck_output)
+    print(f"duckdb process          : {duck_wall:6.2f} s wall, {duck_peak:7.0f} MiB peak RSS")
+    print(f"duckdb query alone      : {duck['seconds']:6.2f} s")
+    print(f"ratio deskhand / duckdb query   : {wall / duck['seconds']:.2f}x (target: within 2x)")
+    print(f"ratio deskhand / duckdb process : {wall / duck_wall:.2f}x")
+    print(f"peak memory target      : under 2048 MiB -> {'met' if peak < 2048 else 'NOT met'}")
+
+    ours = {c["category"]: c["minutes"] for c in document["categories"]}
+    theirs = {row[0]: row[2] for row in duck["rows"]}
+    if args.vague_share <= 0.2:
+        worst = max(abs(ours.get(k, 0.0) - v) / max(v, 1.0) for k, v in theirs.items())
+        print(f"per-category totals agree with DuckDB: max relative difference {worst:.2e}")
+    print(
+        f"deskhand: {document['totals']['tickets']:,} tickets, "
+        f"{document['totals']['minutes'] / 60:,.0f} hours, {len(ours)} categories"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""The ``deskhand`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
+
+from deskhand import __version__
+from deskhand.errors import DeskhandError
+
+app = typer.Typer(
+    help="deskhand: a self-hosted AI helpdesk for MSPs. Start with `deskhand analyze`.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True)
+
+
+class FormatName(StrEnum):
+    syncro = "syncro"
+    connectwise = "connectwise"
+    autotask = "autotask"
+    halo = "halo"
+    generic = "generic"
+
+
+class MinutesFromName(StrEnum):
+    auto = "auto"
+    logged = "logged"
+    elapsed = "elapsed"
+    business_hours = "business-hours"
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn deskhand's errors into a message and an exit code, never a traceback."""
+    try:
+        yield
+    except DeskhandError as error:
+        err.print(f"[bold red]error:[/] {error.message}", highlight=False)
+        if error.hint:
+            err.print(error.hint, highlight=False)
+        raise typer.Exit(error.exit_code) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"deskhand {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """deskhand: a self-hosted AI helpdesk for MSPs."""
+
+
+@app.command()
+def analyze(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Export files, or folders of them (CSV, CSV.gz, XLSX, JSON)."),
+    ],
+    format: Annotated[
+        FormatName | None,
+        typer.Option("--format", help="The PSA the export comes from (default: from the headers)."),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="field=column, repeatable. Fields: ticket_id, category, subject, body, opened_at, "
+            "resolved_at, timestamp (marks an event log), status, tech, customer, minutes, hours, "
+            "started_at, ended_at.",
+        ),
+    ] = None,
+    dayfirst: Annotated[
+        bool | None,
+        typer.Option(
+            "--dayfirst/--no-dayfirst", help="Dates are day/month (default: detect from the data)."
+        ),
+    ] = None,
+    tz: Annotated[str, typer.Option(help="Time zone of times written without one.")] = "UTC",
+    minutes_from: Annotated[
+        MinutesFromName,
+        typer.Option(
+            help="logged = time entries; elapsed = opened→resolved (a proxy); business-hours = "
+            "elapsed clipped to --business-hours. auto: logged when there are time entries."
+        ),
+    ] = MinutesFromName.auto,
+    business_hours: Annotated[
+        str | None,
+        typer.Option(help="Working hours on weekdays, e.g. 08:00-18:00, for the elapsed proxy."),
+    ] = None,
+    recategorize: Annotated[
+        bool, typer.Option(help="Categorise every ticket from its text, ignoring PSA categories.")
+    ] = False,
+    taxonomy: Annotated[
+        Path | None, typer.Option(help="An edited copy of the MSP taxonomy (YAML).")
+    ] = None,
+    days: Annotated[int | None, typer.Option(help="Window length in days (default 90).")] = None,
+    since: Annotated[str | None, typer.Option(help="Window start, YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Window end, YYYY-MM-DD.")] = None,
+    rate: Annotated[
+        float | None, typer.Option(help="Technician cost per hour, for the automation value.")
+    ] = None,
+    currency: Annotated[str, typer.Option(help="Currency of --rate.")] = "USD",
+    out: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document to stdout and nothing else.")
+    ] = False,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Write the category table here.")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Categories shown in the terminal table.")] = 20,
+) -> None:
+    """Rank ticket categories by total technician minutes, not ticket count."""
+    from deskhand.history.analysis import AnalyzeOptions
+    from deskhand.history.analysis import analyze as run_analysis
+    from deskhand.history.formats import parse_map
+
+    with user_errors():
+        options = AnalyzeOptions(
+            paths=paths,
+            format=format.value if format else None,
+            mapping=parse_map(map_ or []),
+            dayfirst=dayfirst,
+            tz=tz,
+            minutes_from="business_hours"
+            if minutes_from is MinutesFromName.business_hours
+            else minutes_from.value,  # type: ignore[arg-type]
+            business_hours=business_hours,
+            recategorize=recategorize,
+            taxonomy=taxonomy,
+            days=days,
+            since=since,
+            until=until,
+            rate=rate,
+            currency=currency,
+        )
+        total = sum(_size(p) for p in paths)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as progress:
+            task = progress.add_task("reading", total=total or None)
+
+            def advance(name: str, size: int) -> None:
+                progress.update(task, advance=size, description=f"read {name}")
+
+            report = run_analysis(options, progress=advance)
+        if out is not None:
+            from deskhand.history.html import render_html
+
+            _write(out, render_html(report))
+        if csv is not None:
+            from deskhand.history.terminal import category_csv
+
+            _write(csv, category_csv(report))
+        if json_:
+            sys.stdout.write(json.dumps(report.json_document(), indent=2) + "\n")
+            return
+        from deskhand.history.terminal import render
+
+        console = Console()
+        render(report, console, top=top)
+        for label, path in (("HTML report", out), ("Category table", csv)):
+            if path is not None:
+                console.print(f"[bold]{label}[/] written to {path}")
+        if out is None:
+            console.print("Write the full report with --out report.html")
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise DeskhandError(f"Cannot write {path}: {error.strerror}.") from None

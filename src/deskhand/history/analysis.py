@@ -1,0 +1,188 @@
+"""``deskhand analyze`` from end to end: import, window, minutes, categories, ranking, report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from deskhand.errors import UsageError
+from deskhand.history.categories import categorize
+from deskhand.history.dates import check_timezone, parse_bound
+from deskhand.history.importer import Imported, Progress, format_label, import_history
+from deskhand.history.minutes import (
+    DAY_MINUTES,
+    BusinessHours,
+    business_minutes,
+    closed_without_time,
+    elapsed_minutes,
+    logged_minutes,
+)
+from deskhand.history.quality import Ledger
+from deskhand.history.ranking import (
+    automation_value,
+    category_details,
+    rank_categories,
+    weekly_trend,
+)
+from deskhand.history.report import (
+    MINUTES_SOURCE_WORDS,
+    DateInfo,
+    MinutesSource,
+    Report,
+    Totals,
+)
+from deskhand.history.window import apply_window, choose_window
+from deskhand.triage.taxonomy import load_taxonomy
+
+MinutesFrom = Literal["auto", "logged", "elapsed", "business_hours"]
+DEFAULT_BUSINESS_HOURS = "08:00-18:00"
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    """What the user asked for; the CLI and the web app both build one of these."""
+
+    paths: list[Path]
+    format: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    dayfirst: bool | None = None
+    tz: str = "UTC"
+    minutes_from: MinutesFrom = "auto"
+    business_hours: str | None = None
+    recategorize: bool = False
+    taxonomy: Path | None = None
+    days: int | None = None
+    since: str | None = None
+    until: str | None = None
+    rate: float | None = None
+    currency: str = "USD"
+    top: int = 5
+
+
+def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Report:
+    """Run the whole analysis and return the report model."""
+    tz = check_timezone(options.tz)
+    hours = BusinessHours.parse(options.business_hours) if options.business_hours else None
+    since = parse_bound(options.since, tz) if options.since else None
+    until = parse_bound(options.until, tz, end_of_day=True) if options.until else None
+    if options.rate is not None and options.rate < 0:
+        raise UsageError(f"--rate {options.rate}: give the technician cost per hour, 0 or more.")
+    taxonomy = load_taxonomy(options.taxonomy)
+    ledger = Ledger()
+    imported = import_history(
+        options.paths,
+        ledger=ledger,
+        mapping=options.mapping,
+        forced_format=options.format,
+        dayfirst=options.dayfirst,
+        tz=tz,
+        progress=progress,
+    )
+    source = _minutes_source(options.minutes_from, imported, hours)
+    if source == "business_hours" and hours is None:
+        hours = BusinessHours.parse(DEFAULT_BUSINESS_HOURS)
+    window = choose_window(
+        imported.tickets.get_column("opened_at"), days=options.days, since=since, until=until
+    )
+    tickets = _with_minutes(imported, source, tz, hours, ledger)
+    tickets = apply_window(tickets, window, ledger)
+    if source == "logged":
+        ledger.add_rows("closed_with_zero_logged_time", closed_without_time(tickets))
+    categorized = categorize(tickets, taxonomy, recategorize=options.recategorize)
+    tickets = categorized.tickets
+    rows = rank_categories(tickets, source)
+    top = [row.category for row in rows[: options.top]]
+    return Report(
+        format=format_label(imported.format),
+        inputs=imported.inputs,
+        dates=DateInfo(order=imported.dates.order, evidence=imported.dates.evidence, tz=tz),
+        window=window,
+        totals=Totals(
+            tickets=tickets.height,
+            minutes=round(float(tickets.get_column("minutes").sum()), 2),
+            minutes_source=source,
+        ),
+        categories=rows,
+        suggested_categories=categorized.suggestions,
+        categorization=categorized.summary,
+        data_quality=ledger.issues(),
+        details=category_details(tickets, _tech_minutes(imported, tickets, source), top),
+        weekly=weekly_trend(tickets, top, window, tz),
+        automation=automation_value(rows, window.days, options.rate, options.currency),
+        notes=_notes(imported, source, hours, tz),
+        generated_at=datetime.now(UTC),
+    )
+
+
+def _minutes_source(
+    requested: MinutesFrom, imported: Imported, hours: BusinessHours | None
+) -> MinutesSource:
+    if requested == "logged" and not imported.has_time:
+        raise UsageError(
+            "--minutes-from logged, but no input holds time entries.",
+            hint="Add the time/labour export, or use --minutes-from elapsed (a proxy).",
+        )
+    if requested == "logged" or (requested == "auto" and imported.has_time):
+        return "logged"
+    if requested == "business_hours" or hours is not None:
+        return "business_hours"
+    return "elapsed"
+
+
+def _with_minutes(
+    imported: Imported,
+    source: MinutesSource,
+    tz: str,
+    hours: BusinessHours | None,
+    ledger: Ledger,
+) -> pl.DataFrame:
+    tickets = imported.tickets
+    if source == "logged":
+        per_ticket = logged_minutes(tickets, imported.time, ledger)
+        return tickets.join(per_ticket, on="ticket_id", how="left").with_columns(
+            pl.col("minutes").fill_null(0.0)
+        )
+    proxy = (
+        business_minutes(tz, hours) if source == "business_hours" and hours else elapsed_minutes()
+    )
+    tickets = tickets.with_columns(proxy.alias("minutes"))
+    ledger.add_rows("no_resolved_time", tickets.filter(pl.col("minutes").is_null()))
+    ledger.add_rows("resolved_before_opened", tickets.filter(pl.col("minutes") < 0))
+    return tickets.with_columns(pl.col("minutes").fill_null(0.0).clip(lower_bound=0.0))
+
+
+def _tech_minutes(imported: Imported, tickets: pl.DataFrame, source: MinutesSource) -> pl.DataFrame:
+    """Who spent the minutes: the time entries' techs when logged, else the ticket's tech."""
+    if source != "logged":
+        return tickets.select("ticket_id", "tech", "minutes")
+    return (
+        imported.time.filter(pl.col("minutes").is_between(0, DAY_MINUTES))
+        .join(tickets.select("ticket_id"), on="ticket_id", how="semi")
+        .group_by("ticket_id", "tech")
+        .agg(pl.col("minutes").sum())
+    )
+
+
+def _notes(
+    imported: Imported, source: MinutesSource, hours: BusinessHours | None, tz: str
+) -> list[str]:
+    notes = [f"Minutes are {MINUTES_SOURCE_WORDS[source]}."]
+    if source == "business_hours" and hours is not None:
+        notes.append(
+            f"Business hours: {hours.label} on weekdays in {tz}; public holidays are not known "
+            "and count as working days."
+        )
+    order = imported.dates.order.replace("_", "-")
+    notes.append(f"Dates: {order} ({imported.dates.evidence}); times without a zone read in {tz}.")
+    if imported.event_log:
+        events = sum(f.rows for f in imported.inputs if f.kind != "time")
+        notes.append(
+            f"The input is an event log: {events:,} rows were folded into "
+            f"{imported.tickets.height:,} tickets (opened = first event, resolved = last event "
+            "unless mapped, attributes = each ticket's latest values)."
+        )
+    return notes

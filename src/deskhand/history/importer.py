@@ -1,0 +1,309 @@
+"""From export files to the canonical ticket and time-entry tables.
+
+Reads every file, recognises its layout, types its text (ids, dates, numbers), folds event logs
+into one row per ticket, and counts every row it cannot use in the data-quality ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from deskhand.errors import InputError, UsageError
+from deskhand.history.dates import DateOrder, detect_order, parse_datetimes
+from deskhand.history.formats import FORMAT_NAMES, Resolved, resolve
+from deskhand.history.quality import Ledger
+from deskhand.history.report import InputFile
+from deskhand.history.schema import TICKET_SCHEMA, TIME_SCHEMA, empty_tickets, empty_time
+from deskhand.history.sources import RawTable, discover, read_tables
+
+DATE_FIELDS = ("opened_at", "resolved_at", "timestamp", "started_at", "ended_at")
+# Statuses after which a ticket counts as done; activity after one of them is a reopen.
+CLOSED_STATUS = r"(?i)resol|clos|complet|invoic|cancel|done"
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class Imported:
+    """Everything read from the input files, typed and in canonical columns."""
+
+    tickets: pl.DataFrame
+    time: pl.DataFrame
+    has_time: bool
+    format: str
+    inputs: list[InputFile]
+    dates: DateOrder
+    event_log: bool
+
+
+@dataclass
+class _Part:
+    table: RawTable
+    resolved: Resolved
+    frame: pl.DataFrame
+
+
+def import_history(
+    paths: Sequence[Path],
+    *,
+    ledger: Ledger,
+    mapping: Mapping[str, str] | None = None,
+    forced_format: str | None = None,
+    dayfirst: bool | None = None,
+    tz: str = "UTC",
+    progress: Progress | None = None,
+) -> Imported:
+    """Read ``paths`` (files or folders) into canonical tables, recording problems in ``ledger``."""
+    mapping = dict(mapping or {})
+    parts: list[_Part] = []
+    for path in discover(paths):
+        for table in read_tables(path):
+            resolved = resolve(table.name, table.header, mapping, forced_format)
+            frame = _load(table, resolved)
+            if table.ragged_rows:
+                ledger.add("ragged_row", table.ragged_rows, [table.name])
+            parts.append(_Part(table, resolved, frame))
+        if progress is not None:
+            progress(path.name, path.stat().st_size)
+    format_name = _one_format(parts)
+    _check_mapping_used(mapping, parts)
+    if not any(part.resolved.kind != "time" for part in parts):
+        raise InputError(
+            "No ticket file among the inputs — only time entries.",
+            hint="Add the ticket export: time alone cannot be put into categories.",
+        )
+    order = detect_order(
+        [
+            part.frame.get_column(f)
+            for part in parts
+            for f in DATE_FIELDS
+            if f in part.frame.columns
+        ],
+        dayfirst,
+    )
+    parts = [_Part(p.table, p.resolved, _type_dates(p.frame, order, tz, ledger)) for p in parts]
+    event_log = any("timestamp" in p.frame.columns for p in parts if p.resolved.kind != "time")
+    tickets = _tickets([p for p in parts if p.resolved.kind != "time"], ledger)
+    time_parts = [p for p in parts if p.resolved.kind != "tickets"]
+    time = _time(time_parts, ledger)
+    inputs = [
+        InputFile(
+            path=p.table.name,
+            format=p.resolved.layout.label,
+            kind=p.resolved.kind,
+            rows=p.frame.height,
+            encoding=p.table.encoding,
+            delimiter=p.table.delimiter,
+        )
+        for p in parts
+    ]
+    return Imported(tickets, time, bool(time_parts), format_name, inputs, order, event_log)
+
+
+def _load(table: RawTable, resolved: Resolved) -> pl.DataFrame:
+    extra = [h for headers in resolved.fallbacks.values() for h in headers]
+    frame = table.load([*resolved.fields.values(), *extra])
+    first_row = 1 if table.encoding != "xlsx" and table.delimiter is None else 2
+    columns = {
+        field: pl.coalesce(
+            [_blank_to_null(h) for h in (header, *resolved.fallbacks.get(field, ()))]
+        ).alias(field)
+        for field, header in resolved.fields.items()
+    }
+    return frame.select(
+        *columns.values(),
+        pl.lit(table.name, dtype=pl.String).alias("file"),
+        (pl.int_range(pl.len(), dtype=pl.UInt32) + first_row).alias("row"),
+    )
+
+
+def _blank_to_null(header: str) -> pl.Expr:
+    text = pl.col(header)
+    return pl.when(text.str.strip_chars() == "").then(None).otherwise(text)
+
+
+def _one_format(parts: Sequence[_Part]) -> str:
+    formats = {p.resolved.layout.format for p in parts} - {"generic"}
+    if len(formats) > 1:
+        listing = "; ".join(f"{p.table.name}: {p.resolved.layout.label}" for p in parts)
+        raise InputError(
+            f"The inputs come from different PSAs ({listing}).",
+            hint="Analyse each PSA's export separately.",
+        )
+    return formats.pop() if formats else "generic"
+
+
+def _check_mapping_used(mapping: Mapping[str, str], parts: Sequence[_Part]) -> None:
+    for field, column in mapping.items():
+        if not any(field in p.resolved.fields for p in parts):
+            names = ", ".join(p.table.name for p in parts)
+            raise UsageError(
+                f"--map {field}={column}: no input file has a column named {column!r} ({names}).",
+                hint="Column names are matched ignoring case, spaces and underscores.",
+            )
+
+
+def _type_dates(frame: pl.DataFrame, order: DateOrder, tz: str, ledger: Ledger) -> pl.DataFrame:
+    columns = []
+    for field in DATE_FIELDS:
+        if field not in frame.columns:
+            continue
+        text = frame.get_column(field)
+        parsed = parse_datetimes(text, order, tz)
+        unreadable = parsed.is_null() & text.str.strip_chars().fill_null("").ne("")
+        ledger.add_rows("unparseable_date", frame.filter(unreadable))
+        columns.append(parsed.alias(field))
+    return frame.with_columns(columns)
+
+
+def _ticket_id(column: str = "ticket_id") -> pl.Expr:
+    """Ids as PSAs and spreadsheets write them: ' #24001', '24001.0' -> '24001'."""
+    return (
+        pl.col(column)
+        .str.strip_chars()
+        .str.strip_prefix("#")
+        .str.replace(r"^(\d+)\.0+$", "${1}")
+        .replace("", None)
+    )
+
+
+def _tickets(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
+    frames = []
+    for part in parts:
+        frame = part.frame.with_columns(_ticket_id())
+        ledger.add_rows("missing_ticket_id", frame.filter(pl.col("ticket_id").is_null()))
+        frame = frame.filter(pl.col("ticket_id").is_not_null())
+        frame = frame.with_columns(_category(frame.columns))
+        frame = _fold_events(frame) if "timestamp" in frame.columns else frame
+        frames.append(_conform(frame, TICKET_SCHEMA))
+    tickets = pl.concat(frames) if frames else empty_tickets()
+    duplicated = tickets.filter(pl.col("ticket_id").is_duplicated())
+    if duplicated.height:
+        extra = duplicated.height - duplicated.get_column("ticket_id").n_unique()
+        ledger.add("duplicate_ticket_id", extra, _examples(duplicated))
+        tickets = tickets.unique("ticket_id", keep="last", maintain_order=True)
+    return tickets
+
+
+def _category(columns: Sequence[str]) -> pl.Expr:
+    """The PSA category, with its sub-category when the PSA has one: 'Email / Outlook'."""
+    parts = [
+        pl.col(c).str.strip_chars().replace("", None)
+        for c in ("category", "category2")
+        if c in columns
+    ]
+    if not parts:
+        return pl.lit(None, pl.String).alias("category_raw")
+    joined = pl.concat_str(parts, separator=" / ", ignore_nulls=True)
+    return joined.replace("", None).alias("category_raw")
+
+
+def _fold_events(frame: pl.DataFrame) -> pl.DataFrame:
+    """An event log (one row per status change) -> one row per ticket."""
+    frame = frame.sort("ticket_id", "timestamp", nulls_last=True, maintain_order=True)
+    latest = [
+        pl.col(c).drop_nulls().last().alias(c)
+        for c in ("subject", "body", "category_raw", "customer", "tech", "status")
+        if c in frame.columns
+    ]
+    opened = pl.col("timestamp").min()
+    if "opened_at" in frame.columns:
+        opened = pl.coalesce(pl.col("opened_at").min(), opened)
+    resolved = pl.col("timestamp").max()
+    if "resolved_at" in frame.columns:
+        resolved = pl.coalesce(pl.col("resolved_at").max(), resolved)
+    aggregations = [
+        *latest,
+        opened.alias("opened_at"),
+        resolved.alias("resolved_at"),
+        pl.col("file").first(),
+        pl.col("row").first(),
+    ]
+    if "status" in frame.columns:
+        closed = pl.col("status").str.contains(CLOSED_STATUS).fill_null(False)
+        reopened = closed.shift(1).fill_null(False) & ~closed
+        aggregations.append(reopened.sum().cast(pl.Int32).alias("reopens"))
+    return frame.group_by("ticket_id", maintain_order=True).agg(aggregations)
+
+
+def _time(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
+    frames = []
+    for part in parts:
+        frame = part.frame.with_columns(_ticket_id())
+        if "charge_type" in frame.columns:
+            # ConnectWise time can be charged to projects and activities as well as tickets.
+            not_ticket = ~pl.col("charge_type").str.contains(r"(?i)service\s*ticket").fill_null(
+                True
+            )
+            ledger.add_rows("time_entry_not_for_ticket", frame.filter(not_ticket))
+            frame = frame.filter(~not_ticket)
+        ledger.add_rows("missing_ticket_id", frame.filter(pl.col("ticket_id").is_null()))
+        frame = frame.filter(pl.col("ticket_id").is_not_null())
+        frame = frame.with_columns(_minutes(frame.columns).alias("duration"))
+        unreadable = pl.col("duration").is_null() & _has_duration_text(frame.columns)
+        ledger.add_rows("unparseable_number", frame.filter(unreadable))
+        frame = frame.with_columns(pl.col("duration").alias("minutes"))
+        if "started_at" not in frame.columns:
+            start = "timestamp" if "timestamp" in frame.columns else "opened_at"
+            frame = frame.with_columns(pl.col(start).alias("started_at"))
+        frames.append(_conform(frame, TIME_SCHEMA))
+    return pl.concat(frames) if frames else empty_time()
+
+
+def _minutes(columns: Sequence[str]) -> pl.Expr:
+    """Minutes of a time entry: minutes, else hours, else seconds, else end minus start."""
+    candidates = []
+    if "minutes" in columns:
+        candidates.append(_number("minutes"))
+    if "hours" in columns:
+        candidates.append(_number("hours", hours=True) * 60)
+    if "seconds" in columns:
+        candidates.append(_number("seconds") / 60)
+    if "started_at" in columns and "ended_at" in columns:
+        candidates.append(
+            (pl.col("ended_at") - pl.col("started_at")).dt.total_seconds().cast(pl.Float64) / 60
+        )
+    return pl.coalesce(candidates) if candidates else pl.lit(None, pl.Float64)
+
+
+def _number(column: str, *, hours: bool = False) -> pl.Expr:
+    """Text as a number: '1,5' (decimal comma) and '1:30' (h:mm) are read too."""
+    text = pl.col(column).str.strip_chars()
+    decimal = text.str.replace(r"^(-?\d+),(\d+)$", "${1}.${2}").str.replace_all(r"[,\s]", "")
+    value = decimal.cast(pl.Float64, strict=False)
+    clock = text.str.extract_groups(r"^(\d+):(\d{2})$")
+    clock_minutes = clock.struct.field("1").cast(pl.Float64) * 60 + clock.struct.field("2").cast(
+        pl.Float64
+    )
+    # "1:30" is a duration of 90 minutes whichever column it sits in.
+    return pl.coalesce(value, clock_minutes / 60 if hours else clock_minutes)
+
+
+def _has_duration_text(columns: Sequence[str]) -> pl.Expr:
+    present = [
+        pl.col(c).str.strip_chars().fill_null("").ne("")
+        for c in ("minutes", "hours", "seconds")
+        if c in columns
+    ]
+    return pl.any_horizontal(present) if present else pl.lit(False)
+
+
+def _conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    return frame.select(
+        (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+        for name, dtype in schema.items()
+    )
+
+
+def _examples(rows: pl.DataFrame) -> list[str]:
+    head = rows.head(5)
+    return [f"{f} row {r}" for f, r in zip(head["file"], head["row"], strict=True)]
+
+
+def format_label(name: str) -> str:
+    """``syncro`` -> ``Syncro``."""
+    return FORMAT_NAMES.get(name, name)

@@ -1,0 +1,110 @@
+"""Technician minutes per ticket: summed from logged time entries when there are any, otherwise
+a proxy from opened and resolved times (wall-clock, or clipped to business hours)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from deskhand.errors import UsageError
+from deskhand.history.quality import Ledger
+
+DAY_MINUTES = 24 * 60
+CLOSED_STATUS = r"(?i)resol|clos|complet|invoic|cancel|done"
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """Working time on weekdays, as minutes after midnight in the analysis time zone."""
+
+    start: int
+    end: int
+
+    @classmethod
+    def parse(cls, text: str) -> BusinessHours:
+        """``08:00-18:00`` -> BusinessHours(480, 1080)."""
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+        if match is None:
+            raise UsageError(
+                f"--business-hours {text!r} is not HH:MM-HH:MM.", hint="Example: 08:00-18:00"
+            )
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if not (0 <= start < end <= DAY_MINUTES and m1 < 60 and m2 < 60):
+            raise UsageError(f"--business-hours {text!r}: the end must come after the start.")
+        return cls(start, end)
+
+    @property
+    def label(self) -> str:
+        return (
+            f"{self.start // 60:02d}:{self.start % 60:02d}-{self.end // 60:02d}:{self.end % 60:02d}"
+        )
+
+
+def logged_minutes(tickets: pl.DataFrame, time: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
+    """Minutes per ticket from time entries: ``ticket_id, minutes``; bad entries are counted."""
+    usable = time.filter(pl.col("minutes").is_not_null())
+    negative = usable.filter(pl.col("minutes") < 0)
+    ledger.add_rows("negative_duration", negative)
+    too_long = usable.filter(pl.col("minutes") > DAY_MINUTES)
+    ledger.add_rows("time_entry_over_24h", too_long)
+    usable = usable.filter(pl.col("minutes").is_between(0, DAY_MINUTES))
+    known = usable.join(tickets.select("ticket_id"), on="ticket_id", how="semi")
+    unknown = usable.join(tickets.select("ticket_id"), on="ticket_id", how="anti")
+    ledger.add_rows("time_entry_unknown_ticket", unknown)
+    return known.group_by("ticket_id").agg(pl.col("minutes").sum())
+
+
+def closed_without_time(tickets: pl.DataFrame) -> pl.DataFrame:
+    """Tickets that are resolved or closed and have 0 logged minutes."""
+    closed = pl.col("resolved_at").is_not_null() | pl.col("status").str.contains(
+        CLOSED_STATUS
+    ).fill_null(False)
+    return tickets.filter(closed & (pl.col("minutes") == 0))
+
+
+def elapsed_minutes() -> pl.Expr:
+    """Wall-clock minutes from opened to resolved (null when unresolved)."""
+    return (pl.col("resolved_at") - pl.col("opened_at")).dt.total_seconds() / 60
+
+
+def business_minutes(tz: str, hours: BusinessHours) -> pl.Expr:
+    """Minutes between opened and resolved that fall inside business hours on weekdays.
+
+    Public holidays are not known and count as working days.
+    """
+    opened = pl.col("opened_at").dt.convert_time_zone(tz).dt.replace_time_zone(None)
+    resolved = pl.col("resolved_at").dt.convert_time_zone(tz).dt.replace_time_zone(None)
+    day0, day1 = opened.dt.date(), resolved.dt.date()
+    minute0 = _minute_of_day(opened)
+    minute1 = _minute_of_day(resolved)
+    span = hours.end - hours.start
+    workday0 = opened.dt.weekday() <= 5
+    workday1 = resolved.dt.weekday() <= 5
+
+    def overlap(start: pl.Expr, end: pl.Expr) -> pl.Expr:
+        lo = pl.max_horizontal(start, pl.lit(hours.start))
+        hi = pl.min_horizontal(end, pl.lit(hours.end))
+        return pl.max_horizontal(hi - lo, pl.lit(0.0))
+
+    same_day = pl.when(workday0).then(overlap(minute0, minute1)).otherwise(0.0)
+    first = pl.when(workday0).then(overlap(minute0, pl.lit(float(DAY_MINUTES)))).otherwise(0.0)
+    last = pl.when(workday1).then(overlap(pl.lit(0.0), minute1)).otherwise(0.0)
+    between = pl.business_day_count(day0.dt.offset_by("1d"), day1).clip(lower_bound=0) * span
+    return (
+        pl.when(pl.col("resolved_at").is_null())
+        .then(None)
+        .when(day0 == day1)
+        .then(same_day)
+        .otherwise(first + last + between.cast(pl.Float64))
+    )
+
+
+def _minute_of_day(moment: pl.Expr) -> pl.Expr:
+    return (
+        moment.dt.hour().cast(pl.Float64) * 60
+        + moment.dt.minute().cast(pl.Float64)
+        + moment.dt.second().cast(pl.Float64) / 60
+    )

@@ -1,0 +1,240 @@
+"""The result of ``deskhand analyze``: one model that the terminal table, the JSON document, the
+CSV file and the HTML report are all rendered from."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+MinutesSource = Literal["logged", "elapsed", "business_hours"]
+CategorizedBy = Literal["psa", "taxonomy", "model"]
+
+MINUTES_SOURCE_WORDS: dict[str, str] = {
+    "logged": "technician time logged against each ticket (time entries)",
+    "elapsed": (
+        "elapsed wall-clock time from opened to resolved — a proxy: it counts nights, weekends "
+        "and time waiting on the client, so it overstates technician effort"
+    ),
+    "business_hours": (
+        "elapsed business hours from opened to resolved — a proxy: it counts every working "
+        "minute the ticket was open, not the minutes a technician spent on it"
+    ),
+}
+
+
+class Window(BaseModel):
+    """The period analysed; tickets are in it by the time they were opened."""
+
+    start: datetime
+    end: datetime
+    days: int
+
+
+class Totals(BaseModel):
+    tickets: int
+    minutes: float
+    minutes_source: MinutesSource
+
+
+class CategoryRow(BaseModel):
+    """One category of the ranking, in the shape of the ``--json`` document."""
+
+    category: str
+    tickets: int
+    minutes: float
+    share_of_minutes: float
+    median_minutes: float
+    p90_minutes: float
+    rank_by_minutes: int
+    rank_by_count: int
+    minutes_source: MinutesSource
+    categorized_by: dict[str, int] = Field(
+        description="How many of the category's tickets got it from the PSA, the taxonomy or "
+        "the model."
+    )
+
+    @property
+    def rank_shift(self) -> int:
+        """Places this category moves up (positive) when ranked by minutes instead of count."""
+        return self.rank_by_count - self.rank_by_minutes
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60.0
+
+
+class SuggestedCategory(BaseModel):
+    """A cluster of tickets that fit no category, named by its most typical words."""
+
+    label: str
+    top_terms: list[str]
+    tickets: int
+    minutes: float
+    examples: list[str]
+
+
+class InputFile(BaseModel):
+    """One file read, and what was learned about it."""
+
+    path: str
+    format: str
+    kind: Literal["tickets", "time", "tickets+time"]
+    rows: int
+    encoding: str
+    delimiter: str | None = None
+
+
+class DateInfo(BaseModel):
+    order: Literal["iso", "month_first", "day_first"]
+    evidence: str
+    tz: str
+
+
+class QualityIssue(BaseModel):
+    reason: str
+    count: int
+    description: str
+    examples: list[str] = Field(default_factory=list)
+
+
+class TicketExample(BaseModel):
+    ticket_id: str
+    subject: str
+    minutes: float
+    customer: str | None = None
+
+
+class CategoryDetail(BaseModel):
+    """What the HTML report shows for one of the top categories."""
+
+    category: str
+    examples: list[TicketExample]
+    techs: list[tuple[str, float]] = Field(description="(tech, minutes), most minutes first")
+    customers: list[tuple[str, float]] = Field(description="(customer, minutes), most first")
+    reopen_rate: float | None = None
+
+
+class WeeklyTrend(BaseModel):
+    weeks: list[date] = Field(description="Monday of each ISO week in the window")
+    minutes: dict[str, list[float]] = Field(description="category -> minutes per week")
+
+
+class AutomationRow(BaseModel):
+    category: str
+    hours_per_month: float
+    cost_per_month: float | None
+
+
+class Automation(BaseModel):
+    rate: float | None
+    currency: str
+    assumption: str
+    rows: list[AutomationRow]
+
+
+class Categorization(BaseModel):
+    """How categories were decided, in numbers and in words."""
+
+    recategorized: bool
+    reason: str
+    by: dict[str, int]
+    vague_share: float
+
+
+class Report(BaseModel):
+    format: str
+    inputs: list[InputFile]
+    dates: DateInfo
+    window: Window
+    totals: Totals
+    categories: list[CategoryRow]
+    suggested_categories: list[SuggestedCategory]
+    categorization: Categorization
+    data_quality: list[QualityIssue]
+    details: list[CategoryDetail]
+    weekly: WeeklyTrend
+    automation: Automation
+    notes: list[str] = Field(default_factory=list, description="sentences for the reader")
+    generated_at: datetime
+
+    @property
+    def minutes_source_words(self) -> str:
+        return MINUTES_SOURCE_WORDS[self.totals.minutes_source]
+
+    def headlines(self) -> list[str]:
+        """The findings in words: what costs most, and how ranking by count would mislead."""
+        rows = sorted(self.categories, key=lambda r: r.rank_by_minutes)
+        if not rows:
+            return ["No tickets were opened in the window, so there is nothing to rank."]
+        total_tickets = sum(row.tickets for row in rows)
+        frequent = min(rows, key=lambda r: r.rank_by_count)
+        frequent_share = frequent.tickets / total_tickets if total_tickets else 0.0
+        frequent_words = (
+            f"{frequent.category} is your most frequent ticket "
+            f"({format_share(frequent_share)} of tickets)"
+        )
+        if not any(row.minutes > 0 for row in rows):
+            return [
+                "No technician minutes were recorded, so the categories cannot be ranked by time.",
+                f"{frequent_words}.",
+            ]
+        top = rows[0]
+        findings = [
+            f"{top.category} takes the most technician time: {top.hours:,.1f} hours, "
+            f"{format_share(top.share_of_minutes)} of all minutes, over {top.tickets:,} tickets."
+        ]
+        if frequent is top:
+            findings.append(f"{frequent_words} as well.")
+        else:
+            findings.append(
+                f"{frequent_words} but ranks {ordinal(frequent.rank_by_minutes)} by minutes "
+                f"({format_share(frequent.share_of_minutes)})."
+            )
+        # The category a count-based ranking undervalues most; on ties, the more expensive one.
+        riser = max(rows, key=lambda r: (r.rank_shift, -r.rank_by_minutes))
+        if riser.rank_shift > 0:
+            findings.append(
+                f"Counting tickets hides {riser.category} the most: it is "
+                f"{ordinal(riser.rank_by_count)} by ticket count but "
+                f"{ordinal(riser.rank_by_minutes)} by minutes, at a median of "
+                f"{riser.median_minutes:,.0f} minutes per ticket."
+            )
+        else:
+            findings.append("Every category ranks the same by minutes as by ticket count.")
+        if len(rows) > 3:
+            share = sum(row.share_of_minutes for row in rows[:3])
+            findings.append(
+                f"The top 3 of {len(rows)} categories take {format_share(share)} of all "
+                "technician minutes."
+            )
+        return findings
+
+    def json_document(self) -> dict[str, Any]:
+        """The ``--json`` document: the documented keys first, then context a script may want."""
+        return {
+            "window": self.window.model_dump(mode="json"),
+            "totals": self.totals.model_dump(mode="json"),
+            "categories": [row.model_dump(mode="json") for row in self.categories],
+            "suggested_categories": [s.model_dump(mode="json") for s in self.suggested_categories],
+            "data_quality": {issue.reason: issue.count for issue in self.data_quality},
+            "format": self.format,
+            "inputs": [f.model_dump(mode="json") for f in self.inputs],
+            "dates": self.dates.model_dump(mode="json"),
+            "categorization": self.categorization.model_dump(mode="json"),
+            "notes": self.notes,
+        }
+
+
+def format_share(share: float) -> str:
+    """A 0–1 share as the report writes it everywhere: "18%", or "4.5%" below ten percent."""
+    return f"{share * 100:.1f}%" if 0 < share < 0.1 else f"{share * 100:.0f}%"
+
+
+def ordinal(number: int) -> str:
+    """1 -> '1st', 12 -> '12th', 23 -> '23rd'."""
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"

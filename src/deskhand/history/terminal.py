@@ -1,0 +1,156 @@
+"""The analysis as the terminal shows it: a summary, the ranking table, and what to look at."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from deskhand.history.report import Report
+
+CSV_COLUMNS = (
+    "rank_by_minutes",
+    "category",
+    "tickets",
+    "minutes",
+    "hours",
+    "share_of_minutes",
+    "median_minutes",
+    "p90_minutes",
+    "rank_by_count",
+    "rank_shift",
+    "minutes_source",
+    "categorized_by",
+)
+
+
+def render(report: Report, console: Console, top: int = 20) -> None:
+    """Print the report: inputs, window, the ranking by minutes, categorisation and data quality."""
+    console.print(_summary(report))
+    console.print(_ranking(report, top))
+    for line in report.headlines():
+        console.print(f"[bold]•[/] {line}")
+    console.print()
+    console.print(f"[bold]Categories[/]: {report.categorization.reason}")
+    if report.suggested_categories:
+        names = ", ".join(
+            f"{s.label} ({s.tickets} tickets, {s.minutes / 60:,.1f} h)"
+            for s in report.suggested_categories[:5]
+        )
+        console.print(f"[bold]Suggested categories[/] in what fits nothing: {names}")
+    console.print(_quality(report))
+
+
+def category_csv(report: Report) -> str:
+    """The category table as CSV text (``--csv``)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in report.categories:
+        writer.writerow(
+            [
+                row.rank_by_minutes,
+                row.category,
+                row.tickets,
+                row.minutes,
+                round(row.hours, 2),
+                row.share_of_minutes,
+                row.median_minutes,
+                row.p90_minutes,
+                row.rank_by_count,
+                row.rank_shift,
+                row.minutes_source,
+                ";".join(f"{k}:{v}" for k, v in sorted(row.categorized_by.items())),
+            ]
+        )
+    return out.getvalue()
+
+
+def _summary(report: Report) -> Panel:
+    lines = [
+        Text.assemble(("Input  ", "bold"), f"{report.format} export, {len(report.inputs)} file(s)")
+    ]
+    for item in report.inputs:
+        delimiter = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
+            item.delimiter or "", ""
+        )
+        detail = ", ".join(x for x in (item.encoding, delimiter) if x)
+        lines.append(Text(f"       {item.path}: {item.format}, {item.rows:,} rows ({detail})"))
+    window = report.window
+    lines.append(
+        Text.assemble(
+            ("Window ", "bold"),
+            f"{window.start:%Y-%m-%d} → {window.end:%Y-%m-%d} ({window.days} days), "
+            f"{report.totals.tickets:,} tickets, {report.totals.minutes / 60:,.1f} hours",
+        )
+    )
+    order = report.dates.order.replace("_", "-")
+    lines.append(Text.assemble(("Dates  ", "bold"), f"{order} — {report.dates.evidence}"))
+    proxy = report.totals.minutes_source != "logged"
+    lines.append(
+        Text.assemble(
+            ("Minutes ", "bold"),
+            (report.minutes_source_words, "yellow" if proxy else ""),
+        )
+    )
+    return Panel(Group(*lines), title="deskhand analyze", title_align="left", expand=False)
+
+
+def _ranking(report: Report, top: int) -> Table:
+    table = Table(
+        title="Categories ranked by total technician minutes",
+        title_justify="left",
+        caption=(
+            f"{len(report.categories) - top} more categories in --json / --csv / --out"
+            if len(report.categories) > top
+            else None
+        ),
+    )
+    table.add_column("#", justify="right")
+    table.add_column("Category")
+    table.add_column("Tickets", justify="right")
+    table.add_column("Hours", justify="right")
+    table.add_column("Share", justify="right")
+    table.add_column("Median min", justify="right")
+    table.add_column("P90 min", justify="right")
+    table.add_column("Rank by count", justify="right")
+    table.add_column("Shift", justify="right")
+    table.add_column("Minutes from")
+    for row in report.categories[:top]:
+        shift = row.rank_shift
+        shift_text = (
+            Text(f"▲{shift}", "green")
+            if shift > 0
+            else Text(f"▼{-shift}", "red")
+            if shift
+            else Text("=")
+        )
+        table.add_row(
+            str(row.rank_by_minutes),
+            row.category,
+            f"{row.tickets:,}",
+            f"{row.hours:,.1f}",
+            f"{row.share_of_minutes:.1%}",
+            f"{row.median_minutes:,.0f}",
+            f"{row.p90_minutes:,.0f}",
+            str(row.rank_by_count),
+            shift_text,
+            row.minutes_source,
+        )
+    return table
+
+
+def _quality(report: Report) -> Table | Text:
+    if not report.data_quality:
+        return Text("Data quality: no problems found.")
+    table = Table(title="Data quality (counted, not hidden)", title_justify="left")
+    table.add_column("Count", justify="right")
+    table.add_column("Problem")
+    table.add_column("Examples")
+    for issue in report.data_quality:
+        table.add_row(f"{issue.count:,}", issue.description, ", ".join(issue.examples[:3]))
+    return table

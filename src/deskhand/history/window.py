@@ -1,0 +1,61 @@
+"""The analysis window: by default the 90 days that end at the newest ticket."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from deskhand.errors import InputError, UsageError
+from deskhand.history.quality import Ledger
+from deskhand.history.report import Window
+
+DEFAULT_DAYS = 90
+
+
+def choose_window(
+    opened: pl.Series,
+    *,
+    days: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Window:
+    """The window from the options; the newest ``opened`` date anchors what is not given."""
+    if days is not None and days <= 0:
+        raise UsageError(f"--days {days}: give a positive number of days.")
+    if since is not None and until is not None and since > until:
+        raise UsageError("--since comes after --until.")
+    newest = opened.max()
+    if not isinstance(newest, datetime):
+        raise InputError(
+            "No ticket has a readable opened date, so no window can be chosen.",
+            hint="Check the date column, or say which one it is with --map opened_at=COLUMN.",
+        )
+    if since is not None and until is not None:
+        start, end = since, until
+    elif since is not None:
+        end = since + timedelta(days=days) if days is not None else max(newest, since)
+        start = since
+    else:
+        end = until if until is not None else newest
+        start = end - timedelta(days=days or DEFAULT_DAYS)
+    span = max(1, round((end - start).total_seconds() / 86400))
+    return Window(start=start, end=end, days=span)
+
+
+def apply_window(tickets: pl.DataFrame, window: Window, ledger: Ledger) -> pl.DataFrame:
+    """The tickets opened inside ``window``; the others are counted as outside it."""
+    missing = tickets.filter(pl.col("opened_at").is_null())
+    ledger.add_rows("missing_opened_at", missing)
+    dated = tickets.filter(pl.col("opened_at").is_not_null())
+    inside = pl.col("opened_at").is_between(
+        pl.lit(window.start).dt.cast_time_unit("us"), pl.lit(window.end).dt.cast_time_unit("us")
+    )
+    ledger.add_rows("outside_window", dated.filter(~inside))
+    kept = dated.filter(inside)
+    if kept.height == 0:
+        raise InputError(
+            f"No tickets were opened between {window.start:%Y-%m-%d} and {window.end:%Y-%m-%d}.",
+            hint="Widen the window with --days, --since or --until.",
+        )
+    return kept

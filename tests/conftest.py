@@ -1,0 +1,29 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.support import WriteCsv, csv_text
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path) -> WriteCsv:
+    """Write a CSV file into the test's folder: ``write_csv(name, header, rows, **options)``."""
+
+    def write(
+        name: str,
+        header: Sequence[str],
+        rows: Sequence[Sequence[object]],
+        *,
+        delimiter: str = ",",
+        encoding: str = "utf-8",
+    ) -> Path:
+        path = tmp_path / name
+        path.write_bytes(csv_text(header, rows, delimiter).encode(encoding))
+        return path
+
+    return write
