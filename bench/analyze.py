@@ -91,6 +91,7 @@ def generate(workdir: Path, tickets: int, entries: int, vague_share: float, seed
     median = np.array([c[2] for c in CATEGORIES], dtype=float)[true_category[owner]]
     minutes = np.maximum(1, np.round(rng.lognormal(np.log(median / 2), 0.8))).astype(int)
     started = np.array(opened, dtype="datetime64[m]")[owner] + rng.integers(5, 3000, entries)
+    started = started.astype("datetime64[ms]")
     labour = pl.DataFrame(
         {
             "Customer": [f"Client {n % 20}" for n in owner],
@@ -148,19 +149,21 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    tickets_csv, labour_csv = args.workdir / "tickets.csv", args.workdir / "labour.csv"
+    data = args.workdir / "data"
+    data.mkdir(exist_ok=True)
+    tickets_csv, labour_csv = data / "tickets.csv", data / "labour.csv"
     stamp = args.workdir / "params.json"
     params = {k: getattr(args, k) for k in ("tickets", "entries", "vague_share", "seed")}
     fresh = stamp.exists() and json.loads(stamp.read_text()) == params
     if args.regenerate or not fresh or not tickets_csv.exists():
         started = time.perf_counter()
-        generate(args.workdir, args.tickets, args.entries, args.vague_share, args.seed)
+        generate(data, args.tickets, args.entries, args.vague_share, args.seed)
         stamp.write_text(json.dumps(params))
         print(f"generated SYNTHETIC data in {time.perf_counter() - started:.1f} s")
     size = (tickets_csv.stat().st_size + labour_csv.stat().st_size) / 2**20
     print(f"input: {args.tickets:,} tickets + {args.entries:,} time entries, {size:,.0f} MiB CSV")
 
-    deskhand = [sys.executable, "-m", "deskhand", "analyze", "--json", str(args.workdir)]
+    deskhand = [sys.executable, "-m", "deskhand", "analyze", "--json", str(data)]
     wall, peak, output = run_measured(deskhand)
     document = json.loads(output)
     print(f"deskhand analyze --json : {wall:6.2f} s wall, {peak:7.0f} MiB peak RSS")

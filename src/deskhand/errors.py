@@ -28,6 +28,10 @@ class InputError(DeskhandError):
     exit_code = 2
 
 
+class UnknownFormatError(InputError):
+    """A file's columns match no export layout deskhand knows."""
+
+
 class UsageError(DeskhandError):
     """A command-line option is wrong or contradicts another."""
 

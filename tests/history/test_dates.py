@@ -50,7 +50,7 @@ def test_ambiguous_dates_read_month_first_and_say_so() -> None:
 
 def test_dayfirst_flag_wins_over_detection() -> None:
     order = detect_order([pl.Series(["11/20/2026"])], True)
-    assert order == DateOrder("day_first", "--dayfirst given")
+    assert order == DateOrder("day_first", "day first (--dayfirst given)")
 
 
 def test_mixed_orders_pick_the_majority_and_report_both() -> None:

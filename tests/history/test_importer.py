@@ -330,3 +330,22 @@ def test_a_map_to_a_column_no_file_has_is_a_usage_error(write_csv: WriteCsv) -> 
     )
     with pytest.raises(UsageError, match="no input file has a column named 'Effort'"):
         import_history([path], ledger=Ledger(), mapping={"minutes": "Effort"})
+
+
+def test_stray_files_in_a_folder_are_skipped_but_named_ones_are_errors(
+    write_csv: WriteCsv, tmp_path: Path
+) -> None:
+    write_csv("tickets.csv", SYNCRO_TICKETS, [syncro_ticket("1", "x", "Email", "2026-01-01")])
+    stray = tmp_path / "settings.json"
+    stray.write_text('{"theme": "dark", "page_size": 50}')
+    imported = import_history([tmp_path], ledger=Ledger())
+    assert imported.skipped == ["settings.json"]
+    assert imported.tickets.height == 1
+    with pytest.raises(InputError, match=r"Could not recognise the format of settings\.json"):
+        import_history([tmp_path / "tickets.csv", stray], ledger=Ledger())
+
+
+def test_a_folder_with_no_export_among_its_files_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.csv").write_text("what,when\nlunch,noon\n")
+    with pytest.raises(InputError, match=r"None of the files found is a PSA export: notes\.csv"):
+        import_history([tmp_path], ledger=Ledger())

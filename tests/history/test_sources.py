@@ -159,7 +159,12 @@ def test_folder_finds_export_files_only(tmp_path: Path, write_csv: WriteCsv) -> 
     (tmp_path / "notes.md").write_text("ignore me")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.json").write_text("[]")
-    assert [p.name for p in discover([tmp_path])] == ["a.csv", "b.json"]
+    named = tmp_path / "sub" / "b.json"
+    found = discover([tmp_path, named])
+    assert [(p.name, was_named) for p, was_named in found.items()] == [
+        ("a.csv", False),
+        ("b.json", True),
+    ]
 
 
 def test_missing_path_and_empty_folder_are_input_errors(tmp_path: Path) -> None:

@@ -110,7 +110,7 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Report
         suggested_categories=categorized.suggestions,
         categorization=categorized.summary,
         data_quality=ledger.issues(),
-        details=category_details(tickets, _tech_minutes(imported, tickets, source), top),
+        details=category_details(tickets, _tech_minutes(imported, tickets, source, top), top),
         weekly=weekly_trend(tickets, top, window, tz),
         automation=automation_value(rows, window.days, options.rate, options.currency),
         notes=_notes(imported, source, hours, tz),
@@ -155,13 +155,17 @@ def _with_minutes(
     return tickets.with_columns(pl.col("minutes").fill_null(0.0).clip(lower_bound=0.0))
 
 
-def _tech_minutes(imported: Imported, tickets: pl.DataFrame, source: MinutesSource) -> pl.DataFrame:
-    """Who spent the minutes: the time entries' techs when logged, else the ticket's tech."""
+def _tech_minutes(
+    imported: Imported, tickets: pl.DataFrame, source: MinutesSource, categories: list[str]
+) -> pl.DataFrame:
+    """Who spent the minutes on the tickets of ``categories``: the time entries' techs when
+    minutes are logged, else each ticket's own tech."""
+    wanted = tickets.filter(pl.col("category").is_in(categories))
     if source != "logged":
-        return tickets.select("ticket_id", "tech", "minutes")
+        return wanted.select("ticket_id", "tech", "minutes")
     return (
         imported.time.filter(pl.col("minutes").is_between(0, DAY_MINUTES))
-        .join(tickets.select("ticket_id"), on="ticket_id", how="semi")
+        .join(wanted.select("ticket_id"), on="ticket_id", how="semi")
         .group_by("ticket_id", "tech")
         .agg(pl.col("minutes").sum())
     )
@@ -171,13 +175,18 @@ def _notes(
     imported: Imported, source: MinutesSource, hours: BusinessHours | None, tz: str
 ) -> list[str]:
     notes = [f"Minutes are {MINUTES_SOURCE_WORDS[source]}."]
+    if imported.skipped:
+        notes.append(
+            "Skipped because their columns match no PSA export: "
+            + ", ".join(imported.skipped)
+            + "."
+        )
     if source == "business_hours" and hours is not None:
         notes.append(
             f"Business hours: {hours.label} on weekdays in {tz}; public holidays are not known "
             "and count as working days."
         )
-    order = imported.dates.order.replace("_", "-")
-    notes.append(f"Dates: {order} ({imported.dates.evidence}); times without a zone read in {tz}.")
+    notes.append(f"Dates: {imported.dates.evidence}; times without a zone are read in {tz}.")
     if imported.event_log:
         events = sum(f.rows for f in imported.inputs if f.kind != "time")
         notes.append(

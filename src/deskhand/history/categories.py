@@ -9,32 +9,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from deskhand.history.report import Categorization, SuggestedCategory
-from deskhand.history.textmodel import predict_categories, suggest_categories
+from deskhand.history.report import Categorization, SuggestedCategory, format_share
+from deskhand.history.textmodel import predict_categories
+from deskhand.history.themes import suggest_categories
 from deskhand.triage.taxonomy import Taxonomy
 
-# PSA category labels that say nothing about the work.
-VAGUE_LABELS = frozenset(
-    {
-        "",
-        "other",
-        "others",
-        "general",
-        "misc",
-        "miscellaneous",
-        "n/a",
-        "na",
-        "none",
-        "unknown",
-        "uncategorized",
-        "uncategorised",
-        "not set",
-        "tbd",
-        "default",
-        "various",
-        "-",
-    }
-)
 # Above this share of vague or missing categories, those tickets are categorised from their text.
 VAGUE_SHARE_THRESHOLD = 0.2
 # The model's label is used only when it is at least this sure; below, the ticket stays "Other".
@@ -60,67 +39,39 @@ def categorize(tickets: pl.DataFrame, taxonomy: Taxonomy, *, recategorize: bool)
         _psa_label(tickets.get_column("category_raw"), taxonomy).alias("psa_label")
     )
     vague = frame.get_column("psa_label").is_null()
-    vague_share = vague.sum() / frame.height if frame.height else 0.0
+    vague_share = int(vague.sum()) / frame.height if frame.height else 0.0
     if recategorize:
-        todo = pl.Series([True] * frame.height)
+        todo = pl.repeat(True, frame.height, eager=True)
         reason = "--recategorize was given: every ticket was categorised from its subject and body."
     elif vague_share > VAGUE_SHARE_THRESHOLD:
         todo = vague
         reason = (
-            f"{vague_share:.0%} of tickets had no usable PSA category (missing, or 'Other', "
-            "'General', 'Misc'); those were categorised from their subject and body. The rest "
-            "keep the PSA's category."
+            f"{format_share(vague_share)} of tickets had no usable PSA category (missing, or "
+            "'Other', 'General', 'Misc'); those were categorised from their subject and body. "
+            "The rest keep the PSA's category."
         )
     else:
-        todo = pl.Series([False] * frame.height)
+        todo = pl.repeat(False, frame.height, eager=True)
+        vague_words = (
+            f"only {format_share(vague_share)} of tickets had none or a vague one (those stay "
+            "in 'Other')"
+            if vague_share
+            else "every ticket had one"
+        )
         reason = (
-            f"The PSA's categories were used: only {vague_share:.0%} of tickets had none or a "
-            "vague one (those stay in 'Other'). Pass --recategorize to categorise every ticket "
-            "from its text."
+            f"The PSA's categories were used: {vague_words}. Pass --recategorize to categorise "
+            "every ticket from its text."
         )
     frame = frame.with_columns(todo.alias("todo"))
-    text = _text()
-    matched = taxonomy.match(
-        frame.get_column("subject").fill_null(""), frame.get_column("body").fill_null("")
-    ).get_column("category")
-    frame = frame.with_columns(
-        pl.when(pl.col("todo")).then(matched).otherwise(None).alias("taxonomy_label")
-    )
-    frame = frame.with_columns(_own_themes(frame).alias("own_theme"))
-    frame = frame.with_columns(
-        pl.when(pl.col("own_theme")).then(None).otherwise("taxonomy_label").alias("taxonomy_label")
-    )
-    known = frame.filter(~pl.col("todo") & pl.col("psa_label").is_not_null()).select(
-        text, pl.col("psa_label").alias("label")
-    )
-    phrased = frame.filter(pl.col("taxonomy_label").is_not_null()).select(
-        text, pl.col("taxonomy_label").alias("label")
-    )
-    training = pl.concat([known, phrased])
-    unlabelled = frame.filter(
-        pl.col("todo") & pl.col("taxonomy_label").is_null() & ~pl.col("own_theme")
-    )
-    predicted = predict_categories(
-        training.get_column("text").to_list(),
-        training.get_column("label").to_list(),
-        unlabelled.select(text).get_column("text").to_list(),
-    )
-    model_label = pl.Series(
-        [
-            label if probability >= MODEL_MIN_PROBABILITY else None
-            for label, probability in predicted
-        ],
-        dtype=pl.String,
-    )
-    model_labels = unlabelled.select("ticket_id").with_columns(model_label.alias("model_label"))
-    frame = frame.join(model_labels, on="ticket_id", how="left").with_columns(
+    labels = _labels_from_text(frame, taxonomy)
+    frame = frame.join(labels, on="ticket_id", how="left").with_columns(
         pl.when(~pl.col("todo"))
         .then(pl.coalesce(pl.col("psa_label"), pl.lit(taxonomy.other)))
         .otherwise(pl.coalesce("taxonomy_label", "model_label", pl.lit(taxonomy.other)))
         .alias("category"),
         pl.when(~pl.col("todo"))
         .then(pl.lit("psa"))
-        .when(pl.col("model_label").is_not_null() & pl.col("taxonomy_label").is_null())
+        .when(pl.col("taxonomy_label").is_null() & pl.col("model_label").is_not_null())
         .then(pl.lit("model"))
         .otherwise(pl.lit("taxonomy"))
         .alias("categorized_by"),
@@ -129,35 +80,71 @@ def categorize(tickets: pl.DataFrame, taxonomy: Taxonomy, *, recategorize: bool)
     summary = Categorization(
         recategorized=bool(todo.any()), reason=reason, by=by, vague_share=round(vague_share, 4)
     )
-    result = frame.drop("psa_label", "todo", "taxonomy_label", "model_label", "own_theme")
+    result = frame.drop("psa_label", "todo", "taxonomy_label", "model_label")
     return Categorized(result, summary, suggest(result, taxonomy))
 
 
-def _own_themes(frame: pl.DataFrame) -> pl.Series:
-    """Tickets in a recurring theme that the taxonomy cannot agree on: they stay together.
+def _labels_from_text(frame: pl.DataFrame, taxonomy: Taxonomy) -> pl.DataFrame:
+    """``ticket_id, taxonomy_label, model_label`` for the tickets marked ``todo``."""
+    todo = frame.filter(pl.col("todo"))
+    if todo.height == 0:
+        return pl.DataFrame(
+            schema={"ticket_id": pl.String, "taxonomy_label": pl.String, "model_label": pl.String}
+        )
+    matched = taxonomy.match(
+        todo.get_column("subject").fill_null(""), todo.get_column("body").fill_null("")
+    ).get_column("category")
+    todo = todo.with_columns(matched.alias("taxonomy_label"))
+    own_theme = _own_themes(todo, taxonomy)
+    todo = todo.with_columns(
+        pl.when(own_theme).then(None).otherwise("taxonomy_label").alias("taxonomy_label")
+    )
+    known = frame.filter(~pl.col("todo") & pl.col("psa_label").is_not_null()).select(
+        _text(), pl.col("psa_label").alias("label")
+    )
+    phrased = todo.filter(pl.col("taxonomy_label").is_not_null()).select(
+        _text(), pl.col("taxonomy_label").alias("label")
+    )
+    training = pl.concat([known, phrased])
+    unlabelled = todo.filter(pl.col("taxonomy_label").is_null() & ~own_theme)
+    predicted = predict_categories(
+        training.get_column("text").to_list(),
+        training.get_column("label").to_list(),
+        unlabelled.select(_text()).get_column("text").to_list(),
+    )
+    model_label = pl.Series(
+        [label if p >= MODEL_MIN_PROBABILITY else None for label, p in predicted], dtype=pl.String
+    )
+    return todo.select("ticket_id", "taxonomy_label").join(
+        unlabelled.select("ticket_id", model_label.alias("model_label")),
+        on="ticket_id",
+        how="left",
+    )
+
+
+def _own_themes(todo: pl.DataFrame, taxonomy: Taxonomy) -> pl.Series:
+    """Tickets in a recurring theme that the taxonomy does not know: they stay together.
 
     Phrases are generic ("not syncing", "crashes"), so a line-of-business app that breaks every
-    week would otherwise be spread over three categories and its cost would vanish. When the
-    tickets of a cohesive cluster do not mostly share one taxonomy category, the cluster is a
-    category of its own and is left for the suggestions.
+    week would otherwise be spread over three categories and its cost would vanish. A cohesive
+    cluster is a category of its own when its tickets do not mostly share one taxonomy category
+    and its defining term is no word of any phrase ("opalchart"); a cluster that only mixes two
+    known categories ("locked out", "password") is left to the phrases.
     """
-    flags = [False] * frame.height
-    todo = frame.with_row_index("position").filter(pl.col("todo"))
-    if todo.height == 0:
-        return pl.Series(flags, dtype=pl.Boolean)
+    flags = [False] * todo.height
     themes = suggest_categories(
         todo.select(_text()).get_column("text").to_list(),
         todo.get_column("minutes").to_list(),
         max_clusters=THEME_CLUSTERS,
     )
     labels = todo.get_column("taxonomy_label").to_list()
-    positions = todo.get_column("position").to_list()
     for theme in themes:
         members = [labels[i] for i in theme.members]
         agreeing = max((members.count(label) for label in set(members) - {None}), default=0)
-        if agreeing < THEME_AGREEMENT * len(members):
+        unknown = not taxonomy.knows_word(theme.top_terms[0])
+        if unknown and agreeing < THEME_AGREEMENT * len(members):
             for i in theme.members:
-                flags[positions[i]] = True
+                flags[i] = True
     return pl.Series(flags, dtype=pl.Boolean)
 
 
@@ -191,25 +178,19 @@ def _psa_label(raw: pl.Series, taxonomy: Taxonomy) -> pl.Series:
     """The PSA's category under one name per spelling; null when missing or vague.
 
     'password reset', 'Pwd Reset' -> the taxonomy's 'Password reset'; labels the taxonomy does
-    not know keep their most frequent spelling ('Printer ' and 'printer' -> 'Printer').
+    not know keep their most frequent spelling ('Printer ' and 'printer' -> 'Printer'). Vague
+    labels are the taxonomy's synonyms of "Other" ('General', 'Misc'), also as 'Other / Other'.
     """
-    cleaned = raw.str.strip_chars().str.replace_all(r"\s+", " ")
-    key = cleaned.str.to_lowercase()
-    parts_vague = key.str.split(" / ").list.eval(pl.element().is_in(list(VAGUE_LABELS))).list.all()
-    usable = key.is_not_null() & ~key.is_in(list(VAGUE_LABELS)) & ~parts_vague.fill_null(True)
-    spellings = (
-        pl.DataFrame({"key": key, "spelling": cleaned})
-        .filter(usable)
-        .group_by("key", "spelling")
-        .len()
-        .sort(["len", "spelling"], descending=[True, False])
-        .unique("key", keep="first")
-    )
-    display = (
-        pl.DataFrame({"key": key})
-        .join(spellings, on="key", how="left", maintain_order="left")
-        .get_column("spelling")
-    )
-    canonical = taxonomy.canonical_label(cleaned)
-    label = pl.DataFrame({"c": canonical, "d": display}).select(pl.coalesce("c", "d")).to_series()
-    return label.set(~usable, None)
+    cleaned = raw.str.strip_chars().str.replace_all(r"\s+", " ").replace("", None)
+    counts = cleaned.drop_nulls().value_counts(sort=True, name="n")
+    spellings = counts.get_column(cleaned.name).to_list()
+    canonical = taxonomy.canonical_label(counts.get_column(cleaned.name)).to_list()
+    parts = pl.Series([part for s in spellings for part in s.split(" / ")], dtype=pl.String)
+    part_names = dict(zip(parts.to_list(), taxonomy.canonical_label(parts).to_list(), strict=True))
+    display: dict[str, str] = {}  # lowercase spelling -> its most frequent spelling
+    label: dict[str, str | None] = {}
+    for spelling, name in zip(spellings, canonical, strict=True):
+        vague = all(part_names[p] == taxonomy.other for p in spelling.split(" / "))
+        shown = display.setdefault(spelling.lower(), spelling)
+        label[spelling] = None if vague else name or shown
+    return cleaned.replace_strict(label, default=None, return_dtype=pl.String)

@@ -22,9 +22,10 @@ from deskhand.history.schema import UTC_DATETIME
 
 Order = Literal["iso", "month_first", "day_first"]
 
-# Rewrites applied before parsing, each only when a sample shows it is needed.
+# Rewrites applied before parsing, each only when a sample shows it is needed; each pattern
+# matches only text it changes, so a no-op never costs a pass over millions of rows.
 _NORMALISERS: tuple[tuple[str, str], ...] = (
-    (r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})", "${1}/${2}/${3}"),
+    (r"^(\d{1,2})[.-](\d{1,2})[.-](\d{4})", "${1}/${2}/${3}"),
     (r"^(\d{1,2})[./-](\d{1,2})[./-](\d{2})(\D|$)", "${1}/${2}/20${3}${4}"),
     (r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})", "${1}-${2}-${3}"),
     (r"^(\d{4}-\d{1,2}-\d{1,2})T", "${1} "),
@@ -75,7 +76,7 @@ def detect_order(columns: Sequence[pl.Series], dayfirst: bool | None) -> DateOrd
     firsts: list[pl.Series] = []
     seconds: list[pl.Series] = []
     values: list[pl.Series] = []
-    for column in columns:
+    for column in (c.unique() for c in columns):  # proof is in the distinct values alone
         parts = column.str.extract_groups(_SLASH_DATE.pattern)
         keep = parts.struct.field("1").is_not_null()
         firsts.append(parts.struct.field("1").filter(keep).cast(pl.Int32))
@@ -86,38 +87,40 @@ def detect_order(columns: Sequence[pl.Series], dayfirst: bool | None) -> DateOrd
     value = pl.concat(values) if values else pl.Series(dtype=pl.String)
     if dayfirst is not None:
         order: Order = "day_first" if dayfirst else "month_first"
-        flag = "--dayfirst" if dayfirst else "--no-dayfirst"
-        return DateOrder(order, f"{flag} given")
+        words = "day first (--dayfirst given)" if dayfirst else "month first (--no-dayfirst given)"
+        return DateOrder(order, words)
     if first.len() == 0:
-        return DateOrder("iso", "dates are year-first (ISO)")
+        return DateOrder("iso", "year first (ISO)")
     day_first_rows = int((first > 12).sum())
     month_first_rows = int((second > 12).sum())
     if day_first_rows and not month_first_rows:
         example = value.filter(first > 12).item(0)
-        return DateOrder("day_first", f"detected: {example!r} has a first field above 12")
+        return DateOrder(
+            "day_first", f"day first, detected: {example!r} has a first field above 12"
+        )
     if month_first_rows and not day_first_rows:
         example = value.filter(second > 12).item(0)
-        return DateOrder("month_first", f"detected: {example!r} has a second field above 12")
+        return DateOrder(
+            "month_first", f"month first, detected: {example!r} has a second field above 12"
+        )
     if day_first_rows and month_first_rows:
         order = "day_first" if day_first_rows > month_first_rows else "month_first"
         return DateOrder(
             order,
             f"mixed: {day_first_rows:,} dates look day-first and {month_first_rows:,} month-first; "
-            f"read as {order.replace('_', '-')}, the others count as unparseable",
+            f"read {order.replace('_', ' ')}, the others count as unparseable",
         )
     if value.str.contains(r"^\s*\d{1,2}\.\d{1,2}\.").any():
-        return DateOrder("day_first", "ambiguous (no field above 12); dotted dates read day-first")
+        return DateOrder("day_first", "day first: ambiguous (no field above 12), dotted dates")
     return DateOrder(
         "month_first",
-        "ambiguous (no field above 12); read month-first — pass --dayfirst if your PSA writes "
-        "day/month",
+        "month first: ambiguous (no field above 12) — pass --dayfirst if your PSA writes day/month",
     )
 
 
 def parse_datetimes(values: pl.Series, order: DateOrder, tz: str) -> pl.Series:
     """Parse text into UTC datetimes; null where empty or unreadable."""
-    text = values.str.strip_chars()
-    text = text.set(text == "", None) if text.len() else text
+    text = values.to_frame().select(pl.first().str.strip_chars().replace("", None)).to_series()
     sample = text.drop_nulls().unique().head(SAMPLE_SIZE)
     if sample.len() == 0:
         return pl.Series(values.name, [None] * values.len(), dtype=UTC_DATETIME)
@@ -125,12 +128,15 @@ def parse_datetimes(values: pl.Series, order: DateOrder, tz: str) -> pl.Series:
         if sample.str.contains(pattern).any():
             text = text.str.replace(pattern, replacement)
             sample = sample.str.replace(pattern, replacement)
-    formats = _formats_for(sample, order)
-    parsed = [_parse(text, fmt, tz) for fmt in formats]
-    if not parsed:
-        return pl.Series(values.name, [None] * values.len(), dtype=UTC_DATETIME)
-    frame = pl.DataFrame(parsed)
-    result = frame.select(pl.coalesce(frame.columns)).to_series()
+    result = pl.Series(values.name, [None] * values.len(), dtype=UTC_DATETIME)
+    for fmt in _formats_for(sample, order):
+        missing = result.is_null() & text.is_not_null()
+        if not missing.any():
+            break
+        if missing.all():
+            result = _parse(text, fmt, tz)
+        else:  # later formats only read what the earlier ones could not
+            result = result.scatter(missing.arg_true(), _parse(text.filter(missing), fmt, tz))
     # A year outside this range is a misread (a two-digit year, a serial number), not history.
     sane = result.dt.year().is_between(1990, 2100)
     return result.set(~sane, None).rename(values.name)
@@ -149,11 +155,11 @@ def _formats_for(sample: pl.Series, order: DateOrder) -> list[str]:
 
 
 def _parse(text: pl.Series, fmt: str, tz: str) -> pl.Series:
-    parsed = text.str.to_datetime(fmt, strict=False, time_unit="us")
-    if "%z" in fmt:
-        return parsed.dt.convert_time_zone("UTC").rename(fmt)
-    localised = parsed.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
-    return localised.dt.convert_time_zone("UTC").rename(fmt)
+    # As a frame expression Polars parses in parallel; the Series method does not.
+    parsed = pl.first().str.to_datetime(fmt, strict=False, time_unit="us", cache=False)
+    if "%z" not in fmt:
+        parsed = parsed.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+    return text.to_frame().select(parsed.dt.convert_time_zone("UTC")).to_series().rename(fmt)
 
 
 def parse_bound(value: str, tz: str, *, end_of_day: bool = False) -> datetime:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from deskhand.errors import InputError, UsageError
+from deskhand.errors import InputError, UnknownFormatError, UsageError
 from deskhand.history.schema import MAP_FIELDS
 
 Kind = Literal["tickets", "time", "tickets+time"]
@@ -307,7 +307,7 @@ def resolve(
             f"Found columns: {_listing(header)}.",
             hint="Check --format, or use --format generic with --map field=column.",
         )
-    raise InputError(
+    raise UnknownFormatError(
         f"Could not recognise the format of {name} from its columns: {_listing(header)}.",
         hint=(
             "deskhand knows Syncro, ConnectWise Manage, Autotask and HaloPSA exports. For "

@@ -23,12 +23,6 @@ from deskhand.history.report import MINUTES_SOURCE_WORDS, Report, format_share, 
 
 PROXY_SOURCES = frozenset({"elapsed", "business_hours"})
 
-DATE_ORDER_WORDS = {
-    "iso": "ISO dates (year-month-day)",
-    "month_first": "month first (MM/DD)",
-    "day_first": "day first (DD/MM)",
-}
-
 
 def render_html(report: Report) -> str:
     """Render ``report`` as one HTML document that needs no network to display or print."""
@@ -43,7 +37,6 @@ def render_html(report: Report) -> str:
         is_proxy=report.totals.minutes_source in PROXY_SOURCES,
         proxy_sources=PROXY_SOURCES,
         source_words=MINUTES_SOURCE_WORDS,
-        date_order=DATE_ORDER_WORDS[report.dates.order],
         pareto=Markup(pareto_svg([(row.category, row.minutes) for row in rows])),
         minutes_vs_count=Markup(minutes_vs_count_svg(rows)),
         weekly=Markup(weekly_trend_svg(report.weekly)),

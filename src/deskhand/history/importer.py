@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from deskhand.errors import InputError, UsageError
+from deskhand.errors import InputError, UnknownFormatError, UsageError
 from deskhand.history.dates import DateOrder, detect_order, parse_datetimes
 from deskhand.history.formats import FORMAT_NAMES, Resolved, resolve
 from deskhand.history.quality import Ledger
@@ -38,6 +38,7 @@ class Imported:
     inputs: list[InputFile]
     dates: DateOrder
     event_log: bool
+    skipped: list[str]  # files in the given folders whose columns match no export layout
 
 
 @dataclass
@@ -60,15 +61,27 @@ def import_history(
     """Read ``paths`` (files or folders) into canonical tables, recording problems in ``ledger``."""
     mapping = dict(mapping or {})
     parts: list[_Part] = []
-    for path in discover(paths):
+    skipped: list[str] = []
+    for path, named in discover(paths).items():
         for table in read_tables(path):
-            resolved = resolve(table.name, table.header, mapping, forced_format)
+            try:
+                resolved = resolve(table.name, table.header, mapping, forced_format)
+            except UnknownFormatError:
+                if named:
+                    raise
+                skipped.append(table.name)  # a stray file in the folder, not an export
+                continue
             frame = _load(table, resolved)
             if table.ragged_rows:
                 ledger.add("ragged_row", table.ragged_rows, [table.name])
             parts.append(_Part(table, resolved, frame))
         if progress is not None:
             progress(path.name, path.stat().st_size)
+    if not parts:
+        raise InputError(
+            "None of the files found is a PSA export: " + ", ".join(skipped) + ".",
+            hint="Name the export files, or use --format generic with --map field=column.",
+        )
     format_name = _one_format(parts)
     _check_mapping_used(mapping, parts)
     if not any(part.resolved.kind != "time" for part in parts):
@@ -101,7 +114,7 @@ def import_history(
         )
         for p in parts
     ]
-    return Imported(tickets, time, bool(time_parts), format_name, inputs, order, event_log)
+    return Imported(tickets, time, bool(time_parts), format_name, inputs, order, event_log, skipped)
 
 
 def _load(table: RawTable, resolved: Resolved) -> pl.DataFrame:

@@ -50,11 +50,17 @@ def logged_minutes(tickets: pl.DataFrame, time: pl.DataFrame, ledger: Ledger) ->
     ledger.add_rows("negative_duration", negative)
     too_long = usable.filter(pl.col("minutes") > DAY_MINUTES)
     ledger.add_rows("time_entry_over_24h", too_long)
-    usable = usable.filter(pl.col("minutes").is_between(0, DAY_MINUTES))
-    known = usable.join(tickets.select("ticket_id"), on="ticket_id", how="semi")
-    unknown = usable.join(tickets.select("ticket_id"), on="ticket_id", how="anti")
-    ledger.add_rows("time_entry_unknown_ticket", unknown)
-    return known.group_by("ticket_id").agg(pl.col("minutes").sum())
+    # Summing first makes the joins below work on one row per ticket, not per entry.
+    per_ticket = (
+        usable.filter(pl.col("minutes").is_between(0, DAY_MINUTES))
+        .group_by("ticket_id")
+        .agg(pl.col("minutes").sum(), pl.len().alias("entries"), pl.first("file"), pl.first("row"))
+    )
+    ids = tickets.select("ticket_id")
+    unknown = per_ticket.join(ids, on="ticket_id", how="anti").sort("file", "row")
+    examples = [f"{f} row {r}" for f, r in unknown.select("file", "row").head(5).iter_rows()]
+    ledger.add("time_entry_unknown_ticket", int(unknown.get_column("entries").sum()), examples)
+    return per_ticket.join(ids, on="ticket_id", how="semi").select("ticket_id", "minutes")
 
 
 def closed_without_time(tickets: pl.DataFrame) -> pl.DataFrame:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+RISER_POOL = 10
 MinutesSource = Literal["logged", "elapsed", "business_hours"]
 CategorizedBy = Literal["psa", "taxonomy", "model"]
 
@@ -192,8 +193,9 @@ class Report(BaseModel):
                 f"{frequent_words} but ranks {ordinal(frequent.rank_by_minutes)} by minutes "
                 f"({format_share(frequent.share_of_minutes)})."
             )
-        # The category a count-based ranking undervalues most; on ties, the more expensive one.
-        riser = max(rows, key=lambda r: (r.rank_shift, -r.rank_by_minutes))
+        # The category a count-based ranking undervalues most among those that matter (the top
+        # ten by minutes; far down the list a big shift is noise); on ties, the costlier one.
+        riser = max(rows[:RISER_POOL], key=lambda r: (r.rank_shift, -r.rank_by_minutes))
         if riser.rank_shift > 0:
             findings.append(
                 f"Counting tickets hides {riser.category} the most: it is "

@@ -89,9 +89,10 @@ class RawTable:
         return raw.decode("utf-8", errors="replace")
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files to read: the given files, and the export files inside the given folders."""
-    found: list[Path] = []
+def discover(paths: Iterable[Path]) -> dict[Path, bool]:
+    """Files to read: the given files, and the export files inside the given folders, each
+    with whether the user named it (``True``) or it was found in a folder (``False``)."""
+    found: dict[Path, bool] = {}
     for path in paths:
         if not path.exists():
             raise InputError(f"{path} does not exist.")
@@ -104,10 +105,11 @@ def discover(paths: Iterable[Path]) -> list[Path]:
                     f"{path} holds no export files.",
                     hint="deskhand reads " + ", ".join(SUFFIXES) + " files.",
                 )
-            found.extend(inside)
+            for inner in inside:
+                found.setdefault(inner, False)
         else:
-            found.append(path)
-    return list(dict.fromkeys(found))
+            found[path] = True
+    return found
 
 
 def read_tables(path: Path) -> list[RawTable]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 
+from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from deskhand.history.report import Report
+from deskhand.history.report import Report, format_share
 
+WIDE_TERMINAL = 110
 CSV_COLUMNS = (
     "rank_by_minutes",
     "category",
@@ -31,7 +33,7 @@ CSV_COLUMNS = (
 def render(report: Report, console: Console, top: int = 20) -> None:
     """Print the report: inputs, window, the ranking by minutes, categorisation and data quality."""
     console.print(_summary(report))
-    console.print(_ranking(report, top))
+    console.print(_ranking(report, top, console.width))
     for line in report.headlines():
         console.print(f"[bold]•[/] {line}")
     console.print()
@@ -43,6 +45,8 @@ def render(report: Report, console: Console, top: int = 20) -> None:
         )
         console.print(f"[bold]Suggested categories[/] in what fits nothing: {names}")
     console.print(_quality(report))
+    for note in report.notes[1:]:  # the first, the minutes source, is in the summary already
+        console.print(f"[dim]{note}[/]", highlight=False)
 
 
 def category_csv(report: Report) -> str:
@@ -88,8 +92,9 @@ def _summary(report: Report) -> Panel:
             f"{report.totals.tickets:,} tickets, {report.totals.minutes / 60:,.1f} hours",
         )
     )
-    order = report.dates.order.replace("_", "-")
-    lines.append(Text.assemble(("Dates  ", "bold"), f"{order} — {report.dates.evidence}"))
+    lines.append(
+        Text.assemble(("Dates  ", "bold"), f"{report.dates.evidence}, zone {report.dates.tz}")
+    )
     proxy = report.totals.minutes_source != "logged"
     lines.append(
         Text.assemble(
@@ -100,48 +105,63 @@ def _summary(report: Report) -> Panel:
     return Panel(Group(*lines), title="deskhand analyze", title_align="left", expand=False)
 
 
-def _ranking(report: Report, top: int) -> Table:
+def _ranking(report: Report, top: int, width: int) -> Table:
+    # Narrow terminals drop the per-ticket spread and the source column (the source is the same
+    # for every row and is named in the title) rather than squeezing category names.
+    wide = width >= WIDE_TERMINAL
+    title = "Categories ranked by total technician minutes"
+    if not wide:
+        title += f" ({report.totals.minutes_source} minutes)"
     table = Table(
-        title="Categories ranked by total technician minutes",
+        title=title,
         title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
         caption=(
-            f"{len(report.categories) - top} more categories in --json / --csv / --out"
+            f"{len(report.categories) - top} more categories in --json, --csv and --out"
             if len(report.categories) > top
             else None
         ),
     )
     table.add_column("#", justify="right")
-    table.add_column("Category")
+    table.add_column("Category", min_width=18, overflow="fold", ratio=1)
     table.add_column("Tickets", justify="right")
     table.add_column("Hours", justify="right")
     table.add_column("Share", justify="right")
-    table.add_column("Median min", justify="right")
-    table.add_column("P90 min", justify="right")
-    table.add_column("Rank by count", justify="right")
+    if wide:
+        table.add_column("Median min", justify="right")
+        table.add_column("P90 min", justify="right")
+    table.add_column("By count", justify="right")
     table.add_column("Shift", justify="right")
-    table.add_column("Minutes from")
+    if wide:
+        table.add_column("Minutes from")
     for row in report.categories[:top]:
-        shift = row.rank_shift
-        shift_text = (
-            Text(f"▲{shift}", "green")
-            if shift > 0
-            else Text(f"▼{-shift}", "red")
-            if shift
-            else Text("=")
-        )
-        table.add_row(
+        cells: list[str | Text] = [
             str(row.rank_by_minutes),
             row.category,
             f"{row.tickets:,}",
-            f"{row.hours:,.1f}",
-            f"{row.share_of_minutes:.1%}",
-            f"{row.median_minutes:,.0f}",
-            f"{row.p90_minutes:,.0f}",
-            str(row.rank_by_count),
-            shift_text,
-            row.minutes_source,
-        )
+            _hours(row.hours),
+            format_share(row.share_of_minutes),
+        ]
+        if wide:
+            cells += [f"{row.median_minutes:,.0f}", f"{row.p90_minutes:,.0f}"]
+        cells += [str(row.rank_by_count), _shift(row.rank_shift)]
+        if wide:
+            cells.append(row.minutes_source)
+        table.add_row(*cells)
     return table
+
+
+def _hours(hours: float) -> str:
+    return f"{hours:,.0f}" if hours >= 1000 else f"{hours:,.1f}"
+
+
+def _shift(shift: int) -> Text:
+    if shift > 0:
+        return Text(f"▲{shift}", "green")
+    if shift < 0:
+        return Text(f"▼{-shift}", "red")
+    return Text("=")
 
 
 def _quality(report: Report) -> Table | Text:

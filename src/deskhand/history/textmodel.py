@@ -1,9 +1,8 @@
-"""Categories learnt from ticket text.
+"""Categories learnt from ticket text: TF-IDF features, and a classifier trained on tickets
+whose PSA category is reliable that predicts one for tickets whose category is missing or vague.
 
-A classifier trained on tickets whose PSA category is reliable predicts one for tickets whose
-category is missing or vague; clustering what still fits nothing suggests new categories.
-scikit-learn is imported inside the functions: it takes about a second to import, and most
-``deskhand`` commands never need it.
+scikit-learn is imported inside the classifier: it takes over a second to import, and most runs
+never need it.
 """
 
 from __future__ import annotations
@@ -41,24 +40,6 @@ TICKET_NOISE = frozenset({
     "ticket", "issue", "issues", "problem", "problems", "help", "request", "support", "helpdesk",
 })
 # fmt: on
-
-SUGGESTION_TERMS = 5
-EXAMPLES = 5
-# Clusters whose centres are at least this alike (cosine) may be one theme said in different
-# words ("EHR sync crash", "EHR crashes while syncing"); they merge if the result stays cohesive.
-SAME_THEME = 0.3
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A recurring theme among tickets that fit no category: a candidate new category."""
-
-    label: str  # the three top terms, "ehr · sync · crash"
-    top_terms: list[str]  # the strongest terms of the theme, strongest first
-    tickets: int
-    minutes: float
-    example_indices: list[int]  # indices into the texts given, most typical first
-    members: list[int]  # indices of every text in the theme
 
 
 @dataclass(frozen=True)
@@ -107,8 +88,7 @@ class TextFeatures:
 
     def transform(self, texts: Sequence[str | None]) -> Any:
         """A sparse matrix (scipy CSR) with one unit-length row per text."""
-        from scipy.sparse import csr_matrix
-        from sklearn.preprocessing import normalize
+        from scipy.sparse import csr_matrix, diags
 
         cells = (
             _terms(texts, self.stop_words, self.bigrams)
@@ -124,7 +104,8 @@ class TextFeatures:
         )
         counts.sum_duplicates()
         counts.data = (1 + np.log(counts.data)) * self.vocabulary["idf"].to_numpy()[counts.indices]
-        return normalize(counts)
+        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        return diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ counts
 
 
 def _terms(texts: Sequence[str | None], stop_words: frozenset[str], bigrams: bool) -> pl.LazyFrame:
@@ -230,149 +211,3 @@ def _stratified_sample(
         for indices in members
     ]
     return np.sort(np.concatenate(chosen))
-
-
-def suggest_categories(
-    texts: Sequence[str | None],
-    minutes: Sequence[float | None],
-    *,
-    max_clusters: int = 8,
-    min_cluster_size: int = 5,
-    sample: int = 10000,
-    seed: int = 0,
-    min_cohesion: float = 0.2,
-) -> list[Suggestion]:
-    """Find recurring themes among tickets that fit no category, most minutes first.
-
-    Clusters TF-IDF vectors with k-means (fitted on at most ``sample`` texts, then applied to
-    all), merges clusters that turn out to be one theme, sheds tickets far from a theme's
-    centre, and keeps a theme only when its tickets resemble each other: mean pairwise cosine
-    similarity at least ``min_cohesion``. k-means puts every ticket somewhere, so without that
-    test the grab-bag of unrelated tickets would top the list. Themes smaller than
-    ``min_cluster_size`` are dropped; fewer than ``2 * min_cluster_size`` texts give none.
-    """
-    if len(texts) != len(minutes):
-        raise ValueError(f"{len(texts)} texts but {len(minutes)} minute values")
-    if len(texts) < 2 * min_cluster_size:
-        return []
-
-    from sklearn.cluster import MiniBatchKMeans
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    rng = np.random.default_rng(seed)
-    fitted_on = (
-        np.sort(rng.choice(len(texts), size=sample, replace=False))
-        if len(texts) > sample
-        else np.arange(len(texts))
-    )
-    sampled = [texts[i] for i in fitted_on]
-    features = TextFeatures.fit(
-        sampled,
-        stop_words=TICKET_NOISE | ENGLISH_STOP_WORDS,
-        bigrams=False,  # themes are named by their top terms, and "sync" beats "ehr sync" there
-        min_df=2,
-        max_df=0.5,  # a word in half the tickets names no theme
-    )
-    if features.vocabulary.is_empty():  # no word occurs twice: no theme to find
-        return []
-    clusters = max(2, min(max_clusters, len(texts) // 30))
-    kmeans = MiniBatchKMeans(n_clusters=clusters, n_init=3, random_state=seed, batch_size=1024)
-    kmeans.fit(features.transform(sampled))
-
-    vectors = features.transform(texts)
-    assigned = kmeans.predict(vectors)
-    has_terms = vectors.getnnz(axis=1) > 0  # a text with no known word belongs to no theme
-    themes = [
-        _Theme.of(vectors, np.flatnonzero((assigned == cluster) & has_terms))
-        for cluster in range(clusters)
-    ]
-    themes = _merge_alike([theme for theme in themes if theme.size], min_cohesion)
-
-    spent = np.nan_to_num(np.asarray(minutes, dtype=np.float64))
-    terms = features.terms
-    suggestions = []
-    for merged in themes:
-        # k-means must put every ticket somewhere; strays sharing one word with a theme sit far
-        # from its centre and would inflate its minutes.
-        closeness = vectors[merged.members] @ merged.centre
-        theme = _Theme.of(vectors, merged.members[closeness >= 0.5 * np.median(closeness)])
-        if theme.size < min_cluster_size or theme.cohesion < min_cohesion:
-            continue
-        top_terms = [terms[i] for i in np.argsort(-theme.centre, kind="stable")[:SUGGESTION_TERMS]]
-        closeness = vectors[theme.members] @ theme.centre
-        typical = theme.members[np.argsort(-closeness, kind="stable")[:EXAMPLES]]
-        suggestions.append(
-            Suggestion(
-                label=" · ".join(top_terms[:3]),
-                top_terms=top_terms,
-                tickets=theme.size,
-                minutes=float(spent[theme.members].sum()),
-                example_indices=[int(i) for i in typical],
-                members=[int(i) for i in theme.members],
-            )
-        )
-    return sorted(suggestions, key=lambda s: (-s.minutes, -s.tickets, s.label))
-
-
-@dataclass(frozen=True)
-class _Theme:
-    """A set of texts (rows of unit-length vectors) and the sum of their vectors."""
-
-    members: NDArray[np.intp]
-    total: NDArray[np.float64]
-
-    @classmethod
-    def of(cls, vectors: Any, members: NDArray[np.intp]) -> _Theme:
-        return cls(members, np.asarray(vectors[members].sum(axis=0), dtype=np.float64).ravel())
-
-    @property
-    def size(self) -> int:
-        return len(self.members)
-
-    @property
-    def cohesion(self) -> float:
-        """Mean cosine similarity between two different members: for unit vectors, the squared
-        length of their sum is the sum of all pairwise similarities, self-pairs included."""
-        if self.size < 2:
-            return 0.0
-        return float((self.total @ self.total - self.size) / (self.size * (self.size - 1)))
-
-    @property
-    def centre(self) -> NDArray[np.float64]:
-        """The members' mean direction, unit length."""
-        norm = np.linalg.norm(self.total)
-        return self.total / norm if norm else self.total
-
-    def similarity(self, other: _Theme) -> float:
-        """Cosine similarity of the two centres."""
-        return float(self.centre @ other.centre)
-
-    def merged(self, other: _Theme) -> _Theme:
-        return _Theme(
-            np.sort(np.concatenate([self.members, other.members])), self.total + other.total
-        )
-
-
-def _merge_alike(themes: list[_Theme], min_cohesion: float) -> list[_Theme]:
-    """Merge the most alike pair of themes, again and again, while a merge stays cohesive.
-
-    The cohesion test keeps a real theme from being swallowed by the grab-bag, whose centre is
-    vaguely like everything.
-    """
-    while True:
-        pairs = sorted(
-            (
-                (-themes[i].similarity(themes[j]), i, j)
-                for i in range(len(themes))
-                for j in range(i + 1, len(themes))
-            ),
-        )
-        for negative_similarity, i, j in pairs:
-            if -negative_similarity < SAME_THEME:
-                return themes
-            merged = themes[i].merged(themes[j])
-            if merged.cohesion >= min_cohesion:
-                themes = [t for k, t in enumerate(themes) if k not in (i, j)] + [merged]
-                break
-        else:
-            return themes

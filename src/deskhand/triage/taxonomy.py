@@ -151,6 +151,22 @@ class Taxonomy(BaseModel):
         return labels.replace_strict(mapping, default=None, return_dtype=pl.String)
 
     @cached_property
+    def _phrase_words(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The words of all phrases, and the stems of the wildcard ones ("print*" -> "print")."""
+        words: set[str] = set()
+        stems: set[str] = set()
+        for category in self.categories:
+            for phrase in category.phrases:
+                for word in phrase.replace("'", "").split():
+                    (stems if word.endswith("*") else words).add(word.rstrip("*"))
+        return frozenset(words), tuple(sorted(stems))
+
+    def knows_word(self, word: str) -> bool:
+        """Whether ``word`` (lowercase) appears in some phrase of the taxonomy."""
+        words, stems = self._phrase_words
+        return word in words or word.startswith(stems)
+
+    @cached_property
     def _phrase_table(self) -> pl.DataFrame:
         """Every phrase as the padded lowercase text it matches, with its category's position."""
         rows = []

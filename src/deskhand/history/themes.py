@@ -1,0 +1,249 @@
+"""Recurring themes among tickets: clusters of alike ticket text, named by their top terms.
+
+Used twice: on the tickets being categorised from text, to keep a theme the taxonomy cannot
+agree on together; and on what fits no category, to suggest new categories with their minutes.
+The clustering is a small spherical k-means on TF-IDF vectors (numpy and scipy only), so a run
+that never trains a classifier never imports scikit-learn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from deskhand.history.textmodel import TICKET_NOISE, TextFeatures
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+SUGGESTION_TERMS = 5
+EXAMPLES = 5
+# Clusters whose centres are at least this alike (cosine) may be one theme said in different
+# words ("EHR sync crash", "EHR crashes while syncing"); they merge if the result stays cohesive.
+SAME_THEME = 0.3
+KMEANS_ROUNDS = 30
+KMEANS_STARTS = 3  # k-means finds a local optimum; the best of three starts is steadier
+
+# Function words that name no theme (the usual English list, trimmed to what tickets contain).
+# fmt: off
+ENGLISH_STOP_WORDS = frozenset({
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any",
+    "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both",
+    "but", "by", "can", "cannot", "could", "did", "do", "does", "doing", "done", "down",
+    "during", "each", "either", "else", "even", "ever", "every", "few", "for", "from",
+    "further", "get", "got", "had", "has", "have", "having", "he", "her", "here", "hers",
+    "herself", "him", "himself", "his", "how", "however", "i", "if", "in", "into", "is", "it",
+    "its", "itself", "just", "last", "least", "less", "let", "like", "ll", "made", "make",
+    "many", "may", "me", "might", "more", "most", "much", "must", "my", "myself", "need",
+    "needs", "neither", "never", "no", "nor", "not", "now", "of", "off", "often", "on", "once",
+    "one", "only", "or", "other", "others", "otherwise", "our", "ours", "ourselves", "out",
+    "over", "own", "per", "perhaps", "quite", "rather", "really", "same", "see", "seem",
+    "seems", "several", "she", "should", "since", "so", "some", "still", "such", "than",
+    "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they",
+    "this", "those", "though", "through", "thus", "to", "today", "too", "under", "until",
+    "up", "upon", "us", "ve", "very", "via", "was", "we", "well", "were", "what", "whatever",
+    "when", "where", "whether", "which", "while", "who", "whom", "whose", "why", "will",
+    "with", "within", "without", "would", "yes", "yet", "you", "your", "yours", "yourself",
+    "yourselves", "don", "doesn", "didn", "isn", "wasn", "won", "couldn", "wouldn", "shouldn",
+    "haven", "hasn", "hadn", "aren", "weren", "im", "ive", "id", "thats", "theres", "youre",
+})
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A recurring theme: a candidate category of its own."""
+
+    label: str  # the three top terms, "ehr · sync · crash"
+    top_terms: list[str]  # the strongest terms of the theme, strongest first
+    tickets: int
+    minutes: float
+    example_indices: list[int]  # indices into the texts given, most typical first
+    members: list[int]  # indices of every text in the theme
+
+
+def suggest_categories(
+    texts: Sequence[str | None],
+    minutes: Sequence[float | None],
+    *,
+    max_clusters: int = 8,
+    min_cluster_size: int = 5,
+    sample: int = 10000,
+    seed: int = 0,
+    min_cohesion: float = 0.2,
+) -> list[Suggestion]:
+    """Find recurring themes among tickets that fit no category, most minutes first.
+
+    Clusters TF-IDF vectors with k-means (fitted on at most ``sample`` texts, then applied to
+    all), merges clusters that turn out to be one theme, sheds tickets far from a theme's
+    centre, and keeps a theme only when its tickets resemble each other: mean pairwise cosine
+    similarity at least ``min_cohesion``. k-means puts every ticket somewhere, so without that
+    test the grab-bag of unrelated tickets would top the list. Themes smaller than
+    ``min_cluster_size`` are dropped; fewer than ``2 * min_cluster_size`` texts give none.
+    """
+    if len(texts) != len(minutes):
+        raise ValueError(f"{len(texts)} texts but {len(minutes)} minute values")
+    if len(texts) < 2 * min_cluster_size:
+        return []
+
+    rng = np.random.default_rng(seed)
+    fitted_on = (
+        np.sort(rng.choice(len(texts), size=sample, replace=False))
+        if len(texts) > sample
+        else np.arange(len(texts))
+    )
+    sampled = [texts[i] for i in fitted_on]
+    features = TextFeatures.fit(
+        sampled,
+        stop_words=TICKET_NOISE | ENGLISH_STOP_WORDS,
+        bigrams=False,  # themes are named by their top terms, and "sync" beats "ehr sync" there
+        min_df=2,
+        max_df=0.5,  # a word in half the tickets names no theme
+    )
+    if features.vocabulary.is_empty():  # no word occurs twice: no theme to find
+        return []
+    clusters = max(2, min(max_clusters, len(texts) // 30))
+    centres = _spherical_kmeans(features.transform(sampled), clusters, rng)
+    vectors = features.transform(texts)
+    assigned = np.asarray((vectors @ centres.T).argmax(axis=1)).ravel()
+    has_terms = vectors.getnnz(axis=1) > 0  # a text with no known word belongs to no theme
+    themes = [
+        _Theme.of(vectors, np.flatnonzero((assigned == cluster) & has_terms))
+        for cluster in range(clusters)
+    ]
+    themes = _merge_alike([theme for theme in themes if theme.size], min_cohesion)
+
+    spent = np.nan_to_num(np.asarray(minutes, dtype=np.float64))
+    terms = features.terms
+    suggestions = []
+    for merged in themes:
+        # k-means must put every ticket somewhere; strays sharing one word with a theme sit far
+        # from its centre and would inflate its minutes.
+        closeness = vectors[merged.members] @ merged.centre
+        theme = _Theme.of(vectors, merged.members[closeness >= 0.5 * np.median(closeness)])
+        if theme.size < min_cluster_size or theme.cohesion < min_cohesion:
+            continue
+        top_terms = [terms[i] for i in np.argsort(-theme.centre, kind="stable")[:SUGGESTION_TERMS]]
+        closeness = vectors[theme.members] @ theme.centre
+        typical = theme.members[np.argsort(-closeness, kind="stable")[:EXAMPLES]]
+        suggestions.append(
+            Suggestion(
+                label=" · ".join(top_terms[:3]),
+                top_terms=top_terms,
+                tickets=theme.size,
+                minutes=float(spent[theme.members].sum()),
+                example_indices=[int(i) for i in typical],
+                members=[int(i) for i in theme.members],
+            )
+        )
+    return sorted(suggestions, key=lambda s: (-s.minutes, -s.tickets, s.label))
+
+
+@dataclass(frozen=True)
+class _Theme:
+    """A set of texts (rows of unit-length vectors) and the sum of their vectors."""
+
+    members: NDArray[np.intp]
+    total: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, vectors: Any, members: NDArray[np.intp]) -> _Theme:
+        return cls(members, np.asarray(vectors[members].sum(axis=0), dtype=np.float64).ravel())
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def cohesion(self) -> float:
+        """Mean cosine similarity between two different members: for unit vectors, the squared
+        length of their sum is the sum of all pairwise similarities, self-pairs included."""
+        if self.size < 2:
+            return 0.0
+        return float((self.total @ self.total - self.size) / (self.size * (self.size - 1)))
+
+    @property
+    def centre(self) -> NDArray[np.float64]:
+        """The members' mean direction, unit length."""
+        norm = np.linalg.norm(self.total)
+        return self.total / norm if norm else self.total
+
+    def similarity(self, other: _Theme) -> float:
+        """Cosine similarity of the two centres."""
+        return float(self.centre @ other.centre)
+
+    def merged(self, other: _Theme) -> _Theme:
+        return _Theme(
+            np.sort(np.concatenate([self.members, other.members])), self.total + other.total
+        )
+
+
+def _merge_alike(themes: list[_Theme], min_cohesion: float) -> list[_Theme]:
+    """Merge the most alike pair of themes, again and again, while a merge stays cohesive.
+
+    The cohesion test keeps a real theme from being swallowed by the grab-bag, whose centre is
+    vaguely like everything.
+    """
+    while True:
+        pairs = sorted(
+            (
+                (-themes[i].similarity(themes[j]), i, j)
+                for i in range(len(themes))
+                for j in range(i + 1, len(themes))
+            ),
+        )
+        for negative_similarity, i, j in pairs:
+            if -negative_similarity < SAME_THEME:
+                return themes
+            merged = themes[i].merged(themes[j])
+            if merged.cohesion >= min_cohesion:
+                themes = [t for k, t in enumerate(themes) if k not in (i, j)] + [merged]
+                break
+        else:
+            return themes
+
+
+def _spherical_kmeans(vectors: Any, clusters: int, rng: np.random.Generator) -> NDArray[np.float64]:
+    """Centres (unit rows) of ``clusters`` groups of the unit-length rows of ``vectors``: the
+    best of a few starts, by how alike each text is to its centre."""
+    best, best_fit = None, -1.0
+    for _ in range(KMEANS_STARTS):
+        centres = _kmeans_once(vectors, clusters, rng)
+        fit = float(np.asarray((vectors @ centres.T).max(axis=1)).sum())
+        if fit > best_fit:
+            best, best_fit = centres, fit
+    assert best is not None
+    return best
+
+
+def _kmeans_once(vectors: Any, clusters: int, rng: np.random.Generator) -> NDArray[np.float64]:
+    """k-means on the sphere: a text joins the centre it is most alike (cosine), each centre
+    moves to its members' mean direction, until no text changes group. Seeded like k-means++:
+    each new centre is drawn with probability growing with its distance from those chosen."""
+    count = vectors.shape[0]
+    clusters = min(clusters, count)
+    chosen = [int(rng.integers(count))]
+    nearest = np.asarray((vectors @ vectors[chosen[0]].T).todense()).ravel()
+    for _ in range(1, clusters):
+        distance = np.clip(1.0 - nearest, 0.0, None)
+        total = distance.sum()
+        pick = int(rng.choice(count, p=distance / total)) if total > 0 else int(rng.integers(count))
+        chosen.append(pick)
+        similarity = np.asarray((vectors @ vectors[pick].T).todense()).ravel()
+        nearest = np.maximum(nearest, similarity)
+    centres = np.asarray(vectors[chosen].todense(), dtype=np.float64)
+    assigned = np.full(count, -1)
+    for _ in range(KMEANS_ROUNDS):
+        previous, assigned = assigned, np.asarray((vectors @ centres.T).argmax(axis=1)).ravel()
+        if np.array_equal(previous, assigned):
+            break
+        for cluster in range(clusters):
+            members = assigned == cluster
+            if members.any():
+                total_vector = np.asarray(vectors[members].sum(axis=0)).ravel()
+                norm = np.linalg.norm(total_vector)
+                centres[cluster] = total_vector / norm if norm else centres[cluster]
+    return centres

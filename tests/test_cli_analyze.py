@@ -1,0 +1,263 @@
+"""``deskhand analyze`` as a user runs it: a real process, its exit code, stdout and stderr."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from tests.history.test_formats import SYNCRO_LABOUR, SYNCRO_TICKETS
+from tests.support import EXAMPLES, SHARED_DATA, WriteCsv
+
+BPIC13_MAP = [
+    "--map", "ticket_id=case:concept:name", "--map", "timestamp=time:timestamp",
+    "--map", "category=product", "--map", "tech=org:resource",
+    "--map", "status=lifecycle:transition",
+]  # fmt: skip
+HELPDESK_MAP = [
+    "--map", "ticket_id=case:concept:name", "--map", "timestamp=time:timestamp",
+    "--map", "category=product", "--map", "tech=org:resource", "--map", "status=concept:name",
+    "--map", "customer=customer",
+]  # fmt: skip
+
+
+def deskhand(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "deskhand", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"COLUMNS": "120", "PATH": "/usr/bin:/bin", "HOME": str(Path.home())},
+    )
+
+
+def analyze_json(*args: str | Path) -> dict[str, Any]:
+    result = deskhand("analyze", "--json", *args)
+    assert result.returncode == 0, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+@pytest.fixture(scope="module")
+def example() -> dict[str, Any]:
+    return analyze_json(EXAMPLES, "--rate", "65")
+
+
+def test_example_json_has_the_documented_shape(example: dict[str, Any]) -> None:
+    assert set(example) >= {
+        "window", "totals", "categories", "suggested_categories", "data_quality", "format",
+    }  # fmt: skip
+    assert set(example["window"]) == {"start", "end", "days"}
+    assert example["window"]["days"] == 90
+    assert set(example["totals"]) == {"tickets", "minutes", "minutes_source"}
+    assert example["totals"]["minutes_source"] == "logged"
+    assert example["format"] == "Syncro"
+    first = example["categories"][0]
+    assert set(first) == {
+        "category", "tickets", "minutes", "share_of_minutes", "median_minutes", "p90_minutes",
+        "rank_by_minutes", "rank_by_count", "minutes_source", "categorized_by",
+    }  # fmt: skip
+
+
+def test_example_is_ranked_by_minutes_and_counts_add_up(example: dict[str, Any]) -> None:
+    rows = example["categories"]
+    assert [r["rank_by_minutes"] for r in rows] == list(range(1, len(rows) + 1))
+    minutes = [r["minutes"] for r in rows]
+    assert minutes == sorted(minutes, reverse=True)
+    assert sum(r["tickets"] for r in rows) == example["totals"]["tickets"] == 6000
+    assert sum(minutes) == pytest.approx(example["totals"]["minutes"])
+    assert sorted(r["rank_by_count"] for r in rows) == list(range(1, len(rows) + 1))
+
+
+def test_example_most_frequent_category_is_not_the_most_expensive(example: dict[str, Any]) -> None:
+    rows = example["categories"]
+    most_frequent = min(rows, key=lambda r: r["rank_by_count"])
+    assert most_frequent["category"] == "Password reset"
+    assert most_frequent["rank_by_minutes"] > 5
+    assert rows[0]["category"] == "New user onboarding"
+
+
+def test_example_vague_third_is_recategorised_and_the_hidden_theme_surfaces(
+    example: dict[str, Any],
+) -> None:
+    categorization = example["categorization"]
+    assert categorization["recategorized"]
+    assert 0.28 < categorization["vague_share"] < 0.40
+    assert {"psa", "taxonomy"} <= set(categorization["by"])
+    top_suggestion = example["suggested_categories"][0]
+    assert "opalchart" in top_suggestion["top_terms"]
+    assert top_suggestion["tickets"] >= 30
+
+
+def test_example_data_quality_is_counted(example: dict[str, Any]) -> None:
+    quality = example["data_quality"]
+    assert quality["time_entry_over_24h"] == 3
+    assert quality["negative_duration"] == 2
+    assert quality["time_entry_unknown_ticket"] == 5
+    assert quality["closed_with_zero_logged_time"] > 100
+
+
+def test_minutes_agree_with_an_independent_sum_of_the_labour_file(example: dict[str, Any]) -> None:
+    labour = pl.read_csv(EXAMPLES / "labour.csv", infer_schema=False)
+    tickets = pl.read_csv(EXAMPLES / "tickets.csv", infer_schema=False)
+    minutes = labour.get_column("Duration Minutes").cast(pl.Float64)
+    good = labour.filter(minutes.is_between(0, 1440)).join(
+        tickets.select("Ticket Number"), on="Ticket Number", how="semi"
+    )
+    expected = good.get_column("Duration Minutes").cast(pl.Float64).sum()
+    assert example["totals"]["minutes"] == pytest.approx(expected)
+
+
+def test_terminal_output_html_and_csv(tmp_path: Path) -> None:
+    html, table = tmp_path / "report.html", tmp_path / "out" / "categories.csv"
+    result = deskhand("analyze", EXAMPLES, "--rate", "65", "--out", html, "--csv", table)
+    assert result.returncode == 0, result.stderr
+    assert "Categories ranked by total technician minutes" in result.stdout
+    assert "New user onboarding" in result.stdout
+    assert f"HTML report written to {html}" in result.stdout
+    page = html.read_text()
+    assert "Where your technicians" in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "report must work offline"
+    rows = list(csv.DictReader(io.StringIO(table.read_text())))
+    assert rows[0]["category"] == "New user onboarding"
+    assert len(rows) == len(
+        json.loads(deskhand("analyze", "--json", EXAMPLES).stdout)["categories"]
+    )
+
+
+def test_bpic13_event_log_with_the_documented_map() -> None:
+    document = analyze_json(SHARED_DATA / "bpic13.events.csv", *BPIC13_MAP, "--days", "1000")
+    events = pl.read_csv(SHARED_DATA / "bpic13.events.csv", infer_schema=False)
+    assert document["totals"]["tickets"] == events.get_column("case:concept:name").n_unique()
+    assert document["totals"]["minutes_source"] == "elapsed"
+    assert document["format"] == "generic (--map)"
+    assert document["categories"][0]["category"].startswith("PROD")
+    assert any("event log" in note for note in document["notes"])
+
+
+def test_helpdesk_event_log_with_business_hours() -> None:
+    document = analyze_json(
+        SHARED_DATA / "helpdesk.events.csv", *HELPDESK_MAP,
+        "--business-hours", "08:00-18:00", "--tz", "Europe/Rome", "--days", "2000",
+    )  # fmt: skip
+    assert document["totals"]["minutes_source"] == "business_hours"
+    assert document["totals"]["tickets"] == 4580
+    elapsed = analyze_json(SHARED_DATA / "helpdesk.events.csv", *HELPDESK_MAP, "--days", "2000")
+    assert document["totals"]["minutes"] < elapsed["totals"]["minutes"]
+
+
+def assert_clear_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error:")
+    for needle in needles:
+        assert needle in " ".join(result.stderr.split()), result.stderr
+
+
+def test_unusable_inputs_exit_2_with_a_message(tmp_path: Path, write_csv: WriteCsv) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert_clear_error(deskhand("analyze", empty), "empty.csv is empty")
+    header_only = write_csv("header.csv", SYNCRO_TICKETS, [])
+    assert_clear_error(deskhand("analyze", header_only), "has a header but no rows")
+    unknown = write_csv("weird.csv", ["foo", "bar"], [["1", "2"]])
+    assert_clear_error(deskhand("analyze", unknown), "Could not recognise", "--map")
+    assert_clear_error(deskhand("analyze", tmp_path / "missing.csv"), "does not exist")
+
+
+def test_missing_required_column_says_found_expected_and_map(write_csv: WriteCsv) -> None:
+    tickets = write_csv(
+        "tickets.csv",
+        SYNCRO_TICKETS,
+        [["1", "VPN down", "A", "B", "x", "New", "VPN", "1/2/2026", "", ""]],
+    )
+    header = [h if h != "Duration Minutes" else "Duration" for h in SYNCRO_LABOUR]
+    labour = write_csv("labor.csv", header, [["A", "1", "D", "5", "", "", "1/2/2026", ""]])
+    assert_clear_error(
+        deskhand("analyze", tickets, labour),
+        "labor.csv looks like a Syncro labour CSV",
+        "Found: Customer, Ticket Number, Tech, Duration",
+        "--map minutes=Duration",
+    )
+    fixed = deskhand("analyze", "--json", tickets, labour, "--map", "minutes=Duration")
+    assert fixed.returncode == 0, fixed.stderr
+    assert json.loads(fixed.stdout)["totals"]["minutes"] == 5
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        (["--map", "colour=red"], "unknown field 'colour'"),
+        (["--tz", "Mars/Base"], "Unknown time zone"),
+        (["--business-hours", "nine-to-five"], "is not HH:MM-HH:MM"),
+        (["--since", "2026-02-01", "--until", "2026-01-01"], "--since comes after --until"),
+        (["--until", "2020-01-01"], "No tickets were opened between"),
+        (["--minutes-from", "logged", "--format", "syncro"], None),
+        (["--rate", "-5"], "--rate -5.0"),
+    ],
+)
+def test_bad_options_exit_2_with_a_message(options: list[str], needle: str | None) -> None:
+    result = deskhand("analyze", EXAMPLES, *options)
+    if needle is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert_clear_error(result, needle)
+
+
+def test_messy_encodings_and_delimiters_still_analyse(tmp_path: Path, write_csv: WriteCsv) -> None:
+    rows = [
+        ["1", "Café printer jam", "Zürich AG", "Dana", "Line one\nline two", "Resolved",
+         "Printer", "29/2/2016 01:16", "", ""],
+        ["2", "Password reset", "Zürich AG", "Dana", "", "Resolved", "Password", "1/3/2016 10:00",
+         "", ""],
+        ["3", "VPN", "Zürich AG", "Dana", "", "Resolved", "VPN", "not a date", "", ""],
+    ]  # fmt: skip
+    write_csv("tickets.csv", SYNCRO_TICKETS, rows, delimiter=";", encoding="cp1252")
+    write_csv(
+        "labour.csv",
+        SYNCRO_LABOUR,
+        [["Zürich AG", "1", "Dana", "12", "", "", "29/2/2016 02:00", ""],
+         ["Zürich AG", "2", "Dana", "lots", "", "", "1/3/2016 10:30", ""]],
+        encoding="utf-8-sig",
+    )  # fmt: skip
+    result = deskhand("analyze", "--json", tmp_path)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["dates"]["order"] == "day_first"
+    assert "29/2/2016" in document["dates"]["evidence"]
+    assert document["data_quality"] == {
+        "unparseable_date": 1,
+        "missing_opened_at": 1,
+        "unparseable_number": 1,
+        "closed_with_zero_logged_time": 1,
+    }
+    encodings = {f["path"]: (f["encoding"], f["delimiter"]) for f in document["inputs"]}
+    assert encodings == {"tickets.csv": ("cp1252", ";"), "labour.csv": ("utf-8-sig", ",")}
+    assert document["totals"] == {"tickets": 2, "minutes": 12.0, "minutes_source": "logged"}
+
+
+def test_json_mode_prints_only_json_even_when_there_are_warnings(write_csv: WriteCsv) -> None:
+    path = write_csv(
+        "tickets.csv",
+        SYNCRO_TICKETS,
+        [["1", "x", "A", "D", "", "Resolved", "Email", "1/2/2026", "", ""]] * 2,
+    )
+    result = deskhand("analyze", "--json", path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["data_quality"]["duplicate_ticket_id"] == 1
+    assert result.stderr == ""
+
+
+def test_version_and_help() -> None:
+    assert deskhand("--version").stdout.startswith("deskhand ")
+    help_text = deskhand("analyze", "--help").stdout
+    for option in ("--map", "--dayfirst", "--minutes-from", "--business-hours", "--recategorize"):
+        assert option in help_text
