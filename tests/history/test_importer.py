@@ -160,29 +160,16 @@ def test_autotask_pair(write_csv: WriteCsv, tmp_path: Path) -> None:
     assert imported.format == "autotask"
     assert imported.tickets.get_column("category_raw").to_list() == ["Network / VPN"]
     assert imported.time.get_column("minutes").to_list() == [45.0]
-    assert imported.time.get_column("started_at").to_list() == [datetime(2026, 3, 1, tzinfo=UTC)]
 
 
-def test_halo_pair_with_decimal_comma(write_csv: WriteCsv, tmp_path: Path) -> None:
-    write_csv(
-        "tickets.csv",
-        HALO_TICKETS,
-        [
-            [
-                "55",
-                "Printer jam",
-                "details",
-                "Incident",
-                "Printing",
-                "",
-                "",
-                "Acme",
-                "03/04/2026 10:00",
-                "",
-            ]
-        ],
-        delimiter=";",
-    )
+def test_halo_pair_with_decimal_comma_and_category_fallback(
+    write_csv: WriteCsv, tmp_path: Path
+) -> None:
+    def halo(ticket_id: str, category_1: str) -> list[str]:
+        return [ticket_id, "Printer jam", "details", "Incident", category_1, "", "", "Acme",
+                "03/04/2026 10:00", ""]  # fmt: skip
+
+    write_csv("tickets.csv", HALO_TICKETS, [halo("55", "Printing"), halo("56", " ")], delimiter=";")
     write_csv(
         "actions.csv",
         HALO_ACTIONS,
@@ -191,9 +178,10 @@ def test_halo_pair_with_decimal_comma(write_csv: WriteCsv, tmp_path: Path) -> No
     )
     imported = import_history([tmp_path], ledger=Ledger(), dayfirst=True)
     assert imported.time.get_column("minutes").to_list() == [30.0]
-    assert imported.tickets.get_column("opened_at").to_list() == [
-        datetime(2026, 4, 3, 10, tzinfo=UTC)
-    ]
+    tickets = imported.tickets.sort("ticket_id")
+    assert tickets.get_column("opened_at").to_list()[0] == datetime(2026, 4, 3, 10, tzinfo=UTC)
+    # A blank category_1 falls back to the ticket type, row by row.
+    assert tickets.get_column("category_raw").to_list() == ["Printing", "Incident"]
 
 
 def test_syncro_api_json_pages(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from deskhand.history.minutes import (
     business_minutes,
     closed_without_time,
     elapsed_minutes,
-    logged_minutes,
+    with_logged_minutes,
 )
 from deskhand.history.quality import Ledger
 from deskhand.history.schema import TICKET_SCHEMA, TIME_SCHEMA
@@ -39,12 +39,13 @@ def entries(*pairs: tuple[str, float | None]) -> pl.DataFrame:
 
 def test_logged_minutes_sum_per_ticket_and_count_what_they_leave_out() -> None:
     ledger = Ledger()
-    result = logged_minutes(
-        tickets("1", "2"),
+    result = with_logged_minutes(
+        tickets("1", "2", "3"),
         entries(("1", 10), ("1", 5.5), ("2", -3), ("2", 1500), ("9", 20), ("2", None)),
         ledger,
     )
-    assert dict(result.iter_rows()) == {"1": 15.5}
+    assert dict(result.select("ticket_id", "minutes").iter_rows()) == {"1": 15.5, "2": 0, "3": 0}
+    assert result.columns == [*TICKET_SCHEMA, "minutes"]
     assert ledger.counts == {
         "negative_duration": 1,
         "time_entry_over_24h": 1,

@@ -19,7 +19,7 @@ from deskhand.history.minutes import (
     business_minutes,
     closed_without_time,
     elapsed_minutes,
-    logged_minutes,
+    with_logged_minutes,
 )
 from deskhand.history.quality import Ledger
 from deskhand.history.ranking import (
@@ -142,10 +142,7 @@ def _with_minutes(
 ) -> pl.DataFrame:
     tickets = imported.tickets
     if source == "logged":
-        per_ticket = logged_minutes(tickets, imported.time, ledger)
-        return tickets.join(per_ticket, on="ticket_id", how="left").with_columns(
-            pl.col("minutes").fill_null(0.0)
-        )
+        return with_logged_minutes(tickets, imported.time, ledger)
     proxy = (
         business_minutes(tz, hours) if source == "business_hours" and hours else elapsed_minutes()
     )

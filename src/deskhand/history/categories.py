@@ -5,13 +5,14 @@ known — and clusters of what fits nothing, so an expensive new category cannot
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
 
 from deskhand.history.report import Categorization, SuggestedCategory, format_share
 from deskhand.history.textmodel import predict_categories
-from deskhand.history.themes import suggest_categories
+from deskhand.history.themes import Suggestion, suggest_categories
 from deskhand.triage.taxonomy import Taxonomy
 
 # Above this share of vague or missing categories, those tickets are categorised from their text.
@@ -63,7 +64,7 @@ def categorize(tickets: pl.DataFrame, taxonomy: Taxonomy, *, recategorize: bool)
             "every ticket from its text."
         )
     frame = frame.with_columns(todo.alias("todo"))
-    labels = _labels_from_text(frame, taxonomy)
+    labels, themes = _labels_from_text(frame, taxonomy)
     frame = frame.join(labels, on="ticket_id", how="left").with_columns(
         pl.when(~pl.col("todo"))
         .then(pl.coalesce(pl.col("psa_label"), pl.lit(taxonomy.other)))
@@ -80,24 +81,49 @@ def categorize(tickets: pl.DataFrame, taxonomy: Taxonomy, *, recategorize: bool)
     summary = Categorization(
         recategorized=bool(todo.any()), reason=reason, by=by, vague_share=round(vague_share, 4)
     )
-    result = frame.drop("psa_label", "todo", "taxonomy_label", "model_label")
-    return Categorized(result, summary, suggest(result, taxonomy))
+    suggestions = _filed_themes(frame, themes, taxonomy) + suggest(frame, taxonomy)
+    suggestions.sort(key=lambda s: (-s.minutes, -s.tickets, s.label))
+    result = frame.drop("psa_label", "todo", "taxonomy_label", "model_label", "theme")
+    return Categorized(result, summary, suggestions)
 
 
-def _labels_from_text(frame: pl.DataFrame, taxonomy: Taxonomy) -> pl.DataFrame:
-    """``ticket_id, taxonomy_label, model_label`` for the tickets marked ``todo``."""
+def _filed_themes(
+    frame: pl.DataFrame, themes: list[Suggestion], taxonomy: Taxonomy
+) -> list[SuggestedCategory]:
+    """Themes the taxonomy does not know that the model filed under one of the MSP's own
+    categories: still shown, so that their cost is seen apart from the category's."""
+    filed = frame.filter(pl.col("theme").is_not_null() & (pl.col("category") != taxonomy.other))
+    return [
+        SuggestedCategory(
+            label=themes[theme].label,
+            top_terms=themes[theme].top_terms,
+            tickets=rows.height,
+            minutes=round(float(rows.get_column("minutes").sum()), 2),
+            examples=rows.get_column("subject").fill_null("(no subject)").head(5).to_list(),
+            filed_under=rows.get_column("category").item(0),
+        )
+        for (theme,), rows in filed.group_by("theme", maintain_order=True)
+        if isinstance(theme, int)
+    ]
+
+
+def _labels_from_text(
+    frame: pl.DataFrame, taxonomy: Taxonomy
+) -> tuple[pl.DataFrame, list[Suggestion]]:
+    """``ticket_id, taxonomy_label, model_label, theme`` for the tickets marked ``todo``, and
+    the recurring themes unknown to the taxonomy that ``theme`` indexes."""
     todo = frame.filter(pl.col("todo"))
     if todo.height == 0:
-        return pl.DataFrame(
-            schema={"ticket_id": pl.String, "taxonomy_label": pl.String, "model_label": pl.String}
-        )
+        schema = {"ticket_id": pl.String, "taxonomy_label": pl.String, "model_label": pl.String}
+        return pl.DataFrame(schema=schema | {"theme": pl.Int32}), []
     matched = taxonomy.match(
         todo.get_column("subject").fill_null(""), todo.get_column("body").fill_null("")
     ).get_column("category")
     todo = todo.with_columns(matched.alias("taxonomy_label"))
-    own_theme = _own_themes(todo, taxonomy)
+    theme_of, themes = _own_themes(todo, taxonomy)
+    todo = todo.with_columns(theme_of.alias("theme"))
     todo = todo.with_columns(
-        pl.when(own_theme).then(None).otherwise("taxonomy_label").alias("taxonomy_label")
+        pl.when(pl.col("theme").is_null()).then("taxonomy_label").alias("taxonomy_label")
     )
     known = frame.filter(~pl.col("todo") & pl.col("psa_label").is_not_null()).select(
         _text(), pl.col("psa_label").alias("label")
@@ -106,46 +132,86 @@ def _labels_from_text(frame: pl.DataFrame, taxonomy: Taxonomy) -> pl.DataFrame:
         _text(), pl.col("taxonomy_label").alias("label")
     )
     training = pl.concat([known, phrased])
-    unlabelled = todo.filter(pl.col("taxonomy_label").is_null() & ~own_theme)
+    unlabelled = todo.filter(pl.col("taxonomy_label").is_null())
     predicted = predict_categories(
         training.get_column("text").to_list(),
         training.get_column("label").to_list(),
         unlabelled.select(_text()).get_column("text").to_list(),
     )
-    model_label = pl.Series(
-        [label if p >= MODEL_MIN_PROBABILITY else None for label, p in predicted], dtype=pl.String
-    )
-    return todo.select("ticket_id", "taxonomy_label").join(
-        unlabelled.select("ticket_id", model_label.alias("model_label")),
+    confident = [label if p >= MODEL_MIN_PROBABILITY else None for label, p in predicted]
+    unlabelled = unlabelled.with_columns(pl.Series("model_label", confident, dtype=pl.String))
+    defining_terms = [theme.top_terms[0] for theme in themes]
+    labels = todo.select("ticket_id", "taxonomy_label", "theme").join(
+        _keep_themes_whole(unlabelled, defining_terms, training).select("ticket_id", "model_label"),
         on="ticket_id",
         how="left",
     )
+    return labels, themes
 
 
-def _own_themes(todo: pl.DataFrame, taxonomy: Taxonomy) -> pl.Series:
-    """Tickets in a recurring theme that the taxonomy does not know: they stay together.
+def _keep_themes_whole(
+    unlabelled: pl.DataFrame, defining_terms: list[str], training: pl.DataFrame
+) -> pl.DataFrame:
+    """A theme's tickets all take the model's label when most of them get the same one and the
+    MSP has filed tickets with the theme's defining term under that label before; otherwise
+    none does. (A classifier is sure of something for text unlike any it has seen; the term
+    check tells a learnt category from a guess.)"""
+    votes = (
+        unlabelled.filter(pl.col("theme").is_not_null())
+        .group_by("theme")
+        .agg(
+            pl.col("model_label").drop_nulls().mode().first().alias("majority"),
+            (pl.col("model_label") == pl.col("model_label").drop_nulls().mode().first())
+            .sum()
+            .alias("agreeing"),
+            pl.len().alias("size"),
+        )
+        .filter(pl.col("agreeing") >= THEME_AGREEMENT * pl.col("size"))
+    )
+    learnt = [
+        (theme, label)
+        for theme, label in votes.select("theme", "majority").rows()
+        if _seen_under(defining_terms[theme], label, training)
+    ]
+    votes = pl.DataFrame(learnt, schema={"theme": pl.Int32, "majority": pl.String}, orient="row")
+    return unlabelled.join(votes.select("theme", "majority"), on="theme", how="left").with_columns(
+        pl.when(pl.col("theme").is_null())
+        .then("model_label")
+        .otherwise("majority")
+        .alias("model_label")
+    )
+
+
+def _seen_under(term: str, label: str, training: pl.DataFrame) -> bool:
+    texts = training.filter(pl.col("label") == label).get_column("text").str.to_lowercase()
+    return bool(texts.str.contains(rf"\b{re.escape(term)}\b").any())
+
+
+def _own_themes(todo: pl.DataFrame, taxonomy: Taxonomy) -> tuple[pl.Series, list[Suggestion]]:
+    """For each ticket, the recurring theme the taxonomy does not know that it belongs to (an
+    index into the themes returned beside, or null).
 
     Phrases are generic ("not syncing", "crashes"), so a line-of-business app that breaks every
     week would otherwise be spread over three categories and its cost would vanish. A cohesive
-    cluster is a category of its own when its tickets do not mostly share one taxonomy category
+    cluster is a theme of its own when its tickets do not mostly share one taxonomy category
     and its defining term is no word of any phrase ("opalchart"); a cluster that only mixes two
     known categories ("locked out", "password") is left to the phrases.
     """
-    flags = [False] * todo.height
-    themes = suggest_categories(
+    themes: list[int | None] = [None] * todo.height
+    found = suggest_categories(
         todo.select(_text()).get_column("text").to_list(),
         todo.get_column("minutes").to_list(),
         max_clusters=THEME_CLUSTERS,
     )
     labels = todo.get_column("taxonomy_label").to_list()
-    for theme in themes:
+    for number, theme in enumerate(found):
         members = [labels[i] for i in theme.members]
         agreeing = max((members.count(label) for label in set(members) - {None}), default=0)
         unknown = not taxonomy.knows_word(theme.top_terms[0])
         if unknown and agreeing < THEME_AGREEMENT * len(members):
             for i in theme.members:
-                flags[i] = True
-    return pl.Series(flags, dtype=pl.Boolean)
+                themes[i] = number
+    return pl.Series(themes, dtype=pl.Int32), found
 
 
 def suggest(tickets: pl.DataFrame, taxonomy: Taxonomy) -> list[SuggestedCategory]:
@@ -181,16 +247,18 @@ def _psa_label(raw: pl.Series, taxonomy: Taxonomy) -> pl.Series:
     not know keep their most frequent spelling ('Printer ' and 'printer' -> 'Printer'). Vague
     labels are the taxonomy's synonyms of "Other" ('General', 'Misc'), also as 'Other / Other'.
     """
-    cleaned = raw.str.strip_chars().str.replace_all(r"\s+", " ").replace("", None)
-    counts = cleaned.drop_nulls().value_counts(sort=True, name="n")
-    spellings = counts.get_column(cleaned.name).to_list()
-    canonical = taxonomy.canonical_label(counts.get_column(cleaned.name)).to_list()
-    parts = pl.Series([part for s in spellings for part in s.split(" / ")], dtype=pl.String)
+    # A PSA has a few dozen distinct labels: work on those, then map every ticket's label.
+    counts = raw.drop_nulls().value_counts(sort=True, name="n")
+    spellings = [" ".join(label.split()) for label in counts.get_column(raw.name).to_list()]
+    canonical = taxonomy.canonical_label(pl.Series(spellings, dtype=pl.String)).to_list()
+    parts = pl.Series(sorted({p for s in spellings for p in s.split(" / ")}), dtype=pl.String)
     part_names = dict(zip(parts.to_list(), taxonomy.canonical_label(parts).to_list(), strict=True))
     display: dict[str, str] = {}  # lowercase spelling -> its most frequent spelling
     label: dict[str, str | None] = {}
-    for spelling, name in zip(spellings, canonical, strict=True):
-        vague = all(part_names[p] == taxonomy.other for p in spelling.split(" / "))
+    for original, spelling, name in zip(
+        counts.get_column(raw.name).to_list(), spellings, canonical, strict=True
+    ):
+        vague = not spelling or all(part_names[p] == taxonomy.other for p in spelling.split(" / "))
         shown = display.setdefault(spelling.lower(), spelling)
-        label[spelling] = None if vague else name or shown
-    return cleaned.replace_strict(label, default=None, return_dtype=pl.String)
+        label[original] = None if vague else name or shown
+    return raw.replace_strict(label, default=None, return_dtype=pl.String)

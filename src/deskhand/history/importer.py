@@ -118,17 +118,22 @@ def import_history(
 
 
 def _load(table: RawTable, resolved: Resolved) -> pl.DataFrame:
-    extra = [h for headers in resolved.fallbacks.values() for h in headers]
-    frame = table.load([*resolved.fields.values(), *extra])
+    fields = dict(resolved.fields)
+    if resolved.kind == "time" and "ended_at" not in fields:
+        # A time entry's start only matters to compute its length from its end; reading and
+        # parsing millions of unused timestamps would double the time an import takes.
+        fields.pop("started_at", None)
+    extra = [h for f, headers in resolved.fallbacks.items() if f in fields for h in headers]
+    frame = table.load([*fields.values(), *extra])
     first_row = 1 if table.encoding != "xlsx" and table.delimiter is None else 2
     columns = {
-        field: pl.coalesce(
-            [_blank_to_null(h) for h in (header, *resolved.fallbacks.get(field, ()))]
-        ).alias(field)
-        for field, header in resolved.fields.items()
+        field: pl.coalesce([_blank_to_null(h) for h in (header, *resolved.fallbacks[field])])
+        if field in resolved.fallbacks
+        else pl.col(header)
+        for field, header in fields.items()
     }
     return frame.select(
-        *columns.values(),
+        *(column.alias(field) for field, column in columns.items()),
         pl.lit(table.name, dtype=pl.String).alias("file"),
         (pl.int_range(pl.len(), dtype=pl.UInt32) + first_row).alias("row"),
     )
@@ -173,21 +178,33 @@ def _type_dates(frame: pl.DataFrame, order: DateOrder, tz: str, ledger: Ledger) 
     return frame.with_columns(columns)
 
 
-def _ticket_id(column: str = "ticket_id") -> pl.Expr:
-    """Ids as PSAs and spreadsheets write them: ' #24001', '24001.0' -> '24001'."""
-    return (
-        pl.col(column)
-        .str.strip_chars()
-        .str.strip_prefix("#")
-        .str.replace(r"^(\d+)\.0+$", "${1}")
-        .replace("", None)
-    )
+def _with_ticket_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """Ids as PSAs and spreadsheets write them: ' #24001', '24001.0' -> '24001'; '' -> null."""
+    ids = frame.get_column("ticket_id")
+    # Most ids are clean; cheap literal tests pick the few that need the regex.
+    messy = frame.select(
+        pl.col("ticket_id").str.starts_with(" ")
+        | pl.col("ticket_id").str.ends_with(" ")
+        | pl.col("ticket_id").str.starts_with("#")
+        | pl.col("ticket_id").str.contains(".", literal=True)
+        | (pl.col("ticket_id") == "")
+    ).to_series()
+    if messy.any():
+        cleaned = (
+            ids.filter(messy)
+            .str.strip_chars()
+            .str.strip_prefix("#")
+            .str.replace(r"^(\d+)\.0+$", "${1}")
+            .replace("", None)
+        )
+        ids = ids.scatter(messy.arg_true(), cleaned)
+    return frame.with_columns(ids)
 
 
 def _tickets(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
     frames = []
     for part in parts:
-        frame = part.frame.with_columns(_ticket_id())
+        frame = _with_ticket_ids(part.frame)
         ledger.add_rows("missing_ticket_id", frame.filter(pl.col("ticket_id").is_null()))
         frame = frame.filter(pl.col("ticket_id").is_not_null())
         frame = frame.with_columns(_category(frame.columns))
@@ -246,7 +263,7 @@ def _fold_events(frame: pl.DataFrame) -> pl.DataFrame:
 def _time(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
     frames = []
     for part in parts:
-        frame = part.frame.with_columns(_ticket_id())
+        frame = _with_ticket_ids(part.frame)
         if "charge_type" in frame.columns:
             # ConnectWise time can be charged to projects and activities as well as tickets.
             not_ticket = ~pl.col("charge_type").str.contains(r"(?i)service\s*ticket").fill_null(
@@ -256,44 +273,52 @@ def _time(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
             frame = frame.filter(~not_ticket)
         ledger.add_rows("missing_ticket_id", frame.filter(pl.col("ticket_id").is_null()))
         frame = frame.filter(pl.col("ticket_id").is_not_null())
-        frame = frame.with_columns(_minutes(frame.columns).alias("duration"))
-        unreadable = pl.col("duration").is_null() & _has_duration_text(frame.columns)
-        ledger.add_rows("unparseable_number", frame.filter(unreadable))
+        frame = frame.with_columns(_minutes(frame))
+        without = frame.filter(pl.col("duration").is_null())
+        ledger.add_rows("unparseable_number", without.filter(_has_duration_text(frame.columns)))
         frame = frame.with_columns(pl.col("duration").alias("minutes"))
-        if "started_at" not in frame.columns:
-            start = "timestamp" if "timestamp" in frame.columns else "opened_at"
-            frame = frame.with_columns(pl.col(start).alias("started_at"))
         frames.append(_conform(frame, TIME_SCHEMA))
     return pl.concat(frames) if frames else empty_time()
 
 
-def _minutes(columns: Sequence[str]) -> pl.Expr:
-    """Minutes of a time entry: minutes, else hours, else seconds, else end minus start."""
+def _minutes(frame: pl.DataFrame) -> pl.Series:
+    """Minutes of each time entry: minutes, else hours, else seconds, else end minus start."""
     candidates = []
-    if "minutes" in columns:
-        candidates.append(_number("minutes"))
-    if "hours" in columns:
-        candidates.append(_number("hours", hours=True) * 60)
-    if "seconds" in columns:
-        candidates.append(_number("seconds") / 60)
-    if "started_at" in columns and "ended_at" in columns:
-        candidates.append(
-            (pl.col("ended_at") - pl.col("started_at")).dt.total_seconds().cast(pl.Float64) / 60
-        )
-    return pl.coalesce(candidates) if candidates else pl.lit(None, pl.Float64)
+    if "minutes" in frame.columns:
+        candidates.append(_numbers(frame.get_column("minutes")))
+    if "hours" in frame.columns:
+        candidates.append(_numbers(frame.get_column("hours"), hours=True) * 60)
+    if "seconds" in frame.columns:
+        candidates.append(_numbers(frame.get_column("seconds")) / 60)
+    if "started_at" in frame.columns and "ended_at" in frame.columns:
+        elapsed = frame.get_column("ended_at") - frame.get_column("started_at")
+        candidates.append(elapsed.dt.total_seconds().cast(pl.Float64) / 60)
+    if not candidates:
+        return pl.Series("duration", [None] * frame.height, dtype=pl.Float64)
+    return (
+        pl.DataFrame([c.rename(str(i)) for i, c in enumerate(candidates)])
+        .select(pl.coalesce(pl.all()).alias("duration"))
+        .to_series()
+    )
 
 
-def _number(column: str, *, hours: bool = False) -> pl.Expr:
-    """Text as a number: '1,5' (decimal comma) and '1:30' (h:mm) are read too."""
-    text = pl.col(column).str.strip_chars()
-    decimal = text.str.replace(r"^(-?\d+),(\d+)$", "${1}.${2}").str.replace_all(r"[,\s]", "")
-    value = decimal.cast(pl.Float64, strict=False)
-    clock = text.str.extract_groups(r"^(\d+):(\d{2})$")
+def _numbers(text: pl.Series, *, hours: bool = False) -> pl.Series:
+    """Text as numbers; what a plain cast cannot read gets a second look: ' 12 ', '1,5'
+    (decimal comma), '1,234.5' and '1:30' (h:mm, a duration of 90 minutes in any column)."""
+    value = text.to_frame().select(pl.first().cast(pl.Float64, strict=False)).to_series()
+    failed = value.is_null() & text.is_not_null()
+    if not failed.any():
+        return value
+    rest = text.filter(failed).str.strip_chars()
+    decimal = rest.str.replace(r"^(-?\d+),(\d+)$", "${1}.${2}").str.replace_all(r"[,\s]", "")
+    clock = rest.str.extract_groups(r"^(\d+):(\d{2})$")
     clock_minutes = clock.struct.field("1").cast(pl.Float64) * 60 + clock.struct.field("2").cast(
         pl.Float64
     )
-    # "1:30" is a duration of 90 minutes whichever column it sits in.
-    return pl.coalesce(value, clock_minutes / 60 if hours else clock_minutes)
+    second_look = pl.DataFrame(
+        {"value": decimal.cast(pl.Float64, strict=False), "clock": clock_minutes}
+    ).select(pl.coalesce("value", pl.col("clock") / 60 if hours else pl.col("clock")))
+    return value.scatter(failed.arg_true(), second_look.to_series())
 
 
 def _has_duration_text(columns: Sequence[str]) -> pl.Expr:

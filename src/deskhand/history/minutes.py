@@ -43,24 +43,34 @@ class BusinessHours:
         )
 
 
-def logged_minutes(tickets: pl.DataFrame, time: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
-    """Minutes per ticket from time entries: ``ticket_id, minutes``; bad entries are counted."""
-    usable = time.filter(pl.col("minutes").is_not_null())
-    negative = usable.filter(pl.col("minutes") < 0)
-    ledger.add_rows("negative_duration", negative)
-    too_long = usable.filter(pl.col("minutes") > DAY_MINUTES)
-    ledger.add_rows("time_entry_over_24h", too_long)
+def with_logged_minutes(tickets: pl.DataFrame, time: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
+    """``tickets`` with a ``minutes`` column summed from their time entries (0 without any).
+
+    Entries that are negative, over 24 hours or for a ticket not in ``tickets`` are left out
+    and counted in ``ledger``.
+    """
+    ledger.add_rows("negative_duration", time.filter(pl.col("minutes") < 0))
+    ledger.add_rows("time_entry_over_24h", time.filter(pl.col("minutes") > DAY_MINUTES))
+    good = pl.col("minutes").is_between(0, DAY_MINUTES)
     # Summing first makes the joins below work on one row per ticket, not per entry.
     per_ticket = (
-        usable.filter(pl.col("minutes").is_between(0, DAY_MINUTES))
+        time.lazy()
         .group_by("ticket_id")
-        .agg(pl.col("minutes").sum(), pl.len().alias("entries"), pl.first("file"), pl.first("row"))
+        .agg(
+            pl.when(good).then(pl.col("minutes")).sum().alias("minutes"),
+            good.sum().alias("entries"),
+            pl.col("file").first(),
+            pl.col("row").min(),
+        )
+        .collect()
     )
-    ids = tickets.select("ticket_id")
-    unknown = per_ticket.join(ids, on="ticket_id", how="anti").sort("file", "row")
-    examples = [f"{f} row {r}" for f, r in unknown.select("file", "row").head(5).iter_rows()]
+    unknown = per_ticket.join(tickets.select("ticket_id"), on="ticket_id", how="anti")
+    unknown = unknown.filter(pl.col("entries") > 0).sort("file", "row")
+    examples = [f"{file} row {row}" for file, row in unknown.select("file", "row").head(5).rows()]
     ledger.add("time_entry_unknown_ticket", int(unknown.get_column("entries").sum()), examples)
-    return per_ticket.join(ids, on="ticket_id", how="semi").select("ticket_id", "minutes")
+    return tickets.join(
+        per_ticket.select("ticket_id", "minutes"), on="ticket_id", how="left"
+    ).with_columns(pl.col("minutes").fill_null(0.0))
 
 
 def closed_without_time(tickets: pl.DataFrame) -> pl.DataFrame:

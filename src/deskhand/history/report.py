@@ -67,13 +67,17 @@ class CategoryRow(BaseModel):
 
 
 class SuggestedCategory(BaseModel):
-    """A cluster of tickets that fit no category, named by its most typical words."""
+    """A recurring theme that no category names, named by its most typical words."""
 
     label: str
     top_terms: list[str]
     tickets: int
     minutes: float
     examples: list[str]
+    filed_under: str | None = Field(
+        default=None,
+        description="The category its tickets are counted in; None when they are in 'Other'.",
+    )
 
 
 class InputFile(BaseModel):

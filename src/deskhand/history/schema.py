@@ -29,7 +29,6 @@ TIME_SCHEMA: dict[str, pl.DataType] = {
     "ticket_id": pl.String(),
     "tech": pl.String(),
     "minutes": pl.Float64(),  # null when the row's number could not be read
-    "started_at": UTC_DATETIME,
     "file": pl.String(),
     "row": pl.UInt32(),
 }

@@ -39,11 +39,12 @@ def render(report: Report, console: Console, top: int = 20) -> None:
     console.print()
     console.print(f"[bold]Categories[/]: {report.categorization.reason}")
     if report.suggested_categories:
-        names = ", ".join(
-            f"{s.label} ({s.tickets} tickets, {s.minutes / 60:,.1f} h)"
+        names = "; ".join(
+            f"{s.label} ({s.tickets} tickets, {s.minutes / 60:,.1f} h, "
+            f"in {s.filed_under or 'Other'})"
             for s in report.suggested_categories[:5]
         )
-        console.print(f"[bold]Suggested categories[/] in what fits nothing: {names}")
+        console.print(f"[bold]Suggested categories[/], recurring themes no category names: {names}")
     console.print(_quality(report))
     for note in report.notes[1:]:  # the first, the minutes source, is in the summary already
         console.print(f"[dim]{note}[/]", highlight=False)

@@ -101,13 +101,17 @@ def suggest_categories(
         stop_words=TICKET_NOISE | ENGLISH_STOP_WORDS,
         bigrams=False,  # themes are named by their top terms, and "sync" beats "ehr sync" there
         min_df=2,
-        max_df=0.5,  # a word in half the tickets names no theme
+        # No max_df: when one theme fills the remainder, its defining word is in every ticket.
     )
     if features.vocabulary.is_empty():  # no word occurs twice: no theme to find
         return []
     clusters = max(2, min(max_clusters, len(texts) // 30))
     centres = _spherical_kmeans(features.transform(sampled), clusters, rng)
-    vectors = features.transform(texts)
+    # Alerts and repeat requests come word for word: vectorise each distinct text once.
+    distinct, position = np.unique(
+        np.asarray([t or "" for t in texts], dtype=object), return_inverse=True
+    )
+    vectors = features.transform(list(distinct))[position]
     assigned = np.asarray((vectors @ centres.T).argmax(axis=1)).ravel()
     has_terms = vectors.getnnz(axis=1) > 0  # a text with no known word belongs to no theme
     themes = [

@@ -256,7 +256,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
             f"{name} is not UTF-8 text: {error.reason} at byte {error.start}."
         ) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
