@@ -115,9 +115,9 @@ WITH t AS (
 ), windowed AS (
     SELECT * FROM t WHERE opened >= (SELECT max(opened) FROM t) - INTERVAL 90 DAY
 ), l AS (
-    SELECT "Ticket Number" AS id, sum(CAST("Duration Minutes" AS DOUBLE)) AS minutes
+    SELECT "Ticket Number" AS id, greatest(sum(CAST("Duration Minutes" AS DOUBLE)), 0) AS minutes
     FROM read_csv('{labour}', all_varchar = true)
-    WHERE CAST("Duration Minutes" AS DOUBLE) BETWEEN 0 AND 1440
+    WHERE CAST("Duration Minutes" AS DOUBLE) <= 1440
     GROUP BY 1
 )
 SELECT category, count(*) AS tickets, sum(coalesce(l.minutes, 0)) AS minutes

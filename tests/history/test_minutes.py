@@ -41,17 +41,18 @@ def test_logged_minutes_sum_per_ticket_and_count_what_they_leave_out() -> None:
     ledger = Ledger()
     result = with_logged_minutes(
         tickets("1", "2", "3"),
-        entries(("1", 10), ("1", 5.5), ("2", -3), ("2", 1500), ("9", 20), ("2", None)),
+        entries(("1", 10), ("1", 5.5), ("1", -5.5), ("2", -3), ("2", 1500), ("9", 20), ("2", None)),
         ledger,
     )
-    assert dict(result.select("ticket_id", "minutes").iter_rows()) == {"1": 15.5, "2": 0, "3": 0}
+    # -5.5 reverses an entry; -3 on a ticket with nothing else does not go below zero.
+    assert dict(result.select("ticket_id", "minutes").iter_rows()) == {"1": 10.0, "2": 0, "3": 0}
     assert result.columns == [*TICKET_SCHEMA, "minutes"]
     assert ledger.counts == {
-        "negative_duration": 1,
+        "negative_duration": 2,
         "time_entry_over_24h": 1,
         "time_entry_unknown_ticket": 1,
     }
-    assert ledger.examples["time_entry_unknown_ticket"] == ["l.csv row 6"]
+    assert ledger.examples["time_entry_unknown_ticket"] == ["l.csv row 7"]
 
 
 def test_closed_tickets_without_time_are_found() -> None:

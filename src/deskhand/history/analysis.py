@@ -161,7 +161,7 @@ def _tech_minutes(
     if source != "logged":
         return wanted.select("ticket_id", "tech", "minutes")
     return (
-        imported.time.filter(pl.col("minutes").is_between(0, DAY_MINUTES))
+        imported.time.filter(pl.col("minutes") <= DAY_MINUTES)
         .join(wanted.select("ticket_id"), on="ticket_id", how="semi")
         .group_by("ticket_id", "tech")
         .agg(pl.col("minutes").sum())

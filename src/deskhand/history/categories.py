@@ -99,7 +99,7 @@ def _filed_themes(
             top_terms=themes[theme].top_terms,
             tickets=rows.height,
             minutes=round(float(rows.get_column("minutes").sum()), 2),
-            examples=rows.get_column("subject").fill_null("(no subject)").head(5).to_list(),
+            examples=_distinct(rows.get_column("subject").fill_null("(no subject)").to_list()),
             filed_under=rows.get_column("category").item(0),
         )
         for (theme,), rows in filed.group_by("theme", maintain_order=True)
@@ -228,10 +228,18 @@ def suggest(tickets: pl.DataFrame, taxonomy: Taxonomy) -> list[SuggestedCategory
             top_terms=cluster.top_terms,
             tickets=cluster.tickets,
             minutes=round(cluster.minutes, 2),
-            examples=[subjects[i][:200] for i in cluster.example_indices],
+            examples=_distinct([subjects[i] for i in cluster.example_indices]),
         )
         for cluster in clusters
     ]
+
+
+def _distinct(subjects: list[str], count: int = 5) -> list[str]:
+    """The first ``count`` subjects that differ other than in case and spacing."""
+    seen: dict[str, str] = {}
+    for subject in subjects:
+        seen.setdefault(" ".join(subject.lower().split()), subject[:200])
+    return list(seen.values())[:count]
 
 
 def _text() -> pl.Expr:

@@ -46,12 +46,13 @@ class BusinessHours:
 def with_logged_minutes(tickets: pl.DataFrame, time: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
     """``tickets`` with a ``minutes`` column summed from their time entries (0 without any).
 
-    Entries that are negative, over 24 hours or for a ticket not in ``tickets`` are left out
-    and counted in ``ledger``.
+    Negative entries are corrections and are subtracted (a ticket's total never goes below
+    zero); entries over 24 hours or for a ticket not in ``tickets`` are left out. All of them
+    are counted in ``ledger``.
     """
     ledger.add_rows("negative_duration", time.filter(pl.col("minutes") < 0))
     ledger.add_rows("time_entry_over_24h", time.filter(pl.col("minutes") > DAY_MINUTES))
-    good = pl.col("minutes").is_between(0, DAY_MINUTES)
+    good = pl.col("minutes") <= DAY_MINUTES
     # Summing first makes the joins below work on one row per ticket, not per entry.
     per_ticket = (
         time.lazy()
@@ -70,7 +71,7 @@ def with_logged_minutes(tickets: pl.DataFrame, time: pl.DataFrame, ledger: Ledge
     ledger.add("time_entry_unknown_ticket", int(unknown.get_column("entries").sum()), examples)
     return tickets.join(
         per_ticket.select("ticket_id", "minutes"), on="ticket_id", how="left"
-    ).with_columns(pl.col("minutes").fill_null(0.0))
+    ).with_columns(pl.col("minutes").fill_null(0.0).clip(lower_bound=0.0))
 
 
 def closed_without_time(tickets: pl.DataFrame) -> pl.DataFrame:

@@ -18,10 +18,12 @@ REASONS: dict[str, str] = {
     "time_entry_over_24h": (
         "Time entries longer than 24 hours (a timer left running?) — left out of the totals."
     ),
-    "negative_duration": "Time entries with a negative duration — left out of the totals.",
+    "negative_duration": (
+        "Time entries with a negative duration — read as corrections (a PSA's way to reverse an "
+        "entry) and subtracted from their ticket's total, which never goes below zero."
+    ),
     "time_entry_unknown_ticket": (
-        "Time entries for a ticket that is not in the ticket export (or is outside the "
-        "window's tickets' files) — left out of the totals."
+        "Time entries for a ticket that is not in the ticket export — left out of the totals."
     ),
     "time_entry_not_for_ticket": (
         "Time entries charged to something other than a service ticket (project, activity, "

@@ -110,6 +110,7 @@ def category_details(
             .filter(pl.col("tech").is_not_null())
             .group_by("tech")
             .agg(pl.col("minutes").sum())
+            .filter(pl.col("minutes") > 0)  # a tech whose only entry was reversed
             .sort(["minutes", "tech"], descending=[True, False])
             .head(8)
         )

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 SUGGESTION_TERMS = 5
-EXAMPLES = 5
+EXAMPLES = 20  # the most typical texts; a caller picks the few distinct ones it shows
 # Clusters whose centres are at least this alike (cosine) may be one theme said in different
 # words ("EHR sync crash", "EHR crashes while syncing"); they merge if the result stays cohesive.
 SAME_THEME = 0.3
