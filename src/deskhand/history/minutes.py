@@ -60,14 +60,15 @@ def with_logged_minutes(tickets: pl.DataFrame, time: pl.DataFrame, ledger: Ledge
         .agg(
             pl.when(good).then(pl.col("minutes")).sum().alias("minutes"),
             good.sum().alias("entries"),
-            pl.col("file").first(),
-            pl.col("row").min(),
         )
         .collect()
     )
     unknown = per_ticket.join(tickets.select("ticket_id"), on="ticket_id", how="anti")
-    unknown = unknown.filter(pl.col("entries") > 0).sort("file", "row")
-    examples = [f"{file} row {row}" for file, row in unknown.select("file", "row").head(5).rows()]
+    unknown = unknown.filter(pl.col("entries") > 0)
+    # Where they are is looked up for these few tickets only: carrying file names through the
+    # group-by above would double its cost.
+    first = time.join(unknown.select("ticket_id"), on="ticket_id", how="semi").sort("file", "row")
+    examples = [f"{file} row {row}" for file, row in first.select("file", "row").head(5).rows()]
     ledger.add("time_entry_unknown_ticket", int(unknown.get_column("entries").sum()), examples)
     return tickets.join(
         per_ticket.select("ticket_id", "minutes"), on="ticket_id", how="left"

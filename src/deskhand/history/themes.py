@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import polars as pl
 
 from deskhand.history.textmodel import TICKET_NOISE, TextFeatures
 
@@ -108,10 +109,9 @@ def suggest_categories(
     clusters = max(2, min(max_clusters, len(texts) // 30))
     centres = _spherical_kmeans(features.transform(sampled), clusters, rng)
     # Alerts and repeat requests come word for word: vectorise each distinct text once.
-    distinct, position = np.unique(
-        np.asarray([t or "" for t in texts], dtype=object), return_inverse=True
-    )
-    vectors = features.transform(list(distinct))[position]
+    text = pl.Series(texts, dtype=pl.String).fill_null("")
+    position = (text.rank("dense") - 1).to_numpy()
+    vectors = features.transform(text.unique().sort().to_list())[position]
     assigned = np.asarray((vectors @ centres.T).argmax(axis=1)).ravel()
     has_terms = vectors.getnnz(axis=1) > 0  # a text with no known word belongs to no theme
     themes = [
