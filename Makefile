@@ -27,6 +27,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src
 
 unit: $(STAMP)
+	bash scripts/services.sh
 	$(BIN)/pytest -q
 
 examples: $(STAMP)

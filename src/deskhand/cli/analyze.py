@@ -1,11 +1,9 @@
-"""The ``deskhand`` command."""
+"""``deskhand analyze``: rank ticket categories by total technician minutes."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -14,16 +12,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
 
-from deskhand import __version__
+from deskhand.cli.common import err, user_errors
 from deskhand.errors import DeskhandError
-
-app = typer.Typer(
-    help="deskhand: a self-hosted AI helpdesk for MSPs. Start with `deskhand analyze`.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-err = Console(stderr=True)
 
 
 class FormatName(StrEnum):
@@ -41,34 +31,6 @@ class MinutesFromName(StrEnum):
     business_hours = "business-hours"
 
 
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn deskhand's errors into a message and an exit code, never a traceback."""
-    try:
-        yield
-    except DeskhandError as error:
-        err.print(f"[bold red]error:[/] {error.message}", highlight=False)
-        if error.hint:
-            err.print(error.hint, highlight=False)
-        raise typer.Exit(error.exit_code) from None
-
-
-def _version(value: bool) -> None:
-    if value:
-        print(f"deskhand {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
-    ] = False,
-) -> None:
-    """deskhand: a self-hosted AI helpdesk for MSPs."""
-
-
-@app.command()
 def analyze(
     paths: Annotated[
         list[Path],

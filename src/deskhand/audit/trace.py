@@ -1,0 +1,327 @@
+"""Everything that happened on one ticket, in order, and who or what did it: ``deskhand trace``.
+
+Read from the event log alone, the one record of what happened. Each event becomes a line with
+a one-line summary in plain words, made by a small function per event type.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatch
+from itertools import groupby
+from operator import attrgetter
+from typing import Any
+
+from pydantic import BaseModel
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deskhand.audit.log import canonical_json
+from deskhand.domain.events import (
+    EVENT_TYPES,
+    DraftApproved,
+    DraftCreated,
+    DraftExpired,
+    DraftRejected,
+    EntityResolved,
+    Event,
+    IdentityChecked,
+    NoteWritten,
+    Notified,
+    PayloadRefused,
+    PlanProposed,
+    RunClaimed,
+    RunCompleted,
+    RunEscalated,
+    RunQueued,
+    StepDecided,
+    StepFailed,
+    StepRecovered,
+    StepStarted,
+    StepVerified,
+    TicketReceived,
+    TicketTriaged,
+)
+from deskhand.errors import InputError
+from deskhand.store.models import EventRecord, Requester, Ticket
+
+FALLBACK_WIDTH = 160  # characters of raw data shown for an event no summary knows
+
+
+class TicketHeader(BaseModel):
+    """The ticket as deskhand stores it now."""
+
+    id: int
+    tenant_id: str
+    psa_ticket_id: str
+    subject: str
+    requester: str  # the requester's e-mail address
+    status: str
+
+
+class TraceActor(BaseModel):
+    """Who or what caused an event."""
+
+    kind: str  # an ActorKind value: system, specialist, user, connector
+    name: str
+
+
+class TraceLine(BaseModel):
+    """One event of the ticket, with its summary in words and its data as recorded."""
+
+    event_id: int
+    at: datetime
+    actor: TraceActor
+    type: str
+    run_id: int | None
+    step_id: int | None
+    summary: str
+    data: dict[str, Any]
+
+
+class Trace(BaseModel):
+    """A ticket and its events in id order; ``model_dump(mode="json")`` is the JSON form."""
+
+    ticket: TicketHeader
+    lines: list[TraceLine]
+
+
+def trace(session: Session, ticket_id: int) -> Trace:
+    """The ticket's header and every event recorded for it, oldest first."""
+    header = session.execute(
+        select(
+            Ticket.id,
+            Ticket.tenant_id,
+            Ticket.psa_ticket_id,
+            Ticket.subject,
+            Requester.email.label("requester"),
+            Ticket.status,
+        )
+        .join(Requester, Ticket.requester_id == Requester.id)
+        .where(Ticket.id == ticket_id)
+    ).one_or_none()
+    if header is None:
+        raise InputError(
+            f"No ticket {ticket_id}.",
+            hint="Check the id: it is deskhand's own ticket id, not the PSA's ticket number.",
+        )
+    events = session.execute(
+        select(*EventRecord.__table__.columns)
+        .where(EventRecord.ticket_id == ticket_id)
+        .order_by(EventRecord.id)
+    ).mappings()
+    lines = [
+        TraceLine(
+            event_id=event["id"],
+            at=event["at"],
+            actor=TraceActor(kind=event["actor_kind"], name=event["actor"]),
+            type=event["type"],
+            run_id=event["run_id"],
+            step_id=event["step_id"],
+            summary=_summarise(event["type"], event["data"], event["actor"]),
+            data=event["data"],
+        )
+        for event in events
+    ]
+    return Trace(ticket=TicketHeader.model_validate(header._mapping), lines=lines)
+
+
+def render_trace(trace: Trace, console: Console) -> None:
+    """Print the ticket's header, then its events as a timeline, one section per run."""
+    ticket = trace.ticket
+    console.print(
+        Text.assemble(
+            (f"Ticket {ticket.id}", "bold"),
+            f" · {ticket.tenant_id} · PSA ticket {ticket.psa_ticket_id} · {ticket.status}",
+        )
+    )
+    # Ticket text is untrusted: Text keeps "[...]" in a subject from being read as markup.
+    console.print(Text(f'"{ticket.subject}" from {ticket.requester}'))
+    if not trace.lines:
+        console.print("No events are recorded for this ticket.")
+        return
+    table = Table("time (UTC)", "actor", "what happened", box=box.SIMPLE_HEAD, show_edge=False)
+    for index, (run_id, lines) in enumerate(groupby(trace.lines, key=attrgetter("run_id"))):
+        if index:
+            table.add_section()
+        table.add_row(Text("ticket" if run_id is None else f"run {run_id}", style="bold"), "", "")
+        for line in lines:
+            table.add_row(
+                line.at.strftime("%Y-%m-%d %H:%M:%S"),
+                Text(f"{line.actor.kind}:{line.actor.name}"),
+                Text(line.summary),
+            )
+    console.print(table)
+
+
+def _summarise(type_: str, data: dict[str, Any], actor: str) -> str:
+    event_class = EVENT_TYPES.get(type_)
+    if event_class is None:
+        return _raw(type_, data)
+    try:
+        event = event_class(**data)
+    except TypeError:  # recorded with fields this deskhand's event class does not have
+        return _raw(type_, data)
+    return _summary(event, actor)
+
+
+def _raw(type_: str, data: dict[str, Any]) -> str:
+    compact = canonical_json(data)
+    if len(compact) > FALLBACK_WIDTH:
+        compact = compact[: FALLBACK_WIDTH - 1] + "…"
+    return f"{type_} {compact}"
+
+
+@singledispatch
+def _summary(event: Event, actor: str) -> str:
+    """One line in plain words; an event type with no summary of its own shows its raw data."""
+    return _raw(event.TYPE, event.data())
+
+
+@_summary.register
+def _ticket_received(event: TicketReceived, actor: str) -> str:
+    return f'received PSA ticket {event.psa_ticket_id} from {event.requester}: "{event.subject}"'
+
+
+@_summary.register
+def _run_queued(event: RunQueued, actor: str) -> str:
+    return f"run queued: {event.reason}"
+
+
+@_summary.register
+def _run_claimed(event: RunClaimed, actor: str) -> str:
+    claimed = f"worker {event.worker} claimed the run to {event.phase}"
+    if event.took_over_from:
+        return f"{claimed}, taking over from {event.took_over_from} (its lease had expired)"
+    return claimed
+
+
+@_summary.register
+def _ticket_triaged(event: TicketTriaged, actor: str) -> str:
+    intent = event.intent or "no intent recognised"
+    triaged = f"triage: {intent} ({event.confidence:.0%} sure, by {event.method})"
+    named = "; ".join(
+        f"{kind}: {', '.join(values)}" for kind, values in sorted(event.entities.items()) if values
+    )
+    return f"{triaged} — {named}" if named else triaged
+
+
+@_summary.register
+def _entity_resolved(event: EntityResolved, actor: str) -> str:
+    asked = f'directory: {event.kind} "{event.query}"'
+    if event.resolved:
+        return f"{asked} → {event.resolved}"
+    if event.candidates:
+        return f"{asked} is ambiguous: {', '.join(event.candidates)}"
+    return f"{asked} was not found"
+
+
+@_summary.register
+def _identity_checked(event: IdentityChecked, actor: str) -> str:
+    return f"identity: {event.requester} for {event.target} → {event.verdict} — {event.detail}"
+
+
+@_summary.register
+def _plan_proposed(event: PlanProposed, actor: str) -> str:
+    steps = _count(len(event.actions), "step")
+    return f"plan by {event.specialist}: {event.summary} — {steps}: {', '.join(event.actions)}"
+
+
+@_summary.register
+def _step_decided(event: StepDecided, actor: str) -> str:
+    return f"policy: {event.action} ({event.blast_radius}) → {event.decision} — {event.rule}"
+
+
+@_summary.register
+def _draft_created(event: DraftCreated, actor: str) -> str:
+    return (
+        f"draft {event.approval_id} waits for approval until {event.expires_at} "
+        f"(payload {event.payload_hash[:12]}…)"
+    )
+
+
+@_summary.register
+def _draft_approved(event: DraftApproved, actor: str) -> str:
+    if not event.edited:
+        how = "unchanged"
+    elif event.changes:
+        how = "edited: " + ", ".join(sorted(event.changes))
+    else:
+        how = "edited"
+    return f"draft {event.approval_id} approved by {actor} ({how})"
+
+
+@_summary.register
+def _draft_rejected(event: DraftRejected, actor: str) -> str:
+    return f"draft {event.approval_id} rejected by {actor}: {event.reason}"
+
+
+@_summary.register
+def _draft_expired(event: DraftExpired, actor: str) -> str:
+    return (
+        f"draft {event.approval_id} expired: nobody decided, or the approved step did not "
+        "start, in time"
+    )
+
+
+@_summary.register
+def _step_started(event: StepStarted, actor: str) -> str:
+    return f"step {event.position} started: {event.action} (state before saved for a rollback)"
+
+
+@_summary.register
+def _step_verified(event: StepVerified, actor: str) -> str:
+    return f"step {event.position} done: {event.action}, read back and verified"
+
+
+@_summary.register
+def _step_failed(event: StepFailed, actor: str) -> str:
+    phase = {"act": "acting", "verify": "verifying"}.get(event.phase, event.phase)
+    return f"step {event.position} failed while {phase}: {event.action} — {event.error}"
+
+
+@_summary.register
+def _step_recovered(event: StepRecovered, actor: str) -> str:
+    if event.already_done:
+        outcome = "had already taken effect, so it is not repeated"
+    else:
+        outcome = "had not taken effect"
+    return f"step {event.position} re-checked after a restart: {event.action} {outcome}"
+
+
+@_summary.register
+def _payload_refused(event: PayloadRefused, actor: str) -> str:
+    return (
+        f"step {event.position} refused: the payload is not the one approved (approved "
+        f"{event.approved_hash[:12]}…, now {event.current_hash[:12]}…); nothing ran"
+    )
+
+
+@_summary.register
+def _run_completed(event: RunCompleted, actor: str) -> str:
+    return f"run completed: {_count(event.steps, 'step')}, all verified"
+
+
+@_summary.register
+def _run_escalated(event: RunEscalated, actor: str) -> str:
+    return f"escalated: {event.reason} — {event.detail}"
+
+
+@_summary.register
+def _note_written(event: NoteWritten, actor: str) -> str:
+    kind = "internal" if event.hidden else "public"
+    return f"{kind} note written on PSA ticket {event.psa_ticket_id} (comment {event.comment_id})"
+
+
+@_summary.register
+def _notified(event: Notified, actor: str) -> str:
+    outcome = "announced" if event.ok else "could not be announced"
+    return f"escalation {outcome} via {event.channel}: {event.detail}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -1,0 +1,57 @@
+"""The ``deskhand`` command: one Typer application, its commands in modules by topic."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from deskhand import __version__
+from deskhand.cli import analyze, audit, desk, runtime
+
+app = typer.Typer(
+    help="deskhand: a self-hosted AI helpdesk for MSPs. Start with `deskhand analyze` or "
+    "`deskhand demo`.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"deskhand {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (default: DESKHAND_DATABASE_URL, else a SQLite file in the "
+            "user data folder).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """deskhand: a self-hosted AI helpdesk for MSPs."""
+    ctx.obj = {"db": db}
+
+
+app.command()(analyze.analyze)
+app.command("demo")(runtime.demo)
+app.command("serve")(runtime.serve)
+app.command("worker")(runtime.worker)
+app.command("trace")(audit.trace_command)
+app.add_typer(runtime.db_app, name="db")
+app.add_typer(desk.tenants_app, name="tenants")
+app.add_typer(desk.users_app, name="users")
+app.add_typer(desk.tickets_app, name="tickets")
+app.add_typer(desk.approvals_app, name="approvals")
+app.add_typer(desk.escalations_app, name="escalations")
+app.add_typer(audit.audit_app, name="audit")

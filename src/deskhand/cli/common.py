@@ -1,0 +1,44 @@
+"""What every command shares: the error console, turning errors into messages, the runtime."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from deskhand.config import Settings
+from deskhand.errors import DeskhandError
+
+err = Console(stderr=True)
+out = Console()
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn deskhand's errors into a message and an exit code, never a traceback."""
+    try:
+        yield
+    except DeskhandError as error:
+        err.print(f"[bold red]error:[/] {error.message}", highlight=False)
+        if error.hint:
+            err.print(error.hint, highlight=False)
+        raise typer.Exit(error.exit_code) from None
+
+
+def settings(ctx: typer.Context) -> Settings:
+    """Settings from the environment, with ``--db`` from the command line on top."""
+    values: dict[str, Any] = {}
+    database = (ctx.find_root().obj or {}).get("db")
+    if database:
+        values["database_url"] = database
+    return Settings(**values)
+
+
+def print_json(document: Any) -> None:
+    """One JSON document on stdout and nothing else."""
+    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")

@@ -1,0 +1,344 @@
+"""Commands a technician uses at the desk: tenants, users, tickets, drafts, escalations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich import box
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import select
+
+from deskhand.cli.common import out, print_json, user_errors
+from deskhand.cli.runtime import open_runtime
+from deskhand.engine import approvals as drafts
+from deskhand.engine.intake import add_ticket
+from deskhand.errors import InputError
+from deskhand.policy.tenant_policy import ROLES
+from deskhand.store.models import Escalation, Tenant, Ticket, User
+
+tenants_app = typer.Typer(help="The MSP's client tenants.", no_args_is_help=True)
+users_app = typer.Typer(help="The MSP's people who use deskhand.", no_args_is_help=True)
+tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
+approvals_app = typer.Typer(help="Drafts waiting for a human, and decisions.", no_args_is_help=True)
+escalations_app = typer.Typer(help="The human queue.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
+AsUser = Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail).")]
+
+
+@tenants_app.command("list")
+def tenants_list(ctx: typer.Context, json_: JsonOption = False) -> None:
+    """List the tenants."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            rows: list[dict[str, Any]] = [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "psa_customer_id": t.psa_customer_id,
+                    "domains": t.domains,
+                    "connector": t.connector,
+                    "policy": t.policy_path or "built-in",
+                }
+                for t in session.scalars(select(Tenant).order_by(Tenant.id))
+            ]
+        if json_:
+            print_json(rows)
+            return
+        table = Table("Tenant", "Name", "PSA customer", "Domains", "Connector", "Policy")
+        for row in rows:
+            table.add_row(
+                row["id"],
+                row["name"],
+                row["psa_customer_id"],
+                ", ".join(row["domains"]),
+                row["connector"],
+                row["policy"],
+            )
+        out.print(table if rows else "No tenants yet: run `deskhand demo --no-serve`.")
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context, json_: JsonOption = False) -> None:
+    """List the users, their roles and the tenants they may see."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            rows: list[dict[str, Any]] = [
+                {"email": u.email, "name": u.name, "role": u.role, "tenants": u.tenants}
+                for u in session.scalars(select(User).order_by(User.email))
+            ]
+        if json_:
+            print_json(rows)
+            return
+        table = Table("User", "Name", "Role", "Tenants")
+        for row in rows:
+            tenants = "all" if "*" in row["tenants"] else ", ".join(row["tenants"])
+            table.add_row(row["email"], row["name"], row["role"], tenants)
+        out.print(table)
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    role: Annotated[str, typer.Option(help="viewer, tech, approver or admin.")],
+    tenants: Annotated[str, typer.Option(help="Comma-separated tenant ids, or * for all.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+) -> None:
+    """Add a user with a role and a tenant scope."""
+    with user_errors():
+        if role not in ROLES:
+            raise InputError(f"Unknown role {role!r}.", hint=f"Roles: {', '.join(ROLES)}.")
+        rt = open_runtime(ctx)
+        scope = [t.strip() for t in tenants.split(",") if t.strip()]
+        with rt.db.session() as session:
+            known = set(session.scalars(select(Tenant.id)))
+            unknown = [t for t in scope if t != "*" and t not in known]
+            if unknown or not scope:
+                raise InputError(
+                    f"Unknown tenant(s): {', '.join(unknown) or '(none given)'}.",
+                    hint=f"Tenants: {', '.join(sorted(known))}, or * for all.",
+                )
+            address = email.strip().lower()
+            if session.execute(select(User).where(User.email == address)).scalar() is not None:
+                raise InputError(f"{address} is already a user.")
+            session.add(User(email=address, name=name or address, role=role, tenants=scope))
+        out.print(f"Added {address} ({role}, tenants: {', '.join(scope)}).")
+
+
+@tickets_app.command("add")
+def tickets_add(
+    ctx: typer.Context,
+    tenant: Annotated[str, typer.Option(help="The tenant the ticket is for.")],
+    from_: Annotated[str, typer.Option("--from", help="The requester's e-mail address.")],
+    subject: Annotated[str, typer.Option(help="The ticket's subject.")],
+    body: Annotated[str, typer.Option(help="The ticket's text.")] = "",
+    name: Annotated[str, typer.Option(help="The requester's name.")] = "",
+) -> None:
+    """Open a ticket in the tenant's PSA and queue it; prints the ticket id."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        received = add_ticket(rt, tenant, from_, subject, body, name)
+        print(received.ticket_id)
+
+
+@tickets_app.command("list")
+def tickets_list(ctx: typer.Context, json_: JsonOption = False) -> None:
+    """List tickets with their status."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            rows: list[dict[str, Any]] = [
+                {
+                    "id": t.id,
+                    "tenant_id": t.tenant_id,
+                    "psa_ticket_id": t.psa_ticket_id,
+                    "requester": t.requester.email,
+                    "subject": t.subject,
+                    "status": t.status,
+                }
+                for t in session.scalars(select(Ticket).order_by(Ticket.id))
+            ]
+        if json_:
+            print_json(rows)
+            return
+        table = Table("#", "Tenant", "Requester", "Subject", "Status")
+        for row in rows:
+            table.add_row(
+                str(row["id"]),
+                row["tenant_id"],
+                escape(row["requester"]),
+                escape(row["subject"]),
+                row["status"],
+            )
+        out.print(table)
+
+
+@approvals_app.command("list")
+def approvals_list(
+    ctx: typer.Context,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="Only drafts of tenants this user may see.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Decided drafts too.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Drafts waiting for approval, soonest to expire first."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        views = drafts.list_drafts(rt, as_, status=None if all_ else "pending")
+        if json_:
+            print_json([v.model_dump(mode="json") for v in views])
+            return
+        if not views:
+            out.print("No drafts waiting." if not all_ else "No drafts.")
+            return
+        table = Table("Draft", "Tenant", "Ticket", "Action", "Blast radius", "Status", "Expires")
+        for v in views:
+            table.add_row(
+                str(v.id),
+                v.tenant_id,
+                str(v.ticket_id),
+                escape(v.description),
+                v.blast_radius,
+                v.status,
+                f"{v.expires_at:%Y-%m-%d %H:%M} UTC",
+            )
+        out.print(table)
+
+
+@approvals_app.command("show")
+def approvals_show(
+    ctx: typer.Context,
+    draft_id: Annotated[int, typer.Argument(metavar="ID")],
+    json_: JsonOption = False,
+) -> None:
+    """Everything about one draft: what would run, to whom, why, and the ticket."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        view = drafts.show(rt, draft_id)
+        if json_:
+            print_json(view.model_dump(mode="json"))
+            return
+        _print_draft(view)
+
+
+@approvals_app.command("approve")
+def approvals_approve(
+    ctx: typer.Context,
+    draft_id: Annotated[int, typer.Argument(metavar="ID")],
+    as_: AsUser,
+    edit: Annotated[
+        Path | None,
+        typer.Option(help="A YAML or JSON file of parameters to change before approving."),
+    ] = None,
+    json_: JsonOption = False,
+) -> None:
+    """Approve a draft exactly as shown (or as edited); it runs at the worker's next turn."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        changes = _read_edit(edit) if edit is not None else None
+        view = drafts.approve(rt, draft_id, as_, changes)
+        if json_:
+            print_json(view.model_dump(mode="json"))
+            return
+        edited = f", edited: {', '.join(view.changes)}" if view.changes else ""
+        out.print(
+            f"Draft {view.id} approved by {view.decided_by}{edited}; bound to sha256 "
+            f"{(view.payload_hash or '')[:16]}…"
+        )
+
+
+@approvals_app.command("reject")
+def approvals_reject(
+    ctx: typer.Context,
+    draft_id: Annotated[int, typer.Argument(metavar="ID")],
+    as_: AsUser,
+    reason: Annotated[str, typer.Option(help="Why: it goes in the escalation and the trace.")],
+) -> None:
+    """Reject a draft: nothing in its plan runs and the ticket goes to the human queue."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        view = drafts.reject(rt, draft_id, as_, reason)
+        out.print(f"Draft {view.id} rejected; ticket {view.ticket_id} is in the human queue.")
+
+
+@approvals_app.command("secret")
+def approvals_secret(
+    ctx: typer.Context, draft_id: Annotated[int, typer.Argument(metavar="ID")], as_: AsUser
+) -> None:
+    """Show the temporary password a verified reset set — once; it is erased as it is shown."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        value = drafts.reveal_secret(rt, draft_id, as_)
+        out.print(f"Temporary password (shown once, give it by phone): [bold]{value}[/]")
+
+
+@escalations_app.command("list")
+def escalations_list(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Closed ones too.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Tickets in the human queue, oldest first, with their reason codes."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            query = select(Escalation).order_by(Escalation.created_at, Escalation.id)
+            if not all_:
+                query = query.where(Escalation.status == "open")
+            rows: list[dict[str, Any]] = [
+                {
+                    "id": e.id,
+                    "ticket_id": e.ticket_id,
+                    "tenant_id": e.tenant_id,
+                    "reason": e.reason,
+                    "detail": e.detail,
+                    "status": e.status,
+                    "created_at": e.created_at.isoformat(),
+                }
+                for e in session.scalars(query)
+            ]
+        if json_:
+            print_json(rows)
+            return
+        table = Table("#", "Ticket", "Tenant", "Reason", "Detail", box=box.SIMPLE_HEAD)
+        for row in rows:
+            table.add_row(
+                str(row["id"]),
+                str(row["ticket_id"]),
+                row["tenant_id"],
+                row["reason"],
+                escape(row["detail"]),
+            )
+        out.print(table if rows else "The human queue is empty.")
+
+
+def _read_edit(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"Cannot read {path}: {error.strerror}.") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise InputError(f"{path} is not valid YAML or JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path} must hold a mapping of parameter names to new values.")
+    return data
+
+
+def _print_draft(view: drafts.DraftView) -> None:
+    # Descriptions, reasons and parameters carry ticket text: printed as text, not markup.
+    lines = [
+        f"[bold]{escape(view.description)}[/]",
+        f"Tenant {view.tenant_id} · ticket {view.ticket_id} (PSA {view.psa_ticket_id}) · "
+        f"step {view.step_position} of run {view.run_id}",
+        f"Blast radius: [bold]{view.blast_radius}[/] — {escape(view.decision_rule)}",
+        f"Why: {escape(view.reason)}",
+        f"Requester: {escape(view.requester)} — check: {view.requester_check.get('verdict')} "
+        f"({escape(str(view.requester_check.get('detail')))})",
+        f"Status: {view.status} (step {view.step_status}); expires "
+        f"{view.expires_at:%Y-%m-%d %H:%M} UTC",
+        "Parameters:",
+        *(f"  {k}: {escape(json.dumps(v))}" for k, v in view.proposed_params.items()),
+    ]
+    if view.changes:
+        lines.append("Edited by the approver:")
+        lines += [
+            f"  {k}: {escape(json.dumps(a))} → {escape(json.dumps(b))}"
+            for k, (a, b) in view.changes.items()
+        ]
+    if view.decided_by:
+        lines.append(f"Decided by {view.decided_by} at {view.decided_at:%Y-%m-%d %H:%M} UTC")
+    out.print(Panel("\n".join(lines), title=f"Draft {view.id}", title_align="left"))
+    out.print(Panel(Text(view.excerpt), title="Ticket", title_align="left"))

@@ -1,0 +1,33 @@
+"""deskhand's settings, read from the environment (``DESKHAND_…``) in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("deskhand", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Where the data lives and how the runtime behaves. Every field can be set as an
+    environment variable: ``DESKHAND_DATABASE_URL``, ``DESKHAND_LEASE_SECONDS``, …"""
+
+    model_config = SettingsConfigDict(env_prefix="DESKHAND_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None  # default: a SQLite file in data_dir
+    sandbox_url: str | None = None  # the simulated client systems; default: beside the database
+    escalation_webhook: str | None = None  # POSTed a JSON document for every escalation
+    lease_seconds: float = 30.0  # how long a worker's claim on a run lasts without a heartbeat
+    poll_seconds: float = 1.0  # how often an idle worker looks for work
+
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'deskhand.db'}"
+
+    def sandbox(self) -> str:
+        return self.sandbox_url or f"sqlite:///{self.data_dir / 'sandbox.db'}"

@@ -1,0 +1,28 @@
+"""The PSA connector interface: tickets, their notes, and the client's contacts. Implemented by
+the sandbox now and by a Syncro client later."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from deskhand.domain.directory import PsaComment, PsaContact, PsaTicket
+
+
+class Psa(Protocol):
+    """One client's view of the MSP's PSA. Raises ``deskhand.connectors.errors`` only."""
+
+    def create_ticket(self, contact_email: str, subject: str, body: str) -> PsaTicket:
+        """Open a ticket for this client (tickets usually arrive from the PSA itself)."""
+        ...
+
+    def get_ticket(self, ticket_id: str) -> PsaTicket: ...
+
+    def add_comment(self, ticket_id: str, subject: str, body: str, hidden: bool) -> PsaComment:
+        """An internal note (hidden) or a public reply the client receives."""
+        ...
+
+    def list_comments(self, ticket_id: str) -> list[PsaComment]: ...
+
+    def contacts(self) -> list[PsaContact]:
+        """The client's contacts, with who is authorised to request changes for others."""
+        ...

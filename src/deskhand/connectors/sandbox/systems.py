@@ -1,0 +1,631 @@
+"""The simulated client systems: Microsoft 365 (as Graph behaves), Active Directory (as LDAP
+behaves) and the PSA (as Syncro behaves), each scoped to one tenant of a ``SandboxStore``.
+
+They answer like the real APIs, with their wording and HTTP-like status codes, so that deskhand's
+executor meets the same refusals here as in production. An object of another tenant does not
+exist. Every mutating call commits at once in the sandbox's own database, with its row in the
+call log; see ``deskhand.connectors.sandbox.store`` for that, and for fault injection
+(``DESKHAND_SANDBOX_HANG``, ``DESKHAND_SANDBOX_LATENCY_MS``).
+
+Simplifications, on purpose: one user row serves M365 and AD, so a synced user's AD password
+change is seen in M365 at once (password hash sync without its two-minute delay); AD holds only
+synced users and knows no licences or sign-in sessions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from deskhand.connectors.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    QuotaExceededError,
+)
+from deskhand.connectors.sandbox.store import (
+    FIRST_TICKET_NUMBER,
+    SandboxGroup,
+    SandboxGroupMember,
+    SandboxLicenseAssignment,
+    SandboxPsaComment,
+    SandboxPsaContact,
+    SandboxPsaTicket,
+    SandboxSku,
+    SandboxStore,
+    SandboxTenant,
+    SandboxUser,
+)
+from deskhand.domain.directory import (
+    DirectoryGroup,
+    DirectoryUser,
+    PsaComment,
+    PsaContact,
+    PsaTicket,
+    SignInState,
+    Sku,
+)
+from deskhand.store.models import now
+
+if TYPE_CHECKING:
+    from deskhand.connectors.ad import ActiveDirectory
+    from deskhand.connectors.m365 import M365
+    from deskhand.connectors.psa import Psa
+
+T = TypeVar("T")
+
+M365_SYSTEM = "sandbox-m365"
+AD_SYSTEM = "sandbox-ad"
+PSA_SYSTEM = "sandbox-psa"
+
+
+class _SandboxSystem:
+    """One simulated system of one tenant: reads and logged, committed changes."""
+
+    system: ClassVar[str]
+
+    def __init__(self, store: SandboxStore, tenant_id: str) -> None:
+        self.store = store
+        self.tenant_id = tenant_id
+
+    def _reading(self) -> AbstractContextManager[Session]:
+        return self.store.reading(self.system)
+
+    def _apply(
+        self, operation: str, arguments: dict[str, Any], change: Callable[[Session], T]
+    ) -> T:
+        return self.store.apply(
+            tenant_id=self.tenant_id,
+            system=self.system,
+            operation=operation,
+            arguments=arguments,
+            change=change,
+        )
+
+
+# --- Microsoft 365 -------------------------------------------------------------------------
+
+
+class SandboxM365(_SandboxSystem):
+    """A tenant's Microsoft 365 as Microsoft Graph v1.0 presents it."""
+
+    system = M365_SYSTEM
+
+    def get_user(self, key: str) -> DirectoryUser:
+        """The user with this id, user principal name or mail address, ignoring case."""
+        with self._reading() as session:
+            row = self._user(session, key, by_mail=True)
+            return _directory_user(row, _licences(session, self.tenant_id, [row.id])[row.id])
+
+    def list_users(self) -> list[DirectoryUser]:
+        with self._reading() as session:
+            rows = session.scalars(
+                select(SandboxUser)
+                .where(SandboxUser.tenant_id == self.tenant_id)
+                .order_by(SandboxUser.display_name, SandboxUser.id)
+            ).all()
+            licences = _licences(session, self.tenant_id, [row.id for row in rows])
+            return [_directory_user(row, licences[row.id]) for row in rows]
+
+    def get_group(self, key: str) -> DirectoryGroup:
+        """The group with this id or display name, ignoring case."""
+        wanted = key.strip().lower()
+        with self._reading() as session:
+            row = session.scalars(
+                select(SandboxGroup).where(
+                    SandboxGroup.tenant_id == self.tenant_id,
+                    or_(
+                        func.lower(SandboxGroup.id) == wanted,
+                        func.lower(SandboxGroup.display_name) == wanted,
+                    ),
+                )
+            ).first()
+            if row is None:
+                raise _graph_not_found(key)
+            return _directory_group(row)
+
+    def list_groups(self) -> list[DirectoryGroup]:
+        with self._reading() as session:
+            rows = session.scalars(
+                select(SandboxGroup)
+                .where(SandboxGroup.tenant_id == self.tenant_id)
+                .order_by(SandboxGroup.display_name)
+            )
+            return [_directory_group(row) for row in rows]
+
+    def group_members(self, group_id: str) -> list[str]:
+        """The ids of the group's members."""
+        with self._reading() as session:
+            group = self._group(session, group_id)
+            return list(
+                session.scalars(
+                    select(SandboxGroupMember.user_id)
+                    .where(
+                        SandboxGroupMember.tenant_id == self.tenant_id,
+                        SandboxGroupMember.group_id == group.id,
+                    )
+                    .order_by(SandboxGroupMember.user_id)
+                )
+            )
+
+    def subscribed_skus(self) -> list[Sku]:
+        """Every SKU with its seats bought (total) and assigned (consumed)."""
+        with self._reading() as session:
+            consumed = _consumed(session, self.tenant_id)
+            rows = session.scalars(
+                select(SandboxSku)
+                .where(SandboxSku.tenant_id == self.tenant_id)
+                .order_by(SandboxSku.display_name)
+            )
+            return [
+                Sku(
+                    id=row.id,
+                    part_number=row.part_number,
+                    display_name=row.display_name,
+                    total=row.total,
+                    consumed=consumed.get(row.id, 0),
+                )
+                for row in rows
+            ]
+
+    def sign_in_state(self, user_id: str) -> SignInState:
+        with self._reading() as session:
+            return _sign_in_state(self._user(session, user_id), sessions=True)
+
+    def reset_password(self, user_id: str, password: str, force_change: bool) -> None:
+        """Set a cloud-only user's password (PATCH passwordProfile); a synced user is refused."""
+
+        def change(session: Session) -> None:
+            user = self._user(session, user_id)
+            if user.synced:
+                # Graph answers 400 Request_BadRequest here; ForbiddenError is the meaning.
+                raise ForbiddenError(
+                    "Unable to update the specified properties for on-premises mastered "
+                    "Directory Sync objects or objects currently undergoing migration. "
+                    f"{user.upn} is synced from on-premises Active Directory: reset the "
+                    "password there.",
+                    system=self.system,
+                    status=400,
+                )
+            _set_password(user, password, force_change, minimum_length=8, system=self.system)
+
+        # The password itself is never logged.
+        arguments = {"user_id": user_id, "force_change": force_change}
+        self._apply("reset_password", arguments, change)
+
+    def revoke_sessions(self, user_id: str) -> None:
+        """Invalidate every refresh token and session cookie (revokeSignInSessions)."""
+
+        def change(session: Session) -> None:
+            self._user(session, user_id).sessions_revoked_at = now()
+
+        self._apply("revoke_sessions", {"user_id": user_id}, change)
+
+    def add_group_member(self, group_id: str, user_id: str) -> None:
+        """POST /groups/{id}/members/$ref: ConflictError when already a member, ForbiddenError
+        for a mail-enabled group (Exchange owns those)."""
+
+        def change(session: Session) -> None:
+            group = self._writable_group(session, group_id)
+            user = self._user(session, user_id)
+            if session.get(SandboxGroupMember, (self.tenant_id, group.id, user.id)) is not None:
+                raise ConflictError(
+                    "One or more added object references already exist for the following "
+                    "modified properties: 'members'.",
+                    system=self.system,
+                    status=400,
+                )
+            session.add(
+                SandboxGroupMember(tenant_id=self.tenant_id, group_id=group.id, user_id=user.id)
+            )
+
+        self._apply("add_group_member", {"group_id": group_id, "user_id": user_id}, change)
+
+    def remove_group_member(self, group_id: str, user_id: str) -> None:
+        """DELETE /groups/{id}/members/{id}/$ref: NotFoundError when not a member."""
+
+        def change(session: Session) -> None:
+            group = self._writable_group(session, group_id)
+            membership = session.get(SandboxGroupMember, (self.tenant_id, group.id, user_id))
+            if membership is None:
+                raise _graph_not_found(user_id)
+            session.delete(membership)
+
+        self._apply("remove_group_member", {"group_id": group_id, "user_id": user_id}, change)
+
+    def assign_license(self, user_id: str, add: list[str], remove: list[str]) -> None:
+        """POST /users/{id}/assignLicense: all of it or nothing. Adding a licence the user has
+        is accepted and changes nothing; removing one they lack is refused, as Graph does."""
+
+        def change(session: Session) -> None:
+            user = self._user(session, user_id)
+            skus = {sku.id: sku for sku in self._skus(session, [*add, *remove])}
+            held = set(_licences(session, self.tenant_id, [user.id])[user.id])
+            for sku_id in dict.fromkeys(remove):
+                if sku_id not in held:
+                    raise ConflictError(
+                        "User does not have a corresponding license.",
+                        system=self.system,
+                        status=400,
+                    )
+                session.delete(
+                    session.get_one(SandboxLicenseAssignment, (self.tenant_id, user.id, sku_id))
+                )
+                held.discard(sku_id)
+            session.flush()
+            consumed = _consumed(session, self.tenant_id)
+            for sku_id in dict.fromkeys(add):
+                if sku_id in held:
+                    continue
+                sku = skus[sku_id]
+                if consumed.get(sku_id, 0) >= sku.total:
+                    raise QuotaExceededError(
+                        f"License assignment failed because service plans of {sku.part_number} "
+                        f"could not be assigned. Subscription with SKU {sku_id} does not have "
+                        "any available licenses.",
+                        system=self.system,
+                        status=400,
+                    )
+                session.add(
+                    SandboxLicenseAssignment(
+                        tenant_id=self.tenant_id, user_id=user.id, sku_id=sku_id
+                    )
+                )
+
+        arguments = {"user_id": user_id, "add": list(add), "remove": list(remove)}
+        self._apply("assign_license", arguments, change)
+
+    def add_license_seats(self, sku_id: str, seats: int) -> None:
+        """Buy ``seats`` more seats of a SKU the tenant subscribes to (a CSP order)."""
+
+        def change(session: Session) -> None:
+            if seats < 1:
+                raise ConflictError(
+                    f"The quantity must be at least 1 seat; {seats} was asked for.",
+                    system=self.system,
+                    status=400,
+                )
+            sku = session.get(SandboxSku, (self.tenant_id, sku_id))
+            if sku is None:
+                raise _graph_not_found(sku_id)
+            sku.total += seats
+
+        self._apply("add_license_seats", {"sku_id": sku_id, "seats": seats}, change)
+
+    def _user(self, session: Session, key: str, *, by_mail: bool = False) -> SandboxUser:
+        # Graph addresses a user by id or user principal name; get_user also takes a mail.
+        row = _find_user(session, self.tenant_id, key, by_mail=by_mail, by_sam=False)
+        if row is None:
+            raise _graph_not_found(key)
+        return row
+
+    def _group(self, session: Session, group_id: str) -> SandboxGroup:
+        row = session.scalars(
+            select(SandboxGroup).where(
+                SandboxGroup.tenant_id == self.tenant_id,
+                func.lower(SandboxGroup.id) == group_id.strip().lower(),
+            )
+        ).first()
+        if row is None:
+            raise _graph_not_found(group_id)
+        return row
+
+    def _writable_group(self, session: Session, group_id: str) -> SandboxGroup:
+        group = self._group(session, group_id)
+        if group.mail_enabled:
+            raise ForbiddenError(
+                "Cannot Update a mail-enabled security groups and or distribution list.",
+                system=self.system,
+                status=400,
+            )
+        return group
+
+    def _skus(self, session: Session, sku_ids: Iterable[str]) -> list[SandboxSku]:
+        found = []
+        for sku_id in dict.fromkeys(sku_ids):
+            sku = session.get(SandboxSku, (self.tenant_id, sku_id))
+            if sku is None:
+                raise NotFoundError(
+                    f"License {sku_id} does not correspond to a valid company License.",
+                    system=self.system,
+                    status=400,
+                )
+            found.append(sku)
+        return found
+
+
+def _graph_not_found(key: str) -> NotFoundError:
+    return NotFoundError(
+        f"Resource '{key}' does not exist or one of its queried reference-property objects "
+        "are not present.",
+        system=M365_SYSTEM,
+        status=404,
+    )
+
+
+# --- Active Directory ----------------------------------------------------------------------
+
+
+class SandboxAD(_SandboxSystem):
+    """A tenant's on-premises AD domain as an LDAP client sees it: only its synced users."""
+
+    system = AD_SYSTEM
+
+    def get_user(self, key: str) -> DirectoryUser:
+        """The user with this id, user principal name, sAMAccountName or mail, ignoring case."""
+        with self._reading() as session:
+            return _directory_user(self._user(session, key), licences=())
+
+    def account_state(self, user_id: str) -> SignInState:
+        """pwdLastSet, "must change password", lockout and enabled state; AD has no sessions."""
+        with self._reading() as session:
+            return _sign_in_state(self._user(session, user_id), sessions=False)
+
+    def reset_password(self, user_id: str, password: str, force_change: bool) -> None:
+        """Set unicodePwd; ``force_change`` sets pwdLastSet to 0. A lockout stays (unlock is
+        its own call, as in AD)."""
+
+        def change(session: Session) -> None:
+            user = self._user(session, user_id)
+            _set_password(user, password, force_change, minimum_length=7, system=self.system)
+
+        # The password itself is never logged.
+        arguments = {"user_id": user_id, "force_change": force_change}
+        self._apply("reset_password", arguments, change)
+
+    def unlock(self, user_id: str) -> None:
+        """Set lockoutTime to 0; unlocking an account that is not locked is not an error."""
+
+        def change(session: Session) -> None:
+            self._user(session, user_id).locked = False
+
+        self._apply("unlock", {"user_id": user_id}, change)
+
+    def _user(self, session: Session, key: str) -> SandboxUser:
+        row = _find_user(session, self.tenant_id, key, by_mail=True, by_sam=True)
+        if row is None or not row.synced:
+            # A cloud-only user has no object in AD at all.
+            raise NotFoundError(
+                f"There is no such object on the server. (no user '{key}' in the domain)",
+                system=self.system,
+                status=404,
+            )
+        return row
+
+
+# --- PSA -----------------------------------------------------------------------------------
+
+
+class SandboxPsa(_SandboxSystem):
+    """The MSP's PSA (as Syncro behaves), limited to one client's customer record."""
+
+    system = PSA_SYSTEM
+
+    def create_ticket(self, contact_email: str, subject: str, body: str) -> PsaTicket:
+        """Open a ticket with the next number of the PSA, status "New"."""
+
+        def change(session: Session) -> PsaTicket:
+            tenant = session.get(SandboxTenant, self.tenant_id)
+            if tenant is None:
+                raise _syncro_not_found()
+            _require_filled(subject=subject)
+            # Writers take turns (see the store), so the highest number is ours to follow.
+            highest = session.scalar(select(func.max(SandboxPsaTicket.number)))
+            ticket = SandboxPsaTicket(
+                number=(highest or FIRST_TICKET_NUMBER - 1) + 1,
+                tenant_id=tenant.id,
+                customer_id=tenant.customer_id,
+                contact_email=contact_email,
+                subject=subject,
+                body=body,
+                status="New",
+                created_at=now(),
+            )
+            session.add(ticket)
+            session.flush()
+            return _psa_ticket(ticket)
+
+        arguments = {"contact_email": contact_email, "subject": subject, "body": body}
+        return self._apply("create_ticket", arguments, change)
+
+    def get_ticket(self, ticket_id: str) -> PsaTicket:
+        with self._reading() as session:
+            return _psa_ticket(self._ticket(session, ticket_id))
+
+    def add_comment(self, ticket_id: str, subject: str, body: str, hidden: bool) -> PsaComment:
+        """POST /tickets/{id}/comment; Syncro requires a subject and a body (422 otherwise)."""
+
+        def change(session: Session) -> PsaComment:
+            ticket = self._ticket(session, ticket_id)
+            _require_filled(body=body, subject=subject)
+            comment = SandboxPsaComment(
+                ticket_id=ticket.id, subject=subject, body=body, hidden=hidden, created_at=now()
+            )
+            session.add(comment)
+            session.flush()
+            return _psa_comment(comment)
+
+        arguments = {"ticket_id": ticket_id, "subject": subject, "body": body, "hidden": hidden}
+        return self._apply("add_comment", arguments, change)
+
+    def list_comments(self, ticket_id: str) -> list[PsaComment]:
+        """The ticket's comments, oldest first."""
+        with self._reading() as session:
+            ticket = self._ticket(session, ticket_id)
+            rows = session.scalars(
+                select(SandboxPsaComment)
+                .where(SandboxPsaComment.ticket_id == ticket.id)
+                .order_by(SandboxPsaComment.id)
+            )
+            return [_psa_comment(row) for row in rows]
+
+    def contacts(self) -> list[PsaContact]:
+        """The client's contacts, with who is authorised to request changes for others."""
+        with self._reading() as session:
+            rows = session.scalars(
+                select(SandboxPsaContact)
+                .where(SandboxPsaContact.tenant_id == self.tenant_id)
+                .order_by(SandboxPsaContact.name)
+            )
+            return [PsaContact(email=r.email, name=r.name, authorised=r.authorised) for r in rows]
+
+    def _ticket(self, session: Session, ticket_id: str) -> SandboxPsaTicket:
+        ticket = session.get(SandboxPsaTicket, int(ticket_id)) if ticket_id.isdigit() else None
+        if ticket is None or ticket.tenant_id != self.tenant_id:
+            raise _syncro_not_found()
+        return ticket
+
+
+def _syncro_not_found() -> NotFoundError:
+    return NotFoundError(json.dumps({"message": "Not found"}), system=PSA_SYSTEM, status=404)
+
+
+def _require_filled(**fields: str) -> None:
+    """Syncro's 422 for blank required fields, one message per field, as Rails words them."""
+    blank = [
+        f"{name.capitalize()} can't be blank" for name, value in fields.items() if not value.strip()
+    ]
+    if blank:
+        raise ConflictError(
+            json.dumps({"success": False, "message": blank}), system=PSA_SYSTEM, status=422
+        )
+
+
+# --- Shared by the systems: queries, rules and rows to records --------------------------
+
+
+_PASSWORD_REFUSALS = {
+    M365_SYSTEM: "The specified password does not comply with password complexity "
+    "requirements. Please provide a different password.",
+    AD_SYSTEM: "Unable to update the password. The value provided for the new password does not "
+    "meet the length, complexity, or history requirements of the domain.",
+}
+
+
+def _set_password(
+    user: SandboxUser, password: str, force_change: bool, *, minimum_length: int, system: str
+) -> None:
+    """Record that the password changed (never the password), if it meets the default rule of
+    Entra ID and of an AD domain: long enough, and three of upper case, lower case, digits and
+    symbols."""
+    kinds = (str.isupper, str.islower, str.isdigit, lambda c: not c.isalnum())
+    present = sum(any(kind(c) for c in password) for kind in kinds)
+    if len(password) < minimum_length or present < 3:
+        raise ConflictError(_PASSWORD_REFUSALS[system], system=system, status=400)
+    user.password_changed_at = now()
+    user.must_change_password = force_change
+
+
+def _find_user(
+    session: Session, tenant_id: str, key: str, *, by_mail: bool, by_sam: bool
+) -> SandboxUser | None:
+    wanted = key.strip().lower()
+    columns: list[InstrumentedAttribute[str | None]] = [SandboxUser.id, SandboxUser.upn]
+    if by_mail:
+        columns.append(SandboxUser.mail)
+    if by_sam:
+        columns.append(SandboxUser.sam_account_name)
+    query = (
+        select(SandboxUser)
+        .where(SandboxUser.tenant_id == tenant_id)
+        .where(or_(*(func.lower(column) == wanted for column in columns)))
+        .order_by(SandboxUser.id)
+    )
+    return session.scalars(query).first()
+
+
+def _licences(session: Session, tenant_id: str, user_ids: list[str]) -> dict[str, tuple[str, ...]]:
+    """Each user's SKU ids, sorted."""
+    held: dict[str, list[str]] = defaultdict(list)
+    rows = session.execute(
+        select(SandboxLicenseAssignment.user_id, SandboxLicenseAssignment.sku_id)
+        .where(
+            SandboxLicenseAssignment.tenant_id == tenant_id,
+            SandboxLicenseAssignment.user_id.in_(user_ids),
+        )
+        .order_by(SandboxLicenseAssignment.sku_id)
+    )
+    for user_id, sku_id in rows:
+        held[user_id].append(sku_id)
+    return {user_id: tuple(held[user_id]) for user_id in user_ids}
+
+
+def _consumed(session: Session, tenant_id: str) -> dict[str, int]:
+    """Seats assigned per SKU id."""
+    rows = session.execute(
+        select(SandboxLicenseAssignment.sku_id, func.count())
+        .where(SandboxLicenseAssignment.tenant_id == tenant_id)
+        .group_by(SandboxLicenseAssignment.sku_id)
+    )
+    return {sku_id: count for sku_id, count in rows}
+
+
+def _directory_user(row: SandboxUser, licences: tuple[str, ...]) -> DirectoryUser:
+    return DirectoryUser(
+        id=row.id,
+        user_principal_name=row.upn,
+        display_name=row.display_name,
+        mail=row.mail,
+        manager_id=row.manager_id,
+        vip=row.vip,
+        admin=row.admin,
+        synced=row.synced,
+        account_enabled=row.account_enabled,
+        locked=row.locked,
+        licenses=licences,
+    )
+
+
+def _directory_group(row: SandboxGroup) -> DirectoryGroup:
+    return DirectoryGroup(
+        id=row.id,
+        display_name=row.display_name,
+        privileged=row.privileged,
+        mail_enabled=row.mail_enabled,
+    )
+
+
+def _sign_in_state(row: SandboxUser, *, sessions: bool) -> SignInState:
+    return SignInState(
+        password_changed_at=row.password_changed_at,
+        sessions_revoked_at=row.sessions_revoked_at if sessions else None,
+        must_change_password=row.must_change_password,
+        locked=row.locked,
+        account_enabled=row.account_enabled,
+    )
+
+
+def _psa_ticket(row: SandboxPsaTicket) -> PsaTicket:
+    return PsaTicket(
+        id=str(row.id),
+        number=str(row.number),
+        customer_id=row.customer_id,
+        contact_email=row.contact_email,
+        subject=row.subject,
+        body=row.body,
+        status=row.status,
+    )
+
+
+def _psa_comment(row: SandboxPsaComment) -> PsaComment:
+    return PsaComment(
+        id=str(row.id),
+        ticket_id=str(row.ticket_id),
+        subject=row.subject,
+        body=row.body,
+        hidden=row.hidden,
+        created_at=row.created_at,
+    )
+
+
+if TYPE_CHECKING:
+    # mypy proves here that the sandbox systems satisfy the connector protocols.
+    _m365: M365 = SandboxM365(SandboxStore(""), "")
+    _ad: ActiveDirectory = SandboxAD(SandboxStore(""), "")
+    _psa: Psa = SandboxPsa(SandboxStore(""), "")

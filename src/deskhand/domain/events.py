@@ -1,0 +1,289 @@
+"""Every kind of event deskhand records, one small class each.
+
+An event is one immutable line of the audit log: what happened, to which tenant, ticket, run
+and step, and who or what did it (the actor). The log is the only record of what happened;
+``deskhand trace`` and the trust figures are read from it. Add a class here for a new kind of
+event; never change the fields of an existing one (old events must still read the same).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+
+class ActorKind(StrEnum):
+    SYSTEM = "system"  # the dispatcher, executor, worker, escalation
+    SPECIALIST = "specialist"  # a specialist plugin, by name
+    USER = "user"  # a person, by e-mail
+    CONNECTOR = "connector"  # an outside system, by connector name
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.name}"
+
+
+SYSTEM = Actor(ActorKind.SYSTEM, "deskhand")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base class. ``TYPE`` is the stored name; the fields are the event's data."""
+
+    TYPE: ClassVar[str] = ""
+
+    def data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TicketReceived(Event):
+    """A ticket arrived from the PSA (or was added by hand) and was stored."""
+
+    TYPE: ClassVar[str] = "ticket.received"
+    psa_ticket_id: str
+    requester: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class RunQueued(Event):
+    """A run (one dispatch of a ticket) was queued for a worker."""
+
+    TYPE: ClassVar[str] = "run.queued"
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunClaimed(Event):
+    """A worker took a run, holding it with a lease it renews while it works."""
+
+    TYPE: ClassVar[str] = "run.claimed"
+    worker: str
+    phase: str  # what it will do: dispatch or execute
+    took_over_from: str | None = None  # the worker whose lease had expired
+
+
+@dataclass(frozen=True)
+class TicketTriaged(Event):
+    """What the ticket asks for, how sure triage is, and what it names."""
+
+    TYPE: ClassVar[str] = "ticket.triaged"
+    intent: str | None
+    confidence: float
+    method: str
+    entities: dict[str, list[str]] = field(default_factory=dict)
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EntityResolved(Event):
+    """A name from the ticket looked up in the tenant's directory: found, ambiguous or absent."""
+
+    TYPE: ClassVar[str] = "entity.resolved"
+    kind: str  # user, group, licence
+    query: str
+    resolved: str | None
+    candidates: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IdentityChecked(Event):
+    """Whether the requester may ask for a security change to the target user, and why."""
+
+    TYPE: ClassVar[str] = "identity.checked"
+    requester: str
+    target: str
+    verdict: str  # target, manager, authorised_contact, unverified
+    detail: str
+
+
+@dataclass(frozen=True)
+class PlanProposed(Event):
+    """A specialist turned the ticket into a plan of steps."""
+
+    TYPE: ClassVar[str] = "plan.proposed"
+    specialist: str
+    summary: str
+    actions: list[str]
+
+
+@dataclass(frozen=True)
+class StepDecided(Event):
+    """Policy decided a step: auto, approve or forbid, by which rule."""
+
+    TYPE: ClassVar[str] = "step.decided"
+    position: int
+    action: str
+    description: str
+    blast_radius: str
+    decision: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class DraftCreated(Event):
+    """A step waits for a human; the draft shows exactly what would run."""
+
+    TYPE: ClassVar[str] = "draft.created"
+    approval_id: str
+    payload_hash: str
+    expires_at: str
+
+
+@dataclass(frozen=True)
+class DraftApproved(Event):
+    """A human approved a draft, bound to the SHA-256 of the exact payload (edits included)."""
+
+    TYPE: ClassVar[str] = "draft.approved"
+    approval_id: str
+    payload_hash: str
+    edited: bool
+    changes: dict[str, list[Any]] = field(default_factory=dict)  # field -> [proposed, approved]
+
+
+@dataclass(frozen=True)
+class DraftRejected(Event):
+    TYPE: ClassVar[str] = "draft.rejected"
+    approval_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DraftExpired(Event):
+    """Nobody decided, or the approved step did not start, before the approval expired."""
+
+    TYPE: ClassVar[str] = "draft.expired"
+    approval_id: str
+
+
+@dataclass(frozen=True)
+class StepStarted(Event):
+    """The executor is about to act; the state before was snapshotted for a rollback."""
+
+    TYPE: ClassVar[str] = "step.started"
+    position: int
+    action: str
+    idempotency_key: str
+    snapshot: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StepVerified(Event):
+    """The change was read back from the outside system and is what was intended: done."""
+
+    TYPE: ClassVar[str] = "step.verified"
+    position: int
+    action: str
+    observed: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StepFailed(Event):
+    TYPE: ClassVar[str] = "step.failed"
+    position: int
+    action: str
+    phase: str  # act or verify
+    error: str
+
+
+@dataclass(frozen=True)
+class StepRecovered(Event):
+    """After a crash, a step that had started was re-checked by reading state before acting."""
+
+    TYPE: ClassVar[str] = "step.recovered"
+    position: int
+    action: str
+    already_done: bool
+
+
+@dataclass(frozen=True)
+class PayloadRefused(Event):
+    """The payload about to run is not the one that was approved: nothing runs."""
+
+    TYPE: ClassVar[str] = "payload.refused"
+    position: int
+    approved_hash: str
+    current_hash: str
+
+
+@dataclass(frozen=True)
+class RunCompleted(Event):
+    """Every step of the run is verified."""
+
+    TYPE: ClassVar[str] = "run.completed"
+    steps: int
+
+
+@dataclass(frozen=True)
+class RunEscalated(Event):
+    """The run stopped and the ticket went to the human queue, with a reason code."""
+
+    TYPE: ClassVar[str] = "run.escalated"
+    escalation_id: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class NoteWritten(Event):
+    """deskhand wrote a note on the PSA ticket."""
+
+    TYPE: ClassVar[str] = "psa.note_written"
+    psa_ticket_id: str
+    comment_id: str
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class Notified(Event):
+    """An escalation was announced outside deskhand (a webhook)."""
+
+    TYPE: ClassVar[str] = "escalation.notified"
+    channel: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class SecretRevealed(Event):
+    """A technician was shown a secret a step produced (a temporary password), which was then
+    erased. The value itself is never in the log."""
+
+    TYPE: ClassVar[str] = "secret.revealed"
+    position: int
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        TicketReceived,
+        RunQueued,
+        RunClaimed,
+        TicketTriaged,
+        EntityResolved,
+        IdentityChecked,
+        PlanProposed,
+        StepDecided,
+        DraftCreated,
+        DraftApproved,
+        DraftRejected,
+        DraftExpired,
+        StepStarted,
+        StepVerified,
+        StepFailed,
+        StepRecovered,
+        PayloadRefused,
+        RunCompleted,
+        RunEscalated,
+        NoteWritten,
+        Notified,
+        SecretRevealed,
+    )
+}

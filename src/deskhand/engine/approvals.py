@@ -1,0 +1,279 @@
+"""What a human does with a draft: look at it, approve it (as proposed or edited), reject it,
+and see the temporary password a verified reset produced.
+
+Approving needs a role the tenant's policy lets approve, scope on the draft's tenant, and not
+being the person who asked for the change. The approval is bound to the SHA-256 of the exact
+payload that will run; an edit is stored beside the specialist's proposal, never over it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deskhand.connectors.errors import ConnectorError
+from deskhand.domain.actions import ActionError, action
+from deskhand.domain.decisions import Decision
+from deskhand.engine import state
+from deskhand.engine.binding import BindingError, check_binding
+from deskhand.engine.escalation import escalate
+from deskhand.engine.runtime import Runtime
+from deskhand.errors import DeskhandError
+from deskhand.store.models import Approval, Run, Step, StepSecret, Tenant, User, now
+
+
+class ApprovalError(DeskhandError):
+    """The approval cannot be given, edited, rejected or shown by this user."""
+
+    exit_code = 2
+
+
+class DraftView(BaseModel):
+    """A draft as the approval queue shows it."""
+
+    id: int
+    status: str
+    tenant_id: str
+    ticket_id: int
+    psa_ticket_id: str
+    run_id: int
+    step_position: int
+    action: str
+    description: str
+    target: str
+    blast_radius: str
+    decision_rule: str
+    reason: str
+    proposed_params: dict[str, Any]
+    approved_params: dict[str, Any] | None
+    changes: dict[str, list[Any]]
+    excerpt: str
+    requester: str
+    requester_check: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    payload_hash: str | None
+    step_status: str
+    secret_available: bool
+
+
+def visible_to(user: User, tenant_id: str) -> bool:
+    return "*" in user.tenants or tenant_id in user.tenants
+
+
+def list_drafts(
+    rt: Runtime, user_email: str | None, status: str | None = "pending"
+) -> list[DraftView]:
+    """Drafts in the tenants the user may see (all when no user is given), oldest first."""
+    with rt.db.session() as session:
+        user = _user(session, user_email) if user_email else None
+        query = select(Approval).order_by(Approval.expires_at, Approval.id)
+        if status:
+            query = query.where(Approval.status == status)
+        return [
+            _view(session, approval)
+            for approval in session.execute(query).scalars()
+            if user is None or visible_to(user, approval.tenant_id)
+        ]
+
+
+def show(rt: Runtime, approval_id: int, user_email: str | None = None) -> DraftView:
+    with rt.db.session() as session:
+        approval = _approval(session, approval_id)
+        if user_email is not None and not visible_to(
+            _user(session, user_email), approval.tenant_id
+        ):
+            raise ApprovalError(
+                f"No draft {approval_id}."
+            )  # another tenant's: not even its existence
+        return _view(session, approval)
+
+
+def approve(
+    rt: Runtime, approval_id: int, user_email: str, edit: dict[str, Any] | None = None
+) -> DraftView:
+    """Approve a draft, as proposed or with ``edit`` (fields to change) applied."""
+    with rt.db.session() as session:
+        approval = _approval(session, approval_id)
+        tenant = session.get(Tenant, approval.tenant_id)
+        assert tenant is not None
+        step = approval.step
+        spec = action(step.action)
+        proposed = dict(step.params)
+        psa_ticket_id = step.run.ticket.psa_ticket_id
+        _authorise(rt, session, approval, user_email)
+    final = {**proposed, **(edit or {})}
+    try:
+        params = spec.validate(final)
+        facts = check_binding(params, rt.connectors(tenant), psa_ticket_id)
+    except (ActionError, BindingError, ConnectorError) as error:
+        raise ApprovalError(f"The edit cannot be approved: {error}") from None
+    radius = spec.blast_radius(params, facts)
+    decision, rule = rt.policy(tenant).decide(spec.name, radius)
+    if decision is Decision.FORBID:
+        raise ApprovalError(f"The edited step is forbidden by the tenant's policy: {rule}.")
+    values = params.model_dump(mode="json")
+    changes = {k: [proposed.get(k), v] for k, v in values.items() if proposed.get(k) != v}
+    with rt.db.session() as session:
+        approval = _approval(session, approval_id)
+        user = _authorise(rt, session, approval, user_email)
+        state.approve(
+            session,
+            approval,
+            user,
+            approved_params=values if changes else None,
+            bound_hash=state.payload_hash(approval.tenant_id, spec.name, values),
+            changes=changes,
+        )
+        return _view(session, approval)
+
+
+def reject(rt: Runtime, approval_id: int, user_email: str, reason: str) -> DraftView:
+    """Reject a draft: nothing of the run is done, and the ticket goes to the human queue."""
+    if not reason.strip():
+        raise ApprovalError("Say why the draft is rejected (--reason).")
+    with rt.db.session() as session:
+        approval = _approval(session, approval_id)
+        _authorise(rt, session, approval, user_email)
+        run_id = approval.step.run_id
+        description = approval.step.description
+
+    def reject_it(session: Session, run: Run) -> None:
+        approval = _approval(session, approval_id)
+        user = _authorise(rt, session, approval, user_email)
+        state.reject(session, approval, user, reason)
+
+    escalate(
+        rt,
+        run_id,
+        "approval_rejected",
+        f"{user_email} rejected draft {approval_id} ({description}): {reason}",
+        prepare=reject_it,
+    )
+    return show(rt, approval_id)
+
+
+def reveal_secret(rt: Runtime, approval_id: int, user_email: str) -> str:
+    """The temporary password a verified step set, shown once to a user who may approve."""
+    with rt.db.session() as session:
+        approval = _approval(session, approval_id)
+        user = _user(session, user_email)
+        if not visible_to(user, approval.tenant_id):
+            raise ApprovalError(f"No draft {approval_id}.")
+        tenant = session.get(Tenant, approval.tenant_id)
+        assert tenant is not None
+        if not rt.policy(tenant).may_approve(user.role):
+            raise ApprovalError(
+                f"{user.email} ({user.role}) may not see secrets for {tenant.name}."
+            )
+        step = approval.step
+        secret = session.execute(
+            select(StepSecret).where(StepSecret.step_id == step.id)
+        ).scalar_one_or_none()
+        if secret is None or step.status != "verified":
+            raise ApprovalError(
+                f"Draft {approval_id} has no secret to show (not a verified reset)."
+            )
+        value = state.reveal_secret(session, secret, step, user)
+        if value is None:
+            raise ApprovalError(
+                f"The secret of draft {approval_id} was already shown and erased.",
+                hint="Reset the password again if it was lost.",
+            )
+        return value
+
+
+def _authorise(rt: Runtime, session: Session, approval: Approval, user_email: str) -> User:
+    """The user, if they may decide this draft now; an ApprovalError saying why not otherwise."""
+    user = _user(session, user_email)
+    tenant = session.get(Tenant, approval.tenant_id)
+    assert tenant is not None
+    if not visible_to(user, tenant.id):
+        raise ApprovalError(f"No draft {approval.id}.")
+    policy = rt.policy(tenant)
+    if not policy.may_approve(user.role) or user.role not in approval.approver_roles:
+        raise ApprovalError(
+            f"{user.email} is a {user.role}; drafts of {tenant.name} are approved by: "
+            f"{', '.join(approval.approver_roles)}."
+        )
+    requester = approval.step.run.ticket.requester.email
+    if user.email.lower() == requester.lower():
+        raise ApprovalError(
+            f"{user.email} asked for this change (ticket {approval.step.run.ticket_id}); someone "
+            "else must approve it."
+        )
+    if approval.status != "pending":
+        raise ApprovalError(
+            f"Draft {approval.id} is {approval.status}; only pending drafts can be decided."
+        )
+    if approval.expires_at <= now():
+        raise ApprovalError(
+            f"Draft {approval.id} expired at {approval.expires_at:%Y-%m-%d %H:%M} UTC.",
+            hint="A worker escalates expired drafts; the ticket is in the human queue.",
+        )
+    return user
+
+
+def _user(session: Session, email: str) -> User:
+    user = session.execute(
+        select(User).where(User.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise ApprovalError(f"No user {email}.", hint="`deskhand users list` shows the users.")
+    return user
+
+
+def _approval(session: Session, approval_id: int) -> Approval:
+    approval = session.execute(
+        select(Approval).where(Approval.id == approval_id).with_for_update()
+    ).scalar_one_or_none()
+    if approval is None:
+        raise ApprovalError(
+            f"No draft {approval_id}.", hint="`deskhand approvals list` shows them."
+        )
+    return approval
+
+
+def _view(session: Session, approval: Approval) -> DraftView:
+    step: Step = approval.step
+    run = step.run
+    spec = action(step.action)
+    proposed = dict(step.params)
+    final = approval.approved_params or proposed
+    secret = session.execute(
+        select(StepSecret.value).where(StepSecret.step_id == step.id)
+    ).scalar_one_or_none()
+    return DraftView(
+        id=approval.id,
+        status=approval.status,
+        tenant_id=approval.tenant_id,
+        ticket_id=run.ticket_id,
+        psa_ticket_id=run.ticket.psa_ticket_id,
+        run_id=run.id,
+        step_position=step.position,
+        action=step.action,
+        description=step.description,
+        target=spec.target(spec.validate(final)),
+        blast_radius=step.blast_radius,
+        decision_rule=step.rule,
+        reason=step.reason,
+        proposed_params=proposed,
+        approved_params=approval.approved_params,
+        changes={k: [proposed.get(k), v] for k, v in final.items() if proposed.get(k) != v},
+        excerpt=approval.excerpt,
+        requester=run.ticket.requester.email,
+        requester_check=approval.requester_check,
+        created_at=approval.created_at,
+        expires_at=approval.expires_at,
+        decided_by=approval.approver.email if approval.approver else None,
+        decided_at=approval.decided_at,
+        payload_hash=approval.payload_hash,
+        step_status=step.status,
+        secret_available=secret is not None,
+    )

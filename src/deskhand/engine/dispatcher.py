@@ -1,0 +1,209 @@
+"""The one dispatcher: triage → the specialist for the intent → its plan → policy → drafts, or
+escalation. Every ticket goes through here, whichever specialist ends up planning it.
+
+Reading the outside systems (the directory, the PSA's contacts) happens before any database
+transaction; what was learnt and decided is then written in one transaction, so a crash in
+the middle leaves the run as it was and another worker simply dispatches it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from deskhand.connectors.errors import ConnectorError
+from deskhand.domain import events as ev
+from deskhand.domain.actions import ActionError, action
+from deskhand.domain.decisions import Decision
+from deskhand.engine import state
+from deskhand.engine.binding import BindingError, check_binding
+from deskhand.engine.escalation import escalate
+from deskhand.engine.resolution import resolve
+from deskhand.engine.runtime import Runtime
+from deskhand.specialists.contract import (
+    Plan,
+    PlanContext,
+    Specialist,
+    TenantView,
+    TicketView,
+    TriageView,
+)
+from deskhand.store.models import Tenant
+from deskhand.triage.identity import check_identity
+from deskhand.triage.keywords import ROUTE_THRESHOLD, triage
+
+EXCERPT_CHARS = 600
+
+
+@dataclass
+class Stop(Exception):  # noqa: N818 - control flow: the dispatch ends here
+    """Dispatch ends in an escalation; ``events`` say what was learnt on the way."""
+
+    reason: str
+    detail: str
+    events: list[ev.Event] = field(default_factory=list)
+
+
+def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
+    """Dispatch a run this worker holds: store its plan and drafts, or escalate."""
+    with rt.db.session() as session:
+        run = state.hold(session, run_id, worker)
+        ticket, tenant = run.ticket, session.get(Tenant, run.tenant_id)
+        assert tenant is not None
+        view = TicketView(
+            id=ticket.id,
+            tenant_id=tenant.id,
+            psa_ticket_id=ticket.psa_ticket_id,
+            subject=ticket.subject,
+            body=ticket.body,
+            requester_email=ticket.requester.email,
+            requester_name=ticket.requester.name,
+        )
+        tenant_view = TenantView(id=tenant.id, name=tenant.name, domains=tuple(tenant.domains))
+    try:
+        outcome = _decide(rt, tenant, view, tenant_view)
+    except Stop as stop:
+        escalate(rt, run_id, stop.reason, stop.detail, worker=worker, before=stop.events)
+        return
+    with rt.db.session() as session:
+        run = state.hold(session, run_id, worker)
+        for event in outcome.events:
+            state.record(session, run, event)
+        state.store_plan(
+            session,
+            run,
+            specialist=outcome.specialist.name,
+            summary=outcome.plan.summary,
+            steps=outcome.steps,
+            expires_in=outcome.expiry,
+            approver_roles=outcome.approvers,
+            excerpt=_excerpt(view),
+            requester_check={"verdict": outcome.identity, "detail": outcome.identity_detail},
+        )
+        forbidden = [s for s in outcome.steps if s.decision == Decision.FORBID]
+    if forbidden:
+        detail = "; ".join(f"{s.action}: {s.rule}" for s in forbidden)
+        escalate(rt, run_id, "policy_forbid", detail, worker=worker)
+
+
+@dataclass
+class _Outcome:
+    specialist: Specialist
+    plan: Plan
+    steps: list[state.DecidedStep]
+    events: list[ev.Event]
+    identity: str
+    identity_detail: str
+    expiry: timedelta
+    approvers: list[str]
+
+
+def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantView) -> _Outcome:
+    found = triage(view.subject, view.body)
+    events: list[ev.Event] = [
+        ev.TicketTriaged(
+            intent=found.intent,
+            confidence=found.confidence,
+            method=found.method,
+            entities=found.entities(),
+            evidence=list(found.evidence),
+        )
+    ]
+    specialist = rt.registry.for_intent(found.intent) if found.intent else None
+    if specialist is None:
+        what = f"the intent {found.intent!r}" if found.intent else "no recognisable request"
+        raise Stop("no_specialist", f"Triage found {what}; no specialist handles it.", events)
+    if found.confidence < ROUTE_THRESHOLD:
+        raise Stop(
+            "low_confidence",
+            f"Triage says {found.intent} with confidence {found.confidence:.2f}, below "
+            f"{ROUTE_THRESHOLD:.2f}.",
+            events,
+        )
+    connectors = rt.connectors(tenant)
+    try:
+        resolution = resolve(view.subject, view.body, view.requester_email, found, connectors.m365)
+    except ConnectorError as error:
+        raise Stop(
+            "execution_failed", f"Looking up the directory failed: {error}", events
+        ) from None
+    events.extend(resolution.events)
+    if resolution.problem is not None:
+        raise Stop("low_confidence", resolution.problem, events)
+    identity, identity_detail = "unchecked", "the specialist does not ask for an identity check"
+    if specialist.needs_identity:
+        target = resolution.targets[0]
+        try:
+            manager = connectors.m365.get_user(target.manager_id) if target.manager_id else None
+            contacts = connectors.psa.contacts()
+        except ConnectorError as error:
+            raise Stop("execution_failed", f"The identity check failed: {error}", events) from None
+        check = check_identity(view.requester_email, target, manager, contacts)
+        identity, identity_detail = check.verdict.value, check.detail
+        events.append(
+            ev.IdentityChecked(
+                requester=view.requester_email,
+                target=target.user_principal_name,
+                verdict=identity,
+                detail=identity_detail,
+            )
+        )
+        if not check.verified:
+            raise Stop("identity_unverified", check.detail, events)
+    context = PlanContext(
+        tenant=tenant_view,
+        triage=TriageView(
+            intent=found.intent or "",
+            confidence=found.confidence,
+            removal=found.removal,
+            evidence=found.evidence,
+        ),
+        requester=resolution.requester,
+        targets=tuple(resolution.targets),
+        groups=tuple(resolution.groups),
+        skus=tuple(resolution.skus),
+        identity=identity,
+    )
+    try:
+        plan = specialist.plan(view, context)
+    except Exception as error:  # a plugin's bug escalates the ticket, it does not stop the desk
+        raise Stop("plan_invalid", f"{specialist.name} failed to plan: {error!r}", events) from None
+    if plan.handoff is not None:
+        raise Stop("needs_human", f"{specialist.name}: {plan.handoff}", events)
+    policy = rt.policy(tenant)
+    steps = []
+    for proposed in plan.steps:
+        try:
+            spec = action(proposed.action)
+            params = spec.validate(proposed.params)
+            facts = check_binding(params, connectors, view.psa_ticket_id)
+        except (ActionError, BindingError) as error:
+            raise Stop("plan_invalid", f"{specialist.name}: {error}", events) from None
+        radius = spec.blast_radius(params, facts)
+        decision, rule = policy.decide(spec.name, radius)
+        steps.append(
+            state.DecidedStep(
+                action=spec.name,
+                params=params.model_dump(mode="json"),
+                description=spec.describe(params),
+                reason=proposed.reason,
+                blast_radius=radius.value,
+                decision=decision.value,
+                rule=rule,
+            )
+        )
+    return _Outcome(
+        specialist=specialist,
+        plan=plan,
+        steps=steps,
+        events=events,
+        identity=identity,
+        identity_detail=identity_detail,
+        expiry=policy.expiry,
+        approvers=list(policy.approvers),
+    )
+
+
+def _excerpt(view: TicketView) -> str:
+    text = f"{view.subject}\n\n{view.body}".strip()
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"

@@ -1,0 +1,144 @@
+"""The one way anything reaches a human: stop the run, put the ticket in the queue with a
+reason code, write an internal note on the PSA ticket saying what was done so far and how to
+trace it, and announce it (the log, and a webhook when one is configured)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deskhand.connectors.errors import ConnectorError
+from deskhand.domain import events as ev
+from deskhand.engine import state
+from deskhand.engine.runtime import Runtime
+from deskhand.store.models import Run, Tenant
+
+log = logging.getLogger("deskhand.escalation")
+
+REASONS = {
+    "no_specialist": "no specialist handles what this ticket asks for",
+    "low_confidence": "deskhand is not sure enough what the ticket asks for, or for whom",
+    "identity_unverified": "the requester could not be verified for a security change",
+    "policy_forbid": "the tenant's policy forbids a step of the plan",
+    "needs_human": "the specialist says this needs a person",
+    "plan_invalid": "the plan named an unknown action, bad parameters or another tenant's data",
+    "approval_rejected": "a technician rejected a draft",
+    "approval_expired": "a draft was not approved (or not run) before its approval expired",
+    "approval_mismatch": "the payload about to run differs from the one approved",
+    "execution_failed": "a step failed when it ran",
+    "verification_failed": "a step ran but reading it back did not show the change",
+}
+
+
+def escalate(
+    rt: Runtime,
+    run_id: int,
+    reason: str,
+    detail: str,
+    *,
+    worker: str | None = None,
+    before: Sequence[ev.Event] = (),
+    prepare: Callable[[Session, Run], None] | None = None,
+) -> int:
+    """Escalate the run (held by ``worker``, or no worker for a human's action). ``before``
+    events and the ``prepare`` change are written first, in the same transaction, so that no
+    one sees the run between them. Returns the escalation id."""
+    with rt.db.session() as session:
+        run = _lock(session, run_id, worker)
+        for event in before:
+            state.record(session, run, event)
+        if prepare is not None:
+            prepare(session, run)
+        escalation = state.escalate(session, run, reason, detail)
+        escalation_id = escalation.id
+        summary = _done_so_far(run)
+        tenant = session.get(Tenant, run.tenant_id)
+        psa_ticket_id = run.ticket.psa_ticket_id
+        ticket_id = run.ticket_id
+    assert tenant is not None
+    body = (
+        f"deskhand escalated this ticket: {REASONS.get(reason, reason)} ({reason}).\n"
+        f"{detail}\n\nDone so far:\n{summary}\n\n"
+        f"Trace: deskhand trace {ticket_id} (run {run_id}, escalation {escalation_id})"
+    )
+    _note(rt, tenant, run_id, psa_ticket_id, body)
+    _announce(rt, run_id, escalation_id, reason, detail, tenant.id, ticket_id)
+    return escalation_id
+
+
+def _lock(session: Session, run_id: int, worker: str | None) -> Run:
+    if worker is not None:
+        return state.hold(session, run_id, worker)
+    run = session.execute(select(Run).where(Run.id == run_id).with_for_update()).scalar_one()
+    if run.status not in state.OPEN_RUN:
+        raise state.StateError(f"Run {run_id} is already {run.status}.")
+    return run
+
+
+def _done_so_far(run: Run) -> str:
+    if not run.steps:
+        return "- nothing was changed"
+    return "\n".join(f"- {step.description}: {step.status}" for step in run.steps)
+
+
+def _note(rt: Runtime, tenant: Tenant, run_id: int, psa_ticket_id: str, body: str) -> None:
+    try:
+        comment = rt.connectors(tenant).psa.add_comment(
+            psa_ticket_id, "deskhand escalation", body, hidden=True
+        )
+        event: ev.Event = ev.NoteWritten(
+            psa_ticket_id=psa_ticket_id, comment_id=comment.id, hidden=True
+        )
+    except ConnectorError as error:
+        log.warning(
+            "could not write the escalation note on PSA ticket %s: %s", psa_ticket_id, error
+        )
+        event = ev.Notified(channel="psa", ok=False, detail=str(error))
+    with rt.db.session() as session:
+        run = session.get(Run, run_id)
+        assert run is not None
+        state.record(session, run, event)
+
+
+def _announce(
+    rt: Runtime,
+    run_id: int,
+    escalation_id: int,
+    reason: str,
+    detail: str,
+    tenant_id: str,
+    ticket_id: int,
+) -> None:
+    log.warning(
+        "escalated ticket %s (tenant %s, run %s): %s — %s",
+        ticket_id,
+        tenant_id,
+        run_id,
+        reason,
+        detail,
+    )
+    url = rt.settings.escalation_webhook
+    if not url:
+        return
+    document = {
+        "escalation_id": escalation_id,
+        "tenant_id": tenant_id,
+        "ticket_id": ticket_id,
+        "run_id": run_id,
+        "reason": reason,
+        "reason_text": REASONS.get(reason, reason),
+        "detail": detail,
+    }
+    try:
+        response = httpx.post(url, json=document, timeout=5.0)
+        ok, outcome = response.is_success, f"HTTP {response.status_code}"
+    except httpx.HTTPError as error:
+        ok, outcome = False, str(error)
+    with rt.db.session() as session:
+        run = session.get(Run, run_id)
+        assert run is not None
+        state.record(session, run, ev.Notified(channel="webhook", ok=ok, detail=outcome))

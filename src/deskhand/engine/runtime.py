@@ -1,0 +1,48 @@
+"""Everything a worker, the CLI or a test needs to run deskhand, built once from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deskhand.config import Settings
+from deskhand.connectors.factory import Connectors, Factory
+from deskhand.connectors.sandbox.store import SandboxStore
+from deskhand.policy.tenant_policy import TenantPolicy, load_policy
+from deskhand.specialists.registry import Registry, discover
+from deskhand.store.db import Database
+from deskhand.store.models import Tenant
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    sandbox: SandboxStore
+    registry: Registry
+    _policies: dict[tuple[str | None, float], TenantPolicy] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        return cls(
+            settings=settings,
+            db=Database(settings.database()),
+            sandbox=SandboxStore(settings.sandbox()),
+            registry=discover(),
+        )
+
+    def connectors(self, tenant: Tenant) -> Connectors:
+        return Factory(self.sandbox).for_tenant(tenant)
+
+    def policy(self, tenant: Tenant) -> TenantPolicy:
+        """The tenant's policy, read again when its file changes."""
+        path = Path(tenant.policy_path) if tenant.policy_path else None
+        stamp = path.stat().st_mtime if path is not None and path.exists() else 0.0
+        key = (tenant.policy_path, stamp)
+        if key not in self._policies:
+            self._policies[key] = load_policy(path)
+        return self._policies[key]
+
+    def close(self) -> None:
+        self.db.dispose()
+        self.sandbox.dispose()

@@ -1,0 +1,546 @@
+"""The state machine of tickets, runs, steps and approvals — the only code that changes them.
+
+Every function here changes state *and* appends the event that records it, in the caller's
+transaction: either both are stored or neither is. A transition not in the tables below is a
+bug (or a race another worker won) and raises ``StateError``; nothing is half-done.
+
+    ticket    new → working → awaiting_approval → working → resolved | escalated
+    run       queued → dispatching → awaiting_approval → ready → executing → completed
+              dispatching → ready (nothing to approve) ; any open state → escalated
+    step      proposed → awaiting_approval → approved → executing → verified | failed
+              proposed → ready → executing (policy: auto) ; proposed → forbidden
+              awaiting_approval → rejected | expired ; approved → expired
+              not yet run when the run escalates → cancelled
+    approval  pending → approved → used ; pending → rejected ; pending | approved → expired
+              pending | approved when the run escalates → cancelled
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deskhand.audit.log import append, canonical_json
+from deskhand.domain import events as ev
+from deskhand.domain.events import SYSTEM, Actor, ActorKind
+from deskhand.errors import DeskhandError
+from deskhand.store.models import (
+    Approval,
+    Escalation,
+    Requester,
+    Run,
+    Step,
+    StepSecret,
+    Tenant,
+    Ticket,
+    User,
+    now,
+)
+
+TICKET_MOVES = {
+    "new": {"working", "escalated"},
+    "working": {"awaiting_approval", "resolved", "escalated", "working"},
+    "awaiting_approval": {"working", "escalated"},
+    "resolved": set(),
+    "escalated": set(),
+}
+RUN_MOVES = {
+    "queued": {"dispatching", "escalated"},
+    "dispatching": {"dispatching", "awaiting_approval", "ready", "escalated"},
+    "awaiting_approval": {"ready", "escalated"},
+    "ready": {"executing", "escalated"},
+    "executing": {"executing", "completed", "escalated"},
+    "completed": set(),
+    "escalated": set(),
+}
+STEP_MOVES = {
+    "proposed": {"awaiting_approval", "ready", "forbidden", "cancelled"},
+    "awaiting_approval": {"approved", "rejected", "expired", "cancelled"},
+    "approved": {"executing", "expired", "cancelled", "failed"},
+    "ready": {"executing", "cancelled", "failed"},
+    "executing": {"verified", "failed"},
+    "verified": set(),
+    "failed": set(),
+    "forbidden": set(),
+    "rejected": set(),
+    "expired": set(),
+    "cancelled": set(),
+}
+APPROVAL_MOVES = {
+    "pending": {"approved", "rejected", "expired", "cancelled"},
+    "approved": {"used", "expired", "cancelled"},
+    "used": set(),
+    "rejected": set(),
+    "expired": set(),
+    "cancelled": set(),
+}
+OPEN_RUN = frozenset({"queued", "dispatching", "awaiting_approval", "ready", "executing"})
+
+
+class StateError(DeskhandError):
+    """A transition that is not allowed from the current state."""
+
+
+class LeaseLost(StateError):  # noqa: N818 - a condition, not a failure of this worker's code
+    """Another worker holds the run now: this one must stop without writing."""
+
+
+def _move(kind: str, table: Mapping[str, set[str]], row: Any, new: str) -> None:
+    old = row.status
+    if new not in table.get(old, set()):
+        raise StateError(f"{kind} {row.id} cannot go from {old} to {new}.")
+    row.status = new
+
+
+def payload_hash(tenant_id: str, action: str, params: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical payload: what an approval is bound to."""
+    payload = {"tenant_id": tenant_id, "action": action, "params": dict(params)}
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+def effective_params(step: Step) -> dict[str, Any]:
+    """What runs: the approver's edit when there is one, else the specialist's proposal."""
+    if step.approval is not None and step.approval.approved_params is not None:
+        return dict(step.approval.approved_params)
+    return dict(step.params)
+
+
+def _ids(run: Run) -> dict[str, Any]:
+    return {"tenant_id": run.tenant_id, "ticket_id": run.ticket_id, "run_id": run.id}
+
+
+def _touch(run: Run, ticket: Ticket | None = None) -> None:
+    moment = now()
+    run.updated_at = moment
+    if ticket is not None:
+        ticket.updated_at = moment
+
+
+# --- arrival ----------------------------------------------------------------------------------
+
+
+def receive_ticket(
+    session: Session,
+    tenant: Tenant,
+    *,
+    requester_email: str,
+    requester_name: str,
+    psa_ticket_id: str,
+    subject: str,
+    body: str,
+) -> tuple[Ticket, Run]:
+    """Store a ticket from the PSA and queue its first run."""
+    email = requester_email.strip().lower()
+    requester = session.execute(
+        select(Requester).where(Requester.tenant_id == tenant.id, Requester.email == email)
+    ).scalar_one_or_none()
+    if requester is None:
+        requester = Requester(tenant_id=tenant.id, email=email, name=requester_name)
+        session.add(requester)
+        session.flush()
+    ticket = Ticket(
+        tenant_id=tenant.id,
+        requester_id=requester.id,
+        psa_ticket_id=psa_ticket_id,
+        subject=subject,
+        body=body,
+        status="new",
+    )
+    session.add(ticket)
+    session.flush()
+    run = Run(ticket_id=ticket.id, tenant_id=tenant.id, status="queued")
+    session.add(run)
+    session.flush()
+    actor = Actor(ActorKind.CONNECTOR, f"psa:{tenant.id}")
+    append(
+        session,
+        ev.TicketReceived(psa_ticket_id=psa_ticket_id, requester=email, subject=subject),
+        actor=actor,
+        tenant_id=tenant.id,
+        ticket_id=ticket.id,
+    )
+    append(session, ev.RunQueued(reason="new ticket"), **_ids(run))
+    return ticket, run
+
+
+# --- leases -------------------------------------------------------------------------------------
+
+
+def claim(
+    session: Session, run: Run, worker: str, lease: timedelta, took_over_from: str | None
+) -> str:
+    """Give ``run`` to ``worker`` until its lease runs out; return what it will do."""
+    phase = "dispatch" if run.status in ("queued", "dispatching") else "execute"
+    ticket = run.ticket
+    _move("run", RUN_MOVES, run, "dispatching" if phase == "dispatch" else "executing")
+    if ticket.status in ("new", "awaiting_approval"):
+        _move("ticket", TICKET_MOVES, ticket, "working")
+    run.lease_owner = worker
+    run.lease_expires_at = now() + lease
+    run.claims += 1
+    _touch(run, ticket)
+    append(
+        session,
+        ev.RunClaimed(worker=worker, phase=phase, took_over_from=took_over_from),
+        **_ids(run),
+    )
+    return phase
+
+
+def hold(session: Session, run_id: int, worker: str) -> Run:
+    """The run, locked for this transaction, if ``worker`` still holds its lease."""
+    run = session.execute(select(Run).where(Run.id == run_id).with_for_update()).scalar_one()
+    if run.lease_owner != worker or run.status not in OPEN_RUN:
+        raise LeaseLost(f"Run {run_id} is no longer held by {worker}.")
+    return run
+
+
+def renew(session: Session, run_id: int, worker: str, lease: timedelta) -> bool:
+    """Extend the lease (a heartbeat; not an event). False when the lease was lost."""
+    run = session.get(Run, run_id, with_for_update=True)
+    if run is None or run.lease_owner != worker or run.status not in OPEN_RUN:
+        return False
+    run.lease_expires_at = now() + lease
+    return True
+
+
+def _release(run: Run) -> None:
+    run.lease_owner = None
+    run.lease_expires_at = None
+
+
+# --- dispatch -----------------------------------------------------------------------------------
+
+
+def record_triage(session: Session, run: Run, event: ev.TicketTriaged) -> None:
+    run.intent = event.intent
+    run.confidence = event.confidence
+    _touch(run)
+    append(session, event, **_ids(run))
+
+
+def record(session: Session, run: Run, event: ev.Event, actor: Actor = SYSTEM) -> None:
+    """An event about a run that changes no state (a lookup, an identity check, a note)."""
+    append(session, event, actor=actor, **_ids(run))
+
+
+@dataclass(frozen=True)
+class DecidedStep:
+    """A step of the plan after policy: what the dispatcher hands over to be stored."""
+
+    action: str
+    params: dict[str, Any]
+    description: str
+    reason: str
+    blast_radius: str
+    decision: str
+    rule: str
+
+
+def store_plan(
+    session: Session,
+    run: Run,
+    *,
+    specialist: str,
+    summary: str,
+    steps: Sequence[DecidedStep],
+    expires_in: timedelta,
+    approver_roles: Sequence[str],
+    excerpt: str,
+    requester_check: Mapping[str, Any],
+) -> list[Step]:
+    """Store the steps; drafts for those that need approval; the run waits or is ready.
+
+    When policy forbade a step, the run stays with its worker, which escalates it next: it
+    must never become ready for another worker to execute in between.
+    """
+    run.specialist = specialist
+    actor = Actor(ActorKind.SPECIALIST, specialist)
+    append(
+        session,
+        ev.PlanProposed(specialist=specialist, summary=summary, actions=[s.action for s in steps]),
+        actor=actor,
+        **_ids(run),
+    )
+    stored: list[Step] = []
+    for position, decided in enumerate(steps, start=1):
+        step = Step(
+            run_id=run.id,
+            tenant_id=run.tenant_id,
+            position=position,
+            action=decided.action,
+            params=decided.params,
+            description=decided.description,
+            reason=decided.reason,
+            blast_radius=decided.blast_radius,
+            decision=decided.decision,
+            rule=decided.rule,
+            status="proposed",
+            idempotency_key=f"dh-{run.id}-{position}",
+        )
+        session.add(step)
+        session.flush()
+        append(
+            session,
+            ev.StepDecided(
+                position=position,
+                action=decided.action,
+                description=decided.description,
+                blast_radius=decided.blast_radius,
+                decision=decided.decision,
+                rule=decided.rule,
+            ),
+            step_id=step.id,
+            **_ids(run),
+        )
+        stored.append(step)
+    for step in stored:
+        if step.decision == "auto":
+            _move("step", STEP_MOVES, step, "ready")
+        elif step.decision == "approve":
+            _move("step", STEP_MOVES, step, "awaiting_approval")
+            approval = Approval(
+                step_id=step.id,
+                tenant_id=run.tenant_id,
+                status="pending",
+                approver_roles=list(approver_roles),
+                excerpt=excerpt,
+                requester_check=dict(requester_check),
+                expires_at=now() + expires_in,
+            )
+            session.add(approval)
+            session.flush()
+            append(
+                session,
+                ev.DraftCreated(
+                    approval_id=str(approval.id),
+                    payload_hash=payload_hash(run.tenant_id, step.action, step.params),
+                    expires_at=approval.expires_at.isoformat(),
+                ),
+                step_id=step.id,
+                **_ids(run),
+            )
+        else:
+            _move("step", STEP_MOVES, step, "forbidden")
+    if any(step.status == "forbidden" for step in stored):
+        return stored
+    waiting = any(step.status == "awaiting_approval" for step in stored)
+    _move("run", RUN_MOVES, run, "awaiting_approval" if waiting else "ready")
+    if waiting:
+        _move("ticket", TICKET_MOVES, run.ticket, "awaiting_approval")
+    _release(run)
+    _touch(run, run.ticket)
+    return stored
+
+
+# --- approvals ----------------------------------------------------------------------------------
+
+
+def approve(
+    session: Session,
+    approval: Approval,
+    user: User,
+    *,
+    approved_params: dict[str, Any] | None,
+    bound_hash: str,
+    changes: dict[str, list[Any]],
+) -> None:
+    """A human approves the draft, bound to ``bound_hash``; an edit is kept beside the proposal."""
+    step = approval.step
+    run = step.run
+    _move("approval", APPROVAL_MOVES, approval, "approved")
+    _move("step", STEP_MOVES, step, "approved")
+    approval.approver_id = user.id
+    approval.approved_params = approved_params
+    approval.payload_hash = bound_hash
+    approval.decided_at = now()
+    append(
+        session,
+        ev.DraftApproved(
+            approval_id=str(approval.id),
+            payload_hash=bound_hash,
+            edited=approved_params is not None,
+            changes=changes,
+        ),
+        actor=Actor(ActorKind.USER, user.email),
+        step_id=step.id,
+        **_ids(run),
+    )
+    if run.status == "awaiting_approval" and all(
+        s.status != "awaiting_approval" for s in run.steps
+    ):
+        _move("run", RUN_MOVES, run, "ready")
+    _touch(run)
+
+
+def reject(session: Session, approval: Approval, user: User, reason: str) -> None:
+    step = approval.step
+    _move("approval", APPROVAL_MOVES, approval, "rejected")
+    _move("step", STEP_MOVES, step, "rejected")
+    approval.approver_id = user.id
+    approval.reason = reason
+    approval.decided_at = now()
+    append(
+        session,
+        ev.DraftRejected(approval_id=str(approval.id), reason=reason),
+        actor=Actor(ActorKind.USER, user.email),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+
+
+def expire(session: Session, approval: Approval) -> None:
+    """The approval ran out before its step started: it can never be used."""
+    step = approval.step
+    _move("approval", APPROVAL_MOVES, approval, "expired")
+    _move("step", STEP_MOVES, step, "expired")
+    append(
+        session,
+        ev.DraftExpired(approval_id=str(approval.id)),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+
+
+# --- execution ----------------------------------------------------------------------------------
+
+
+def start_step(
+    session: Session, step: Step, snapshot: dict[str, Any], secret: str | None = None
+) -> None:
+    """About to act: the prior state is kept, the approval counts as used from now, and a
+    secret the action will set (a temporary password) is stored first, so that a crash
+    after the change cannot lose it."""
+    _move("step", STEP_MOVES, step, "executing")
+    step.snapshot = snapshot
+    step.started_at = now()
+    if secret is not None:
+        session.add(StepSecret(step_id=step.id, tenant_id=step.tenant_id, value=secret))
+    if step.approval is not None:
+        _move("approval", APPROVAL_MOVES, step.approval, "used")
+        step.approval.used_at = step.started_at
+    append(
+        session,
+        ev.StepStarted(
+            position=step.position,
+            action=step.action,
+            idempotency_key=step.idempotency_key,
+            snapshot=snapshot,
+        ),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+
+
+def recover_step(session: Session, step: Step, already_done: bool) -> None:
+    append(
+        session,
+        ev.StepRecovered(position=step.position, action=step.action, already_done=already_done),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+
+
+def verify_step(session: Session, step: Step, observed: dict[str, Any]) -> None:
+    """Read back and as intended: the step is done."""
+    _move("step", STEP_MOVES, step, "verified")
+    step.result = observed
+    step.finished_at = now()
+    append(
+        session,
+        ev.StepVerified(position=step.position, action=step.action, observed=observed),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+
+
+def fail_step(session: Session, step: Step, phase: str, error: str) -> None:
+    _move("step", STEP_MOVES, step, "failed")
+    step.error = error
+    step.finished_at = now()
+    append(
+        session,
+        ev.StepFailed(position=step.position, action=step.action, phase=phase, error=error),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+
+
+def refuse_payload(session: Session, step: Step, approved: str, current: str) -> None:
+    """The payload to run is not what was approved: the step fails without acting."""
+    _move("step", STEP_MOVES, step, "failed")
+    step.error = "the payload differs from the approved one"
+    step.finished_at = now()
+    append(
+        session,
+        ev.PayloadRefused(position=step.position, approved_hash=approved, current_hash=current),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+
+
+def complete_run(session: Session, run: Run) -> None:
+    _move("run", RUN_MOVES, run, "completed")
+    _move("ticket", TICKET_MOVES, run.ticket, "resolved")
+    _release(run)
+    _touch(run, run.ticket)
+    append(session, ev.RunCompleted(steps=len(run.steps)), **_ids(run))
+
+
+# --- escalation ---------------------------------------------------------------------------------
+
+
+def escalate(session: Session, run: Run, reason: str, detail: str) -> Escalation:
+    """Stop the run: nothing more runs, open drafts close, the ticket goes to the human queue."""
+    for step in run.steps:
+        if step.status in ("proposed", "awaiting_approval", "approved", "ready"):
+            _move("step", STEP_MOVES, step, "cancelled")
+            if step.approval is not None and step.approval.status in ("pending", "approved"):
+                _move("approval", APPROVAL_MOVES, step.approval, "cancelled")
+    _move("run", RUN_MOVES, run, "escalated")
+    if run.ticket.status != "escalated":
+        _move("ticket", TICKET_MOVES, run.ticket, "escalated")
+    _release(run)
+    _touch(run, run.ticket)
+    escalation = Escalation(
+        ticket_id=run.ticket_id,
+        run_id=run.id,
+        tenant_id=run.tenant_id,
+        reason=reason,
+        detail=detail,
+        status="open",
+    )
+    session.add(escalation)
+    session.flush()
+    append(
+        session,
+        ev.RunEscalated(escalation_id=str(escalation.id), reason=reason, detail=detail),
+        **_ids(run),
+    )
+    return escalation
+
+
+def reveal_secret(session: Session, secret: StepSecret, step: Step, user: User) -> str | None:
+    """The secret's value, once: it is erased as it is shown, and who saw it is recorded."""
+    value = secret.value
+    secret.value = None
+    secret.revealed_at = now()
+    secret.revealed_by = user.id
+    append(
+        session,
+        ev.SecretRevealed(position=step.position),
+        actor=Actor(ActorKind.USER, user.email),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+    return value
+
+
+def lease_expired(run: Run, moment: datetime | None = None) -> bool:
+    return run.lease_expires_at is not None and run.lease_expires_at < (moment or now())

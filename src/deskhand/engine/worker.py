@@ -1,0 +1,162 @@
+"""Workers: claim runnable work, do it, repeat. Any number of them, on any number of machines.
+
+A worker claims one run at a time with a row lock (``SELECT … FOR UPDATE SKIP LOCKED`` on
+PostgreSQL; SQLite has a single writer) and a lease that a heartbeat thread renews while it
+works. A worker that dies stops renewing; once its lease expires another worker takes the run
+over and carries on from what the database says was done — never repeating a verified step.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from deskhand.engine import state
+from deskhand.engine.dispatcher import dispatch
+from deskhand.engine.escalation import escalate
+from deskhand.engine.executor import execute
+from deskhand.engine.runtime import Runtime
+from deskhand.store.models import Approval, Run, Step, now
+
+log = logging.getLogger("deskhand.worker")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    """One worker. ``run_once`` drains what is ready; ``run_forever`` polls until stopped."""
+
+    def __init__(self, rt: Runtime, name: str | None = None) -> None:
+        self.rt = rt
+        self.name = name or worker_name()
+        self.lease = timedelta(seconds=rt.settings.lease_seconds)
+
+    def run_once(self) -> int:
+        """Process everything ready now; return how many runs were worked on."""
+        done = 0
+        while self.step():
+            done += 1
+        return done
+
+    def run_forever(self, stop: threading.Event) -> None:
+        log.info("worker %s started", self.name)
+        while not stop.is_set():
+            try:
+                busy = self.step()
+            except Exception:  # one bad run must not stop the desk; it is logged with its trace
+                log.exception("worker %s: unexpected error", self.name)
+                busy = False
+            if not busy:
+                stop.wait(self.rt.settings.poll_seconds)
+        log.info("worker %s stopped", self.name)
+
+    def step(self) -> bool:
+        """Expire stale drafts, then claim and work on one run. False when there was none."""
+        self.expire_drafts()
+        claimed = self.claim()
+        if claimed is None:
+            return False
+        run_id, phase = claimed
+        with self._heartbeat(run_id):
+            try:
+                if phase == "dispatch":
+                    dispatch(self.rt, run_id, self.name)
+                else:
+                    execute(self.rt, run_id, self.name)
+            except state.LeaseLost:
+                log.warning("worker %s lost run %s to another worker", self.name, run_id)
+        return True
+
+    def claim(self) -> tuple[int, str] | None:
+        """Take the oldest runnable run: queued or ready, or one whose worker's lease expired."""
+        with self.rt.db.session() as session:
+            moment = now()
+            query = (
+                select(Run)
+                .where(
+                    or_(
+                        Run.status.in_(("queued", "ready")),
+                        and_(
+                            Run.status.in_(("dispatching", "executing")),
+                            Run.lease_expires_at < moment,
+                        ),
+                    )
+                )
+                .order_by(Run.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            run = session.execute(query).scalar_one_or_none()
+            if run is None:
+                return None
+            took_over = run.lease_owner if run.status in ("dispatching", "executing") else None
+            phase = state.claim(session, run, self.name, self.lease, took_over)
+            return run.id, phase
+
+    def expire_drafts(self) -> int:
+        """Drafts nobody decided before their approval expired: the run escalates."""
+        with self.rt.db.session() as session:
+            rows = session.execute(
+                select(Approval.id, Run.id)
+                .join(Step, Step.id == Approval.step_id)
+                .join(Run, Run.id == Step.run_id)
+                .where(
+                    Approval.status == "pending",
+                    Approval.expires_at < now(),
+                    Run.status == "awaiting_approval",
+                )
+                .limit(50)
+            ).all()
+        expired = 0
+        for approval_id, run_id in rows:
+
+            def expire_it(session: Session, run: Run, approval_id: int = approval_id) -> None:
+                approval = session.get(Approval, approval_id)
+                assert approval is not None
+                if approval.status != "pending" or run.status != "awaiting_approval":
+                    raise state.StateError(f"Draft {approval_id} was decided meanwhile.")
+                state.expire(session, approval)
+
+            try:
+                escalate(
+                    self.rt,
+                    run_id,
+                    "approval_expired",
+                    f"Draft {approval_id} was not decided before its approval expired.",
+                    prepare=expire_it,
+                )
+            except state.StateError:
+                continue  # a human decided it, or another worker expired it, just now
+            expired += 1
+        return expired
+
+    @contextmanager
+    def _heartbeat(self, run_id: int) -> Iterator[None]:
+        """Renew the lease every third of its length while the block runs."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            interval = self.lease.total_seconds() / 3
+            while not stop.wait(interval):
+                with self.rt.db.session() as session:
+                    if not state.renew(session, run_id, self.name, self.lease):
+                        return
+
+        thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()

@@ -1,0 +1,316 @@
+"""A tenant's policy: which steps run on their own, which wait for a human, which never run.
+
+A policy file gives a decision (auto, approve or forbid) per blast radius and per action, the
+roles that may approve drafts, and how long an approval lasts; the built-in
+``default_policy.yaml`` explains the format. Whatever a file says, a step whose blast radius is
+in the approval floor never runs without a human (DESIGN.md, invariant 1): a policy that asks
+for it is refused when it is made, and ``decide`` refuses it again for every step.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Self, get_args
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from deskhand.domain.actions import ACTIONS
+from deskhand.domain.decisions import Decision
+from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
+from deskhand.errors import InputError
+
+BUILTIN_SOURCE = "built-in policy"
+
+Role = Literal["viewer", "tech", "approver", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+
+MAX_EXPIRY_HOURS = 720  # 30 days: an approval older than that was given for a different situation
+
+_KEYS = ("blast_radius", "actions", "approvers", "approval_expiry_hours")
+_REQUIRED = ("approvers", "approval_expiry_hours")
+_RADII = {radius.value: radius for radius in BlastRadius}
+_DECISIONS = {decision.value: decision for decision in Decision}
+_NULL_TAG = "tag:yaml.org,2002:null"
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_FLOOR_REASON = "actions always need a human's approval (deskhand's floor; no policy can lower it)"
+
+
+class Rule(BaseModel):
+    """One rule of a policy: its decision, and the line of the policy file that says it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    decision: Decision
+    line: int | None = None  # None: the rule was not read from a file
+
+
+class TenantPolicy(BaseModel):
+    """A tenant's rules for deciding steps, who may approve drafts, and how long approvals last."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str  # where the policy came from, as messages name it: "contoso.yaml"
+    blast_radius: dict[BlastRadius, Rule] = Field(default_factory=dict)
+    actions: dict[str, Rule] = Field(default_factory=dict)
+    approvers: frozenset[Role] = Field(min_length=1)
+    approval_expiry_hours: float = Field(gt=0, le=MAX_EXPIRY_HOURS)
+
+    @model_validator(mode="after")
+    def _keeps_the_floor(self) -> Self:
+        # Checked on the model, not only when a file is read, so that no way of making a
+        # policy (a file, a database row, code) can lower the floor.
+        for radius, rule in self.blast_radius.items():
+            if rule.decision is Decision.AUTO and radius in APPROVAL_FLOOR:
+                raise ValueError(self._at(rule) + _not_allowed(radius, f"{radius} {_FLOOR_REASON}"))
+        for name, rule in self.actions.items():
+            spec = ACTIONS.get(name)
+            if spec is None:
+                # An action we do not know has no blast radius to hold against the floor.
+                raise ValueError(
+                    f"{self._at(rule)}`{name}` is not an action deskhand knows."
+                    + _did_you_mean(name, ACTIONS)
+                )
+            if rule.decision is not Decision.AUTO:
+                continue
+            if spec.radius in APPROVAL_FLOOR:
+                why = f"{name}'s blast radius is {spec.radius}, and {spec.radius} {_FLOOR_REASON}"
+            elif spec.privileged_radius is not None and spec.privileged_radius in APPROVAL_FLOOR:
+                why = (
+                    f"{name}'s blast radius is {spec.privileged_radius} when the group is "
+                    f"privileged, and {spec.privileged_radius} {_FLOOR_REASON}"
+                )
+            else:
+                continue
+            raise ValueError(self._at(rule) + _not_allowed(name, why))
+        return self
+
+    @property
+    def expiry(self) -> timedelta:
+        """How long an approval stays good for."""
+        return timedelta(hours=self.approval_expiry_hours)
+
+    def may_approve(self, role: str) -> bool:
+        """Whether a user with ``role`` may approve this tenant's drafts."""
+        return role in self.approvers
+
+    def decide(self, action: str, radius: BlastRadius) -> tuple[Decision, str]:
+        """The decision for a step of ``action`` whose blast radius is ``radius``, and the rule
+        that made it, in words a technician reads beside the step.
+
+        A rule for the action wins, then the rule for the blast radius, then approve. ``radius``
+        is the step's radius at decision time (a privileged group makes a group change security),
+        so the floor is applied to it here as well: a floor radius is never AUTO.
+        """
+        if (rule := self.actions.get(action)) is not None:
+            decision = rule.decision
+            because = f"actions: {action}: {decision} ({self._cite(rule)})"
+        elif (rule := self.blast_radius.get(radius)) is not None:
+            decision = rule.decision
+            because = f"blast radius {radius}: {decision} ({self._cite(rule)})"
+        else:
+            decision = Decision.APPROVE
+            because = f"no rule for {action} or blast radius {radius} in {self.source}: approve"
+        if decision is Decision.AUTO and radius in APPROVAL_FLOOR:
+            return Decision.APPROVE, f"floor: {radius} is never auto"
+        return decision, because
+
+    def _at(self, rule: Rule) -> str:
+        """The start of a message about ``rule``: "contoso.yaml, line 4: "."""
+        return f"{self.source}: " if rule.line is None else f"{self.source}, line {rule.line}: "
+
+    def _cite(self, rule: Rule) -> str:
+        """Where ``rule`` is written: "contoso.yaml line 12", or just "built-in policy"."""
+        # The built-in file is not somewhere a technician edits, so its lines mean nothing to them.
+        if rule.line is None or self.source == BUILTIN_SOURCE:
+            return self.source
+        return f"{self.source} line {rule.line}"
+
+
+def load_policy(path: Path | None = None) -> TenantPolicy:
+    """A tenant's policy file, or deskhand's built-in policy when ``path`` is None."""
+    if path is None:
+        builtin = resources.files("deskhand.policy").joinpath("default_policy.yaml")
+        return parse_policy(builtin.read_text(encoding="utf-8"), BUILTIN_SOURCE)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"Cannot read policy file {path}: {error.strerror}.") from None
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{path.name} is not UTF-8 text: {error.reason} at byte {error.start}."
+        ) from None
+    return parse_policy(text, path.name)
+
+
+def parse_policy(text: str, source: str) -> TenantPolicy:
+    """The policy in ``text``; an InputError naming ``source`` and the line for anything wrong."""
+    try:
+        # Nodes, not plain data: they keep the line of every key and value for the messages.
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        said = [getattr(error, "context", None), getattr(error, "problem", None)]
+        problem = ", ".join(part for part in said if part) or str(error)
+        raise InputError(
+            f"{source}{where}: not valid YAML: {problem}.",
+            hint="Check the indentation (spaces, not tabs) and that each rule reads `name: value`.",
+        ) from None
+    if root is None:
+        raise InputError(
+            f"{source} is empty.", hint="Start from a copy of deskhand's default_policy.yaml."
+        )
+    sections = _entries(root, source, "the policy")
+    for name, (key, _) in sections.items():
+        if name not in _KEYS:
+            raise _error(
+                source,
+                key,
+                f"`{name}` is not a policy setting." + _did_you_mean(name, _KEYS),
+                hint="A policy has " + ", ".join(_KEYS) + ".",
+            )
+    blast_radius = (
+        _radius_rules(sections["blast_radius"][1], source) if "blast_radius" in sections else {}
+    )
+    actions = _action_rules(sections["actions"][1], source) if "actions" in sections else {}
+    for name in _REQUIRED:
+        if name not in sections:
+            raise InputError(
+                f"{source}: `{name}` is missing.",
+                hint="Copy it from deskhand's default_policy.yaml, which explains it.",
+            )
+    try:
+        return TenantPolicy(
+            source=source,
+            blast_radius=blast_radius,
+            actions=actions,
+            approvers=_approvers(*sections["approvers"], source),
+            approval_expiry_hours=_expiry_hours(sections["approval_expiry_hours"][1], source),
+        )
+    except ValidationError as error:
+        # What the model refuses (the floor, unknown actions) is already worded with its line.
+        raise InputError(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+
+
+def _radius_rules(node: yaml.Node, source: str) -> dict[BlastRadius, Rule]:
+    """The rules under ``blast_radius``, each for a blast radius deskhand has."""
+    rules: dict[BlastRadius, Rule] = {}
+    for name, (key, value) in _entries(node, source, "blast_radius").items():
+        if name not in _RADII:
+            raise _error(
+                source,
+                key,
+                f"`{name}` is not a blast radius." + _did_you_mean(name, _RADII),
+                hint="The blast radii are " + ", ".join(_RADII) + ".",
+            )
+        rules[_RADII[name]] = _rule(key, value, source)
+    return rules
+
+
+def _action_rules(node: yaml.Node, source: str) -> dict[str, Rule]:
+    """The rules under ``actions``; the model checks that deskhand knows each action."""
+    return {
+        name: _rule(key, value, source)
+        for name, (key, value) in _entries(node, source, "actions").items()
+    }
+
+
+def _entries(node: yaml.Node, source: str, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """The (key, value) nodes of a mapping by key name; an empty mapping for an empty value."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG:
+        return {}  # `actions:` with every rule commented out
+    if not isinstance(node, yaml.MappingNode):
+        raise _error(source, node, f"{what} must be `name: value` lines, not {_shape(node)}.")
+    entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            raise _error(source, key, f"a name in {what} must be plain text, not {_shape(key)}.")
+        if key.value in entries:
+            # Plain YAML would silently keep the last one; a policy must mean what it reads as.
+            first = entries[key.value][0].start_mark.line + 1
+            raise _error(source, key, f"`{key.value}` is set twice (also on line {first}).")
+        entries[key.value] = (key, value)
+    return entries
+
+
+def _rule(key: yaml.Node, value: yaml.Node, source: str) -> Rule:
+    """The rule ``key: value``, where the value must be a decision."""
+    if isinstance(value, yaml.ScalarNode) and value.value in _DECISIONS:
+        return Rule(decision=_DECISIONS[value.value], line=key.start_mark.line + 1)
+    said = value.value if isinstance(value, yaml.ScalarNode) else ""
+    raise _error(
+        source,
+        value,
+        f"`{key.value}` is {_shape(value)}; a rule must be auto, approve or forbid."
+        + _did_you_mean(said, _DECISIONS),
+    )
+
+
+def _approvers(key: yaml.Node, value: yaml.Node, source: str) -> frozenset[Role]:
+    """The roles listed under ``approvers``: at least one, each a role deskhand has."""
+    example = "list the roles that may approve drafts, like [approver, admin]"
+    if isinstance(value, yaml.ScalarNode) and value.tag == _NULL_TAG:
+        raise _error(source, key, f"`approvers` is empty: {example}.")
+    if not isinstance(value, yaml.SequenceNode):
+        raise _error(source, value, f"`approvers` is {_shape(value)}: {example}.")
+    if not value.value:
+        raise _error(
+            source, value, f"`approvers` is empty, so no draft could be approved: {example}."
+        )
+    roles: set[Role] = set()
+    for item in value.value:
+        if not (isinstance(item, yaml.ScalarNode) and item.value in ROLES):
+            said = item.value if isinstance(item, yaml.ScalarNode) else ""
+            raise _error(
+                source,
+                item,
+                f"{_shape(item)} in `approvers` is not a role." + _did_you_mean(said, ROLES),
+                hint="The roles are " + ", ".join(ROLES) + ".",
+            )
+        roles.add(item.value)
+    return frozenset(roles)
+
+
+def _expiry_hours(value: yaml.Node, source: str) -> float:
+    """``approval_expiry_hours``: a number of hours, more than 0 and at most the maximum."""
+    if isinstance(value, yaml.ScalarNode) and value.tag in _NUMBER_TAGS:
+        hours = float(yaml.safe_load(value.value))  # the number as YAML reads it: 24, 1.5, +36
+        if 0 < hours <= MAX_EXPIRY_HOURS:
+            return hours
+    raise _error(
+        source,
+        value,
+        f"`approval_expiry_hours` is {_shape(value)}; it must be a number of hours, more than 0 "
+        f"and at most {MAX_EXPIRY_HOURS} (30 days).",
+    )
+
+
+def _not_allowed(name: str, why: str) -> str:
+    return f"`{name}: auto` is not allowed — {why}. Use approve or forbid."
+
+
+def _shape(node: yaml.Node) -> str:
+    """A node as a message names it: "`yes`", "a list", "a mapping", "empty"."""
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if node.tag == _NULL_TAG:
+        return "empty"
+    return f"`{node.value}`"
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """The suffix " Did you mean `x`?" for the closest of ``choices``; empty if none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" Did you mean `{close[0]}`?" if close else ""
+
+
+def _error(source: str, node: yaml.Node, message: str, hint: str | None = None) -> InputError:
+    """An InputError about ``node``, naming the file and the line: "contoso.yaml, line 4: …"."""
+    return InputError(f"{source}, line {node.start_mark.line + 1}: {message}", hint=hint)

@@ -1,0 +1,115 @@
+"""The specialist contract: everything a specialist plugin is given and must return.
+
+A specialist turns one kind of ticket into a plan. It **only plans**: it never calls a
+connector, the database or the network, and it cannot run anything. The dispatcher gives it
+the ticket and what the tenant's directory says about the people, groups and licences the
+ticket names (already looked up and resolved); it returns the steps it proposes. The shared
+policy decides which steps need a human, and the shared executor performs them.
+
+Writing one::
+
+    class Offboarding(Specialist):
+        name = "offboarding"
+        description = "Disables a leaver's account and hands their mailbox over."
+        intents = frozenset({"user_offboarding"})
+        Parameters = OffboardingRequest      # a pydantic model of what it needs
+        needs_identity = True                # security changes: the requester is checked
+
+        def plan(self, ticket: TicketView, context: PlanContext) -> Plan:
+            ...
+
+and register it under the ``deskhand.specialists`` entry-point group of your package::
+
+    [project.entry-points."deskhand.specialists"]
+    offboarding = "my_msp_plugins.offboarding:Offboarding"
+
+Every registered specialist must pass ``tests/specialists/test_conformance.py``. Plans are
+checked again at run time: an unknown action or parameters that do not fit it escalate the
+ticket instead of running.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class TicketView(_View):
+    """The ticket as the specialist sees it. Its text is untrusted input: it may propose what
+    to do, never who may approve it, which tenant it is for, or how risky it is."""
+
+    id: int
+    tenant_id: str
+    psa_ticket_id: str
+    subject: str
+    body: str
+    requester_email: str
+    requester_name: str
+
+
+class TenantView(_View):
+    id: str
+    name: str
+    domains: tuple[str, ...] = ()
+
+
+class TriageView(_View):
+    """What triage made of the ticket."""
+
+    intent: str
+    confidence: float
+    removal: bool = Field(description="The ticket asks to take something away")
+    evidence: tuple[str, ...] = ()
+
+
+class PlanContext(_View):
+    """Facts from the tenant's own systems, looked up by the dispatcher before planning."""
+
+    tenant: TenantView
+    triage: TriageView
+    requester: DirectoryUser | None = Field(description="The requester's own directory account")
+    targets: tuple[DirectoryUser, ...] = Field(description="Users the ticket is about, resolved")
+    groups: tuple[DirectoryGroup, ...] = Field(description="Groups the ticket names, resolved")
+    skus: tuple[Sku, ...] = Field(description="Licences the ticket names, with free seats")
+    identity: str = Field(description="Identity check verdict: target, manager, …, unchecked")
+    msp_name: str = "your IT team"
+
+
+class ProposedStep(_View):
+    """One action the specialist proposes, with its parameters and why, in a sentence a
+    technician reads in the approval queue."""
+
+    action: str
+    params: dict[str, Any]
+    reason: str
+
+
+class Plan(_View):
+    """The steps, in the order they must run. ``handoff`` set (and no steps) means: this needs
+    a person, and says why — the ticket escalates with that explanation."""
+
+    summary: str
+    steps: tuple[ProposedStep, ...] = ()
+    handoff: str | None = None
+
+
+class Specialist(ABC):
+    """Base class of every specialist. Subclasses set the class attributes and ``plan``."""
+
+    name: ClassVar[str]  # unique, lowercase: password_reset
+    description: ClassVar[str]  # one sentence for the docs and the web app
+    intents: ClassVar[frozenset[str]]  # the triage intents it handles; no two specialists share one
+    Parameters: ClassVar[type[BaseModel]]  # what it needs from the ticket, validated in plan
+    needs_identity: ClassVar[bool] = False  # the requester must be verified against the target
+
+    @abstractmethod
+    def plan(self, ticket: TicketView, context: PlanContext) -> Plan:
+        """The plan for this ticket. Pure: the same input gives the same plan, with no I/O."""

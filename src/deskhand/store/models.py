@@ -1,0 +1,241 @@
+"""The application database: tenants, users, tickets, runs, steps, approvals, escalations, the
+event log. Rows of tickets, runs, steps, approvals and escalations change only through
+``deskhand.engine.state``, which writes the matching event in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps stored and read back as timezone-aware UTC on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: deskhand stores UTC only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class Tenant(Base):
+    """A client of the MSP, with how deskhand reaches its systems."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # a slug: contoso-dental
+    name: Mapped[str] = mapped_column(String(200))
+    psa_customer_id: Mapped[str] = mapped_column(String(64))
+    domains: Mapped[list[str]] = mapped_column(default=list)
+    connector: Mapped[str] = mapped_column(String(32), default="sandbox")
+    policy_path: Mapped[str | None] = mapped_column(Text)  # None: the built-in default policy
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class User(Base):
+    """A person at the MSP who uses deskhand, with a role and the tenants they may see."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # viewer, tech, approver, admin
+    tenants: Mapped[list[str]] = mapped_column(default=list)  # tenant ids, or ["*"] for all
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Requester(Base):
+    """A person at a client who raises tickets."""
+
+    __tablename__ = "requesters"
+    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("tenant_id", "psa_ticket_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("requesters.id"))
+    psa_ticket_id: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+    requester: Mapped[Requester] = relationship()
+    runs: Mapped[list[Run]] = relationship(back_populates="ticket", order_by="Run.id")
+
+
+class Run(Base):
+    """One dispatch of a ticket: triage, plan, drafts, execution. Claimed by one worker at a
+    time through a lease it renews; a lease that expires lets another worker take over."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_claimable", "status", "lease_expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    status: Mapped[str] = mapped_column(String(24))
+    specialist: Mapped[str | None] = mapped_column(String(64))
+    intent: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None]
+    claims: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="runs")
+    steps: Mapped[list[Step]] = relationship(back_populates="run", order_by="Step.position")
+
+
+class Step(Base):
+    """One action of a run's plan, with policy's decision and what happened when it ran."""
+
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("run_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    position: Mapped[int]
+    action: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]]  # as the specialist proposed them; never overwritten
+    description: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    blast_radius: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(24))
+    idempotency_key: Mapped[str] = mapped_column(String(96), unique=True)
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    run: Mapped[Run] = relationship(back_populates="steps")
+    approval: Mapped[Approval | None] = relationship(back_populates="step")
+
+
+class Approval(Base):
+    """A draft waiting for a human, then the human's decision bound to the payload's SHA-256.
+    A human's edit is kept beside the specialist's proposal, never over it."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"), unique=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    approver_roles: Mapped[list[str]] = mapped_column(default=list)
+    excerpt: Mapped[str] = mapped_column(Text)
+    requester_check: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    approved_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # set only on an edit
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
+    approver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    expires_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]
+
+    step: Mapped[Step] = relationship(back_populates="approval")
+    approver: Mapped[User | None] = relationship()
+
+
+class Escalation(Base):
+    """A ticket in the human queue, with the reason code that put it there."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # open, closed
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    closed_at: Mapped[datetime | None]
+
+
+class StepSecret(Base):
+    """A secret a step produced (a temporary password), shown once to a technician and then
+    erased. Never written to the event log."""
+
+    __tablename__ = "step_secrets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"), unique=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    value: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    revealed_at: Mapped[datetime | None]
+    revealed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class EventRecord(Base):
+    """One line of the append-only, hash-chained event log."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=now)
+    type: Mapped[str] = mapped_column(String(48))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(320))
+    tenant_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    step_id: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """The newest event's hash. Every append locks this one row, so events from any number of
+    workers form one chain, in id order."""
+
+    __tablename__ = "event_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,44 @@
+"""A real runtime for engine tests: the application database on a SQLite file or on the
+machine's real PostgreSQL (a throwaway database per test), the sandbox client systems in a
+SQLite file of their own, and the demo tenants and users seeded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.support import postgres_database
+
+from deskhand.config import Settings
+from deskhand.demo import seed
+from deskhand.engine.runtime import Runtime
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The application database, once per backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'deskhand.db'}"
+        return
+    with postgres_database("deskhand_engine") as url:
+        yield url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        sandbox_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
+        lease_seconds=30,
+        poll_seconds=0.05,
+    )
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    runtime = Runtime.from_settings(settings)
+    seed(runtime, tickets=False)
+    yield runtime
+    runtime.close()
