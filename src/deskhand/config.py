@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     sandbox_url: str | None = None  # the simulated client systems; default: beside the database
     escalation_webhook: str | None = None  # POSTed a JSON document for every escalation
     lease_seconds: float = 30.0  # how long a worker's claim on a run lasts without a heartbeat
-    poll_seconds: float = 1.0  # how often an idle worker looks for work
+    poll_seconds: float = 0.25  # how often an idle worker looks for work
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'deskhand.db'}"

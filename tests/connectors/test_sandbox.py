@@ -10,13 +10,11 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,6 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from deskhand.connectors.ad import ActiveDirectory
 from deskhand.connectors.errors import (
@@ -49,30 +46,11 @@ from deskhand.connectors.sandbox.systems import SandboxAD, SandboxM365, SandboxP
 from deskhand.errors import DeskhandError
 from deskhand.store.db import normalise_url
 from deskhand.store.models import Tenant
+from tests.support import POSTGRES, postgres_database
 
-POSTGRES = "postgresql://root@127.0.0.1:5432/test"
 CONTOSO = "contoso-dental"
 NORTHWIND = "northwind-law"
 PASSWORD = "Tmp-Orchid-4821"
-
-
-@contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test, dropped afterwards."""
-    admin = create_engine(normalise_url(POSTGRES), isolation_level="AUTOCOMMIT")
-    name = f"deskhand_sandbox_{secrets.token_hex(6)}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as error:
-        admin.dispose()
-        pytest.fail(f"PostgreSQL at {POSTGRES} is needed for these tests: {error.orig}")
-    try:
-        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -80,7 +58,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/sandbox.db"
         return
-    with throwaway_postgres() as postgres_url:
+    with postgres_database("deskhand_sandbox") as postgres_url:
         yield postgres_url
 
 
@@ -571,7 +549,7 @@ def test_two_stores_on_one_database_see_each_others_changes(url: str, store: San
 
 
 def test_a_vanished_database_is_an_unavailable_system() -> None:
-    with throwaway_postgres() as postgres_url:
+    with postgres_database("deskhand_sandbox") as postgres_url:
         sandbox = SandboxStore(postgres_url)
         seed_demo(sandbox)
         admin = create_engine(normalise_url(POSTGRES), isolation_level="AUTOCOMMIT")

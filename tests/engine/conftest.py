@@ -42,3 +42,24 @@ def rt(settings: Settings) -> Iterator[Runtime]:
     seed(runtime, tickets=False)
     yield runtime
     runtime.close()
+
+
+@pytest.fixture
+def pg_settings(tmp_path: Path) -> Iterator[Settings]:
+    """Settings on PostgreSQL only, for what is about PostgreSQL's row locks."""
+    with postgres_database("deskhand_workers") as url:
+        yield Settings(
+            data_dir=tmp_path,
+            database_url=url,
+            sandbox_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
+            lease_seconds=30,
+            poll_seconds=0.05,
+        )
+
+
+@pytest.fixture
+def pg_rt(pg_settings: Settings) -> Iterator[Runtime]:
+    runtime = Runtime.from_settings(pg_settings)
+    seed(runtime, tickets=False)
+    yield runtime
+    runtime.close()

@@ -33,7 +33,7 @@ def work(rt: Runtime) -> int:
 
 
 def drafts(rt: Runtime, ticket_id: int) -> list[approvals.DraftView]:
-    return [d for d in approvals.list_drafts(rt, None, status=None) if d.ticket_id == ticket_id]
+    return approvals.list_drafts(rt, None, status=None, ticket_id=ticket_id)
 
 
 def approve_all(rt: Runtime, ticket_id: int, user: str = APPROVER) -> None:

@@ -27,7 +27,6 @@ class ChainReport:
     events_checked: int  # events read, up to and including the first bad one
     first_bad_event_id: int | None = None
     problem: str | None = None  # in words, for the person running the check
-    skipped_ids: int = 0  # ids never used (a rolled-back append on PostgreSQL), linked across
 
 
 class _Walk:
@@ -37,7 +36,6 @@ class _Walk:
         self.last_id = 0
         self.last_hash = GENESIS_HASH
         self.checked = 0
-        self.skipped_ids = 0
 
     def run(self, session: Session) -> ChainReport | None:
         """Check every event after the last one checked; a report if one is bad, else None."""
@@ -50,13 +48,25 @@ class _Walk:
         )
         for record in records:
             self.checked += 1
-            problem = self._link_problem(record) or self._content_problem(record)
+            problem = (
+                self._gap_problem(record)
+                or self._link_problem(record)
+                or self._content_problem(record)
+            )
             if problem:
                 records.close()
                 return self.broken(record.id, problem)
-            self.skipped_ids += record.id - self.last_id - 1
             self.last_id, self.last_hash = record.id, record.hash
         return None
+
+    def _gap_problem(self, record: EventRecord) -> str | None:
+        # Ids are given out by the append itself, one after the other under the head lock: a
+        # gap is an event removed, even when the events around it were re-linked.
+        if record.id == self.last_id + 1 or record.prev_hash != self.last_hash:
+            return None
+        return (
+            f"event {record.id}: {_missing(self.last_id + 1, record.id - 1)} (an event was removed)"
+        )
 
     def _link_problem(self, record: EventRecord) -> str | None:
         if record.prev_hash == self.last_hash:
@@ -91,7 +101,6 @@ class _Walk:
             events_checked=self.checked,
             first_bad_event_id=event_id,
             problem=problem,
-            skipped_ids=self.skipped_ids,
         )
 
 
@@ -146,7 +155,7 @@ def _head_report(session: Session, walk: _Walk, head: Row[int, str] | None) -> C
             if walk.last_id
             else "the chain head's hash is not the start of the chain (the head was edited)",
         )
-    return ChainReport(ok=True, events_checked=walk.checked, skipped_ids=walk.skipped_ids)
+    return ChainReport(ok=True, events_checked=walk.checked)
 
 
 def _missing(first: int, last: int) -> str | None:

@@ -28,9 +28,10 @@ def export_jsonl(
     until: datetime | None = None,
     tenant_ids: Collection[str] | None,
 ) -> int:
-    """Write the events from ``since`` (inclusive) to ``until`` (exclusive) as one JSON object a
-    line, in id order, and return how many were written. ``tenant_ids`` limits the export to
-    those tenants' events (events of no tenant are left out); None exports every event.
+    """Write the events from ``since`` (inclusive) to ``until`` (exclusive), both timezone-aware,
+    as one JSON object a line, in id order, and return how many were written. ``tenant_ids``
+    limits the export to those tenants' events (events of no tenant are left out); None, which
+    must be passed explicitly, exports every event.
     """
     query = select(*EventRecord.__table__.columns).order_by(EventRecord.id)
     if since is not None:

@@ -20,6 +20,7 @@ from deskhand.domain.events import SYSTEM, Actor, Event
 from deskhand.store.models import ChainHead, EventRecord, now
 
 GENESIS_HASH = "0" * 64
+_HEAD = "deskhand.chain_head"  # the locked head, kept in the session for its transaction
 
 
 def canonical_json(value: Any) -> str:
@@ -56,11 +57,20 @@ def append(
     run_id: int | None = None,
     step_id: int | None = None,
 ) -> EventRecord:
-    """Write ``event`` in the caller's transaction, chained to the newest event."""
-    head = session.execute(
-        select(ChainHead).where(ChainHead.id == 1).with_for_update()
-    ).scalar_one()
+    """Write ``event`` in the caller's transaction, chained to the newest event.
+
+    The first append of a transaction locks the chain head; while it is held no one else can
+    append, so the next id is simply the head's plus one and the transaction's events are
+    written together when it commits.
+    """
+    head: ChainHead | None = session.info.get(_HEAD)
+    if head is None:
+        head = session.execute(
+            select(ChainHead).where(ChainHead.id == 1).with_for_update()
+        ).scalar_one()
+        session.info[_HEAD] = head
     record = EventRecord(
+        id=head.last_event_id + 1,
         at=now(),
         type=event.TYPE,
         actor_kind=actor.kind.value,
@@ -73,12 +83,10 @@ def append(
         prev_hash=head.last_hash,
         hash="",
     )
-    session.add(record)
-    session.flush()
     record.hash = event_hash(record, head.last_hash)
+    session.add(record)
     head.last_hash = record.hash
     head.last_event_id = record.id
-    session.flush()
     return record
 
 

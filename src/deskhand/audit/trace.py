@@ -38,6 +38,7 @@ from deskhand.domain.events import (
     RunCompleted,
     RunEscalated,
     RunQueued,
+    SecretRevealed,
     StepDecided,
     StepFailed,
     StepRecovered,
@@ -321,6 +322,11 @@ def _note_written(event: NoteWritten, actor: str) -> str:
 def _notified(event: Notified, actor: str) -> str:
     outcome = "announced" if event.ok else "could not be announced"
     return f"escalation {outcome} via {event.channel}: {event.detail}"
+
+
+@_summary.register
+def _secret_revealed(event: SecretRevealed, actor: str) -> str:
+    return f"step {event.position}: its temporary secret was shown to {actor}, then erased"
 
 
 def _count(n: int, noun: str) -> str:

@@ -27,7 +27,7 @@ def trace_command(
     """Everything that happened on a ticket, in order, with who or what did it."""
     with user_errors():
         rt = open_runtime(ctx)
-        with rt.db.session() as session:
+        with rt.db.reading() as session:
             timeline = trace(session, ticket)
         if json_:
             print_json(timeline.model_dump(mode="json"))
@@ -40,7 +40,7 @@ def audit_verify(ctx: typer.Context) -> None:
     """Recompute the hash chain; report the first broken link (exit code 1 if any)."""
     with user_errors():
         rt = open_runtime(ctx)
-        with rt.db.session() as session:
+        with rt.db.reading() as session:
             report = verify(session)
         if report.ok:
             out.print(f"The event log is intact: {report.events_checked:,} events checked.")
@@ -66,7 +66,7 @@ def audit_export(
         start = parse_bound(since, "UTC") if since else None
         end = parse_bound(until, "UTC", end_of_day=True) if until else None
         rt = open_runtime(ctx)
-        with rt.db.session() as session:
+        with rt.db.reading() as session:
             if output is None:
                 count = export_jsonl(session, sys.stdout, since=start, until=end, tenant_ids=None)
             else:

@@ -38,7 +38,7 @@ def tenants_list(ctx: typer.Context, json_: JsonOption = False) -> None:
     """List the tenants."""
     with user_errors():
         rt = open_runtime(ctx)
-        with rt.db.session() as session:
+        with rt.db.reading() as session:
             rows: list[dict[str, Any]] = [
                 {
                     "id": t.id,
@@ -71,7 +71,7 @@ def users_list(ctx: typer.Context, json_: JsonOption = False) -> None:
     """List the users, their roles and the tenants they may see."""
     with user_errors():
         rt = open_runtime(ctx)
-        with rt.db.session() as session:
+        with rt.db.reading() as session:
             rows: list[dict[str, Any]] = [
                 {"email": u.email, "name": u.name, "role": u.role, "tenants": u.tenants}
                 for u in session.scalars(select(User).order_by(User.email))
@@ -136,7 +136,7 @@ def tickets_list(ctx: typer.Context, json_: JsonOption = False) -> None:
     """List tickets with their status."""
     with user_errors():
         rt = open_runtime(ctx)
-        with rt.db.session() as session:
+        with rt.db.reading() as session:
             rows: list[dict[str, Any]] = [
                 {
                     "id": t.id,
@@ -272,7 +272,7 @@ def escalations_list(
     """Tickets in the human queue, oldest first, with their reason codes."""
     with user_errors():
         rt = open_runtime(ctx)
-        with rt.db.session() as session:
+        with rt.db.reading() as session:
             query = select(Escalation).order_by(Escalation.created_at, Escalation.id)
             if not all_:
                 query = query.where(Escalation.status == "open")

@@ -68,14 +68,24 @@ def visible_to(user: User, tenant_id: str) -> bool:
 
 
 def list_drafts(
-    rt: Runtime, user_email: str | None, status: str | None = "pending"
+    rt: Runtime,
+    user_email: str | None,
+    status: str | None = "pending",
+    ticket_id: int | None = None,
 ) -> list[DraftView]:
-    """Drafts in the tenants the user may see (all when no user is given), oldest first."""
-    with rt.db.session() as session:
+    """Drafts in the tenants the user may see (all when no user is given), soonest to expire
+    first; only one ticket's when ``ticket_id`` is given."""
+    with rt.db.reading() as session:
         user = _user(session, user_email) if user_email else None
         query = select(Approval).order_by(Approval.expires_at, Approval.id)
         if status:
             query = query.where(Approval.status == status)
+        if ticket_id is not None:
+            query = (
+                query.join(Step, Step.id == Approval.step_id)
+                .join(Run, Run.id == Step.run_id)
+                .where(Run.ticket_id == ticket_id)
+            )
         return [
             _view(session, approval)
             for approval in session.execute(query).scalars()
@@ -84,8 +94,8 @@ def list_drafts(
 
 
 def show(rt: Runtime, approval_id: int, user_email: str | None = None) -> DraftView:
-    with rt.db.session() as session:
-        approval = _approval(session, approval_id)
+    with rt.db.reading() as session:
+        approval = _approval(session, approval_id, lock=False)
         if user_email is not None and not visible_to(
             _user(session, user_email), approval.tenant_id
         ):
@@ -229,10 +239,9 @@ def _user(session: Session, email: str) -> User:
     return user
 
 
-def _approval(session: Session, approval_id: int) -> Approval:
-    approval = session.execute(
-        select(Approval).where(Approval.id == approval_id).with_for_update()
-    ).scalar_one_or_none()
+def _approval(session: Session, approval_id: int, *, lock: bool = True) -> Approval:
+    query = select(Approval).where(Approval.id == approval_id)
+    approval = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if approval is None:
         raise ApprovalError(
             f"No draft {approval_id}.", hint="`deskhand approvals list` shows them."

@@ -106,7 +106,7 @@ class Worker:
 
     def expire_drafts(self) -> int:
         """Drafts nobody decided before their approval expired: the run escalates."""
-        with self.rt.db.session() as session:
+        with self.rt.db.reading() as session:
             rows = session.execute(
                 select(Approval.id, Run.id)
                 .join(Step, Step.id == Approval.step_id)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from deskhand.errors import DeskhandError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_ONLY = "deskhand_read_only"
 
 
 class DatabaseError(DeskhandError):
@@ -75,7 +76,12 @@ def _sqlite_one_writer(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers (traces, audits, listings) begin deferred: under WAL they never wait for, or
+        # hold up, a writer.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -85,6 +91,9 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @property
     def is_postgresql(self) -> bool:
@@ -94,6 +103,12 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A session whose work commits together at the end of the block, or not at all."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reading only: on SQLite it does not take the write lock."""
+        with self._readers() as session, session.begin():
             yield session
 
     def upgrade(self) -> tuple[str | None, str]:

@@ -48,7 +48,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from deskhand.connectors.errors import ConnectorError, UnavailableError
 from deskhand.errors import DeskhandError
-from deskhand.store.db import make_engine
+from deskhand.store.db import READ_ONLY, make_engine
 from deskhand.store.models import UtcDateTime, now
 
 T = TypeVar("T")
@@ -266,6 +266,9 @@ class SandboxStore:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
         self._create_tables()
 
     @property
@@ -283,9 +286,10 @@ class SandboxStore:
     @contextmanager
     def reading(self, system: str) -> Iterator[Session]:
         """A transaction for a read-only call of ``system``: latency applied, an unreachable
-        database reported as the system being unavailable."""
+        database reported as the system being unavailable. Readers take no lock and, on
+        SQLite, begin deferred: they never queue behind another process's writes."""
         _wait_latency()
-        with _reachable(system), self.session() as session:
+        with _reachable(system), self._readers() as session, session.begin():
             yield session
 
     def apply(

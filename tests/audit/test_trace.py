@@ -1,0 +1,392 @@
+"""``deskhand trace``: a ticket's events in order, who did each, and what it meant in words."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from rich.console import Console
+
+from deskhand.audit.log import append
+from deskhand.audit.trace import Trace, render_trace, trace
+from deskhand.domain.events import (
+    EVENT_TYPES,
+    SYSTEM,
+    Actor,
+    ActorKind,
+    DraftApproved,
+    DraftCreated,
+    DraftExpired,
+    DraftRejected,
+    EntityResolved,
+    Event,
+    IdentityChecked,
+    NoteWritten,
+    Notified,
+    PayloadRefused,
+    PlanProposed,
+    RunClaimed,
+    RunCompleted,
+    RunEscalated,
+    RunQueued,
+    SecretRevealed,
+    StepDecided,
+    StepFailed,
+    StepRecovered,
+    StepStarted,
+    StepVerified,
+    TicketReceived,
+    TicketTriaged,
+)
+from deskhand.errors import InputError
+from deskhand.store.db import Database
+from deskhand.store.models import Requester, Tenant, Ticket
+
+SYNCRO = Actor(ActorKind.CONNECTOR, "syncro")
+SPECIALIST = Actor(ActorKind.SPECIALIST, "password-reset")
+DANA = Actor(ActorKind.USER, "dana@msp.example")
+HASH_A, HASH_B = "a" * 64, "b" * 64
+
+# One event of every type, who records it, its run, and the summary `deskhand trace` shows.
+TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
+    (
+        TicketReceived("4711", "alice@contoso.example", "Bob is locked out"),
+        SYNCRO,
+        None,
+        'received PSA ticket 4711 from alice@contoso.example: "Bob is locked out"',
+    ),
+    (RunQueued("new ticket"), SYSTEM, 1, "run queued: new ticket"),
+    (
+        RunClaimed("worker-a", "dispatch"),
+        SYSTEM,
+        1,
+        "worker worker-a claimed the run to dispatch",
+    ),
+    (
+        TicketTriaged(
+            "password_reset",
+            0.92,
+            "classifier",
+            entities={"user": ["bob@contoso.example"], "group": []},
+        ),
+        SYSTEM,
+        1,
+        "triage: password_reset (92% sure, by classifier) — user: bob@contoso.example",
+    ),
+    (
+        EntityResolved("user", "Bob", "bob@contoso.example"),
+        SYSTEM,
+        1,
+        'directory: user "Bob" → bob@contoso.example',
+    ),
+    (
+        IdentityChecked(
+            "alice@contoso.example",
+            "bob@contoso.example",
+            "unverified",
+            "requester is not the target, their manager, or an authorised contact",
+        ),
+        SYSTEM,
+        1,
+        "identity: alice@contoso.example for bob@contoso.example → unverified — requester is "
+        "not the target, their manager, or an authorised contact",
+    ),
+    (
+        RunEscalated(
+            "3",
+            "identity_unverified",
+            "requester is not the target, their manager, or an authorised contact",
+        ),
+        SYSTEM,
+        1,
+        "escalated: identity_unverified — requester is not the target, their manager, or an "
+        "authorised contact",
+    ),
+    (
+        Notified("webhook", ok=False, detail="HTTP 503 from hooks.msp.example"),
+        SYSTEM,
+        1,
+        "escalation could not be announced via webhook: HTTP 503 from hooks.msp.example",
+    ),
+    (
+        RunQueued("the technician confirmed the requester by phone"),
+        DANA,
+        2,
+        "run queued: the technician confirmed the requester by phone",
+    ),
+    (
+        RunClaimed("worker-b", "dispatch", took_over_from="worker-a"),
+        SYSTEM,
+        2,
+        "worker worker-b claimed the run to dispatch, taking over from worker-a "
+        "(its lease had expired)",
+    ),
+    (
+        PlanProposed(
+            "password-reset",
+            "reset Bob's password and tell Alice",
+            ["m365.reset_password", "psa.send_reply"],
+        ),
+        SPECIALIST,
+        2,
+        "plan by password-reset: reset Bob's password and tell Alice — 2 steps: "
+        "m365.reset_password, psa.send_reply",
+    ),
+    (
+        StepDecided(
+            1,
+            "m365.reset_password",
+            "Reset the Microsoft 365 password of bob@contoso.example",
+            "security",
+            "approve",
+            "blast radius security: approve (built-in policy)",
+        ),
+        SYSTEM,
+        2,
+        "policy: m365.reset_password (security) → approve — blast radius security: approve "
+        "(built-in policy)",
+    ),
+    (
+        DraftCreated("12", HASH_A, "2026-11-24T12:00:00+00:00"),
+        SYSTEM,
+        2,
+        "draft 12 waits for approval until 2026-11-24T12:00:00+00:00 (payload aaaaaaaaaaaa…)",
+    ),
+    (
+        DraftApproved("12", HASH_A, edited=True, changes={"group_name": ["Sales", "Sales-EU"]}),
+        DANA,
+        2,
+        "draft 12 approved by dana@msp.example (edited: group_name)",
+    ),
+    (
+        DraftApproved("13", HASH_B, edited=False),
+        DANA,
+        2,
+        "draft 13 approved by dana@msp.example (unchanged)",
+    ),
+    (
+        DraftRejected("14", "wrong user"),
+        DANA,
+        2,
+        "draft 14 rejected by dana@msp.example: wrong user",
+    ),
+    (
+        DraftExpired("15"),
+        SYSTEM,
+        2,
+        "draft 15 expired: nobody decided, or the approved step did not start, in time",
+    ),
+    (
+        PayloadRefused(2, HASH_A, HASH_B),
+        SYSTEM,
+        2,
+        "step 2 refused: the payload is not the one approved (approved aaaaaaaaaaaa…, "
+        "now bbbbbbbbbbbb…); nothing ran",
+    ),
+    (
+        StepStarted(1, "m365.reset_password", "run-2-step-1", {"password_changed": "2026-01-01"}),
+        SYSTEM,
+        2,
+        "step 1 started: m365.reset_password (state before saved for a rollback)",
+    ),
+    (
+        StepFailed(1, "m365.reset_password", "verify", "Graph returned 504"),
+        SYSTEM,
+        2,
+        "step 1 failed while verifying: m365.reset_password — Graph returned 504",
+    ),
+    (
+        StepRecovered(1, "m365.reset_password", already_done=True),
+        SYSTEM,
+        2,
+        "step 1 re-checked after a restart: m365.reset_password had already taken effect, so "
+        "it is not repeated",
+    ),
+    (
+        StepVerified(1, "m365.reset_password", {"force_change": True}),
+        SYSTEM,
+        2,
+        "step 1 done: m365.reset_password, read back and verified",
+    ),
+    (
+        SecretRevealed(1),
+        DANA,
+        2,
+        "step 1: its temporary secret was shown to dana@msp.example, then erased",
+    ),
+    (RunCompleted(1), SYSTEM, 2, "run completed: 1 step, all verified"),
+    (
+        NoteWritten("4711", "c-981", hidden=True),
+        SYSTEM,
+        2,
+        "internal note written on PSA ticket 4711 (comment c-981)",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Unknown(Event):
+    """A type this deskhand does not know, as a newer deskhand might have written."""
+
+    TYPE: ClassVar[str] = "ticket.merged"
+    into: int
+
+
+@dataclass(frozen=True)
+class TriagedWithOldFields(Event):
+    """A known type whose recorded data no longer fits its class."""
+
+    TYPE: ClassVar[str] = "ticket.triaged"
+    label: str
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path}/d.db")
+    database.upgrade()
+    with database.session() as session:
+        # Flushed one by one: with no relationships declared, nothing orders these inserts.
+        session.add(Tenant(id="contoso", name="Contoso Dental", psa_customer_id="c-1"))
+        session.flush()
+        session.add(Requester(id=1, tenant_id="contoso", email="alice@contoso.example"))
+        session.flush()
+        for ticket_id, psa_id in ((1, "4711"), (2, "4712")):
+            session.add(
+                Ticket(
+                    id=ticket_id,
+                    tenant_id="contoso",
+                    requester_id=1,
+                    psa_ticket_id=psa_id,
+                    subject="Bob is [bold]locked[/bold] out",
+                    body="Please help.",
+                    status="escalated",
+                )
+            )
+    yield database
+    database.dispose()
+
+
+def record(db: Database, timeline: list[tuple[Event, Actor, int | None, str]]) -> None:
+    for event, actor, run_id, _ in timeline:
+        with db.session() as session:
+            append(session, event, actor=actor, tenant_id="contoso", ticket_id=1, run_id=run_id)
+
+
+def trace_of(db: Database, ticket_id: int) -> Trace:
+    with db.session() as session:
+        return trace(session, ticket_id)
+
+
+def test_the_timeline_covers_every_event_type() -> None:
+    assert {type(event).TYPE for event, *_ in TIMELINE} == set(EVENT_TYPES)
+
+
+def test_every_event_is_a_line_in_order_with_its_actor_and_summary(db: Database) -> None:
+    record(db, TIMELINE)
+    with db.session() as session:
+        append(session, RunQueued("another ticket"), tenant_id="contoso", ticket_id=2)
+    result = trace_of(db, 1)
+    assert result.ticket.model_dump() == {
+        "id": 1,
+        "tenant_id": "contoso",
+        "psa_ticket_id": "4711",
+        "subject": "Bob is [bold]locked[/bold] out",
+        "requester": "alice@contoso.example",
+        "status": "escalated",
+    }
+    assert [line.summary for line in result.lines] == [summary for *_, summary in TIMELINE]
+    assert [(line.actor.kind, line.actor.name) for line in result.lines] == [
+        (actor.kind.value, actor.name) for _, actor, *_ in TIMELINE
+    ]
+    assert [line.run_id for line in result.lines] == [run_id for _, _, run_id, _ in TIMELINE]
+    assert [line.type for line in result.lines] == [type(event).TYPE for event, *_ in TIMELINE]
+    assert [line.data for line in result.lines] == [event.data() for event, *_ in TIMELINE]
+    ids = [line.event_id for line in result.lines]
+    assert ids == sorted(ids)
+
+
+def test_summaries_cover_the_other_outcomes(db: Database) -> None:
+    record(
+        db,
+        [
+            (TicketTriaged(None, 0.31, "classifier"), SYSTEM, 1, ""),
+            (EntityResolved("group", "Sales", None, ["Sales", "Sales-EU"]), SYSTEM, 1, ""),
+            (EntityResolved("user", "Zed", None), SYSTEM, 1, ""),
+            (DraftApproved("12", HASH_A, edited=True), DANA, 1, ""),
+            (StepFailed(2, "psa.send_reply", "act", "SMTP refused"), SYSTEM, 1, ""),
+            (StepRecovered(2, "psa.send_reply", already_done=False), SYSTEM, 1, ""),
+            (NoteWritten("4711", "c-982", hidden=False), SYSTEM, 1, ""),
+            (Notified("webhook", ok=True, detail="HTTP 200"), SYSTEM, 1, ""),
+            (RunCompleted(3), SYSTEM, 1, ""),
+        ],
+    )
+    assert [line.summary for line in trace_of(db, 1).lines] == [
+        "triage: no intent recognised (31% sure, by classifier)",
+        'directory: group "Sales" is ambiguous: Sales, Sales-EU',
+        'directory: user "Zed" was not found',
+        "draft 12 approved by dana@msp.example (edited)",
+        "step 2 failed while acting: psa.send_reply — SMTP refused",
+        "step 2 re-checked after a restart: psa.send_reply had not taken effect",
+        "public note written on PSA ticket 4711 (comment c-982)",
+        "escalation announced via webhook: HTTP 200",
+        "run completed: 3 steps, all verified",
+    ]
+
+
+def test_events_no_summary_knows_show_their_type_and_data(db: Database) -> None:
+    record(
+        db,
+        [(Unknown(into=9), SYSTEM, None, ""), (TriagedWithOldFields("x" * 300), SYSTEM, 1, "")],
+    )
+    unknown, old = trace_of(db, 1).lines
+    assert unknown.summary == 'ticket.merged {"into":9}'
+    assert old.summary.startswith('ticket.triaged {"label":"xxx')
+    assert old.summary.endswith("…") and len(old.summary) < 200
+
+
+def test_a_ticket_with_no_events_has_no_lines(db: Database) -> None:
+    assert trace_of(db, 2).lines == []
+
+
+def test_a_missing_ticket_says_so(db: Database) -> None:
+    with pytest.raises(InputError, match=r"^No ticket 42\.") as raised:
+        trace_of(db, 42)
+    assert raised.value.hint is not None
+    assert "ticket id" in raised.value.hint
+
+
+def test_the_json_form_is_one_document(db: Database) -> None:
+    record(db, TIMELINE[:3])
+    document = json.loads(json.dumps(trace_of(db, 1).model_dump(mode="json")))
+    assert document["ticket"]["psa_ticket_id"] == "4711"
+    assert [line["type"] for line in document["lines"]] == [
+        "ticket.received",
+        "run.queued",
+        "run.claimed",
+    ]
+    assert document["lines"][0]["actor"] == {"kind": "connector", "name": "syncro"}
+    assert document["lines"][0]["at"].endswith("Z")
+
+
+def test_the_timeline_prints_grouped_by_run_with_ticket_text_shown_literally(
+    db: Database,
+) -> None:
+    record(db, TIMELINE)
+    console = Console(record=True, width=200)
+    render_trace(trace_of(db, 1), console)
+    printed = console.export_text()
+    assert "Ticket 1 · contoso · PSA ticket 4711 · escalated" in printed
+    assert '"Bob is [bold]locked[/bold] out" from alice@contoso.example' in printed
+    assert printed.index("ticket") < printed.index("run 1") < printed.index("run 2")
+    assert "user:dana@msp.example" in printed
+    assert "draft 12 approved by dana@msp.example (edited: group_name)" in printed
+
+
+def test_an_empty_timeline_says_there_is_nothing_yet(db: Database) -> None:
+    console = Console(record=True, width=120)
+    render_trace(trace_of(db, 2), console)
+    assert "No events are recorded for this ticket." in console.export_text()
