@@ -162,9 +162,8 @@ def main() -> None:
         f"{args.rate}/s for latency; poll {args.poll}s; sandbox latency "
         f"{args.sandbox_latency_ms} ms; {os.cpu_count()} CPUs"
     )
-    print(
-        f"{'backend':<11} {'workers':>7} {'tickets/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"
-    )
+    header = ("backend", "workers", "tickets/s", "p50 ms", "p95 ms", "max ms")
+    print(f"{header[0]:<11} " + " ".join(f"{h:>9}" for h in header[1:]))
     for backend in args.backends:
         for count in args.workers:
             throughput, latencies = measure(backend, count, args)
