@@ -10,7 +10,7 @@ from sqlalchemy import select
 from deskhand.domain.directory import PsaContact
 from deskhand.engine import state
 from deskhand.engine.runtime import Runtime
-from deskhand.errors import DeskhandError
+from deskhand.errors import InputError
 from deskhand.store.models import Tenant
 
 
@@ -26,14 +26,14 @@ def add_ticket(
 ) -> Received:
     """Open a ticket in the tenant's PSA for ``requester`` and queue it."""
     if "@" not in requester:
-        raise DeskhandError(f"{requester!r} is not an e-mail address.", hint="Use --from EMAIL.")
+        raise InputError(f"{requester!r} is not an e-mail address.", hint="Use --from EMAIL.")
     if not subject.strip() and not body.strip():
-        raise DeskhandError("A ticket needs a subject or a body.")
+        raise InputError("A ticket needs a subject or a body.")
     with rt.db.session() as session:
         tenant = session.get(Tenant, tenant_id)
         if tenant is None:
             known = ", ".join(session.scalars(select(Tenant.id).order_by(Tenant.id)))
-            raise DeskhandError(
+            raise InputError(
                 f"No tenant {tenant_id!r}.", hint=f"Tenants: {known or 'none (run deskhand demo)'}."
             )
     psa = rt.connectors(tenant).psa

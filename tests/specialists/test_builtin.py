@@ -1,0 +1,109 @@
+"""What the two built-in specialists plan, case by case."""
+
+from __future__ import annotations
+
+from deskhand.specialists.access_change import AccessChange
+from deskhand.specialists.contract import PlanContext, TenantView, TriageView
+from deskhand.specialists.password_reset import PasswordReset
+from tests.specialists.test_conformance import (
+    ADMINS,
+    CLOUD,
+    DISABLED,
+    FREE,
+    FULL,
+    GROUP,
+    LIST,
+    SYNCED,
+    TICKET,
+)
+
+
+def context(intent: str, **facts: object) -> PlanContext:
+    values: dict[str, object] = {
+        "tenant": TenantView(id="contoso-dental", name="Contoso Dental"),
+        "triage": TriageView(
+            intent=intent, confidence=1.0, removal=bool(facts.pop("removal", False))
+        ),
+        "requester": None,
+        "targets": (CLOUD,),
+        "groups": (),
+        "skus": (),
+        "identity": "target",
+    }
+    values.update(facts)
+    return PlanContext.model_validate(values)
+
+
+def actions(plan_steps: tuple) -> list[str]:  # type: ignore[type-arg]
+    return [step.action for step in plan_steps]
+
+
+def test_a_cloud_user_s_reset_signs_them_out_and_tells_the_requester() -> None:
+    plan = PasswordReset().plan(TICKET, context("password_reset"))
+    assert actions(plan.steps) == [
+        "m365.reset_password",
+        "m365.revoke_sessions",
+        "psa.add_internal_note",
+        "psa.send_reply",
+    ]
+    assert plan.steps[0].params["force_change"] is True
+    reply = plan.steps[-1].params["body"]
+    assert reply.startswith("Hi Karen,")
+    assert "call you on the number we have on file" in reply  # never the password in writing
+    assert plan.steps[-1].params["to"] == TICKET.requester_email
+
+
+def test_a_synced_user_is_reset_in_active_directory() -> None:
+    plan = PasswordReset().plan(TICKET, context("password_reset", targets=(SYNCED,)))
+    assert actions(plan.steps)[0] == "ad.reset_password"
+    assert "on-premises" in plan.steps[0].reason
+
+
+def test_an_unlock_of_a_synced_user_only_unlocks() -> None:
+    plan = PasswordReset().plan(TICKET, context("account_unlock", targets=(SYNCED,)))
+    assert actions(plan.steps) == ["ad.unlock_account", "psa.add_internal_note", "psa.send_reply"]
+
+
+def test_an_unlock_of_a_cloud_user_resets_the_password_instead() -> None:
+    plan = PasswordReset().plan(TICKET, context("account_unlock"))
+    assert actions(plan.steps)[:2] == ["m365.reset_password", "m365.revoke_sessions"]
+    assert "cloud account unlocks with a new password" in plan.steps[0].reason
+
+
+def test_a_disabled_account_is_not_a_password_reset() -> None:
+    plan = PasswordReset().plan(TICKET, context("password_reset", targets=(DISABLED,)))
+    assert plan.handoff is not None and "disabled" in plan.handoff
+
+
+def test_a_privileged_group_carries_a_warning_for_the_approver() -> None:
+    plan = AccessChange().plan(TICKET, context("access_change", groups=(ADMINS,)))
+    assert actions(plan.steps)[0] == "m365.add_group_member"
+    assert "privileged group" in plan.steps[0].reason
+
+
+def test_a_licence_without_a_free_seat_buys_one_first() -> None:
+    plan = AccessChange().plan(TICKET, context("access_change", skus=(FULL,)))
+    assert actions(plan.steps)[:2] == ["m365.add_license_seats", "m365.assign_license"]
+    assert plan.steps[0].params["seats"] == 1
+    assert "billed" in plan.steps[0].reason
+
+
+def test_a_licence_with_a_free_seat_is_just_assigned_unless_already_there() -> None:
+    user = CLOUD.model_copy(update={"licenses": ()})
+    plan = AccessChange().plan(TICKET, context("access_change", targets=(user,), skus=(FREE,)))
+    assert actions(plan.steps)[0] == "m365.assign_license"
+    already = AccessChange().plan(TICKET, context("access_change", skus=(FREE,)))
+    assert already.handoff is not None and "already" in already.handoff
+
+
+def test_removal_removes_memberships_and_only_licences_the_user_has() -> None:
+    plan = AccessChange().plan(
+        TICKET, context("access_change", removal=True, groups=(GROUP,), skus=(FREE, FULL))
+    )
+    assert actions(plan.steps)[:2] == ["m365.remove_group_member", "m365.remove_license"]
+    assert plan.steps[1].params["sku_id"] == FREE.id
+
+
+def test_a_distribution_list_is_handed_to_a_person() -> None:
+    plan = AccessChange().plan(TICKET, context("access_change", groups=(LIST,)))
+    assert plan.handoff is not None and "Exchange admin" in plan.handoff
