@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit examples bench clean
+.PHONY: demo test lint typecheck unit examples bench bench-runtime clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "deskhand needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	@mkdir -p build
 	$(BIN)/deskhand analyze examples/syncro-synthetic --rate 65 --out build/demo-report.html
+	$(BIN)/deskhand demo
 
 test: $(STAMP) lint typecheck unit
 
@@ -35,6 +36,10 @@ examples: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/analyze.py
+
+bench-runtime: $(STAMP)
+	bash scripts/services.sh
+	$(BIN)/python bench/runtime.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -203,3 +203,21 @@ def _wait(condition, timeout: float = 60.0):  # type: ignore[no-untyped-def]
             return value
         time.sleep(0.2)
     raise AssertionError("timed out")
+
+
+def test_a_tenant_policy_is_checked_before_it_is_used(demo: Desk, tmp_path: Path) -> None:
+    floor = tmp_path / "loose.yaml"
+    floor.write_text(
+        "blast_radius:\n  security: auto\napprovers: [approver]\napproval_expiry_hours: 24\n"
+    )
+    refused = demo.run("tenants", "policy", "contoso-dental", str(floor), check=False)
+    assert refused.returncode == 2
+    assert "loose.yaml, line 2: `security: auto` is not allowed" in " ".join(refused.stderr.split())
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        "blast_radius:\n  internal: auto\napprovers: [admin]\napproval_expiry_hours: 4\n"
+    )
+    shown = demo.run("tenants", "policy", "contoso-dental", str(good)).stdout
+    assert "internal: auto" in shown and "approvers: admin" in shown and "4 h" in shown
+    assert demo.json("tenants", "list")[0]["policy"] == str(good.resolve())
+    assert "built-in policy" in demo.run("tenants", "policy", "contoso-dental", "--builtin").stdout

@@ -20,7 +20,7 @@ from deskhand.cli.runtime import open_runtime
 from deskhand.engine import approvals as drafts
 from deskhand.engine.intake import add_ticket
 from deskhand.errors import InputError
-from deskhand.policy.tenant_policy import ROLES
+from deskhand.policy.tenant_policy import ROLES, load_policy
 from deskhand.store.models import Escalation, Tenant, Ticket, User
 
 tenants_app = typer.Typer(help="The MSP's client tenants.", no_args_is_help=True)
@@ -64,6 +64,42 @@ def tenants_list(ctx: typer.Context, json_: JsonOption = False) -> None:
                 row["policy"],
             )
         out.print(table if rows else "No tenants yet: run `deskhand demo --no-serve`.")
+
+
+@tenants_app.command("policy")
+def tenants_policy(
+    ctx: typer.Context,
+    tenant: Annotated[str, typer.Argument(help="The tenant id.")],
+    path: Annotated[
+        Path | None, typer.Argument(help="A policy YAML file; leave out to show the current one.")
+    ] = None,
+    builtin: Annotated[
+        bool, typer.Option("--builtin", help="Go back to the built-in policy.")
+    ] = False,
+) -> None:
+    """Show a tenant's policy, or give it a policy file (checked before it is used)."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            row = session.get(Tenant, tenant)
+            if row is None:
+                raise InputError(
+                    f"No tenant {tenant!r}.", hint="`deskhand tenants list` shows them."
+                )
+            if path is not None or builtin:
+                chosen = None if builtin else str(path.resolve()) if path else None
+                load_policy(Path(chosen) if chosen else None)  # refuses a bad file, naming the line
+                row.policy_path = chosen
+            policy = rt.policy(row)
+        out.print(f"{row.name}: {row.policy_path or 'built-in policy'}")
+        for radius, rule in policy.blast_radius.items():
+            out.print(f"  blast radius {radius.value}: {rule.decision.value}")
+        for name, rule in policy.actions.items():
+            out.print(f"  action {name}: {rule.decision.value}")
+        out.print(
+            f"  approvers: {', '.join(sorted(policy.approvers))}; drafts expire after "
+            f"{policy.approval_expiry_hours:g} h"
+        )
 
 
 @users_app.command("list")
@@ -325,6 +361,7 @@ def _print_draft(view: drafts.DraftView) -> None:
         f"step {view.step_position} of run {view.run_id}",
         f"Blast radius: [bold]{view.blast_radius}[/] — {escape(view.decision_rule)}",
         f"Why: {escape(view.reason)}",
+        f"Undo: {escape(view.undo)}",
         f"Requester: {escape(view.requester)} — check: {view.requester_check.get('verdict')} "
         f"({escape(str(view.requester_check.get('detail')))})",
         f"Status: {view.status} (step {view.step_status}); expires "

@@ -48,6 +48,7 @@ class DraftView(BaseModel):
     blast_radius: str
     decision_rule: str
     reason: str
+    undo: str  # how the step would be undone, or that it cannot be
     proposed_params: dict[str, Any]
     approved_params: dict[str, Any] | None
     changes: dict[str, list[Any]]
@@ -272,6 +273,7 @@ def _view(session: Session, approval: Approval) -> DraftView:
         blast_radius=step.blast_radius,
         decision_rule=step.rule,
         reason=step.reason,
+        undo=spec.undo or "cannot be undone",
         proposed_params=proposed,
         approved_params=approval.approved_params,
         changes={k: [proposed.get(k), v] for k, v in final.items() if proposed.get(k) != v},
