@@ -218,18 +218,14 @@ def approvals_list(
         if not views:
             out.print("No drafts waiting." if not all_ else "No drafts.")
             return
-        table = Table("Draft", "Tenant", "Ticket", "Action", "Blast radius", "Status", "Expires")
+        # Two lines per draft rather than a table: what would run must never be squeezed out.
         for v in views:
-            table.add_row(
-                str(v.id),
-                v.tenant_id,
-                str(v.ticket_id),
-                escape(v.description),
-                v.blast_radius,
-                v.status,
-                f"{v.expires_at:%Y-%m-%d %H:%M} UTC",
+            out.print(
+                f"[bold]#{v.id}[/]  ticket {v.ticket_id} · {v.tenant_id} · "
+                f"[bold]{v.blast_radius.replace('_', ' ')}[/] · {v.status} · expires "
+                f"{v.expires_at:%d %b %H:%M} UTC"
             )
-        out.print(table)
+            out.print(f"     {escape(v.description)}", highlight=False)
 
 
 @approvals_app.command("show")
