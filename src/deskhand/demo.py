@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from deskhand.accounts import generate_password, set_password
 from deskhand.connectors.sandbox.seed import seed_demo
 from deskhand.engine.intake import Received, add_ticket
 from deskhand.engine.runtime import Runtime
@@ -76,6 +77,7 @@ class Seeded:
     tenants: list[str]
     users: list[DemoUser]
     tickets: list[Received]
+    password: str  # the demo approver's, new at every seeding
 
 
 def seed(rt: Runtime, *, tickets: bool = True) -> Seeded:
@@ -103,7 +105,15 @@ def seed(rt: Runtime, *, tickets: bool = True) -> Seeded:
                     )
                 )
         has_tickets = session.execute(select(Ticket.id).limit(1)).scalar() is not None
+        password = generate_password()
+        approver = session.execute(select(User).where(User.email == DEMO_APPROVER.email)).scalar()
+        if approver is None:
+            session.flush()
+            approver = session.execute(
+                select(User).where(User.email == DEMO_APPROVER.email)
+            ).scalar_one()
+        set_password(approver, password)
     received = []
     if tickets and not has_tickets:
         received = [add_ticket(rt, *sample) for sample in SAMPLE_TICKETS]
-    return Seeded([t.id for t in seeded], list(MSP_USERS), received)
+    return Seeded([t.id for t in seeded], list(MSP_USERS), received, password)

@@ -13,21 +13,23 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from deskhand.accounts import create_token, generate_password, set_password
 from deskhand.cli.common import out, print_json, user_errors
 from deskhand.cli.runtime import open_runtime
 from deskhand.engine import approvals as drafts
 from deskhand.engine.intake import add_ticket
 from deskhand.errors import InputError
 from deskhand.policy.tenant_policy import ROLES, load_policy
-from deskhand.store.models import Escalation, Tenant, Ticket, User
+from deskhand.store.models import ApiToken, Escalation, Tenant, Ticket, User, WebSession, now
 
 tenants_app = typer.Typer(help="The MSP's client tenants.", no_args_is_help=True)
 users_app = typer.Typer(help="The MSP's people who use deskhand.", no_args_is_help=True)
 tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
 approvals_app = typer.Typer(help="Drafts waiting for a human, and decisions.", no_args_is_help=True)
 escalations_app = typer.Typer(help="The human queue.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for automation.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
 AsUser = Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail).")]
@@ -129,8 +131,12 @@ def users_add(
     role: Annotated[str, typer.Option(help="viewer, tech, approver or admin.")],
     tenants: Annotated[str, typer.Option(help="Comma-separated tenant ids, or * for all.")],
     name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password: Annotated[
+        str | None,
+        typer.Option(help="Their password (12+ characters); leave out to generate one."),
+    ] = None,
 ) -> None:
-    """Add a user with a role and a tenant scope."""
+    """Add a user with a role, a tenant scope and a password (printed once if generated)."""
     with user_errors():
         if role not in ROLES:
             raise InputError(f"Unknown role {role!r}.", hint=f"Roles: {', '.join(ROLES)}.")
@@ -147,8 +153,98 @@ def users_add(
             address = email.strip().lower()
             if session.execute(select(User).where(User.email == address)).scalar() is not None:
                 raise InputError(f"{address} is already a user.")
-            session.add(User(email=address, name=name or address, role=role, tenants=scope))
+            user = User(email=address, name=name or address, role=role, tenants=scope)
+            chosen = password or generate_password()
+            set_password(user, chosen)
+            session.add(user)
         out.print(f"Added {address} ({role}, tenants: {', '.join(scope)}).")
+        if password is None:
+            out.print(f"Password (shown once): [bold]{chosen}[/]")
+
+
+@users_app.command("password")
+def users_password(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    password: Annotated[
+        str | None, typer.Option(help="The new password; leave out to generate one.")
+    ] = None,
+) -> None:
+    """Set a user's password (and sign them out everywhere)."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        chosen = password or generate_password()
+        with rt.db.session() as session:
+            user = session.execute(
+                select(User).where(User.email == email.strip().lower())
+            ).scalar_one_or_none()
+            if user is None:
+                raise InputError(f"No user {email}.", hint="`deskhand users list` shows them.")
+            set_password(user, chosen)
+            session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        out.print(f"Password of {user.email} changed; their browser sessions were ended.")
+        if password is None:
+            out.print(f"New password (shown once): [bold]{chosen}[/]")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    ctx: typer.Context,
+    as_: AsUser,
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. the script's name.")],
+) -> None:
+    """Create an API token acting as a user (same role and tenants); printed once."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            user = session.execute(
+                select(User).where(User.email == as_.strip().lower())
+            ).scalar_one_or_none()
+            if user is None:
+                raise InputError(f"No user {as_}.", hint="`deskhand users list` shows them.")
+            token = create_token(session, user, name)
+        print(token)
+
+
+@tokens_app.command("list")
+def tokens_list(ctx: typer.Context, json_: JsonOption = False) -> None:
+    """List API tokens (their first characters only)."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.reading() as session:
+            rows: list[dict[str, Any]] = [
+                {
+                    "id": t.id,
+                    "user": t.user.email,
+                    "name": t.name,
+                    "prefix": t.prefix,
+                    "created_at": t.created_at.isoformat(),
+                    "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+                    "revoked": t.revoked_at is not None,
+                }
+                for t in session.scalars(select(ApiToken).order_by(ApiToken.id))
+            ]
+        if json_:
+            print_json(rows)
+            return
+        for row in rows:
+            state = "revoked" if row["revoked"] else f"last used {row['last_used_at'] or 'never'}"
+            out.print(f"#{row['id']} {row['prefix']}… {row['name']} — {row['user']}, {state}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    ctx: typer.Context, token_id: Annotated[int, typer.Argument(metavar="ID")]
+) -> None:
+    """Revoke an API token: calls with it are refused from now on."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            token = session.get(ApiToken, token_id)
+            if token is None:
+                raise InputError(f"No token {token_id}.")
+            token.revoked_at = now()
+        out.print(f"Token #{token_id} revoked.")
 
 
 @tickets_app.command("add")

@@ -67,16 +67,22 @@ def worker(
         runner.run_forever(stop)
 
 
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(help="Port to listen on.")]
+
+
 def serve(
     ctx: typer.Context,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
     no_worker: Annotated[
-        bool, typer.Option("--no-worker", help="Do not run a worker in this process.")
+        bool, typer.Option("--no-worker", help="Serve the web app only (workers run elsewhere).")
     ] = False,
 ) -> None:
-    """Run deskhand: the embedded worker (and, in a later version, the web app)."""
+    """Run the web app, with a worker in the same process (the embedded default)."""
     with user_errors():
         rt = open_runtime(ctx)
-        _serve(rt, worker=not no_worker)
+        _serve(rt, host, port, worker=not no_worker)
 
 
 def demo(
@@ -85,6 +91,8 @@ def demo(
         bool, typer.Option("--no-serve", help="Seed the demo, then exit instead of serving.")
     ] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print what was seeded as JSON.")] = False,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
 ) -> None:
     """Seed two sandbox client tenants, the MSP's users and sample tickets; then serve."""
     from deskhand.demo import DEMO_APPROVER, seed
@@ -98,6 +106,8 @@ def demo(
             "users": [u.__dict__ for u in seeded.users],
             "tickets": [t.__dict__ for t in seeded.tickets],
             "approver": DEMO_APPROVER.email,
+            "password": seeded.password,
+            "url": f"http://{host}:{port}",
         }
         if json_:
             print_json(document)
@@ -105,29 +115,31 @@ def demo(
             out.print(f"Demo data in {document['database']}")
             out.print(f"Tenants: {', '.join(seeded.tenants)} (sandbox, synthetic)")
             out.print(
-                f"Demo approver: [bold]{DEMO_APPROVER.email}[/] — approve as that user with "
-                f"`deskhand approvals approve ID --as {DEMO_APPROVER.email}`"
+                f"Demo approver: [bold]{DEMO_APPROVER.email}[/], password "
+                f"[bold]{seeded.password}[/] (new at every `deskhand demo`); on the command "
+                f"line: `deskhand approvals approve ID --as {DEMO_APPROVER.email}`"
             )
             if seeded.tickets:
                 ids = ", ".join(str(t.ticket_id) for t in seeded.tickets)
                 out.print(f"Sample tickets: {ids}")
         if not no_serve:
-            _serve(rt, worker=True)
+            login = f"Sign in as {DEMO_APPROVER.email} with the password {seeded.password}."
+            _serve(rt, host, port, worker=True, login=login)
 
 
-def _serve(rt: Runtime, *, worker: bool) -> None:
+def _serve(rt: Runtime, host: str, port: int, *, worker: bool, login: str = "") -> None:
+    import uvicorn
+
+    from deskhand.web.app import create_app
+
     _logging()
-    stop = _stop_on_signals()
-    if not worker:
-        err.print("Nothing to serve without a worker yet: the web app is not in this version.")
-        return
-    runner = Worker(rt)
-    err.print(
-        f"deskhand is running on {_where(rt)} with worker {runner.name}. In another terminal: "
-        "`deskhand approvals list`, `deskhand tickets add …`, `deskhand trace TICKET`. "
-        "Ctrl-C stops it."
-    )
-    runner.run_forever(stop)
+    where = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    with_worker = "with a worker" if worker else "without a worker (--no-worker)"
+    err.print(f"deskhand is serving at [bold]{where}[/] {with_worker}; data in {_where(rt)}.")
+    if login:
+        err.print(login)
+    err.print("Ctrl-C stops it.")
+    uvicorn.run(create_app(rt, worker=worker), host=host, port=port, log_level="warning")
 
 
 def _where(rt: Runtime) -> str:
@@ -138,7 +150,7 @@ def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
 
-def _stop_on_signals() -> threading.Event:
+def _stop_on_signals() -> threading.Event:  # for `worker`; uvicorn handles its own
     stop = threading.Event()
 
     def handle(signum: int, _frame: Any) -> None:

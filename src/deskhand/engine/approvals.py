@@ -8,12 +8,13 @@ payload that will run; an edit is stored beside the specialist's proposal, never
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.actions import ActionError, action
@@ -23,7 +24,7 @@ from deskhand.engine.binding import BindingError, check_binding
 from deskhand.engine.escalation import escalate
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
-from deskhand.store.models import Approval, Run, Step, StepSecret, Tenant, User, now
+from deskhand.store.models import Approval, Run, Step, StepSecret, Tenant, Ticket, User, now
 
 
 class ApprovalError(DeskhandError):
@@ -42,6 +43,7 @@ class DraftView(BaseModel):
     psa_ticket_id: str
     run_id: int
     step_position: int
+    specialist: str
     action: str
     description: str
     target: str
@@ -68,30 +70,107 @@ def visible_to(user: User, tenant_id: str) -> bool:
     return "*" in user.tenants or tenant_id in user.tenants
 
 
+# Riskiest first in the queue: what could do most harm is looked at while attention is fresh.
+RISK_ORDER = {
+    "destructive": 0,
+    "security": 1,
+    "billing": 2,
+    "external_communication": 3,
+    "internal": 4,
+    "read": 5,
+}
+
+
+@dataclass(frozen=True)
+class DraftFilter:
+    """Which drafts to list. ``tenants`` None means every tenant."""
+
+    status: str | None = "pending"
+    tenants: tuple[str, ...] | None = None
+    ticket_id: int | None = None
+    specialist: str | None = None
+    blast_radius: str | None = None
+    after_id: int | None = None  # only drafts newer than this (for live updates)
+    limit: int | None = None
+    offset: int = 0
+
+
 def list_drafts(
     rt: Runtime,
     user_email: str | None,
     status: str | None = "pending",
     ticket_id: int | None = None,
 ) -> list[DraftView]:
-    """Drafts in the tenants the user may see (all when no user is given), soonest to expire
-    first; only one ticket's when ``ticket_id`` is given."""
+    """Drafts in the tenants the user may see (all when no user is given), riskiest and then
+    oldest first; only one ticket's when ``ticket_id`` is given."""
+    tenants = None
+    if user_email:
+        with rt.db.reading() as session:
+            user = _user(session, user_email)
+            tenants = None if "*" in user.tenants else tuple(user.tenants)
+    return query_drafts(rt, DraftFilter(status=status, tenants=tenants, ticket_id=ticket_id))
+
+
+def query_drafts(rt: Runtime, where: DraftFilter) -> list[DraftView]:
+    """The drafts ``where`` asks for, loaded in a fixed number of queries however many."""
+    risk = case(RISK_ORDER, value=Step.blast_radius, else_=len(RISK_ORDER))
+    query = (
+        select(Approval)
+        .join(Step, Step.id == Approval.step_id)
+        .join(Run, Run.id == Step.run_id)
+        .options(
+            joinedload(Approval.step)
+            .joinedload(Step.run)
+            .joinedload(Run.ticket)
+            .joinedload(Ticket.requester),
+            joinedload(Approval.approver),
+        )
+    )
+    # One ticket's drafts read in the order its plan will run them; the queue, riskiest first.
+    if where.ticket_id is not None:
+        query = query.order_by(Run.id, Step.position)
+    else:
+        query = query.order_by(risk, Approval.created_at, Approval.id)
+    if where.status:
+        query = query.where(Approval.status == where.status)
+    if where.tenants is not None:
+        query = query.where(Approval.tenant_id.in_(where.tenants))
+    if where.ticket_id is not None:
+        query = query.where(Run.ticket_id == where.ticket_id)
+    if where.specialist:
+        query = query.where(Run.specialist == where.specialist)
+    if where.blast_radius:
+        query = query.where(Step.blast_radius == where.blast_radius)
+    if where.after_id is not None:
+        query = query.where(Approval.id > where.after_id)
+    if where.limit is not None:
+        query = query.limit(where.limit).offset(where.offset)
     with rt.db.reading() as session:
-        user = _user(session, user_email) if user_email else None
-        query = select(Approval).order_by(Approval.expires_at, Approval.id)
-        if status:
-            query = query.where(Approval.status == status)
-        if ticket_id is not None:
-            query = (
-                query.join(Step, Step.id == Approval.step_id)
-                .join(Run, Run.id == Step.run_id)
-                .where(Run.ticket_id == ticket_id)
+        approvals = list(session.execute(query).unique().scalars())
+        step_ids = [a.step_id for a in approvals]
+        with_secret = set(
+            session.scalars(
+                select(StepSecret.step_id).where(
+                    StepSecret.step_id.in_(step_ids), StepSecret.value.is_not(None)
+                )
             )
-        return [
-            _view(session, approval)
-            for approval in session.execute(query).scalars()
-            if user is None or visible_to(user, approval.tenant_id)
-        ]
+        )
+        return [_view(session, a, a.step_id in with_secret) for a in approvals]
+
+
+def count_drafts(rt: Runtime, where: DraftFilter) -> int:
+    query = select(func.count()).select_from(Approval).join(Step, Step.id == Approval.step_id)
+    query = query.join(Run, Run.id == Step.run_id)
+    if where.status:
+        query = query.where(Approval.status == where.status)
+    if where.tenants is not None:
+        query = query.where(Approval.tenant_id.in_(where.tenants))
+    if where.specialist:
+        query = query.where(Run.specialist == where.specialist)
+    if where.blast_radius:
+        query = query.where(Step.blast_radius == where.blast_radius)
+    with rt.db.reading() as session:
+        return int(session.scalar(query) or 0)
 
 
 def show(rt: Runtime, approval_id: int, user_email: str | None = None) -> DraftView:
@@ -250,15 +329,21 @@ def _approval(session: Session, approval_id: int, *, lock: bool = True) -> Appro
     return approval
 
 
-def _view(session: Session, approval: Approval) -> DraftView:
+def _view(session: Session, approval: Approval, has_secret: bool | None = None) -> DraftView:
     step: Step = approval.step
     run = step.run
     spec = action(step.action)
     proposed = dict(step.params)
     final = approval.approved_params or proposed
-    secret = session.execute(
-        select(StepSecret.value).where(StepSecret.step_id == step.id)
-    ).scalar_one_or_none()
+    if has_secret is None:
+        has_secret = (
+            session.execute(
+                select(StepSecret.id).where(
+                    StepSecret.step_id == step.id, StepSecret.value.is_not(None)
+                )
+            ).scalar_one_or_none()
+            is not None
+        )
     return DraftView(
         id=approval.id,
         status=approval.status,
@@ -267,6 +352,7 @@ def _view(session: Session, approval: Approval) -> DraftView:
         psa_ticket_id=run.ticket.psa_ticket_id,
         run_id=run.id,
         step_position=step.position,
+        specialist=run.specialist or "",
         action=step.action,
         description=step.description,
         target=spec.target(spec.validate(final)),
@@ -286,5 +372,5 @@ def _view(session: Session, approval: Approval) -> DraftView:
         decided_at=approval.decided_at,
         payload_hash=approval.payload_hash,
         step_status=step.status,
-        secret_available=secret is not None,
+        secret_available=has_secret,
     )

@@ -98,9 +98,10 @@ class AccessChange(Specialist):
                 reason="Tell the requester it is done.",
             )
         )
+        preposition = "to" if request.operation == "add" else "from"
         return Plan(
-            summary=f"{request.operation.capitalize()} {', '.join(names)} for "
-            f"{user.user_principal_name}",
+            summary=f"{request.operation.capitalize()} {user.user_principal_name} "
+            f"{preposition} {', '.join(names)}",
             steps=tuple(steps),
         )
 

@@ -1,0 +1,319 @@
+"""The JSON API, /api/v1: tickets, drafts (approve, edit, reject), escalations, traces, events.
+
+Authenticate with ``Authorization: Bearer <token>`` (``deskhand tokens create``) or the
+browser's session cookie (then state-changing calls need the ``X-CSRF-Token`` header). The same
+role and tenant-scope rules as the pages apply; errors are JSON with a message a person can
+act on: ``{"error": "...", "hint": "..."}``. The OpenAPI document is at /api/v1/openapi.json.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+
+from deskhand.audit.trace import Trace, trace
+from deskhand.engine import approvals
+from deskhand.engine.approvals import DraftFilter, DraftView
+from deskhand.engine.runtime import Runtime
+from deskhand.errors import DeskhandError, InputError
+from deskhand.store.models import Escalation, EventRecord, Ticket
+from deskhand.web.security import (
+    NotFound,
+    NotSignedIn,
+    Viewer,
+    check_csrf,
+    status_of,
+    viewer,
+)
+
+MAX_PAGE = 500
+
+
+class Problem(BaseModel):
+    """What went wrong, and what to do about it."""
+
+    error: str
+    hint: str | None = None
+
+
+class Me(BaseModel):
+    email: str
+    name: str
+    role: str
+    tenants: list[str]
+
+
+class TicketSummary(BaseModel):
+    id: int
+    tenant_id: str
+    psa_ticket_id: str
+    subject: str
+    requester: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Approve(BaseModel):
+    edit: dict[str, Any] | None = Field(
+        None, description="Parameters to change before approving; leave out to approve as shown."
+    )
+
+
+class Reject(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="Why; goes to the trace.")
+
+
+class EscalationView(BaseModel):
+    id: int
+    ticket_id: int
+    tenant_id: str
+    reason: str
+    detail: str
+    status: str
+    created_at: datetime
+
+
+class EventView(BaseModel):
+    id: int
+    at: datetime
+    type: str
+    actor_kind: str
+    actor: str
+    tenant_id: str | None
+    ticket_id: int | None
+    run_id: int | None
+    step_id: int | None
+    data: dict[str, Any]
+    hash: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem} for code in (400, 401, 403, 404, 422, 429)
+}
+
+
+def build(rt: Runtime) -> FastAPI:
+    api = FastAPI(
+        title="deskhand API",
+        version="1",
+        description=__doc__,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        responses=ERRORS,
+    )
+    api.state.rt = rt
+
+    @api.exception_handler(DeskhandError)
+    async def problem(request: Request, error: DeskhandError) -> JSONResponse:
+        return JSONResponse(
+            {"error": error.message, "hint": error.hint}, status_code=status_of(error)
+        )
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}"
+            for e in error.errors()
+        )
+        return JSONResponse(
+            {
+                "error": f"The request is not valid: {problems}.",
+                "hint": "See /api/v1/openapi.json.",
+            },
+            status_code=422,
+        )
+
+    @api.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": str(error.detail), "hint": None}, status_code=error.status_code
+        )
+
+    _routes(api)
+    return api
+
+
+def _rt(request: Request) -> Runtime:
+    found: Runtime = request.app.state.rt
+    return found
+
+
+def _who(request: Request) -> Viewer:
+    try:
+        return viewer(request)
+    except NotSignedIn:
+        raise NotSignedIn(
+            "Authentication needed.",
+            hint="Send Authorization: Bearer <token> (create one with `deskhand tokens create`).",
+        ) from None
+
+
+Who = Annotated[Viewer, Depends(_who)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+
+
+def _routes(api: FastAPI) -> None:
+    @api.get("/me", response_model=Me)
+    def me(who: Who) -> Me:
+        return Me(email=who.email, name=who.name, role=who.role, tenants=list(who.tenants))
+
+    @api.get("/tickets", response_model=list[TicketSummary])
+    def tickets(
+        request: Request,
+        who: Who,
+        tenant: str | None = None,
+        status: str | None = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[TicketSummary]:
+        query = select(Ticket).order_by(Ticket.id.desc()).limit(limit).offset(offset)
+        if not who.all_tenants:
+            query = query.where(Ticket.tenant_id.in_(who.tenants))
+        if tenant:
+            query = query.where(Ticket.tenant_id == tenant)
+        if status:
+            query = query.where(Ticket.status == status)
+        with _rt(request).db.reading() as session:
+            return [_summary(t) for t in session.scalars(query)]
+
+    @api.get("/tickets/{ticket_id}", response_model=TicketSummary)
+    def ticket(request: Request, who: Who, ticket_id: int) -> TicketSummary:
+        with _rt(request).db.reading() as session:
+            found = session.get(Ticket, ticket_id)
+            if found is None or not who.sees(found.tenant_id):
+                raise NotFound(f"There is no ticket {ticket_id}.")
+            return _summary(found)
+
+    @api.get("/tickets/{ticket_id}/trace", response_model=Trace)
+    def ticket_trace(request: Request, who: Who, ticket_id: int) -> Trace:
+        ticket(request, who, ticket_id)  # the scope check
+        with _rt(request).db.reading() as session:
+            return trace(session, ticket_id)
+
+    @api.get("/drafts", response_model=list[DraftView])
+    def drafts(
+        request: Request,
+        who: Who,
+        status: str | None = "pending",
+        tenant: str | None = None,
+        specialist: str | None = None,
+        blast_radius: str | None = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[DraftView]:
+        tenants = None if who.all_tenants else who.tenants
+        if tenant:
+            tenants = (tenant,) if who.sees(tenant) else ()
+        return approvals.query_drafts(
+            _rt(request),
+            DraftFilter(
+                status=status or None,
+                tenants=tenants,
+                specialist=specialist,
+                blast_radius=blast_radius,
+                limit=limit,
+                offset=offset,
+            ),
+        )
+
+    @api.get("/drafts/{draft_id}", response_model=DraftView)
+    def draft(request: Request, who: Who, draft_id: int) -> DraftView:
+        try:
+            found = approvals.show(_rt(request), draft_id)
+        except approvals.ApprovalError:
+            raise NotFound(f"There is no draft {draft_id}.") from None
+        who.require_tenant(found.tenant_id, f"draft {draft_id}")
+        return found
+
+    @api.post("/drafts/{draft_id}/approve", response_model=DraftView)
+    def approve(
+        request: Request, who: Who, draft_id: int, body: Approve | None = None
+    ) -> DraftView:
+        check_csrf(request, who)
+        draft(request, who, draft_id)
+        return approvals.approve(_rt(request), draft_id, who.email, body.edit if body else None)
+
+    @api.post("/drafts/{draft_id}/reject", response_model=DraftView)
+    def reject(request: Request, who: Who, draft_id: int, body: Reject) -> DraftView:
+        check_csrf(request, who)
+        draft(request, who, draft_id)
+        return approvals.reject(_rt(request), draft_id, who.email, body.reason)
+
+    @api.get("/escalations", response_model=list[EscalationView])
+    def escalations(
+        request: Request, who: Who, status: str | None = "open", limit: Limit = 100
+    ) -> list[EscalationView]:
+        query = select(Escalation).order_by(Escalation.created_at, Escalation.id).limit(limit)
+        if status:
+            query = query.where(Escalation.status == status)
+        if not who.all_tenants:
+            query = query.where(Escalation.tenant_id.in_(who.tenants))
+        with _rt(request).db.reading() as session:
+            return [
+                EscalationView.model_validate(e, from_attributes=True)
+                for e in session.scalars(query)
+            ]
+
+    @api.get("/events", response_model=list[EventView])
+    def events(
+        request: Request,
+        who: Who,
+        ticket_id: int | None = None,
+        tenant: str | None = None,
+        actor: str | None = None,
+        type: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_id: Annotated[int, Query(ge=0)] = 0,
+        limit: Limit = 100,
+    ) -> list[EventView]:
+        who.require("approver")
+        query = (
+            select(EventRecord)
+            .where(EventRecord.id > after_id)
+            .order_by(EventRecord.id)
+            .limit(limit)
+        )
+        if not who.all_tenants:
+            query = query.where(EventRecord.tenant_id.in_(who.tenants))
+        if ticket_id is not None:
+            query = query.where(EventRecord.ticket_id == ticket_id)
+        if tenant:
+            query = query.where(EventRecord.tenant_id == tenant)
+        if actor:
+            query = query.where(EventRecord.actor == actor)
+        if type:
+            query = query.where(EventRecord.type == type)
+        if any(b is not None and b.tzinfo is None for b in (since, until)):
+            raise InputError("Give since and until with a time zone (…Z or +00:00).")
+        if since is not None:
+            query = query.where(EventRecord.at >= since)
+        if until is not None:
+            query = query.where(EventRecord.at < until)
+        with _rt(request).db.reading() as session:
+            return [
+                EventView.model_validate(e, from_attributes=True) for e in session.scalars(query)
+            ]
+
+
+def _summary(ticket: Ticket) -> TicketSummary:
+    return TicketSummary(
+        id=ticket.id,
+        tenant_id=ticket.tenant_id,
+        psa_ticket_id=ticket.psa_ticket_id,
+        subject=ticket.subject,
+        requester=ticket.requester.email,
+        status=ticket.status,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+    )

@@ -1,0 +1,89 @@
+"""The web application: server-rendered pages with HTMX, and the JSON API under /api/v1.
+
+Every asset is served from the package (``static/vendor`` holds htmx, Chart.js and Pico CSS,
+installed from npm at development time): the app works without internet access.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from deskhand.engine.runtime import Runtime
+from deskhand.engine.worker import Worker
+from deskhand.errors import DeskhandError
+from deskhand.web import api, pages
+from deskhand.web.render import render_error
+from deskhand.web.security import NotSignedIn, status_of
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("deskhand.web")
+
+# Scripts and styles from deskhand only; nothing inline, nothing from elsewhere.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; form-action 'self'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+def create_app(rt: Runtime, *, worker: bool = False) -> FastAPI:
+    """The app for ``rt``; with ``worker``, a worker runs in this process while it serves."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if worker:
+            runner = Worker(rt)
+            thread = threading.Thread(
+                target=runner.run_forever, args=(stop,), name="deskhand-worker", daemon=True
+            )
+            thread.start()
+        yield
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=30)
+
+    app = FastAPI(
+        title="deskhand",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.rt = rt
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(pages.router)
+    app.mount("/api/v1", api.build(rt))
+
+    @app.middleware("http")
+    async def headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    @app.exception_handler(NotSignedIn)
+    async def sign_in_first(request: Request, error: NotSignedIn) -> Response:
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(DeskhandError)
+    async def user_error(request: Request, error: DeskhandError) -> Response:
+        return render_error(request, status_of(error), error.message, error.hint)
+
+    return app

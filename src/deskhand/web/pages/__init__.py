@@ -1,0 +1,11 @@
+"""The web app's pages, one module per part of the app; each adds its routes to ``router``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from deskhand.web.pages import analysis, audit, auth, queue, tenants, tickets, trust
+
+router = APIRouter()
+for module in (auth, queue, tickets, analysis, trust, tenants, audit):
+    router.include_router(module.router)

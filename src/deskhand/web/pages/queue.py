@@ -1,0 +1,271 @@
+"""The approval queue: pending drafts riskiest and oldest first, decided in one keystroke.
+
+Approve, edit and reject go through ``deskhand.engine.approvals`` — the same rules as the
+command line: role, tenant scope, never one's own request, bound to the payload's SHA-256.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from deskhand.domain.actions import action
+from deskhand.engine import approvals
+from deskhand.engine.approvals import DraftFilter, DraftView
+from deskhand.engine.runtime import Runtime
+from deskhand.errors import InputError
+from deskhand.store.models import Run, Tenant
+from deskhand.web.render import flash, page, templates
+from deskhand.web.security import CurrentViewer, NotFound, Viewer, check_csrf, runtime
+
+router = APIRouter()
+PAGE_SIZE = 50
+RADII = ("destructive", "security", "billing", "external_communication", "internal", "read")
+
+
+class QueueFilters(BaseModel):
+    tenant: str | None = None
+    specialist: str | None = None
+    radius: str | None = None
+
+    def query(self) -> str:
+        return urlencode({k: v for k, v in self.model_dump().items() if v})
+
+
+def _where(who: Viewer, filters: QueueFilters, **more: Any) -> DraftFilter:
+    tenants = None if who.all_tenants else who.tenants
+    if filters.tenant:
+        tenants = (filters.tenant,) if who.sees(filters.tenant) else ()
+    return DraftFilter(
+        tenants=tenants,
+        specialist=filters.specialist or None,
+        blast_radius=filters.radius or None,
+        **more,
+    )
+
+
+def _tenants(rt: Runtime, who: Viewer) -> dict[str, Tenant]:
+    with rt.db.reading() as session:
+        rows = session.scalars(select(Tenant).order_by(Tenant.name)).all()
+    return {t.id: t for t in rows if who.sees(t.id)}
+
+
+def _draft_context(rt: Runtime, who: Viewer) -> dict[str, Any]:
+    tenants = _tenants(rt, who)
+    approving = {t.id for t in tenants.values() if who.may_approve(rt, t)}
+    return {"tenants": tenants, "approving": approving}
+
+
+@router.get("/queue")
+def queue(
+    request: Request,
+    who: CurrentViewer,
+    tenant: str | None = None,
+    specialist: str | None = None,
+    radius: str | None = None,
+    page_number: int = 1,
+) -> Response:
+    rt = runtime(request)
+    filters = QueueFilters(tenant=tenant, specialist=specialist, radius=radius)
+    offset = (max(page_number, 1) - 1) * PAGE_SIZE
+    drafts = approvals.query_drafts(rt, _where(who, filters, limit=PAGE_SIZE, offset=offset))
+    total = approvals.count_drafts(rt, _where(who, filters))
+    with rt.db.reading() as session:
+        specialists = sorted({s for s in session.scalars(select(Run.specialist).distinct()) if s})
+    newest = max((d.id for d in drafts), default=0)
+    return page(
+        request,
+        "queue.html.j2",
+        who,
+        drafts=drafts,
+        total=total,
+        filters=filters,
+        specialists=specialists,
+        radii=RADII,
+        newest=newest,
+        page_number=max(page_number, 1),
+        more=offset + len(drafts) < total,
+        **_draft_context(rt, who),
+    )
+
+
+@router.get("/queue/new")
+def queue_new(
+    request: Request,
+    who: CurrentViewer,
+    after: int = 0,
+    tenant: str | None = None,
+    specialist: str | None = None,
+    radius: str | None = None,
+) -> Response:
+    """Drafts that arrived since the page was drawn, appended without a reload."""
+    rt = runtime(request)
+    filters = QueueFilters(tenant=tenant, specialist=specialist, radius=radius)
+    drafts = approvals.query_drafts(rt, _where(who, filters, after_id=after, limit=PAGE_SIZE))
+    newest = max([after, *(d.id for d in drafts)])
+    return templates.TemplateResponse(
+        request,
+        "_queue_new.html.j2",
+        {"who": who, "drafts": drafts, "newest": newest, "filters": filters,
+         **_draft_context(rt, who)},
+    )  # fmt: skip
+
+
+def _visible(rt: Runtime, who: Viewer, draft_id: int) -> DraftView:
+    try:
+        draft = approvals.show(rt, draft_id)
+    except approvals.ApprovalError:
+        raise NotFound(f"There is no draft {draft_id}.") from None
+    who.require_tenant(draft.tenant_id, f"draft {draft_id}")
+    return draft
+
+
+@router.post("/drafts/{draft_id}/approve")
+async def approve(request: Request, who: CurrentViewer, draft_id: int) -> Response:
+    form = await request.form()
+    check_csrf(request, who, form)
+    rt = runtime(request)
+    draft = _visible(rt, who, draft_id)
+    edit = _edited_params(rt, draft, form) if form.get("edited") == "1" else None
+    decided = approvals.approve(rt, draft_id, who.email, edit)
+    if request.headers.get("HX-Request"):
+        return templates.TemplateResponse(
+            request, "_decided.html.j2", {"d": decided, "verb": "approved"}
+        )
+    response = RedirectResponse("/queue", status_code=303)
+    changed = f" with your edit of {', '.join(decided.changes)}" if decided.changes else ""
+    return flash(response, f"Draft #{draft_id} approved{changed}; it runs at the next turn.")
+
+
+@router.post("/drafts/{draft_id}/reject")
+async def reject(request: Request, who: CurrentViewer, draft_id: int) -> Response:
+    form = await request.form()
+    check_csrf(request, who, form)
+    rt = runtime(request)
+    _visible(rt, who, draft_id)
+    reason = str(form.get("reason") or "").strip()
+    decided = approvals.reject(rt, draft_id, who.email, reason)
+    if request.headers.get("HX-Request"):
+        return templates.TemplateResponse(
+            request, "_decided.html.j2", {"d": decided, "verb": "rejected", "reason": reason}
+        )
+    response = RedirectResponse("/queue", status_code=303)
+    return flash(response, f"Draft #{draft_id} rejected; the ticket is in Escalations.")
+
+
+@router.get("/drafts/{draft_id}/edit")
+def edit_form(request: Request, who: CurrentViewer, draft_id: int) -> Response:
+    rt = runtime(request)
+    draft = _visible(rt, who, draft_id)
+    return page(
+        request,
+        "edit.html.j2",
+        who,
+        d=draft,
+        fields=_fields(rt, draft),
+        changes={},
+    )
+
+
+@router.post("/drafts/{draft_id}/diff")
+async def diff(request: Request, who: CurrentViewer, draft_id: int) -> Response:
+    """The changes an edit would make, shown live as the form changes."""
+    form = await request.form()
+    check_csrf(request, who, form)
+    rt = runtime(request)
+    draft = _visible(rt, who, draft_id)
+    edited = _edited_params(rt, draft, form)
+    changes = {
+        k: [draft.proposed_params.get(k), v]
+        for k, v in edited.items()
+        if draft.proposed_params.get(k) != v
+    }
+    return templates.TemplateResponse(request, "_diff.html.j2", {"changes": changes})
+
+
+class Field(BaseModel):
+    """One input of the edit form, built from the action's parameter model."""
+
+    name: str
+    label: str
+    kind: str  # text, number, checkbox, select
+    value: Any
+    help: str = ""
+    options: list[tuple[str, str]] = []
+
+
+# Choosing a group, licence or user sets its name too: the approver picks from the directory.
+_NAMED = {"group_id": "group_name", "sku_id": "sku_name", "user_id": "user_principal_name"}
+
+
+def _fields(rt: Runtime, draft: DraftView) -> list[Field]:
+    params = draft.approved_params or draft.proposed_params
+    model = action(draft.action).params
+    options = _directory_options(rt, draft.tenant_id, model.model_fields)
+    fields = []
+    for name, info in model.model_fields.items():
+        if name in _NAMED.values():
+            continue
+        annotation = info.annotation
+        kind = "checkbox" if annotation is bool else "number" if annotation is int else "text"
+        if name in options:
+            kind = "select"
+        fields.append(
+            Field(
+                name=name,
+                label=name.replace("_", " "),
+                kind=kind,
+                value=params.get(name),
+                help=info.description or "",
+                options=options.get(name, []),
+            )
+        )
+    return fields
+
+
+def _directory_options(rt: Runtime, tenant_id: str, names: Any) -> dict[str, list[tuple[str, str]]]:
+    with rt.db.reading() as session:
+        tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        return {}
+    m365 = rt.connectors(tenant).m365
+    found: dict[str, list[tuple[str, str]]] = {}
+    if "group_id" in names:
+        found["group_id"] = [(g.id, g.display_name) for g in m365.list_groups()]
+    if "sku_id" in names:
+        found["sku_id"] = [(s.id, s.display_name) for s in m365.subscribed_skus()]
+    if "user_id" in names:
+        found["user_id"] = [(u.id, u.user_principal_name) for u in m365.list_users()]
+    return found
+
+
+def _edited_params(rt: Runtime, draft: DraftView, form: Any) -> dict[str, Any]:
+    """The form's values as parameters: typed like the model, names filled in from choices."""
+    model = action(draft.action).params
+    current = dict(draft.proposed_params)
+    options = _directory_options(rt, draft.tenant_id, model.model_fields)
+    edited: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in _NAMED.values():
+            continue
+        raw = form.get(name)
+        if info.annotation is bool:
+            edited[name] = raw in ("on", "true", "1")
+        elif raw is None:
+            edited[name] = current.get(name)
+        elif info.annotation is int:
+            try:
+                edited[name] = int(str(raw))
+            except ValueError:
+                raise InputError(f"{name} must be a whole number.") from None
+        else:
+            edited[name] = str(raw)
+        if name in _NAMED:
+            labels = dict(options.get(name, []))
+            edited[_NAMED[name]] = labels.get(str(edited[name]), current.get(_NAMED[name]))
+    return {k: v for k, v in edited.items() if k in current or v is not None}

@@ -1,0 +1,191 @@
+"""Tickets: the list, one ticket's plan and trace, and the human queue of escalations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import func, select
+
+from deskhand.audit.trace import trace
+from deskhand.connectors.errors import ConnectorError
+from deskhand.domain.actions import action
+from deskhand.engine.escalation import REASONS
+from deskhand.engine.runtime import Runtime
+from deskhand.errors import InputError
+from deskhand.store.models import Escalation, Run, Tenant, Ticket
+from deskhand.web.render import page, templates
+from deskhand.web.security import CurrentViewer, NotFound, Viewer, runtime
+
+router = APIRouter()
+PAGE_SIZE = 50
+OPEN_RUN = ("queued", "dispatching", "awaiting_approval", "ready", "executing")
+
+
+@router.get("/tickets")
+def tickets(
+    request: Request,
+    who: CurrentViewer,
+    tenant: str | None = None,
+    status: str | None = None,
+    page_number: int = 1,
+) -> Response:
+    rt = runtime(request)
+    query = select(Ticket).order_by(Ticket.id.desc())
+    if not who.all_tenants:
+        query = query.where(Ticket.tenant_id.in_(who.tenants))
+    if tenant:
+        query = query.where(Ticket.tenant_id == tenant)
+    if status:
+        query = query.where(Ticket.status == status)
+    offset = (max(page_number, 1) - 1) * PAGE_SIZE
+    with rt.db.reading() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = [
+            {
+                "id": t.id,
+                "tenant_id": t.tenant_id,
+                "subject": t.subject,
+                "requester": t.requester.email,
+                "status": t.status,
+                "updated_at": t.updated_at,
+            }
+            for t in session.scalars(query.limit(PAGE_SIZE).offset(offset))
+        ]
+        tenants = {t.id: t.name for t in session.scalars(select(Tenant)) if who.sees(t.id)}
+    return page(
+        request,
+        "tickets.html.j2",
+        who,
+        rows=rows,
+        total=total,
+        tenants=tenants,
+        tenant=tenant,
+        status=status,
+        page_number=max(page_number, 1),
+        more=offset + len(rows) < total,
+    )
+
+
+@router.get("/tickets/{ticket_id}")
+def ticket_page(request: Request, who: CurrentViewer, ticket_id: int) -> Response:
+    return page(request, "ticket.html.j2", who, **_ticket(runtime(request), who, ticket_id))
+
+
+@router.get("/tickets/{ticket_id}/live")
+def ticket_live(request: Request, who: CurrentViewer, ticket_id: int) -> Response:
+    """The parts of the ticket page that change while its run goes on."""
+    context = _ticket(runtime(request), who, ticket_id)
+    return templates.TemplateResponse(request, "_ticket_live.html.j2", {"who": who, **context})
+
+
+def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
+    with rt.db.reading() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None or not who.sees(ticket.tenant_id):
+            raise NotFound(f"There is no ticket {ticket_id}.")
+        tenant = session.get(Tenant, ticket.tenant_id)
+        assert tenant is not None
+        runs = [
+            {
+                "id": run.id,
+                "status": run.status,
+                "specialist": run.specialist,
+                "intent": run.intent,
+                "confidence": run.confidence,
+                "steps": [_step(step) for step in run.steps],
+            }
+            for run in session.scalars(
+                select(Run).where(Run.ticket_id == ticket_id).order_by(Run.id)
+            )
+        ]
+        try:
+            timeline = trace(session, ticket_id)
+        except InputError:
+            raise NotFound(f"There is no ticket {ticket_id}.") from None
+        psa_ticket_id = ticket.psa_ticket_id
+        status = ticket.status
+    try:
+        notes = rt.connectors(tenant).psa.list_comments(psa_ticket_id)
+        notes_error = None
+    except ConnectorError as error:
+        notes, notes_error = [], str(error)
+    return {
+        "ticket": timeline.ticket,
+        "tenant": tenant,
+        "runs": runs,
+        "lines": timeline.lines,
+        "notes": notes,
+        "notes_error": notes_error,
+        "live": any(run["status"] in OPEN_RUN for run in runs) or status in ("new", "working"),
+    }
+
+
+def _step(step: Any) -> dict[str, Any]:
+    approval = step.approval
+    spec = action(step.action)
+    return {
+        "position": step.position,
+        "description": step.description,
+        "action": step.action,
+        "blast_radius": step.blast_radius,
+        "decision": step.decision,
+        "rule": step.rule,
+        "status": step.status,
+        "reason": step.reason,
+        "params": step.params,
+        "approved_params": approval.approved_params if approval else None,
+        "approval": {
+            "id": approval.id,
+            "status": approval.status,
+            "by": approval.approver.email if approval.approver else None,
+            "at": approval.decided_at,
+            "hash": approval.payload_hash,
+        }
+        if approval
+        else None,
+        "snapshot": step.snapshot,
+        "result": step.result,
+        "error": step.error,
+        "undo": spec.undo or "cannot be undone",
+        "started_at": step.started_at,
+        "finished_at": step.finished_at,
+    }
+
+
+@router.get("/escalations")
+def escalations(request: Request, who: CurrentViewer, show: str = "open") -> Response:
+    rt = runtime(request)
+    query = (
+        select(Escalation, Ticket.subject)
+        .join(Ticket, Ticket.id == Escalation.ticket_id)
+        .order_by(Escalation.created_at, Escalation.id)
+    )
+    if show != "all":
+        query = query.where(Escalation.status == "open")
+    if not who.all_tenants:
+        query = query.where(Escalation.tenant_id.in_(who.tenants))
+    with rt.db.reading() as session:
+        rows = [
+            {
+                "id": e.id,
+                "ticket_id": e.ticket_id,
+                "tenant_id": e.tenant_id,
+                "reason": e.reason,
+                "detail": e.detail,
+                "status": e.status,
+                "created_at": e.created_at,
+                "subject": subject,
+            }
+            for e, subject in session.execute(query.limit(500))
+        ]
+        tenants = {t.id: t.name for t in session.scalars(select(Tenant)) if who.sees(t.id)}
+    return page(
+        request,
+        "escalations.html.j2",
+        who,
+        rows=rows,
+        tenants=tenants,
+        reasons=REASONS,
+        show=show,
+    )
