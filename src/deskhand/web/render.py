@@ -10,10 +10,15 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 
 from deskhand.web.security import Viewer, optional_viewer
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# Autoescape always, whatever a template's file name: Starlette's default decides by
+# extension, and ".html.j2" would otherwise render ticket text as raw HTML.
+templates = Jinja2Templates(
+    env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
+)
 FLASH = "deskhand_flash"
 
 

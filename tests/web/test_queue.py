@@ -1,0 +1,117 @@
+"""Signing in, the approval queue and deciding drafts through the pages."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from deskhand.engine.intake import add_ticket
+from deskhand.engine.runtime import Runtime
+from deskhand.engine.worker import Worker
+from tests.web.conftest import PASSWORD, sign_in
+
+
+def test_pages_need_a_session_and_sign_in_returns_to_the_page(app_client: TestClient) -> None:
+    response = app_client.get("/queue", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/queue"
+    page = app_client.post(
+        "/login", data={"email": "dana@msp.example", "password": PASSWORD, "next": "/tickets"}
+    )
+    assert page.url.path == "/tickets"
+    cookie = page.history[0].headers["set-cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie
+
+
+def test_a_wrong_password_says_so_without_saying_which(app_client: TestClient) -> None:
+    for email in ("dana@msp.example", "nobody@msp.example"):
+        response = app_client.post("/login", data={"email": email, "password": "nope" * 4})
+        assert response.status_code == 401
+        assert "Wrong e-mail address or password." in response.text
+
+
+def test_guessing_is_slowed_down(app_client: TestClient) -> None:
+    for _ in range(5):
+        app_client.post("/login", data={"email": "dana@msp.example", "password": "x" * 12})
+    response = app_client.post("/login", data={"email": "dana@msp.example", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many failed sign-ins. Try again in" in response.text
+
+
+def test_the_queue_shows_drafts_riskiest_first_with_what_the_approver_needs(
+    signed_in: tuple[TestClient, str],
+) -> None:
+    client, _ = signed_in
+    page = client.get("/queue").text
+    radii = re.findall(r'<article class="draft radius-([a-z_]+)"', page)
+    order = ["destructive", "security", "billing", "external_communication", "internal", "read"]
+    assert radii == sorted(radii, key=order.index)
+    assert "Reset the Microsoft 365 password of lisa.chen@contosodental.example" in page
+    assert "Requester <strong>lisa.chen@contosodental.example</strong>: target" in page
+    assert "Undo: cannot be undone" in page
+
+
+def test_approve_and_reject_in_place_with_the_csrf_header(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, csrf = signed_in
+    no_token = client.post("/drafts/1/approve", headers={"HX-Request": "true"})
+    assert no_token.status_code == 403
+    approved = client.post(
+        "/drafts/1/approve", headers={"HX-Request": "true", "X-CSRF-Token": csrf}
+    )
+    assert approved.status_code == 200
+    assert "#1 approved" in approved.text and "Bound to sha256" in approved.text
+    rejected = client.post(
+        "/drafts/2/reject",
+        data={"reason": "call Lisa first"},
+        headers={"HX-Request": "true", "X-CSRF-Token": csrf},
+    )
+    assert "#2 rejected" in rejected.text and "call Lisa first" in rejected.text
+    Worker(web_rt, "w").run_once()
+    assert "approval_rejected" in client.get("/escalations").text
+
+
+def test_an_edit_runs_and_the_diff_is_shown(signed_in: tuple[TestClient, str]) -> None:
+    client, csrf = signed_in
+    form = client.get("/drafts/4/edit").text
+    assert 'name="group_id"' in form and "Front Desk" in form
+    front_desk = re.search(r'<option value="([^"]+)">Front Desk</option>', form)
+    assert front_desk
+    data = {"csrf": csrf, "edited": "1", "group_id": front_desk.group(1)}
+    diff = client.post("/drafts/4/diff", data=data).text
+    assert "<del>Finance Share</del>" in diff and "<ins>Front Desk</ins>" in diff
+    done = client.post("/drafts/4/approve", data=data)
+    assert "approved with your edit of group_id, group_name" in done.text
+
+
+def test_a_tech_scoped_to_one_tenant_sees_nothing_of_another(
+    app_client: TestClient, web_rt: Runtime
+) -> None:
+    sign_in(app_client, "riley@msp.example")  # approver of northwind-law only
+    assert "Nothing waiting for approval." in app_client.get("/queue").text
+    assert app_client.get("/tickets/1").status_code == 404
+    assert app_client.get("/drafts/1/edit").status_code == 404
+    csrf = sign_in(app_client, "riley@msp.example")
+    refused = app_client.post("/drafts/1/approve", headers={"X-CSRF-Token": csrf})
+    assert refused.status_code == 404
+
+
+def test_hostile_ticket_text_is_shown_as_text(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+
+    add_ticket(
+        web_rt,
+        "contoso-dental",
+        "karen.whitfield@contosodental.example",
+        '<script>alert("x")</script> Reset',
+        'Please reset the password for Tom Becker. <img src=x onerror="alert(1)">',
+    )
+    Worker(web_rt, "w").run_once()
+    client, _ = signed_in
+    page = client.get("/queue").text
+    assert '<script>alert("x")</script>' not in page
+    assert "&lt;script&gt;" in page
+    assert '<img src=x onerror="alert(1)">' not in page
