@@ -139,6 +139,9 @@ def build(rt: Runtime) -> FastAPI:
         )
 
     _routes(api)
+    from deskhand.web import api_analysis  # its own module: it imports Who from here
+
+    api.include_router(api_analysis.router)
     return api
 
 
