@@ -12,6 +12,7 @@ class DeskhandError(Exception):
     """Base class: something the user can act on."""
 
     exit_code = 1
+    http_status = 400  # how the web app and the API answer it
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)

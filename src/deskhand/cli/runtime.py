@@ -128,9 +128,8 @@ def demo(
 
 
 def _serve(rt: Runtime, host: str, port: int, *, worker: bool, login: str = "") -> None:
-    import uvicorn
-
     from deskhand.web.app import create_app
+    from deskhand.web.server import run_server
 
     _logging()
     where = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
@@ -139,7 +138,7 @@ def _serve(rt: Runtime, host: str, port: int, *, worker: bool, login: str = "") 
     if login:
         err.print(login)
     err.print("Ctrl-C stops it.")
-    uvicorn.run(create_app(rt, worker=worker), host=host, port=port, log_level="warning")
+    run_server(create_app(rt, worker=worker), host, port)
 
 
 def _where(rt: Runtime) -> str:

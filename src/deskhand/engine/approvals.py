@@ -33,6 +33,24 @@ class ApprovalError(DeskhandError):
     exit_code = 2
 
 
+class DraftNotFoundError(ApprovalError):
+    """No such draft, or one of a tenant outside the user's scope (which looks the same)."""
+
+    http_status = 404
+
+
+class NotAllowedError(ApprovalError):
+    """The user may not decide this draft: their role, or they asked for the change."""
+
+    http_status = 403
+
+
+class DraftClosedError(ApprovalError):
+    """The draft is no longer pending: decided, or expired."""
+
+    http_status = 409
+
+
 class DraftView(BaseModel):
     """A draft as the approval queue shows it."""
 
@@ -179,9 +197,7 @@ def show(rt: Runtime, approval_id: int, user_email: str | None = None) -> DraftV
         if user_email is not None and not visible_to(
             _user(session, user_email), approval.tenant_id
         ):
-            raise ApprovalError(
-                f"No draft {approval_id}."
-            )  # another tenant's: not even its existence
+            raise DraftNotFoundError(f"No draft {approval_id}.")  # another tenant's: not even that
         return _view(session, approval)
 
 
@@ -255,11 +271,11 @@ def reveal_secret(rt: Runtime, approval_id: int, user_email: str) -> str:
         approval = _approval(session, approval_id)
         user = _user(session, user_email)
         if not visible_to(user, approval.tenant_id):
-            raise ApprovalError(f"No draft {approval_id}.")
+            raise DraftNotFoundError(f"No draft {approval_id}.")
         tenant = session.get(Tenant, approval.tenant_id)
         assert tenant is not None
         if not rt.policy(tenant).may_approve(user.role):
-            raise ApprovalError(
+            raise NotAllowedError(
                 f"{user.email} ({user.role}) may not see secrets for {tenant.name}."
             )
         step = approval.step
@@ -285,25 +301,25 @@ def _authorise(rt: Runtime, session: Session, approval: Approval, user_email: st
     tenant = session.get(Tenant, approval.tenant_id)
     assert tenant is not None
     if not visible_to(user, tenant.id):
-        raise ApprovalError(f"No draft {approval.id}.")
+        raise DraftNotFoundError(f"No draft {approval.id}.")
     policy = rt.policy(tenant)
     if not policy.may_approve(user.role) or user.role not in approval.approver_roles:
-        raise ApprovalError(
+        raise NotAllowedError(
             f"{user.email} is a {user.role}; drafts of {tenant.name} are approved by: "
             f"{', '.join(approval.approver_roles)}."
         )
     requester = approval.step.run.ticket.requester.email
     if user.email.lower() == requester.lower():
-        raise ApprovalError(
+        raise NotAllowedError(
             f"{user.email} asked for this change (ticket {approval.step.run.ticket_id}); someone "
             "else must approve it."
         )
     if approval.status != "pending":
-        raise ApprovalError(
+        raise DraftClosedError(
             f"Draft {approval.id} is {approval.status}; only pending drafts can be decided."
         )
     if approval.expires_at <= now():
-        raise ApprovalError(
+        raise DraftClosedError(
             f"Draft {approval.id} expired at {approval.expires_at:%Y-%m-%d %H:%M} UTC.",
             hint="A worker escalates expired drafts; the ticket is in the human queue.",
         )
@@ -323,7 +339,7 @@ def _approval(session: Session, approval_id: int, *, lock: bool = True) -> Appro
     query = select(Approval).where(Approval.id == approval_id)
     approval = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if approval is None:
-        raise ApprovalError(
+        raise DraftNotFoundError(
             f"No draft {approval_id}.", hint="`deskhand approvals list` shows them."
         )
     return approval

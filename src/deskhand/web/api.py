@@ -24,6 +24,7 @@ from deskhand.engine.approvals import DraftFilter, DraftView
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError, InputError
 from deskhand.store.models import Escalation, EventRecord, Ticket
+from deskhand.web.params import AfterId, ObjectId, OptionalId
 from deskhand.web.security import (
     NotFound,
     NotSignedIn,
@@ -96,7 +97,7 @@ class EventView(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem} for code in (400, 401, 403, 404, 422, 429)
+    code: {"model": Problem} for code in (400, 401, 403, 404, 409, 422, 429)
 }
 
 
@@ -190,7 +191,7 @@ def _routes(api: FastAPI) -> None:
             return [_summary(t) for t in session.scalars(query)]
 
     @api.get("/tickets/{ticket_id}", response_model=TicketSummary)
-    def ticket(request: Request, who: Who, ticket_id: int) -> TicketSummary:
+    def ticket(request: Request, who: Who, ticket_id: ObjectId) -> TicketSummary:
         with _rt(request).db.reading() as session:
             found = session.get(Ticket, ticket_id)
             if found is None or not who.sees(found.tenant_id):
@@ -198,7 +199,7 @@ def _routes(api: FastAPI) -> None:
             return _summary(found)
 
     @api.get("/tickets/{ticket_id}/trace", response_model=Trace)
-    def ticket_trace(request: Request, who: Who, ticket_id: int) -> Trace:
+    def ticket_trace(request: Request, who: Who, ticket_id: ObjectId) -> Trace:
         ticket(request, who, ticket_id)  # the scope check
         with _rt(request).db.reading() as session:
             return trace(session, ticket_id)
@@ -230,7 +231,7 @@ def _routes(api: FastAPI) -> None:
         )
 
     @api.get("/drafts/{draft_id}", response_model=DraftView)
-    def draft(request: Request, who: Who, draft_id: int) -> DraftView:
+    def draft(request: Request, who: Who, draft_id: ObjectId) -> DraftView:
         try:
             found = approvals.show(_rt(request), draft_id)
         except approvals.ApprovalError:
@@ -240,14 +241,14 @@ def _routes(api: FastAPI) -> None:
 
     @api.post("/drafts/{draft_id}/approve", response_model=DraftView)
     def approve(
-        request: Request, who: Who, draft_id: int, body: Approve | None = None
+        request: Request, who: Who, draft_id: ObjectId, body: Approve | None = None
     ) -> DraftView:
         check_csrf(request, who)
         draft(request, who, draft_id)
         return approvals.approve(_rt(request), draft_id, who.email, body.edit if body else None)
 
     @api.post("/drafts/{draft_id}/reject", response_model=DraftView)
-    def reject(request: Request, who: Who, draft_id: int, body: Reject) -> DraftView:
+    def reject(request: Request, who: Who, draft_id: ObjectId, body: Reject) -> DraftView:
         check_csrf(request, who)
         draft(request, who, draft_id)
         return approvals.reject(_rt(request), draft_id, who.email, body.reason)
@@ -271,13 +272,13 @@ def _routes(api: FastAPI) -> None:
     def events(
         request: Request,
         who: Who,
-        ticket_id: int | None = None,
+        ticket_id: OptionalId = None,
         tenant: str | None = None,
         actor: str | None = None,
         type: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
-        after_id: Annotated[int, Query(ge=0)] = 0,
+        after_id: AfterId = 0,
         limit: Limit = 100,
     ) -> list[EventView]:
         who.require("approver")

@@ -14,8 +14,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
@@ -81,6 +83,26 @@ def create_app(rt: Runtime, *, worker: bool = False) -> FastAPI:
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        message = {404: "There is no such page.", 405: "That page does not take this request."}
+        text = message.get(error.status_code, str(error.detail))
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"error": text, "hint": "See /api/v1/openapi.json."},
+                status_code=error.status_code,
+            )
+        return render_error(request, error.status_code, text, "Use the menu above.")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in error.errors()
+        )
+        return render_error(
+            request, 400, f"That address or form is not valid ({problems}).", "Go back and retry."
+        )
 
     @app.exception_handler(DeskhandError)
     async def user_error(request: Request, error: DeskhandError) -> Response:

@@ -56,7 +56,7 @@ def status_of(error: DeskhandError) -> int:
         return 403
     if getattr(error, "retry_after", None) is not None:
         return 429
-    return 400
+    return error.http_status
 
 
 @dataclass(frozen=True)

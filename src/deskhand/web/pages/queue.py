@@ -20,6 +20,7 @@ from deskhand.engine.approvals import DraftFilter, DraftView
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError
 from deskhand.store.models import Run, Tenant
+from deskhand.web.params import ObjectId
 from deskhand.web.render import flash, page, templates
 from deskhand.web.security import CurrentViewer, NotFound, Viewer, check_csrf, runtime
 
@@ -126,7 +127,7 @@ def _visible(rt: Runtime, who: Viewer, draft_id: int) -> DraftView:
 
 
 @router.post("/drafts/{draft_id}/approve")
-async def approve(request: Request, who: CurrentViewer, draft_id: int) -> Response:
+async def approve(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Response:
     form = await request.form()
     check_csrf(request, who, form)
     rt = runtime(request)
@@ -143,7 +144,7 @@ async def approve(request: Request, who: CurrentViewer, draft_id: int) -> Respon
 
 
 @router.post("/drafts/{draft_id}/reject")
-async def reject(request: Request, who: CurrentViewer, draft_id: int) -> Response:
+async def reject(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Response:
     form = await request.form()
     check_csrf(request, who, form)
     rt = runtime(request)
@@ -159,7 +160,7 @@ async def reject(request: Request, who: CurrentViewer, draft_id: int) -> Respons
 
 
 @router.get("/drafts/{draft_id}/edit")
-def edit_form(request: Request, who: CurrentViewer, draft_id: int) -> Response:
+def edit_form(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Response:
     rt = runtime(request)
     draft = _visible(rt, who, draft_id)
     return page(
@@ -173,7 +174,7 @@ def edit_form(request: Request, who: CurrentViewer, draft_id: int) -> Response:
 
 
 @router.post("/drafts/{draft_id}/diff")
-async def diff(request: Request, who: CurrentViewer, draft_id: int) -> Response:
+async def diff(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Response:
     """The changes an edit would make, shown live as the form changes."""
     form = await request.form()
     check_csrf(request, who, form)

@@ -14,6 +14,7 @@ from deskhand.engine.escalation import REASONS
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError
 from deskhand.store.models import Escalation, Run, Tenant, Ticket
+from deskhand.web.params import ObjectId
 from deskhand.web.render import page, templates
 from deskhand.web.security import CurrentViewer, NotFound, Viewer, runtime
 
@@ -68,12 +69,12 @@ def tickets(
 
 
 @router.get("/tickets/{ticket_id}")
-def ticket_page(request: Request, who: CurrentViewer, ticket_id: int) -> Response:
+def ticket_page(request: Request, who: CurrentViewer, ticket_id: ObjectId) -> Response:
     return page(request, "ticket.html.j2", who, **_ticket(runtime(request), who, ticket_id))
 
 
 @router.get("/tickets/{ticket_id}/live")
-def ticket_live(request: Request, who: CurrentViewer, ticket_id: int) -> Response:
+def ticket_live(request: Request, who: CurrentViewer, ticket_id: ObjectId) -> Response:
     """The parts of the ticket page that change while its run goes on."""
     context = _ticket(runtime(request), who, ticket_id)
     return templates.TemplateResponse(request, "_ticket_live.html.j2", {"who": who, **context})
