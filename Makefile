@@ -29,6 +29,7 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	bash scripts/services.sh
+	bash scripts/browser.sh
 	$(BIN)/pytest -q
 
 examples: $(STAMP)

@@ -42,12 +42,13 @@ def export_jsonl(
         query = query.where(EventRecord.tenant_id.in_(tenant_ids))
     count = 0
     for row in session.execute(query.execution_options(yield_per=BATCH_SIZE)):
-        out.write(json.dumps(_line(row._mapping), ensure_ascii=False) + "\n")
+        out.write(json.dumps(event_line(row._mapping), ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
-def _line(event: RowMapping) -> dict[str, Any]:
+def event_line(event: RowMapping) -> dict[str, Any]:
+    """One event as a line of the JSONL export (the CLI's and the web app's)."""
     return {
         "id": event["id"],
         # The spelling event_hash uses, so that the line can be re-hashed as it stands.

@@ -21,6 +21,7 @@ from deskhand.cli.runtime import open_runtime
 from deskhand.engine import approvals as drafts
 from deskhand.engine.intake import add_ticket
 from deskhand.errors import InputError
+from deskhand.policy.effective import action_decisions
 from deskhand.policy.tenant_policy import ROLES, load_policy
 from deskhand.store.models import ApiToken, Escalation, Tenant, Ticket, User, WebSession, now
 
@@ -102,6 +103,15 @@ def tenants_policy(
             f"  approvers: {', '.join(sorted(policy.approvers))}; drafts expire after "
             f"{policy.approval_expiry_hours:g} h"
         )
+        out.print("Effective decision per action:")
+        for decided in action_decisions(policy):
+            when = f" ({decided.condition})" if decided.condition else ""
+            out.print(
+                f"  {decided.action}{when}: [bold]{decided.decision.value}[/] — "
+                f"{decided.explanation}",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 @users_app.command("list")

@@ -18,12 +18,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
+from deskhand.audit.search import EventSearch, oldest_first
 from deskhand.audit.trace import Trace, trace
 from deskhand.engine import approvals
 from deskhand.engine.approvals import DraftFilter, DraftView
 from deskhand.engine.runtime import Runtime
-from deskhand.errors import DeskhandError, InputError
-from deskhand.store.models import Escalation, EventRecord, Ticket
+from deskhand.errors import DeskhandError
+from deskhand.store.models import Escalation, Ticket
 from deskhand.web.params import AfterId, ObjectId, OptionalId
 from deskhand.web.security import (
     NotFound,
@@ -282,31 +283,19 @@ def _routes(api: FastAPI) -> None:
         limit: Limit = 100,
     ) -> list[EventView]:
         who.require("approver")
-        query = (
-            select(EventRecord)
-            .where(EventRecord.id > after_id)
-            .order_by(EventRecord.id)
-            .limit(limit)
+        search = EventSearch(
+            ticket_id=ticket_id,
+            tenant=tenant,
+            actor=actor,
+            type=type,
+            since=since,
+            until=until,
+            scope=None if who.all_tenants else who.tenants,
         )
-        if not who.all_tenants:
-            query = query.where(EventRecord.tenant_id.in_(who.tenants))
-        if ticket_id is not None:
-            query = query.where(EventRecord.ticket_id == ticket_id)
-        if tenant:
-            query = query.where(EventRecord.tenant_id == tenant)
-        if actor:
-            query = query.where(EventRecord.actor == actor)
-        if type:
-            query = query.where(EventRecord.type == type)
-        if any(b is not None and b.tzinfo is None for b in (since, until)):
-            raise InputError("Give since and until with a time zone (…Z or +00:00).")
-        if since is not None:
-            query = query.where(EventRecord.at >= since)
-        if until is not None:
-            query = query.where(EventRecord.at < until)
         with _rt(request).db.reading() as session:
             return [
-                EventView.model_validate(e, from_attributes=True) for e in session.scalars(query)
+                EventView.model_validate(e, from_attributes=True)
+                for e in oldest_first(session, search, after_id=after_id, limit=limit)
             ]
 
 

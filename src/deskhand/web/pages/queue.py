@@ -170,6 +170,7 @@ def edit_form(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Respo
         d=draft,
         fields=_fields(rt, draft),
         changes={},
+        tenants=_tenants(rt, who),
     )
 
 

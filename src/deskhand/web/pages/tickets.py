@@ -106,6 +106,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
             raise NotFound(f"There is no ticket {ticket_id}.") from None
         psa_ticket_id = ticket.psa_ticket_id
         status = ticket.status
+        body = ticket.body
     try:
         notes = rt.connectors(tenant).psa.list_comments(psa_ticket_id)
         notes_error = None
@@ -113,6 +114,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         notes, notes_error = [], str(error)
     return {
         "ticket": timeline.ticket,
+        "body": body,
         "tenant": tenant,
         "runs": runs,
         "lines": timeline.lines,

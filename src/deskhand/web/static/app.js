@@ -1,6 +1,10 @@
-/* deskhand: keyboard for the approval queue (j/k move, a approve, e edit, r reject). */
+/* deskhand: keyboard for the approval queue (j/k move, a approve, e edit, r reject), the queue's
+   count kept true as drafts are decided or arrive, expiry warnings, and open details kept open
+   while a ticket page updates itself. */
 (function () {
   "use strict";
+
+  var SOON_MS = 2 * 3600 * 1000; // a draft expiring within two hours is marked
 
   function drafts() {
     return Array.from(document.querySelectorAll("article.draft"));
@@ -21,7 +25,10 @@
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var typing = event.target.closest("input, textarea, select, [contenteditable]");
     if (typing) {
-      if (event.key === "Escape") typing.blur();
+      if (event.key === "Escape") {
+        typing.blur();
+        focusDraft(typing.closest("article.draft"));
+      }
       return;
     }
     var list = drafts();
@@ -41,14 +48,94 @@
     else target.click();
   });
 
-  /* After a draft is decided, carry on with the next undecided one. */
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var swapped = event.detail.elt;
-    if (!swapped || !swapped.matches || !swapped.matches("article.draft.decided")) return;
-    var list = drafts().filter(function (d) { return !d.classList.contains("decided"); });
+  /* "N drafts waiting": one less per decision, one more per draft that arrives. */
+  function count(change) {
+    var shown = document.getElementById("waiting-count");
+    if (!shown) return;
+    var n = Math.max(0, Number(shown.dataset.count) + change);
+    shown.dataset.count = String(n);
+    shown.textContent = n + " draft" + (n === 1 ? "" : "s") + " waiting";
+    var empty = document.getElementById("empty");
+    if (empty && n > 0) empty.hidden = true;
+  }
+
+  /* Rejecting one draft escalates its run: the run's other drafts are withdrawn with it. */
+  function withdrawSiblings(decided) {
+    var run = decided.dataset.runId;
+    drafts().forEach(function (d) {
+      if (d === decided || d.dataset.runId !== run) return;
+      if (d.classList.contains("decided") || d.classList.contains("withdrawn")) return;
+      d.classList.add("withdrawn");
+      d.querySelectorAll("[data-key]").forEach(function (k) { k.removeAttribute("data-key"); });
+      var note = document.createElement("p");
+      note.className = "withdrawn-note";
+      var what = d.querySelector("h3");
+      note.textContent = "Withdrawn: " + (what ? what.textContent + ". " : "") + "Draft #" +
+        decided.dataset.draftId + " of the same ticket was rejected, so nothing of this plan runs.";
+      d.appendChild(note);
+      count(-1);
+    });
+  }
+
+  /* After a draft is decided, carry on with the next undecided one. Settled, not swapped:
+     until htmx settles, the new element still wears the old one's attributes. */
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // An outerHTML swap replaces the target: find its successor by the id they share.
+    var target = event.detail.target;
+    var swapped = target && target.id ? document.getElementById(target.id) : null;
+    if (!swapped || !swapped.matches("article.draft.decided")) return;
+    count(-1);
+    if (swapped.dataset.verb === "rejected") withdrawSiblings(swapped);
+    var list = drafts().filter(function (d) {
+      return !d.classList.contains("decided") && !d.classList.contains("withdrawn");
+    });
     var after = list.find(function (d) {
       return swapped.compareDocumentPosition(d) & Node.DOCUMENT_POSITION_FOLLOWING;
     });
     focusDraft(after || list[list.length - 1]);
+  });
+
+  /* Drafts the poller appends (a decided draft replacing its card is no arrival). */
+  function watchArrivals() {
+    var list = document.getElementById("drafts");
+    if (!list) return;
+    var known = new Set(drafts().map(function (d) { return d.id; }));
+    new MutationObserver(function (changes) {
+      changes.forEach(function (change) {
+        change.addedNodes.forEach(function (node) {
+          if (!node.matches || !node.matches("article.draft") || known.has(node.id)) return;
+          known.add(node.id);
+          node.classList.add("arrived");
+          count(1);
+        });
+      });
+    }).observe(list, { childList: true });
+  }
+  document.addEventListener("DOMContentLoaded", watchArrivals);
+
+  function markExpiring(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll("time.expires[datetime]").forEach(function (t) {
+      var left = Date.parse(t.getAttribute("datetime")) - Date.now();
+      t.classList.toggle("soon", left < SOON_MS);
+    });
+  }
+  document.addEventListener("htmx:load", function (event) { markExpiring(event.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { markExpiring(document); });
+
+  /* The ticket page redraws itself every few seconds: keep what the reader opened open. */
+  var opened = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "ticket-live") return;
+    opened = Array.from(event.detail.target.querySelectorAll("details[open][id]")).map(
+      function (d) { return d.id; }
+    );
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    opened.forEach(function (id) {
+      var again = document.getElementById(id);
+      if (again) again.open = true;
+    });
+    opened = [];
   });
 })();
