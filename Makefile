@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit examples bench bench-runtime clean
+.PHONY: demo test lint typecheck unit examples bench bench-runtime bench-web clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "deskhand needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -41,6 +41,10 @@ bench: $(STAMP)
 bench-runtime: $(STAMP)
 	bash scripts/services.sh
 	$(BIN)/python bench/runtime.py
+
+bench-web: $(STAMP)
+	bash scripts/services.sh
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     escalation_webhook: str | None = None  # POSTed a JSON document for every escalation
     lease_seconds: float = 30.0  # how long a worker's claim on a run lasts without a heartbeat
     poll_seconds: float = 0.25  # how often an idle worker looks for work
+    analysis_max_upload_bytes: int = Field(1 << 30, ge=1)  # largest export the web app takes
+    exports_dir: Path | None = None  # exports the web app can analyse; default: data_dir/exports
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'deskhand.db'}"

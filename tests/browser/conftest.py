@@ -76,6 +76,13 @@ class Desk:
                 return int(draft["id"])
         raise AssertionError(f"no pending {action} draft on ticket {ticket_id}")
 
+    def wait_for_drafts(self, ticket_id: int, timeout: float = 60.0) -> None:
+        """Until the embedded worker has planned ``ticket_id`` and its drafts wait."""
+        deadline = time.monotonic() + timeout
+        while not any(d["ticket_id"] == ticket_id for d in self.json("approvals", "list")):
+            assert time.monotonic() < deadline, f"no drafts for ticket {ticket_id} in {timeout} s"
+            time.sleep(0.3)
+
     def ticket_id(self, subject: str) -> int:
         return next(int(t["id"]) for t in self.json("tickets", "list") if t["subject"] == subject)
 

@@ -67,12 +67,24 @@ def test_edit_approve_with_the_keyboard_and_watch_steps_verify(
     expect(page.locator(".flash")).to_contain_text(f"Draft #{access} approved with your edit")
     expect(draft(page, access)).to_have_count(0)
 
+    # The reply still names Finance Share: held back, and its edit carries the change over.
+    stale = draft(page, reply).locator(".stale")
+    expect(stale).to_contain_text("body still says “Finance Share”")
+    expect(stale).to_contain_text("group name “Front Desk”")
+    shoot("queue-stale")
     focus_with_keys(page, reply)
-    page.keyboard.press("a")
-    decided = draft(page, reply)
-    expect(decided).to_have_class(re.compile(r"\bdecided\b"))
-    expect(decided).to_contain_text(f"#{reply} approved by {APPROVER}")
-    shoot("queue-approved")
+    page.keyboard.press("a")  # no one-key approve of a stale draft
+    expect(draft(page, reply)).not_to_have_class(re.compile(r"\bdecided\b"))
+    page.keyboard.press("e")
+    page.wait_for_url(f"**/drafts/{reply}/edit")
+    body = page.locator("textarea[name=body]")
+    expect(body).to_have_value(re.compile(r"added to: Front Desk"))
+    expect(body).not_to_have_value(re.compile(r"Finance Share"))
+    expect(page.locator("#diff table.changes")).to_contain_text("body")
+    shoot("edit-carried-over")
+    page.get_by_role("button", name="Approve with these parameters").click()
+    page.wait_for_url("**/queue")
+    expect(page.locator(".flash")).to_contain_text(f"Draft #{reply} approved with your edit")
 
     page.goto(f"/tickets/{ticket}")
     steps = page.locator("ol.steps > li")
@@ -84,7 +96,9 @@ def test_edit_approve_with_the_keyboard_and_watch_steps_verify(
     timeline = page.locator("table.timeline")
     expect(timeline).to_contain_text(f"user: {APPROVER}")
     expect(timeline).to_contain_text("specialist: access_change")
-    expect(page.locator("section.notes article.note").first).to_be_visible()
+    reply_note = page.locator("section.notes article.note.public")
+    expect(reply_note).to_contain_text("added to: Front Desk")
+    expect(reply_note).not_to_contain_text("Finance Share")
     page.locator("ol.steps details").first.locator("summary").click()
     expect(page.locator("ol.steps details").first).to_contain_text("State before")
     shoot("ticket-verified")
@@ -150,3 +164,30 @@ def test_new_drafts_appear_in_the_queue_without_a_reload(
     assert int(waiting.get_attribute("data-count") or 0) == before + arrived.count()
     focus_with_keys(page, int(arrived.first.get_attribute("data-draft-id") or 0))
     shoot("queue-new-draft")
+
+
+def test_the_temporary_password_is_shown_once_on_the_ticket_page(
+    approver: Page, desk: Desk, shoot: Shoot
+) -> None:
+    page = approver
+    ticket = desk.run(
+        "tickets", "add", "--tenant", "contoso-dental",
+        "--from", "david.osei@contosodental.example",
+        "--subject", "Locked out of Outlook", "--body", "I forgot my password, please reset it.",
+    ).strip()  # fmt: skip
+    desk.wait_for_drafts(int(ticket))
+    for found in desk.json("approvals", "list"):
+        if found["ticket_id"] == int(ticket):
+            desk.run("approvals", "approve", str(found["id"]), "--as", APPROVER)
+    page.goto(f"/tickets/{ticket}")
+    expect(page.locator("#ticket-status")).to_have_text("resolved", timeout=VERIFY_TIMEOUT)
+    reveal = page.get_by_role("button", name="Show the temporary password (once)")
+    reveal.click()
+    password = page.locator(".secret.revealed code.password")
+    expect(password).to_have_text(re.compile(r"^\S{12,}$"))
+    shoot("secret-shown")
+    page.reload()
+    expect(page.locator("table.timeline")).to_contain_text(
+        f"its temporary secret was shown to {APPROVER}, then erased"
+    )
+    expect(page.get_by_role("button", name="Show the temporary password (once)")).to_have_count(0)

@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import select, text, update
 
 from deskhand.audit.chain import verify
+from deskhand.audit.trace import trace
 from deskhand.engine import approvals
 from deskhand.engine.approvals import ApprovalError
+from deskhand.engine.carried_edits import carry_over
 from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
@@ -188,8 +190,24 @@ def test_an_edited_approval_runs_the_edit_and_keeps_both_versions(rt: Runtime) -
         "group_id": [group_draft.proposed_params["group_id"], front_desk.id],
         "group_name": ["Finance Share", "Front Desk"],
     }
+    reply = next(d for d in drafts(rt, ticket_id) if d.action == "psa.send_reply")
+    assert [(m.field, m.old, m.new) for m in reply.stale] == [
+        ("body", "Finance Share", "Front Desk")
+    ]
+    with pytest.raises(approvals.StaleDraftError, match="still says “Finance Share”"):
+        approvals.approve(rt, reply.id, APPROVER)  # the client would read the wrong group
+    carried = carry_over(reply.proposed_params, reply.stale)
+    assert "added to: Front Desk" in carried["body"] and "Finance Share" not in carried["body"]
+    approvals.approve(rt, reply.id, APPROVER, {"body": carried["body"]})
     approve_all(rt, ticket_id)
     work(rt)
+    replies = [
+        c.body
+        for c in connectors.psa.list_comments(_psa_id(rt, ticket_id))
+        if c.subject == "Update on your ticket"  # the internal note records the plan as proposed
+    ]
+    assert len(replies) == 1
+    assert "added to: Front Desk" in replies[0] and "Finance Share" not in replies[0]
     tom = connectors.m365.get_user("tom.becker@contosodental.example")
     assert tom.id in connectors.m365.group_members(front_desk.id)
     finance = connectors.m365.get_group("Finance Share")
@@ -200,6 +218,33 @@ def test_an_edited_approval_runs_the_edit_and_keeps_both_versions(rt: Runtime) -
         assert step.params["group_name"] == "Finance Share"  # the proposal, never overwritten
         assert step.approval.approved_params is not None
         assert step.approval.approved_params["group_name"] == "Front Desk"
+
+
+def test_a_stale_mention_can_be_approved_as_written_and_the_trace_says_so(rt: Runtime) -> None:
+    ticket_id = ticket(rt, KAREN, "Access", "Please add Tom Becker to the Finance Share group.")
+    work(rt)
+    group_draft, *_ = drafts(rt, ticket_id)
+    front_desk = _connectors(rt).m365.get_group("Front Desk")
+    approvals.approve(
+        rt, group_draft.id, APPROVER, {"group_id": front_desk.id, "group_name": "Front Desk"}
+    )
+    reply = next(d for d in drafts(rt, ticket_id) if d.action == "psa.send_reply")
+    with pytest.raises(approvals.StaleDraftError):  # an edit that keeps the old name
+        approvals.approve(rt, reply.id, APPROVER, {"body": reply.proposed_params["body"] + "!"})
+    view = approvals.approve(rt, reply.id, APPROVER, acknowledge_stale=True)
+    assert view.status == "approved" and view.stale == []  # only pending drafts are checked
+    with rt.db.reading() as session:
+        lines = trace(session, ticket_id).lines
+    trace_text = "\n".join(line.summary for line in lines)
+    assert "kept as written: body still says “Finance Share”" in trace_text
+
+
+def test_an_unedited_plan_has_no_stale_mentions(rt: Runtime) -> None:
+    ticket_id = ticket(rt, KAREN, "Access", "Please add Tom Becker to the Finance Share group.")
+    work(rt)
+    group_draft, *_ = drafts(rt, ticket_id)
+    approvals.approve(rt, group_draft.id, APPROVER)
+    assert all(d.stale == [] for d in drafts(rt, ticket_id))
 
 
 def _step_id(rt: Runtime, approval_id: int) -> int:

@@ -6,6 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from deskhand.engine import approvals
 from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
@@ -84,6 +85,51 @@ def test_an_edit_runs_and_the_diff_is_shown(signed_in: tuple[TestClient, str]) -
     assert "<del>Finance Share</del>" in diff and "<ins>Front Desk</ins>" in diff
     done = client.post("/drafts/4/approve", data=data)
     assert "approved with your edit of group_id, group_name" in done.text
+
+
+def test_a_reply_that_does_not_follow_an_approved_edit_is_held_back(
+    signed_in: tuple[TestClient, str],
+) -> None:
+    client, csrf = signed_in
+    hx = {"HX-Request": "true", "X-CSRF-Token": csrf}
+    form = client.get("/drafts/4/edit").text
+    front_desk = re.search(r'<option value="([^"]+)">Front Desk</option>', form)
+    assert front_desk
+    client.post("/drafts/4/approve", data={"csrf": csrf, "edited": "1", "group_id": front_desk[1]})
+    card = client.get("/queue").text.split('id="draft-5"')[1].split("</article>")[0]
+    assert "Does not follow an earlier edit." in card
+    assert "body still says “Finance Share”" in card and "group name “Front Desk”" in card
+    assert "Approve as written" in card and 'data-key="a"' not in card  # no one-key approve
+
+    refused = client.post("/drafts/5/approve", headers=hx)
+    assert refused.status_code == 409
+    assert 'id="draft-5"' in refused.text and "still says “Finance Share”" in refused.text
+    assert 'class="error"' in refused.text and "Approve as written" in refused.text
+
+    edit = client.get("/drafts/5/edit").text
+    body = re.search(r'<textarea name="body"[^>]*>([^<]*)</textarea>', edit)
+    assert body and "added to: Front Desk" in body[1] and "Finance Share" not in body[1]
+    assert "<del>" in edit and "Carried over from an earlier edit" in edit
+
+    kept = client.post("/drafts/5/approve", data={"acknowledge_stale": "1"}, headers=hx)
+    assert kept.status_code == 200 and "#5 approved" in kept.text
+
+
+def test_deciding_a_draft_decided_elsewhere_shows_how_it_was_decided(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, csrf = signed_in
+    approvals.approve(web_rt, 1, "sam@msp.example")
+    again = client.post("/drafts/1/approve", headers={"HX-Request": "true", "X-CSRF-Token": csrf})
+    assert again.status_code == 409
+    assert "#1 approved</strong> by sam@msp.example" in again.text
+    assert "only pending drafts can be decided" in again.text
+    gone = client.post(
+        "/drafts/1/reject",
+        data={"reason": "too late"},
+        headers={"HX-Request": "true", "X-CSRF-Token": csrf},
+    )
+    assert gone.status_code == 409 and 'class="draft decided approved"' in gone.text
 
 
 def test_a_tech_scoped_to_one_tenant_sees_nothing_of_another(

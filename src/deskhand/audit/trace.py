@@ -253,7 +253,8 @@ def _draft_approved(event: DraftApproved, actor: str) -> str:
         how = "edited: " + ", ".join(sorted(event.changes))
     else:
         how = "edited"
-    return f"draft {event.approval_id} approved by {actor} ({how})"
+    kept = f"; kept as written: {'; '.join(event.acknowledged)}" if event.acknowledged else ""
+    return f"draft {event.approval_id} approved by {actor} ({how}){kept}"
 
 
 @_summary.register

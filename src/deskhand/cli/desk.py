@@ -359,13 +359,21 @@ def approvals_approve(
         Path | None,
         typer.Option(help="A YAML or JSON file of parameters to change before approving."),
     ] = None,
+    as_written: Annotated[
+        bool,
+        typer.Option(
+            "--as-written",
+            help="Approve even though the draft still mentions a value that was edited in "
+            "another draft of the same plan.",
+        ),
+    ] = False,
     json_: JsonOption = False,
 ) -> None:
     """Approve a draft exactly as shown (or as edited); it runs at the worker's next turn."""
     with user_errors():
         rt = open_runtime(ctx)
         changes = _read_edit(edit) if edit is not None else None
-        view = drafts.approve(rt, draft_id, as_, changes)
+        view = drafts.approve(rt, draft_id, as_, changes, acknowledge_stale=as_written)
         if json_:
             print_json(view.model_dump(mode="json"))
             return
@@ -477,6 +485,10 @@ def _print_draft(view: drafts.DraftView) -> None:
             f"  {k}: {escape(json.dumps(a))} → {escape(json.dumps(b))}"
             for k, (a, b) in view.changes.items()
         ]
+    if view.stale:
+        lines.append("[bold yellow]Does not follow an edit of the same plan:[/]")
+        lines += [f"  {escape(m.describe())}" for m in view.stale]
+        lines.append("  Edit it (--edit), or approve it --as-written if the mention is meant.")
     if view.decided_by:
         lines.append(f"Decided by {view.decided_by} at {view.decided_at:%Y-%m-%d %H:%M} UTC")
     out.print(Panel("\n".join(lines), title=f"Draft {view.id}", title_align="left"))

@@ -146,6 +146,8 @@ class DraftApproved(Event):
     payload_hash: str
     edited: bool
     changes: dict[str, list[Any]] = field(default_factory=dict)  # field -> [proposed, approved]
+    # Stale mentions of another draft's edit the approver chose to keep (see carried_edits).
+    acknowledged: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

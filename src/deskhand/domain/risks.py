@@ -25,3 +25,20 @@ APPROVAL_FLOOR = frozenset(
         BlastRadius.DESTRUCTIVE,
     }
 )
+
+
+# The approval queue shows what could do most harm first, while attention is fresh.
+QUEUE_ORDER = (
+    BlastRadius.DESTRUCTIVE,
+    BlastRadius.SECURITY,
+    BlastRadius.BILLING,
+    BlastRadius.EXTERNAL_COMMUNICATION,
+    BlastRadius.INTERNAL,
+    BlastRadius.READ,
+)
+
+
+def risk_rank(radius: str) -> int:
+    """A draft's place in the queue's first sort key: 0 for the riskiest blast radius."""
+    ranks = [r.value for r in QUEUE_ORDER]
+    return ranks.index(radius) if radius in ranks else len(ranks)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from deskhand.connectors.errors import ConnectorError
@@ -21,6 +21,7 @@ from deskhand.domain.actions import ActionError, action
 from deskhand.domain.decisions import Decision
 from deskhand.engine import state
 from deskhand.engine.binding import BindingError, check_binding
+from deskhand.engine.carried_edits import ApprovedEdit, StaleMention, approved_edits, stale_mentions
 from deskhand.engine.escalation import escalate
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
@@ -47,6 +48,18 @@ class NotAllowedError(ApprovalError):
 
 class DraftClosedError(ApprovalError):
     """The draft is no longer pending: decided, or expired."""
+
+    http_status = 409
+
+
+class StaleDraftError(ApprovalError):
+    """The draft still mentions a value an approver edited away in another draft of its plan."""
+
+    http_status = 409
+
+
+class NoSecretError(ApprovalError):
+    """The draft has no secret to show: not a verified reset, or shown and erased already."""
 
     http_status = 409
 
@@ -82,21 +95,12 @@ class DraftView(BaseModel):
     payload_hash: str | None
     step_status: str
     secret_available: bool
+    # Mentions of values an approver changed in another draft of the plan (pending drafts only).
+    stale: list[StaleMention] = []
 
 
 def visible_to(user: User, tenant_id: str) -> bool:
     return "*" in user.tenants or tenant_id in user.tenants
-
-
-# Riskiest first in the queue: what could do most harm is looked at while attention is fresh.
-RISK_ORDER = {
-    "destructive": 0,
-    "security": 1,
-    "billing": 2,
-    "external_communication": 3,
-    "internal": 4,
-    "read": 5,
-}
 
 
 @dataclass(frozen=True)
@@ -131,24 +135,20 @@ def list_drafts(
 
 def query_drafts(rt: Runtime, where: DraftFilter) -> list[DraftView]:
     """The drafts ``where`` asks for, loaded in a fixed number of queries however many."""
-    risk = case(RISK_ORDER, value=Step.blast_radius, else_=len(RISK_ORDER))
+    # One ticket's drafts read in the order its plan will run them; the queue riskiest first
+    # (deskhand.domain.risks.QUEUE_ORDER), in the order of an index over the approvals.
+    order: tuple[Any, ...] = (
+        (Run.id, Step.position)
+        if where.ticket_id is not None
+        else (Approval.risk_rank, Approval.created_at, Approval.id)
+    )
+    # The page is picked from narrow rows and only its drafts are then loaded whole.
     query = (
-        select(Approval)
+        select(Approval.id, *(key.label(f"key{n}") for n, key in enumerate(order)))
         .join(Step, Step.id == Approval.step_id)
         .join(Run, Run.id == Step.run_id)
-        .options(
-            joinedload(Approval.step)
-            .joinedload(Step.run)
-            .joinedload(Run.ticket)
-            .joinedload(Ticket.requester),
-            joinedload(Approval.approver),
-        )
+        .order_by(*order)
     )
-    # One ticket's drafts read in the order its plan will run them; the queue, riskiest first.
-    if where.ticket_id is not None:
-        query = query.order_by(Run.id, Step.position)
-    else:
-        query = query.order_by(risk, Approval.created_at, Approval.id)
     if where.status:
         query = query.where(Approval.status == where.status)
     if where.tenants is not None:
@@ -156,16 +156,30 @@ def query_drafts(rt: Runtime, where: DraftFilter) -> list[DraftView]:
     if where.ticket_id is not None:
         query = query.where(Run.ticket_id == where.ticket_id)
     if where.specialist:
-        query = query.where(Run.specialist == where.specialist)
+        query = query.where(Approval.specialist == where.specialist)
     if where.blast_radius:
         query = query.where(Step.blast_radius == where.blast_radius)
     if where.after_id is not None:
         query = query.where(Approval.id > where.after_id)
     if where.limit is not None:
         query = query.limit(where.limit).offset(where.offset)
+    page = query.subquery()
+    loading = (
+        select(Approval)
+        .join(page, page.c.id == Approval.id)
+        .options(
+            joinedload(Approval.step)
+            .joinedload(Step.run)
+            .joinedload(Run.ticket)
+            .joinedload(Ticket.requester),
+            joinedload(Approval.approver),
+        )
+        .order_by(*list(page.c)[1:])
+    )
     with rt.db.reading() as session:
-        approvals = list(session.execute(query).unique().scalars())
+        approvals = list(session.execute(loading).unique().scalars())
         step_ids = [a.step_id for a in approvals]
+        edits = approved_edits(session, [a.step.run_id for a in approvals if a.status == "pending"])
         with_secret = set(
             session.scalars(
                 select(StepSecret.step_id).where(
@@ -173,19 +187,23 @@ def query_drafts(rt: Runtime, where: DraftFilter) -> list[DraftView]:
                 )
             )
         )
-        return [_view(session, a, a.step_id in with_secret) for a in approvals]
+        return [
+            _view(session, a, a.step_id in with_secret, edits.get(a.step.run_id, []))
+            for a in approvals
+        ]
 
 
 def count_drafts(rt: Runtime, where: DraftFilter) -> int:
-    query = select(func.count()).select_from(Approval).join(Step, Step.id == Approval.step_id)
-    query = query.join(Run, Run.id == Step.run_id)
+    query = select(func.count()).select_from(Approval)
     if where.status:
         query = query.where(Approval.status == where.status)
     if where.tenants is not None:
         query = query.where(Approval.tenant_id.in_(where.tenants))
     if where.specialist:
-        query = query.where(Run.specialist == where.specialist)
+        query = query.where(Approval.specialist == where.specialist)
     if where.blast_radius:
+        # Joined only when filtered on: a long queue is otherwise counted off its own index.
+        query = query.join(Step, Step.id == Approval.step_id)
         query = query.where(Step.blast_radius == where.blast_radius)
     with rt.db.reading() as session:
         return int(session.scalar(query) or 0)
@@ -202,9 +220,17 @@ def show(rt: Runtime, approval_id: int, user_email: str | None = None) -> DraftV
 
 
 def approve(
-    rt: Runtime, approval_id: int, user_email: str, edit: dict[str, Any] | None = None
+    rt: Runtime,
+    approval_id: int,
+    user_email: str,
+    edit: dict[str, Any] | None = None,
+    *,
+    acknowledge_stale: bool = False,
 ) -> DraftView:
-    """Approve a draft, as proposed or with ``edit`` (fields to change) applied."""
+    """Approve a draft, as proposed or with ``edit`` (fields to change) applied.
+
+    A draft that still mentions a value an approver edited away in another draft of the same
+    plan is refused unless the edit corrects it or ``acknowledge_stale`` says it is meant."""
     with rt.db.session() as session:
         approval = _approval(session, approval_id)
         tenant = session.get(Tenant, approval.tenant_id)
@@ -214,6 +240,8 @@ def approve(
         proposed = dict(step.params)
         psa_ticket_id = step.run.ticket.psa_ticket_id
         _authorise(rt, session, approval, user_email)
+        edits = approved_edits(session, [step.run_id]).get(step.run_id, [])
+        step_id = step.id
     final = {**proposed, **(edit or {})}
     try:
         params = spec.validate(final)
@@ -226,6 +254,13 @@ def approve(
         raise ApprovalError(f"The edited step is forbidden by the tenant's policy: {rule}.")
     values = params.model_dump(mode="json")
     changes = {k: [proposed.get(k), v] for k, v in values.items() if proposed.get(k) != v}
+    stale = stale_mentions(values, step_id, edits)
+    if stale and not acknowledge_stale:
+        raise StaleDraftError(
+            f"Draft {approval_id}: {'; '.join(m.describe() for m in stale)}.",
+            hint="Edit the draft (the edit form carries the change over), or approve it as "
+            "written if the mention is meant (API: acknowledge_stale; CLI: --as-written).",
+        )
     with rt.db.session() as session:
         approval = _approval(session, approval_id)
         user = _authorise(rt, session, approval, user_email)
@@ -236,6 +271,7 @@ def approve(
             approved_params=values if changes else None,
             bound_hash=state.payload_hash(approval.tenant_id, spec.name, values),
             changes=changes,
+            acknowledged=[m.describe() for m in stale],
         )
         return _view(session, approval)
 
@@ -283,12 +319,12 @@ def reveal_secret(rt: Runtime, approval_id: int, user_email: str) -> str:
             select(StepSecret).where(StepSecret.step_id == step.id)
         ).scalar_one_or_none()
         if secret is None or step.status != "verified":
-            raise ApprovalError(
+            raise NoSecretError(
                 f"Draft {approval_id} has no secret to show (not a verified reset)."
             )
         value = state.reveal_secret(session, secret, step, user)
         if value is None:
-            raise ApprovalError(
+            raise NoSecretError(
                 f"The secret of draft {approval_id} was already shown and erased.",
                 hint="Reset the password again if it was lost.",
             )
@@ -345,12 +381,22 @@ def _approval(session: Session, approval_id: int, *, lock: bool = True) -> Appro
     return approval
 
 
-def _view(session: Session, approval: Approval, has_secret: bool | None = None) -> DraftView:
+def _view(
+    session: Session,
+    approval: Approval,
+    has_secret: bool | None = None,
+    edits: list[ApprovedEdit] | None = None,
+) -> DraftView:
     step: Step = approval.step
     run = step.run
     spec = action(step.action)
     proposed = dict(step.params)
     final = approval.approved_params or proposed
+    stale: list[StaleMention] = []
+    if approval.status == "pending":
+        if edits is None:
+            edits = approved_edits(session, [run.id]).get(run.id, [])
+        stale = stale_mentions(final, step.id, edits)
     if has_secret is None:
         has_secret = (
             session.execute(
@@ -389,4 +435,5 @@ def _view(session: Session, approval: Approval, has_secret: bool | None = None) 
         payload_hash=approval.payload_hash,
         step_status=step.status,
         secret_available=has_secret,
+        stale=stale,
     )

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from deskhand.audit.log import append, canonical_json
 from deskhand.domain import events as ev
 from deskhand.domain.events import SYSTEM, Actor, ActorKind
+from deskhand.domain.risks import risk_rank
 from deskhand.errors import DeskhandError
 from deskhand.store.models import (
     Approval,
@@ -309,6 +310,8 @@ def store_plan(
                 step_id=step.id,
                 tenant_id=run.tenant_id,
                 status="pending",
+                risk_rank=risk_rank(step.blast_radius),
+                specialist=specialist,
                 approver_roles=list(approver_roles),
                 excerpt=excerpt,
                 requester_check=dict(requester_check),
@@ -350,6 +353,7 @@ def approve(
     approved_params: dict[str, Any] | None,
     bound_hash: str,
     changes: dict[str, list[Any]],
+    acknowledged: list[str] | None = None,
 ) -> None:
     """A human approves the draft, bound to ``bound_hash``; an edit is kept beside the proposal."""
     step = approval.step
@@ -367,6 +371,7 @@ def approve(
             payload_hash=bound_hash,
             edited=approved_params is not None,
             changes=changes,
+            acknowledged=acknowledged or [],
         ),
         actor=Actor(ActorKind.USER, user.email),
         step_id=step.id,

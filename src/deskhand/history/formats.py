@@ -307,6 +307,13 @@ def resolve(
             f"Found columns: {_listing(header)}.",
             hint="Check --format, or use --format generic with --map field=column.",
         )
+    text = name.lower().removesuffix(".gz").endswith((".csv", ".tsv", ".txt"))
+    if text and len(header) == 1:  # the columns ran together: a separator it does not know
+        raise UnknownFormatError(
+            f"Could not split {name} into columns; its first line is: {_listing(header)}.",
+            hint="deskhand reads files separated by commas, semicolons, tabs or pipes. Save "
+            "the export again as comma-separated CSV (UTF-8).",
+        )
     raise UnknownFormatError(
         f"Could not recognise the format of {name} from its columns: {_listing(header)}.",
         hint=(

@@ -173,18 +173,19 @@ def sniff_delimiter(text: str) -> str:
 
 
 def _header(text: str, delimiter: str) -> list[str]:
-    row = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    # newline="": lines may end in CR alone (old Mac exports), as csv expects them to.
+    row = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
     return [name.strip().lstrip("\ufeff") for name in row]
 
 
 def _has_no_rows(text: str) -> bool:
-    rows = csv.reader(io.StringIO(text))
+    rows = csv.reader(io.StringIO(text, newline=""))
     next(rows, None)
     return not any(any(cell.strip() for cell in row) for row in rows)
 
 
 def _count_ragged_rows(text: str, delimiter: str) -> int:
-    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     width = len(next(rows, []))
     return sum(1 for row in rows if len(row) > width)
 

@@ -160,11 +160,17 @@ class Approval(Base):
     A human's edit is kept beside the specialist's proposal, never over it."""
 
     __tablename__ = "approvals"
+    # The queue's order, so that its page is read off an index however long the backlog.
+    __table_args__ = (Index("ix_approvals_queue", "status", "risk_rank", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"), unique=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
+    # Copied from the step and the run when the draft is made, for the queue's order and filter
+    # (deskhand.domain.risks.risk_rank: 0 is the riskiest blast radius).
+    risk_rank: Mapped[int] = mapped_column(Integer)
+    specialist: Mapped[str] = mapped_column(String(64))
     approver_roles: Mapped[list[str]] = mapped_column(default=list)
     excerpt: Mapped[str] = mapped_column(Text)
     requester_check: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -66,6 +66,18 @@ class TicketSummary(BaseModel):
 class Approve(BaseModel):
     edit: dict[str, Any] | None = Field(
         None, description="Parameters to change before approving; leave out to approve as shown."
+    )
+    acknowledge_stale: bool = Field(
+        False,
+        description="Approve even though the draft still mentions a value an approver edited "
+        "in another draft of the same plan (listed in the draft's `stale`).",
+    )
+
+
+class Secret(BaseModel):
+    draft_id: int
+    secret: str = Field(
+        description="Shown once: deskhand erases it now. Give it to the user by phone."
     )
 
 
@@ -246,13 +258,29 @@ def _routes(api: FastAPI) -> None:
     ) -> DraftView:
         check_csrf(request, who)
         draft(request, who, draft_id)
-        return approvals.approve(_rt(request), draft_id, who.email, body.edit if body else None)
+        return approvals.approve(
+            _rt(request),
+            draft_id,
+            who.email,
+            body.edit if body else None,
+            acknowledge_stale=body.acknowledge_stale if body else False,
+        )
 
     @api.post("/drafts/{draft_id}/reject", response_model=DraftView)
     def reject(request: Request, who: Who, draft_id: ObjectId, body: Reject) -> DraftView:
         check_csrf(request, who)
         draft(request, who, draft_id)
         return approvals.reject(_rt(request), draft_id, who.email, body.reason)
+
+    @api.post("/drafts/{draft_id}/secret", response_model=Secret)
+    def secret(request: Request, who: Who, draft_id: ObjectId, response: Response) -> Secret:
+        """The temporary password a verified reset set: shown once, then erased."""
+        check_csrf(request, who)
+        draft(request, who, draft_id)
+        response.headers["Cache-Control"] = "no-store"
+        return Secret(
+            draft_id=draft_id, secret=approvals.reveal_secret(_rt(request), draft_id, who.email)
+        )
 
     @api.get("/escalations", response_model=list[EscalationView])
     def escalations(

@@ -32,7 +32,7 @@ def _ago(moment: datetime | None) -> str:
         if seconds >= size:
             amount = f"{int(seconds // size)} {unit}"
             return f"in {amount}" if future else f"{amount} ago"
-    return "now"
+    return "just now"
 
 
 def _stamp(moment: datetime | None) -> str:

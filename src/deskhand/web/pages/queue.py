@@ -17,9 +17,10 @@ from sqlalchemy import select
 from deskhand.domain.actions import action
 from deskhand.engine import approvals
 from deskhand.engine.approvals import DraftFilter, DraftView
+from deskhand.engine.carried_edits import carry_over
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError
-from deskhand.store.models import Run, Tenant
+from deskhand.store.models import Tenant
 from deskhand.web.params import ObjectId
 from deskhand.web.render import flash, page, templates
 from deskhand.web.security import CurrentViewer, NotFound, Viewer, check_csrf, runtime
@@ -76,8 +77,7 @@ def queue(
     offset = (max(page_number, 1) - 1) * PAGE_SIZE
     drafts = approvals.query_drafts(rt, _where(who, filters, limit=PAGE_SIZE, offset=offset))
     total = approvals.count_drafts(rt, _where(who, filters))
-    with rt.db.reading() as session:
-        specialists = sorted({s for s in session.scalars(select(Run.specialist).distinct()) if s})
+    specialists = sorted(rt.registry.by_name)
     newest = max((d.id for d in drafts), default=0)
     return page(
         request,
@@ -126,6 +126,28 @@ def _visible(rt: Runtime, who: Viewer, draft_id: int) -> DraftView:
     return draft
 
 
+def _refused(
+    request: Request, rt: Runtime, who: Viewer, draft_id: int, error: approvals.ApprovalError
+) -> Response:
+    """The queue card again after a refused decision, saying why: a draft decided elsewhere
+    shows how it was decided; one still pending stays decidable, with the message on it."""
+    draft = _visible(rt, who, draft_id)
+    context: dict[str, Any] = {"who": who, "error": error.message, "hint": error.hint}
+    if draft.status != "pending":
+        return templates.TemplateResponse(
+            request,
+            "_decided.html.j2",
+            {**context, "d": draft, "verb": draft.status, "reason": ""},
+            status_code=error.http_status,
+        )
+    return templates.TemplateResponse(
+        request,
+        "_draft.html.j2",
+        {**context, "d": draft, **_draft_context(rt, who)},
+        status_code=error.http_status,
+    )
+
+
 @router.post("/drafts/{draft_id}/approve")
 async def approve(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Response:
     form = await request.form()
@@ -133,10 +155,17 @@ async def approve(request: Request, who: CurrentViewer, draft_id: ObjectId) -> R
     rt = runtime(request)
     draft = _visible(rt, who, draft_id)
     edit = _edited_params(rt, draft, form) if form.get("edited") == "1" else None
-    decided = approvals.approve(rt, draft_id, who.email, edit)
+    try:
+        decided = approvals.approve(
+            rt, draft_id, who.email, edit, acknowledge_stale=form.get("acknowledge_stale") == "1"
+        )
+    except approvals.ApprovalError as error:
+        if not request.headers.get("HX-Request") or edit is not None:
+            raise
+        return _refused(request, rt, who, draft_id, error)
     if request.headers.get("HX-Request"):
         return templates.TemplateResponse(
-            request, "_decided.html.j2", {"d": decided, "verb": "approved"}
+            request, "_decided.html.j2", {"d": decided, "verb": "approved", "who": who}
         )
     response = RedirectResponse("/queue", status_code=303)
     changed = f" with your edit of {', '.join(decided.changes)}" if decided.changes else ""
@@ -150,10 +179,17 @@ async def reject(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Re
     rt = runtime(request)
     _visible(rt, who, draft_id)
     reason = str(form.get("reason") or "").strip()
-    decided = approvals.reject(rt, draft_id, who.email, reason)
+    try:
+        decided = approvals.reject(rt, draft_id, who.email, reason)
+    except approvals.ApprovalError as error:
+        if not request.headers.get("HX-Request"):
+            raise
+        return _refused(request, rt, who, draft_id, error)
     if request.headers.get("HX-Request"):
         return templates.TemplateResponse(
-            request, "_decided.html.j2", {"d": decided, "verb": "rejected", "reason": reason}
+            request,
+            "_decided.html.j2",
+            {"d": decided, "verb": "rejected", "reason": reason, "who": who},
         )
     response = RedirectResponse("/queue", status_code=303)
     return flash(response, f"Draft #{draft_id} rejected; the ticket is in Escalations.")
@@ -168,8 +204,8 @@ def edit_form(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Respo
         "edit.html.j2",
         who,
         d=draft,
-        fields=_fields(rt, draft),
-        changes={},
+        fields=_fields(rt, draft, carry_over(_params(draft), draft.stale)),
+        changes=_changes(draft, carry_over(_params(draft), draft.stale)),
         tenants=_tenants(rt, who),
     )
 
@@ -181,12 +217,7 @@ async def diff(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Resp
     check_csrf(request, who, form)
     rt = runtime(request)
     draft = _visible(rt, who, draft_id)
-    edited = _edited_params(rt, draft, form)
-    changes = {
-        k: [draft.proposed_params.get(k), v]
-        for k, v in edited.items()
-        if draft.proposed_params.get(k) != v
-    }
+    changes = _changes(draft, _edited_params(rt, draft, form))
     return templates.TemplateResponse(request, "_diff.html.j2", {"changes": changes})
 
 
@@ -205,8 +236,17 @@ class Field(BaseModel):
 _NAMED = {"group_id": "group_name", "sku_id": "sku_name", "user_id": "user_principal_name"}
 
 
-def _fields(rt: Runtime, draft: DraftView) -> list[Field]:
-    params = draft.approved_params or draft.proposed_params
+def _params(draft: DraftView) -> dict[str, Any]:
+    return dict(draft.approved_params or draft.proposed_params)
+
+
+def _changes(draft: DraftView, edited: dict[str, Any]) -> dict[str, list[Any]]:
+    """What ``edited`` changes of the specialist's proposal, field by field."""
+    proposed = draft.proposed_params
+    return {k: [proposed.get(k), v] for k, v in edited.items() if proposed.get(k) != v}
+
+
+def _fields(rt: Runtime, draft: DraftView, params: dict[str, Any]) -> list[Field]:
     model = action(draft.action).params
     options = _directory_options(rt, draft.tenant_id, model.model_fields)
     fields = []

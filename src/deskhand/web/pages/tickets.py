@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 from deskhand.audit.trace import trace
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.actions import action
+from deskhand.engine import approvals
 from deskhand.engine.escalation import REASONS
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError
-from deskhand.store.models import Escalation, Run, Tenant, Ticket
+from deskhand.store.models import Escalation, Run, StepSecret, Tenant, Ticket
 from deskhand.web.params import ObjectId
 from deskhand.web.render import page, templates
-from deskhand.web.security import CurrentViewer, NotFound, Viewer, runtime
+from deskhand.web.security import CurrentViewer, NotFound, Viewer, check_csrf, runtime
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -87,6 +88,17 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
             raise NotFound(f"There is no ticket {ticket_id}.")
         tenant = session.get(Tenant, ticket.tenant_id)
         assert tenant is not None
+        found = list(
+            session.scalars(select(Run).where(Run.ticket_id == ticket_id).order_by(Run.id))
+        )
+        with_secret = set(
+            session.scalars(
+                select(StepSecret.step_id).where(
+                    StepSecret.step_id.in_([s.id for run in found for s in run.steps]),
+                    StepSecret.value.is_not(None),
+                )
+            )
+        )
         runs = [
             {
                 "id": run.id,
@@ -94,11 +106,9 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
                 "specialist": run.specialist,
                 "intent": run.intent,
                 "confidence": run.confidence,
-                "steps": [_step(step) for step in run.steps],
+                "steps": [_step(step, step.id in with_secret) for step in run.steps],
             }
-            for run in session.scalars(
-                select(Run).where(Run.ticket_id == ticket_id).order_by(Run.id)
-            )
+            for run in found
         ]
         try:
             timeline = trace(session, ticket_id)
@@ -121,10 +131,24 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         "notes": notes,
         "notes_error": notes_error,
         "live": any(run["status"] in OPEN_RUN for run in runs) or status in ("new", "working"),
+        "may_approve": who.may_approve(rt, tenant),
     }
 
 
-def _step(step: Any) -> dict[str, Any]:
+@router.post("/drafts/{draft_id}/secret")
+async def reveal_secret(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Response:
+    """The temporary password a verified reset set, shown once to an approver and erased."""
+    check_csrf(request, who, await request.form())
+    value = approvals.reveal_secret(runtime(request), draft_id, who.email)
+    return templates.TemplateResponse(
+        request,
+        "_secret.html.j2",
+        {"draft_id": draft_id, "secret": value},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _step(step: Any, has_secret: bool = False) -> dict[str, Any]:
     approval = step.approval
     spec = action(step.action)
     return {
@@ -153,6 +177,7 @@ def _step(step: Any) -> dict[str, Any]:
         "undo": spec.undo or "cannot be undone",
         "started_at": step.started_at,
         "finished_at": step.finished_at,
+        "secret": has_secret and step.status == "verified",
     }
 
 

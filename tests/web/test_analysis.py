@@ -1,0 +1,694 @@
+"""The analysis pages and API: ``deskhand analyze`` run from the web app on an upload or a saved
+export, its progress, its report, and who may see and run it."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from deskhand.accounts import create_token, set_password
+from deskhand.config import Settings
+from deskhand.demo import seed
+from deskhand.engine.runtime import Runtime
+from deskhand.history.analysis import AnalyzeOptions, analyze
+from deskhand.store.models import Analysis, User
+from deskhand.web import analysis_run
+from deskhand.web.analysis_options import AnalysisOptions
+from deskhand.web.analysis_views import StoredOptions
+from deskhand.web.app import create_app
+from tests.support import postgres_database
+from tests.web.conftest import PASSWORD, USERS, sign_in
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "syncro-synthetic"
+SMALL_TICKETS = 300
+FINISHED = ("done", "failed", "interrupted")
+
+
+def _files(*paths: Path) -> list[tuple[str, tuple[str, bytes, str]]]:
+    return [("file", (p.name, p.read_bytes(), "text/csv")) for p in paths]
+
+
+def _wait(client: TestClient, analysis_id: int, timeout: float = 180.0) -> dict[str, Any]:
+    """Poll the API until the analysis finishes; its last state."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = client.get(f"/api/v1/analyses/{analysis_id}").json()
+        if body["status"] in FINISHED:
+            return body
+        assert time.monotonic() < deadline, f"analysis {analysis_id} still {body['status']}"
+        time.sleep(0.2)
+
+
+def _started(response: Any) -> int:
+    assert response.status_code == 303, response.text
+    match = re.fullmatch(r"/analysis/(\d+)", response.headers["location"])
+    assert match, response.headers["location"]
+    return int(match.group(1))
+
+
+def _count(rt: Runtime) -> int:
+    with rt.db.reading() as session:
+        return session.scalar(select(func.count()).select_from(Analysis)) or 0
+
+
+def _leftovers(rt: Runtime) -> list[Path]:
+    folder = rt.settings.data_dir / "analyses"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+@pytest.fixture
+def small_export(tmp_path: Path) -> Path:
+    """The first tickets of the synthetic Syncro export and their labour: quick to analyse."""
+    folder = tmp_path / "small-export"
+    folder.mkdir()
+    with (EXAMPLE / "tickets.csv").open(newline="", encoding="utf-8") as source:
+        reader = csv.reader(source)
+        header = next(reader)
+        tickets = [row for _, row in zip(range(SMALL_TICKETS), reader, strict=False)]
+    ids = {row[header.index("Ticket Number")] for row in tickets}
+    with (EXAMPLE / "labour.csv").open(newline="", encoding="utf-8") as source:
+        reader = csv.reader(source)
+        labour_header = next(reader)
+        number = labour_header.index("Ticket Number")
+        labour = [row for row in reader if row[number] in ids]
+    for name, head, rows in (
+        ("tickets.csv", header, tickets),
+        ("labour.csv", labour_header, labour),
+    ):
+        with (folder / name).open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(head)
+            writer.writerows(rows)
+    return folder
+
+
+@pytest.fixture
+def dana(signed_in: tuple[TestClient, str], web_rt: Runtime) -> Iterator[tuple[TestClient, str]]:
+    """The demo approver of all tenants; every analysis started is finished before teardown."""
+    client, csrf = signed_in
+    yield client, csrf
+    with web_rt.db.reading() as session:
+        ids = session.scalars(select(Analysis.id).where(Analysis.status.in_(("queued", "running"))))
+        for analysis_id in list(ids):
+            _wait(client, analysis_id)
+
+
+def test_uploaded_synthetic_export_shows_the_top_category_the_cli_reports(
+    dana: tuple[TestClient, str],
+) -> None:
+    client, csrf = dana
+    tickets, labour = EXAMPLE / "tickets.csv", EXAMPLE / "labour.csv"
+    response = client.post(
+        "/analysis",
+        data={"csrf": csrf, "rate": "65"},
+        files=_files(tickets, labour),
+        follow_redirects=False,
+    )
+    analysis_id = _started(response)
+    # The library's answer for the same input, worked out while the app runs its own.
+    expected = analyze(AnalyzeOptions(paths=[tickets, labour], rate=65.0))
+    top = min(expected.categories, key=lambda row: row.rank_by_minutes)
+
+    state = _wait(client, analysis_id)
+    assert state["status"] == "done", state
+    assert state["summary"]["top"][0]["category"] == top.category
+    assert state["summary"]["tickets"] == expected.totals.tickets
+
+    page = client.get(f"/analysis/{analysis_id}")
+    assert page.status_code == 200
+    assert f"{top.category} takes the most technician time" in page.text
+    first_row = re.search(
+        r'<tbody>\s*<tr>\s*<td class="num">1</td>\s*<th scope="row">([^<]+)<', page.text
+    )
+    assert first_row and first_row.group(1) == top.category
+    for heading in ("Headline findings", "Suggested categories", "Data quality"):
+        assert heading in page.text
+    assert "hx-trigger" not in page.text.split('id="analysis-live"')[1].split(">")[0]
+
+    listing = client.get("/analysis")
+    assert "tickets.csv" in listing.text and top.category in listing.text
+
+    report = client.get(f"/analysis/{analysis_id}/report.json").json()
+    assert report["categories"][0]["category"] == top.category
+    assert client.get(f"/api/v1/analyses/{analysis_id}/report").json() == report
+    table = client.get(f"/analysis/{analysis_id}/categories.csv")
+    assert table.headers["content-type"].startswith("text/csv")
+    assert table.text.splitlines()[1].split(",")[1] == top.category
+
+
+def test_the_framed_html_report_gets_a_policy_for_its_inline_styles_and_nothing_else(
+    dana: tuple[TestClient, str], small_export: Path
+) -> None:
+    client, csrf = dana
+    response = client.post(
+        "/analysis",
+        data={"csrf": csrf},
+        files=_files(small_export / "tickets.csv", small_export / "labour.csv"),
+        follow_redirects=False,
+    )
+    analysis_id = _started(response)
+    assert _wait(client, analysis_id)["status"] == "done"
+
+    framed = client.get(f"/analysis/{analysis_id}/report.html")
+    assert framed.status_code == 200
+    assert "<style>" in framed.text  # the report styles itself inline …
+    policy = framed.headers["content-security-policy"]
+    assert "style-src 'unsafe-inline'" in policy  # … which its own policy allows,
+    assert "script-src" not in policy and "default-src 'none'" in policy  # and nothing more
+    assert "sandbox" in policy and "frame-ancestors 'self'" in policy
+    page = client.get(f"/analysis/{analysis_id}")
+    assert f'<iframe src="/analysis/{analysis_id}/report.html" sandbox' in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    download = client.get(f"/analysis/{analysis_id}/report.html?download=true")
+    assert download.headers["content-disposition"].startswith("attachment")
+
+
+def test_a_malformed_csv_fails_with_its_message_on_the_page(
+    dana: tuple[TestClient, str], tmp_path: Path
+) -> None:
+    client, csrf = dana
+    bad = tmp_path / "tickets.csv"
+    bad.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    analysis_id = _started(
+        client.post("/analysis", data={"csrf": csrf}, files=_files(bad), follow_redirects=False)
+    )
+
+    state = _wait(client, analysis_id)
+    assert state["status"] == "failed"
+    assert "Could not recognise the format of tickets.csv" in state["error"]
+    page = client.get(f"/analysis/{analysis_id}")
+    assert page.status_code == 200
+    assert "Could not recognise the format of tickets.csv from its columns: foo, bar." in page.text
+    assert "Traceback" not in page.text
+    assert "Run again" in page.text
+    assert client.get(f"/analysis/{analysis_id}/report.json").status_code == 409
+    assert client.get(f"/api/v1/analyses/{analysis_id}/report").status_code == 409
+
+
+def _tickets_rows(small_export: Path, count: int = 40) -> list[list[str]]:
+    with (small_export / "tickets.csv").open(newline="", encoding="utf-8") as source:
+        return [row for _, row in zip(range(count + 1), csv.reader(source), strict=False)]
+
+
+def _written(rows: list[list[str]], *, delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter).writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+def _without(rows: list[list[str]], column: str) -> list[list[str]]:
+    drop = rows[0].index(column)
+    return [[value for i, value in enumerate(row) if i != drop] for row in rows]
+
+
+BAD_UPLOADS = {
+    "empty": (lambda rows: b"", "tickets.csv is empty.", "Export it again from the PSA."),
+    "unknown delimiter": (
+        lambda rows: _written(rows, delimiter="#"),
+        "Could not split tickets.csv into columns",
+        "Save the export again as comma-separated CSV",
+    ),
+    "missing column": (
+        lambda rows: _written(_without(rows, "Ticket Created")),
+        "no column for opened_at. Found: Ticket Number, Ticket Subject",
+        "--map opened_at=COLUMN",
+    ),
+    "carriage returns alone": (
+        lambda rows: b"Ref,Opened\r1,2\n3,4\r\n",
+        "Could not recognise the format of tickets.csv from its columns: Ref, Opened.",
+        "--format generic --map",
+    ),
+    "not a CSV": (
+        lambda rows: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+        "Could not split tickets.csv into columns",
+        "Save the export again as comma-separated CSV",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_UPLOADS))
+def test_a_bad_upload_fails_with_what_to_do_on_the_page_and_in_the_api(
+    dana: tuple[TestClient, str], small_export: Path, case: str
+) -> None:
+    client, csrf = dana
+    content, message, hint = BAD_UPLOADS[case]
+    upload = [("file", ("tickets.csv", content(_tickets_rows(small_export)), "text/csv"))]
+    analysis_id = _started(
+        client.post("/analysis", data={"csrf": csrf}, files=upload, follow_redirects=False)
+    )
+
+    state = _wait(client, analysis_id)
+    assert state["status"] == "failed", state
+    assert message in state["error"] and hint in state["hint"], state
+    page = client.get(f"/analysis/{analysis_id}")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert message in text and hint in text
+    assert "Traceback" not in text and "unexpected error" not in text
+
+
+def test_a_windows_1252_export_is_read_and_its_encoding_reported(
+    dana: tuple[TestClient, str], small_export: Path
+) -> None:
+    client, csrf = dana
+    rows = _tickets_rows(small_export)
+    subject = rows[0].index("Ticket Subject")
+    rows[1][subject] = "Café printer – €20 toner"
+    content = _written(rows, encoding="cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        content.decode("utf-8")
+    upload = [("file", ("tickets.csv", content, "text/csv"))]
+    analysis_id = _started(
+        client.post("/analysis", data={"csrf": csrf}, files=upload, follow_redirects=False)
+    )
+
+    state = _wait(client, analysis_id)
+    assert state["status"] == "done", state
+    report = client.get(f"/api/v1/analyses/{analysis_id}/report").json()
+    assert [f["encoding"] for f in report["inputs"]] == ["cp1252"]
+    page = client.get(f"/analysis/{analysis_id}")
+    assert "<code>tickets.csv</code>: tickets, 40 rows, Syncro ticket CSV, cp1252," in page.text
+
+
+def test_bad_upload_requests_get_json_errors_from_the_api(
+    dana: tuple[TestClient, str], web_rt: Runtime, small_export: Path
+) -> None:
+    client, csrf = dana
+    headers = {"X-CSRF-Token": csrf}
+    tickets = _files(small_export / "tickets.csv")
+    cases = [
+        ({"data": {"tz": "Mars/Olympus"}, "files": tickets}, 400, "unknown time zone"),
+        ({"data": {"rate": "nan"}, "files": tickets}, 400, "finite number"),
+        ({"data": {"currency": "EU\x00R"}, "files": tickets}, 400, "control character"),
+        ({"data": {"days": "ninety"}}, 400, "Option days to analyse"),
+        ({"data": {"saved": ""}}, 400, "Choose an export file"),
+        ({"content": b"tickets", "headers": {"Content-Type": "text/csv"}}, 400, "form upload"),
+        (
+            {
+                "content": b'--b\r\nContent-Disposition: form-data; name="file"; '
+                b'filename="t.csv"\r\n\r\nTicket Number,',
+                "headers": {"Content-Type": "multipart/form-data; boundary=b"},
+            },
+            400,
+            "arrived incomplete",
+        ),
+        ({"json": {"export": ""}}, 400, "export"),
+        ({"json": {"export": "exports/none"}}, 404, "There is no saved export"),
+    ]
+    for request, status, message in cases:
+        sent = {**request, "headers": {**headers, **request.get("headers", {})}}
+        response = client.post("/api/v1/analyses", **sent)
+        assert response.status_code == status, (request, response.text)
+        body = response.json()
+        assert message in body["error"], (request, body)
+    assert _count(web_rt) == 0
+    assert [p for p in _leftovers(web_rt) if not p.name.startswith(".")] == []
+
+
+def test_a_file_name_too_long_for_the_disk_is_shortened_and_keeps_its_extension(
+    dana: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, csrf = dana
+    long_name = "€" * 200 + ".csv"
+    upload = [("file", (long_name, b"foo,bar\n1,2\n", "text/csv"))]
+    analysis_id = _started(
+        client.post("/analysis", data={"csrf": csrf}, files=upload, follow_redirects=False)
+    )
+    (name,) = _wait(client, analysis_id)["files"]
+    assert name.endswith("€.csv") and len(name.encode()) <= 200
+    kept = web_rt.settings.data_dir / "analyses" / str(analysis_id) / analysis_run.INPUT
+    assert [p.name for p in kept.iterdir()] == [name]
+
+
+def test_users_scoped_to_some_tenants_find_no_analysis_at_all(
+    dana: tuple[TestClient, str], web_rt: Runtime, tmp_path: Path
+) -> None:
+    client, csrf = dana
+    export = tmp_path / "tickets.csv"
+    export.write_text("foo,bar\n1,2\n", encoding="utf-8")  # fails at once: only its id matters
+    analysis_id = _started(
+        client.post("/analysis", data={"csrf": csrf}, files=_files(export), follow_redirects=False)
+    )
+    _wait(client, analysis_id)
+
+    for email in ("lee@msp.example", "riley@msp.example", "vic@msp.example"):
+        with TestClient(client.app, base_url="https://127.0.0.1") as other:
+            other_csrf = sign_in(other, email)
+            listing = other.get("/analysis")
+            assert listing.status_code == 404, email
+            assert "open only to users who see all tenants" in listing.text
+            for path in (
+                f"/analysis/{analysis_id}",
+                f"/analysis/{analysis_id}/live",
+                f"/analysis/{analysis_id}/report.html",
+                f"/analysis/{analysis_id}/report.json",
+                "/analysis/rows",
+                "/api/v1/analyses",
+                f"/api/v1/analyses/{analysis_id}",
+                f"/api/v1/analyses/{analysis_id}/report",
+            ):
+                assert other.get(path).status_code == 404, (email, path)
+            upload = other.post("/analysis", data={"csrf": other_csrf}, files=_files(export))
+            assert upload.status_code == 404, email
+            rerun = other.post(f"/analysis/{analysis_id}/rerun", data={"csrf": other_csrf})
+            assert rerun.status_code == 404, email
+    assert _count(web_rt) == 1
+
+
+def test_a_viewer_of_all_tenants_reads_analyses_but_cannot_start_one(
+    dana: tuple[TestClient, str], web_rt: Runtime, small_export: Path
+) -> None:
+    client, _ = dana
+    with web_rt.db.session() as session:
+        viewer = User(email="val@msp.example", name="Val", role="viewer", tenants=["*"])
+        set_password(viewer, PASSWORD)
+        session.add(viewer)
+    with TestClient(client.app, base_url="https://127.0.0.1") as other:
+        csrf = sign_in(other, "val@msp.example")
+        page = other.get("/analysis")
+        assert page.status_code == 200
+        assert 'action="/analysis"' not in page.text
+        assert "starting one needs the approver role" in page.text
+        refused = other.post(
+            "/analysis", data={"csrf": csrf}, files=_files(small_export / "tickets.csv")
+        )
+        assert refused.status_code == 403
+    assert _count(web_rt) == 0
+
+
+def test_an_upload_without_the_csrf_token_is_refused_and_nothing_is_kept(
+    dana: tuple[TestClient, str], web_rt: Runtime, small_export: Path
+) -> None:
+    client, _ = dana
+    for data in ({}, {"csrf": "not-the-token"}):
+        response = client.post("/analysis", data=data, files=_files(small_export / "tickets.csv"))
+        assert response.status_code == 403
+        assert "did not come from deskhand" in response.text
+    picked = client.post("/analysis", data={"saved": "example/syncro-synthetic"})
+    assert picked.status_code == 403
+    assert _count(web_rt) == 0
+    assert _leftovers(web_rt) == []
+    api = client.post("/api/v1/analyses", files=_files(small_export / "tickets.csv"))
+    assert api.status_code == 403 and api.json()["error"]
+    assert _count(web_rt) == 0
+
+
+def test_an_upload_over_the_size_limit_is_refused_with_the_limit_named(
+    dana: tuple[TestClient, str],
+    web_rt: Runtime,
+    small_export: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, csrf = dana
+    monkeypatch.setattr(web_rt.settings, "analysis_max_upload_bytes", 4096)
+    assert (small_export / "tickets.csv").stat().st_size > 4096
+    # Refused while streaming (the body is within the declared-length allowance) …
+    response = client.post(
+        "/analysis", data={"csrf": csrf}, files=_files(small_export / "tickets.csv")
+    )
+    assert response.status_code == 413
+    assert "larger than the limit of 4 KiB" in response.text
+    assert 'name="csrf"' in response.text  # the form is there to try again
+    # … and before reading a byte when the declared length is already too large.
+    huge = [("file", ("tickets.csv", b"x" * (2 << 20), "text/csv"))]
+    response = client.post("/analysis", data={"csrf": csrf}, files=huge)
+    assert response.status_code == 413
+    api = client.post("/api/v1/analyses", files=huge, headers={"X-CSRF-Token": csrf})
+    assert api.status_code == 413 and "larger than the limit" in api.json()["error"]
+    assert _count(web_rt) == 0
+    assert _leftovers(web_rt) == []
+
+
+def test_wrong_options_are_named_on_the_form_before_anything_runs(
+    dana: tuple[TestClient, str], web_rt: Runtime, small_export: Path
+) -> None:
+    client, csrf = dana
+    tickets = _files(small_export / "tickets.csv")
+    wrong_zone = client.post("/analysis", data={"csrf": csrf, "tz": "Mars/Olympus"}, files=tickets)
+    assert wrong_zone.status_code == 400
+    assert "time zone: unknown time zone &#39;Mars/Olympus&#39;" in wrong_zone.text
+    assert 'value="Mars/Olympus"' in wrong_zone.text  # the options are kept for the retry
+    negative = client.post("/analysis", data={"csrf": csrf, "rate": "-5"}, files=tickets)
+    assert negative.status_code == 400
+    assert "Option technician cost per hour: Input should be greater than or equal to 0" in (
+        negative.text
+    )
+    bad_map = client.post("/analysis", data={"csrf": csrf, "map": "minutes"}, files=tickets)
+    assert (
+        bad_map.status_code == 400 and "--map &#39;minutes&#39; is not field=column" in bad_map.text
+    )
+    nothing = client.post("/analysis", data={"csrf": csrf})
+    assert nothing.status_code == 400 and "Choose an export file" in nothing.text
+    assert _count(web_rt) == 0
+    assert _leftovers(web_rt) == []
+
+
+def test_a_saved_export_on_the_server_can_be_picked_instead_of_uploaded(
+    dana: tuple[TestClient, str], web_rt: Runtime, small_export: Path
+) -> None:
+    client, csrf = dana
+    exports = web_rt.settings.data_dir / "exports"
+    exports.mkdir()
+    small_export.rename(exports / "acme-90-days")
+    page = client.get("/analysis")
+    assert 'value="exports/acme-90-days"' in page.text
+    if EXAMPLE.is_dir():
+        assert 'value="example/syncro-synthetic"' in page.text
+
+    analysis_id = _started(
+        client.post(
+            "/analysis",
+            data={"csrf": csrf, "saved": "exports/acme-90-days"},
+            follow_redirects=False,
+        )
+    )
+    state = _wait(client, analysis_id)
+    assert state["status"] == "done", state
+    assert state["saved"] == "acme-90-days"
+    assert sorted(state["files"]) == ["labour.csv", "tickets.csv"]
+    unknown = client.post("/analysis", data={"csrf": csrf, "saved": "exports/../../etc"})
+    assert unknown.status_code == 404 and "There is no saved export" in unknown.text
+
+    headers = {"X-CSRF-Token": csrf}
+    listed = client.get("/api/v1/exports").json()
+    assert "exports/acme-90-days" in [e["key"] for e in listed]
+    missing = client.post("/api/v1/analyses", json={"export": "exports/nope"}, headers=headers)
+    assert missing.status_code == 404 and missing.json()["error"]
+    started = client.post(
+        "/api/v1/analyses",
+        json={"export": "exports/acme-90-days", "options": {"minutes_from": "elapsed"}},
+        headers=headers,
+    )
+    assert started.status_code == 202, started.text
+    state = _wait(client, started.json()["id"])
+    assert state["status"] == "done" and state["summary"]["minutes_source"] == "elapsed"
+
+
+def test_a_run_whose_process_died_shows_interrupted_and_runs_again(
+    dana: tuple[TestClient, str], web_rt: Runtime, small_export: Path
+) -> None:
+    client, _ = dana
+    with web_rt.db.session() as session:
+        user = session.execute(select(User).where(User.email == "dana@msp.example")).scalar_one()
+        dead = datetime.now(UTC) - timedelta(minutes=5)
+        row = Analysis(
+            created_by=user.id,
+            filename="tickets.csv, labour.csv",
+            folder="",
+            options=StoredOptions(
+                analyze=AnalysisOptions(),
+                files=["labour.csv", "tickets.csv"],
+                size=1,
+            ).model_dump(mode="json"),
+            status="running",
+            stage="categorising and ranking the tickets",
+            progress=0.5,
+            summary={"lease": {"owner": "gone:1:dead", "expires_at": dead.isoformat()}},
+            created_at=dead,
+        )
+        session.add(row)
+        session.flush()
+        folder = web_rt.settings.data_dir / "analyses" / str(row.id)
+        folder.mkdir(parents=True)
+        small_export.rename(folder / analysis_run.INPUT)
+        row.folder = str(folder)
+        analysis_id = row.id
+
+    page = client.get(f"/analysis/{analysis_id}")
+    assert "status-analysis-interrupted" in page.text
+    assert "The server stopped while this analysis was categorising" in page.text
+    assert f'action="/analysis/{analysis_id}/rerun"' in page.text
+    assert "hx-trigger" not in page.text.split('id="analysis-live"')[1].split(">")[0]
+    assert client.get(f"/api/v1/analyses/{analysis_id}").json()["status"] == "interrupted"
+
+    refused = client.post(f"/analysis/{analysis_id}/rerun", data={})
+    assert refused.status_code == 403
+    rerun = client.post(
+        f"/analysis/{analysis_id}/rerun", data={"csrf": dana[1]}, follow_redirects=False
+    )
+    assert rerun.status_code == 303
+    state = _wait(client, analysis_id)
+    assert state["status"] == "done", state
+    assert state["error"] is None
+
+
+def test_a_queued_run_shows_its_progress_and_polls_until_done(
+    dana: tuple[TestClient, str], small_export: Path
+) -> None:
+    client, csrf = dana
+    held = []
+    while analysis_run.SLOTS.acquire(blocking=False):  # every slot busy: the run must wait
+        held.append(True)
+    try:
+        analysis_id = _started(
+            client.post(
+                "/analysis",
+                data={"csrf": csrf},
+                files=_files(small_export / "tickets.csv"),
+                follow_redirects=False,
+            )
+        )
+        live = client.get(f"/analysis/{analysis_id}/live")
+        assert "status-analysis-queued" in live.text
+        assert f'hx-get="/analysis/{analysis_id}/live" hx-trigger="every 1s"' in live.text
+        rows = client.get("/analysis")
+        assert 'hx-get="/analysis/rows"' in rows.text
+        again = client.post(f"/analysis/{analysis_id}/rerun", data={"csrf": csrf})
+        assert again.status_code == 409 and "running already" in again.text
+    finally:
+        for _ in held:
+            analysis_run.SLOTS.release()
+    assert _wait(client, analysis_id)["status"] == "done"
+    finished = client.get(f"/analysis/{analysis_id}/live")
+    assert "hx-trigger" not in finished.text.split(">")[0]
+    assert "Headline findings" in finished.text
+
+
+def test_the_api_round_trip_with_a_token(
+    dana: tuple[TestClient, str], web_rt: Runtime, small_export: Path
+) -> None:
+    client, _ = dana
+    with web_rt.db.session() as session:
+        tokens = {
+            email: create_token(
+                session, session.execute(select(User).where(User.email == email)).scalar_one(), "t"
+            )
+            for email in ("dana@msp.example", "lee@msp.example")
+        }
+    with TestClient(client.app, base_url="https://127.0.0.1") as api:
+        auth = {"Authorization": f"Bearer {tokens['dana@msp.example']}"}
+        created = api.post(
+            "/api/v1/analyses",
+            data={"rate": "80", "currency": "EUR", "dayfirst": "month"},
+            files=_files(small_export / "tickets.csv", small_export / "labour.csv"),
+            headers=auth,
+        )
+        assert created.status_code == 202, created.text
+        body = created.json()
+        assert created.headers["location"] == f"/api/v1/analyses/{body['id']}"
+        assert body["options"]["rate"] == 80 and body["options"]["dayfirst"] is False
+        assert body["created_by"] == "dana@msp.example"
+
+        deadline = time.monotonic() + 180
+        while (state := api.get(f"/api/v1/analyses/{body['id']}", headers=auth).json())[
+            "status"
+        ] not in FINISHED:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert state["status"] == "done", state
+        report = api.get(f"/api/v1/analyses/{body['id']}/report", headers=auth).json()
+        assert report["categories"][0]["category"] == state["summary"]["top"][0]["category"]
+        assert report["totals"]["tickets"] == SMALL_TICKETS
+        listed = api.get("/api/v1/analyses", headers=auth).json()
+        assert [a["id"] for a in listed] == [body["id"]]
+
+        lee = {"Authorization": f"Bearer {tokens['lee@msp.example']}"}
+        for path in ("/api/v1/analyses", f"/api/v1/analyses/{body['id']}"):
+            missing = api.get(path, headers=lee)
+            assert missing.status_code == 404 and missing.json()["error"]
+        refused = api.post(
+            "/api/v1/analyses", files=_files(small_export / "tickets.csv"), headers=lee
+        )
+        assert refused.status_code == 404
+
+
+def test_two_uploads_with_one_file_name_are_both_kept(
+    dana: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, csrf = dana
+    same = [
+        ("file", ("tickets.csv", b"foo,bar\n1,2\n", "text/csv")),
+        ("file", ("../tickets.csv", b"foo,bar\n3,4\n", "text/csv")),
+    ]
+    analysis_id = _started(
+        client.post("/analysis", data={"csrf": csrf}, files=same, follow_redirects=False)
+    )
+    state = _wait(client, analysis_id)
+    assert state["files"] == ["tickets.csv", "tickets-2.csv"]
+    kept = web_rt.settings.data_dir / "analyses" / str(analysis_id) / analysis_run.INPUT
+    assert sorted(p.name for p in kept.iterdir()) == ["tickets-2.csv", "tickets.csv"]
+    assert (kept / "tickets-2.csv").read_bytes() == b"foo,bar\n3,4\n"
+
+
+@pytest.fixture
+def pg_rt(tmp_path: Path) -> Iterator[Runtime]:
+    """The demo on the machine's PostgreSQL (a throwaway database), with the test users."""
+    with postgres_database("deskhand_web_analysis") as url:
+        rt = Runtime.from_settings(
+            Settings(
+                data_dir=tmp_path,
+                database_url=url,
+                sandbox_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
+            )
+        )
+        seed(rt)
+        with rt.db.session() as session:
+            for email, (role, tenants) in USERS.items():
+                user = session.execute(select(User).where(User.email == email)).scalar()
+                if user is None:
+                    user = User(email=email, name=email, role=role, tenants=tenants)
+                    session.add(user)
+                user.role, user.tenants = role, tenants
+                set_password(user, PASSWORD)
+        try:
+            yield rt
+        finally:
+            rt.close()
+
+
+def test_an_analysis_runs_and_reruns_on_postgresql(pg_rt: Runtime, small_export: Path) -> None:
+    with TestClient(create_app(pg_rt), base_url="https://127.0.0.1") as client:
+        csrf = sign_in(client, "sam@msp.example")
+        analysis_id = _started(
+            client.post(
+                "/analysis",
+                data={"csrf": csrf, "rate": "70", "currency": "EUR"},
+                files=_files(small_export / "tickets.csv", small_export / "labour.csv"),
+                follow_redirects=False,
+            )
+        )
+        first = _wait(client, analysis_id)
+        assert first["status"] == "done", first
+        assert first["created_by"] == "sam@msp.example"
+        page = client.get(f"/analysis/{analysis_id}")
+        assert first["summary"]["top"][0]["category"] in page.text
+        assert "70 EUR an hour" in page.text
+
+        rerun = client.post(
+            f"/analysis/{analysis_id}/rerun", data={"csrf": csrf}, follow_redirects=False
+        )
+        assert rerun.status_code == 303
+        again = _wait(client, analysis_id)
+        assert again["status"] == "done"
+        assert again["summary"] == first["summary"]

@@ -1,0 +1,126 @@
+"""The JSON API with an API token: drafts decided, a stale mention held back, the temporary
+password shown once, and errors a person can act on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from deskhand.accounts import create_token
+from deskhand.engine.runtime import Runtime
+from deskhand.engine.worker import Worker
+from deskhand.store.models import Tenant, User
+from deskhand.web.app import create_app
+from tests.web.conftest import sign_in
+
+
+def token_for(rt: Runtime, email: str) -> str:
+    with rt.db.session() as session:
+        user = session.execute(select(User).where(User.email == email)).scalar_one()
+        return create_token(session, user, "tests")
+
+
+@pytest.fixture
+def api(web_rt: Runtime) -> Iterator[TestClient]:
+    """A client calling /api/v1 as dana (approver of every tenant) with a token."""
+    headers = {"Authorization": f"Bearer {token_for(web_rt, 'dana@msp.example')}"}
+    with TestClient(
+        create_app(web_rt), base_url="https://127.0.0.1/api/v1", headers=headers
+    ) as client:
+        yield client
+
+
+def test_a_token_lists_and_decides_drafts(api: TestClient, web_rt: Runtime) -> None:
+    assert api.get("/me").json()["email"] == "dana@msp.example"
+    pending = api.get("/drafts").json()
+    assert {d["id"] for d in pending} >= {1, 2, 3, 4, 5}
+    approved = api.post("/drafts/1/approve").json()
+    assert approved["status"] == "approved" and len(approved["payload_hash"]) == 64
+    rejected = api.post("/drafts/6/reject", json={"reason": "the client has a seat free"})
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    again = api.post("/drafts/1/approve")
+    assert again.status_code == 409
+    assert again.json()["error"] == "Draft 1 is approved; only pending drafts can be decided."
+
+
+def test_a_stale_reply_needs_an_edit_or_an_acknowledgement(
+    api: TestClient, web_rt: Runtime
+) -> None:
+    with web_rt.db.reading() as session:
+        tenant = session.get(Tenant, "contoso-dental")
+    assert tenant is not None
+    front_desk = web_rt.connectors(tenant).m365.get_group("Front Desk")
+    approved = api.post(
+        "/drafts/4/approve",
+        json={"edit": {"group_id": front_desk.id, "group_name": "Front Desk"}},
+    )
+    assert approved.status_code == 200, approved.text
+    reply = api.get("/drafts/5").json()
+    assert reply["stale"] == [
+        {
+            "field": "body",
+            "old": "Finance Share",
+            "new": "Front Desk",
+            "edited_draft": 4,
+            "edited_field": "group_name",
+        }
+    ]
+    refused = api.post("/drafts/5/approve")
+    assert refused.status_code == 409
+    assert "body still says “Finance Share”" in refused.json()["error"]
+    assert "acknowledge_stale" in refused.json()["hint"]
+    body = reply["proposed_params"]["body"].replace("Finance Share", "Front Desk")
+    fixed = api.post("/drafts/5/approve", json={"edit": {"body": body}})
+    assert fixed.status_code == 200 and fixed.json()["changes"]["body"][1] == body
+
+
+def test_the_temporary_password_is_shown_once(api: TestClient, web_rt: Runtime) -> None:
+    for draft_id in (1, 2, 3):
+        assert api.post(f"/drafts/{draft_id}/approve").status_code == 200
+    Worker(web_rt, "w").run_once()
+    assert api.get("/drafts/1").json()["step_status"] == "verified"
+    shown = api.post("/drafts/1/secret")
+    assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
+    assert len(shown.json()["secret"]) >= 12
+    again = api.post("/drafts/1/secret")
+    assert again.status_code == 409
+    assert "already shown and erased" in again.json()["error"]
+    assert api.post("/drafts/4/secret").status_code == 409  # not a verified reset
+
+
+def test_a_tech_token_cannot_see_secrets_or_other_tenants(web_rt: Runtime, api: TestClient) -> None:
+    for draft_id in (1, 2, 3):
+        api.post(f"/drafts/{draft_id}/approve")
+    Worker(web_rt, "w").run_once()
+    headers = {"Authorization": f"Bearer {token_for(web_rt, 'lee@msp.example')}"}
+    with TestClient(create_app(web_rt), base_url="https://127.0.0.1/api/v1") as client:
+        refused = client.post("/drafts/1/secret", headers=headers)
+        assert refused.status_code == 403 and "may not see secrets" in refused.json()["error"]
+        riley = {"Authorization": f"Bearer {token_for(web_rt, 'riley@msp.example')}"}
+        hidden = client.post("/drafts/1/secret", headers=riley)
+        assert hidden.status_code == 404 and hidden.json()["error"] == "There is no draft 1 here."
+    assert len(api.post("/drafts/1/secret").json()["secret"]) >= 12  # still there, unseen
+
+
+def test_the_ticket_page_reveals_the_password_once(
+    app_client: TestClient, web_rt: Runtime, api: TestClient
+) -> None:
+    for draft_id in (1, 2, 3):
+        api.post(f"/drafts/{draft_id}/approve")
+    Worker(web_rt, "w").run_once()
+    csrf = sign_in(app_client, "dana@msp.example")
+    ticket = app_client.get("/tickets/1").text
+    assert "Show the temporary password (once)" in ticket
+    assert app_client.post("/drafts/1/secret").status_code == 403  # no CSRF token
+    shown = app_client.post(
+        "/drafts/1/secret", headers={"HX-Request": "true", "X-CSRF-Token": csrf}
+    )
+    assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
+    assert re.search(r'<code class="password">[^<]{12,}</code>', shown.text)
+    after = app_client.get("/tickets/1").text
+    assert "Show the temporary password" not in after
+    assert "its temporary secret was shown to dana@msp.example, then erased" in after
