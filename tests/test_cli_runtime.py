@@ -104,7 +104,13 @@ def test_approve_edit_reject_trace_and_audit(demo: Desk, tmp_path: Path) -> None
     reply = next(
         d for d in drafts if d["ticket_id"] == access["ticket_id"] and d["id"] != access["id"]
     )
-    demo.run("approvals", "approve", str(reply["id"]), "--as", APPROVER)
+    shown_reply = demo.run("approvals", "show", str(reply["id"])).stdout
+    assert "Does not follow an edit of the same plan" in shown_reply
+    held = demo.run("approvals", "approve", str(reply["id"]), "--as", APPROVER, check=False)
+    assert held.returncode == 2
+    assert "still says “Finance Share”" in held.stderr + held.stdout
+    assert "--as-written" in held.stderr + held.stdout
+    demo.run("approvals", "approve", str(reply["id"]), "--as", APPROVER, "--as-written")
     demo.run("worker", "--once")
     assert _status(demo, access["ticket_id"]) == "resolved"
 
@@ -123,6 +129,7 @@ def test_approve_edit_reject_trace_and_audit(demo: Desk, tmp_path: Path) -> None
     text = demo.run("trace", str(access["ticket_id"])).stdout
     assert "specialist:access_change" in text, text
     assert f"approved by {APPROVER} (edited: group_id, group_name)" in text, text
+    assert "kept as written: body still says" in text, text
 
     assert "intact" in demo.run("audit", "verify").stdout
     lines = demo.run("audit", "export", "--format", "jsonl").stdout.splitlines()

@@ -65,6 +65,7 @@ def test_every_event_becomes_one_json_line_in_id_order(db: Database) -> None:
             "payload_hash": "ab" * 32,
             "edited": True,
             "changes": {"group": ["A", "Ä"]},
+            "acknowledged": [],
         },
         "prev_hash": GENESIS_HASH,
         "hash": records[0].hash,
