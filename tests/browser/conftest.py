@@ -17,9 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,15 +184,6 @@ class Console:
     def expect_status(self, status: int) -> None:
         """A page this test opens answers ``status`` on purpose (the browser logs that)."""
         self.expected_statuses.add(status)
-
-    @contextmanager
-    def looked_at_only(self) -> Iterator[None]:
-        """Pages other parts of deskhand own: what they log is reported, not failed on."""
-        before = len(self.problems)
-        yield
-        for problem in self.problems[before:]:
-            warnings.warn(f"browser console: {problem}", stacklevel=3)
-        del self.problems[before:]
 
     def on_console(self, message: ConsoleMessage) -> None:
         if message.type != "error":
