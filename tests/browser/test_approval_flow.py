@@ -8,6 +8,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import APPROVER, Desk, Shoot
 
+RISK_ORDER = ("destructive", "security", "billing", "external_communication", "internal", "read")
 VERIFY_TIMEOUT = 60_000  # the embedded worker's turn, the sandbox's change and its read-back
 
 
@@ -162,6 +163,11 @@ def test_new_drafts_appear_in_the_queue_without_a_reload(
     assert page.evaluate("window.deskhandNotReloaded === true"), "the queue page was reloaded"
     expect(waiting).not_to_have_attribute("data-count", str(before))
     assert int(waiting.get_attribute("data-count") or 0) == before + arrived.count()
+    radii = page.locator("#drafts article.draft").evaluate_all(
+        "cards => cards.map(c => [...c.classList].find(k => k.startsWith('radius-')))"
+    )
+    order = [f"radius-{r}" for r in RISK_ORDER]
+    assert radii == sorted(radii, key=order.index), f"arrivals out of risk order: {radii}"
     focus_with_keys(page, int(arrived.first.get_attribute("data-draft-id") or 0))
     shoot("queue-new-draft")
 

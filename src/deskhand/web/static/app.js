@@ -95,6 +95,22 @@
     focusDraft(after || list[list.length - 1]);
   });
 
+  /* The queue's order: riskiest first, then oldest (as the server sorts it). */
+  var RISKS = ["destructive", "security", "billing", "external_communication", "internal", "read"];
+  function risk(card) {
+    var found = RISKS.findIndex(function (r) { return card.classList.contains("radius-" + r); });
+    return found < 0 ? RISKS.length : found;
+  }
+
+  /* An arrival goes where a reload would put it: after the drafts as risky as it (they are
+     older), before the first less risky one. */
+  function place(list, card) {
+    var before = Array.from(list.querySelectorAll(":scope > article.draft")).find(function (d) {
+      return d !== card && !d.classList.contains("decided") && risk(d) > risk(card);
+    });
+    if (before && card.nextElementSibling !== before) list.insertBefore(card, before);
+  }
+
   /* Drafts the poller appends (a decided draft replacing its card is no arrival). */
   function watchArrivals() {
     var list = document.getElementById("drafts");
@@ -107,6 +123,7 @@
           known.add(node.id);
           node.classList.add("arrived");
           count(1);
+          place(list, node);
         });
       });
     }).observe(list, { childList: true });
