@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from deskhand import __version__
-from deskhand.cli import analyze, audit, desk, runtime
+from deskhand.cli import analyze, audit, desk, runtime, triage
 
 app = typer.Typer(
     help="deskhand: a self-hosted AI helpdesk for MSPs. Start with `deskhand analyze` or "
@@ -56,3 +56,4 @@ app.add_typer(desk.approvals_app, name="approvals")
 app.add_typer(desk.escalations_app, name="escalations")
 app.add_typer(desk.tokens_app, name="tokens")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(triage.triage_app, name="triage")

@@ -8,7 +8,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -313,3 +323,22 @@ class Analysis(Base):
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=now)
     finished_at: Mapped[datetime | None]
+
+
+class TriageModelVersion(Base):
+    """A trained triage classifier: the fitted model, its held-out figures, and whether the
+    dispatcher uses it (one version at most is active)."""
+
+    __tablename__ = "triage_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the version number
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    active: Mapped[bool] = mapped_column(default=False, index=True)
+    tickets: Mapped[int]  # labelled tickets it learnt from
+    target_precision: Mapped[float]
+    thresholds: Mapped[dict[str, Any]]  # intent -> lowest probability routed; null: never
+    figures: Mapped[dict[str, Any]]  # held-out accuracy, macro-F1, coverage, per intent
+    training: Mapped[dict[str, Any]]  # sources, label column, mapping, intents set aside
+    library: Mapped[str] = mapped_column(String(64))  # scikit-learn version that pickled it
+    sha256: Mapped[str] = mapped_column(String(64))  # of the blob, checked before unpickling
+    blob: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,257 @@
+"""``deskhand triage``: train the triage classifier on the MSP's own history, measure, list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from deskhand.cli.common import err, out, print_json, settings, user_errors
+from deskhand.errors import UsageError
+from deskhand.store.db import Database
+
+triage_app = typer.Typer(
+    help="The triage classifier: train it on resolved tickets, evaluate it, list versions.",
+    no_args_is_help=True,
+)
+
+Paths = Annotated[
+    list[Path],
+    typer.Argument(help="Resolved-ticket exports, or folders of them.", show_default=False),
+]
+LabelColumn = Annotated[
+    str | None,
+    typer.Option(help="Read any table and use this column as the label (default: PSA category)."),
+]
+MappingFile = Annotated[
+    Path | None, typer.Option(help="YAML file renaming PSA labels to intents (`label: intent`).")
+]
+Folds = Annotated[int, typer.Option(help="Held-out folds.")]
+Target = Annotated[float, typer.Option(help="Precision each routed intent must reach.")]
+Json = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
+
+
+@triage_app.command("eval")
+def eval_command(
+    paths: Paths,
+    label_column: LabelColumn = None,
+    mapping: MappingFile = None,
+    folds: Folds = 5,
+    target_precision: Target = 0.95,
+    json_: Json = False,
+) -> None:
+    """Compare deskhand's classifier with a TF-IDF + LinearSVC baseline on held-out folds."""
+    from deskhand.triage.dataset import load_labelled
+    from deskhand.triage.evaluation import evaluate
+
+    with user_errors():
+        _check(folds, target_precision)
+        history = load_labelled(paths, label_column=label_column, mapping=mapping)
+        with _progress() as advance:
+            result = evaluate(history, folds=folds, target=target_precision, progress=advance)
+        if json_:
+            print_json(result.json_document())
+            return
+        ours, theirs = result.deskhand, result.baseline
+        out.print(
+            f"{result.tickets:,} labelled tickets, {len(ours.intents)} intents, "
+            f"{result.folds}-fold cross-validation (same folds for both models)."
+        )
+        table = Table("", "deskhand", "baseline (TF-IDF + LinearSVC)", title="Held-out figures")
+        target = f"{result.target_precision:.0%}"
+        for label, a, b in (
+            ("accuracy", ours.accuracy, theirs.accuracy),
+            ("macro-F1", ours.macro_f1, theirs.macro_f1),
+            (f"coverage at {target} precision", ours.coverage, theirs.coverage),
+            ("precision of routed tickets", ours.routed_precision, theirs.routed_precision),
+        ):
+            table.add_row(label, f"{a:.1%}", f"{b:.1%}")
+        table.add_row(
+            "calibration error (ECE)", f"{ours.calibration_error or 0:.3f}", "n/a (margins)"
+        )
+        out.print(table)
+        intents = Table(
+            "intent",
+            "tickets",
+            "precision",
+            "recall",
+            "threshold",
+            "baseline precision",
+            "baseline recall",
+            title="Per intent (deskhand vs baseline)",
+        )
+        for mine, base in zip(ours.intents, theirs.intents, strict=True):
+            intents.add_row(
+                mine.intent,
+                f"{mine.support:,}",
+                f"{mine.precision:.1%}",
+                f"{mine.recall:.1%}",
+                "never routed" if mine.threshold is None else f"{mine.threshold:.3f}",
+                f"{base.precision:.1%}",
+                f"{base.recall:.1%}",
+            )
+        out.print(intents)
+        confusions = Table("actual", "predicted as", "tickets", title="Worst confusions (deskhand)")
+        for confusion in ours.confusions:
+            confusions.add_row(confusion.actual, confusion.predicted, f"{confusion.count:,}")
+        out.print(confusions)
+        _notes(result.set_aside, result.unlabelled, folds)
+
+
+@triage_app.command("train")
+def train_command(
+    ctx: typer.Context,
+    paths: Paths,
+    label_column: LabelColumn = None,
+    mapping: MappingFile = None,
+    folds: Folds = 5,
+    target_precision: Target = 0.95,
+    json_: Json = False,
+) -> None:
+    """Train a model on resolved tickets, store it as a new version and make it active."""
+    from deskhand.triage.dataset import load_labelled
+    from deskhand.triage.models_store import save_model
+    from deskhand.triage.training import train
+
+    with user_errors():
+        _check(folds, target_precision)
+        database = Database(settings(ctx).database())
+        database.require_current()
+        history = load_labelled(paths, label_column=label_column, mapping=mapping)
+        with _progress() as advance:
+            trained = train(history, folds=folds, target=target_precision, progress=advance)
+        training = {
+            "sources": history.sources,
+            "label_column": label_column,
+            "mapping": str(mapping) if mapping else None,
+        }
+        with database.session() as session:
+            version = save_model(session, trained, training).id
+        database.dispose()
+        figures = trained.figures
+        if json_:
+            print_json(
+                {
+                    "version": version,
+                    "active": True,
+                    "tickets": trained.tickets,
+                    "target_precision": trained.target_precision,
+                    "thresholds": {
+                        k: None if v == float("inf") else v for k, v in trained.thresholds.items()
+                    },
+                    "figures": {
+                        "accuracy": figures.accuracy,
+                        "macro_f1": figures.macro_f1,
+                        "coverage": figures.coverage,
+                        "routed_precision": figures.routed_precision,
+                        "calibration_error": figures.calibration_error,
+                    },
+                    "set_aside": trained.set_aside,
+                }
+            )
+            return
+        out.print(
+            f"Triage model version {version} trained on {trained.tickets:,} tickets and made "
+            f"active. Held out ({trained.folds} folds): accuracy {figures.accuracy:.1%}, "
+            f"macro-F1 {figures.macro_f1:.1%}, coverage at {trained.target_precision:.0%} "
+            f"precision {figures.coverage:.1%}."
+        )
+        table = Table("intent", "tickets", "precision", "recall", "routed from probability")
+        for intent in figures.intents:
+            table.add_row(
+                intent.intent,
+                f"{intent.support:,}",
+                f"{intent.precision:.1%}",
+                f"{intent.recall:.1%}",
+                "never (escalates)" if intent.threshold is None else f"{intent.threshold:.3f}",
+            )
+        out.print(table)
+        _notes(trained.set_aside, history.unlabelled, folds)
+
+
+@triage_app.command("models")
+def models_command(ctx: typer.Context, json_: Json = False) -> None:
+    """List the stored model versions, newest first; the active one is marked."""
+    from deskhand.triage.models_store import list_models
+
+    with user_errors():
+        database = Database(settings(ctx).database())
+        database.require_current()
+        with database.reading() as session:
+            rows = [
+                {
+                    "version": row.id,
+                    "active": row.active,
+                    "created_at": row.created_at.isoformat(timespec="seconds"),
+                    "tickets": row.tickets,
+                    "target_precision": row.target_precision,
+                    "accuracy": row.figures.get("accuracy"),
+                    "macro_f1": row.figures.get("macro_f1"),
+                    "coverage": row.figures.get("coverage"),
+                    "library": row.library,
+                }
+                for row in list_models(session)
+            ]
+        database.dispose()
+        if json_:
+            print_json(rows)
+            return
+        if not rows:
+            out.print("No triage model yet. Train one with `deskhand triage train HISTORY...`.")
+            return
+        table = Table("version", "active", "trained", "tickets", "accuracy", "coverage")
+        for row in rows:
+            table.add_row(
+                str(row["version"]),
+                "yes" if row["active"] else "",
+                str(row["created_at"]),
+                f"{row['tickets']:,}",
+                f"{row['accuracy']:.1%}",
+                f"{row['coverage']:.1%} at {row['target_precision']:.0%}",
+            )
+        out.print(table)
+
+
+def _check(folds: int, target: float) -> None:
+    if folds < 2:
+        raise UsageError(f"--folds {folds}: cross-validation needs at least 2 folds.")
+    if not 0.5 <= target < 1.0:
+        raise UsageError(
+            f"--target-precision {target}: use a share between 0.5 and 1, such as 0.95.",
+            hint="1.0 would demand a classifier that is never wrong on held-out history.",
+        )
+
+
+def _notes(set_aside: dict[str, int], unlabelled: int, folds: int) -> None:
+    if set_aside:
+        listing = ", ".join(f"{label} ({n})" for label, n in sorted(set_aside.items()))
+        out.print(
+            f"Left out, fewer than {max(folds, 3)} tickets each (cannot be held out): {listing}. "
+            f"Such tickets escalate; merge small categories with --mapping."
+        )
+    if unlabelled:
+        out.print(f"{unlabelled:,} rows had no label or no text and were skipped.")
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("reading", total=None)
+
+        def advance(what: str, done: int, total: int) -> None:
+            progress.update(task, description=what, completed=done, total=total)
+
+        yield advance

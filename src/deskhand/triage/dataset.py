@@ -1,0 +1,189 @@
+"""Labelled history for the triage classifier: a ticket's text and the intent it turned out to be.
+
+Two ways in. Without ``--label-column``, PSA exports go through the same importers as
+``deskhand analyze`` (Syncro, ConnectWise, Autotask, Halo, generic) and the PSA category is the
+label. With ``--label-column C``, any table (CSV, XLSX, JSON) is read as it is: column C is the
+label and the subject/title and body/description columns are the text.
+
+An optional mapping file (YAML, ``PSA label: intent``) renames PSA categories to deskhand
+intents; a label mapped to nothing (``~``) is left out, a label not listed keeps its name.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from deskhand.errors import InputError, UsageError
+from deskhand.history.formats import normalise_header
+from deskhand.history.importer import import_history
+from deskhand.history.quality import Ledger
+from deskhand.history.sources import discover, read_tables
+
+SUBJECT_HEADERS = ("subject", "title", "summary", "ticketsubject", "ticketsummary")
+BODY_HEADERS = ("body", "description", "details", "problem", "initialissue", "text")
+
+
+@dataclass(frozen=True)
+class LabelledTickets:
+    """Ticket texts with their labels, and what was left out on the way."""
+
+    texts: list[str]
+    labels: list[str]
+    sources: list[str]
+    set_aside: dict[str, int] = field(default_factory=dict)  # rare label -> tickets left out
+    unlabelled: int = 0  # rows with no label or no text
+
+    def __post_init__(self) -> None:
+        if len(self.texts) != len(self.labels):
+            raise ValueError(f"{len(self.texts)} texts but {len(self.labels)} labels")
+
+    @property
+    def intents(self) -> list[str]:
+        """The labels present, sorted."""
+        return sorted(set(self.labels))
+
+    def without_rare(self, minimum: int) -> LabelledTickets:
+        """The same tickets minus the labels with fewer than ``minimum`` examples, which no
+        held-out evaluation can test; they are counted in ``set_aside``."""
+        counts = Counter(self.labels)
+        rare = {label: n for label, n in counts.items() if n < minimum}
+        if not rare:
+            return self
+        kept = [i for i, label in enumerate(self.labels) if label not in rare]
+        return LabelledTickets(
+            texts=[self.texts[i] for i in kept],
+            labels=[self.labels[i] for i in kept],
+            sources=self.sources,
+            set_aside={**self.set_aside, **rare},
+            unlabelled=self.unlabelled,
+        )
+
+    def require_learnable(self, minimum: int) -> None:
+        """Refuse, with a message saying why, history that cannot train or test a classifier."""
+        if len(self.intents) < 2:
+            rare = ", ".join(f"{label!r} ({n})" for label, n in sorted(self.set_aside.items()))
+            found = f"; left out for having fewer than {minimum} tickets: {rare}" if rare else ""
+            raise InputError(
+                f"The history has {len(self.intents)} label(s) with at least {minimum} tickets "
+                f"each{found}. A classifier needs at least two.",
+                hint="Add more resolved tickets, or merge small categories with --mapping.",
+            )
+
+
+def load_labelled(
+    paths: Sequence[Path],
+    *,
+    label_column: str | None = None,
+    mapping: Path | None = None,
+) -> LabelledTickets:
+    """Read labelled tickets from ``paths`` (files or folders), renamed by ``mapping``."""
+    if label_column is not None:
+        texts, labels, sources = _read_tables(paths, label_column)
+    else:
+        texts, labels, sources = _read_exports(paths)
+    renames = load_mapping(mapping) if mapping is not None else {}
+    kept_texts: list[str] = []
+    kept_labels: list[str] = []
+    unlabelled = 0
+    for text, label in zip(texts, labels, strict=True):
+        name = (label or "").strip()
+        intent = renames.get(name, name)
+        if not intent or not text.strip():
+            unlabelled += 1
+            continue
+        kept_texts.append(text)
+        kept_labels.append(intent)
+    if not kept_labels:
+        raise InputError(
+            f"No labelled tickets in {', '.join(sources)}: every row lacks a label or text.",
+            hint="Name the label column with --label-column, or check the export.",
+        )
+    return LabelledTickets(kept_texts, kept_labels, sources, unlabelled=unlabelled)
+
+
+def load_mapping(path: Path) -> dict[str, str]:
+    """A mapping file: ``PSA label: intent`` per line; an empty intent leaves the label out."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(f"Cannot read the mapping file {path}: {error.strerror}.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"The mapping file {path} is not UTF-8 text.") from None
+    except yaml.YAMLError as error:
+        raise InputError(f"The mapping file {path} is not valid YAML: {error}.") from None
+    if not isinstance(data, dict) or not data:
+        raise InputError(
+            f"The mapping file {path} must map PSA labels to intents, one per line, "
+            f"like `Pwd reset: password_reset`."
+        )
+    return {str(k).strip(): "" if v is None else str(v).strip() for k, v in data.items()}
+
+
+def _read_exports(paths: Sequence[Path]) -> tuple[list[str], list[str | None], list[str]]:
+    imported = import_history(paths, ledger=Ledger())
+    tickets = imported.tickets
+    texts = _join_text(tickets.get_column("subject"), tickets.get_column("body"))
+    if tickets.get_column("category_raw").null_count() == tickets.height:
+        raise InputError(
+            "The export has no category column, so its tickets carry no label.",
+            hint="Name the label column with --label-column, or map one with a generic export.",
+        )
+    labels = tickets.get_column("category_raw").to_list()
+    return texts, labels, [item.path for item in imported.inputs]
+
+
+def _read_tables(
+    paths: Sequence[Path], label_column: str
+) -> tuple[list[str], list[str | None], list[str]]:
+    texts: list[str] = []
+    labels: list[str | None] = []
+    sources: list[str] = []
+    for path in discover(paths):
+        for table in read_tables(path):
+            by_normal = {normalise_header(h): h for h in table.header}
+            label = by_normal.get(normalise_header(label_column))
+            if label is None:
+                raise UsageError(
+                    f"Column {label_column!r} not found in {table.name}. "
+                    f"Found: {', '.join(table.header[:25])}.",
+                    hint="Name the label column with --label-column.",
+                )
+            subject = _first(by_normal, SUBJECT_HEADERS)
+            body = _first(by_normal, BODY_HEADERS)
+            if subject is None and body is None:
+                raise InputError(
+                    f"{table.name} has no text column: expected one of "
+                    f"{', '.join(SUBJECT_HEADERS + BODY_HEADERS)}. "
+                    f"Found: {', '.join(table.header[:25])}."
+                )
+            columns = [c for c in (label, subject, body) if c is not None]
+            frame = table.load(columns)
+            empty = pl.Series([None] * frame.height, dtype=pl.String)
+            texts.extend(
+                _join_text(
+                    frame.get_column(subject) if subject else empty,
+                    frame.get_column(body) if body else empty,
+                )
+            )
+            labels.extend(frame.get_column(label).cast(pl.String).to_list())
+            sources.append(table.name)
+    return texts, labels, sources
+
+
+def _first(by_normal: Mapping[str, str], candidates: Sequence[str]) -> str | None:
+    return next((by_normal[c] for c in candidates if c in by_normal), None)
+
+
+def _join_text(subject: pl.Series, body: pl.Series) -> list[str]:
+    """Subject and body as one text, the subject on the first line."""
+    frame = pl.DataFrame({"subject": subject.cast(pl.String), "body": body.cast(pl.String)})
+    joined = pl.concat_str(
+        [pl.col("subject").fill_null(""), pl.col("body").fill_null("")], separator="\n"
+    )
+    return frame.select(joined).to_series().to_list()

@@ -1,0 +1,228 @@
+"""How well a classifier would have triaged the MSP's own history, measured on held-out folds.
+
+k-fold cross-validation, stratified and seeded, so deskhand's model and the baseline see the same
+splits in the same run. Every ticket is predicted once by a model that never saw it. Coverage
+at the target precision is *cross-fitted*: the thresholds applied to fold i are chosen on the
+held-out predictions of the other folds, so the figure is not flattered by choosing thresholds
+on the very tickets they are scored on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from deskhand.triage.classifier import BASELINE, DESKHAND, Scorer, train_baseline, train_model
+from deskhand.triage.dataset import LabelledTickets
+from deskhand.triage.selective import NEVER, choose_thresholds, coverage
+
+Progress = Callable[[str, int, int], None]  # what is being done, steps done, steps in all
+Trainer = Callable[[Sequence[str], Sequence[str]], Scorer]
+WORST_CONFUSIONS = 5
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Each ticket's prediction by the model of the fold that held it out."""
+
+    predicted: list[str]
+    confidence: np.ndarray
+    fold: np.ndarray
+
+
+@dataclass(frozen=True)
+class IntentFigures:
+    intent: str
+    support: int
+    precision: float
+    recall: float
+    threshold: float | None  # None: never routed at the target precision
+
+
+@dataclass(frozen=True)
+class Confusion:
+    actual: str
+    predicted: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One model's held-out figures."""
+
+    model: str
+    accuracy: float
+    macro_f1: float
+    coverage: float  # share routed automatically at the target precision
+    routed_precision: float  # how precise those routed tickets actually were
+    intents: list[IntentFigures]
+    confusions: list[Confusion]
+    calibration_error: float | None = None  # expected calibration error; None: not a probability
+
+    def thresholds(self) -> dict[str, float]:
+        return {i.intent: NEVER if i.threshold is None else i.threshold for i in self.intents}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    tickets: int
+    folds: int
+    target_precision: float
+    deskhand: Figures
+    baseline: Figures
+    set_aside: dict[str, int]
+    unlabelled: int
+
+    def json_document(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def folds_of(labels: Sequence[str], folds: int, seed: int = 0) -> list[tuple[Any, Any]]:
+    """Stratified (train, test) index pairs, the same for every model in a run."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(labels)), np.asarray(labels, dtype=object)))
+
+
+def cross_predict(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    splits: Sequence[tuple[Any, Any]],
+    trainer: Trainer,
+    step: Callable[[], None] = lambda: None,
+) -> HeldOut:
+    """Train on each fold's training part and predict its held-out part."""
+    text_array = np.asarray(texts, dtype=object)
+    label_array = np.asarray(labels, dtype=object)
+    predicted = np.empty(len(texts), dtype=object)
+    confidence = np.zeros(len(texts))
+    fold = np.zeros(len(texts), dtype=int)
+    for number, (train, test) in enumerate(splits):
+        model = trainer(list(text_array[train]), list(label_array[train]))
+        names, scores = model.best(list(text_array[test]))
+        predicted[test] = names
+        confidence[test] = scores
+        fold[test] = number
+        step()
+    return HeldOut([str(p) for p in predicted], confidence, fold)
+
+
+def figures(
+    model: str, held: HeldOut, labels: Sequence[str], target: float, *, probabilities: bool
+) -> Figures:
+    """Accuracy, macro-F1, cross-fitted coverage, per-intent figures and worst confusions."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+    intents = sorted(set(labels))
+    precision, recall, _, support = precision_recall_fscore_support(
+        labels, held.predicted, labels=intents, zero_division=0
+    )
+    routed = correct = 0
+    for number in np.unique(held.fold):
+        mine = held.fold == number
+        others = ~mine
+        thresholds = choose_thresholds(
+            _pick(held.predicted, others),
+            held.confidence[others],
+            _pick(labels, others),
+            target,
+            intents,
+        )
+        part = coverage(
+            _pick(held.predicted, mine), held.confidence[mine], _pick(labels, mine), thresholds
+        )
+        routed += part.routed
+        correct += part.correct
+    overall = choose_thresholds(held.predicted, held.confidence, labels, target, intents)
+    return Figures(
+        model=model,
+        accuracy=float(accuracy_score(labels, held.predicted)),
+        macro_f1=float(f1_score(labels, held.predicted, labels=intents, average="macro")),
+        coverage=routed / len(labels),
+        routed_precision=correct / routed if routed else 1.0,
+        intents=[
+            IntentFigures(
+                intent,
+                int(support[i]),
+                float(precision[i]),
+                float(recall[i]),
+                None if overall[intent] == NEVER else float(overall[intent]),
+            )
+            for i, intent in enumerate(intents)
+        ],
+        confusions=worst_confusions(labels, held.predicted),
+        calibration_error=calibration_error(held, labels) if probabilities else None,
+    )
+
+
+def worst_confusions(
+    actual: Sequence[str], predicted: Sequence[str], top: int = WORST_CONFUSIONS
+) -> list[Confusion]:
+    """The most frequent (actual, predicted) mistakes, most frequent first."""
+    mistakes = Counter((a, p) for a, p in zip(actual, predicted, strict=True) if a != p)
+    ranked = sorted(mistakes.items(), key=lambda item: (-item[1], item[0]))
+    return [Confusion(a, p, n) for (a, p), n in ranked[:top]]
+
+
+def calibration_error(held: HeldOut, labels: Sequence[str], bins: int = 10) -> float:
+    """Expected calibration error: how far stated confidence is from the share right, averaged
+    over ten confidence bins weighted by their size. 0 is perfectly calibrated."""
+    right = np.asarray(held.predicted, dtype=object) == np.asarray(labels, dtype=object)
+    which = np.minimum((held.confidence * bins).astype(int), bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            gap += inside.sum() * abs(right[inside].mean() - held.confidence[inside].mean())
+    return float(gap / len(labels))
+
+
+def evaluate(
+    history: LabelledTickets,
+    *,
+    folds: int = 5,
+    target: float = 0.95,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """deskhand's model against the baseline, on the same stratified folds of ``history``."""
+    usable = history.without_rare(max(folds, 3))
+    usable.require_learnable(max(folds, 3))
+    splits = folds_of(usable.labels, folds, seed)
+    done = 0
+
+    def step(what: str) -> Callable[[], None]:
+        def advance() -> None:
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(what, done, 2 * folds)
+
+        return advance
+
+    if progress is not None:
+        progress("training deskhand's model", 0, 2 * folds)
+    ours = cross_predict(
+        usable.texts, usable.labels, splits, train_model, step("training deskhand's model")
+    )
+    theirs = cross_predict(
+        usable.texts, usable.labels, splits, train_baseline, step("training the baseline")
+    )
+    return Evaluation(
+        tickets=len(usable.labels),
+        folds=folds,
+        target_precision=target,
+        deskhand=figures(DESKHAND, ours, usable.labels, target, probabilities=True),
+        baseline=figures(BASELINE, theirs, usable.labels, target, probabilities=False),
+        set_aside=usable.set_aside,
+        unlabelled=usable.unlabelled,
+    )
+
+
+def _pick(values: Sequence[str], mask: np.ndarray) -> list[str]:
+    return [v for v, keep in zip(values, mask, strict=True) if keep]

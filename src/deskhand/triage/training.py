@@ -1,0 +1,70 @@
+"""``deskhand triage train``: a model fitted on all the history, with thresholds and figures
+from held-out folds of that same history.
+
+The thresholds have to come from tickets the model did not learn from, or every intent would
+look certain: so the history is first cross-validated (giving each ticket a held-out
+prediction, on which thresholds and figures are computed), then the model kept is fitted on all
+of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deskhand.triage.classifier import DESKHAND, TriageModel, train_model
+from deskhand.triage.dataset import LabelledTickets
+from deskhand.triage.evaluation import Figures, Progress, cross_predict, figures, folds_of
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A model ready to store: the fitted classifier, its thresholds and held-out figures."""
+
+    model: TriageModel
+    thresholds: dict[str, float]  # intent -> lowest probability routed (inf: never)
+    figures: Figures
+    tickets: int
+    folds: int
+    target_precision: float
+    set_aside: dict[str, int]
+
+
+def train(
+    history: LabelledTickets,
+    *,
+    folds: int = 5,
+    target: float = 0.95,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Trained:
+    """Cross-validate for thresholds and figures, then fit on all of ``history``."""
+    usable = history.without_rare(max(folds, 3))
+    usable.require_learnable(max(folds, 3))
+    total = folds + 1
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress("choosing thresholds on held-out folds", done, total)
+
+    if progress is not None:
+        progress("choosing thresholds on held-out folds", 0, total)
+    splits = folds_of(usable.labels, folds, seed)
+    held = cross_predict(usable.texts, usable.labels, splits, train_model, step)
+    measured = figures(DESKHAND, held, usable.labels, target, probabilities=True)
+    if progress is not None:
+        progress("fitting the model on all the history", done, total)
+    model = train_model(usable.texts, usable.labels)
+    if progress is not None:
+        progress("fitted", total, total)
+    return Trained(
+        model=model,
+        thresholds=measured.thresholds(),
+        figures=measured,
+        tickets=len(usable.labels),
+        folds=folds,
+        target_precision=target,
+        set_aside=usable.set_aside,
+    )

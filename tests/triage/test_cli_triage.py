@@ -1,0 +1,134 @@
+"""`deskhand triage eval|train|models`: figures out, versions stored, bad input told plainly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner, Result
+
+from deskhand.cli import app
+from tests.support import csv_text
+
+runner = CliRunner()
+
+
+def deskhand(*args: str) -> Result:
+    return runner.invoke(app, list(args))
+
+
+def said(result: Result) -> str:
+    """What the command printed, with Rich's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+def test_eval_prints_both_models_on_the_same_tickets(endava_slice: Path) -> None:
+    result = deskhand(
+        "triage", "eval", str(endava_slice), "--label-column", "category", "--folds", "3", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["folds"] == 3
+    assert document["deskhand"]["model"] == "deskhand"
+    assert document["baseline"]["model"].startswith("baseline")
+    assert {i["intent"] for i in document["deskhand"]["intents"]} == {"4", "5", "6"}
+    table = deskhand(
+        "triage", "eval", str(endava_slice), "--label-column", "category", "--folds", "3"
+    )
+    assert table.exit_code == 0, table.output
+    assert "coverage at 95% precision" in table.stdout
+    assert "Worst confusions" in table.stdout
+
+
+def test_train_stores_an_active_version_that_models_lists(
+    endava_slice: Path, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'deskhand.db'}"
+    assert deskhand("--db", db, "db", "upgrade").exit_code == 0
+    assert json.loads(deskhand("--db", db, "triage", "models", "--json").stdout) == []
+    trained = deskhand(
+        "--db", db, "triage", "train", str(endava_slice), "--label-column", "category",
+        "--folds", "3", "--json",
+    )  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    figures = json.loads(trained.stdout)
+    assert figures["version"] == 1
+    assert set(figures["thresholds"]) == {"4", "5", "6"}
+    listed = json.loads(deskhand("--db", db, "triage", "models", "--json").stdout)
+    assert [(m["version"], m["active"]) for m in listed] == [(1, True)]
+    assert listed[0]["coverage"] == figures["figures"]["coverage"]
+
+
+def test_train_refuses_a_database_without_the_schema(endava_slice: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = deskhand(
+        "--db", db, "triage", "train", str(endava_slice), "--label-column", "category"
+    )
+    assert result.exit_code == 2
+    assert "deskhand db upgrade" in said(result)
+
+
+def test_a_missing_label_column_names_the_columns_found(endava_slice: Path) -> None:
+    result = deskhand("triage", "eval", str(endava_slice), "--label-column", "intent")
+    assert result.exit_code == 2
+    assert "Column 'intent' not found" in said(result)
+    assert "title, body" in said(result)
+    assert "Traceback" not in said(result)
+
+
+def test_an_unreadable_file_is_reported(tmp_path: Path) -> None:
+    missing = deskhand("triage", "eval", str(tmp_path / "nope.csv"), "--label-column", "c")
+    assert missing.exit_code == 2
+    assert "does not exist" in said(missing)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    result = deskhand("triage", "eval", str(empty), "--label-column", "c")
+    assert result.exit_code == 2
+    assert "is empty" in said(result)
+
+
+def test_too_few_labelled_tickets_or_a_lone_example_are_refused(tmp_path: Path) -> None:
+    rows = [("printer jammed again", "printer")] * 8 + [("vpn is down", "vpn")]
+    path = tmp_path / "tiny.csv"
+    path.write_text(csv_text(["subject", "label"], rows))
+    result = deskhand("triage", "eval", str(path), "--label-column", "label")
+    assert result.exit_code == 2
+    assert "A classifier needs at least two" in said(result)
+    assert "'vpn' (1)" in said(result)
+    blank = tmp_path / "blank.csv"
+    blank.write_text(csv_text(["subject", "label"], [("printer", ""), ("", "vpn")]))
+    result = deskhand("triage", "eval", str(blank), "--label-column", "label")
+    assert result.exit_code == 2
+    assert "No labelled tickets" in said(result)
+
+
+def test_bad_options_are_refused(endava_slice: Path) -> None:
+    folds = deskhand(
+        "triage", "eval", str(endava_slice), "--label-column", "category", "--folds", "1"
+    )
+    assert folds.exit_code == 2
+    assert "at least 2 folds" in said(folds)
+    target = deskhand(
+        "triage", "eval", str(endava_slice), "--label-column", "category",
+        "--target-precision", "1.5",
+    )  # fmt: skip
+    assert target.exit_code == 2
+    assert "--target-precision 1.5" in said(target)
+
+
+def test_a_mapping_file_renames_and_drops_labels(endava_slice: Path, tmp_path: Path) -> None:
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("'4': access_change\n'5': password_reset\n'6': ~\n")
+    result = deskhand(
+        "triage", "eval", str(endava_slice), "--label-column", "category",
+        "--mapping", str(mapping), "--folds", "3", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    intents = [i["intent"] for i in json.loads(result.stdout)["deskhand"]["intents"]]
+    assert intents == ["access_change", "password_reset"]
+    mapping.write_text("- not a mapping\n")
+    bad = deskhand(
+        "triage", "eval", str(endava_slice), "--label-column", "category", "--mapping", str(mapping)
+    )
+    assert bad.exit_code == 2
+    assert "must map PSA labels to intents" in said(bad)

@@ -1,0 +1,104 @@
+"""Training and evaluating on real tickets, and model versions kept in the database."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from deskhand.errors import DeskhandError, InputError
+from deskhand.store.db import Database
+from deskhand.store.models import TriageModelVersion
+from deskhand.triage.dataset import LabelledTickets, load_labelled
+from deskhand.triage.evaluation import evaluate
+from deskhand.triage.models_store import activate, active_model, list_models, save_model
+from deskhand.triage.training import Trained, train
+from tests.support import postgres_database
+
+
+@pytest.fixture(scope="module")
+def history(endava_slice: Path) -> LabelledTickets:
+    return load_labelled([endava_slice], label_column="category")
+
+
+@pytest.fixture(scope="module")
+def trained(history: LabelledTickets) -> Trained:
+    return train(history, folds=3)
+
+
+def test_evaluation_beats_guessing_the_commonest_intent_on_the_same_folds(
+    history: LabelledTickets,
+) -> None:
+    result = evaluate(history, folds=3)
+    majority = Counter(history.labels).most_common(1)[0][1] / len(history.labels)
+    assert result.tickets == len(history.labels)
+    assert result.deskhand.accuracy > majority
+    assert result.baseline.accuracy > majority
+    assert sum(i.support for i in result.deskhand.intents) == result.tickets
+    assert [i.intent for i in result.deskhand.intents] == [
+        i.intent for i in result.baseline.intents
+    ]
+    assert 0.0 < result.deskhand.coverage < 1.0
+    # Cross-fitted thresholds land near, not exactly on, the target.
+    assert result.deskhand.routed_precision > 0.9
+    assert result.deskhand.calibration_error is not None
+    assert result.deskhand.calibration_error < 0.1
+    assert all(c.actual != c.predicted for c in result.deskhand.confusions)
+
+
+def test_rare_intents_are_set_aside_and_one_intent_is_refused() -> None:
+    history = LabelledTickets(
+        texts=["printer jam"] * 6 + ["vpn down"], labels=["printer"] * 6 + ["vpn"], sources=[]
+    )
+    usable = history.without_rare(5)
+    assert usable.set_aside == {"vpn": 1}
+    assert usable.labels == ["printer"] * 6
+    with pytest.raises(InputError, match="A classifier needs at least two"):
+        usable.require_learnable(5)
+
+
+def check_round_trip(url: str, trained: Trained, history: LabelledTickets) -> None:
+    database = Database(url)
+    try:
+        database.upgrade()
+        with database.session() as session:
+            assert active_model(session) is None
+            first = save_model(session, trained, {"sources": ["slice"]}).id
+            second = save_model(session, trained, {"sources": ["slice"]}).id
+        with database.reading() as session:
+            loaded = active_model(session)
+            versions = [(row.id, row.active) for row in list_models(session)]
+        assert versions == [(second, True), (first, False)]
+        assert loaded is not None and loaded.version == second
+        sample = history.texts[:50]
+        assert loaded.model.best(sample)[0] == trained.model.best(sample)[0]
+        assert loaded.model.best(sample)[1] == pytest.approx(trained.model.best(sample)[1])
+        assert loaded.thresholds == trained.thresholds
+        intent, probability, routed = loaded.classify(sample[0])
+        assert routed == (probability >= trained.thresholds[intent])
+        with database.session() as session:
+            activate(session, first)
+        with database.session() as session:
+            reloaded = active_model(session)
+            assert reloaded is not None and reloaded.version == first
+            row = session.get(TriageModelVersion, first)
+            assert row is not None
+            row.blob = row.blob[:-1] + b"x"
+        with database.reading() as session, pytest.raises(DeskhandError, match="damaged"):
+            active_model(session)
+    finally:
+        database.dispose()
+
+
+def test_model_versions_round_trip_on_sqlite(
+    tmp_path: Path, trained: Trained, history: LabelledTickets
+) -> None:
+    check_round_trip(f"sqlite:///{tmp_path / 'deskhand.db'}", trained, history)
+
+
+def test_model_versions_round_trip_on_postgresql(
+    trained: Trained, history: LabelledTickets
+) -> None:
+    with postgres_database("deskhand_triage") as url:
+        check_round_trip(url, trained, history)
