@@ -138,7 +138,16 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
             contacts = connectors.psa.contacts()
         except ConnectorError as error:
             raise Stop("execution_failed", f"The identity check failed: {error}", events) from None
-        check = check_identity(view.requester_email, target, manager, contacts)
+        check = check_identity(
+            view.requester_email,
+            target,
+            manager,
+            contacts,
+            requester_name=view.requester_name,
+            domains=tenant_view.domains,
+            text=f"{view.subject}\n{view.body}",
+            grants_privilege=any(group.privileged for group in resolution.groups),
+        )
         identity, identity_detail = check.verdict.value, check.detail
         events.append(
             ev.IdentityChecked(

@@ -43,6 +43,7 @@ from deskhand.store.models import (
     User,
     now,
 )
+from deskhand.triage.warning_signs import canonical_address
 
 TICKET_MOVES = {
     "new": {"working", "escalated"},
@@ -137,7 +138,7 @@ def receive_ticket(
     body: str,
 ) -> tuple[Ticket, Run]:
     """Store a ticket from the PSA and queue its first run."""
-    email = requester_email.strip().lower()
+    email = canonical_address(requester_email)  # a look-alike stays itself
     requester = session.execute(
         select(Requester).where(Requester.tenant_id == tenant.id, Requester.email == email)
     ).scalar_one_or_none()
