@@ -1,4 +1,4 @@
-"""`deskhand triage eval|train|models`: figures out, versions stored, bad input told plainly."""
+"""`deskhand triage eval|train|models|activate`: figures, versions, bad input told plainly."""
 
 from __future__ import annotations
 
@@ -57,6 +57,37 @@ def test_train_stores_an_active_version_that_models_lists(
     listed = json.loads(deskhand("--db", db, "triage", "models", "--json").stdout)
     assert [(m["version"], m["active"]) for m in listed] == [(1, True)]
     assert listed[0]["coverage"] == figures["figures"]["coverage"]
+
+
+def test_activate_switches_the_active_version_and_refuses_an_unknown_one(
+    endava_slice: Path, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'deskhand.db'}"
+    assert deskhand("--db", db, "db", "upgrade").exit_code == 0
+    for _ in range(2):
+        trained = deskhand(
+            "--db", db, "triage", "train", str(endava_slice), "--label-column", "category",
+            "--folds", "3", "--json",
+        )  # fmt: skip
+        assert trained.exit_code == 0, trained.output
+
+    def active() -> list[int]:
+        listed = json.loads(deskhand("--db", db, "triage", "models", "--json").stdout)
+        return [m["version"] for m in listed if m["active"]]
+
+    assert active() == [2]
+    switched = deskhand("--db", db, "triage", "activate", "1")
+    assert switched.exit_code == 0, switched.output
+    assert "version 1 is now active" in said(switched)
+    assert active() == [1]
+    unknown = deskhand("--db", db, "triage", "activate", "99")
+    assert unknown.exit_code == 2
+    assert "There is no triage model version 99" in said(unknown)
+    assert "Traceback" not in said(unknown)
+    assert active() == [1]
+    not_a_number = deskhand("--db", db, "triage", "activate", "latest")
+    assert not_a_number.exit_code == 2
+    assert active() == [1]
 
 
 def test_train_refuses_a_database_without_the_schema(endava_slice: Path, tmp_path: Path) -> None:

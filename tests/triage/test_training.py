@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from deskhand.errors import DeskhandError, InputError
 from deskhand.store.db import Database
 from deskhand.store.models import TriageModelVersion
+from deskhand.triage.classifier import calibrated, fit_sigmoids
 from deskhand.triage.dataset import LabelledTickets, load_labelled
 from deskhand.triage.evaluation import evaluate
 from deskhand.triage.models_store import activate, active_model, list_models, save_model
@@ -102,3 +104,23 @@ def test_model_versions_round_trip_on_postgresql(
 ) -> None:
     with postgres_database("deskhand_triage") as url:
         check_round_trip(url, trained, history)
+
+
+def test_platt_sigmoids_turn_margins_into_probabilities_that_sum_to_one() -> None:
+    rng = np.random.default_rng(0)
+    labels = np.array(["a", "b", "c"] * 200, dtype=object)
+    classes = np.array(["a", "b", "c"], dtype=object)
+    truth = (labels[:, None] == classes).astype(float)
+    margins = 2 * truth - 1 + rng.normal(0, 0.8, truth.shape)  # right intent scores higher
+    sigmoids = fit_sigmoids(margins, labels, classes)
+    assert (sigmoids[:, 0] < 0).all()  # a higher margin means a higher probability
+    probabilities = calibrated(margins, sigmoids)
+    assert probabilities.sum(axis=1) == pytest.approx(np.ones(len(labels)))
+    assert (probabilities.argmax(axis=1) == truth.argmax(axis=1)).mean() > 0.8
+    two = np.array(["x", "y"] * 100, dtype=object)
+    margin = np.where(two == "y", 1.0, -1.0) + rng.normal(0, 0.5, len(two))
+    pair = fit_sigmoids(np.column_stack([-margin, margin]), two, np.array(["x", "y"]))
+    assert pair.shape == (1, 2)
+    binary = calibrated(margin, pair)
+    assert binary.sum(axis=1) == pytest.approx(np.ones(len(two)))
+    assert binary[margin > 1.5, 1].min() > 0.9 > binary[margin < -1.5, 1].max()

@@ -1,4 +1,5 @@
-"""``deskhand triage``: train the triage classifier on the MSP's own history, measure, list."""
+"""``deskhand triage``: train the triage classifier on the MSP's own history, measure, list,
+and choose the active model version."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from deskhand.errors import UsageError
 from deskhand.store.db import Database
 
 triage_app = typer.Typer(
-    help="The triage classifier: train it on resolved tickets, evaluate it, list versions.",
+    help="The triage classifier: train, evaluate, list and activate model versions.",
     no_args_is_help=True,
 )
 
@@ -215,6 +216,25 @@ def models_command(ctx: typer.Context, json_: Json = False) -> None:
                 f"{row['coverage']:.1%} at {row['target_precision']:.0%}",
             )
         out.print(table)
+
+
+@triage_app.command("activate")
+def activate_command(
+    ctx: typer.Context,
+    version: Annotated[int, typer.Argument(help="Model version, as `triage models` lists it.")],
+) -> None:
+    """Make a stored model version the active one (to roll back to an earlier model)."""
+    from deskhand.triage.models_store import activate
+
+    with user_errors():
+        database = Database(settings(ctx).database())
+        try:
+            database.require_current()
+            with database.session() as session:
+                activate(session, version)
+        finally:
+            database.dispose()
+        out.print(f"Triage model version {version} is now active.")
 
 
 def _check(folds: int, target: float) -> None:

@@ -1,17 +1,26 @@
 """The trained triage classifier, and the baseline it is measured against.
 
-deskhand's model: TF-IDF over words and word pairs, a linear SVM, and sigmoid calibration
-(Platt scaling on three internal folds) so that its confidence is a probability a threshold can
-be chosen on. On the Endava tickets this routed more tickets at 95% precision than logistic
-regression, at a tenth of its training time; adding character n-grams cost 4x the time for no
-gain. The baseline is plain TF-IDF + LinearSVC, scored by its raw margin.
+deskhand's model: TF-IDF over words and word pairs, a linear SVM, and sigmoid (Platt)
+calibration so that its confidence is a probability a threshold can be chosen on. On the Endava
+tickets this routed more tickets at 95% precision than logistic regression, at a tenth of its
+training time; adding character n-grams cost 4x the time for no gain. The baseline is plain
+TF-IDF + LinearSVC, scored by its raw margin.
+
+Training is cross-fitted (``cross_fit``): the SVM is fitted once per held-out fold and once on
+everything, and the sigmoids are fitted on the held-out margins, the way scikit-learn's
+``CalibratedClassifierCV(ensemble=False)`` does it. That is k + 1 SVM fits in all, run in
+parallel, where fitting each fold's model with its own internal calibration folds took
+(k + 1) x 3. The tickets are tokenised once; each fold then keeps only the terms its own
+training part has, with its own IDF, which is exactly what a vectoriser fitted on that part
+would produce.
 
 scikit-learn is imported inside the functions: it takes over a second to import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,6 +28,9 @@ import numpy as np
 
 DESKHAND = "deskhand"
 BASELINE = "baseline (TF-IDF + LinearSVC)"
+MIN_TICKETS_PER_TERM = 2  # a term seen in one ticket cannot generalise; it only bloats the model
+
+Array = np.ndarray[Any, Any]
 
 
 class Scorer(Protocol):
@@ -31,18 +43,181 @@ class Scorer(Protocol):
 class TriageModel:
     """A fitted deskhand classifier: intents and calibrated probabilities for ticket texts."""
 
-    pipeline: Any  # sklearn Pipeline: vectoriser -> calibrated LinearSVC
+    words: Any  # fitted CountVectorizer: words and word pairs
+    weights: Any  # fitted TfidfTransformer (sublinear tf)
+    svm: Any  # fitted LinearSVC
+    sigmoids: Array  # Platt (a, b) per intent, or one row for two intents
 
     @property
     def intents(self) -> list[str]:
-        return [str(c) for c in self.pipeline.classes_]
+        return [str(c) for c in self.svm.classes_]
+
+    def probabilities(self, texts: Sequence[str]) -> Array:
+        """Each text's probability of each intent (columns in ``intents`` order)."""
+        margins = self.svm.decision_function(self.weights.transform(self.words.transform(texts)))
+        return calibrated(margins, self.sigmoids)
 
     def best(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """The most probable intent of each text, and its probability."""
-        probabilities = self.pipeline.predict_proba(list(texts))
+        probabilities = self.probabilities(list(texts))
         best = probabilities.argmax(axis=1)
-        names = self.pipeline.classes_
+        names = self.svm.classes_
         return [str(names[b]) for b in best], probabilities.max(axis=1)
+
+
+@dataclass(frozen=True)
+class CrossFitted:
+    """Each ticket's prediction by the fold model that held it out, and the final model."""
+
+    predicted: list[str]
+    confidence: Array  # calibrated probability of the predicted intent
+    fold: Array  # which fold held each ticket out
+    model: TriageModel | None  # fitted on every ticket; None when not asked for
+
+
+def cross_fit(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    splits: Sequence[tuple[Array, Array]],
+    *,
+    final: bool,
+    step: Callable[[], None] = lambda: None,
+) -> CrossFitted:
+    """Held-out calibrated predictions for every ticket and, when ``final``, the model fitted
+    on all of them. Each fold's probabilities come from sigmoids fitted on the *other* folds'
+    held-out margins, so no ticket's own label shapes its confidence; the final model's
+    sigmoids are fitted on all the held-out margins. ``step`` is called as each fit ends."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.utils.parallel import Parallel, delayed
+
+    words = CountVectorizer(ngram_range=(1, 2), min_df=MIN_TICKETS_PER_TERM, dtype=np.float32)
+    counts = words.fit_transform(list(texts))
+    y = np.asarray(labels, dtype=object)
+    jobs = [delayed(_fit_fold)(counts, y, train, test) for train, test in splits]
+    if final:
+        jobs.append(delayed(_fit_all)(counts, y))
+    results = []
+    # liblinear releases the GIL, so threads fit in parallel without copying the counts.
+    workers = min(len(jobs), os.cpu_count() or 1)
+    for result in Parallel(n_jobs=workers, prefer="threads", return_as="generator")(jobs):
+        results.append(result)
+        step()
+    classes = results[0][0]
+    margins = np.zeros((len(y), len(classes)))
+    fold = np.zeros(len(y), dtype=int)
+    for number, ((fold_classes, held), (_, test)) in enumerate(
+        zip(results[: len(splits)], splits, strict=True)
+    ):
+        if list(fold_classes) != list(classes):
+            raise ValueError("every fold must hold tickets of every intent (stratify the folds)")
+        margins[test] = _columns(held, len(classes))
+        fold[test] = number
+    probabilities = np.zeros((len(y), len(classes)))
+    for number in range(len(splits)):
+        mine = fold == number
+        sigmoids = fit_sigmoids(margins[~mine], y[~mine], classes)
+        probabilities[mine] = calibrated(_squeeze(margins[mine]), sigmoids)
+    best = probabilities.argmax(axis=1)
+    model = None
+    if final:
+        weights, svm = results[-1]
+        model = TriageModel(words, weights, svm, fit_sigmoids(margins, y, classes))
+    return CrossFitted([str(classes[b]) for b in best], probabilities.max(axis=1), fold, model)
+
+
+def train_model(texts: Sequence[str], labels: Sequence[str], folds: int = 3) -> TriageModel:
+    """Fit deskhand's classifier on all ``texts``, its sigmoids on ``folds`` held-out folds.
+    Every intent needs at least ``folds`` tickets."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    splits = list(splitter.split(np.zeros(len(labels)), np.asarray(labels, dtype=object)))
+    fitted = cross_fit(texts, labels, splits, final=True)
+    assert fitted.model is not None
+    return fitted.model
+
+
+def fit_sigmoids(margins: Array, labels: Array, classes: Array) -> Array:
+    """Platt's sigmoid per intent, fitted on held-out margins: P(intent) = 1 / (1 + e^(a m + b)).
+    Two intents have one margin (positive for the second) and so one sigmoid."""
+    if len(classes) == 2:
+        return np.array([_platt(margins[:, 1], labels == classes[1])])
+    return np.array([_platt(margins[:, k], labels == c) for k, c in enumerate(classes)])
+
+
+def calibrated(margins: Array, sigmoids: Array) -> Array:
+    """Probabilities from SVM margins: each intent's sigmoid, normalised to sum to 1 (as
+    scikit-learn's CalibratedClassifierCV does); all-zero rows become uniform."""
+    from scipy.special import expit
+
+    if margins.ndim == 1:  # two intents
+        p = expit(-(sigmoids[0, 0] * margins + sigmoids[0, 1]))
+        return np.column_stack([1.0 - p, p])
+    p = expit(-(margins * sigmoids[:, 0] + sigmoids[:, 1]))
+    total = p.sum(axis=1, keepdims=True)
+    uniform = np.full_like(p, 1.0 / p.shape[1])
+    return np.asarray(np.divide(p, total, out=uniform, where=total > 0))
+
+
+def _platt(margin: Array, positive: Array) -> Array:
+    """Platt (1999) with his smoothed targets: minimise the log loss of 1 / (1 + e^(a m + b))."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    ones = float(positive.sum())
+    zeros = float(len(positive)) - ones
+    target = np.where(positive, (ones + 1.0) / (ones + 2.0), 1.0 / (zeros + 2.0))
+    m = margin.astype(float)
+
+    def loss(ab: Array) -> tuple[float, Array]:
+        z = ab[0] * m + ab[1]
+        value = float(np.sum(target * np.logaddexp(0, z) + (1 - target) * np.logaddexp(0, -z)))
+        residual = target - expit(-z)  # d loss / d z
+        return value, np.array([residual @ m, residual.sum()])
+
+    start = np.array([0.0, np.log((zeros + 1.0) / (ones + 1.0))])
+    return np.asarray(minimize(loss, start, jac=True, method="L-BFGS-B").x)
+
+
+def _fit_svm(x: Any, y: Array) -> Any:
+    from sklearn.svm import LinearSVC
+
+    # dual=True: scikit-learn's "auto" picks the primal solver whenever tickets outnumber
+    # terms, which was 10x slower on 20,000 synthetic tickets (5.7 s against 0.6 s a fit).
+    return LinearSVC(dual=True).fit(x, y)
+
+
+def _tfidf(counts: Any) -> Any:
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    return TfidfTransformer(sublinear_tf=True).fit(counts)
+
+
+def _fit_fold(counts: Any, y: Array, train: Array, test: Array) -> tuple[Array, Array]:
+    """One fold: the terms and IDF of its training part only, an SVM, held-out margins."""
+    part = counts[train]
+    kept = np.flatnonzero(np.asarray((part > 0).sum(axis=0)).ravel() >= MIN_TICKETS_PER_TERM)
+    part = part[:, kept]
+    weights = _tfidf(part)
+    svm = _fit_svm(weights.transform(part), y[train])
+    return svm.classes_, svm.decision_function(weights.transform(counts[test][:, kept]))
+
+
+def _fit_all(counts: Any, y: Array) -> tuple[Any, Any]:
+    weights = _tfidf(counts)
+    return weights, _fit_svm(weights.transform(counts), y)
+
+
+def _columns(margins: Array, classes: int) -> Array:
+    """Margins as one column per intent; two intents' single margin m becomes (-m, m)."""
+    if margins.ndim == 1:
+        return np.column_stack([-margins, margins])
+    return margins
+
+
+def _squeeze(margins: Array) -> Array:
+    """The inverse of ``_columns`` for two intents: the single margin again."""
+    return margins[:, 1] if margins.shape[1] == 2 else margins
 
 
 @dataclass
@@ -60,22 +235,6 @@ class BaselineModel:
             return [str(names[p]) for p in picked], np.abs(scores)
         best = scores.argmax(axis=1)
         return [str(names[b]) for b in best], scores.max(axis=1)
-
-
-def train_model(texts: Sequence[str], labels: Sequence[str]) -> TriageModel:
-    """Fit deskhand's classifier. Every intent needs at least three tickets (calibration folds)."""
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.svm import LinearSVC
-
-    pipeline = make_pipeline(
-        # min_df=2: a word seen once cannot generalise and only bloats the model.
-        TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2, dtype=np.float32),
-        CalibratedClassifierCV(LinearSVC(), method="sigmoid", cv=3),
-    )
-    pipeline.fit(list(texts), np.asarray(labels, dtype=object))
-    return TriageModel(pipeline)
 
 
 def train_baseline(texts: Sequence[str], labels: Sequence[str]) -> BaselineModel:

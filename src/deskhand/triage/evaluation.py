@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from deskhand.triage.classifier import BASELINE, DESKHAND, Scorer, train_baseline, train_model
+from deskhand.triage.classifier import BASELINE, DESKHAND, Scorer, cross_fit, train_baseline
 from deskhand.triage.dataset import LabelledTickets
 from deskhand.triage.selective import NEVER, choose_thresholds, coverage
 
@@ -207,9 +207,10 @@ def evaluate(
 
     if progress is not None:
         progress("training deskhand's model", 0, 2 * folds)
-    ours = cross_predict(
-        usable.texts, usable.labels, splits, train_model, step("training deskhand's model")
+    fitted = cross_fit(
+        usable.texts, usable.labels, splits, final=False, step=step("training deskhand's model")
     )
+    ours = HeldOut(fitted.predicted, fitted.confidence, fitted.fold)
     theirs = cross_predict(
         usable.texts, usable.labels, splits, train_baseline, step("training the baseline")
     )

@@ -1,7 +1,7 @@
 """Trained triage models kept in the application database, one row per version.
 
 Every process (web, any worker on any machine) reads the same active model from the database, so
-nothing depends on a file on one machine. The blob is a pickle of a pipeline deskhand trained
+nothing depends on a file on one machine. The blob is a pickle of a model deskhand trained
 itself; its SHA-256 is checked before it is unpickled, and a model pickled by another
 scikit-learn version is refused rather than trusted to behave the same.
 """
@@ -45,7 +45,7 @@ def save_model(
 ) -> TriageModelVersion:
     """Store ``trained`` as a new version; when ``activate``, it replaces the active one."""
     buffer = io.BytesIO()
-    pickle.dump(trained.model.pipeline, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickle.dump(trained.model, buffer, protocol=pickle.HIGHEST_PROTOCOL)
     blob = buffer.getvalue()
     if activate:
         session.execute(update(TriageModelVersion).values(active=False))
@@ -104,9 +104,14 @@ def load(row: TriageModelVersion) -> ActiveModel:
             f"{_library()}.",
             hint="Train it again with `deskhand triage train`.",
         )
-    pipeline = pickle.loads(row.blob)  # our own model, checked by its hash above
+    model = pickle.loads(row.blob)  # our own model, checked by its hash above
+    if not isinstance(model, TriageModel):
+        raise DeskhandError(
+            f"Triage model version {row.id} was stored by an older deskhand in another format.",
+            hint="Train it again with `deskhand triage train`.",
+        )
     thresholds = {k: NEVER if v is None else float(v) for k, v in row.thresholds.items()}
-    return ActiveModel(row.id, TriageModel(pipeline), thresholds, row.target_precision)
+    return ActiveModel(row.id, model, thresholds, row.target_precision)
 
 
 def _library() -> str:

@@ -3,17 +3,17 @@ from held-out folds of that same history.
 
 The thresholds have to come from tickets the model did not learn from, or every intent would
 look certain: so the history is first cross-validated (giving each ticket a held-out
-prediction, on which thresholds and figures are computed), then the model kept is fitted on all
-of it.
+prediction, on which thresholds and figures are computed), and the model kept is fitted on all
+of it, alongside the folds, with its sigmoids fitted on the folds' held-out margins.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deskhand.triage.classifier import DESKHAND, TriageModel, train_model
+from deskhand.triage.classifier import DESKHAND, TriageModel, cross_fit
 from deskhand.triage.dataset import LabelledTickets
-from deskhand.triage.evaluation import Figures, Progress, cross_predict, figures, folds_of
+from deskhand.triage.evaluation import Figures, HeldOut, Progress, figures, folds_of
 
 
 @dataclass(frozen=True)
@@ -47,20 +47,19 @@ def train(
         nonlocal done
         done += 1
         if progress is not None:
-            progress("choosing thresholds on held-out folds", done, total)
+            progress("fitting the held-out folds and the final model", done, total)
 
     if progress is not None:
-        progress("choosing thresholds on held-out folds", 0, total)
+        progress("fitting the held-out folds and the final model", 0, total)
     splits = folds_of(usable.labels, folds, seed)
-    held = cross_predict(usable.texts, usable.labels, splits, train_model, step)
+    fitted = cross_fit(usable.texts, usable.labels, splits, final=True, step=step)
+    assert fitted.model is not None
+    held = HeldOut(fitted.predicted, fitted.confidence, fitted.fold)
     measured = figures(DESKHAND, held, usable.labels, target, probabilities=True)
-    if progress is not None:
-        progress("fitting the model on all the history", done, total)
-    model = train_model(usable.texts, usable.labels)
     if progress is not None:
         progress("fitted", total, total)
     return Trained(
-        model=model,
+        model=fitted.model,
         thresholds=measured.thresholds(),
         figures=measured,
         tickets=len(usable.labels),
