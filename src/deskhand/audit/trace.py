@@ -204,7 +204,8 @@ def _run_claimed(event: RunClaimed, actor: str) -> str:
 @_summary.register
 def _ticket_triaged(event: TicketTriaged, actor: str) -> str:
     intent = event.intent or "no intent recognised"
-    triaged = f"triage: {intent} ({event.confidence:.0%} sure, by {event.method})"
+    method = event.method if event.model_version is None else f"model v{event.model_version}"
+    triaged = f"triage: {intent} ({event.confidence:.0%} sure, by {method})"
     named = "; ".join(
         f"{kind}: {', '.join(values)}" for kind, values in sorted(event.entities.items()) if values
     )

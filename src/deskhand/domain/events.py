@@ -80,6 +80,7 @@ class TicketTriaged(Event):
     method: str
     entities: dict[str, list[str]] = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)
+    model_version: int | None = None  # the trained model that decided; None: keyword triage
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ the middle leaves the run as it was and another worker simply dispatches it agai
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from deskhand.connectors.errors import ConnectorError
@@ -20,6 +21,7 @@ from deskhand.engine.binding import BindingError, check_binding
 from deskhand.engine.escalation import escalate
 from deskhand.engine.resolution import resolve
 from deskhand.engine.runtime import Runtime
+from deskhand.errors import DeskhandError
 from deskhand.specialists.contract import (
     Plan,
     PlanContext,
@@ -30,7 +32,7 @@ from deskhand.specialists.contract import (
 )
 from deskhand.store.models import Tenant
 from deskhand.triage.identity import check_identity
-from deskhand.triage.keywords import ROUTE_THRESHOLD, triage
+from deskhand.triage.keywords import ROUTE_THRESHOLD, Triage, triage
 
 EXCERPT_CHARS = 600
 
@@ -99,27 +101,7 @@ class _Outcome:
 
 
 def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantView) -> _Outcome:
-    found = triage(view.subject, view.body)
-    events: list[ev.Event] = [
-        ev.TicketTriaged(
-            intent=found.intent,
-            confidence=found.confidence,
-            method=found.method,
-            entities=found.entities(),
-            evidence=list(found.evidence),
-        )
-    ]
-    specialist = rt.registry.for_intent(found.intent) if found.intent else None
-    if specialist is None:
-        what = f"the intent {found.intent!r}" if found.intent else "no recognisable request"
-        raise Stop("no_specialist", f"Triage found {what}; no specialist handles it.", events)
-    if found.confidence < ROUTE_THRESHOLD:
-        raise Stop(
-            "low_confidence",
-            f"Triage says {found.intent} with confidence {found.confidence:.2f}, below "
-            f"{ROUTE_THRESHOLD:.2f}.",
-            events,
-        )
+    found, specialist, events = _triage(rt, view)
     connectors = rt.connectors(tenant)
     try:
         resolution = resolve(view.subject, view.body, view.requester_email, found, connectors.m365)
@@ -210,6 +192,80 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
         identity_detail=identity_detail,
         expiry=policy.expiry,
         approvers=list(policy.approvers),
+    )
+
+
+def _triage(rt: Runtime, view: TicketView) -> tuple[Triage, Specialist, list[ev.Event]]:
+    """The intent, its specialist and the triage event: by the active trained model when there
+    is one, by keywords before any model exists; keywords always find the entities."""
+    keywords = triage(view.subject, view.body)
+    try:
+        model = rt.triage_model()
+    except DeskhandError as error:
+        raise Stop("low_confidence", f"The active triage model cannot be used: {error}") from None
+    if model is None:
+        return _by_keywords(rt, keywords)
+    intent, probability, routed = model.classify(f"{view.subject}\n{view.body}")
+    agree = keywords.intent in (None, intent)
+    found = replace(
+        keywords,
+        intent=intent,
+        confidence=round(probability, 3),
+        method="model",
+        evidence=keywords.evidence if agree else (),
+    )
+    events: list[ev.Event] = [_triaged(found, model.version)]
+    said = f"Triage model v{model.version} says {intent} with probability {probability:.2f}"
+    specialist = rt.registry.for_intent(intent)
+    if specialist is None:
+        raise Stop("no_specialist", f"{said}; no specialist handles it.", events)
+    if not routed:
+        threshold = model.thresholds.get(intent, math.inf)
+        below = (
+            f"below its threshold {threshold:.2f} for {intent}"
+            if math.isfinite(threshold)
+            else f"but {intent} has no threshold: no cut-off reached the target"
+        )
+        raise Stop(
+            "low_confidence",
+            f"{said}, {below} (set for {model.target_precision:.0%} precision on held-out "
+            f"history).",
+            events,
+        )
+    if not agree:
+        raise Stop(
+            "low_confidence",
+            f"{said}, but the keyword triage says {keywords.intent} (confidence "
+            f"{keywords.confidence:.2f}); a person should decide.",
+            events,
+        )
+    return found, specialist, events
+
+
+def _by_keywords(rt: Runtime, found: Triage) -> tuple[Triage, Specialist, list[ev.Event]]:
+    events: list[ev.Event] = [_triaged(found, None)]
+    specialist = rt.registry.for_intent(found.intent) if found.intent else None
+    if specialist is None:
+        what = f"the intent {found.intent!r}" if found.intent else "no recognisable request"
+        raise Stop("no_specialist", f"Triage found {what}; no specialist handles it.", events)
+    if found.confidence < ROUTE_THRESHOLD:
+        raise Stop(
+            "low_confidence",
+            f"Triage says {found.intent} with confidence {found.confidence:.2f}, below "
+            f"{ROUTE_THRESHOLD:.2f}.",
+            events,
+        )
+    return found, specialist, events
+
+
+def _triaged(found: Triage, model_version: int | None) -> ev.TicketTriaged:
+    return ev.TicketTriaged(
+        intent=found.intent,
+        confidence=found.confidence,
+        method=found.method,
+        entities=found.entities(),
+        evidence=list(found.evidence),
+        model_version=model_version,
     )
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
+
 from deskhand.config import Settings
 from deskhand.connectors.factory import Connectors, Factory
 from deskhand.connectors.sandbox.store import SandboxStore
 from deskhand.policy.tenant_policy import TenantPolicy, load_policy
 from deskhand.specialists.registry import Registry, discover
 from deskhand.store.db import Database
-from deskhand.store.models import Tenant
+from deskhand.store.models import Tenant, TriageModelVersion
+from deskhand.triage.models_store import ActiveModel, load
 
 
 @dataclass
@@ -21,6 +24,7 @@ class Runtime:
     sandbox: SandboxStore
     registry: Registry
     _policies: dict[tuple[str | None, float], TenantPolicy] = field(default_factory=dict)
+    _triage_model: ActiveModel | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -42,6 +46,24 @@ class Runtime:
         if key not in self._policies:
             self._policies[key] = load_policy(path)
         return self._policies[key]
+
+    def triage_model(self) -> ActiveModel | None:
+        """The active trained triage model, or None; unpickled again only when another version
+        becomes active, so each dispatch costs one small query."""
+        with self.db.reading() as session:
+            version = session.scalars(
+                select(TriageModelVersion.id)
+                .where(TriageModelVersion.active.is_(True))
+                .order_by(TriageModelVersion.id.desc())
+                .limit(1)
+            ).first()
+            if version is None:
+                self._triage_model = None
+            elif self._triage_model is None or self._triage_model.version != version:
+                row = session.get(TriageModelVersion, version)
+                assert row is not None
+                self._triage_model = load(row)
+        return self._triage_model
 
     def close(self) -> None:
         self.db.dispose()
