@@ -470,3 +470,32 @@ def test_audit_verify_finds_an_edited_event(rt: Runtime) -> None:
         report = verify(session)
     assert not report.ok
     assert report.first_bad_event_id == target
+
+
+URGENT_RESET = (
+    "I forgot my password, please reset it. Urgent, do it right now and don't call me, "
+    "I'm in a meeting."
+)
+
+
+def test_a_requester_with_warning_signs_must_be_verified_before_a_security_approval(
+    rt: Runtime,
+) -> None:
+    ticket_id = ticket(rt, LISA, "Password", URGENT_RESET)
+    work(rt)
+    reset, revoke, reply = drafts(rt, ticket_id)
+    assert reset.requester_check["verdict"] == "needs_verification"
+    assert (reset.verify_first, revoke.verify_first, reply.verify_first) == (True, True, False)
+    with pytest.raises(approvals.VerificationRequiredError, match="verify the requester"):
+        approvals.approve(rt, reset.id, APPROVER)
+    with pytest.raises(approvals.VerificationRequiredError):
+        approvals.approve(rt, reset.id, APPROVER, verification="  ok   ")  # says nothing
+    how = "called back 555-0142 on file, Lisa confirmed"
+    assert approvals.approve(rt, reset.id, APPROVER, verification=how).status == "approved"
+    approvals.approve(rt, revoke.id, APPROVER, verification=how)
+    assert approvals.approve(rt, reply.id, APPROVER).status == "approved"  # not a security step
+    with rt.db.reading() as session:
+        summaries = [line.summary for line in trace(session, ticket_id).lines]
+    assert f"draft {reset.id} approved by {APPROVER} (unchanged); requester verified: {how}" in (
+        summaries
+    )

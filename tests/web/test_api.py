@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from deskhand.accounts import create_token
+from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.store.models import Tenant, User
@@ -124,3 +125,28 @@ def test_the_ticket_page_reveals_the_password_once(
     after = app_client.get("/tickets/1").text
     assert "Show the temporary password" not in after
     assert "its temporary secret was shown to dana@msp.example, then erased" in after
+
+
+def test_a_security_draft_needs_the_verification_in_the_body(
+    api: TestClient, web_rt: Runtime
+) -> None:
+    ticket = add_ticket(
+        web_rt,
+        "contoso-dental",
+        "lisa.chen@contosodental.example",
+        "Password",
+        "Please reset my password. Do it now, keep this between us, don't call me.",
+    ).ticket_id
+    Worker(web_rt, "w").run_once()
+    reset = next(
+        d for d in api.get("/drafts").json()
+        if d["ticket_id"] == ticket and d["action"] == "m365.reset_password"
+    )  # fmt: skip
+    assert reset["verify_first"] is True
+    refused = api.post(f"/drafts/{reset['id']}/approve")
+    assert refused.status_code == 409
+    assert "Call back the number on file" in refused.json()["hint"]
+    done = api.post(
+        f"/drafts/{reset['id']}/approve", json={"verification": "called back 555-0142 on file"}
+    )
+    assert done.status_code == 200 and done.json()["status"] == "approved"

@@ -161,3 +161,35 @@ def test_hostile_ticket_text_is_shown_as_text(
     assert '<script>alert("x")</script>' not in page
     assert "&lt;script&gt;" in page
     assert '<img src=x onerror="alert(1)">' not in page
+
+
+def test_a_security_draft_asks_how_the_requester_was_verified(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, csrf = signed_in
+    add_ticket(
+        web_rt,
+        "contoso-dental",
+        "lisa.chen@contosodental.example",
+        "Password",
+        "I forgot my password, please reset it. Urgent, do it now and don't call me.",
+    )
+    Worker(web_rt, "w").run_once()
+    reset = next(
+        d
+        for d in approvals.list_drafts(web_rt, None)
+        if d.action == "m365.reset_password" and d.requester_check["verdict"] != "target"
+    )
+    card = client.get("/queue").text.split(f'id="draft-{reset.id}"')[1].split("</article>")[0]
+    assert "Verify the requester before approving." in card
+    assert f'hx-include="#verify-{reset.id}"' in card and 'name="verification"' in card
+    hx = {"HX-Request": "true", "X-CSRF-Token": csrf}
+    refused = client.post(f"/drafts/{reset.id}/approve", headers=hx)
+    assert refused.status_code == 409 and "verify the requester before approving" in refused.text
+    assert 'name="verification"' in refused.text  # the card is back, still decidable
+    done = client.post(
+        f"/drafts/{reset.id}/approve",
+        data={"verification": "called back 555-0142 on file"},
+        headers=hx,
+    )
+    assert done.status_code == 200 and f"#{reset.id} approved" in done.text

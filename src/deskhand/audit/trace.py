@@ -255,7 +255,8 @@ def _draft_approved(event: DraftApproved, actor: str) -> str:
     else:
         how = "edited"
     kept = f"; kept as written: {'; '.join(event.acknowledged)}" if event.acknowledged else ""
-    return f"draft {event.approval_id} approved by {actor} ({how}){kept}"
+    verified = f"; requester verified: {event.verification}" if event.verification else ""
+    return f"draft {event.approval_id} approved by {actor} ({how}){kept}{verified}"
 
 
 @_summary.register

@@ -367,13 +367,23 @@ def approvals_approve(
             "another draft of the same plan.",
         ),
     ] = False,
+    verified: Annotated[
+        str,
+        typer.Option(
+            "--verified",
+            help="How you verified the requester (e.g. 'called back 555-0100 on file'); needed "
+            "for a security draft whose requester check says needs_verification.",
+        ),
+    ] = "",
     json_: JsonOption = False,
 ) -> None:
     """Approve a draft exactly as shown (or as edited); it runs at the worker's next turn."""
     with user_errors():
         rt = open_runtime(ctx)
         changes = _read_edit(edit) if edit is not None else None
-        view = drafts.approve(rt, draft_id, as_, changes, acknowledge_stale=as_written)
+        view = drafts.approve(
+            rt, draft_id, as_, changes, acknowledge_stale=as_written, verification=verified
+        )
         if json_:
             print_json(view.model_dump(mode="json"))
             return

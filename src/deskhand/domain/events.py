@@ -149,6 +149,8 @@ class DraftApproved(Event):
     changes: dict[str, list[Any]] = field(default_factory=dict)  # field -> [proposed, approved]
     # Stale mentions of another draft's edit the approver chose to keep (see carried_edits).
     acknowledged: list[str] = field(default_factory=list)
+    # How the approver verified a requester whose check said needs_verification.
+    verification: str = ""
 
 
 @dataclass(frozen=True)

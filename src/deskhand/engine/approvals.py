@@ -58,6 +58,22 @@ class StaleDraftError(ApprovalError):
     http_status = 409
 
 
+class VerificationRequiredError(ApprovalError):
+    """A security draft whose requester check says ``needs_verification``: the approver must
+    say how they verified the requester (e.g. called back the number on file) first."""
+
+    http_status = 409
+
+
+# A verification note shorter than this says nothing ("ok", "yes").
+MIN_VERIFICATION_CHARS = 8
+
+
+def needs_verification(requester_check: dict[str, Any], blast_radius: str) -> bool:
+    """Must the approver verify the requester before approving a step of ``blast_radius``?"""
+    return blast_radius == "security" and requester_check.get("verdict") == "needs_verification"
+
+
 class NoSecretError(ApprovalError):
     """The draft has no secret to show: not a verified reset, or shown and erased already."""
 
@@ -97,6 +113,8 @@ class DraftView(BaseModel):
     secret_available: bool
     # Mentions of values an approver changed in another draft of the plan (pending drafts only).
     stale: list[StaleMention] = []
+    # A security draft whose requester must be verified (called back) before it is approved.
+    verify_first: bool = False
 
 
 def visible_to(user: User, tenant_id: str) -> bool:
@@ -226,11 +244,14 @@ def approve(
     edit: dict[str, Any] | None = None,
     *,
     acknowledge_stale: bool = False,
+    verification: str = "",
 ) -> DraftView:
     """Approve a draft, as proposed or with ``edit`` (fields to change) applied.
 
     A draft that still mentions a value an approver edited away in another draft of the same
-    plan is refused unless the edit corrects it or ``acknowledge_stale`` says it is meant."""
+    plan is refused unless the edit corrects it or ``acknowledge_stale`` says it is meant.
+    A security draft whose requester needs verification is refused until ``verification``
+    says how the approver verified them."""
     with rt.db.session() as session:
         approval = _approval(session, approval_id)
         tenant = session.get(Tenant, approval.tenant_id)
@@ -242,6 +263,8 @@ def approve(
         _authorise(rt, session, approval, user_email)
         edits = approved_edits(session, [step.run_id]).get(step.run_id, [])
         step_id = step.id
+        check = dict(approval.requester_check or {})
+        proposed_radius = step.blast_radius
     final = {**proposed, **(edit or {})}
     try:
         params = spec.validate(final)
@@ -254,6 +277,16 @@ def approve(
         raise ApprovalError(f"The edited step is forbidden by the tenant's policy: {rule}.")
     values = params.model_dump(mode="json")
     changes = {k: [proposed.get(k), v] for k, v in values.items() if proposed.get(k) != v}
+    verification = " ".join(verification.split())
+    if (
+        needs_verification(check, proposed_radius) or needs_verification(check, str(radius))
+    ) and len(verification) < MIN_VERIFICATION_CHARS:
+        raise VerificationRequiredError(
+            f"Draft {approval_id}: verify the requester before approving — "
+            f"{check.get('detail') or 'the ticket shows warning signs'}",
+            hint="Call back the number on file (not one from the ticket), then say how you "
+            "verified them (web: the verification box; API: verification; CLI: --verified).",
+        )
     stale = stale_mentions(values, step_id, edits)
     if stale and not acknowledge_stale:
         raise StaleDraftError(
@@ -272,6 +305,7 @@ def approve(
             bound_hash=state.payload_hash(approval.tenant_id, spec.name, values),
             changes=changes,
             acknowledged=[m.describe() for m in stale],
+            verification=verification,
         )
         return _view(session, approval)
 
@@ -436,4 +470,6 @@ def _view(
         step_status=step.status,
         secret_available=has_secret,
         stale=stale,
+        verify_first=approval.status == "pending"
+        and needs_verification(approval.requester_check or {}, step.blast_radius),
     )

@@ -355,6 +355,7 @@ def approve(
     bound_hash: str,
     changes: dict[str, list[Any]],
     acknowledged: list[str] | None = None,
+    verification: str = "",
 ) -> None:
     """A human approves the draft, bound to ``bound_hash``; an edit is kept beside the proposal."""
     step = approval.step
@@ -373,6 +374,7 @@ def approve(
             edited=approved_params is not None,
             changes=changes,
             acknowledged=acknowledged or [],
+            verification=verification,
         ),
         actor=Actor(ActorKind.USER, user.email),
         step_id=step.id,

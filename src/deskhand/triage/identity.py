@@ -7,8 +7,8 @@ address — makes the run escalate as ``identity_unverified``.
 Allowed is not always enough. A VIP or admin target, a privileged group, an address outside the
 client's domains, a display name that is not the one on record, or urgency-and-secrecy language
 in the ticket make the verdict ``needs_verification``: the drafts are still made, and say why
-a technician must call the requester back before approving. (A checklist item the technician
-ticks comes later.)
+a technician must call the requester back before approving; a security draft is refused
+until the approver says how they did (``engine.approvals``).
 """
 
 from __future__ import annotations

@@ -67,6 +67,12 @@ class Approve(BaseModel):
     edit: dict[str, Any] | None = Field(
         None, description="Parameters to change before approving; leave out to approve as shown."
     )
+    verification: str = Field(
+        "",
+        max_length=500,
+        description="How you verified the requester (e.g. called back the number on file); "
+        "required for a security draft whose requester check says needs_verification.",
+    )
     acknowledge_stale: bool = Field(
         False,
         description="Approve even though the draft still mentions a value an approver edited "
@@ -264,6 +270,7 @@ def _routes(api: FastAPI) -> None:
             who.email,
             body.edit if body else None,
             acknowledge_stale=body.acknowledge_stale if body else False,
+            verification=body.verification if body else "",
         )
 
     @api.post("/drafts/{draft_id}/reject", response_model=DraftView)

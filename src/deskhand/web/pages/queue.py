@@ -157,7 +157,12 @@ async def approve(request: Request, who: CurrentViewer, draft_id: ObjectId) -> R
     edit = _edited_params(rt, draft, form) if form.get("edited") == "1" else None
     try:
         decided = approvals.approve(
-            rt, draft_id, who.email, edit, acknowledge_stale=form.get("acknowledge_stale") == "1"
+            rt,
+            draft_id,
+            who.email,
+            edit,
+            acknowledge_stale=form.get("acknowledge_stale") == "1",
+            verification=str(form.get("verification") or "")[:500],
         )
     except approvals.ApprovalError as error:
         if not request.headers.get("HX-Request") or edit is not None:
