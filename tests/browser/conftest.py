@@ -188,7 +188,10 @@ class Console:
     def on_console(self, message: ConsoleMessage) -> None:
         if message.type != "error":
             return
-        failed = re.match(r"Failed to load resource: .* status of (\d+)", message.text)
+        failed = re.match(
+            r"(?:Failed to load resource: .* status of|Response Status Error Code) (\d+)",
+            message.text,
+        )
         if failed and int(failed.group(1)) in self.expected_statuses:
             return
         self.problems.append(f"{message.text} (at {message.location.get('url', '?')})")

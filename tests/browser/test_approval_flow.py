@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import APPROVER, Desk, Shoot
+from tests.browser.conftest import APPROVER, Console, Desk, Shoot
 
 RISK_ORDER = ("destructive", "security", "billing", "external_communication", "internal", "read")
 VERIFY_TIMEOUT = 60_000  # the embedded worker's turn, the sandbox's change and its read-back
@@ -197,3 +197,36 @@ def test_the_temporary_password_is_shown_once_on_the_ticket_page(
         f"its temporary secret was shown to {APPROVER}, then erased"
     )
     expect(page.get_by_role("button", name="Show the temporary password (once)")).to_have_count(0)
+
+
+def test_a_requester_with_warning_signs_is_verified_before_approving(
+    approver: Page, desk: Desk, shoot: Shoot, console: Console
+) -> None:
+    page = approver
+    console.expect_status(409)  # the approval refused until the requester is verified
+    ticket = int(
+        desk.run(
+            "tickets", "add", "--tenant", "contoso-dental",
+            "--from", "hannah.brooks@contosodental.example", "--subject", "Password now",
+            "--body", "Reset my password right now, it's urgent. Don't call me, I'm in a meeting.",
+        ).strip()
+    )  # fmt: skip
+    desk.wait_for_drafts(ticket)
+    reset = desk.pending_draft(ticket, "m365.reset_password")
+    page.goto("/queue")
+    card = draft(page, reset)
+    expect(card.locator(".check")).to_contain_text("verify first")
+    expect(card.locator(".verify")).to_contain_text("Verify the requester before approving.")
+    shoot("queue-verify-first")
+    focus_with_keys(page, reset)
+    page.keyboard.press("a")  # not yet verified: refused, the card stays and says why
+    expect(draft(page, reset).locator(".error")).to_contain_text("verify the requester")
+    draft(page, reset).locator("input[name=verification]").fill(
+        "called back 555-0188 on file, Hannah confirmed"
+    )
+    draft(page, reset).get_by_role("button", name="Approve").click()
+    expect(draft(page, reset)).to_contain_text(f"#{reset} approved by {APPROVER}")
+    page.goto(f"/tickets/{ticket}")
+    expect(page.locator("table.timeline")).to_contain_text(
+        "requester verified: called back 555-0188 on file, Hannah confirmed"
+    )
