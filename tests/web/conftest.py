@@ -25,6 +25,7 @@ from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.store.models import User
 from deskhand.web.app import create_app
+from tests.support import postgres_database
 
 PASSWORD = "correct horse battery staple"
 USERS = {
@@ -48,6 +49,33 @@ def web_rt(tmp_path: Path) -> Iterator[Runtime]:
     )
     seed(rt)
     Worker(rt, "test-worker").run_once()
+    add_users(rt)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def pg_web_rt(tmp_path: Path) -> Iterator[Runtime]:
+    """The demo on the machine's PostgreSQL (a throwaway database), with the test users; no
+    worker turn has run."""
+    with postgres_database("deskhand_web") as url:
+        rt = Runtime.from_settings(
+            Settings(
+                data_dir=tmp_path,
+                database_url=url,
+                sandbox_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
+            )
+        )
+        seed(rt)
+        add_users(rt)
+        try:
+            yield rt
+        finally:
+            rt.close()
+
+
+def add_users(rt: Runtime) -> None:
+    """The users above, with their roles, tenants and the password ``PASSWORD``."""
     with rt.db.session() as session:
         for email, (role, tenants) in USERS.items():
             user = session.execute(select(User).where(User.email == email)).scalar()
@@ -58,8 +86,6 @@ def web_rt(tmp_path: Path) -> Iterator[Runtime]:
                 session.add(user)
             user.role, user.tenants = role, tenants
             set_password(user, PASSWORD)
-    yield rt
-    rt.close()
 
 
 @pytest.fixture

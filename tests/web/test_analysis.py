@@ -18,8 +18,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from deskhand.accounts import create_token, set_password
-from deskhand.config import Settings
-from deskhand.demo import seed
 from deskhand.engine.runtime import Runtime
 from deskhand.history.analysis import AnalyzeOptions, analyze
 from deskhand.store.models import Analysis, User
@@ -27,8 +25,7 @@ from deskhand.web import analysis_run
 from deskhand.web.analysis_options import AnalysisOptions
 from deskhand.web.analysis_views import StoredOptions
 from deskhand.web.app import create_app
-from tests.support import postgres_database
-from tests.web.conftest import PASSWORD, USERS, sign_in
+from tests.web.conftest import PASSWORD, sign_in
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "syncro-synthetic"
 SMALL_TICKETS = 300
@@ -641,34 +638,8 @@ def test_two_uploads_with_one_file_name_are_both_kept(
     assert (kept / "tickets-2.csv").read_bytes() == b"foo,bar\n3,4\n"
 
 
-@pytest.fixture
-def pg_rt(tmp_path: Path) -> Iterator[Runtime]:
-    """The demo on the machine's PostgreSQL (a throwaway database), with the test users."""
-    with postgres_database("deskhand_web_analysis") as url:
-        rt = Runtime.from_settings(
-            Settings(
-                data_dir=tmp_path,
-                database_url=url,
-                sandbox_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
-            )
-        )
-        seed(rt)
-        with rt.db.session() as session:
-            for email, (role, tenants) in USERS.items():
-                user = session.execute(select(User).where(User.email == email)).scalar()
-                if user is None:
-                    user = User(email=email, name=email, role=role, tenants=tenants)
-                    session.add(user)
-                user.role, user.tenants = role, tenants
-                set_password(user, PASSWORD)
-        try:
-            yield rt
-        finally:
-            rt.close()
-
-
-def test_an_analysis_runs_and_reruns_on_postgresql(pg_rt: Runtime, small_export: Path) -> None:
-    with TestClient(create_app(pg_rt), base_url="https://127.0.0.1") as client:
+def test_an_analysis_runs_and_reruns_on_postgresql(pg_web_rt: Runtime, small_export: Path) -> None:
+    with TestClient(create_app(pg_web_rt), base_url="https://127.0.0.1") as client:
         csrf = sign_in(client, "sam@msp.example")
         analysis_id = _started(
             client.post(

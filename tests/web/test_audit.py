@@ -9,26 +9,21 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import ColumnElement, select, text, update
 
-from deskhand.accounts import set_password
 from deskhand.audit import verification
 from deskhand.audit.chain import ChainReport
 from deskhand.audit.log import append, event_hash
-from deskhand.config import Settings
-from deskhand.demo import seed
 from deskhand.domain.events import RunQueued
 from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
-from deskhand.store.models import ChainHead, EventRecord, User
+from deskhand.store.models import ChainHead, EventRecord
 from deskhand.web.app import create_app
-from tests.support import postgres_database
-from tests.web.conftest import PASSWORD, USERS, sign_in
+from tests.web.conftest import sign_in
 
 ROW = re.compile(r'<tr class="event" data-event="(\d+)">(.*?)</tr>', re.S)
 
@@ -424,45 +419,21 @@ def test_a_running_verification_polls_and_a_second_request_joins_it(
     assert walks == [1]
 
 
-@pytest.fixture
-def pg_rt(tmp_path: Path) -> Iterator[Runtime]:
-    """The demo on the machine's PostgreSQL (a throwaway database), with the test users."""
-    with postgres_database("deskhand_web_audit") as url:
-        rt = Runtime.from_settings(
-            Settings(
-                data_dir=tmp_path,
-                database_url=url,
-                sandbox_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
-            )
-        )
-        seed(rt)
-        with rt.db.session() as session:
-            for email, (role, tenants) in USERS.items():
-                user = session.execute(select(User).where(User.email == email)).scalar()
-                if user is None:
-                    user = User(email=email, name=email, role=role, tenants=tenants)
-                    session.add(user)
-                user.role, user.tenants = role, tenants
-                set_password(user, PASSWORD)
-        try:
-            yield rt
-        finally:
-            rt.close()
-
-
-def test_search_export_and_verify_on_postgresql(pg_rt: Runtime) -> None:
-    northwind_ticket(pg_rt)
-    with pg_rt.db.session() as session:  # enough lines to be streamed in several pieces
+def test_search_export_and_verify_on_postgresql(pg_web_rt: Runtime) -> None:
+    northwind_ticket(pg_web_rt)
+    with pg_web_rt.db.session() as session:  # enough lines to be streamed in several pieces
         for n in range(1200):
             append(session, RunQueued(reason=f"export {n}"), tenant_id="northwind-law")
-    with TestClient(create_app(pg_rt), base_url="https://127.0.0.1") as client:
+    with TestClient(create_app(pg_web_rt), base_url="https://127.0.0.1") as client:
         csrf = sign_in(client, "riley@msp.example")
-        northwind = _events(pg_rt, EventRecord.tenant_id == "northwind-law")
+        northwind = _events(pg_web_rt, EventRecord.tenant_id == "northwind-law")
         assert _ids(client.get("/audit").text) == [e.id for e in reversed(northwind)][:100]
         assert [line["id"] for line in _export(client)] == [e.id for e in northwind]
         assert _ids(client.get("/audit?type=ticket.received").text) == _newest_ids(
-            pg_rt, EventRecord.tenant_id == "northwind-law", EventRecord.type == "ticket.received"
+            pg_web_rt,
+            EventRecord.tenant_id == "northwind-law",
+            EventRecord.type == "ticket.received",
         )
-        bad = _tamper(pg_rt, "northwind-law")
+        bad = _tamper(pg_web_rt, "northwind-law")
         section = _verdict(client, csrf)
         assert "Broken" in section and f'class="bad-event">#{bad}</a>' in section
