@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -137,15 +137,17 @@ def _chart_data(report: TrustReport) -> dict[str, Any]:
     }
 
 
+def _filters(
+    weeks: Weeks = DEFAULT_WEEKS, tenant: Name = None, specialist: Name = None
+) -> TrustFilters:
+    return TrustFilters(weeks=weeks, tenant=tenant or None, specialist=specialist or None)
+
+
+Filters = Annotated[TrustFilters, Depends(_filters)]
+
+
 @router.get("/trust")
-def trust(
-    request: Request,
-    who: CurrentViewer,
-    weeks: Weeks = DEFAULT_WEEKS,
-    tenant: Name = None,
-    specialist: Name = None,
-) -> Response:
-    filters = TrustFilters(weeks=weeks, tenant=tenant or None, specialist=specialist or None)
+def trust(request: Request, who: CurrentViewer, filters: Filters) -> Response:
     report, tenants, specialists = _figures(request, who, filters)
     return page(
         request,
@@ -166,15 +168,8 @@ def trust(
 
 
 @router.get("/trust.csv")
-def trust_export(
-    request: Request,
-    who: CurrentViewer,
-    weeks: Weeks = DEFAULT_WEEKS,
-    tenant: Name = None,
-    specialist: Name = None,
-) -> Response:
+def trust_export(request: Request, who: CurrentViewer, filters: Filters) -> Response:
     """The numbers behind the page, one row per week, tenant and specialist."""
-    filters = TrustFilters(weeks=weeks, tenant=tenant or None, specialist=specialist or None)
     report, tenants, _ = _figures(request, who, filters)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     return Response(
