@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     poll_seconds: float = 0.25  # how often an idle worker looks for work
     analysis_max_upload_bytes: int = Field(1 << 30, ge=1)  # largest export the web app takes
     exports_dir: Path | None = None  # exports the web app can analyse; default: data_dir/exports
+    llm: str | None = None  # openai:MODEL, anthropic:MODEL or openai-compatible:URL:MODEL
+    llm_api_key: SecretStr | None = None  # else OPENAI_API_KEY / ANTHROPIC_API_KEY
+    llm_timeout_seconds: float = Field(20.0, gt=0)  # the most one LLM proposal may take
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'deskhand.db'}"

@@ -66,6 +66,7 @@ def test_every_event_becomes_one_json_line_in_id_order(db: Database) -> None:
             "edited": True,
             "changes": {"group": ["A", "Ä"]},
             "acknowledged": [],
+            "verification": "",
         },
         "prev_hash": GENESIS_HASH,
         "hash": records[0].hash,

@@ -9,6 +9,7 @@ a handful also on PostgreSQL.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ class HostileTicket(BaseModel):
     name: str = ""
     subject: str
     body: str
-    expect: Literal["escalated", "flagged", "held"]
+    expect: Literal["escalated", "flagged", "held", "asked"]
     reasons: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()
     why: str
@@ -184,6 +185,12 @@ def check(rt: Runtime, case: HostileTicket, out: Outcome) -> None:
     else:
         assert case.expect != "escalated", f"expected an escalation, got {out.summaries()}"
         assert out.approvals and {a.status for a in out.approvals} == {"pending"}
+        if case.expect == "asked":  # one question to the requester, naming no other tenant's user
+            assert [s.action for s in out.steps] == ["psa.send_reply"]
+            domains = {k.split("@")[1] for k in directory.known if "@" in k}
+            listed = re.findall(r"@([\w.-]+\w)", out.steps[0].params["body"])
+            assert set(listed) <= domains, f"the question lists outside addresses: {listed}"
+            return
         assert out.summaries("identity.checked"), "a draft for a security change, unchecked"
         decided = out.summaries("step.decided")
         assert len(decided) == len(out.steps)

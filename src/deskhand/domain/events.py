@@ -81,6 +81,10 @@ class TicketTriaged(Event):
     entities: dict[str, list[str]] = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)
     model_version: int | None = None  # the trained model that decided; None: keyword triage
+    llm_intent: str | None = None  # the optional LLM's proposal, when one is configured
+    llm_confidence: float | None = None
+    llm_entities: dict[str, list[str]] = field(default_factory=dict)  # names it read, to look up
+    llm_error: str | None = None  # why the configured LLM gave no proposal
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class EntityResolved(Event):
     query: str
     resolved: str | None
     candidates: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)  # how close each candidate is (0–1)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from deskhand.domain.decisions import Decision
 from deskhand.engine import state
 from deskhand.engine.binding import BindingError, check_binding
 from deskhand.engine.escalation import escalate
+from deskhand.engine.questions import question, why_not_ask
 from deskhand.engine.resolution import resolve
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
@@ -33,6 +34,7 @@ from deskhand.specialists.contract import (
 from deskhand.store.models import Tenant
 from deskhand.triage.identity import check_identity
 from deskhand.triage.keywords import ROUTE_THRESHOLD, Triage, triage
+from deskhand.triage.llm import LlmAnswer
 
 EXCERPT_CHARS = 600
 
@@ -74,7 +76,7 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
         state.store_plan(
             session,
             run,
-            specialist=outcome.specialist.name,
+            specialist=outcome.specialist,
             summary=outcome.plan.summary,
             steps=outcome.steps,
             expires_in=outcome.expiry,
@@ -90,7 +92,7 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
 
 @dataclass
 class _Outcome:
-    specialist: Specialist
+    specialist: str  # the specialist that planned, or state.ASK_REQUESTER for a question
     plan: Plan
     steps: list[state.DecidedStep]
     events: list[ev.Event]
@@ -104,7 +106,14 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
     found, specialist, events = _triage(rt, view)
     connectors = rt.connectors(tenant)
     try:
-        resolution = resolve(view.subject, view.body, view.requester_email, found, connectors.m365)
+        resolution = resolve(
+            view.subject,
+            view.body,
+            view.requester_email,
+            found,
+            connectors.m365,
+            tenant_name=tenant_view.name,
+        )
     except ConnectorError as error:
         raise Stop(
             "execution_failed", f"Looking up the directory failed: {error}", events
@@ -112,6 +121,16 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
     events.extend(resolution.events)
     if resolution.problem is not None:
         raise Stop("low_confidence", resolution.problem, events)
+    if resolution.unresolved is not None:
+        refusal = why_not_ask(resolution, view.requester_email)
+        if refusal is not None:
+            raise Stop("low_confidence", refusal, events)
+        msp_name = PlanContext.model_fields["msp_name"].default
+        ask = question(view, resolution.unresolved, msp_name)
+        unchecked = "no target user yet: the requester is asked whom they meant"
+        return _with_policy(
+            rt, tenant, view, state.ASK_REQUESTER, ask, events, "unchecked", unchecked
+        )
     identity, identity_detail = "unchecked", "the specialist does not ask for an identity check"
     if specialist.needs_identity:
         target = resolution.targets[0]
@@ -161,6 +180,21 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
         raise Stop("plan_invalid", f"{specialist.name} failed to plan: {error!r}", events) from None
     if plan.handoff is not None:
         raise Stop("needs_human", f"{specialist.name}: {plan.handoff}", events)
+    return _with_policy(rt, tenant, view, specialist.name, plan, events, identity, identity_detail)
+
+
+def _with_policy(
+    rt: Runtime,
+    tenant: Tenant,
+    view: TicketView,
+    planner: str,
+    plan: Plan,
+    events: list[ev.Event],
+    identity: str,
+    identity_detail: str,
+) -> _Outcome:
+    """The plan's steps checked against the tenant and decided by its policy."""
+    connectors = rt.connectors(tenant)
     policy = rt.policy(tenant)
     steps = []
     for proposed in plan.steps:
@@ -169,7 +203,7 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
             params = spec.validate(proposed.params)
             facts = check_binding(params, connectors, view.psa_ticket_id)
         except (ActionError, BindingError) as error:
-            raise Stop("plan_invalid", f"{specialist.name}: {error}", events) from None
+            raise Stop("plan_invalid", f"{planner}: {error}", events) from None
         radius = spec.blast_radius(params, facts)
         decision, rule = policy.decide(spec.name, radius)
         steps.append(
@@ -184,7 +218,7 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
             )
         )
     return _Outcome(
-        specialist=specialist,
+        specialist=planner,
         plan=plan,
         steps=steps,
         events=events,
@@ -199,12 +233,15 @@ def _triage(rt: Runtime, view: TicketView) -> tuple[Triage, Specialist, list[ev.
     """The intent, its specialist and the triage event: by the active trained model when there
     is one, by keywords before any model exists; keywords always find the entities."""
     keywords = triage(view.subject, view.body)
+    # The optional LLM is asked up front so that its proposal (or its failure) is in the triage
+    # event whatever happens next; it never raises, and without one nothing changes.
+    llm = rt.llm.propose(view.subject, view.body) if rt.llm is not None else None
     try:
         model = rt.triage_model()
     except DeskhandError as error:
         raise Stop("low_confidence", f"The active triage model cannot be used: {error}") from None
     if model is None:
-        return _by_keywords(rt, keywords)
+        return _by_keywords(rt, keywords, llm)
     intent, probability, routed = model.classify(f"{view.subject}\n{view.body}")
     agree = keywords.intent in (None, intent)
     found = replace(
@@ -214,7 +251,7 @@ def _triage(rt: Runtime, view: TicketView) -> tuple[Triage, Specialist, list[ev.
         method="model",
         evidence=keywords.evidence if agree else (),
     )
-    events: list[ev.Event] = [_triaged(found, model.version)]
+    events: list[ev.Event] = [_triaged(found, model.version, llm)]
     said = f"Triage model v{model.version} says {intent} with probability {probability:.2f}"
     specialist = rt.registry.for_intent(intent)
     if specialist is None:
@@ -239,11 +276,13 @@ def _triage(rt: Runtime, view: TicketView) -> tuple[Triage, Specialist, list[ev.
             f"{keywords.confidence:.2f}); a person should decide.",
             events,
         )
-    return found, specialist, events
+    return _second_opinion(rt, found, specialist, events, llm)
 
 
-def _by_keywords(rt: Runtime, found: Triage) -> tuple[Triage, Specialist, list[ev.Event]]:
-    events: list[ev.Event] = [_triaged(found, None)]
+def _by_keywords(
+    rt: Runtime, found: Triage, llm: LlmAnswer | None
+) -> tuple[Triage, Specialist, list[ev.Event]]:
+    events: list[ev.Event] = [_triaged(found, None, llm)]
     specialist = rt.registry.for_intent(found.intent) if found.intent else None
     if specialist is None:
         what = f"the intent {found.intent!r}" if found.intent else "no recognisable request"
@@ -255,10 +294,37 @@ def _by_keywords(rt: Runtime, found: Triage) -> tuple[Triage, Specialist, list[e
             f"{ROUTE_THRESHOLD:.2f}.",
             events,
         )
-    return found, specialist, events
+    return _second_opinion(rt, found, specialist, events, llm)
 
 
-def _triaged(found: Triage, model_version: int | None) -> ev.TicketTriaged:
+def _second_opinion(
+    rt: Runtime,
+    found: Triage,
+    specialist: Specialist,
+    events: list[ev.Event],
+    llm: LlmAnswer | None,
+) -> tuple[Triage, Specialist, list[ev.Event]]:
+    """The LLM can only lower confidence: if it reads another intent, a person decides. If it
+    agrees, the addresses it read join the names to look up; resolution still has to find each
+    in the tenant's own directory, and escalates on one it cannot."""
+    if llm is None or llm.proposal is None or rt.llm is None:
+        return found, specialist, events
+    proposal = llm.proposal
+    if proposal.intent != found.intent:
+        decided = "the triage model" if found.method == "model" else "the keyword triage"
+        raise Stop(
+            "low_confidence",
+            f"{decided.capitalize()} says {found.intent} (confidence {found.confidence:.2f}), "
+            f"but the LLM ({rt.llm.describe()}) says {proposal.intent} (confidence "
+            f"{proposal.confidence:.2f}); a person should decide.",
+            events,
+        )
+    emails = tuple(dict.fromkeys((*found.emails, *proposal.addresses())))
+    return replace(found, emails=emails), specialist, events
+
+
+def _triaged(found: Triage, model_version: int | None, llm: LlmAnswer | None) -> ev.TicketTriaged:
+    proposal = llm.proposal if llm is not None else None
     return ev.TicketTriaged(
         intent=found.intent,
         confidence=found.confidence,
@@ -266,6 +332,10 @@ def _triaged(found: Triage, model_version: int | None) -> ev.TicketTriaged:
         entities=found.entities(),
         evidence=list(found.evidence),
         model_version=model_version,
+        llm_intent=proposal.intent if proposal is not None else None,
+        llm_confidence=proposal.confidence if proposal is not None else None,
+        llm_entities=proposal.entities.model_dump() if proposal is not None else {},
+        llm_error=llm.error if llm is not None else None,
     )
 
 

@@ -1,14 +1,18 @@
 """Looking up what a ticket names in the tenant's own directory — users, groups, licences.
 
-Nothing is guessed: an address or a full name must match exactly one directory object. Two
-candidates for one slot, or a name that is not there, is recorded and makes the run escalate
-(``low_confidence``) rather than act on the likeliest.
+Nothing is guessed: an address or a full name must match exactly one directory object. A name
+that matches no user exactly ("Tom", "Tom Beker", "Zed Quimby") is scored against this tenant's
+users only and left *unresolved* with its near matches, so the dispatcher can ask the requester
+which one they meant; an unknown address, or two users named, is a problem that escalates
+(``low_confidence``). Deskhand never acts on the likeliest candidate.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from deskhand.connectors.m365 import M365
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
@@ -18,6 +22,35 @@ from deskhand.triage.keywords import Triage
 _TITLE = re.compile(r"^(?:dr|mr|mrs|ms|mx|prof)\.?\s+", re.IGNORECASE)
 # Vendor prefixes people leave out: "Business Premium" means "Microsoft 365 Business Premium".
 _SKU_PREFIXES = ("microsoft 365 ", "office 365 ", "microsoft ")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# Capitalised words that are not names: greetings, sentence starts, request words.
+_NOT_NAMES = frozenset(
+    """a about access account add admin admins after all also am an and any approve are as asap
+    at be best but by can cheers could dear do does dr for from get give good grant group
+    has have he hello her hey hi his i if im in is it its just kind license licence locked
+    many me mr mrs ms my need needs new no not of office on or our password please prof re
+    regards remove reset she so some team thank thanks the their them they this to today
+    unlock urgent us we what when who will with would you your""".split()  # noqa: SIM905
+)
+TOKEN_MATCH = 0.8  # a word of the name written in the ticket vs a word of the user's name
+MAX_CANDIDATES = 3  # more near matches than this: a person picks, deskhand does not ask
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A directory user whose name is close to a name in the ticket, with how close (0–1)."""
+
+    user: DirectoryUser
+    score: float
+
+
+@dataclass
+class Unresolved:
+    """People the ticket names that match no directory user exactly: the names as written and
+    this tenant's users closest to them, best first (none: nobody came close)."""
+
+    names: list[str]
+    candidates: list[Candidate]
 
 
 @dataclass
@@ -28,16 +61,32 @@ class Resolution:
     skus: list[Sku] = field(default_factory=list)
     events: list[EntityResolved] = field(default_factory=list)
     problem: str | None = None
+    unresolved: Unresolved | None = None  # the target is not known: ask, never pick
 
 
-def resolve(subject: str, body: str, requester_email: str, found: Triage, m365: M365) -> Resolution:
-    """Match the ticket's addresses and names against the directory."""
+def resolve(
+    subject: str,
+    body: str,
+    requester_email: str,
+    found: Triage,
+    m365: M365,
+    *,
+    tenant_name: str = "",
+) -> Resolution:
+    """Match the ticket's addresses and names against the directory. ``tenant_name`` is not a
+    person's name ("Contoso Dental" in a signature is not the "Contoso Dental IT Admin")."""
     text = f"{subject}\n{body}"
     users = m365.list_users()
     result = Resolution(requester=_by_address(users, requester_email))
-    _resolve_targets(text, requester_email, found, users, result)
     _resolve_named(text, m365.list_groups(), result, kind="group")
     _resolve_skus(text, m365.subscribed_skus(), result)
+    # For near matches, what names a group, a licence or the tenant is not a person's name.
+    loose = text
+    ignore = [g.display_name for g in result.groups] + [s.display_name for s in result.skus]
+    for phrase in [*ignore, tenant_name]:
+        if phrase:
+            loose = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", loose, flags=re.IGNORECASE)
+    _resolve_targets(text, loose, requester_email, found, users, result)
     return result
 
 
@@ -60,7 +109,12 @@ def _mentions(text: str, phrase: str) -> bool:
 
 
 def _resolve_targets(
-    text: str, requester_email: str, found: Triage, users: list[DirectoryUser], out: Resolution
+    text: str,
+    loose: str,
+    requester_email: str,
+    found: Triage,
+    users: list[DirectoryUser],
+    out: Resolution,
 ) -> None:
     named: dict[str, DirectoryUser] = {}
     for address in found.emails:
@@ -85,6 +139,26 @@ def _resolve_targets(
     # The requester's own name in a signature is not a second target.
     if out.requester is not None and len(named) > 1:
         named.pop(out.requester.id, None)
+    if not named and out.problem is None:
+        # Beside "me"/"my", a lone first name is someone else ("Maria approved it, add me"):
+        # the requester stays the target unless a fuller name is close to another user.
+        least = 2 if found.first_person else 1
+        names, candidates = _near_matches(loose, users, out.requester, least)
+        if candidates or not found.first_person:
+            out.unresolved = Unresolved(names=names, candidates=candidates)
+            for name in names or ["the target user"]:
+                close = [(c.user, score(name, c.user)) for c in candidates]
+                close = [(user, points) for user, points in close if points > 0]
+                out.events.append(
+                    EntityResolved(
+                        kind="user",
+                        query=name,
+                        resolved=None,
+                        candidates=[user.user_principal_name for user, _ in close],
+                        scores=[points for _, points in close],
+                    )
+                )
+            return
     if not named and found.first_person and out.requester is not None:
         named[out.requester.id] = out.requester
         out.events.append(
@@ -94,10 +168,82 @@ def _resolve_targets(
         )
     out.targets = list(named.values())
     if len(out.targets) > 1 and out.problem is None:
-        names = ", ".join(u.user_principal_name for u in out.targets)
-        out.problem = f"The ticket names more than one user ({names}); deskhand will not pick one."
+        upns = ", ".join(u.user_principal_name for u in out.targets)
+        out.problem = f"The ticket names more than one user ({upns}); deskhand will not pick one."
     if not out.targets and out.problem is None:
         out.problem = "The ticket names no user that is in this tenant's directory."
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics or titles: "Dr. José Núñez" → "josé núñez" → "jose nunez"."""
+    plain = unicodedata.normalize("NFKD", _TITLE.sub("", text.strip()))
+    return "".join(c for c in plain if not unicodedata.combining(c)).lower()
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s._'’-]+", fold(text)) if w]
+
+
+def score(name: str, user: DirectoryUser) -> float:
+    """How close ``name`` (as a ticket writes it) is to ``user`` (0–1): every word written must
+    be close to a word of the user's display name, UPN or mail; a partial name scores lower
+    than the whole one ("Tom" is 0.84 of "Tom Becker", "Tom Beker" 0.95)."""
+    words = _words(name)
+    spellings = [user.display_name, user.user_principal_name.split("@")[0]]
+    if user.mail:
+        spellings.append(user.mail.split("@")[0])
+    theirs = {w for spelling in spellings for w in _words(spelling)}
+    if not words or not theirs:
+        return 0.0
+    best = [max(SequenceMatcher(None, w, t).ratio() for t in theirs) for w in words]
+    if min(best) < TOKEN_MATCH:
+        return 0.0
+    whole = max(
+        SequenceMatcher(None, " ".join(words), " ".join(_words(s))).ratio() for s in spellings
+    )
+    return round(0.7 * sum(best) / len(best) + 0.3 * whole, 2)
+
+
+def _phrases(text: str) -> list[str]:
+    """Runs of up to three capitalised words, as people write a name ("Tom", "Tom Beker"),
+    without greetings, request words and such."""
+    runs: list[list[str]] = []
+    end = -1
+    for match in _WORD.finditer(text):
+        word = match.group(0).removesuffix("'s").removesuffix("’s")
+        if not word[0].isupper() or len(word) < 2 or fold(word) in _NOT_NAMES:
+            end = -1
+            continue
+        if match.start() == end + 1 and text[end] == " " and len(runs[-1]) < 3:
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+        end = match.end()
+    return list(dict.fromkeys(" ".join(run) for run in runs))
+
+
+def _near_matches(
+    text: str, users: list[DirectoryUser], requester: DirectoryUser | None, least: int
+) -> tuple[list[str], list[Candidate]]:
+    """The names of at least ``least`` words in ``text`` (but the requester's own) and the
+    users close to them, best first. Only ``users`` (this tenant's directory) are candidates."""
+    names: list[str] = []
+    best: dict[str, Candidate] = {}
+    for name in _phrases(text):
+        if len(name.split()) < least:
+            continue
+        if requester is not None and score(name, requester) > 0:
+            continue  # the requester's own name, in a greeting or a signature
+        close = [Candidate(user, score(name, user)) for user in users]
+        close = [c for c in close if c.score > 0]
+        names.append(name)
+        for candidate in close:
+            known = best.get(candidate.user.id)
+            if known is None or candidate.score > known.score:
+                best[candidate.user.id] = candidate
+    if best:  # the names that came close to someone; the rest were other capitalised words
+        names = [n for n in names if any(score(n, c.user) > 0 for c in best.values())]
+    return names, sorted(best.values(), key=lambda c: (-c.score, c.user.display_name))
 
 
 def _resolve_named(text: str, groups: list[DirectoryGroup], out: Resolution, *, kind: str) -> None:

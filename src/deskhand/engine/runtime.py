@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from deskhand.policy.tenant_policy import TenantPolicy, load_policy
 from deskhand.specialists.registry import Registry, discover
 from deskhand.store.db import Database
 from deskhand.store.models import Tenant, TriageModelVersion
+from deskhand.triage.llm import LlmTriager
+from deskhand.triage.llm import from_settings as llm_from_settings
 from deskhand.triage.models_store import ActiveModel, load
 
 
@@ -24,6 +27,7 @@ class Runtime:
     sandbox: SandboxStore
     registry: Registry
     _policies: dict[tuple[str | None, float], TenantPolicy] = field(default_factory=dict)
+    llm: LlmTriager | None = None  # the optional second opinion in triage (DESKHAND_LLM)
     _triage_model: ActiveModel | None = None
 
     @classmethod
@@ -33,6 +37,12 @@ class Runtime:
             db=Database(settings.database()),
             sandbox=SandboxStore(settings.sandbox()),
             registry=discover(),
+            llm=llm_from_settings(
+                settings.llm,
+                settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+                settings.llm_timeout_seconds,
+                os.environ,
+            ),
         )
 
     def connectors(self, tenant: Tenant) -> Connectors:

@@ -5,6 +5,7 @@ transaction: either both are stored or neither is. A transition not in the table
 bug (or a race another worker won) and raises ``StateError``; nothing is half-done.
 
     ticket    new → working → awaiting_approval → working → resolved | escalated
+              working → waiting_on_requester (a question run sent its reply) → working | escalated
     run       queued → dispatching → awaiting_approval → ready → executing → completed
               dispatching → ready (nothing to approve) ; any open state → escalated
     step      proposed → awaiting_approval → approved → executing → verified | failed
@@ -47,8 +48,9 @@ from deskhand.triage.warning_signs import canonical_address
 
 TICKET_MOVES = {
     "new": {"working", "escalated"},
-    "working": {"awaiting_approval", "resolved", "escalated", "working"},
+    "working": {"awaiting_approval", "resolved", "escalated", "working", "waiting_on_requester"},
     "awaiting_approval": {"working", "escalated"},
+    "waiting_on_requester": {"working", "escalated"},
     "resolved": set(),
     "escalated": set(),
 }
@@ -83,6 +85,9 @@ APPROVAL_MOVES = {
     "cancelled": set(),
 }
 OPEN_RUN = frozenset({"queued", "dispatching", "awaiting_approval", "ready", "executing"})
+# The planner of a run whose plan is a question to the requester (whom did they mean?): when
+# it completes, the ticket waits on the requester's answer instead of being resolved.
+ASK_REQUESTER = "ask_requester"
 
 
 class StateError(DeskhandError):
@@ -495,7 +500,8 @@ def refuse_payload(session: Session, step: Step, approved: str, current: str) ->
 
 def complete_run(session: Session, run: Run) -> None:
     _move("run", RUN_MOVES, run, "completed")
-    _move("ticket", TICKET_MOVES, run.ticket, "resolved")
+    asked = run.specialist == ASK_REQUESTER
+    _move("ticket", TICKET_MOVES, run.ticket, "waiting_on_requester" if asked else "resolved")
     _release(run)
     _touch(run, run.ticket)
     append(session, ev.RunCompleted(steps=len(run.steps)), **_ids(run))

@@ -31,7 +31,7 @@ router = APIRouter()
 log = logging.getLogger("deskhand.web")
 
 CHECK_SECONDS = 3.0  # how long a connector may take to answer the status check
-OPEN_TICKET = ("new", "working", "awaiting_approval")
+OPEN_TICKET = ("new", "working", "awaiting_approval", "waiting_on_requester")
 BUILTIN_FILE = "deskhand/policy/default_policy.yaml"
 
 
