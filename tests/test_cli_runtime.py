@@ -228,3 +228,16 @@ def test_a_tenant_policy_is_checked_before_it_is_used(demo: Desk, tmp_path: Path
     assert "internal: auto" in shown and "approvers: admin" in shown and "4 h" in shown
     assert demo.json("tenants", "list")[0]["policy"] == str(good.resolve())
     assert "built-in policy" in demo.run("tenants", "policy", "contoso-dental", "--builtin").stdout
+    templated = tmp_path / "templated.yaml"
+    templated.write_text(
+        "approvers: [approver]\napproval_expiry_hours: 24\n"
+        "reply_template: |\n  Dear {{ first_name }},\n  {{ body }}\n  Acme\n"
+    )
+    shown = demo.run("tenants", "policy", "contoso-dental", str(templated)).stdout
+    assert "framed by this reply_template" in shown and "Dear {{ first_name }}," in shown
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "approvers: [approver]\napproval_expiry_hours: 24\nreply_template: |\n  Hi {{ name }}\n"
+    )
+    refused = demo.run("tenants", "policy", "contoso-dental", str(broken), check=False)
+    assert refused.returncode == 2 and "'name' is undefined" in refused.stderr

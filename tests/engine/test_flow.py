@@ -499,3 +499,23 @@ def test_a_requester_with_warning_signs_must_be_verified_before_a_security_appro
     assert f"draft {reset.id} approved by {APPROVER} (unchanged); requester verified: {how}" in (
         summaries
     )
+
+
+def test_a_tenant_reply_template_frames_the_reply_to_the_client(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    policy = tmp_path / "contoso.yaml"
+    policy.write_text(
+        "approvers: [approver]\napproval_expiry_hours: 24\n"
+        "reply_template: |\n"
+        "  Dear {{ first_name }},\n\n  {{ body }}\n\n  The Acme service desk, for {{ tenant }}\n"
+    )
+    with rt.db.session() as session:
+        session.execute(update(Tenant).where(Tenant.id == CONTOSO).values(policy_path=str(policy)))
+    ticket_id = ticket(rt, LISA, "Forgot my password", "I forgot my password, please reset it")
+    work(rt)
+    reply = next(d for d in drafts(rt, ticket_id) if d.action == "psa.send_reply")
+    body = reply.proposed_params["body"]
+    assert body.startswith("Dear Lisa,\n\nThe password for lisa.chen@contosodental.example")
+    assert body.endswith("The Acme service desk, for Contoso Dental")
+    assert reply.status == "pending"  # still a draft a human approves

@@ -21,6 +21,7 @@ from deskhand.cli.runtime import open_runtime
 from deskhand.engine import approvals as drafts
 from deskhand.engine.intake import add_ticket
 from deskhand.errors import InputError
+from deskhand.policy import replies
 from deskhand.policy.effective import action_decisions
 from deskhand.policy.tenant_policy import ROLES, load_policy
 from deskhand.store.models import ApiToken, Escalation, Tenant, Ticket, User, WebSession, now
@@ -112,6 +113,11 @@ def tenants_policy(
                 highlight=False,
                 soft_wrap=True,
             )
+        if policy.reply_template == replies.DEFAULT:
+            out.print("Replies to the client: the built-in frame (no reply_template).")
+        else:
+            out.print("Replies to the client are framed by this reply_template:")
+            out.print(Text(policy.reply_template), soft_wrap=True)
 
 
 @users_app.command("list")

@@ -126,7 +126,8 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
         if refusal is not None:
             raise Stop("low_confidence", refusal, events)
         msp_name = PlanContext.model_fields["msp_name"].default
-        ask = question(view, resolution.unresolved, msp_name)
+        template = rt.policy(tenant).reply_template
+        ask = question(view, resolution.unresolved, msp_name, template, tenant_view.name)
         unchecked = "no target user yet: the requester is asked whom they meant"
         return _with_policy(
             rt, tenant, view, state.ASK_REQUESTER, ask, events, "unchecked", unchecked
@@ -173,6 +174,7 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
         groups=tuple(resolution.groups),
         skus=tuple(resolution.skus),
         identity=identity,
+        reply_template=rt.policy(tenant).reply_template,
     )
     try:
         plan = specialist.plan(view, context)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from deskhand.engine.resolution import MAX_CANDIDATES, Resolution, Unresolved
 from deskhand.specialists.contract import Plan, ProposedStep, TicketView
-from deskhand.specialists.replies import first_name
+from deskhand.specialists.replies import framed
 
 
 def why_not_ask(resolution: Resolution, requester_email: str) -> str | None:
@@ -33,7 +33,9 @@ def why_not_ask(resolution: Resolution, requester_email: str) -> str | None:
     return None
 
 
-def question(ticket: TicketView, unresolved: Unresolved, msp_name: str) -> Plan:
+def question(
+    ticket: TicketView, unresolved: Unresolved, msp_name: str, template: str, tenant: str
+) -> Plan:
     """A plan of one reply asking the requester which user they meant."""
     if unresolved.candidates:
         listed = "\n".join(
@@ -53,7 +55,7 @@ def question(ticket: TicketView, unresolved: Unresolved, msp_name: str) -> Plan:
             "with their e-mail address (their sign-in name), so we change the right account."
         )
         reason = "Ask the requester for the address of the user they meant: no user came close."
-    body = f"Hi {first_name(ticket)},\n\n{ask}\n\nKind regards,\n{msp_name}"
+    body = framed(ticket, ask, template, tenant, msp_name)
     return Plan(
         summary=f"Ask {ticket.requester_email} whom the ticket is about",
         steps=(

@@ -23,6 +23,7 @@ from deskhand.domain.actions import ACTIONS
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.errors import InputError
+from deskhand.policy import replies
 
 BUILTIN_SOURCE = "built-in policy"
 
@@ -31,7 +32,7 @@ ROLES: tuple[Role, ...] = get_args(Role)
 
 MAX_EXPIRY_HOURS = 720  # 30 days: an approval older than that was given for a different situation
 
-_KEYS = ("blast_radius", "actions", "approvers", "approval_expiry_hours")
+_KEYS = ("blast_radius", "actions", "approvers", "approval_expiry_hours", "reply_template")
 _REQUIRED = ("approvers", "approval_expiry_hours")
 _RADII = {radius.value: radius for radius in BlastRadius}
 _DECISIONS = {decision.value: decision for decision in Decision}
@@ -59,6 +60,7 @@ class TenantPolicy(BaseModel):
     actions: dict[str, Rule] = Field(default_factory=dict)
     approvers: frozenset[Role] = Field(min_length=1)
     approval_expiry_hours: float = Field(gt=0, le=MAX_EXPIRY_HOURS)
+    reply_template: str = replies.DEFAULT  # the frame of every reply to the client (Jinja)
 
     @model_validator(mode="after")
     def _keeps_the_floor(self) -> Self:
@@ -191,10 +193,37 @@ def parse_policy(text: str, source: str) -> TenantPolicy:
             actions=actions,
             approvers=_approvers(*sections["approvers"], source),
             approval_expiry_hours=_expiry_hours(sections["approval_expiry_hours"][1], source),
+            reply_template=(
+                _reply_template(sections["reply_template"][1], source)
+                if "reply_template" in sections
+                else replies.DEFAULT
+            ),
         )
     except ValidationError as error:
         # What the model refuses (the floor, unknown actions) is already worded with its line.
         raise InputError(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+
+
+def _reply_template(node: yaml.Node, source: str) -> str:
+    if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+        raise _error(
+            source,
+            node,
+            f"`reply_template` must be text, not {_shape(node)}.",
+            hint="Write it as a block: `reply_template: |` and the template indented below.",
+        )
+    try:
+        return replies.check(str(node.value)).source
+    except replies.ReplyTemplateError as error:
+        line = node.start_mark.line + 1  # a block (`|`) starts on the line after its key
+        if error.line and node.style in ("|", ">"):
+            line += error.line
+        where = f" (its line {error.line})" if error.line else ""
+        raise InputError(
+            f"{source}, line {line}: `reply_template`{where}: {error}.",
+            hint="Variables: "
+            + ", ".join(f"{{{{ {k} }}}} {v}" for k, v in replies.VARIABLES.items()),
+        ) from None
 
 
 def _radius_rules(node: yaml.Node, source: str) -> dict[BlastRadius, Rule]:

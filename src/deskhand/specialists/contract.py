@@ -81,6 +81,9 @@ class PlanContext(_View):
     skus: tuple[Sku, ...] = Field(description="Licences the ticket names, with free seats")
     identity: str = Field(description="Identity check verdict: target, manager, …, unchecked")
     msp_name: str = "your IT team"
+    reply_template: str = Field(
+        default="", description="The tenant's frame for client replies (Jinja); empty: built-in"
+    )
 
 
 class ProposedStep(_View):

@@ -1,8 +1,10 @@
 """The client replies and internal notes the built-in specialists write, in one place so the
-wording stays consistent. (Per-tenant templates an MSP edits come later.)"""
+wording stays consistent. The greeting and sign-off around a reply are the tenant's reply
+template (``deskhand.policy.replies``), from its policy file."""
 
 from __future__ import annotations
 
+from deskhand.policy.replies import DEFAULT, ReplyTemplate
 from deskhand.specialists.contract import PlanContext, TicketView
 
 
@@ -13,8 +15,16 @@ def first_name(ticket: TicketView) -> str:
 
 def reply(ticket: TicketView, context: PlanContext, *lines: str) -> str:
     """A short, plain reply to the requester."""
-    body = "\n\n".join(lines)
-    return f"Hi {first_name(ticket)},\n\n{body}\n\nKind regards,\n{context.msp_name}"
+    return framed(
+        ticket, "\n\n".join(lines), context.reply_template, context.tenant.name, context.msp_name
+    )
+
+
+def framed(ticket: TicketView, body: str, template: str, tenant: str, msp: str) -> str:
+    """``body`` in the tenant's reply template (the built-in one when ``template`` is empty)."""
+    return ReplyTemplate(template or DEFAULT).render(
+        first_name=first_name(ticket), body=body, tenant=tenant, msp=msp
+    )
 
 
 def note(*lines: str) -> str:
