@@ -519,3 +519,13 @@ def test_a_tenant_reply_template_frames_the_reply_to_the_client(
     assert body.startswith("Dear Lisa,\n\nThe password for lisa.chen@contosodental.example")
     assert body.endswith("The Acme service desk, for Contoso Dental")
     assert reply.status == "pending"  # still a draft a human approves
+
+
+def test_a_look_alike_sender_is_not_taken_for_the_real_user(rt: Runtime) -> None:
+    kelvin = "\u212aaren.whitfield@contosodental.example"  # a Kelvin sign, not a K
+    ticket_id = ticket(rt, kelvin, "Access", "Please add me to the Finance Share group.")
+    work(rt)
+    with rt.db.reading() as session:
+        summaries = "\n".join(line.summary for line in trace(session, ticket_id).lines)
+    assert f'"the requester" → {KAREN}' not in summaries, summaries
+    assert status(rt, ticket_id) == "escalated"

@@ -18,6 +18,7 @@ from deskhand.connectors.m365 import M365
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
 from deskhand.domain.events import EntityResolved
 from deskhand.triage.keywords import Triage
+from deskhand.triage.warning_signs import canonical_address
 
 _TITLE = re.compile(r"^(?:dr|mr|mrs|ms|mx|prof)\.?\s+", re.IGNORECASE)
 # Vendor prefixes people leave out: "Business Premium" means "Microsoft 365 Business Premium".
@@ -91,9 +92,12 @@ def resolve(
 
 
 def _by_address(users: list[DirectoryUser], address: str) -> DirectoryUser | None:
-    address = address.strip().lower()
+    # ASCII-only lower-casing: str.lower() would turn a look-alike (a Kelvin sign) into the
+    # real letter and find the real user.
+    address = canonical_address(address)
     for user in users:
-        if address in {user.user_principal_name.lower(), (user.mail or "").lower()}:
+        known = {canonical_address(user.user_principal_name), canonical_address(user.mail or "")}
+        if address in known - {""}:
             return user
     return None
 
