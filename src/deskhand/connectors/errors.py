@@ -10,15 +10,26 @@ from __future__ import annotations
 class ConnectorError(Exception):
     """The outside system refused or failed."""
 
-    def __init__(self, message: str, *, system: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str,
+        status: int | None = None,
+        fix: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.system = system
         self.status = status
+        # What an admin does about it, in the words of the portal where it is done:
+        # "grant User-PasswordProfile.ReadWrite.All in Entra admin center → App registrations → …"
+        self.fix = fix
 
     def __str__(self) -> str:
         code = f" ({self.status})" if self.status is not None else ""
-        return f"{self.system}{code}: {self.message}"
+        advice = f" — {self.fix}" if self.fix else ""
+        return f"{self.system}{code}: {self.message}{advice}"
 
 
 class NotFoundError(ConnectorError):
@@ -37,5 +48,29 @@ class ForbiddenError(ConnectorError):
     """Not allowed: missing permission, or an object that must be changed elsewhere."""
 
 
+class AuthenticationError(ConnectorError):
+    """The credentials were refused: a wrong or expired key, secret or certificate."""
+
+
 class UnavailableError(ConnectorError):
     """The system did not answer or failed; trying again later may work."""
+
+
+class RateLimitedError(UnavailableError):
+    """The system asked us to slow down (429), saying how long to wait when it did."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str,
+        status: int | None = 429,
+        fix: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, system=system, status=status, fix=fix)
+        self.retry_after = retry_after
+
+
+class CircuitOpenError(UnavailableError):
+    """Calls to this tenant's system failed repeatedly; deskhand stops calling it for a while."""
