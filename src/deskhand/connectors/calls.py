@@ -127,6 +127,6 @@ class Caller:
     def _delay(self, attempt: int, error: UnavailableError) -> float:
         if isinstance(error, RateLimitedError) and error.retry_after is not None:
             return min(error.retry_after, self.policy.max_delay_seconds)
-        backoff = self.policy.base_delay_seconds * 2 ** (attempt - 1)
+        backoff = self.policy.base_delay_seconds * 2.0 ** (attempt - 1)
         # "Full jitter": spread retries of many workers over the whole window.
         return min(backoff, self.policy.max_delay_seconds) * (0.5 + self.jitter() / 2)
