@@ -65,6 +65,8 @@ class Tenant(Base):
     domains: Mapped[list[str]] = mapped_column(default=list)
     connector: Mapped[str] = mapped_column(String(32), default="sandbox")
     policy_path: Mapped[str | None] = mapped_column(Text)  # None: the built-in default policy
+    # The tenant's connection file (PSA, Microsoft 365, AD, mail); None: the sandbox.
+    config_path: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 
@@ -105,6 +107,8 @@ class Ticket(Base):
     subject: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(24))
+    # The name the message came with ("Dana Reyes" <dana@…>): compared with the directory's.
+    requester_display_name: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -342,3 +346,15 @@ class TriageModelVersion(Base):
     library: Mapped[str] = mapped_column(String(64))  # scikit-learn version that pickled it
     sha256: Mapped[str] = mapped_column(String(64))  # of the blob, checked before unpickling
     blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class IntakeCursor(Base):
+    """How far an intake source (the Syncro poller, a mailbox) has read a tenant's tickets, so a
+    restarted poller resumes there instead of reading everything again."""
+
+    __tablename__ = "intake_cursors"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)  # syncro, imap
+    position: Mapped[dict[str, Any]] = mapped_column(JSON)  # e.g. {"updated_since": "…"}
+    updated_at: Mapped[datetime] = mapped_column(default=now)
