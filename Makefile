@@ -30,6 +30,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	bash scripts/services.sh
 	bash scripts/browser.sh
+	bash scripts/samba.sh
 	$(BIN)/pytest -q
 
 examples: $(STAMP)

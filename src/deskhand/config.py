@@ -25,11 +25,14 @@ class Settings(BaseSettings):
     escalation_webhook: str | None = None  # POSTed a JSON document for every escalation
     lease_seconds: float = 30.0  # how long a worker's claim on a run lasts without a heartbeat
     poll_seconds: float = 0.25  # how often an idle worker looks for work
+    poll_intake_seconds: float = Field(60.0, ge=0)  # how often workers read the PSA; 0: never
     analysis_max_upload_bytes: int = Field(1 << 30, ge=1)  # largest export the web app takes
     exports_dir: Path | None = None  # exports the web app can analyse; default: data_dir/exports
     llm: str | None = None  # openai:MODEL, anthropic:MODEL or openai-compatible:URL:MODEL
     llm_api_key: SecretStr | None = None  # else OPENAI_API_KEY / ANTHROPIC_API_KEY
     llm_timeout_seconds: float = Field(20.0, gt=0)  # the most one LLM proposal may take
+    # Decrypts the `enc:` secrets in tenant connection files (`deskhand tenants secret new-key`).
+    secret_key: SecretStr | None = None
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'deskhand.db'}"

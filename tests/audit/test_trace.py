@@ -29,6 +29,7 @@ from deskhand.domain.events import (
     Notified,
     PayloadRefused,
     PlanProposed,
+    ReplyReceived,
     RunClaimed,
     RunCompleted,
     RunEscalated,
@@ -111,6 +112,12 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         SYSTEM,
         1,
         "escalation could not be announced via webhook: HTTP 503 from hooks.msp.example",
+    ),
+    (
+        ReplyReceived("alice@contoso.example", from_requester=True, text="Bob Smith, not Bob Li"),
+        SYNCRO,
+        1,
+        'reply from alice@contoso.example (the requester): "Bob Smith, not Bob Li"',
     ),
     (
         RunQueued("the technician confirmed the requester by phone"),

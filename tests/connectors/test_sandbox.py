@@ -358,6 +358,7 @@ def test_a_mail_enabled_group_cannot_be_changed_through_graph(m365: SandboxM365)
     assert added.value.message == (
         "Cannot Update a mail-enabled security groups and or distribution list."
     )
+    assert added.value.fix is not None and "Exchange admin center" in added.value.fix
     assert user_id(m365, "it.admin") not in m365.group_members(all_staff)
 
 

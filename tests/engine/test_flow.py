@@ -298,7 +298,6 @@ def test_a_requester_who_is_not_target_manager_or_contact_is_unverified(rt: Runt
             "Please reset the password for nobody@elsewhere.example",
             "low_confidence",
         ),
-        (KAREN, "DL", "Please add Tom Becker to the All Staff group.", "needs_human"),
     ],
 )
 def test_what_deskhand_cannot_do_safely_goes_to_the_human_queue(

@@ -1,7 +1,8 @@
 """The dispatcher with a trained triage model: it routes what the model is sure of, escalates
 what falls below the model's per-intent threshold or what the keyword triage reads otherwise,
-and picks up a newly activated version. Each test runs on SQLite and on PostgreSQL; the model
-is really trained, on a handful of labelled tickets."""
+and picks up a newly activated version; before any model, the built-in taxonomy decides. Each
+test runs on SQLite and on PostgreSQL; the model is really trained, on a handful of labelled
+tickets."""
 
 from __future__ import annotations
 
@@ -165,13 +166,14 @@ def test_a_model_intent_no_specialist_handles_escalates(rt: Runtime, trained: Tr
     assert f"model v{version} says printer" in found.detail
 
 
-def test_without_a_model_the_keyword_triage_decides(rt: Runtime) -> None:
+def test_without_a_model_the_built_in_taxonomy_decides(rt: Runtime) -> None:
     ticket_id = ticket(rt, LISA, *FORGOT)
     work(rt)
     assert status(rt, ticket_id) == "awaiting_approval"
     event = triaged(rt, ticket_id)
-    assert event["method"] == "keywords"
+    assert event["method"] == "taxonomy"
     assert event["model_version"] is None
+    assert "forgot my password (Password reset)" in event["evidence"]
 
 
 def test_a_damaged_model_escalates_rather_than_guessing(rt: Runtime, trained: Trained) -> None:

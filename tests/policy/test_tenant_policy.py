@@ -61,6 +61,14 @@ BUILTIN_DECISIONS: dict[str, list[tuple[BlastRadius, Decision, str]]] = {
     "ad.unlock_account": [
         (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
     ],
+    "exchange.add_distribution_list_member": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "exchange.remove_distribution_list_member": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
     "psa.add_internal_note": [
         (BlastRadius.INTERNAL, AUTO, "actions: psa.add_internal_note: auto (built-in policy)"),
     ],
@@ -375,6 +383,8 @@ def test_floor_actions_are_the_ones_that_can_touch_security_billing_clients_or_d
     assert FLOOR_ACTIONS == [
         "ad.reset_password",
         "ad.unlock_account",
+        "exchange.add_distribution_list_member",
+        "exchange.remove_distribution_list_member",
         "m365.add_group_member",
         "m365.add_license_seats",
         "m365.remove_group_member",
@@ -579,3 +589,20 @@ def test_adding_any_floor_lowering_rule_to_a_valid_policy_is_refused(
 
     with pytest.raises(InputError, match=rf"`{re.escape(name)}: auto` is not allowed"):
         parse_policy(yaml.safe_dump(data), "random.yaml")
+
+
+@pytest.mark.parametrize(
+    "action", sorted(name for name, spec in ACTIONS.items() if spec.manual) or ["(none)"]
+)
+def test_a_manual_step_waits_for_the_technicians_tick_even_when_its_radius_is_auto(
+    tmp_path: Path, action: str
+) -> None:
+    builtin = resources.files("deskhand.policy").joinpath("default_policy.yaml")
+    text = builtin.read_text("utf-8").replace("internal: approve", "internal: auto", 1)
+    path = tmp_path / "internal-auto.yaml"
+    path.write_text(text, encoding="utf-8")
+    policy = load_policy(path)
+    assert policy.decide("psa.add_internal_note", BlastRadius.INTERNAL)[0] is Decision.AUTO
+    decision, because = policy.decide(action, BlastRadius.INTERNAL)
+    assert decision is Decision.APPROVE
+    assert "manual step" in because

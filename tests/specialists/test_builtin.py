@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from deskhand.domain.actions import action
 from deskhand.specialists.access_change import AccessChange
 from deskhand.specialists.contract import PlanContext, TenantView, TriageView
 from deskhand.specialists.password_reset import PasswordReset
@@ -104,6 +105,24 @@ def test_removal_removes_memberships_and_only_licences_the_user_has() -> None:
     assert plan.steps[1].params["sku_id"] == FREE.id
 
 
-def test_a_distribution_list_is_handed_to_a_person() -> None:
-    plan = AccessChange().plan(TICKET, context("access_change", groups=(LIST,)))
-    assert plan.handoff is not None and "Exchange admin" in plan.handoff
+def test_a_distribution_list_is_a_manual_step_with_exact_instructions() -> None:
+    plan = AccessChange().plan(TICKET, context("access_change", groups=(LIST, GROUP)))
+    assert plan.handoff is None
+    assert actions(plan.steps)[:2] == [
+        "exchange.add_distribution_list_member",
+        "m365.add_group_member",
+    ]
+    manual = plan.steps[0]
+    assert manual.params["group_id"] == LIST.id
+    assert "then approve to tick it off" in manual.reason
+    spec = action(manual.action)
+    assert spec.manual
+    assert spec.describe(spec.validate(manual.params)) == (
+        "Exchange admin center → Recipients → Groups → Distribution list → All Staff → "
+        f"Members → Add member → {CLOUD.user_principal_name} → Save"
+    )
+
+
+def test_removal_from_a_distribution_list_is_a_manual_step_too() -> None:
+    plan = AccessChange().plan(TICKET, context("access_change", removal=True, groups=(LIST,)))
+    assert actions(plan.steps)[0] == "exchange.remove_distribution_list_member"

@@ -114,3 +114,27 @@ def test_an_outsider_using_a_known_display_name_is_named_as_such() -> None:
     assert check.verdict is Verdict.UNVERIFIED
     assert "outside the client's domains" in check.detail
     assert "the display name 'Tom' is that of tom@contoso.example" in check.detail
+
+
+def test_an_authorised_contact_under_another_name_than_the_directorys_needs_verification() -> None:
+    # The PSA knows owner@ as "Owner"; the directory says the address is Olivia Park's.
+    olivia = DirectoryUser(
+        id="3", user_principal_name="owner@contoso.example", display_name="Olivia Park"
+    )
+    check = raised("owner@contoso.example", requester_name="Owner", on_directory=olivia)
+    assert check.verdict is Verdict.NEEDS_VERIFICATION
+    assert "is not the directory's name for owner@contoso.example ('Olivia Park')" in check.detail
+    same = raised("owner@contoso.example", requester_name="Owner", on_directory=None)
+    assert same.verdict is Verdict.AUTHORISED_CONTACT
+
+
+def test_case_accents_titles_and_word_order_are_the_same_name() -> None:
+    emile = DirectoryUser(
+        id="4", user_principal_name="emile@contoso.example", display_name="Émile Nguyễn"
+    )
+    for shown in ("Nguyen, Emile", "emile nguyen", "Dr. ÉMILE NGUYỄN", "E. Nguyen"):
+        check = raised("emile@contoso.example", emile, requester_name=shown, on_directory=emile)
+        assert check.verdict is Verdict.TARGET, (shown, check.detail)
+    other = raised("emile@contoso.example", emile, requester_name="Emil Nguyen", on_directory=emile)
+    assert other.verdict is Verdict.NEEDS_VERIFICATION
+    assert "the display name 'Emil Nguyen'" in other.detail

@@ -347,7 +347,7 @@ def test_a_custom_file_is_read_from_its_path(tmp_path: Path) -> None:
         ),
         pytest.param(
             "categories:\n  - name: Printer\n    phrase: [printer]\n  - name: Other\n",
-            "`phrase`: is not a known key (expected name, synonyms, phrases)",
+            "`phrase`: is not a known key (expected name, synonyms, phrases, intent)",
             id="misspelt-key",
         ),
         pytest.param(

@@ -124,6 +124,9 @@ def _fill(route: Route, ids: dict[str, str]) -> str:
     return path
 
 
+_BODY = {"reason": "scope test", "from_address": "scope@test.example", "body": "scope test"}
+
+
 def _call(client: TestClient, route: Route, url: str, csrf: str, token: str) -> tuple[int, str]:
     headers = {"X-CSRF-Token": csrf}
     if route.api:
@@ -136,7 +139,8 @@ def _call(client: TestClient, route: Route, url: str, csrf: str, token: str) -> 
             url,
             headers=headers,
             data=None if route.api else {"csrf": csrf, "reason": "scope test"},
-            json={"reason": "scope test"} if route.api else None,
+            # A body every route accepts, so that what answers is the permission check.
+            json=_BODY if route.api else None,
             follow_redirects=False,
         )
     return response.status_code, response.text

@@ -34,6 +34,7 @@ from deskhand.domain.events import (
     Notified,
     PayloadRefused,
     PlanProposed,
+    ReplyReceived,
     RunClaimed,
     RunCompleted,
     RunEscalated,
@@ -220,6 +221,12 @@ def _entity_resolved(event: EntityResolved, actor: str) -> str:
     if event.candidates:
         return f"{asked} is ambiguous: {', '.join(event.candidates)}"
     return f"{asked} was not found"
+
+
+@_summary.register
+def _reply_received(event: ReplyReceived, actor: str) -> str:
+    who = "the requester" if event.from_requester else "someone who is not the requester"
+    return f'reply from {event.sender} ({who}): "{event.text}"'
 
 
 @_summary.register

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from deskhand import __version__
-from deskhand.cli import analyze, audit, desk, runtime, triage
+from deskhand.cli import analyze, audit, desk, intake, runtime, tenants, triage
 
 app = typer.Typer(
     help="deskhand: a self-hosted AI helpdesk for MSPs. Start with `deskhand analyze` or "
@@ -49,6 +49,10 @@ app.command("serve")(runtime.serve)
 app.command("worker")(runtime.worker)
 app.command("trace")(audit.trace_command)
 app.add_typer(runtime.db_app, name="db")
+desk.tenants_app.command("add")(tenants.add)
+desk.tenants_app.command("show")(tenants.show)
+desk.tenants_app.command("doctor")(tenants.doctor)
+desk.tenants_app.add_typer(tenants.secret_app, name="secret")
 app.add_typer(desk.tenants_app, name="tenants")
 app.add_typer(desk.users_app, name="users")
 app.add_typer(desk.tickets_app, name="tickets")
@@ -57,3 +61,4 @@ app.add_typer(desk.escalations_app, name="escalations")
 app.add_typer(desk.tokens_app, name="tokens")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(triage.triage_app, name="triage")
+app.add_typer(intake.intake_app, name="intake")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from deskhand.accounts import create_token, generate_password, set_password
 from deskhand.cli.common import out, print_json, user_errors
 from deskhand.cli.runtime import open_runtime
 from deskhand.engine import approvals as drafts
+from deskhand.engine.answers import receive_reply
 from deskhand.engine.intake import add_ticket
 from deskhand.errors import InputError
 from deskhand.policy import replies
@@ -277,6 +279,31 @@ def tickets_add(
         rt = open_runtime(ctx)
         received = add_ticket(rt, tenant, from_, subject, body, name)
         print(received.ticket_id)
+
+
+@tickets_app.command("reply")
+def tickets_reply(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(metavar="TICKET", help="deskhand's ticket id.")],
+    from_: Annotated[str, typer.Option("--from", help="Who answered (e-mail address).")],
+    body: Annotated[str, typer.Option(help="The answer's text.")],
+    json_: JsonOption = False,
+) -> None:
+    """Give the answer to a ticket waiting on its requester: the requester's answer queues it
+    again; anyone else's escalates it for a person to read."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        outcome = receive_reply(rt, ticket_id, from_, body)
+        if json_:
+            print_json(asdict(outcome))
+            return
+        if outcome.requeued:
+            out.print(f"Ticket {ticket_id} is queued again with the answer (run {outcome.run_id}).")
+        else:
+            out.print(
+                f"The answer is not from the requester: ticket {ticket_id} is in the human "
+                f"queue (escalation {outcome.escalation_id})."
+            )
 
 
 @tickets_app.command("list")

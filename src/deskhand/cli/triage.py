@@ -202,6 +202,8 @@ def models_command(ctx: typer.Context, json_: Json = False) -> None:
         if json_:
             print_json(rows)
             return
+        if not any(row["active"] for row in rows):
+            out.print(_cold_start())
         if not rows:
             out.print("No triage model yet. Train one with `deskhand triage train HISTORY...`.")
             return
@@ -235,6 +237,19 @@ def activate_command(
         finally:
             database.dispose()
         out.print(f"Triage model version {version} is now active.")
+
+
+def _cold_start() -> str:
+    """What triages tickets while no trained model is active."""
+    from deskhand.triage.cold_start import builtin
+
+    taxonomy = builtin().taxonomy
+    intents = sorted({c.intent for c in taxonomy.categories if c.intent})
+    return (
+        f"In use: the built-in taxonomy model ({builtin().source}: "
+        f"{len(taxonomy.categories)} categories; routes {', '.join(intents)}), because no "
+        f"trained model is active."
+    )
 
 
 def _check(folds: int, target: float) -> None:

@@ -81,6 +81,9 @@ class ActionSpec:
     summary: str  # format string over the parameters
     undo: str | None  # how to undo it; None: it cannot be undone
     privileged_radius: BlastRadius | None = None  # when the group is privileged
+    # A manual step: the summary is the exact instructions a technician follows, their
+    # approval is the tick that says it is done, and acting changes nothing.
+    manual: bool = False
 
     def validate(self, raw: Mapping[str, Any]) -> Params:
         """The parameters as this action's model; an ActionError that names what is wrong."""
@@ -179,6 +182,28 @@ _SPECS = (
         BlastRadius.SECURITY,
         "Unlock the Active Directory account of {user_principal_name}",
         undo=None,
+    ),
+    # Exchange Online owns distribution lists and mail-enabled security groups: Graph cannot
+    # change their members, so these are manual steps (the draft card keys on "exchange.").
+    ActionSpec(
+        "exchange.add_distribution_list_member",
+        GroupMemberParams,
+        BlastRadius.INTERNAL,
+        "Exchange admin center → Recipients → Groups → Distribution list → {group_name} → "
+        "Members → Add member → {user_principal_name} → Save",
+        undo="exchange.remove_distribution_list_member with the same parameters",
+        privileged_radius=BlastRadius.SECURITY,
+        manual=True,
+    ),
+    ActionSpec(
+        "exchange.remove_distribution_list_member",
+        GroupMemberParams,
+        BlastRadius.INTERNAL,
+        "Exchange admin center → Recipients → Groups → Distribution list → {group_name} → "
+        "Members → select {user_principal_name} → Remove → Save",
+        undo="exchange.add_distribution_list_member with the same parameters",
+        privileged_radius=BlastRadius.SECURITY,
+        manual=True,
     ),
     ActionSpec(
         "psa.add_internal_note",

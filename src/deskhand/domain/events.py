@@ -100,6 +100,18 @@ class EntityResolved(Event):
 
 
 @dataclass(frozen=True)
+class ReplyReceived(Event):
+    """Someone answered a ticket that was waiting on its requester. From the requester, the
+    answer joins the ticket's text and the ticket is dispatched again; from anyone else it is
+    kept here and not acted on — the ticket escalates so that a person reads it."""
+
+    TYPE: ClassVar[str] = "reply.received"
+    sender: str
+    from_requester: bool
+    text: str  # as received: untrusted, like the ticket's own text
+
+
+@dataclass(frozen=True)
 class IdentityChecked(Event):
     """Whether the requester may ask for a security change to the target user, and why."""
 
@@ -278,6 +290,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RunClaimed,
         TicketTriaged,
         EntityResolved,
+        ReplyReceived,
         IdentityChecked,
         PlanProposed,
         StepDecided,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain import events as ev
@@ -31,7 +31,10 @@ from deskhand.specialists.contract import (
     TicketView,
     TriageView,
 )
+from deskhand.specialists.replies import with_reply_text
 from deskhand.store.models import Tenant
+from deskhand.triage import cold_start
+from deskhand.triage.entities import extract
 from deskhand.triage.identity import check_identity
 from deskhand.triage.keywords import ROUTE_THRESHOLD, Triage, triage
 from deskhand.triage.llm import LlmAnswer
@@ -61,7 +64,8 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
             subject=ticket.subject,
             body=ticket.body,
             requester_email=ticket.requester.email,
-            requester_name=ticket.requester.name,
+            requester_name=ticket.requester_display_name or ticket.requester.name,
+            received_at=ticket.created_at,
         )
         tenant_view = TenantView(id=tenant.id, name=tenant.name, domains=tuple(tenant.domains))
     try:
@@ -103,7 +107,10 @@ class _Outcome:
 
 
 def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantView) -> _Outcome:
-    found, specialist, events = _triage(rt, view)
+    # The optional LLM is asked up front so that its proposal (or its failure) is in the triage
+    # event whatever happens next; it never raises, and without one nothing changes.
+    llm = rt.llm.propose(view.subject, view.body) if rt.llm is not None else None
+    found, specialist, events = _triage(rt, view, llm)
     connectors = rt.connectors(tenant)
     try:
         resolution = resolve(
@@ -113,6 +120,7 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
             found,
             connectors.m365,
             tenant_name=tenant_view.name,
+            strict=specialist.resolves,
         )
     except ConnectorError as error:
         raise Stop(
@@ -146,6 +154,7 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
             manager,
             contacts,
             requester_name=view.requester_name,
+            on_directory=resolution.requester,
             domains=tenant_view.domains,
             text=f"{view.subject}\n{view.body}",
             grants_privilege=any(group.privileged for group in resolution.groups),
@@ -173,6 +182,8 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
         targets=tuple(resolution.targets),
         groups=tuple(resolution.groups),
         skus=tuple(resolution.skus),
+        devices=found.named.devices,
+        dates=found.named.dates,
         identity=identity,
         reply_template=rt.policy(tenant).reply_template,
     )
@@ -182,6 +193,9 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
         raise Stop("plan_invalid", f"{specialist.name} failed to plan: {error!r}", events) from None
     if plan.handoff is not None:
         raise Stop("needs_human", f"{specialist.name}: {plan.handoff}", events)
+    if rt.llm is not None and llm is not None and llm.proposal is not None:
+        # Only the words of the client reply: recipients, steps and policy stay the plan's.
+        plan = with_reply_text(plan, llm.proposal.reply_draft, view, context, rt.llm.describe())
     return _with_policy(rt, tenant, view, specialist.name, plan, events, identity, identity_detail)
 
 
@@ -231,19 +245,22 @@ def _with_policy(
     )
 
 
-def _triage(rt: Runtime, view: TicketView) -> tuple[Triage, Specialist, list[ev.Event]]:
+def _triage(
+    rt: Runtime, view: TicketView, llm: LlmAnswer | None
+) -> tuple[Triage, Specialist, list[ev.Event]]:
     """The intent, its specialist and the triage event: by the active trained model when there
-    is one, by keywords before any model exists; keywords always find the entities."""
-    keywords = triage(view.subject, view.body)
-    # The optional LLM is asked up front so that its proposal (or its failure) is in the triage
-    # event whatever happens next; it never raises, and without one nothing changes.
-    llm = rt.llm.propose(view.subject, view.body) if rt.llm is not None else None
+    is one, by the built-in taxonomy before any model exists; keywords always find the
+    entities."""
+    received = view.received_at or datetime.now(UTC)
+    keywords = replace(
+        triage(view.subject, view.body), named=extract(view.subject, view.body, received)
+    )
     try:
         model = rt.triage_model()
     except DeskhandError as error:
         raise Stop("low_confidence", f"The active triage model cannot be used: {error}") from None
     if model is None:
-        return _by_keywords(rt, keywords, llm)
+        return _by_taxonomy(rt, cold_start.builtin().read(view.subject, view.body, keywords), llm)
     intent, probability, routed = model.classify(f"{view.subject}\n{view.body}")
     agree = keywords.intent in (None, intent)
     found = replace(
@@ -281,18 +298,34 @@ def _triage(rt: Runtime, view: TicketView) -> tuple[Triage, Specialist, list[ev.
     return _second_opinion(rt, found, specialist, events, llm)
 
 
-def _by_keywords(
-    rt: Runtime, found: Triage, llm: LlmAnswer | None
+def _by_taxonomy(
+    rt: Runtime, reading: cold_start.Reading, llm: LlmAnswer | None
 ) -> tuple[Triage, Specialist, list[ev.Event]]:
+    found = reading.found
     events: list[ev.Event] = [_triaged(found, None, llm)]
-    specialist = rt.registry.for_intent(found.intent) if found.intent else None
+    said = "Triage by the built-in taxonomy (no trained model yet)"
+    if reading.category is not None:
+        raise Stop(
+            "no_specialist",
+            f"{said} reads it as {reading.category}; no specialist handles it.",
+            events,
+        )
+    if found.intent is None:
+        raise Stop(
+            "low_confidence",
+            f"{said} recognises no request in it: no taxonomy phrase or request pattern "
+            f"matches. A person should read it.",
+            events,
+        )
+    specialist = rt.registry.for_intent(found.intent)
     if specialist is None:
-        what = f"the intent {found.intent!r}" if found.intent else "no recognisable request"
-        raise Stop("no_specialist", f"Triage found {what}; no specialist handles it.", events)
+        raise Stop(
+            "no_specialist", f"{said} found {found.intent}; no specialist handles it.", events
+        )
     if found.confidence < ROUTE_THRESHOLD:
         raise Stop(
             "low_confidence",
-            f"Triage says {found.intent} with confidence {found.confidence:.2f}, below "
+            f"{said} says {found.intent} with confidence {found.confidence:.2f}, below "
             f"{ROUTE_THRESHOLD:.2f}.",
             events,
         )
@@ -313,7 +346,7 @@ def _second_opinion(
         return found, specialist, events
     proposal = llm.proposal
     if proposal.intent != found.intent:
-        decided = "the triage model" if found.method == "model" else "the keyword triage"
+        decided = "the triage model" if found.method == "model" else "the taxonomy triage"
         raise Stop(
             "low_confidence",
             f"{decided.capitalize()} says {found.intent} (confidence {found.confidence:.2f}), "

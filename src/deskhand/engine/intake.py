@@ -37,7 +37,10 @@ def add_ticket(
                 f"No tenant {tenant_id!r}.", hint=f"Tenants: {known or 'none (run deskhand demo)'}."
             )
     psa = rt.connectors(tenant).psa
-    display = name or _name_for(psa.contacts(), requester)
+    # The name the ticket came with (From: "Name", else the PSA contact's): identity compares it
+    # with the directory. A name made up from the address is only for greeting the requester.
+    shown = name.strip() or _name_for(psa.contacts(), requester)
+    display = shown or requester.split("@")[0].replace(".", " ").title()
     psa_ticket = psa.create_ticket(requester, subject, body)
     with rt.db.session() as session:
         tenant = session.get(Tenant, tenant_id)
@@ -51,6 +54,7 @@ def add_ticket(
             subject=subject,
             body=body,
         )
+        ticket.requester_display_name = shown or None
         return Received(ticket.id, run.id, psa_ticket.id)
 
 
@@ -58,4 +62,4 @@ def _name_for(contacts: list[PsaContact], requester: str) -> str:
     for contact in contacts:
         if contact.email.lower() == requester.lower():
             return contact.name
-    return requester.split("@")[0].replace(".", " ").title()
+    return ""

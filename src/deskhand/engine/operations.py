@@ -9,14 +9,16 @@ for where a system has no such key of its own: PSA notes carry it as a visible m
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from deskhand.connectors.errors import ConflictError, NotFoundError
+from deskhand.connectors.errors import ConflictError, ConnectorError, NotFoundError
 from deskhand.connectors.factory import Connectors
+from deskhand.connectors.mail import Mailer
 from deskhand.domain.actions import (
     GroupMemberParams,
     LicenseParams,
@@ -90,7 +92,8 @@ def _sign_in(state: SignInState) -> dict[str, Any]:
 
 
 def _since(moment: datetime | None, started_at: datetime) -> bool:
-    return moment is not None and moment >= started_at
+    # Graph and AD keep whole seconds: a change in the step's first second counts.
+    return moment is not None and moment >= started_at.replace(microsecond=0)
 
 
 class _PasswordReset:
@@ -101,7 +104,8 @@ class _PasswordReset:
 
     def _state(self, params: UserParams, c: Connectors) -> SignInState:
         if self.system == "ad":
-            return c.ad.account_state(params.user_id)
+            # user_id is the Microsoft 365 object id, unknown to AD; the UPN is the same in both.
+            return c.ad.account_state(params.user_principal_name)
         return c.m365.sign_in_state(params.user_id)
 
     def snapshot(self, params: PasswordResetParams, c: Connectors) -> dict[str, Any]:
@@ -114,8 +118,10 @@ class _PasswordReset:
         self, params: PasswordResetParams, c: Connectors, key: str, secret: str | None
     ) -> Acted:
         assert secret is not None, "a password reset needs the temporary password made first"
-        target = c.ad if self.system == "ad" else c.m365
-        target.reset_password(params.user_id, secret, params.force_change)
+        if self.system == "ad":
+            c.ad.reset_password(params.user_principal_name, secret, params.force_change)
+        else:
+            c.m365.reset_password(params.user_id, secret, params.force_change)
         return Acted({"reset": True})
 
     def check(
@@ -142,15 +148,17 @@ class _RevokeSessions(_NoSecret):
 
 
 class _Unlock(_NoSecret):
+    """Unlock in AD, which knows the user by user principal name, not by the M365 id."""
+
     def snapshot(self, params: UserParams, c: Connectors) -> dict[str, Any]:
-        return _sign_in(c.ad.account_state(params.user_id))
+        return _sign_in(c.ad.account_state(params.user_principal_name))
 
     def act(self, params: UserParams, c: Connectors, key: str, secret: str | None) -> Acted:
-        c.ad.unlock(params.user_id)
+        c.ad.unlock(params.user_principal_name)
         return Acted({"unlocked": True})
 
     def check(self, params: UserParams, c: Connectors, key: str, baseline: Baseline) -> Check:
-        state = c.ad.account_state(params.user_id)
+        state = c.ad.account_state(params.user_principal_name)
         return Check(not state.locked, _sign_in(state))
 
 
@@ -182,6 +190,32 @@ class _Membership(_NoSecret):
     ) -> Check:
         member = self._is_member(params, c)
         return Check(member == self.member, {"member": member})
+
+
+class _ManualMembership(_Membership):
+    """A distribution list change a technician makes in Exchange admin center. Their approval
+    is the tick that says it is done: acting changes nothing, and checking reads the members
+    back through Graph, so a tick without the change is not verified and escalates."""
+
+    def act(self, params: GroupMemberParams, c: Connectors, key: str, secret: str | None) -> Acted:
+        return Acted({"manual": "done by the technician who approved it"})
+
+    def check(
+        self, params: GroupMemberParams, c: Connectors, key: str, baseline: Baseline
+    ) -> Check:
+        member = self._is_member(params, c)
+        if member == self.member:
+            return Check(True, {"member": member})
+        wanted = "is not" if self.member else "is still"
+        return Check(
+            False,
+            {
+                "member": member,
+                "manual_step": f"{params.user_principal_name} {wanted} a member of "
+                f"{params.group_name}: the step was ticked off before it was done in Exchange "
+                "admin center",
+            },
+        )
 
 
 class _Licence(_NoSecret):
@@ -244,6 +278,8 @@ class _Comment(_NoSecret):
     def act(
         self, params: NoteParams | ReplyParams, c: Connectors, key: str, secret: str | None
     ) -> Acted:
+        if isinstance(params, ReplyParams) and c.mail is not None:
+            return self._mail(params, c, c.mail, key)
         subject = "deskhand note" if self.hidden else "Update on your ticket"
         body = f"{params.body}\n\n{self._marker(key)}"
         comment = c.psa.add_comment(params.psa_ticket_id, subject, body, hidden=self.hidden)
@@ -252,8 +288,36 @@ class _Comment(_NoSecret):
     def check(
         self, params: NoteParams | ReplyParams, c: Connectors, key: str, baseline: Baseline
     ) -> Check:
+        if isinstance(params, ReplyParams) and c.mail is not None:
+            return self._mailed(params, c, c.mail, key)
         comment_id = self._found(params, c, key)
         return Check(comment_id is not None, {"comment_id": comment_id, "hidden": self.hidden})
+
+    def _mail(self, params: ReplyParams, c: Connectors, mail: Mailer, key: str) -> Acted:
+        """The reply by e-mail (the tenant's mail is SMTP), recorded on the ticket as a note."""
+        ticket = c.psa.get_ticket(params.psa_ticket_id)
+        sent = mail.send_reply(ticket, params.to, params.body, key)
+        record = (
+            f"Reply sent by e-mail to {sent.to}, subject {sent.subject!r}, Message-ID "
+            f"{sent.message_id}; the mail server answered {sent.answer}.\n\n[deskhand {key}]"
+        )
+        # Durable proof for a worker that restarts after the send: it finds this note. If the
+        # PSA refuses it, the mailer's own record still verifies the send in this process.
+        with contextlib.suppress(ConnectorError):
+            c.psa.add_comment(params.psa_ticket_id, "deskhand note", record, hidden=True)
+        return Acted({"message_id": sent.message_id, "answer": sent.answer})
+
+    def _mailed(self, params: ReplyParams, c: Connectors, mail: Mailer, key: str) -> Check:
+        """Verification by SMTP is only "the server accepted it" (its answer and the
+        Message-ID): weaker than reading a PSA comment back, since delivery is not seen."""
+        sent = mail.sent(key)
+        if sent is not None:
+            observed = {"channel": "smtp", "message_id": sent.message_id, "answer": sent.answer}
+            return Check(True, observed)
+        for comment in c.psa.list_comments(params.psa_ticket_id):
+            if comment.hidden and f"[deskhand {key}]" in comment.body:
+                return Check(True, {"channel": "smtp", "note_id": comment.id})
+        return Check(False, {"channel": "smtp", "sent": False})
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -263,6 +327,8 @@ OPERATIONS: dict[str, Operation] = {
     "ad.unlock_account": _Unlock(),
     "m365.add_group_member": _Membership(member=True),
     "m365.remove_group_member": _Membership(member=False),
+    "exchange.add_distribution_list_member": _ManualMembership(member=True),
+    "exchange.remove_distribution_list_member": _ManualMembership(member=False),
     "m365.assign_license": _Licence(assigned=True),
     "m365.remove_license": _Licence(assigned=False),
     "m365.add_license_seats": _Seats(),

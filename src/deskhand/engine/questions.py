@@ -1,16 +1,18 @@
-"""Asking the requester whom they meant, instead of guessing.
+"""Asking the requester whom or what they meant, instead of guessing.
 
-When the ticket names a person who matches no directory user exactly, the run's plan is one
-client reply (``psa.send_reply``: external communication, so always a draft a technician
-approves) that lists this tenant's nearest users, or asks for the person's address when nobody
-came close. After it is sent the ticket waits on the requester. Asking makes no sense — and
-the ticket escalates instead — when the requester is not a user of the tenant (a stranger must
-not be shown the directory) or when too many users are close.
+When the ticket names a person — or, for a specialist that plans with them, a group or a
+licence — that matches nothing in the directory exactly, the run's plan is one client reply
+(``psa.send_reply``: external communication, so always a draft a technician approves) that
+lists this tenant's nearest users, groups or licences, or asks for the person's address when
+nobody came close. After it is sent the ticket waits on the requester, whose answer queues it
+again (``engine.answers``). Asking makes no sense — and the ticket escalates instead — when the
+requester is not a user of the tenant (a stranger must not be shown the directory) or when too
+many are close.
 """
 
 from __future__ import annotations
 
-from deskhand.engine.resolution import MAX_CANDIDATES, Resolution, Unresolved
+from deskhand.engine.resolution import MAX_CANDIDATES, Resolution, Unclear, Unresolved
 from deskhand.specialists.contract import Plan, ProposedStep, TicketView
 from deskhand.specialists.replies import framed
 
@@ -23,41 +25,60 @@ def why_not_ask(resolution: Resolution, requester_email: str) -> str | None:
     if resolution.requester is None:
         return (
             f"{what} {requester_email} is not a user of this tenant's directory, so deskhand "
-            "does not ask them to choose between the tenant's users."
+            "does not ask them to choose between the tenant's users, groups or licences."
         )
     if len(unresolved.candidates) > MAX_CANDIDATES:
         close = ", ".join(
             f"{c.user.user_principal_name} ({c.score:.2f})" for c in unresolved.candidates
         )
         return f"{what} {len(unresolved.candidates)} users are close: {close}; a person decides."
+    for unclear in unresolved.unclear:
+        if len(unclear.candidates) > MAX_CANDIDATES:
+            return (
+                f"{what} {len(unclear.candidates)} {unclear.kind}s are close to "
+                f"{unclear.written!r}: {_scored(unclear)}; a person decides."
+            )
     return None
 
 
 def question(
     ticket: TicketView, unresolved: Unresolved, msp_name: str, template: str, tenant: str
 ) -> Plan:
-    """A plan of one reply asking the requester which user they meant."""
-    if unresolved.candidates:
+    """A plan of one reply asking the requester which user, group or licence they meant."""
+    asks: list[str] = []
+    reasons: list[str] = []
+    if unresolved.users and unresolved.candidates:
         listed = "\n".join(
             f"- {c.user.display_name} ({c.user.mail or c.user.user_principal_name})"
             for c in unresolved.candidates
         )
-        ask = (
+        asks.append(
             "We want to be sure we change the right account. Which of these people do you mean?"
             f"\n\n{listed}\n\nIf it is none of them, please reply with their e-mail address."
         )
-        reason = "Ask the requester which user they meant: " + ", ".join(
-            f"{c.user.user_principal_name} (score {c.score:.2f})" for c in unresolved.candidates
+        reasons.append(
+            "which user they meant: "
+            + ", ".join(
+                f"{c.user.user_principal_name} (score {c.score:.2f})" for c in unresolved.candidates
+            )
         )
-    else:
-        ask = (
+    elif unresolved.users:
+        asks.append(
             "We could not find the person this request is for in your directory. Please reply "
             "with their e-mail address (their sign-in name), so we change the right account."
         )
-        reason = "Ask the requester for the address of the user they meant: no user came close."
-    body = framed(ticket, ask, template, tenant, msp_name)
+        reasons.append("the address of the user they meant: no user came close")
+    for unclear in unresolved.unclear:
+        listed = "\n".join(f"- {near.name}" for near in unclear.candidates)
+        asks.append(
+            f'Which {unclear.kind} do you mean by "{unclear.written}"? The closest we have '
+            f"found:\n\n{listed}\n\nPlease reply with its name as listed."
+        )
+        reasons.append(f"which {unclear.kind} {unclear.written!r} is: {_scored(unclear)}")
+    body = framed(ticket, "\n\n".join(asks), template, tenant, msp_name)
+    about = "whom the ticket is about" if unresolved.users else "what the ticket asks for"
     return Plan(
-        summary=f"Ask {ticket.requester_email} whom the ticket is about",
+        summary=f"Ask {ticket.requester_email} {about}",
         steps=(
             ProposedStep(
                 action="psa.send_reply",
@@ -66,13 +87,20 @@ def question(
                     "to": ticket.requester_email,
                     "body": body,
                 },
-                reason=reason,
+                reason="Ask the requester " + "; and ".join(reasons) + ".",
             ),
         ),
     )
 
 
+def _scored(unclear: Unclear) -> str:
+    return ", ".join(f"{near.name} (score {near.score:.2f})" for near in unclear.candidates)
+
+
 def _what(unresolved: Unresolved) -> str:
     if unresolved.names:
         return f"No directory user is exactly {', '.join(unresolved.names)}, and"
-    return "The ticket names no user of this tenant's directory, and"
+    if unresolved.users:
+        return "The ticket names no user of this tenant's directory, and"
+    written = ", ".join(repr(u.written) for u in unresolved.unclear)
+    return f"The ticket names {written}, which is not exactly a group or licence of the tenant, and"

@@ -5,6 +5,12 @@ that matches no user exactly ("Tom", "Tom Beker", "Zed Quimby") is scored agains
 users only and left *unresolved* with its near matches, so the dispatcher can ask the requester
 which one they meant; an unknown address, or two users named, is a problem that escalates
 (``low_confidence``). Deskhand never acts on the likeliest candidate.
+
+Groups and licences the ticket names ("the Finanse group", "a Business Premium licence", "E3")
+are resolved the same way for a specialist that plans with them: exactly (display name, SKU
+part number, a known product name), else near matches with a score, which are asked about. One
+that is close to nothing in the tenant escalates: the requester cannot make a group or a
+subscription exist — creating one, or buying one, is a technician's decision with the client.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from difflib import SequenceMatcher
 from deskhand.connectors.m365 import M365
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
 from deskhand.domain.events import EntityResolved
+from deskhand.triage.entities import PRODUCT_NAMES, licence_part_numbers
 from deskhand.triage.keywords import Triage
 from deskhand.triage.warning_signs import canonical_address
 
@@ -45,13 +52,34 @@ class Candidate:
     score: float
 
 
+@dataclass(frozen=True)
+class Near:
+    """A group or licence of this tenant close to what the ticket wrote, and how close (0–1)."""
+
+    name: str  # its display name
+    score: float
+
+
+@dataclass(frozen=True)
+class Unclear:
+    """A group or licence the ticket names that is not exactly one of the tenant's: as written,
+    and this tenant's closest ones, best first."""
+
+    kind: str  # group, licence
+    written: str
+    candidates: tuple[Near, ...]
+
+
 @dataclass
 class Unresolved:
-    """People the ticket names that match no directory user exactly: the names as written and
-    this tenant's users closest to them, best first (none: nobody came close)."""
+    """What the ticket names that matches nothing in the directory exactly. People: the names
+    as written and this tenant's users closest to them, best first (none: nobody came close).
+    Groups and licences: each mention with its near matches (``unclear``)."""
 
-    names: list[str]
-    candidates: list[Candidate]
+    names: list[str] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    unclear: list[Unclear] = field(default_factory=list)
+    users: bool = True  # whom the ticket is about is unknown too
 
 
 @dataclass
@@ -73,14 +101,28 @@ def resolve(
     m365: M365,
     *,
     tenant_name: str = "",
+    strict: frozenset[str] = frozenset(),
 ) -> Resolution:
     """Match the ticket's addresses and names against the directory. ``tenant_name`` is not a
-    person's name ("Contoso Dental" in a signature is not the "Contoso Dental IT Admin")."""
+    person's name ("Contoso Dental" in a signature is not the "Contoso Dental IT Admin").
+    ``strict``: the kinds ("group", "licence") whose every mention must resolve — those the
+    specialist plans with; other mentions are only matched exactly."""
     text = f"{subject}\n{body}"
     users = m365.list_users()
     result = Resolution(requester=_by_address(users, requester_email))
-    _resolve_named(text, m365.list_groups(), result, kind="group")
-    _resolve_skus(text, m365.subscribed_skus(), result)
+    groups, skus = m365.list_groups(), m365.subscribed_skus()
+    _resolve_named(text, groups, result, kind="group")
+    _resolve_skus(text, skus, result)
+    # "remove Tom Becker's licence": the words before "licence" are a person, not a product.
+    people = [name for user in users for name in _names(user)]
+    unclear: list[Unclear] = []
+    if "licence" in strict:
+        licences = [m for m in found.named.licences if not _within(_own(m), people)]
+        unclear += _resolve_licence_mentions(licences, skus, result)
+    if "group" in strict:
+        taken = [s.display_name for s in result.skus] + list(found.named.licences) + people
+        mentions = [m for m in found.named.groups if not _within(_own(m), taken)]
+        unclear += _resolve_group_mentions(mentions, groups, result)
     # For near matches, what names a group, a licence or the tenant is not a person's name.
     loose = text
     ignore = [g.display_name for g in result.groups] + [s.display_name for s in result.skus]
@@ -88,6 +130,10 @@ def resolve(
         if phrase:
             loose = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", loose, flags=re.IGNORECASE)
     _resolve_targets(text, loose, requester_email, found, users, result)
+    if unclear:
+        if result.unresolved is None:
+            result.unresolved = Unresolved(users=False)
+        result.unresolved.unclear = unclear
     return result
 
 
@@ -192,10 +238,15 @@ def score(name: str, user: DirectoryUser) -> float:
     """How close ``name`` (as a ticket writes it) is to ``user`` (0–1): every word written must
     be close to a word of the user's display name, UPN or mail; a partial name scores lower
     than the whole one ("Tom" is 0.84 of "Tom Becker", "Tom Beker" 0.95)."""
-    words = _words(name)
     spellings = [user.display_name, user.user_principal_name.split("@")[0]]
     if user.mail:
         spellings.append(user.mail.split("@")[0])
+    return similarity(name, spellings)
+
+
+def similarity(name: str, spellings: list[str]) -> float:
+    """How close ``name`` is to the best of ``spellings`` (0–1), word by word as ``score``."""
+    words = _words(name)
     theirs = {w for spelling in spellings for w in _words(spelling)}
     if not words or not theirs:
         return 0.0
@@ -269,3 +320,107 @@ def _resolve_skus(text: str, skus: list[Sku], out: Resolution) -> None:
             out.events.append(
                 EntityResolved(kind="licence", query=sku.display_name, resolved=sku.id)
             )
+
+
+def _within(written: str, names: list[str]) -> bool:
+    """``written`` is one of ``names``, part of one, or contains one (word for word)."""
+    return any(_mentions(name, written) or _mentions(written, name) for name in names if name)
+
+
+def _own(written: str) -> str:
+    """ "Tom Becker's" → "Tom Becker"."""
+    return re.sub(r"['’]s\b", "", written)
+
+
+def _licence_spellings(sku: Sku) -> list[str]:
+    lowered = sku.display_name.lower()
+    spellings = [sku.display_name, sku.part_number]
+    spellings += [lowered[len(p) :] for p in _SKU_PREFIXES if lowered.startswith(p)]
+    return spellings
+
+
+def _is_licence(written: str, sku: Sku) -> bool:
+    folded = fold(written)
+    return any(folded == fold(s) for s in _licence_spellings(sku)) or (
+        sku.part_number in licence_part_numbers(written)
+    )
+
+
+def _resolve_licence_mentions(
+    mentions: list[str], skus: list[Sku], out: Resolution
+) -> list[Unclear]:
+    unclear: list[Unclear] = []
+    for written in mentions:
+        exact = [sku for sku in skus if _is_licence(written, sku)]
+        if any(sku in out.skus for sku in exact) or _within(
+            written, [s.display_name for s in out.skus]
+        ):
+            continue  # named exactly elsewhere in the ticket ("Microsoft 365 E3" holds "E3")
+        if len(exact) == 1:
+            out.skus.append(exact[0])
+            out.events.append(EntityResolved(kind="licence", query=written, resolved=exact[0].id))
+            continue
+        if exact:  # "E3" when the tenant has both Microsoft 365 E3 and Office 365 E3
+            near = tuple(Near(sku.display_name, 1.0) for sku in exact)
+        else:
+            near = _near(written, [(sku.display_name, _licence_spellings(sku)) for sku in skus])
+        if any(n.name in {s.display_name for s in out.skus} for n in near):
+            continue  # the exact name is written elsewhere too (the requester's answer)
+        out.events.append(
+            EntityResolved(
+                kind="licence",
+                query=written,
+                resolved=None,
+                candidates=[n.name for n in near],
+                scores=[n.score for n in near],
+            )
+        )
+        if near:
+            unclear.append(Unclear("licence", written, near))
+            continue
+        has = ", ".join(f"{s.display_name} ({s.part_number})" for s in skus) or "none"
+        products = " or ".join(PRODUCT_NAMES.get(p, p) for p in licence_part_numbers(written))
+        what = f"{written!r} ({products})" if products else repr(written)
+        out.problem = out.problem or (
+            f"The ticket asks for the licence {what}, which matches none of this tenant's "
+            f"subscriptions (it has: {has}). Adding a subscription is for a technician to "
+            "decide with the client."
+        )
+    return unclear
+
+
+def _resolve_group_mentions(
+    mentions: list[str], groups: list[DirectoryGroup], out: Resolution
+) -> list[Unclear]:
+    unclear: list[Unclear] = []
+    for written in mentions:
+        named = [g.display_name for g in out.groups]
+        if _within(written, named):
+            continue
+        near = _near(written, [(g.display_name, [g.display_name]) for g in groups])
+        if any(n.name in named for n in near):
+            continue  # the exact name is written elsewhere too (the requester's answer)
+        out.events.append(
+            EntityResolved(
+                kind="group",
+                query=written,
+                resolved=None,
+                candidates=[n.name for n in near],
+                scores=[n.score for n in near],
+            )
+        )
+        if near:
+            unclear.append(Unclear("group", written, near))
+            continue
+        out.problem = out.problem or (
+            f"The ticket names the group {written!r}, and no group of this tenant is that or "
+            "close to it. Whether to create it, or which group is meant, is for a technician "
+            "to settle with the client."
+        )
+    return unclear
+
+
+def _near(written: str, named: list[tuple[str, list[str]]]) -> tuple[Near, ...]:
+    """The names whose spellings are close to ``written``, best first."""
+    close = [Near(name, similarity(written, spellings)) for name, spellings in named]
+    return tuple(sorted((n for n in close if n.score > 0), key=lambda n: (-n.score, n.name)))

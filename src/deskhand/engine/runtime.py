@@ -46,7 +46,10 @@ class Runtime:
         )
 
     def connectors(self, tenant: Tenant) -> Connectors:
-        return Factory(self.sandbox).for_tenant(tenant)
+        key = self.settings.secret_key
+        # "" rather than None: the runtime's settings decide, not the environment read again.
+        factory = Factory(self.sandbox, secret_key=key.get_secret_value() if key else "")
+        return factory.for_tenant(tenant)
 
     def policy(self, tenant: Tenant) -> TenantPolicy:
         """The tenant's policy, read again when its file changes."""

@@ -6,6 +6,7 @@ bug (or a race another worker won) and raises ``StateError``; nothing is half-do
 
     ticket    new → working → awaiting_approval → working → resolved | escalated
               working → waiting_on_requester (a question run sent its reply) → working | escalated
+              (working: the requester answered and a new run is queued)
     run       queued → dispatching → awaiting_approval → ready → executing → completed
               dispatching → ready (nothing to approve) ; any open state → escalated
     step      proposed → awaiting_approval → approved → executing → verified | failed
@@ -88,6 +89,9 @@ OPEN_RUN = frozenset({"queued", "dispatching", "awaiting_approval", "ready", "ex
 # The planner of a run whose plan is a question to the requester (whom did they mean?): when
 # it completes, the ticket waits on the requester's answer instead of being resolved.
 ASK_REQUESTER = "ask_requester"
+# How an answer is set apart in the ticket's text, so the technician sees who added what. No
+# address in it: triage would read the requester's own address as a user the ticket names.
+ANSWER_HEADING = "--- The requester's reply ---"
 
 
 class StateError(DeskhandError):
@@ -174,6 +178,54 @@ def receive_ticket(
     )
     append(session, ev.RunQueued(reason="new ticket"), **_ids(run))
     return ticket, run
+
+
+def take_answer(session: Session, ticket: Ticket, sender: str, text: str) -> Run:
+    """The requester answered the question the ticket waits on: the answer is appended to the
+    ticket's text and a run is queued to triage and resolve it again."""
+    _waiting(ticket)
+    _move("ticket", TICKET_MOVES, ticket, "working")
+    ticket.body = f"{ticket.body.rstrip()}\n\n{ANSWER_HEADING}\n{text}"
+    run = _reply_run(session, ticket, sender, text, from_requester=True)
+    append(session, ev.RunQueued(reason="the requester answered"), **_ids(run))
+    return run
+
+
+def hold_stray_reply(
+    session: Session, ticket: Ticket, sender: str, text: str, holder: str, lease: timedelta
+) -> Run:
+    """Someone else answered the question the ticket waits on: the answer is recorded, not
+    added to the ticket, on a run ``holder`` holds — so no worker dispatches it — until the
+    caller escalates it."""
+    _waiting(ticket)
+    run = _reply_run(session, ticket, sender, text, from_requester=False)
+    append(
+        session, ev.RunQueued(reason="a reply not from the requester, for a person"), **_ids(run)
+    )
+    claim(session, run, holder, lease, None)
+    return run
+
+
+def _waiting(ticket: Ticket) -> None:
+    # "working → working" is a legal move: an answer to a ticket not waiting must not pass.
+    if ticket.status != "waiting_on_requester":
+        raise StateError(f"Ticket {ticket.id} is {ticket.status}, not waiting on its requester.")
+
+
+def _reply_run(
+    session: Session, ticket: Ticket, sender: str, text: str, *, from_requester: bool
+) -> Run:
+    run = Run(ticket_id=ticket.id, tenant_id=ticket.tenant_id, status="queued")
+    session.add(run)
+    session.flush()
+    _touch(run, ticket)
+    append(
+        session,
+        ev.ReplyReceived(sender=sender, from_requester=from_requester, text=text),
+        actor=Actor(ActorKind.CONNECTOR, f"psa:{ticket.tenant_id}"),
+        **_ids(run),
+    )
+    return run
 
 
 # --- leases -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from deskhand.engine import state
 from deskhand.engine.dispatcher import dispatch
 from deskhand.engine.escalation import escalate
 from deskhand.engine.executor import execute
+from deskhand.engine.polling import poll
 from deskhand.engine.runtime import Runtime
 from deskhand.store.models import Approval, Run, Step, now
 
@@ -41,6 +43,7 @@ class Worker:
         self.rt = rt
         self.name = name or worker_name()
         self.lease = timedelta(seconds=rt.settings.lease_seconds)
+        self._next_intake = 0.0  # time.monotonic() of the next read of the PSA
 
     def run_once(self) -> int:
         """Process everything ready now; return how many runs were worked on."""
@@ -53,6 +56,7 @@ class Worker:
         log.info("worker %s started", self.name)
         while not stop.is_set():
             try:
+                self.poll_intake_when_due()
                 busy = self.step()
             except Exception:  # one bad run must not stop the desk; it is logged with its trace
                 log.exception("worker %s: unexpected error", self.name)
@@ -60,6 +64,15 @@ class Worker:
             if not busy:
                 stop.wait(self.rt.settings.poll_seconds)
         log.info("worker %s stopped", self.name)
+
+    def poll_intake_when_due(self) -> bool:
+        """Read the tenants' PSA for new tickets every ``poll_intake_seconds`` (0: never)."""
+        every = self.rt.settings.poll_intake_seconds
+        if every <= 0 or time.monotonic() < self._next_intake:
+            return False
+        self._next_intake = time.monotonic() + every
+        poll(self.rt)
+        return True
 
     def step(self) -> bool:
         """Expire stale drafts, then claim and work on one run. False when there was none."""

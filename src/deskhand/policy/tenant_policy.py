@@ -119,6 +119,10 @@ class TenantPolicy(BaseModel):
             because = f"no rule for {action} or blast radius {radius} in {self.source}: approve"
         if decision is Decision.AUTO and radius in APPROVAL_FLOOR:
             return Decision.APPROVE, f"floor: {radius} is never auto"
+        if decision is Decision.AUTO and action in ACTIONS and ACTIONS[action].manual:
+            # The technician's tick is the approval: a manual step without one would only
+            # read back work nobody was asked to do.
+            return Decision.APPROVE, f"{action} is a manual step: the technician ticks it off"
         return decision, because
 
     def _at(self, rule: Rule) -> str:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
 from deskhand.specialists.contract import Plan, PlanContext, ProposedStep, Specialist, TicketView
-from deskhand.specialists.replies import note, reply
+from deskhand.specialists.replies import named_in_ticket, note, reply
 from deskhand.triage.keywords import ACCESS_CHANGE
 
 
@@ -30,6 +30,7 @@ class AccessChange(Specialist):
     intents = frozenset({ACCESS_CHANGE})
     Parameters = AccessChangeRequest
     needs_identity = True
+    resolves = frozenset({"group", "licence"})
 
     def plan(self, ticket: TicketView, context: PlanContext) -> Plan:
         if len(context.targets) != 1:
@@ -42,13 +43,6 @@ class AccessChange(Specialist):
             return Plan(
                 summary=f"Access change for {user.user_principal_name}: nothing to change found",
                 handoff="The ticket names no group or licence that exists in the tenant.",
-            )
-        lists = [g.display_name for g in context.groups if g.mail_enabled]
-        if lists:
-            return Plan(
-                summary=f"Distribution list change for {user.user_principal_name}",
-                handoff=f"{', '.join(lists)} is a distribution list or mail-enabled group: it is "
-                "changed in Exchange admin, not through Microsoft Graph.",
             )
         request = AccessChangeRequest(
             user_id=user.id,
@@ -75,6 +69,7 @@ class AccessChange(Specialist):
                         f"Access change for {user.user_principal_name} planned by {self.name}: "
                         f"{changes}",
                         f"Requester check: {context.identity}.",
+                        *named_in_ticket(context),
                     ),
                 },
                 reason="Record on the ticket what deskhand did and why.",
@@ -108,7 +103,12 @@ class AccessChange(Specialist):
     def _group_step(
         self, request: AccessChangeRequest, user: DirectoryUser, group: DirectoryGroup
     ) -> ProposedStep:
-        action = f"m365.{request.operation}_group_member"
+        # Graph cannot change a distribution list: a technician does, as a manual step.
+        action = (
+            f"exchange.{request.operation}_distribution_list_member"
+            if group.mail_enabled
+            else f"m365.{request.operation}_group_member"
+        )
         warning = (
             f" {group.display_name} is a privileged group: membership gives administrative "
             "control. Confirm with an authorised contact of the client before approving."
@@ -116,6 +116,12 @@ class AccessChange(Specialist):
             else ""
         )
         preposition = "to" if request.operation == "add" else "from"
+        manual = (
+            f" {group.display_name} is a distribution list: do it in Exchange admin center as "
+            "shown, then approve to tick it off; deskhand reads the members back."
+            if group.mail_enabled
+            else ""
+        )
         return ProposedStep(
             action=action,
             params={
@@ -125,7 +131,7 @@ class AccessChange(Specialist):
                 "group_name": group.display_name,
             },
             reason=f"{request.operation.capitalize()} {user.user_principal_name} {preposition} "
-            f"{group.display_name}.{warning}",
+            f"{group.display_name}.{warning}{manual}",
         )
 
     def _licence_steps(

@@ -14,6 +14,7 @@ Writing one::
         intents = frozenset({"user_offboarding"})
         Parameters = OffboardingRequest      # a pydantic model of what it needs
         needs_identity = True                # security changes: the requester is checked
+        resolves = frozenset({"group"})      # every group the ticket names must be resolved
 
         def plan(self, ticket: TicketView, context: PlanContext) -> Plan:
             ...
@@ -31,11 +32,13 @@ ticket instead of running.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
+from deskhand.triage.dates import DateMention
 
 
 class _View(BaseModel):
@@ -53,6 +56,7 @@ class TicketView(_View):
     body: str
     requester_email: str
     requester_name: str
+    received_at: datetime | None = None  # when it arrived: what "Monday" in its text is after
 
 
 class TenantView(_View):
@@ -79,6 +83,12 @@ class PlanContext(_View):
     targets: tuple[DirectoryUser, ...] = Field(description="Users the ticket is about, resolved")
     groups: tuple[DirectoryGroup, ...] = Field(description="Groups the ticket names, resolved")
     skus: tuple[Sku, ...] = Field(description="Licences the ticket names, with free seats")
+    devices: tuple[str, ...] = Field(
+        default=(), description="Device names the ticket names (hostnames, asset tags), unchecked"
+    )
+    dates: tuple[DateMention, ...] = Field(
+        default=(), description="Dates the ticket names, read relative to when it arrived"
+    )
     identity: str = Field(description="Identity check verdict: target, manager, …, unchecked")
     msp_name: str = "your IT team"
     reply_template: str = Field(
@@ -112,6 +122,9 @@ class Specialist(ABC):
     intents: ClassVar[frozenset[str]]  # the triage intents it handles; no two specialists share one
     Parameters: ClassVar[type[BaseModel]]  # what it needs from the ticket, validated in plan
     needs_identity: ClassVar[bool] = False  # the requester must be verified against the target
+    # The kinds of directory object it plans with ("group", "licence"): every one the ticket
+    # names must resolve exactly, or the requester is asked (near matches) or the ticket escalates.
+    resolves: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def plan(self, ticket: TicketView, context: PlanContext) -> Plan:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from deskhand.specialists.contract import Plan, PlanContext, ProposedStep, Specialist, TicketView
-from deskhand.specialists.replies import note, reply
+from deskhand.specialists.replies import named_in_ticket, note, reply
 from deskhand.triage.keywords import ACCOUNT_UNLOCK, PASSWORD_RESET
 
 
@@ -100,6 +100,7 @@ class PasswordReset(Specialist):
                         f"{user.user_principal_name} planned by {self.name}.",
                         f"Requester check: {context.identity}.",
                         "Temporary password: see the step in deskhand; give it by phone only.",
+                        *named_in_ticket(context),
                     ),
                 },
                 reason="Record on the ticket what deskhand did and why.",

@@ -5,7 +5,9 @@ template (``deskhand.policy.replies``), from its policy file."""
 from __future__ import annotations
 
 from deskhand.policy.replies import DEFAULT, ReplyTemplate
-from deskhand.specialists.contract import PlanContext, TicketView
+from deskhand.specialists.contract import Plan, PlanContext, ProposedStep, TicketView
+
+REPLY = "psa.send_reply"
 
 
 def first_name(ticket: TicketView) -> str:
@@ -30,3 +32,45 @@ def framed(ticket: TicketView, body: str, template: str, tenant: str, msp: str) 
 def note(*lines: str) -> str:
     """An internal note for the technicians, prefixed so it is recognisable in the PSA."""
     return "deskhand: " + "\n".join(lines)
+
+
+def named_in_ticket(context: PlanContext) -> list[str]:
+    """Lines for an internal note: the devices and dates the ticket names, for the technician.
+    Deskhand neither checks a device nor waits for a date: a step runs once it is approved."""
+    lines = []
+    if context.devices:
+        lines.append(f"Devices named in the ticket (not checked): {', '.join(context.devices)}.")
+    if context.dates:
+        dates = "; ".join(d.describe() for d in context.dates)
+        lines.append(
+            f"Dates named in the ticket: {dates}. Steps run when approved, not on these dates."
+        )
+    return lines
+
+
+def with_reply_text(
+    plan: Plan, text: str | None, ticket: TicketView, context: PlanContext, proposer: str
+) -> Plan:
+    """``plan`` with ``text`` (an LLM's reply draft) as the body of its client replies, in the
+    tenant's template. Only the body changes: each reply keeps its recipient and ticket, and
+    stays a draft; every other step is left exactly as planned. No text, no change."""
+    if text is None or not text.strip() or not any(s.action == REPLY for s in plan.steps):
+        return plan
+    body = reply(ticket, context, text.strip())
+    steps = tuple(
+        ProposedStep(
+            action=step.action,
+            params={**step.params, "body": body},
+            reason=f"{step.reason} The reply's text was proposed by the LLM ({proposer}): "
+            "read it before approving.",
+        )
+        if step.action == REPLY
+        else step
+        for step in plan.steps
+    )
+    return plan.model_copy(
+        update={
+            "steps": steps,
+            "summary": f"{plan.summary}; reply text proposed by the LLM ({proposer})",
+        }
+    )

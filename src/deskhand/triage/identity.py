@@ -14,6 +14,7 @@ until the approver says how they did (``engine.approvals``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -56,12 +57,15 @@ def check_identity(
     contacts: Sequence[PsaContact],
     *,
     requester_name: str = "",
+    on_directory: DirectoryUser | None = None,
     domains: Sequence[str] = (),
     text: str = "",
     grants_privilege: bool = False,
 ) -> IdentityCheck:
     """Compare the requester's address with the target, their manager and the contacts; then
-    look for what raises the requirement: the target, the change, the sender and the text."""
+    look for what raises the requirement: the target, the change, the sender and the text.
+    ``on_directory`` is the directory user the requester's address belongs to, if any: the
+    display name the ticket came with must be theirs."""
     who = canonical_address(requester)
     relation, detail, on_record = _relation(who, target, manager, contacts)
     if relation is Verdict.UNVERIFIED:
@@ -81,6 +85,15 @@ def check_identity(
     if requester_name and not _same_person(requester_name, on_record):
         warnings.append(
             f"the display name {requester_name!r} is not the one on record ({on_record!r})"
+        )
+    elif (
+        requester_name
+        and on_directory is not None
+        and not _same_person(requester_name, on_directory.display_name)
+    ):
+        warnings.append(
+            f"the display name {requester_name!r} is not the directory's name for {who} "
+            f"({on_directory.display_name!r})"
         )
     warnings.extend(warning_signs(text))
     if not warnings:
@@ -161,7 +174,11 @@ def _same_person(given: str, on_record: str) -> bool:
 
 
 def _tokens(name: str) -> set[str]:
-    return {w for w in re.findall(r"\w+", name.casefold()) if w not in _TITLES}
+    """The words of a name, without case, accents, titles or order: "Nguyễn, Émile" and
+    "emile nguyen" are the same."""
+    letters = unicodedata.normalize("NFKD", name.casefold())
+    plain = "".join(c for c in letters if not unicodedata.combining(c))
+    return {w for w in re.findall(r"\w+", plain) if w not in _TITLES}
 
 
 def _addresses(user: DirectoryUser) -> set[str]:

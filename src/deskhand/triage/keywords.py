@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from deskhand.triage.entities import Mentions
+
 PASSWORD_RESET = "password_reset"
 ACCOUNT_UNLOCK = "account_unlock"
 ACCESS_CHANGE = "access_change"
@@ -59,27 +61,21 @@ class Triage:
     first_person: bool = False
     removal: bool = False
     evidence: tuple[str, ...] = field(default_factory=tuple)
+    named: Mentions = field(default_factory=Mentions)  # groups, licences, devices, dates
 
     def entities(self) -> dict[str, list[str]]:
         return {
             "emails": list(self.emails),
             "first_person": [str(self.first_person).lower()],
             "operation": ["remove" if self.removal else "add"],
+            **self.named.for_trace(),
         }
 
 
 def triage(subject: str, body: str) -> Triage:
     """Score each intent by the phrases the ticket uses; the best, if clear enough, wins."""
     text = f"{subject}\n{body}"
-    lowered = text.lower()
-    scores: dict[str, float] = {}
-    evidence: dict[str, list[str]] = {}
-    for intent, signals in _SIGNALS.items():
-        for pattern, weight in signals:
-            match = re.search(pattern, lowered)
-            if match:
-                scores[intent] = scores.get(intent, 0.0) + weight
-                evidence.setdefault(intent, []).append(match.group(0))
+    scores, evidence = signals(text)
     emails = tuple(dict.fromkeys(e.lower() for e in _EMAIL.findall(text)))
     first_person = bool(_FIRST_PERSON.search(text))
     removal = bool(_REMOVE.search(text))
@@ -88,13 +84,31 @@ def triage(subject: str, body: str) -> Triage:
     ranked = sorted(scores.items(), key=lambda item: -item[1])
     best, score = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-    # Confidence grows with evidence and falls when another intent is nearly as likely.
-    confidence = min(1.0, score / 1.5) * (1.0 - 0.5 * runner_up / score)
     return Triage(
         best,
-        round(confidence, 3),
+        confidence(score, runner_up),
         emails=emails,
         first_person=first_person,
         removal=removal,
         evidence=tuple(evidence[best]),
     )
+
+
+def signals(text: str) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """Each intent's summed signal weight in ``text``, and the words that matched."""
+    lowered = text.lower()
+    scores: dict[str, float] = {}
+    evidence: dict[str, list[str]] = {}
+    for intent, patterns in _SIGNALS.items():
+        for pattern, weight in patterns:
+            match = re.search(pattern, lowered)
+            if match:
+                scores[intent] = scores.get(intent, 0.0) + weight
+                evidence.setdefault(intent, []).append(match.group(0))
+    return scores, evidence
+
+
+def confidence(score: float, runner_up: float) -> float:
+    """How sure a reading with ``score`` is when the next best reading has ``runner_up``: it
+    grows with evidence and falls when another reading is nearly as likely."""
+    return round(min(1.0, score / 1.5) * (1.0 - 0.5 * runner_up / score), 3)

@@ -49,7 +49,8 @@ Answer with:
 - confidence: how sure you are of that intent, from 0 to 1;
 - entities: the users (names or e-mail addresses), groups and licences the ticket names, as
   written, which the helpdesk will look up in the client's own directory;
-- reply_draft: a short, polite reply to the requester that promises nothing, or null.
+- reply_draft: the text of a short, polite reply to the requester that promises nothing, or
+  null; no greeting or sign-off, the helpdesk adds its own.
 """
 
 

@@ -7,7 +7,9 @@ vectorised with Polars so that a million tickets take seconds, not minutes.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -51,6 +53,14 @@ class Category(BaseModel):
     name: str
     synonyms: list[str] = Field(default_factory=list)
     phrases: list[str] = Field(default_factory=list)
+    intent: str | None = None  # the triage intent its tickets go to before a model is trained
+
+    @field_validator("intent")
+    @classmethod
+    def _intent_is_a_name(cls, intent: str | None) -> str | None:
+        if intent is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", intent):
+            raise ValueError(f"intent {intent!r} must be a lowercase name such as password_reset")
+        return intent
 
     @field_validator("name")
     @classmethod
@@ -240,6 +250,39 @@ class Taxonomy(BaseModel):
             .collect(engine="streaming")
         )
 
+    def hits(self, subject: str, body: str, *, body_chars: int = 1000) -> list[PhraseHit]:
+        """The phrases found in one ticket's subject (weight 2) and body (weight 1), each phrase
+        once per part."""
+        table = self._phrase_table
+        found = []
+        for text, weight in ((subject, 2), (body[:body_chars], 1)):
+            matched = (
+                pl.select(
+                    _words(pl.lit(text, dtype=pl.String)).str.extract_many(
+                        table["pattern"].to_list(), ascii_case_insensitive=True, overlapping=True
+                    )
+                )
+                .to_series()
+                .explode()
+                .drop_nulls()
+                .str.to_lowercase()
+            )
+            for pattern in dict.fromkeys(matched.to_list()):
+                for index in table.filter(pl.col("pattern") == pattern)["category_index"]:
+                    category = self.categories[index]
+                    found.append(PhraseHit(category, pattern.strip(), weight))
+        return found
+
+
+@dataclass(frozen=True)
+class PhraseHit:
+    """A taxonomy phrase found in a ticket: its category, the phrase, and its weight (2 in the
+    subject, 1 in the body)."""
+
+    category: Category
+    phrase: str
+    weight: int
+
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
     """Read a taxonomy file, or deskhand's built-in one when ``path`` is None."""
@@ -283,7 +326,7 @@ def _describe(problem: Any, data: dict[str, Any]) -> str:
         label = entry.get("name") if isinstance(entry, dict) else None
         where.append(f"category {loc[1] + 1}" + (f" ({label!r})" if label else ""))
         loc = loc[2:]
-        known = "name, synonyms, phrases"
+        known = "name, synonyms, phrases, intent"
     else:
         known = "other, categories"
     if len(loc) == 2 and isinstance(loc[1], int):

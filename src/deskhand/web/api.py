@@ -1,4 +1,5 @@
-"""The JSON API, /api/v1: tickets, drafts (approve, edit, reject), escalations, traces, events.
+"""The JSON API, /api/v1: tickets (and requesters' answers), drafts (approve, edit, reject),
+escalations, traces, events.
 
 Authenticate with ``Authorization: Bearer <token>`` (``deskhand tokens create``) or the
 browser's session cookie (then state-changing calls need the ``X-CSRF-Token`` header). The same
@@ -8,6 +9,7 @@ act on: ``{"error": "...", "hint": "..."}``. The OpenAPI document is at /api/v1/
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,6 +23,7 @@ from starlette.exceptions import HTTPException
 from deskhand.audit.search import EventSearch, oldest_first
 from deskhand.audit.trace import Trace, trace
 from deskhand.engine import approvals
+from deskhand.engine.answers import receive_reply
 from deskhand.engine.approvals import DraftFilter, DraftView
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
@@ -89,6 +92,29 @@ class Secret(BaseModel):
 
 class Reject(BaseModel):
     reason: str = Field(min_length=1, max_length=2000, description="Why; goes to the trace.")
+
+
+class Reply(BaseModel):
+    # The patterns put the engine's own checks in the schema: an address has an @, an answer
+    # has more than spaces.
+    from_address: str = Field(
+        min_length=3,
+        max_length=320,
+        pattern="@",
+        description="Who answered: their e-mail address.",
+    )
+    body: str = Field(
+        min_length=1, max_length=20_000, pattern=r"\S", description="The answer's text."
+    )
+
+
+class ReplyView(BaseModel):
+    """What became of an answer: queued again (from the requester) or escalated (anyone else)."""
+
+    ticket_id: int
+    run_id: int
+    requeued: bool
+    escalation_id: int | None
 
 
 class EscalationView(BaseModel):
@@ -222,6 +248,15 @@ def _routes(api: FastAPI) -> None:
         ticket(request, who, ticket_id)  # the scope check
         with _rt(request).db.reading() as session:
             return trace(session, ticket_id)
+
+    @api.post("/tickets/{ticket_id}/replies", response_model=ReplyView)
+    def reply(request: Request, who: Who, ticket_id: ObjectId, body: Reply) -> ReplyView:
+        """An answer to a ticket waiting on its requester (tech role or above)."""
+        check_csrf(request, who)
+        ticket(request, who, ticket_id)  # the scope check
+        who.require("tech")
+        outcome = receive_reply(_rt(request), ticket_id, body.from_address, body.body)
+        return ReplyView(**asdict(outcome))
 
     @api.get("/drafts", response_model=list[DraftView])
     def drafts(

@@ -323,6 +323,8 @@ class SandboxM365(_SandboxSystem):
                 "Cannot Update a mail-enabled security groups and or distribution list.",
                 system=self.system,
                 status=400,
+                fix="change its members in Exchange admin center → Recipients → Groups "
+                "(deskhand plans this as a manual step)",
             )
         return group
 

@@ -1,0 +1,182 @@
+"""Graph's and Entra's answers that are not a success, as ``deskhand.connectors.errors`` that
+keep Microsoft's own words (``{"error": {"code", "message", "innerError"}}``) and say, in the
+words of the Entra admin center, what an admin does about them."""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from deskhand.connectors.errors import (
+    AuthenticationError,
+    ConflictError,
+    ConnectorError,
+    ForbiddenError,
+    NotFoundError,
+    QuotaExceededError,
+    RateLimitedError,
+    UnavailableError,
+)
+
+SYSTEM = "graph"
+
+# The application permissions deskhand needs, and what for.
+USERS = "User.ReadWrite.All"  # read users, enable/disable sign-in, licences, revoke sessions
+GROUPS = "Group.ReadWrite.All"  # group members ($ref); GroupMember.ReadWrite.All also does
+PASSWORDS = "User-PasswordProfile.ReadWrite.All"  # reset a cloud-only user's password
+DIRECTORY = "Directory.Read.All"  # managers, memberships, directory roles
+ORGANIZATION = "Organization.Read.All"  # subscribedSkus: licences and their seats
+NEEDED = (USERS, GROUPS, PASSWORDS, DIRECTORY, ORGANIZATION)
+# A granted permission that covers a needed one as well.
+COVERED_BY = {GROUPS: ("GroupMember.ReadWrite.All",), DIRECTORY: ("Directory.ReadWrite.All",)}
+
+
+def permission_fix(permission: str, app_name: str) -> str:
+    return (
+        f"Entra admin center → App registrations → {app_name} → API permissions → Add a "
+        f"permission → Microsoft Graph → Application permissions → {permission}, then Grant "
+        "admin consent"
+    )
+
+
+def secret_fix(app_name: str) -> str:
+    return (
+        f"the client secret is wrong or expired: Entra admin center → App registrations → "
+        f"{app_name} → Certificates & secrets → New client secret, and put it in the tenant's "
+        "connection file"
+    )
+
+
+def code_and_message(response: httpx.Response) -> tuple[str, str]:
+    """Graph's error code and message, or the raw text when the body is not Graph's shape."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return "", response.text.strip()[:300] or response.reason_phrase
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("code", "")), str(error.get("message", ""))
+    return "", str(body)[:300]
+
+
+def refusal(response: httpx.Response, permission: str, app_name: str) -> ConnectorError:
+    """The error for a response that is not a 2xx; ``permission`` is what this request needs."""
+    status = response.status_code
+    code, message = code_and_message(response)
+    words = message.lower()
+    if status == 401:
+        return AuthenticationError(
+            message,
+            system=SYSTEM,
+            status=status,
+            fix="Graph refused deskhand's token: check the tenant id and the app's client id, "
+            f"and that {app_name} still exists in Entra admin center → App registrations",
+        )
+    if status == 403 or code == "Authorization_RequestDenied":
+        return ForbiddenError(
+            message, system=SYSTEM, status=status, fix=permission_fix(permission, app_name)
+        )
+    if status == 404:
+        return NotFoundError(message, system=SYSTEM, status=status)
+    if status == 429:
+        return RateLimitedError(
+            message,
+            system=SYSTEM,
+            retry_after=retry_after(response),
+            fix="Graph throttles this tenant's app; deskhand waits as it asks",
+        )
+    if status >= 500:
+        return UnavailableError(message, system=SYSTEM, status=status)
+    if "does not have any available licenses" in words:
+        return QuotaExceededError(
+            message,
+            system=SYSTEM,
+            status=status,
+            fix="buy more seats in Partner Center (or the CSP portal) → Customers → (client) "
+            "→ Subscriptions, or free a seat",
+        )
+    if "does not correspond to a valid company license" in words:
+        return NotFoundError(message, system=SYSTEM, status=status)
+    if "mail-enabled" in words:
+        return ForbiddenError(
+            message,
+            system=SYSTEM,
+            status=status,
+            fix="change its members in Exchange admin center → Recipients → Groups (deskhand "
+            "plans this as a manual step)",
+        )
+    if "on-premises mastered" in words:
+        return ForbiddenError(
+            message,
+            system=SYSTEM,
+            status=status,
+            fix="change it in on-premises Active Directory; Entra Connect syncs it",
+        )
+    # Any other 400 or 409 refuses the request as it stands: "already a member", "does not
+    # have a corresponding license", a password that breaks the complexity rule.
+    return ConflictError(message, system=SYSTEM, status=status)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds, given as seconds or as an HTTP date."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+        served = parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return max(0.0, (moment - served).total_seconds())
+
+
+def unreachable(url: str, error: httpx.TransportError) -> UnavailableError:
+    what = "did not answer in time" if isinstance(error, httpx.TimeoutException) else "unreachable"
+    return UnavailableError(
+        f"{url} {what}: {error}",
+        system=SYSTEM,
+        fix="check that this machine can reach Microsoft Graph and the Microsoft login host "
+        "(proxy, firewall)",
+    )
+
+
+def token_refusal(result: dict[str, Any], app_name: str) -> ConnectorError:
+    """The error for msal's answer without a token: ``{"error", "error_description", ...}``."""
+    description = str(result.get("error_description") or result.get("error") or "no token")
+    message = description.splitlines()[0]
+    if "AADSTS7000215" in description or "AADSTS7000222" in description:
+        return AuthenticationError(message, system=SYSTEM, status=401, fix=secret_fix(app_name))
+    if "AADSTS700027" in description:
+        return AuthenticationError(
+            message,
+            system=SYSTEM,
+            status=401,
+            fix="Entra does not know this certificate: upload it in Entra admin center → App "
+            f"registrations → {app_name} → Certificates & secrets → Certificates, and put its "
+            "thumbprint in the tenant's connection file",
+        )
+    if "AADSTS700016" in description:
+        return AuthenticationError(
+            message,
+            system=SYSTEM,
+            status=400,
+            fix="the client id is not an app of this tenant: copy the Application (client) ID "
+            f"from Entra admin center → App registrations → {app_name} → Overview, and grant "
+            "admin consent in the client's tenant",
+        )
+    if "AADSTS90002" in description or "AADSTS900023" in description:
+        return AuthenticationError(
+            message,
+            system=SYSTEM,
+            status=400,
+            fix="the tenant id is wrong: copy the Tenant ID from Entra admin center → Overview",
+        )
+    if str(result.get("error")) in ("temporarily_unavailable", "server_error"):
+        return UnavailableError(message, system=SYSTEM)
+    return AuthenticationError(message, system=SYSTEM, status=400, fix=secret_fix(app_name))

@@ -1,0 +1,102 @@
+"""The requester's answer to a question deskhand asked ("which Tom do you mean?").
+
+A ticket whose question was sent waits as ``waiting_on_requester``. ``receive_reply`` is how an
+answer comes back — from the CLI, the JSON API, or a PSA poller that sees a public comment from
+the contact on a waiting ticket. The requester's answer is appended to the ticket's text and the
+ticket goes back to the dispatcher: triaged and resolved again, with the same rules (nothing is
+taken on faith because it came in an answer). Anyone else's answer is recorded and escalates
+the ticket, so that a person reads it: a colleague, an address of another tenant or a look-alike
+of the requester's address must not be able to steer a change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from deskhand.engine import state
+from deskhand.engine.escalation import escalate
+from deskhand.engine.runtime import Runtime
+from deskhand.errors import DeskhandError, InputError
+from deskhand.store.models import Tenant, Ticket
+from deskhand.triage.warning_signs import canonical_address
+
+HOLDER = "deskhand-answers"  # holds the run of a stray answer until it has escalated
+MAX_ANSWER_CHARS = 20_000
+EXCERPT_CHARS = 300
+
+
+class ReplyError(DeskhandError):
+    """The ticket does not wait on an answer."""
+
+    exit_code = 2
+    http_status = 409
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    """What became of an answer: ``requeued`` (a run is queued to dispatch the ticket again), or
+    escalated for a person (``escalation_id``)."""
+
+    ticket_id: int
+    run_id: int
+    requeued: bool
+    escalation_id: int | None = None
+
+
+def receive_reply(rt: Runtime, ticket_id: int, from_address: str, body: str) -> ReplyOutcome:
+    """Take ``body``, an answer from ``from_address``, for deskhand's ticket ``ticket_id``,
+    which must be waiting on its requester. The requester's own address (compared exactly, as
+    intake stores it) re-queues the ticket with the answer appended; any other address is
+    recorded and escalates it (``reply_not_from_requester``). Raises ``InputError`` for an
+    unknown ticket, an empty answer or a malformed address, ``ReplyError`` when the ticket
+    waits on no answer."""
+    sender = canonical_address(from_address.strip())
+    text = body.strip()
+    if "@" not in sender:
+        raise InputError(f"{from_address!r} is not an e-mail address.", hint="Use --from EMAIL.")
+    if not text:
+        raise InputError("The answer is empty.", hint="Give the requester's text with --body.")
+    if len(text) > MAX_ANSWER_CHARS:
+        raise InputError(f"The answer is longer than {MAX_ANSWER_CHARS:,} characters.")
+    with rt.db.session() as session:
+        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        if ticket is None:
+            raise InputError(
+                f"No ticket {ticket_id}.",
+                hint="Use deskhand's own ticket id (`deskhand tickets list`), not the PSA's.",
+            )
+        if ticket.status != "waiting_on_requester":
+            raise ReplyError(
+                f"Ticket {ticket_id} is {ticket.status}: it is not waiting on an answer from its "
+                "requester, so the answer was not taken.",
+                hint="Only a ticket whose question was sent (waiting_on_requester) takes one; "
+                "add the text to the ticket in the PSA instead.",
+            )
+        requester = ticket.requester.email
+        if sender == requester:
+            run = state.take_answer(session, ticket, sender, text)
+            return ReplyOutcome(ticket_id, run.id, requeued=True)
+        tenant = session.get(Tenant, ticket.tenant_id)
+        assert tenant is not None
+        detail = _stray(ticket_id, sender, requester, tenant.domains, text)
+        lease = timedelta(seconds=rt.settings.lease_seconds)
+        run = state.hold_stray_reply(session, ticket, sender, text, HOLDER, lease)
+        run_id = run.id
+    escalation_id = escalate(rt, run_id, "reply_not_from_requester", detail, worker=HOLDER)
+    return ReplyOutcome(ticket_id, run_id, requeued=False, escalation_id=escalation_id)
+
+
+def _stray(ticket_id: int, sender: str, requester: str, domains: list[str], text: str) -> str:
+    domain = sender.rpartition("@")[2]
+    outside = (
+        f" {domain} is not one of this tenant's domains ({', '.join(domains)})."
+        if domain not in domains
+        else ""
+    )
+    excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+    return (
+        f"An answer to ticket {ticket_id} came from {sender}, not from its requester "
+        f"{requester}.{outside} deskhand did not act on it; read it and, if it is right, "
+        f'confirm with the requester. The answer: "{excerpt}"'
+    )

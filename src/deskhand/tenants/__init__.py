@@ -1,0 +1,1 @@
+"""Tenants: their connection files and the secrets those reference."""

@@ -1,0 +1,693 @@
+"""A local Microsoft Graph and Microsoft login: a real HTTPS server on 127.0.0.1 (a certificate
+of a throw-away CA made by ``trustme``, since msal only talks https) that answers the requests
+deskhand makes as Graph v1.0 and Entra's token endpoint do, from data held in memory.
+
+Every entity it returns and every PATCH or action body it receives is checked against Graph's
+published schema (``csdl.schema()``); what does not match is recorded in ``violations`` (the
+``graph`` fixture fails the test on any) and the request is answered 400. It pages by
+``page_size`` with ``@odata.nextLink``, filters ``eq`` on one property, enforces the
+application permissions in the token's ``roles``, refuses a wrong client secret with
+AADSTS7000215, and answers 429 with ``Retry-After`` or 5xx on request (``fail_next``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import ssl
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from tests.connectors.graph.csdl import schema
+
+MS_TENANT = "contoso.onmicrosoft.com"
+CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+CLIENT_SECRET = "s3cret~for~the~stand-in"
+ALL_ROLES = frozenset(
+    {
+        "User.ReadWrite.All",
+        "Group.ReadWrite.All",
+        "User-PasswordProfile.ReadWrite.All",
+        "Directory.Read.All",
+        "Organization.Read.All",
+    }
+)
+
+ROUTES = Map(
+    [
+        Rule("/<tenant>/v2.0/.well-known/openid-configuration", endpoint="openid"),
+        Rule("/<tenant>/oauth2/v2.0/token", endpoint="token", methods=["POST"]),
+        Rule("/v1.0/users", endpoint="users"),
+        Rule("/v1.0/users/<key>", endpoint="user", methods=["GET"]),
+        Rule("/v1.0/users/<key>", endpoint="patch_user", methods=["PATCH"]),
+        Rule("/v1.0/users/<key>/memberOf/microsoft.graph.<kind>", endpoint="member_of"),
+        Rule("/v1.0/users/<key>/revokeSignInSessions", endpoint="revoke", methods=["POST"]),
+        Rule("/v1.0/users/<key>/assignLicense", endpoint="assign_license", methods=["POST"]),
+        Rule("/v1.0/groups", endpoint="groups"),
+        Rule("/v1.0/groups/<key>", endpoint="group"),
+        Rule("/v1.0/groups/<key>/members", endpoint="members"),
+        Rule("/v1.0/groups/<key>/members/$ref", endpoint="add_member", methods=["POST"]),
+        Rule(
+            "/v1.0/groups/<key>/members/<user>/$ref", endpoint="remove_member", methods=["DELETE"]
+        ),
+        Rule("/v1.0/subscribedSkus", endpoint="skus"),
+        Rule("/v1.0/organization", endpoint="organization"),
+    ]
+)
+# The application permission each endpoint needs (any one of those listed).
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "users": ("User.ReadWrite.All", "Directory.Read.All"),
+    "user": ("User.ReadWrite.All", "Directory.Read.All"),
+    "patch_user": ("User.ReadWrite.All",),
+    "member_of": ("Directory.Read.All",),
+    "revoke": ("User.ReadWrite.All",),
+    "assign_license": ("User.ReadWrite.All",),
+    "groups": ("Group.ReadWrite.All", "Directory.Read.All"),
+    "group": ("Group.ReadWrite.All", "Directory.Read.All"),
+    "members": ("Group.ReadWrite.All", "Directory.Read.All"),
+    "add_member": ("Group.ReadWrite.All", "GroupMember.ReadWrite.All"),
+    "remove_member": ("Group.ReadWrite.All", "GroupMember.ReadWrite.All"),
+    "skus": ("Organization.Read.All",),
+    "organization": ("Organization.Read.All",),
+}
+PASSWORD_PERMISSION = "User-PasswordProfile.ReadWrite.All"
+
+
+class GraphRefusalError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+@dataclass
+class _Fault:
+    status: int
+    times: int
+    path: str  # a regular expression searched in "METHOD /path"
+    retry_after: int | None
+
+
+@dataclass
+class GraphStandIn:
+    """In-memory Graph of one tenant. Users, groups and SKUs are held as Graph's JSON."""
+
+    page_size: int = 2
+    secret: str = CLIENT_SECRET
+    roles: set[str] = field(default_factory=lambda: set(ALL_ROLES))
+    date_skew: timedelta = timedelta(0)  # how far the Date header is off the real time
+    certificate: x509.Certificate | None = None  # the app's certificate, if it has one
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → user JSON
+    forced: dict[str, bool] = field(default_factory=dict)  # write-only forceChange... flag
+    admins: set[str] = field(default_factory=set)  # user ids holding a directory role
+    managers: dict[str, str] = field(default_factory=dict)  # user id → manager id
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[str, list[str]] = field(default_factory=dict)  # group id → user ids
+    skus: dict[str, dict[str, Any]] = field(default_factory=dict)  # skuId → subscribedSku
+    token_requests: int = 0
+    received: list[str] = field(default_factory=list)  # "METHOD /path?query"
+    bodies: list[tuple[str, Any]] = field(default_factory=list)  # (endpoint, JSON body)
+    violations: list[str] = field(default_factory=list)
+    _tokens: set[str] = field(default_factory=set)
+    _faults: list[_Fault] = field(default_factory=list)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _server: BaseWSGIServer | None = None
+    ca: trustme.CA = field(default_factory=trustme.CA)
+
+    # --- running ---------------------------------------------------------------------------
+
+    def start(self) -> GraphStandIn:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.ca.issue_cert("127.0.0.1").configure_cert(context)
+        self._server = make_server(
+            "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_Quiet, ssl_context=context
+        )
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def origin(self) -> str:
+        assert self._server is not None, "start() the stand-in first"
+        return f"https://127.0.0.1:{self._server.server_port}"
+
+    def client_ssl(self) -> ssl.SSLContext:
+        """An SSL context that trusts the stand-in's certificate."""
+        context = ssl.create_default_context()
+        self.ca.configure_trust(context)
+        return context
+
+    # --- data ------------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        upn: str,
+        name: str,
+        *,
+        mail: str | None = None,
+        synced: bool = False,
+        enabled: bool = True,
+        licences: tuple[str, ...] = (),
+        manager: str | None = None,
+        admin: bool = False,
+    ) -> str:
+        user_id = str(uuid.uuid4())
+        self.users[user_id] = {
+            "id": user_id,
+            "userPrincipalName": upn,
+            "displayName": name,
+            "mail": mail,
+            "accountEnabled": enabled,
+            "onPremisesSyncEnabled": True if synced else None,
+            "assignedLicenses": [{"skuId": sku, "disabledPlans": []} for sku in licences],
+            "lastPasswordChangeDateTime": "2026-01-05T09:00:00Z",
+            "signInSessionsValidFromDateTime": "2026-01-05T09:00:00Z",
+            # Graph reads this back as null: the flag is write-only for app-only callers.
+            "passwordProfile": None,
+        }
+        if manager:
+            self.managers[user_id] = manager
+        if admin:
+            self.admins.add(user_id)
+        return user_id
+
+    def add_group(
+        self,
+        name: str,
+        *,
+        mail_enabled: bool = False,
+        unified: bool = False,
+        role_assignable: bool = False,
+    ) -> str:
+        group_id = str(uuid.uuid4())
+        self.groups[group_id] = {
+            "id": group_id,
+            "displayName": name,
+            "mailEnabled": mail_enabled or unified,
+            "securityEnabled": not unified,
+            "groupTypes": ["Unified"] if unified else [],
+            "isAssignableToRole": role_assignable,
+        }
+        self.members[group_id] = []
+        return group_id
+
+    def add_sku(self, part_number: str, seats: int) -> str:
+        sku_id = str(uuid.uuid4())
+        self.skus[sku_id] = {
+            "id": f"{uuid.uuid4()}_{sku_id}",
+            "skuId": sku_id,
+            "skuPartNumber": part_number,
+            "capabilityStatus": "Enabled",
+            "appliesTo": "User",
+            "prepaidUnits": {"enabled": seats, "suspended": 0, "warning": 0, "lockedOut": 0},
+            "servicePlans": [],
+        }
+        return sku_id
+
+    def consumed(self, sku_id: str) -> int:
+        return sum(
+            any(a["skuId"] == sku_id for a in user["assignedLicenses"])
+            for user in self.users.values()
+        )
+
+    def fail_next(
+        self, status: int, times: int = 1, path: str = "", retry_after: int | None = None
+    ) -> None:
+        """Answer the next ``times`` requests matching ``path`` with ``status``."""
+        self._faults.append(_Fault(status, times, path, retry_after))
+
+    # --- serving ---------------------------------------------------------------------------
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        with self._lock:
+            response = self._answer(request)
+        served = datetime.now(UTC) + self.date_skew
+        response.headers["Date"] = format_datetime(served, usegmt=True)
+        return response(environ, start_response)
+
+    def _answer(self, request: Request) -> Response:
+        adapter = ROUTES.bind("127.0.0.1")
+        line = f"{request.method} {request.path}"
+        self.received.append(f"{line}?{request.query_string.decode()}")
+        try:
+            endpoint, args = adapter.match(request.path, method=request.method)
+        except HTTPException as error:
+            return _error(error.code or 404, "Request_ResourceNotFound", f"{line} unknown")
+        try:
+            self._inject(line)
+            if endpoint == "openid":
+                return self._openid(args["tenant"])
+            if endpoint == "token":
+                return self._token(request)
+            self._authorise(request, str(endpoint))
+            handler = getattr(self, f"_{endpoint}")
+            return handler(request, **args)  # type: ignore[no-any-return]
+        except GraphRefusalError as refusal:
+            return _error(refusal.status, refusal.code, refusal.message, refusal.headers)
+
+    def _inject(self, line: str) -> None:
+        for fault in self._faults:
+            if fault.times > 0 and re.search(fault.path, line):
+                fault.times -= 1
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+                code = "TooManyRequests" if fault.status == 429 else "ServiceUnavailable"
+                raise GraphRefusalError(fault.status, code, "Injected by the test.", headers)
+
+    # --- login -----------------------------------------------------------------------------
+
+    def _openid(self, tenant: str) -> Response:
+        if tenant.lower() != MS_TENANT:
+            return _json(
+                {
+                    "error": "invalid_tenant",
+                    "error_description": f"AADSTS90002: Tenant '{tenant}' not found.",
+                },
+                400,
+            )
+        base = f"{self.origin}/{tenant}"
+        return _json(
+            {
+                "issuer": f"{base}/v2.0",
+                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{base}/oauth2/v2.0/token",
+                "jwks_uri": f"{base}/discovery/v2.0/keys",
+            }
+        )
+
+    def _token(self, request: Request) -> Response:
+        self.token_requests += 1
+        form = request.form
+        if form.get("grant_type") != "client_credentials" or form.get("client_id") != CLIENT_ID:
+            return _json(
+                {
+                    "error": "unauthorized_client",
+                    "error_description": "AADSTS700016: Application not found in the directory.",
+                },
+                400,
+            )
+        if form.get("client_assertion"):
+            return self._certificate_token(form)
+        if form.get("client_secret") != self.secret:
+            return _json(
+                {
+                    "error": "invalid_client",
+                    "error_description": "AADSTS7000215: Invalid client secret provided. "
+                    "Ensure the secret being sent in the request is the client secret value, "
+                    "not the client secret ID.\r\nTrace ID: 0\r\nTimestamp: 2026-01-05",
+                },
+                401,
+            )
+        if form.get("scope") != f"{self.origin}/.default":
+            return _json({"error": "invalid_scope", "error_description": "AADSTS70011"}, 400)
+        return self._issue()
+
+    def _certificate_token(self, form: Any) -> Response:
+        """A client assertion signed with the certificate's key, as Entra checks it."""
+        refused = {
+            "error": "invalid_client",
+            "error_description": "AADSTS700027: Client assertion failed signature validation.",
+        }
+        if self.certificate is None:
+            return _json(refused, 401)
+        assertion = form["client_assertion"]
+        try:
+            header = jwt.get_unverified_header(assertion)
+            jwt.decode(
+                assertion,
+                self.certificate.public_key(),  # type: ignore[arg-type]
+                algorithms=["RS256", "PS256"],
+                audience=f"{self.origin}/{MS_TENANT}/oauth2/v2.0/token",
+                issuer=CLIENT_ID,
+            )
+        except jwt.PyJWTError:
+            return _json(refused, 401)
+        thumbprint = self.certificate.fingerprint(
+            hashes.SHA1()
+        )  # Entra names certificates by SHA-1
+        x5t = str(header.get("x5t", "")).rstrip("=")  # base64url, padded or not
+        if x5t != base64.urlsafe_b64encode(thumbprint).decode().rstrip("="):
+            return _json(refused, 401)
+        return self._issue()
+
+    def _issue(self) -> Response:
+        claims = {"aud": self.origin, "tid": MS_TENANT, "roles": sorted(self.roles)}
+        token = ".".join(
+            base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+            for part in ({"typ": "JWT", "alg": "none"}, claims, uuid.uuid4().hex)
+        )
+        self._tokens.add(token)
+        return _json({"token_type": "Bearer", "expires_in": 3599, "access_token": token})
+
+    def _authorise(self, request: Request, endpoint: str) -> None:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self._tokens:
+            raise GraphRefusalError(401, "InvalidAuthenticationToken", "Access token is empty.")
+        if not set(PERMISSIONS[endpoint]) & self.roles:
+            raise GraphRefusalError(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            )
+
+    # --- users -----------------------------------------------------------------------------
+
+    def _users(self, request: Request) -> Response:
+        return self._collection(request, "user", [self._shown(u) for u in self.users.values()])
+
+    def _user(self, request: Request, key: str) -> Response:
+        user = self._find_user(key)
+        return self._entity(request, "user", self._shown(user))
+
+    def _patch_user(self, request: Request, key: str) -> Response:
+        user = self._find_user(key)
+        body = self._body(request, "patch_user")
+        self._check(schema().check_entity("user", body, "PATCH user"))
+        if "passwordProfile" in body and PASSWORD_PERMISSION not in self.roles:
+            raise GraphRefusalError(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            )
+        if user["onPremisesSyncEnabled"]:
+            raise GraphRefusalError(
+                400,
+                "Request_BadRequest",
+                "Unable to update the specified properties for "
+                "on-premises mastered Directory Sync objects or objects currently undergoing "
+                "migration.",
+            )
+        profile = body.get("passwordProfile")
+        if profile is not None:
+            password = profile.get("password") or ""
+            kinds = (str.isupper, str.islower, str.isdigit, lambda c: not c.isalnum())
+            if len(password) < 8 or sum(any(k(c) for c in password) for k in kinds) < 3:
+                raise GraphRefusalError(
+                    400,
+                    "Request_BadRequest",
+                    "The specified password does not comply with "
+                    "password complexity requirements. Please provide a different password.",
+                )
+            user["lastPasswordChangeDateTime"] = _now()
+            self.forced[user["id"]] = bool(profile.get("forceChangePasswordNextSignIn"))
+        if "accountEnabled" in body:
+            user["accountEnabled"] = body["accountEnabled"]
+        return Response(status=204)
+
+    def _member_of(self, request: Request, key: str, kind: str) -> Response:
+        user = self._find_user(key)
+        if kind == "directoryRole":
+            found = (
+                [
+                    {
+                        "@odata.type": "#microsoft.graph.directoryRole",
+                        "id": str(uuid.uuid5(uuid.NAMESPACE_OID, "global-admin")),
+                    }
+                ]
+                if user["id"] in self.admins
+                else []
+            )
+            return self._collection(request, "directoryRole", found)
+        if kind != "group":
+            raise GraphRefusalError(400, "Request_BadRequest", f"Unknown cast {kind}.")
+        groups = [
+            {"@odata.type": "#microsoft.graph.group", **g}
+            for gid, g in self.groups.items()
+            if user["id"] in self.members[gid]
+        ]
+        return self._collection(request, "group", groups)
+
+    def _revoke(self, request: Request, key: str) -> Response:
+        user = self._find_user(key)
+        body = request.get_data()
+        self.bodies.append(("revoke", body.decode() or None))
+        self._check(
+            schema().check_action(
+                "revokeSignInSessions", "user", json.loads(body) if body else None
+            )
+        )
+        user["signInSessionsValidFromDateTime"] = _now()
+        return _json({"@odata.context": f"{self.origin}/v1.0/$metadata#Edm.Boolean", "value": True})
+
+    def _assign_license(self, request: Request, key: str) -> Response:
+        user = self._find_user(key)
+        body = self._body(request, "assign_license")
+        self._check(schema().check_action("assignLicense", "user", body))
+        adding = [a["skuId"] for a in body["addLicenses"]]
+        for sku_id in [*adding, *body["removeLicenses"]]:
+            if sku_id not in self.skus:
+                raise GraphRefusalError(
+                    400,
+                    "Request_BadRequest",
+                    f"License {sku_id} does not correspond to a valid company License.",
+                )
+        held = [a["skuId"] for a in user["assignedLicenses"]]
+        for sku_id in body["removeLicenses"]:
+            if sku_id not in held:
+                raise GraphRefusalError(
+                    400, "Request_BadRequest", "User does not have a corresponding license."
+                )
+        for sku_id in adding:
+            sku = self.skus[sku_id]
+            if sku_id not in held and self.consumed(sku_id) >= sku["prepaidUnits"]["enabled"]:
+                raise GraphRefusalError(
+                    400,
+                    "Request_BadRequest",
+                    "License assignment failed because service plans "
+                    f"of {sku['skuPartNumber']} could not be assigned. Subscription with SKU "
+                    f"{sku_id} does not have any available licenses.",
+                )
+        kept = [s for s in held if s not in body["removeLicenses"]]
+        kept += [s for s in adding if s not in kept]
+        user["assignedLicenses"] = [{"skuId": s, "disabledPlans": []} for s in kept]
+        return self._entity(request, "user", self._shown(user))
+
+    # --- groups ----------------------------------------------------------------------------
+
+    def _groups(self, request: Request) -> Response:
+        return self._collection(request, "group", list(self.groups.values()))
+
+    def _group(self, request: Request, key: str) -> Response:
+        return self._entity(request, "group", self._find_group(key))
+
+    def _members(self, request: Request, key: str) -> Response:
+        group = self._find_group(key)
+        found = [
+            {"@odata.type": "#microsoft.graph.user", **self.users[uid]}
+            for uid in self.members[group["id"]]
+        ]
+        return self._collection(request, "directoryObject", found)
+
+    def _add_member(self, request: Request, key: str) -> Response:
+        group = self._find_group(key)
+        body = self._body(request, "add_member")
+        reference = body.get("@odata.id", "") if isinstance(body, dict) else ""
+        wanted = f"{self.origin}/v1.0/directoryObjects/"
+        self._check(self._reference_problems(body))
+        self._writable(group)
+        user_id = reference.removeprefix(wanted)
+        if user_id not in self.users:
+            raise GraphRefusalError(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{user_id}' does not "
+                "exist or one of its queried reference-property objects are not "
+                "present.",
+            )
+        if user_id in self.members[group["id"]]:
+            raise GraphRefusalError(
+                400,
+                "Request_BadRequest",
+                "One or more added object references "
+                "already exist for the following modified properties: 'members'.",
+            )
+        self.members[group["id"]].append(user_id)
+        return Response(status=204)
+
+    def _remove_member(self, request: Request, key: str, user: str) -> Response:
+        group = self._find_group(key)
+        self._writable(group)
+        if user not in self.members[group["id"]]:
+            raise GraphRefusalError(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{user}' does not "
+                "exist or one of its queried reference-property objects are not "
+                "present.",
+            )
+        self.members[group["id"]].remove(user)
+        return Response(status=204)
+
+    def _reference_problems(self, body: Any) -> list[str]:
+        """A ``$ref`` body is one ``@odata.id`` naming a directoryObject; ``members`` must be a
+        collection of directoryObject on group for it to mean anything."""
+        members = schema().members("group").get("members")
+        problems = []
+        if members is None or not schema().is_a(
+            members.type.removeprefix("Collection(").removesuffix(")"), "directoryObject"
+        ):
+            problems.append("group.members is not a collection of directoryObject")
+        wanted = f"{self.origin}/v1.0/directoryObjects/"
+        if not isinstance(body, dict) or set(body) != {"@odata.id"}:
+            problems.append(f"$ref body must be exactly {{'@odata.id': ...}}, got {body!r}")
+        elif not str(body["@odata.id"]).startswith(wanted):
+            problems.append(f"$ref @odata.id must start with {wanted}, got {body['@odata.id']}")
+        return problems
+
+    def _writable(self, group: dict[str, Any]) -> None:
+        if group["mailEnabled"] and "Unified" not in group["groupTypes"]:
+            raise GraphRefusalError(
+                400,
+                "Request_BadRequest",
+                "Cannot Update a mail-enabled security groups and or distribution list.",
+            )
+
+    # --- organisation ----------------------------------------------------------------------
+
+    def _skus(self, request: Request) -> Response:
+        found = [
+            {**sku, "consumedUnits": self.consumed(sku_id)} for sku_id, sku in self.skus.items()
+        ]
+        return self._collection(request, "subscribedSku", found)
+
+    def _organization(self, request: Request) -> Response:
+        found = [{"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, MS_TENANT)), "displayName": "Contoso"}]
+        return self._collection(request, "organization", found)
+
+    # --- OData ------------------------------------------------------------------------------
+
+    def _shown(self, user: dict[str, Any]) -> dict[str, Any]:
+        manager = self.managers.get(user["id"])
+        shown = dict(user)
+        if manager:
+            shown["manager"] = {"@odata.type": "#microsoft.graph.user", "id": manager}
+        return shown
+
+    def _find_user(self, key: str) -> dict[str, Any]:
+        for user in self.users.values():
+            if key.lower() in (user["id"], user["userPrincipalName"].lower()):
+                return user
+        raise GraphRefusalError(
+            404,
+            "Request_ResourceNotFound",
+            f"Resource '{key}' does not exist or "
+            "one of its queried reference-property objects are not present.",
+        )
+
+    def _find_group(self, key: str) -> dict[str, Any]:
+        if key in self.groups:
+            return self.groups[key]
+        raise GraphRefusalError(
+            404,
+            "Request_ResourceNotFound",
+            f"Resource '{key}' does not exist or "
+            "one of its queried reference-property objects are not present.",
+        )
+
+    def _entity(self, request: Request, type_name: str, item: dict[str, Any]) -> Response:
+        shown = _selected(item, request.args)
+        self._check(schema().check_entity(type_name, shown))
+        return _json(
+            {"@odata.context": f"{self.origin}/v1.0/$metadata#{type_name}s/$entity", **shown}
+        )
+
+    def _collection(
+        self, request: Request, type_name: str, items: list[dict[str, Any]]
+    ) -> Response:
+        query = request.args
+        wanted = query.get("$filter")
+        if wanted:
+            match = re.fullmatch(r"(\w+) eq '((?:[^']|'')*)'", wanted)
+            if match is None:
+                raise GraphRefusalError(400, "BadRequest", f"Invalid filter clause: {wanted}")
+            name, value = match.group(1), match.group(2).replace("''", "'")
+            items = [i for i in items if str(i.get(name) or "").lower() == value.lower()]
+        skip = int(query.get("$skiptoken", "0"))
+        page = [_selected(item, query) for item in items[skip : skip + self.page_size]]
+        for item in page:
+            self._check(schema().check_entity(type_name, item))
+        body: dict[str, Any] = {
+            "@odata.context": f"{self.origin}/v1.0/$metadata#{type_name}s",
+            "value": page,
+        }
+        if skip + self.page_size < len(items):
+            following = {k: v for k, v in query.items() if k != "$skiptoken"}
+            following["$skiptoken"] = str(skip + self.page_size)
+            body["@odata.nextLink"] = f"{self.origin}{request.path}?{urlencode(following)}"
+        return _json(body)
+
+    def _body(self, request: Request, endpoint: str) -> Any:
+        try:
+            body = json.loads(request.get_data() or b"null")
+        except ValueError:
+            refusal = "Unable to read JSON request payload."
+            raise GraphRefusalError(400, "BadRequest", refusal) from None
+        self.bodies.append((endpoint, body))
+        return body
+
+    def _check(self, problems: list[str]) -> None:
+        if problems:
+            self.violations.extend(problems)
+            raise GraphRefusalError(400, "BadRequest", "; ".join(problems))
+
+
+def _selected(item: dict[str, Any], query: Any) -> dict[str, Any]:
+    """The item with only ``$select``-ed properties (and an expanded manager), as Graph does."""
+    chosen = query.get("$select")
+    keep = set(chosen.split(",")) | {"@odata.type"} if chosen else None
+    if "manager" in item and "manager" in (query.get("$expand") or ""):
+        keep = None if keep is None else keep | {"manager"}
+    shown = {k: v for k, v in item.items() if keep is None or k in keep}
+    if "manager" not in (query.get("$expand") or ""):
+        shown.pop("manager", None)
+    return shown
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {"date": _now(), "request-id": str(uuid.uuid4())},
+        }
+    }
+    response = _json(body, status)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class _Quiet(WSGIRequestHandler):
+    def log(self, type: str, message: str, *args: Any) -> None:
+        pass
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # Without http.server's own Date header: the stand-in's (maybe skewed) one is the one.
+        self.send_response_only(code, message)

@@ -1,0 +1,81 @@
+"""The executor's operations on a tenant whose Microsoft 365 is the Graph client: snapshot →
+act → check, against the Graph stand-in, as the executor runs them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from deskhand.connectors.factory import Connectors, NoDirectory
+from deskhand.connectors.graph import GraphM365
+from deskhand.connectors.sandbox.store import SandboxStore
+from deskhand.connectors.sandbox.systems import SandboxPsa
+from deskhand.domain.actions import action
+from deskhand.engine.operations import OPERATIONS, Baseline
+from tests.connectors.graph.conftest import Tenant
+from tests.connectors.graph.standin import GraphStandIn
+
+
+def connectors(m365: GraphM365, tmp_path: Path) -> Connectors:
+    # Only Microsoft 365 is used here; the PSA is an empty sandbox and there is no AD.
+    psa = SandboxPsa(SandboxStore(f"sqlite:///{tmp_path / 'psa.db'}"), "contoso")
+    return Connectors("contoso", psa=psa, m365=m365, ad=NoDirectory("contoso"))
+
+
+def test_a_cloud_only_password_reset_runs_snapshot_act_check(
+    m365: GraphM365, graph: GraphStandIn, tenant: Tenant, tmp_path: Path
+) -> None:
+    c = connectors(m365, tmp_path)
+    name = "m365.reset_password"
+    params = action(name).validate(
+        {"user_id": tenant.bob, "user_principal_name": "bob@contoso.com", "force_change": True}
+    )
+    operation = OPERATIONS[name]
+    # Late in a second: Graph's lastPasswordChangeDateTime, in whole seconds, falls before it.
+    started = datetime.now(UTC).replace(microsecond=999_999)
+
+    snapshot = operation.snapshot(params, c)
+    baseline = Baseline(started, snapshot)
+    assert operation.check(params, c, "key-1", baseline).done is False
+
+    secret = operation.secret()
+    operation.act(params, c, "key-1", secret)
+    check = operation.check(params, c, "key-1", baseline)
+
+    assert check.done is True
+    assert check.observed["must_change_password"] is True
+    assert snapshot["password_changed_at"] == "2026-01-05T09:00:00Z"
+    assert [body for endpoint, body in graph.bodies if endpoint == "patch_user"] == [
+        {"passwordProfile": {"password": secret, "forceChangePasswordNextSignIn": True}}
+    ]
+
+
+def test_a_group_add_runs_snapshot_act_check(
+    m365: GraphM365, graph: GraphStandIn, tenant: Tenant, tmp_path: Path
+) -> None:
+    c = connectors(m365, tmp_path)
+    name = "m365.add_group_member"
+    params = action(name).validate(
+        {
+            "user_id": tenant.bob,
+            "user_principal_name": "bob@contoso.com",
+            "group_id": tenant.sales,
+            "group_name": "Sales",
+        }
+    )
+    operation = OPERATIONS[name]
+
+    snapshot = operation.snapshot(params, c)
+    baseline = Baseline(datetime.now(UTC) - timedelta(seconds=1), snapshot)
+    acted = operation.act(params, c, "key-2", None)
+    check = operation.check(params, c, "key-2", baseline)
+
+    assert snapshot == {"member": False}
+    assert acted.result == {"changed": True}
+    assert (check.done, check.observed) == (True, {"member": True})
+    assert tenant.bob in graph.members[tenant.sales]
+
+    # A second run after a crash finds the change made: "already", and still verified.
+    again = operation.act(params, c, "key-2", None)
+    assert "already exist" in again.result["already"]
+    assert operation.check(params, c, "key-2", baseline).done is True

@@ -1,0 +1,387 @@
+"""`deskhand tenants add | show | doctor | secret` as an operator runs them: a tenant's
+connection file written from flags or answers, shown without its secrets, and checked against
+real servers (a local SMTP server, closed ports) with what to fix."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner, Result
+
+from deskhand.cli import app
+from deskhand.connectors.sandbox.seed import BUSINESS_PREMIUM
+from deskhand.tenants import secrets
+from deskhand.tenants.secrets import SecretRef
+from tests.connectors.mail.server import PASSWORD, USERNAME, SmtpServer, free_port, smtp_server
+from tests.support import postgres_database
+
+SYNCRO_KEY = "T0ps3cret-syncro-api-key"
+
+
+class Desk:
+    """A deskhand installation in a folder of its own, driven through the CLI."""
+
+    def __init__(self, folder: Path, database: str | None = None) -> None:
+        self.folder = folder
+        self.database = ["--db", database] if database else []
+        self.key = secrets.new_key()
+        self.env = {
+            "DESKHAND_DATA_DIR": str(folder),
+            "DESKHAND_SECRET_KEY": self.key,
+            "COLUMNS": "250",
+        }
+        self.outputs: list[str] = []
+
+    def run(self, *args: str, code: int = 0, input: str | None = None, **env: str) -> Result:
+        command = [*self.database, *args]
+        result = CliRunner().invoke(app, command, input=input, env=self.env | env)
+        self.outputs += [result.stdout, result.stderr]
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            result.exception
+        )
+        assert result.exit_code == code, result.output
+        return result
+
+    def json(self, *args: str, code: int = 0, **env: str) -> Any:
+        return json.loads(self.run(*args, "--json", code=code, **env).stdout)
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Desk:
+    desk = Desk(tmp_path / "desk")
+    desk.run("db", "upgrade")
+    return desk
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
+    with smtp_server(tmp_path) as server:
+        yield server
+
+
+def smtp_flags(smtp: SmtpServer, password: str) -> list[str]:
+    return [
+        "--smtp-host",
+        smtp.host,
+        "--smtp-port",
+        str(smtp.port),
+        "--smtp-user",
+        USERNAME,
+        "--smtp-password",
+        password,
+        "--from-address",
+        "helpdesk@client.example",
+    ]
+
+
+def test_add_with_flags_writes_the_file_and_creates_the_tenant(desk: Desk) -> None:
+    desk.run(
+        "tenants", "add", "contoso-dental", "--no-input",
+        "--display-name", "Contoso Dental",
+        "--psa-customer-id", "4107",
+        "--domain", "contosodental.example", "--domain", "contoso.example",
+        "--syncro-url", "https://contoso-msp.syncromsp.com",
+        "--syncro-key", "env:CONTOSO_SYNCRO",
+        "--no-ad",
+        "--license", "Business Premium=cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46",
+        "--authorised-contact", "monica.reyes@contosodental.example",
+    )  # fmt: skip
+
+    path = desk.folder / "tenants" / "contoso-dental.yaml"
+    written = yaml.safe_load(path.read_text())
+    assert written["psa"] == {
+        "kind": "syncro",
+        "customer_id": "4107",
+        "base_url": "https://contoso-msp.syncromsp.com",
+        "api_key": "env:CONTOSO_SYNCRO",
+    }
+    assert written["ad"] == {"kind": "none"}
+    assert written["licenses"] == {"Business Premium": "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46"}
+    [tenant] = desk.json("tenants", "list")
+    assert tenant["name"] == "Contoso Dental"
+    assert tenant["psa_customer_id"] == "4107"
+    assert tenant["domains"] == ["contosodental.example", "contoso.example"]
+    assert tenant["connector"] == "syncro/sandbox/none/psa"
+
+
+def test_add_show_and_doctor_keep_the_tenant_on_postgresql(tmp_path: Path) -> None:
+    with postgres_database("deskhand_tenants") as url:
+        desk = Desk(tmp_path / "desk", url)
+        desk.run("db", "upgrade")
+        desk.run(
+            "tenants", "add", "contoso-dental", "--no-input", "--domain", "contoso.example",
+            "--smtp-host", "127.0.0.1", "--smtp-port", str(free_port()),
+            "--from-address", "helpdesk@contoso.example",
+        )  # fmt: skip
+
+        [tenant] = desk.json("tenants", "list")
+        shown = desk.json("tenants", "show", "contoso-dental")
+        report = desk.json("tenants", "doctor", "contoso-dental", code=1)  # no server there
+
+    assert tenant["connector"] == "sandbox/sandbox/sandbox/smtp"
+    assert shown["config_path"] == str(desk.folder / "tenants" / "contoso-dental.yaml")
+    assert shown["config"]["mail"]["host"] == "127.0.0.1"
+    assert [f["check"] for f in report["contoso-dental"] if f["outcome"] == "fail"] == ["reachable"]
+
+
+def test_add_asks_for_what_was_not_given(desk: Desk, tmp_path: Path) -> None:
+    answers = [
+        "Northwind Law",  # display name
+        "sandbox",  # PSA
+        "graph",  # Microsoft 365
+        "11111111-2222-3333-4444-555555555555",  # Entra tenant id
+        "66666666-7777-8888-9999-000000000000",  # client id
+        "Sup3rSecretPasted",  # a pasted secret: refused, asked again
+        "env:NORTHWIND_GRAPH",  # client secret reference
+        "ldap",  # Active Directory
+        "ldaps://dc1.northwind.example:636",
+        "DC=northwind,DC=example",
+        "svc-deskhand@northwind.example",
+        "file:/etc/deskhand/northwind-ad",
+        "psa",  # mail
+        "northwindlaw.example",  # domains
+    ]
+    config = tmp_path / "northwind.yaml"
+
+    result = desk.run(
+        "tenants", "add", "northwind-law", "--interactive", "--config", str(config),
+        input="\n".join(answers) + "\n",
+    )  # fmt: skip
+
+    assert "is not a secret reference" in result.stderr
+    written = yaml.safe_load(config.read_text())
+    assert written["name"] == "Northwind Law"
+    assert written["psa"] == {"kind": "sandbox", "customer_id": "northwind-law"}
+    assert written["m365"] == {
+        "kind": "graph",
+        "ms_tenant_id": "11111111-2222-3333-4444-555555555555",
+        "client_id": "66666666-7777-8888-9999-000000000000",
+        "client_secret": "env:NORTHWIND_GRAPH",
+    }
+    assert written["ad"]["bind_password"] == "file:/etc/deskhand/northwind-ad"
+    assert written["mail"] == {"kind": "psa"}
+    assert written["domains"] == ["northwindlaw.example"]
+    assert "Sup3rSecretPasted" not in config.read_text()
+    assert desk.json("tenants", "list")[0]["connector"] == "sandbox/graph/ldap/psa"
+
+
+def test_add_asks_nothing_with_no_input_and_defaults_to_the_sandbox(desk: Desk) -> None:
+    desk.run("tenants", "add", "sandbox-client", "--no-input")
+
+    shown = desk.json("tenants", "show", "sandbox-client")
+
+    config = shown["config"]
+    assert [config[s]["kind"] for s in ("psa", "m365", "ad", "mail")] == [
+        "sandbox",
+        "sandbox",
+        "sandbox",
+        "psa",
+    ]
+
+
+def test_add_refuses_a_plain_secret_and_writes_nothing(desk: Desk) -> None:
+    result = desk.run(
+        "tenants", "add", "contoso-dental", "--no-input",
+        "--syncro-url", "https://contoso-msp.syncromsp.com",
+        "--syncro-key", SYNCRO_KEY,
+        code=2,
+    )  # fmt: skip
+
+    assert "`psa.api_key` is not a secret reference" in result.stderr
+    assert "env:NAME" in result.stderr
+    assert SYNCRO_KEY not in result.output
+    assert not (desk.folder / "tenants" / "contoso-dental.yaml").exists()
+    assert desk.json("tenants", "list") == []
+
+
+def test_add_names_a_missing_setting_and_writes_nothing(desk: Desk) -> None:
+    result = desk.run(
+        "tenants", "add", "contoso-dental", "--no-input",
+        "--syncro-url", "https://contoso-msp.syncromsp.com", "--syncro-key", "env:SYNCRO",
+        code=2,
+    )  # fmt: skip
+
+    assert "`psa.customer_id` is missing" in result.stderr
+    assert "Nothing was written" in result.stderr
+    assert not (desk.folder / "tenants" / "contoso-dental.yaml").exists()
+
+
+def test_add_refuses_an_existing_tenant_without_force(desk: Desk) -> None:
+    desk.run("tenants", "add", "contoso-dental", "--no-input")
+
+    result = desk.run("tenants", "add", "contoso-dental", "--no-input", code=2)
+
+    assert "already exists" in result.stderr
+    desk.run("tenants", "add", "contoso-dental", "--no-input", "--domain", "c.example", "--force")
+    assert desk.json("tenants", "list")[0]["domains"] == ["c.example"]
+
+
+def test_add_checks_the_policy_file_naming_its_line(desk: Desk, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "approvers: [approver]\napproval_expiry_hours: 24\nblast_radius:\n  security: auto\n"
+    )
+
+    result = desk.run("tenants", "add", "x", "--no-input", "--policy", str(policy), code=2)
+
+    assert "policy.yaml, line 4" in result.stderr
+
+
+def test_show_doctor_and_add_never_print_a_secret(desk: Desk, smtp: SmtpServer) -> None:
+    encrypted = desk.run("tenants", "secret", "encrypt", input=PASSWORD + "\n").stdout.strip()
+    assert SecretRef.parse(encrypted).resolve("f", environ={}, key=desk.key) == PASSWORD
+    desk.outputs.clear()  # the encrypt command prints the token; nothing after it may
+    desk.env["CONTOSO_SYNCRO"] = SYNCRO_KEY
+    closed = f"http://127.0.0.1:{free_port()}"
+    desk.run(
+        "tenants", "add", "contoso-dental", "--no-input", "--psa-customer-id", "4107",
+        "--syncro-url", closed, "--syncro-key", "env:CONTOSO_SYNCRO",
+        *smtp_flags(smtp, encrypted),
+    )  # fmt: skip
+
+    shown = desk.json("tenants", "show", "contoso-dental")
+    desk.run("tenants", "show", "contoso-dental")
+    desk.run("tenants", "doctor", "contoso-dental", code=1)
+    desk.json("tenants", "doctor", code=1)
+
+    assert shown["config"]["mail"]["password"] == "enc:…(encrypted)"
+    assert shown["config"]["psa"]["api_key"] == "env:CONTOSO_SYNCRO"
+    everything = "\n".join(desk.outputs)
+    for secret in (PASSWORD, SYNCRO_KEY, encrypted[-24:]):
+        assert secret not in everything
+
+
+def test_doctor_passes_a_sandbox_tenant(desk: Desk) -> None:
+    desk.run("tenants", "add", "sandbox-client", "--no-input")
+
+    result = desk.run("tenants", "doctor", "sandbox-client")
+    report = desk.json("tenants", "doctor", "sandbox-client")
+
+    assert "sandbox: nothing to check" in result.stdout
+    outcomes = {(f["system"], f["outcome"]) for f in report["sandbox-client"]}
+    assert ("psa", "ok") in outcomes and ("ad", "ok") in outcomes
+    assert all(f["outcome"] == "ok" for f in report["sandbox-client"])
+
+
+def test_doctor_checks_a_real_smtp_server(desk: Desk, smtp: SmtpServer) -> None:
+    desk.run(
+        "tenants", "add", "contoso-dental", "--no-input",
+        *smtp_flags(smtp, "env:CONTOSO_SMTP"),
+    )  # fmt: skip
+    _trust(desk, smtp)
+
+    good = desk.json("tenants", "doctor", "contoso-dental", CONTOSO_SMTP=PASSWORD)
+    bad = desk.json("tenants", "doctor", "contoso-dental", code=1, CONTOSO_SMTP="wrong")
+
+    assert [
+        (f["check"], f["outcome"]) for f in good["contoso-dental"] if f["system"] == "smtp"
+    ] == [
+        ("reachable", "ok"),
+        ("STARTTLS", "ok"),
+        ("authenticates", "ok"),
+        ("sender", "ok"),
+    ]
+    [refused] = [f for f in bad["contoso-dental"] if f["outcome"] == "fail"]
+    assert refused["check"] == "authenticates"
+    assert "Authenticated SMTP" in refused["fix"]
+
+
+def _trust(desk: Desk, smtp: SmtpServer) -> None:
+    path = desk.folder / "tenants" / "contoso-dental.yaml"
+    written = yaml.safe_load(path.read_text())
+    written["mail"]["ca_file"] = str(smtp.ca_file)
+    path.write_text(yaml.safe_dump(written, sort_keys=False))
+
+
+def test_doctor_fails_with_the_fix_when_real_systems_are_not_there(desk: Desk) -> None:
+    port = free_port()
+    desk.run(  # its own tenant id: the circuit breakers are per tenant, per process
+        "tenants", "add", "closed-ports", "--no-input", "--psa-customer-id", "4107",
+        "--syncro-url", f"http://127.0.0.1:{port}", "--syncro-key", "env:CONTOSO_SYNCRO",
+        "--ad-server", f"ldaps://127.0.0.1:{port}", "--base-dn", "DC=contoso,DC=example",
+        "--bind-user", "svc@contoso.example", "--bind-password", "env:CONTOSO_AD",
+    )  # fmt: skip
+
+    report = desk.json(
+        "tenants", "doctor", "closed-ports", code=1, CONTOSO_SYNCRO="k", CONTOSO_AD="p"
+    )
+
+    failed = {f["system"]: f for f in report["closed-ports"] if f["outcome"] == "fail"}
+    assert set(failed) == {"syncro", "ldap"}
+    assert all(f["fix"] for f in failed.values())
+    assert "Connection refused" in failed["syncro"]["detail"]
+
+
+def test_doctor_reports_a_missing_secret_as_a_failure_with_what_to_set(desk: Desk) -> None:
+    desk.run(
+        "tenants", "add", "contoso-dental", "--no-input",
+        "--syncro-url", "https://contoso-msp.syncromsp.com", "--syncro-key", "env:NOT_SET_HERE",
+        "--psa-customer-id", "4107",
+    )  # fmt: skip
+
+    result = desk.run("tenants", "doctor", code=1)
+
+    assert "NOT_SET_HERE is not set" in result.stdout
+    assert "Set NOT_SET_HERE" in result.stdout
+
+
+def test_secret_encrypt_without_a_key_says_how_to_make_one(desk: Desk) -> None:
+    result = desk.run("tenants", "secret", "encrypt", input="x\n", code=1, DESKHAND_SECRET_KEY="")
+
+    assert "DESKHAND_SECRET_KEY" in result.stderr
+    assert "tenants secret new-key" in result.stderr
+
+
+def test_doctor_warns_about_a_secret_file_others_can_read(
+    desk: Desk, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    secret_file = tmp_path / "smtp-password"
+    secret_file.write_text(PASSWORD + "\n")
+    secret_file.chmod(0o644)
+    desk.run(
+        "tenants", "add", "contoso-dental", "--no-input",
+        *smtp_flags(smtp, f"file:{secret_file}"),
+    )  # fmt: skip
+    _trust(desk, smtp)
+
+    report = desk.json("tenants", "doctor", "contoso-dental")
+
+    [warning] = [f for f in report["contoso-dental"] if f["outcome"] == "warn"]
+    assert f"chmod 600 {secret_file}" in warning["detail"]
+    assert all(f["outcome"] == "ok" for f in report["contoso-dental"] if f is not warning)
+    secret_file.chmod(0o600)
+    again = desk.json("tenants", "doctor", "contoso-dental")
+    assert [f for f in again["contoso-dental"] if f["outcome"] != "ok"] == []
+
+
+def test_doctor_checks_licence_names_and_approvers_against_the_tenant(desk: Desk) -> None:
+    desk.run("demo", "--no-serve")  # contoso-dental with its sandbox SKUs, and the MSP's users
+    desk.run(
+        "tenants", "add", "contoso-dental", "--no-input", "--force",
+        "--license", f"Business Premium={BUSINESS_PREMIUM}",
+        "--license", "Visio Plan 2=c5928f49-12ba-48f7-ada3-0d743a3601d5",
+        "--approver", "dana@msp.example",  # approver, all tenants
+        "--approver", "lee@msp.example",  # a tech: the built-in policy does not let techs approve
+        "--approver", "riley@msp.example",  # approver of another tenant only
+        "--approver", "nobody@msp.example",
+    )  # fmt: skip
+
+    report = desk.json("tenants", "doctor", "contoso-dental", code=1)
+
+    checks = {f["check"]: f for f in report["contoso-dental"]}
+    assert checks["license Business Premium"]["outcome"] == "ok"
+    assert checks["license Business Premium"]["detail"].startswith("SPB, ")
+    assert checks["license Visio Plan 2"]["outcome"] == "fail"
+    assert "Billing → Your products" in checks["license Visio Plan 2"]["fix"]
+    assert checks["approver dana@msp.example"]["outcome"] == "ok"
+    assert "is a tech" in checks["approver lee@msp.example"]["detail"]
+    assert "cannot see this tenant" in checks["approver riley@msp.example"]["detail"]
+    assert "is not a deskhand user" in checks["approver nobody@msp.example"]["detail"]
+    assert {checks[f"approver {who}@msp.example"]["outcome"] for who in ("lee", "riley")} == {
+        "warn"
+    }

@@ -1,0 +1,89 @@
+"""Triage before any model is trained: the built-in taxonomy routes clear requests, reads other
+categories as what they are, and leaves vague tickets to a person (the dispatcher on a fresh
+install: tests/engine/test_cold_start.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from deskhand.cli import app
+from deskhand.errors import InputError
+from deskhand.triage.cold_start import Reading, TaxonomyTriage, builtin
+from deskhand.triage.keywords import triage
+from deskhand.triage.taxonomy import load_taxonomy
+
+
+def read(subject: str, body: str, cold_start: TaxonomyTriage | None = None) -> Reading:
+    return (cold_start or builtin()).read(subject, body, triage(subject, body))
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "intent"),
+    [
+        ("Password", "please reset my password", "password_reset"),
+        ("Access", "add Ana to the Finance group", "access_change"),
+        ("Locked out", "I'm locked out of my account after too many attempts", "account_unlock"),
+        ("Licence", "We need a Business Basic licence for David", "access_change"),
+    ],
+)
+def test_a_clear_request_is_routed_by_the_taxonomy(subject: str, body: str, intent: str) -> None:
+    reading = read(subject, body)
+    assert (reading.found.intent, reading.category) == (intent, None)
+    assert reading.found.method == "taxonomy"
+    assert reading.found.confidence >= 0.5
+
+
+def test_a_vague_ticket_has_no_intent_and_no_confidence() -> None:
+    reading = read("Help", "it's broken")
+    assert (reading.found.intent, reading.category, reading.found.confidence) == (None, None, 0)
+
+
+def test_a_category_without_an_intent_is_read_as_itself() -> None:
+    reading = read("Printer", "The printer in reception is jammed again.")
+    assert (reading.found.intent, reading.category) == (None, "Printer")
+    assert "printer (Printer)" in reading.found.evidence
+
+
+def test_the_phrases_are_the_taxonomy_files(tmp_path: Path) -> None:
+    """An MSP's own phrase for an intent counts; without it, the same ticket is vague."""
+    text = ("Kiosk", "the till login box says nope again")
+    assert read(*text).found.intent is None
+    edited = tmp_path / "taxonomy.yaml"
+    edited.write_text(
+        "categories:\n"
+        "  - name: Password reset\n"
+        "    intent: password_reset\n"
+        "    phrases: [till login, says nope]\n"
+        "  - name: Other\n",
+        encoding="utf-8",
+    )
+    mine = TaxonomyTriage(load_taxonomy(edited), str(edited))
+    reading = read(*text, mine)
+    assert reading.found.intent == "password_reset"
+    assert reading.found.confidence >= 0.5
+
+
+def test_an_intent_that_is_not_a_name_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "taxonomy.yaml"
+    bad.write_text(
+        "categories:\n  - name: Printer\n    intent: Printer Stuff\n  - name: Other\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="intent 'Printer Stuff' must be a lowercase name"):
+        load_taxonomy(bad)
+
+
+def test_triage_models_says_the_built_in_taxonomy_is_in_use(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'deskhand.db'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", db, "db", "upgrade"]).exit_code == 0
+    listed = runner.invoke(app, ["--db", db, "triage", "models"])
+    assert listed.exit_code == 0, listed.output
+    said = " ".join(listed.output.split())
+    assert "In use: the built-in taxonomy model" in said
+    assert "password_reset" in said
+    assert json.loads(runner.invoke(app, ["--db", db, "triage", "models", "--json"]).stdout) == []
