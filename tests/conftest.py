@@ -9,6 +9,9 @@ import pytest
 
 from tests.support import WriteCsv, csv_text
 
+# One Samba AD DC per session, shared by the LDAP tests and the end-to-end tests.
+pytest_plugins = ["tests.connectors.ldap.fixtures"]
+
 
 @pytest.fixture
 def write_csv(tmp_path: Path) -> WriteCsv:

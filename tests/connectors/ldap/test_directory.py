@@ -17,7 +17,7 @@ from deskhand.connectors.errors import (
     UnavailableError,
 )
 from deskhand.connectors.ldap import LdapDirectory
-from tests.connectors.ldap.conftest import MakeGroup, MakeUser
+from tests.connectors.ldap.fixtures import MakeGroup, MakeUser
 from tests.connectors.ldap.samba_dc import LOCKOUT_THRESHOLD, SambaDC
 from tests.connectors.ldap.support import binds, change, directory_for, read, settings
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from deskhand.connectors.doctor import Finding
-from tests.connectors.ldap.conftest import MakeGroup, MakeUser
+from tests.connectors.ldap.fixtures import MakeGroup, MakeUser
 from tests.connectors.ldap.samba_dc import STAFF_OU, SambaDC
 from tests.connectors.ldap.support import directory_for, settings
 

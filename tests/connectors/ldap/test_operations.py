@@ -19,7 +19,7 @@ from deskhand.connectors.sandbox.systems import SandboxM365, SandboxPsa
 from deskhand.domain.actions import PasswordResetParams, UserParams
 from deskhand.engine.operations import OPERATIONS, Baseline
 from deskhand.store.models import now
-from tests.connectors.ldap.conftest import MakeUser
+from tests.connectors.ldap.fixtures import MakeUser
 from tests.connectors.ldap.samba_dc import LOCKOUT_THRESHOLD, SambaDC
 from tests.connectors.ldap.support import Person, binds, change, directory_for, read, settings
 

@@ -1,4 +1,5 @@
-"""One real Samba AD domain controller for the whole session, and the accounts the tests use.
+"""One real Samba AD domain controller for the whole session, and the accounts the tests use
+(registered for every test directory by tests/conftest.py).
 
 Every test makes its own users and groups (unique names), so tests share the DC but no state.
 """
