@@ -4,7 +4,6 @@ words of the Entra admin center, what an admin does about them."""
 
 from __future__ import annotations
 
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ from deskhand.connectors.errors import (
     RateLimitedError,
     UnavailableError,
 )
+from deskhand.connectors.http_answers import retry_after
 
 SYSTEM = "graph"
 
@@ -117,23 +117,6 @@ def refusal(response: httpx.Response, permission: str, app_name: str) -> Connect
     # Any other 400 or 409 refuses the request as it stands: "already a member", "does not
     # have a corresponding license", a password that breaks the complexity rule.
     return ConflictError(message, system=SYSTEM, status=status)
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds, given as seconds or as an HTTP date."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-        served = parsedate_to_datetime(response.headers["Date"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return max(0.0, (moment - served).total_seconds())
 
 
 def unreachable(url: str, error: httpx.TransportError) -> UnavailableError:

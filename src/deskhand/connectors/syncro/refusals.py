@@ -5,7 +5,6 @@ what an admin does about them."""
 from __future__ import annotations
 
 import json
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ from deskhand.connectors.errors import (
     RateLimitedError,
     UnavailableError,
 )
+from deskhand.connectors.http_answers import retry_after
 
 SYSTEM = "syncro"
 
@@ -82,23 +82,6 @@ def refusal(response: httpx.Response, permission: str) -> ConnectorError:
     if status >= 500:
         return UnavailableError(message, system=SYSTEM, status=status)
     return ConnectorError(message, system=SYSTEM, status=status)
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds, given as seconds or as an HTTP date."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-        served = parsedate_to_datetime(response.headers["Date"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return max(0.0, (moment - served).total_seconds())
 
 
 def unreachable(base_url: str, error: httpx.TransportError) -> UnavailableError:
