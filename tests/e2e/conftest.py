@@ -34,7 +34,6 @@ from tests.connectors.ldap.samba_dc import (
 )
 from tests.connectors.ldap.support import Person
 from tests.connectors.syncro.standin import SyncroStandIn
-from tests.support import postgres_database
 
 TENANT = "northbridge"
 DOMAIN = "client.example"
@@ -127,15 +126,6 @@ def client(syncro: SyncroStandIn, graph: GraphStandIn, make_user: MakeUser) -> C
         finance=finance,
         premium=premium,
     )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'deskhand.db'}"
-        return
-    with postgres_database("deskhand_e2e") as url:
-        yield url
 
 
 @pytest.fixture

@@ -15,16 +15,6 @@ from deskhand.demo import seed
 from deskhand.engine.runtime import Runtime
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The application database, once per backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'deskhand.db'}"
-        return
-    with postgres_database("deskhand_engine") as url:
-        yield url
-
-
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(

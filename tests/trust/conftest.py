@@ -16,18 +16,8 @@ from deskhand.demo import seed
 from deskhand.domain import events as ev
 from deskhand.domain.events import SYSTEM, Actor, ActorKind
 from deskhand.engine.runtime import Runtime
-from tests.support import postgres_database
 
 APPROVER = Actor(ActorKind.USER, "dana@msp.example")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'deskhand.db'}"
-        return
-    with postgres_database("deskhand_trust") as url:
-        yield url
 
 
 @pytest.fixture

@@ -18,20 +18,10 @@ from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.store.models import Step, Tenant, Ticket
 from tests.connectors.mail.server import PASSWORD, USERNAME, SmtpServer
-from tests.support import postgres_database
 
 CONTOSO = "contoso-dental"
 APPROVER = "dana@msp.example"
 LISA = "lisa.chen@contosodental.example"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'deskhand.db'}"
-        return
-    with postgres_database("deskhand_smtp_reply") as url:
-        yield url
 
 
 @pytest.fixture

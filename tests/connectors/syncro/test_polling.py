@@ -23,16 +23,6 @@ from deskhand.engine.worker import Worker
 from deskhand.store.models import IntakeCursor, Run, Tenant, Ticket
 from tests.connectors.syncro.conftest import Client
 from tests.connectors.syncro.standin import API_KEY
-from tests.support import postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'deskhand.db'}"
-        return
-    with postgres_database("deskhand_syncro") as url:
-        yield url
 
 
 @pytest.fixture
