@@ -31,6 +31,7 @@ unit: $(STAMP)
 	bash scripts/services.sh
 	bash scripts/browser.sh
 	bash scripts/samba.sh
+	bash scripts/dovecot.sh
 	$(BIN)/pytest -q
 
 examples: $(STAMP)

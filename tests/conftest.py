@@ -10,7 +10,8 @@ import pytest
 from tests.support import WriteCsv, csv_text, postgres_database
 
 # One Samba AD DC per session, shared by the LDAP tests and the end-to-end tests.
-pytest_plugins = ["tests.connectors.ldap.fixtures"]
+# One real Dovecot IMAP server per session, for the mailbox intake tests.
+pytest_plugins = ["tests.connectors.ldap.fixtures", "tests.connectors.imap.fixtures"]
 
 
 @pytest.fixture

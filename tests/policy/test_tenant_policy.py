@@ -69,6 +69,9 @@ BUILTIN_DECISIONS: dict[str, list[tuple[BlastRadius, Decision, str]]] = {
         (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
         (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
     ],
+    "exchange.convert_to_shared_mailbox": [
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
     "psa.add_internal_note": [
         (BlastRadius.INTERNAL, AUTO, "actions: psa.add_internal_note: auto (built-in policy)"),
     ],
@@ -384,6 +387,7 @@ def test_floor_actions_are_the_ones_that_can_touch_security_billing_clients_or_d
         "ad.reset_password",
         "ad.unlock_account",
         "exchange.add_distribution_list_member",
+        "exchange.convert_to_shared_mailbox",
         "exchange.remove_distribution_list_member",
         "m365.add_group_member",
         "m365.add_license_seats",

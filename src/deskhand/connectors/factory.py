@@ -29,6 +29,7 @@ from deskhand.errors import DeskhandError
 from deskhand.tenants.connection import Connection, load_connection
 
 if TYPE_CHECKING:
+    from deskhand.connectors.mail.imap import ImapMailbox
     from deskhand.connectors.sandbox.store import SandboxStore
     from deskhand.store.models import Tenant
 
@@ -42,6 +43,7 @@ class Connectors:
     m365: M365
     ad: ActiveDirectory
     mail: Mailer | None = None  # None: replies to the client go through the PSA
+    mailbox: ImapMailbox | None = None  # a support mailbox whose mail becomes tickets
 
 
 class NoDirectory:
@@ -200,7 +202,15 @@ class Factory:
 
             smtp = _settings(connection, "mail", SmtpSettings)
             mail = SmtpMailer(tenant_id, smtp, secrets["mail"])
-        return Connectors(tenant_id=tenant_id, psa=psa, m365=m365, ad=ad, mail=mail)
+        mailbox = None
+        if file.intake.imap is not None:
+            from deskhand.connectors.mail.imap import ImapMailbox, ImapSettings
+
+            imap = _settings(connection, "intake.imap", ImapSettings)
+            mailbox = ImapMailbox(tenant_id, imap, _required(secrets["imap"]))
+        return Connectors(
+            tenant_id=tenant_id, psa=psa, m365=m365, ad=ad, mail=mail, mailbox=mailbox
+        )
 
 
 def _settings(connection: Connection, section: str, model: type[T]) -> T:

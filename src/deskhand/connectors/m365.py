@@ -33,6 +33,11 @@ class M365(Protocol):
         """What reading the user back shows about password, sessions and sign-in."""
         ...
 
+    def mailbox_purpose(self, user_id: str) -> str:
+        """What the user's mailbox is: "user", "shared", "room", … (Graph's
+        mailboxSettings.userPurpose); NotFoundError when the user has no mailbox."""
+        ...
+
     def reset_password(self, user_id: str, password: str, force_change: bool) -> None:
         """Set a cloud-only user's password (ForbiddenError for a synced user: reset in AD)."""
         ...

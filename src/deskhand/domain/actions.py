@@ -205,6 +205,17 @@ _SPECS = (
         privileged_radius=BlastRadius.SECURITY,
         manual=True,
     ),
+    # Security: it changes who can open the mailbox (the licence it frees is a separate step).
+    ActionSpec(
+        "exchange.convert_to_shared_mailbox",
+        UserParams,
+        BlastRadius.SECURITY,
+        "Exchange admin center → Recipients → Mailboxes → {user_principal_name} → Others → "
+        "Convert to shared mailbox → Confirm",
+        undo="Exchange admin center → Recipients → Mailboxes → (the mailbox) → Others → Convert "
+        "to regular mailbox; the user needs a licence with Exchange Online first",
+        manual=True,
+    ),
     ActionSpec(
         "psa.add_internal_note",
         NoteParams,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors
 from deskhand.domain.actions import Facts, Params
+from deskhand.engine.ticket_origin import outside_psa
 from deskhand.errors import DeskhandError
 
 
@@ -24,6 +25,12 @@ def check_binding(params: Params, connectors: Connectors, psa_ticket_id: str) ->
     ticket = values.get("psa_ticket_id")
     if ticket is not None and ticket != psa_ticket_id:
         raise BindingError(f"The step writes to PSA ticket {ticket}, not this ticket's.")
+    if ticket is not None and (outside := outside_psa(ticket)) is not None:
+        raise BindingError(
+            f"Ticket {ticket} {outside.why}: the tenant's PSA does not have it, so deskhand "
+            "writes no note or reply on it.",
+            hint=f"Answer the requester in {outside.answer_in}.",
+        )
     privileged: set[str] = set()
     try:
         if "user_id" in values:

@@ -218,6 +218,32 @@ class _ManualMembership(_Membership):
         )
 
 
+class _SharedMailbox(_NoSecret):
+    """A user's mailbox converted to a shared mailbox, which only Exchange admin center does.
+    As for a distribution list, the technician's approval is the tick and acting changes
+    nothing; checking reads mailboxSettings.userPurpose back through Graph."""
+
+    def snapshot(self, params: UserParams, c: Connectors) -> dict[str, Any]:
+        return {"purpose": c.m365.mailbox_purpose(params.user_id)}
+
+    def act(self, params: UserParams, c: Connectors, key: str, secret: str | None) -> Acted:
+        return Acted({"manual": "done by the technician who approved it"})
+
+    def check(self, params: UserParams, c: Connectors, key: str, baseline: Baseline) -> Check:
+        purpose = c.m365.mailbox_purpose(params.user_id)
+        if purpose == "shared":
+            return Check(True, {"purpose": purpose})
+        return Check(
+            False,
+            {
+                "purpose": purpose,
+                "manual_step": f"the mailbox of {params.user_principal_name} is still a "
+                f"{purpose} mailbox: the step was ticked off before it was converted in "
+                "Exchange admin center",
+            },
+        )
+
+
 class _Licence(_NoSecret):
     def __init__(self, assigned: bool) -> None:
         self.assigned = assigned
@@ -329,6 +355,7 @@ OPERATIONS: dict[str, Operation] = {
     "m365.remove_group_member": _Membership(member=False),
     "exchange.add_distribution_list_member": _ManualMembership(member=True),
     "exchange.remove_distribution_list_member": _ManualMembership(member=False),
+    "exchange.convert_to_shared_mailbox": _SharedMailbox(),
     "m365.assign_license": _Licence(assigned=True),
     "m365.remove_license": _Licence(assigned=False),
     "m365.add_license_seats": _Seats(),

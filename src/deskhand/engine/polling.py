@@ -60,6 +60,7 @@ class PollReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (number, why)
     pages: int = 0
     error: str | None = None  # the read stopped here; the next one resumes
+    source: str = SOURCE  # syncro, or imap for a support mailbox (engine/mailbox.py)
 
 
 def poll(

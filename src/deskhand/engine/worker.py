@@ -25,6 +25,7 @@ from deskhand.engine import state
 from deskhand.engine.dispatcher import dispatch
 from deskhand.engine.escalation import escalate
 from deskhand.engine.executor import execute
+from deskhand.engine.mailbox import poll_mailboxes
 from deskhand.engine.polling import poll
 from deskhand.engine.runtime import Runtime
 from deskhand.store.models import Approval, Run, Step, now
@@ -66,12 +67,14 @@ class Worker:
         log.info("worker %s stopped", self.name)
 
     def poll_intake_when_due(self) -> bool:
-        """Read the tenants' PSA for new tickets every ``poll_intake_seconds`` (0: never)."""
+        """Read the tenants' PSA and support mailboxes for new tickets every
+        ``poll_intake_seconds`` (0: never)."""
         every = self.rt.settings.poll_intake_seconds
         if every <= 0 or time.monotonic() < self._next_intake:
             return False
         self._next_intake = time.monotonic() + every
         poll(self.rt)
+        poll_mailboxes(self.rt)
         return True
 
     def step(self) -> bool:

@@ -30,6 +30,28 @@ FORMAT_NAMES = {
 # Fields only a layout uses (a mapped generic file uses MAP_FIELDS).
 LAYOUT_FIELDS = (*MAP_FIELDS, "category2", "seconds", "charge_type")
 
+# Who asked: read by `deskhand intake import`, never by analysis (so layout detection and
+# scoring stay as they were). Format -> field -> headers to try, first found wins.
+REQUESTER_FIELDS = ("requester_email", "requester_name")
+REQUESTER_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "syncro": {
+        "requester_email": ("contactemail", "ticketcontactemail", "customeremail"),
+        "requester_name": ("ticketcontact", "contactname", "contact"),
+    },
+    "connectwise": {
+        "requester_email": ("contactemailaddress", "contactemail", "emailaddress"),
+        "requester_name": ("contactname", "contact"),
+    },
+    "autotask": {
+        "requester_email": ("contactemail", "contactemailaddress", "emailaddress"),
+        "requester_name": ("contact", "contactname"),
+    },
+    "halo": {
+        "requester_email": ("useremail", "useremailaddress", "emailfrom", "reportedbyemail"),
+        "requester_name": ("username", "reportedby", "user"),
+    },
+}
+
 
 def normalise_header(name: str) -> str:
     """``Ticket Number`` -> ``ticketnumber``: the form headers are compared in."""
@@ -243,8 +265,9 @@ class Resolved:
     fallbacks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def parse_map(pairs: Sequence[str]) -> dict[str, str]:
-    """``["minutes=Duration", …]`` -> ``{"minutes": "Duration"}``, with a clear error otherwise."""
+def parse_map(pairs: Sequence[str], fields: Sequence[str] = MAP_FIELDS) -> dict[str, str]:
+    """``["minutes=Duration", …]`` -> ``{"minutes": "Duration"}``, with a clear error otherwise;
+    ``fields`` are the names a command accepts."""
     mapping: dict[str, str] = {}
     for pair in pairs:
         for item in (
@@ -256,10 +279,10 @@ def parse_map(pairs: Sequence[str]) -> dict[str, str]:
                 raise UsageError(
                     f"--map {item!r} is not field=column.", hint="Example: --map minutes=Duration"
                 )
-            if field not in MAP_FIELDS:
+            if field not in fields:
                 raise UsageError(
                     f"--map: unknown field {field!r}.",
-                    hint="Fields: " + ", ".join(MAP_FIELDS) + ".",
+                    hint="Fields: " + ", ".join(fields) + ".",
                 )
             mapping[field] = column.strip()
     return mapping

@@ -71,7 +71,7 @@ def import_history(
                     raise
                 skipped.append(table.name)  # a stray file in the folder, not an export
                 continue
-            frame = _load(table, resolved)
+            frame = load_fields(table, resolved)
             if table.ragged_rows:
                 ledger.add("ragged_row", table.ragged_rows, [table.name])
             parts.append(_Part(table, resolved, frame))
@@ -117,7 +117,8 @@ def import_history(
     return Imported(tickets, time, bool(time_parts), format_name, inputs, order, event_log, skipped)
 
 
-def _load(table: RawTable, resolved: Resolved) -> pl.DataFrame:
+def load_fields(table: RawTable, resolved: Resolved) -> pl.DataFrame:
+    """The table's rows in the resolved fields' names, with the file and row they came from."""
     fields = dict(resolved.fields)
     if resolved.kind == "time" and "ended_at" not in fields:
         # A time entry's start only matters to compute its length from its end; reading and
@@ -178,7 +179,7 @@ def _type_dates(frame: pl.DataFrame, order: DateOrder, tz: str, ledger: Ledger) 
     return frame.with_columns(columns)
 
 
-def _with_ticket_ids(frame: pl.DataFrame) -> pl.DataFrame:
+def with_ticket_ids(frame: pl.DataFrame) -> pl.DataFrame:
     """Ids as PSAs and spreadsheets write them: ' #24001', '24001.0' -> '24001'; '' -> null."""
     ids = frame.get_column("ticket_id")
     # Most ids are clean; cheap literal tests pick the few that need the regex.
@@ -204,7 +205,7 @@ def _with_ticket_ids(frame: pl.DataFrame) -> pl.DataFrame:
 def _tickets(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
     frames = []
     for part in parts:
-        frame = _with_ticket_ids(part.frame)
+        frame = with_ticket_ids(part.frame)
         ledger.add_rows("missing_ticket_id", frame.filter(pl.col("ticket_id").is_null()))
         frame = frame.filter(pl.col("ticket_id").is_not_null())
         frame = frame.with_columns(_category(frame.columns))
@@ -263,7 +264,7 @@ def _fold_events(frame: pl.DataFrame) -> pl.DataFrame:
 def _time(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
     frames = []
     for part in parts:
-        frame = _with_ticket_ids(part.frame)
+        frame = with_ticket_ids(part.frame)
         if "charge_type" in frame.columns:
             # ConnectWise time can be charged to projects and activities as well as tickets.
             not_ticket = ~pl.col("charge_type").str.contains(r"(?i)service\s*ticket").fill_null(

@@ -1,6 +1,8 @@
-"""Access changes: group memberships and licences. A licence that needs a new seat costs the
-client money (billing); a privileged group grants control of the tenant (security). Both are
-drafts a technician approves, whatever the tenant's policy says."""
+"""Access changes: group memberships, licences, and a mailbox converted to a shared mailbox. A
+licence that needs a new seat costs the client money (billing); a privileged group grants
+control of the tenant (security); a conversion changes who can open a mailbox (security, and a
+manual step in Exchange admin center). All are drafts a technician approves, whatever the
+tenant's policy says."""
 
 from __future__ import annotations
 
@@ -11,22 +13,27 @@ from pydantic import BaseModel
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
 from deskhand.specialists.contract import Plan, PlanContext, ProposedStep, Specialist, TicketView
 from deskhand.specialists.replies import named_in_ticket, note, reply
-from deskhand.triage.keywords import ACCESS_CHANGE
+from deskhand.triage.keywords import ACCESS_CHANGE, asks_for_shared_mailbox
 
 
 class AccessChangeRequest(BaseModel):
-    """Who, add or remove, and which groups and licences."""
+    """Who, add or remove, which groups and licences, and whether their mailbox becomes a
+    shared mailbox."""
 
     user_id: str
     user_principal_name: str
     operation: Literal["add", "remove"]
     group_ids: list[str]
     sku_ids: list[str]
+    shared_mailbox: bool = False
 
 
 class AccessChange(Specialist):
     name = "access_change"
-    description = "Adds or removes group memberships and Microsoft 365 licences."
+    description = (
+        "Adds or removes group memberships and Microsoft 365 licences; converts a mailbox to a "
+        "shared mailbox."
+    )
     intents = frozenset({ACCESS_CHANGE})
     Parameters = AccessChangeRequest
     needs_identity = True
@@ -39,7 +46,8 @@ class AccessChange(Specialist):
                 handoff="The ticket does not name exactly one user in the tenant's directory.",
             )
         user = context.targets[0]
-        if not context.groups and not context.skus:
+        shared_mailbox = asks_for_shared_mailbox(f"{ticket.subject}\n{ticket.body}")
+        if not context.groups and not context.skus and not shared_mailbox:
             return Plan(
                 summary=f"Access change for {user.user_principal_name}: nothing to change found",
                 handoff="The ticket names no group or licence that exists in the tenant.",
@@ -50,8 +58,12 @@ class AccessChange(Specialist):
             operation="remove" if context.triage.removal else "add",
             group_ids=[g.id for g in context.groups],
             sku_ids=[s.id for s in context.skus],
+            shared_mailbox=shared_mailbox,
         )
-        steps = [self._group_step(request, user, g) for g in context.groups]
+        # The conversion comes first: a mailbox whose licence is removed before it is shared
+        # is deleted after 30 days.
+        steps = [self._shared_mailbox_step(user)] if shared_mailbox else []
+        steps.extend(self._group_step(request, user, g) for g in context.groups)
         for sku in context.skus:
             steps.extend(self._licence_steps(request, user, sku))
         if not steps:
@@ -77,27 +89,47 @@ class AccessChange(Specialist):
         )
         verb = "added to" if request.operation == "add" else "removed from"
         names = [g.display_name for g in context.groups] + [s.display_name for s in context.skus]
+        done: list[str] = []
+        summary: list[str] = []
+        if shared_mailbox:
+            done.append(
+                f"{user.display_name}'s mailbox is now a shared mailbox: its mail and calendar "
+                "are kept. If someone should open it, reply with their name and we will give "
+                "them access."
+            )
+            summary.append(f"Convert the mailbox of {user.user_principal_name} to shared")
+        if names:
+            done.append(
+                f"{user.display_name} has been {verb}: {', '.join(names)}. It can take a few "
+                "minutes to show in Outlook, Teams and file shares."
+            )
+            preposition = "to" if request.operation == "add" else "from"
+            summary.append(
+                f"{request.operation.capitalize()} {user.user_principal_name} "
+                f"{preposition} {', '.join(names)}"
+            )
         steps.append(
             ProposedStep(
                 action="psa.send_reply",
                 params={
                     "psa_ticket_id": ticket.psa_ticket_id,
                     "to": ticket.requester_email,
-                    "body": reply(
-                        ticket,
-                        context,
-                        f"{user.display_name} has been {verb}: {', '.join(names)}. It can take "
-                        "a few minutes to show in Outlook, Teams and file shares.",
-                    ),
+                    "body": reply(ticket, context, " ".join(done)),
                 },
                 reason="Tell the requester it is done.",
             )
         )
-        preposition = "to" if request.operation == "add" else "from"
-        return Plan(
-            summary=f"{request.operation.capitalize()} {user.user_principal_name} "
-            f"{preposition} {', '.join(names)}",
-            steps=tuple(steps),
+        return Plan(summary="; ".join(summary), steps=tuple(steps))
+
+    def _shared_mailbox_step(self, user: DirectoryUser) -> ProposedStep:
+        # Graph cannot convert a mailbox: a technician does, as a manual step. Full Access for
+        # someone else is not planned: Graph cannot read mailbox permissions back to verify it.
+        return ProposedStep(
+            action="exchange.convert_to_shared_mailbox",
+            params={"user_id": user.id, "user_principal_name": user.user_principal_name},
+            reason=f"Convert the mailbox of {user.user_principal_name} to a shared mailbox. It "
+            "is done in Exchange admin center: do it as shown, then approve to tick it off; "
+            "deskhand reads the mailbox type back through Graph.",
         )
 
     def _group_step(

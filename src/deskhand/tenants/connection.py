@@ -133,6 +133,23 @@ class MailSection(_Section):
         return self.real and "username" in (self.model_extra or {})
 
 
+class ImapSection(_Section):
+    system: ClassVar[str] = "imap"
+    secret_field: ClassVar[str] = "password"
+    clients: ClassVar[dict[str, str]] = {"imap": "deskhand.connectors.mail.imap:ImapSettings"}
+
+    kind: Literal["imap"] = "imap"
+    password: Secret | None = None
+
+
+class IntakeSection(BaseModel):
+    """Where tickets come from besides the PSA: a support mailbox, read over IMAP."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    imap: ImapSection | None = None
+
+
 class TenantFile(BaseModel):
     """Everything a tenant's connection file says."""
 
@@ -143,6 +160,7 @@ class TenantFile(BaseModel):
     m365: M365Section = M365Section()
     ad: AdSection = AdSection()
     mail: MailSection = MailSection()
+    intake: IntakeSection = IntakeSection()
     domains: list[str] = Field(default_factory=list)  # the client's e-mail domains
     authorised_contacts: list[str] = Field(default_factory=list)  # may ask for others' changes
     vips: list[str] = Field(default_factory=list)  # users who need extra care (UPN or e-mail)
@@ -151,7 +169,16 @@ class TenantFile(BaseModel):
     policy: str | None = None  # the policy file, relative to this file
 
     def sections(self) -> tuple[_Section, ...]:
-        return (self.psa, self.m365, self.ad, self.mail)
+        return tuple(section for _, section in self.located_sections())
+
+    def located_sections(self) -> list[tuple[tuple[str, ...], _Section]]:
+        """Each system's section with where it sits in the file: (("psa",), …)."""
+        found: list[tuple[tuple[str, ...], _Section]] = [
+            ((name,), getattr(self, name)) for name in ("psa", "m365", "ad", "mail")
+        ]
+        if self.intake.imap is not None:
+            found.append((("intake", "imap"), self.intake.imap))
+        return found
 
 
 @dataclass(frozen=True)
@@ -160,7 +187,7 @@ class Connection:
 
     path: Path
     file: TenantFile
-    settings: dict[str, BaseModel]  # by section name (psa, m365, ad, mail), real kinds only
+    settings: dict[str, BaseModel]  # by section (psa, m365, ad, mail, intake.imap), real only
 
     def policy_path(self) -> Path | None:
         if self.file.policy is None:
@@ -224,12 +251,12 @@ def parse_connection(text: str, path: Path) -> Connection:
     except ValidationError as error:
         raise _located(error.errors()[0], root, source, ()) from None
     settings: dict[str, BaseModel] = {}
-    for name in ("psa", "m365", "ad", "mail"):
-        section: _Section = getattr(tenant_file, name)
+    for loc, section in tenant_file.located_sections():
+        name = ".".join(loc)  # intake.imap
         if not section.real:
             continue
         if section.secret() is None and section.needs_secret():
-            line = _node_at(root, (name,)).start_mark.line + 1  # the section's key
+            line = _node_at(root, loc).start_mark.line + 1  # the section's key
             raise InputError(
                 f"{source}, line {line}: `{name}.{section.secret_field}` is missing; "
                 f"{name} kind {section.kind} needs it.",
@@ -244,7 +271,7 @@ def parse_connection(text: str, path: Path) -> Connection:
         try:
             settings[name] = model.model_validate(values)
         except ValidationError as error:
-            raise _located(error.errors()[0], root, source, (name,)) from None
+            raise _located(error.errors()[0], root, source, loc) from None
     return Connection(path=path.resolve(), file=tenant_file, settings=settings)
 
 

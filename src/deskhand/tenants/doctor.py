@@ -68,6 +68,8 @@ def examine(
         findings.append(Finding("mail", "channel", "ok", "replies go out as PSA public comments"))
     else:
         findings += _checked("mail", connectors.mail)
+    if connectors.mailbox is not None:
+        findings += _checked("imap", connectors.mailbox)
     findings += _licences(connection, connectors)
     if users is not None and policy is not None:
         findings += _approvers(connection, tenant.id, users, policy)

@@ -17,6 +17,16 @@ PASSWORD_RESET = "password_reset"
 ACCOUNT_UNLOCK = "account_unlock"
 ACCESS_CHANGE = "access_change"
 
+# "convert Tom's mailbox to a shared mailbox", "turn his mailbox into a shared one": an access
+# change that Exchange, not Graph, makes (the access_change specialist plans a manual step).
+_UNTIL_SENTENCE_END = r"(?:(?!\.\s)[^\n])"
+SHARED_MAILBOX = (
+    rf"\b(?:convert|turn)\b{_UNTIL_SENTENCE_END}{{0,80}}?\bmailbox\b{_UNTIL_SENTENCE_END}{{0,40}}?"
+    r"\b(?:to|into)\s+(?:an?\s+)?shared\b"
+    rf"|\b(?:convert|turn)\b{_UNTIL_SENTENCE_END}{{0,80}}?\b(?:to|into)\s+(?:an?\s+)?shared\s+"
+    r"mail\s?box\b"
+)
+
 # intent -> (pattern, weight): several weak hints or one strong phrase make a confident call.
 _SIGNALS: dict[str, tuple[tuple[str, float], ...]] = {
     PASSWORD_RESET: (
@@ -40,6 +50,7 @@ _SIGNALS: dict[str, tuple[tuple[str, float], ...]] = {
         (r"\baccess to\b", 0.5),
         (r"\b(?:assign|add|give|need)\b(?:(?!\.\s)[^\n]){0,60}\blicen[cs]e\b", 1.0),
         (r"\bremove\b(?:(?!\.\s)[^\n]){0,60}\blicen[cs]e\b", 1.0),
+        (SHARED_MAILBOX, 1.0),
         (r"\bmember(?:ship)?\b", 0.3),
         (r"\bpermissions?\b", 0.3),
     ),
@@ -92,6 +103,11 @@ def triage(subject: str, body: str) -> Triage:
         removal=removal,
         evidence=tuple(evidence[best]),
     )
+
+
+def asks_for_shared_mailbox(text: str) -> bool:
+    """Whether ``text`` asks for a mailbox to be converted to a shared mailbox."""
+    return re.search(SHARED_MAILBOX, text.lower()) is not None
 
 
 def signals(text: str) -> tuple[dict[str, float], dict[str, list[str]]]:

@@ -39,7 +39,7 @@ class StructuredType:
 @dataclass
 class Schema:
     types: dict[str, StructuredType]
-    enums: set[str]
+    enums: dict[str, frozenset[str]]  # enum type → its member names
     # (action name, bound type) → the parameters after the binding parameter
     actions: dict[tuple[str, str], dict[str, Member]]
 
@@ -141,7 +141,11 @@ class Schema:
             ok = isinstance(value, str) and DATETIME.match(value) is not None
             return [] if ok else [f"{where}: {value!r} is not an Edm.DateTimeOffset"]
         if _short(type_name) in self.enums:
-            return [] if isinstance(value, str) else [f"{where}: {value!r} is not an enum member"]
+            allowed = self.enums[_short(type_name)]
+            # A flags enum's value is its members joined by commas ("a,b").
+            if isinstance(value, str) and set(value.split(",")) <= allowed:
+                return []
+            return [f"{where}: {value!r} is not one of {_short(type_name)}: {sorted(allowed)}"]
         if type_name.startswith("Edm."):
             return []  # other primitives (Binary, Date, Duration, ...) are not used here
         return self.check_entity(type_name, value, where)
@@ -160,7 +164,7 @@ def schema(path: Path = CSDL) -> Schema:
         element for element in root.iter(f"{EDM}Schema") if element.get("Namespace") == NAMESPACE
     )
     types: dict[str, StructuredType] = {}
-    enums: set[str] = set()
+    enums: dict[str, frozenset[str]] = {}
     actions: dict[tuple[str, str], dict[str, Member]] = {}
     for element in namespace:
         tag = element.tag.removeprefix(EDM)
@@ -174,7 +178,7 @@ def schema(path: Path = CSDL) -> Schema:
                     )
             types[name] = structured
         elif tag == "EnumType":
-            enums.add(name)
+            enums[name] = frozenset(m.get("Name", "") for m in element.findall(f"{EDM}Member"))
         elif tag == "Action" and element.get("IsBound") == "true":
             parameters = element.findall(f"{EDM}Parameter")
             bound = _short(parameters[0].get("Type", ""))

@@ -46,6 +46,7 @@ ALL_ROLES = frozenset(
         "User-PasswordProfile.ReadWrite.All",
         "Directory.Read.All",
         "Organization.Read.All",
+        "MailboxSettings.Read",
     }
 )
 
@@ -59,6 +60,7 @@ ROUTES = Map(
         Rule("/v1.0/users/<key>/memberOf/microsoft.graph.<kind>", endpoint="member_of"),
         Rule("/v1.0/users/<key>/revokeSignInSessions", endpoint="revoke", methods=["POST"]),
         Rule("/v1.0/users/<key>/assignLicense", endpoint="assign_license", methods=["POST"]),
+        Rule("/v1.0/users/<key>/mailboxSettings", endpoint="mailbox_settings", methods=["GET"]),
         Rule("/v1.0/groups", endpoint="groups"),
         Rule("/v1.0/groups/<key>", endpoint="group"),
         Rule("/v1.0/groups/<key>/members", endpoint="members"),
@@ -78,6 +80,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "member_of": ("Directory.Read.All",),
     "revoke": ("User.ReadWrite.All",),
     "assign_license": ("User.ReadWrite.All",),
+    "mailbox_settings": ("MailboxSettings.Read", "MailboxSettings.ReadWrite"),
     "groups": ("Group.ReadWrite.All", "Directory.Read.All"),
     "group": ("Group.ReadWrite.All", "Directory.Read.All"),
     "members": ("Group.ReadWrite.All", "Directory.Read.All"),
@@ -116,6 +119,7 @@ class GraphStandIn:
     forced: dict[str, bool] = field(default_factory=dict)  # write-only forceChange... flag
     admins: set[str] = field(default_factory=set)  # user ids holding a directory role
     managers: dict[str, str] = field(default_factory=dict)  # user id → manager id
+    purposes: dict[str, str] = field(default_factory=dict)  # user id → userPurpose (has mailbox)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     members: dict[str, list[str]] = field(default_factory=dict)  # group id → user ids
     skus: dict[str, dict[str, Any]] = field(default_factory=dict)  # skuId → subscribedSku
@@ -186,6 +190,8 @@ class GraphStandIn:
         }
         if manager:
             self.managers[user_id] = manager
+        if mail:  # a user with a mail address has an Exchange Online mailbox, a user one
+            self.purposes[user_id] = "user"
         if admin:
             self.admins.add(user_id)
         return user_id
@@ -480,6 +486,33 @@ class GraphStandIn:
         kept += [s for s in adding if s not in kept]
         user["assignedLicenses"] = [{"skuId": s, "disabledPlans": []} for s in kept]
         return self._entity(request, "user", self._shown(user))
+
+    def _mailbox_settings(self, request: Request, key: str) -> Response:
+        try:
+            user = self._find_user(key)
+        except GraphRefusalError:
+            raise GraphRefusalError(
+                404, "ErrorInvalidUser", f"The requested user '{key}' is invalid."
+            ) from None
+        purpose = self.purposes.get(user["id"])
+        if purpose is None:
+            raise GraphRefusalError(
+                404,
+                "MailboxNotEnabledForRESTAPI",
+                "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+            )
+        settings = {
+            "archiveFolder": "AAMkAGI2TGuLAAA=",
+            "timeZone": "W. Europe Standard Time",
+            "dateFormat": "dd/MM/yyyy",
+            "timeFormat": "HH:mm",
+            "language": {"locale": "en-GB", "displayName": "English (United Kingdom)"},
+            "userPurpose": purpose,
+        }
+        shown = _selected(settings, request.args)
+        self._check(schema().check_entity("mailboxSettings", shown))
+        context = f"{self.origin}/v1.0/$metadata#users('{user['id']}')/mailboxSettings"
+        return _json({"@odata.context": context, **shown})
 
     # --- groups ----------------------------------------------------------------------------
 

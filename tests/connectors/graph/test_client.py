@@ -155,6 +155,45 @@ def test_sign_in_is_blocked_and_allowed_again(m365: GraphM365, tenant: Tenant) -
     assert m365.get_user(tenant.bob).account_enabled is True
 
 
+# --- mailboxes -------------------------------------------------------------------------------
+
+
+def test_a_mailbox_reads_as_a_user_mailbox_until_exchange_converts_it(
+    m365: GraphM365, graph: GraphStandIn, tenant: Tenant
+) -> None:
+    before = m365.mailbox_purpose(tenant.bob)
+    graph.purposes[tenant.bob] = "shared"  # what Exchange admin center's conversion leaves
+
+    assert (before, m365.mailbox_purpose(tenant.bob)) == ("user", "shared")
+    asked = [r for r in graph.received if "/mailboxSettings" in r]
+    assert asked == [f"GET /v1.0/users/{tenant.bob}/mailboxSettings?%24select=userPurpose"] * 2
+
+
+def test_a_user_without_a_mailbox_is_not_found_in_plain_words(
+    m365: GraphM365, tenant: Tenant
+) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        m365.mailbox_purpose(tenant.carol)  # no mail address: no Exchange Online mailbox
+
+    assert caught.value.status == 404
+    assert caught.value.message.startswith(f"Graph finds no mailbox for the user {tenant.carol}")
+    assert "hosted on-premise" in caught.value.message
+    assert caught.value.fix is not None
+    assert "Exchange admin center → Recipients → Mailboxes" in caught.value.fix
+
+
+def test_reading_a_mailbox_needs_mailbox_settings_read(
+    m365: GraphM365, graph: GraphStandIn, tenant: Tenant
+) -> None:
+    graph.roles.discard("MailboxSettings.Read")
+
+    with pytest.raises(ForbiddenError) as caught:
+        m365.mailbox_purpose(tenant.bob)
+
+    assert caught.value.fix is not None
+    assert "Application permissions → MailboxSettings.Read" in caught.value.fix
+
+
 # --- groups ----------------------------------------------------------------------------------
 
 

@@ -116,3 +116,29 @@ def test_the_stand_in_refuses_and_records_a_body_graph_would_not_accept() -> Non
     )
     assert graph.violations == ["PATCH user: 'acountEnabled' is not a property of user"]
     assert graph.users[user]["accountEnabled"] is True
+
+
+def test_an_enum_value_must_be_one_of_its_members() -> None:
+    assert schema().check_entity("mailboxSettings", {"userPurpose": "shared"}) == []
+    assert schema().check_entity("mailboxSettings", {"userPurpose": "sharedMailbox"}) == [
+        "mailboxSettings.userPurpose: 'sharedMailbox' is not one of userPurpose: "
+        "['equipment', 'linked', 'others', 'room', 'shared', 'unknownFutureValue', 'user']"
+    ]
+
+
+def test_the_stand_in_refuses_and_records_mailbox_settings_graph_would_not_return() -> None:
+    graph = GraphStandIn().start()
+    try:
+        user = graph.add_user("ada@contoso.com", "Ada", mail="ada@contoso.com")
+        graph.purposes[user] = "SharedMailbox"  # Exchange PowerShell's word, not Graph's
+        graph._tokens.add("t")
+        answer = httpx.get(
+            f"{graph.origin}/v1.0/users/{user}/mailboxSettings",
+            headers={"Authorization": "Bearer t"},
+            verify=graph.client_ssl(),
+        )
+    finally:
+        graph.stop()
+
+    assert answer.status_code == 400
+    assert graph.violations and "'SharedMailbox' is not one of userPurpose" in graph.violations[0]

@@ -20,6 +20,7 @@ def test_everything_granted_is_all_ok(m365: GraphM365) -> None:
         ("permission User-PasswordProfile.ReadWrite.All", "ok"),
         ("permission Directory.Read.All", "ok"),
         ("permission Organization.Read.All", "ok"),
+        ("permission MailboxSettings.Read", "ok"),
         ("clock skew", "ok"),
     ]
 
@@ -51,6 +52,22 @@ def test_group_member_read_write_covers_group_membership(
 
     assert findings["permission Group.ReadWrite.All"].outcome == "ok"
     assert "GroupMember.ReadWrite.All" in findings["permission Group.ReadWrite.All"].detail
+
+
+def test_mailbox_settings_missing_fails_and_read_write_covers_it(
+    graph: GraphStandIn, tenant: Tenant, waits: Waits
+) -> None:
+    graph.roles.discard("MailboxSettings.Read")
+
+    missing = {f.check: f for f in client_for(graph, waits).doctor()}
+    graph.roles.add("MailboxSettings.ReadWrite")
+    covered = {f.check: f for f in client_for(graph, waits).doctor()}
+
+    assert missing["permission MailboxSettings.Read"].outcome == "fail"
+    assert "Application permissions → MailboxSettings.Read, then Grant admin consent" in (
+        missing["permission MailboxSettings.Read"].fix or ""
+    )
+    assert covered["permission MailboxSettings.Read"].outcome == "ok"
 
 
 def test_a_wrong_secret_is_one_failed_token_finding(

@@ -79,3 +79,27 @@ def test_a_group_add_runs_snapshot_act_check(
     again = operation.act(params, c, "key-2", None)
     assert "already exist" in again.result["already"]
     assert operation.check(params, c, "key-2", baseline).done is True
+
+
+def test_a_mailbox_conversion_is_verified_only_once_graph_reads_it_as_shared(
+    m365: GraphM365, graph: GraphStandIn, tenant: Tenant, tmp_path: Path
+) -> None:
+    c = connectors(m365, tmp_path)
+    name = "exchange.convert_to_shared_mailbox"
+    params = action(name).validate(
+        {"user_id": tenant.bob, "user_principal_name": "bob@contoso.com"}
+    )
+    operation = OPERATIONS[name]
+
+    snapshot = operation.snapshot(params, c)
+    baseline = Baseline(datetime.now(UTC), snapshot)
+    operation.act(params, c, "key-3", None)  # the tick: Graph is not asked to change anything
+    ticked_too_early = operation.check(params, c, "key-3", baseline)
+    graph.purposes[tenant.bob] = "shared"  # the technician converts it in Exchange admin center
+    converted = operation.check(params, c, "key-3", baseline)
+
+    assert snapshot == {"purpose": "user"}
+    assert ticked_too_early.done is False
+    assert "ticked off before it was converted" in ticked_too_early.observed["manual_step"]
+    assert (converted.done, converted.observed) == (True, {"purpose": "shared"})
+    assert not any(line.startswith(("PATCH /v1.0", "POST /v1.0")) for line in graph.received)

@@ -30,6 +30,7 @@ from deskhand.connectors.graph.refusals import (
     COVERED_BY,
     DIRECTORY,
     GROUPS,
+    MAILBOX_SETTINGS,
     NEEDED,
     ORGANIZATION,
     PASSWORDS,
@@ -142,6 +143,22 @@ class GraphM365:
             locked=False,  # a lockout is Active Directory's (or Entra's smart lockout, unseen)
             account_enabled=bool(found.get("accountEnabled", True)),
         )
+
+    def mailbox_purpose(self, user_id: str) -> str:
+        """mailboxSettings.userPurpose ("user", "shared", …): how a conversion that only
+        Exchange can make is read back. NotFoundError for a user without a mailbox."""
+        path = f"users/{_segment(user_id)}/mailboxSettings"
+        try:
+            found = self._get(path, {"$select": "userPurpose"}, MAILBOX_SETTINGS)
+        except NotFoundError as error:
+            raise NotFoundError(
+                f"Graph finds no mailbox for the user {user_id}: {error.message}",
+                system=SYSTEM,
+                status=404,
+                fix="check in Exchange admin center → Recipients → Mailboxes that the user has "
+                "a mailbox (a user who never had an Exchange Online licence has none)",
+            ) from None
+        return str(found.get("userPurpose") or "unknown")
 
     def reset_password(self, user_id: str, password: str, force_change: bool) -> None:
         """PATCH passwordProfile of a cloud-only user; a synced user is refused before calling."""

@@ -28,9 +28,14 @@ GROUPS = "Group.ReadWrite.All"  # group members ($ref); GroupMember.ReadWrite.Al
 PASSWORDS = "User-PasswordProfile.ReadWrite.All"  # reset a cloud-only user's password
 DIRECTORY = "Directory.Read.All"  # managers, memberships, directory roles
 ORGANIZATION = "Organization.Read.All"  # subscribedSkus: licences and their seats
-NEEDED = (USERS, GROUPS, PASSWORDS, DIRECTORY, ORGANIZATION)
+MAILBOX_SETTINGS = "MailboxSettings.Read"  # userPurpose: a manual conversion to shared, read back
+NEEDED = (USERS, GROUPS, PASSWORDS, DIRECTORY, ORGANIZATION, MAILBOX_SETTINGS)
 # A granted permission that covers a needed one as well.
-COVERED_BY = {GROUPS: ("GroupMember.ReadWrite.All",), DIRECTORY: ("Directory.ReadWrite.All",)}
+COVERED_BY = {
+    GROUPS: ("GroupMember.ReadWrite.All",),
+    DIRECTORY: ("Directory.ReadWrite.All",),
+    MAILBOX_SETTINGS: ("MailboxSettings.ReadWrite",),
+}
 
 
 def permission_fix(permission: str, app_name: str) -> str:

@@ -41,8 +41,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    inspect,
     select,
+    text,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -57,6 +60,10 @@ HANG_VARIABLE = "DESKHAND_SANDBOX_HANG"
 LATENCY_VARIABLE = "DESKHAND_SANDBOX_LATENCY_MS"
 APPLIED = "applied"
 FIRST_TICKET_NUMBER = 1001
+MAILBOX_PURPOSE_DEFAULT = "user"
+# Columns added after a table was first shipped: create_all does not add them to a sandbox file
+# made before, so they are added on opening (table, column, its SQL type and default).
+_ADDED_COLUMNS = (("sandbox_users", "mailbox_purpose", "VARCHAR(32)", MAILBOX_PURPOSE_DEFAULT),)
 
 # Any fixed number: the key of the PostgreSQL advisory lock that makes sandbox writers take turns.
 _WRITE_LOCK_KEY = 7_302_118_845
@@ -106,6 +113,10 @@ class SandboxUser(SandboxBase):
     password_changed_at: Mapped[datetime | None]
     must_change_password: Mapped[bool] = mapped_column(default=False)
     sessions_revoked_at: Mapped[datetime | None]
+    # Graph's mailboxSettings.userPurpose: "user", "shared", "room", … (only with a mail).
+    mailbox_purpose: Mapped[str] = mapped_column(
+        String(32), default=MAILBOX_PURPOSE_DEFAULT, server_default=MAILBOX_PURPOSE_DEFAULT
+    )
 
 
 class SandboxGroup(SandboxBase):
@@ -359,6 +370,7 @@ class SandboxStore:
             if self.is_postgresql:
                 connection.execute(select(func.pg_advisory_xact_lock(_WRITE_LOCK_KEY)))
             SandboxBase.metadata.create_all(connection)
+            _add_missing_columns(connection)
 
     @staticmethod
     def _call(
@@ -373,6 +385,20 @@ class SandboxStore:
             outcome=outcome,
             pid=os.getpid(),
         )
+
+
+def _add_missing_columns(connection: Connection) -> None:
+    """The columns of ``_ADDED_COLUMNS`` that an older sandbox database lacks, with their
+    default filled in for the rows it already has."""
+    for table, column, sql_type, default in _ADDED_COLUMNS:
+        present = {c["name"] for c in inspect(connection).get_columns(table)}
+        if column not in present:
+            connection.execute(
+                text(
+                    f"ALTER TABLE {table} ADD COLUMN {column} {sql_type} "
+                    f"NOT NULL DEFAULT '{default}'"
+                )
+            )
 
 
 def _applied_count(session: Session) -> int:

@@ -178,6 +178,20 @@ class SandboxM365(_SandboxSystem):
         with self._reading() as session:
             return _sign_in_state(self._user(session, user_id), sessions=True)
 
+    def mailbox_purpose(self, user_id: str) -> str:
+        """GET /users/{id}/mailboxSettings → userPurpose; a user without a mail address has no
+        mailbox, and Graph answers 404 for it."""
+        with self._reading() as session:
+            user = self._user(session, user_id)
+            if not user.mail:
+                raise NotFoundError(
+                    f"{user.upn} has no Exchange Online mailbox (the mailbox is either "
+                    "inactive, soft-deleted, or is hosted on-premise).",
+                    system=self.system,
+                    status=404,
+                )
+            return user.mailbox_purpose
+
     def reset_password(self, user_id: str, password: str, force_change: bool) -> None:
         """Set a cloud-only user's password (PATCH passwordProfile); a synced user is refused."""
 

@@ -1,0 +1,556 @@
+"""A tenant's support mailbox read over IMAP (TLS always: IMAPS or STARTTLS), for tenants whose
+tickets arrive as e-mail rather than through a PSA.
+
+Only servers that accept a password can be read: Microsoft 365 (Exchange Online) has turned
+off password sign-in ("basic authentication") for IMAP, and this client does not do OAuth. A
+message is read without changing it (``BODY.PEEK``); ``mark_processed`` flags it \\Seen and, if
+the settings name a folder, moves it there, once the intake has stored it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import imaplib
+import re
+import socket
+import ssl
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from email import message_from_bytes, policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import getaddresses
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from deskhand.connectors.calls import Caller, CallPolicy
+from deskhand.connectors.doctor import Finding
+from deskhand.connectors.errors import (
+    AuthenticationError,
+    ConnectorError,
+    ForbiddenError,
+    NotFoundError,
+    UnavailableError,
+)
+
+SYSTEM = "imap"
+BATCH = 25  # messages fetched per request: bounded memory however full the mailbox is
+MAX_BODY_CHARS = 50_000  # a ticket's text is for reading, not an archive of the thread
+
+T = TypeVar("T")
+# IMAP dates are "24-Nov-2026", with English month names whatever the locale.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class ImapSettings(BaseModel):
+    """The ``intake: imap:`` section of a tenant's connection file; the password is a secret,
+    resolved on its own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field(min_length=1)  # imap.hosted-mail.example
+    port: int | None = Field(None, gt=0, lt=65536)  # default: 993 (imaps) or 143 (starttls)
+    tls: Literal["imaps", "starttls"] = "imaps"
+    username: str = Field(min_length=1)
+    folder: str = Field("INBOX", min_length=1)  # where new requests arrive
+    processed_folder: str | None = None  # where stored messages are moved; None: only \Seen
+    ca_file: Path | None = None  # PEM of the CA that signed the server's certificate
+    timeout_seconds: float = Field(20.0, gt=0)
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.tls == "imaps" else 143)
+
+
+@dataclass(frozen=True)
+class IncomingMail:
+    """One message of the support mailbox, as the intake needs it."""
+
+    uid: int
+    message_id: str | None  # "<abc@mail.example>", None when the sender's server set none
+    digest: str  # SHA-256 of the whole message: its identity when it has no Message-ID
+    from_address: str  # "" when the From header names no address
+    from_name: str | None  # the display name: identity compares it with the directory's
+    subject: str
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    body: str  # text/plain, or the HTML part reduced to its text
+    attachments: int  # counted, never imported
+    automated: str | None  # why it is an auto-reply or bounce, None for a person's message
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A read of the folder: its UIDVALIDITY now, and the messages after the given UID."""
+
+    uidvalidity: int
+    mails: list[IncomingMail]
+
+
+class ImapMailbox:
+    """One tenant's support mailbox."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        settings: ImapSettings,
+        password: str,
+        *,
+        caller: Caller | None = None,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.settings = settings
+        self._password = password
+        self.caller = caller or Caller(
+            tenant_id, SYSTEM, policy=CallPolicy(timeout_seconds=settings.timeout_seconds)
+        )
+
+    def fetch_new(
+        self, after_uid: int, uidvalidity: int | None, *, restart_since: date | None = None
+    ) -> Fetched:
+        """Up to ``BATCH`` messages with a UID above ``after_uid``, oldest first. A folder whose
+        UIDVALIDITY is not ``uidvalidity`` any more (or None: never read) has new UIDs: it is
+        read from the start — only what arrived on or after ``restart_since``, if given."""
+
+        def read(session: imaplib.IMAP4) -> Fetched:
+            current = self._select(session, readonly=True)
+            start = after_uid if uidvalidity == current else 0
+            criteria = f"UID {start + 1}:*"
+            if uidvalidity != current and restart_since is not None:
+                criteria += f" SINCE {restart_since.day}-{_MONTHS[restart_since.month - 1]}-"
+                criteria += str(restart_since.year)
+            # "n:*" always matches the newest message, even below n: filter by UID as well.
+            uids = [uid for uid in _search(session, criteria) if uid > start]
+            mails = [_parsed(uid, raw) for uid, raw in _fetch(session, sorted(uids)[:BATCH])]
+            return Fetched(current, mails)
+
+        return self.caller.call(lambda: self._session(read), idempotent=True)
+
+    def mark_processed(self, uids: Iterable[int]) -> None:
+        """Flag the messages \\Seen and move them to ``processed_folder`` if there is one;
+        a UID no longer in the folder is passed over."""
+        wanted = sorted(set(uids))
+        if not wanted:
+            return
+        listed = ",".join(str(uid) for uid in wanted)
+
+        def mark(session: imaplib.IMAP4) -> None:
+            self._select(session, readonly=False)
+            _ok(session.uid("STORE", listed, "+FLAGS.SILENT", r"(\Seen)"), "flag the messages")
+            target = self.settings.processed_folder
+            if target:
+                _ok(session.uid("MOVE", listed, _quoted(target)), f"move them to {target}")
+
+        # Both are repeatable: a flag set twice is set, a message moved already is not found.
+        self.caller.call(lambda: self._session(mark), idempotent=True)
+
+    def doctor(self) -> list[Finding]:
+        """Connect, check TLS, sign in and open the folders, changing nothing."""
+        settings = self.settings
+        passed: list[str] = []
+        folders = [name for name in (settings.folder, settings.processed_folder) if name]
+
+        def open_folders(session: imaplib.IMAP4) -> list[Finding]:
+            found = []
+            for folder in folders:
+                status, _ = session.select(_quoted(folder), readonly=True)
+                if status == "OK":
+                    found.append(Finding(SYSTEM, f"folder {folder}", "ok", "exists"))
+                else:
+                    found.append(
+                        Finding(
+                            SYSTEM, f"folder {folder}", "fail", "not found", _folder_fix(session)
+                        )
+                    )
+            return found
+
+        try:
+            folder_findings = self._session(open_folders, passed)
+        except ConnectorError as error:
+            stages = ["reachable", "TLS", "login"]
+            failed = stages[len(passed)] if len(passed) < len(stages) else "folder"
+            return [
+                *(Finding(SYSTEM, stage, "ok", _PASSED[stage]) for stage in passed),
+                Finding(SYSTEM, failed, "fail", error.message, fix=error.fix),
+            ]
+        return [*(Finding(SYSTEM, s, "ok", _PASSED[s]) for s in passed), *folder_findings]
+
+    def _select(self, session: imaplib.IMAP4, *, readonly: bool) -> int:
+        """Open the folder; its UIDVALIDITY."""
+        folder = self.settings.folder
+        status, _ = session.select(_quoted(folder), readonly=readonly)
+        if status != "OK":
+            raise NotFoundError(
+                f"the mailbox {self.settings.username} has no folder {folder!r}",
+                system=SYSTEM,
+                fix=_folder_fix(session),
+            )
+        _, said = session.response("UIDVALIDITY")
+        if not said or not said[0]:
+            raise ConnectorError(f"the folder {folder!r} has no UIDVALIDITY", system=SYSTEM)
+        return int(said[0])
+
+    def _session(self, work: Callable[[imaplib.IMAP4], T], passed: list[str] | None = None) -> T:
+        """Connect with TLS, sign in, then ``work``; every failure as a ConnectorError.
+        ``passed`` collects the stages that succeeded, for the doctor."""
+        passed = [] if passed is None else passed
+        settings = self.settings
+        where = f"{settings.host}:{settings.effective_port}"
+        timeout = settings.timeout_seconds
+        try:
+            context = ssl.create_default_context(
+                cafile=str(settings.ca_file) if settings.ca_file else None
+            )
+            session: imaplib.IMAP4
+            if settings.tls == "imaps":
+                session = imaplib.IMAP4_SSL(
+                    settings.host, settings.effective_port, ssl_context=context, timeout=timeout
+                )
+                passed += ["reachable", "TLS"]
+            else:
+                session = imaplib.IMAP4(settings.host, settings.effective_port, timeout=timeout)
+                passed.append("reachable")
+                if "STARTTLS" not in session.capabilities:
+                    session.shutdown()
+                    raise ForbiddenError(
+                        f"{where} does not offer STARTTLS, and deskhand never sends a password "
+                        "unencrypted",
+                        system=SYSTEM,
+                        fix="set intake.imap.tls: imaps (port 993) in the tenant's connection "
+                        "file, or turn on TLS on the mail server",
+                    )
+                session.starttls(ssl_context=context)
+                passed.append("TLS")
+            try:
+                try:
+                    session.login(settings.username, self._password)
+                except imaplib.IMAP4.error as error:
+                    if isinstance(error, imaplib.IMAP4.abort):
+                        raise
+                    raise AuthenticationError(
+                        f"{where} refused the sign-in of {settings.username}: {_said(error)}",
+                        system=SYSTEM,
+                        fix=LOGIN_FIX,
+                    ) from None
+                passed.append("login")
+                return work(session)
+            finally:
+                # The answer is in; a dropped goodbye changes nothing.
+                with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                    session.logout()
+        except ssl.SSLCertVerificationError as error:
+            raise ConnectorError(
+                f"TLS with {where}: the server's certificate is not trusted "
+                f"({error.verify_message})",
+                system=SYSTEM,
+                fix="set intake.imap.ca_file in the tenant's connection file to the PEM of the "
+                "CA that signed the mail server's certificate",
+            ) from None
+        except ssl.SSLError as error:
+            raise ConnectorError(
+                f"TLS with {where} failed: {error.reason or error}",
+                system=SYSTEM,
+                fix="check intake.imap.tls and port: imaps is TLS from the start (usually port "
+                "993), starttls upgrades a plain connection (usually port 143)",
+            ) from None
+        except imaplib.IMAP4.abort as error:
+            raise UnavailableError(
+                f"the mail server {where} dropped the session: {_said(error)}",
+                system=SYSTEM,
+                fix="try again later; if it persists, check the server's logs",
+            ) from None
+        except imaplib.IMAP4.error as error:
+            raise ConnectorError(
+                f"the mail server {where} refused a request: {_said(error)}", system=SYSTEM
+            ) from None
+        except OSError as error:
+            # Refused connections, timeouts, names that do not resolve: the server was not there.
+            reason = "timed out" if isinstance(error, socket.timeout) else str(error) or "no answer"
+            raise UnavailableError(
+                f"cannot reach the mail server {where}: {reason}",
+                system=SYSTEM,
+                fix="check intake.imap.host and port in the tenant's connection file and that "
+                "this machine may reach that port (firewall)",
+            ) from None
+
+
+LOGIN_FIX = (
+    "check intake.imap.username and the secret in intake.imap.password in the tenant's "
+    "connection file, and that IMAP is turned on for the mailbox on its mail server. Microsoft "
+    "365 mailboxes cannot be read this way: Exchange Online no longer accepts a password over "
+    "IMAP (only OAuth, which deskhand's IMAP intake does not do), even with IMAP turned on in "
+    "Microsoft 365 admin center → Users → Active users → the user → Mail → Manage email apps; "
+    "use the PSA's e-mail intake or a mailbox on a server that accepts a password"
+)
+_PASSED = {
+    "reachable": "the mail server answered",
+    "TLS": "the connection is encrypted and the certificate trusted",
+    "login": "the sign-in was accepted",
+}
+
+
+def _folder_fix(session: imaplib.IMAP4) -> str:
+    status, listed = session.list()
+    names = (
+        [_folder_name(line) for line in listed if isinstance(line, bytes)] if status == "OK" else []
+    )
+    known = f" (the mailbox has: {', '.join(sorted(filter(None, names)))})" if names else ""
+    return (
+        f"create the folder, or set intake.imap.folder / processed_folder to one that exists{known}"
+    )
+
+
+def _folder_name(line: bytes) -> str:
+    # (\HasNoChildren) "/" "Support/Done"  or  (\HasNoChildren) "/" INBOX
+    match = re.match(rb'\(.*?\) (?:"[^"]*"|NIL) "?(.*?)"?$', line)
+    return match.group(1).decode("utf-8", "replace") if match else ""
+
+
+def _quoted(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _said(error: Exception) -> str:
+    text = str(error.args[0] if error.args else error)
+    if text.startswith("b'") or text.startswith('b"'):
+        text = text[2:-1]
+    return text
+
+
+def _ok(answer: tuple[str, list[object]], what: str) -> None:
+    status, said = answer
+    if status != "OK":
+        detail = b" ".join(part for part in said if isinstance(part, bytes)).decode(
+            errors="replace"
+        )
+        raise ConnectorError(f"the mail server would not {what}: {detail}", system=SYSTEM)
+
+
+def _search(session: imaplib.IMAP4, criteria: str) -> list[int]:
+    status, said = session.uid("SEARCH", criteria)
+    _ok((status, said), "search the folder")
+    first = said[0] if said else b""
+    return [int(uid) for uid in first.split()] if isinstance(first, bytes) else []
+
+
+def _fetch(session: imaplib.IMAP4, uids: list[int]) -> list[tuple[int, bytes]]:
+    if not uids:
+        return []
+    status, said = session.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])")
+    _ok((status, said), "hand over the messages")
+    found = []
+    for part in said:
+        if isinstance(part, tuple) and len(part) == 2:
+            head, raw = part
+            match = re.search(rb"UID (\d+)", head)
+            if match:
+                found.append((int(match.group(1)), raw))
+    return sorted(found)
+
+
+def _parsed(uid: int, raw: bytes) -> IncomingMail:
+    message = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    address, name = _sender(message)
+    references = tuple(re.findall(r"<[^<>\s]+>", _header(message, "References")))
+    in_reply_to = re.findall(r"<[^<>\s]+>", _header(message, "In-Reply-To"))
+    message_id = re.findall(r"<[^<>\s]+>", _header(message, "Message-ID"))
+    return IncomingMail(
+        uid=uid,
+        message_id=message_id[0] if message_id else None,
+        digest=hashlib.sha256(raw).hexdigest(),
+        from_address=address,
+        from_name=name,
+        subject=" ".join(_header(message, "Subject").split()),
+        in_reply_to=in_reply_to[0] if in_reply_to else None,
+        references=references,
+        body=_text_of(message)[:MAX_BODY_CHARS],
+        attachments=_attachments(message),
+        automated=_automated(message, address),
+    )
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    try:
+        value = message.get(name)
+    except (ValueError, IndexError, TypeError):  # a header the parser cannot make sense of
+        value = next((raw for key, raw in message.raw_items() if key.lower() == name.lower()), None)
+    return str(value) if value is not None else ""
+
+
+def _sender(message: EmailMessage) -> tuple[str, str | None]:
+    """The From address (lower case) and display name; ("", None) when there is none."""
+    try:
+        header = message.get("From")
+        addresses: tuple[Address, ...] = header.addresses if header is not None else ()
+        if addresses and addresses[0].addr_spec and "@" in addresses[0].addr_spec:
+            return addresses[0].addr_spec.lower(), addresses[0].display_name or None
+    except (AttributeError, ValueError, IndexError, TypeError):
+        pass
+    # A From header the strict parser rejects: the lenient parse of the raw text.
+    raw = message.get_all("From", failobj=[])
+    for name, address in getaddresses([str(value) for value in raw]):
+        if "@" in address:
+            return address.lower(), name or None
+    return "", None
+
+
+def _text_of(message: EmailMessage) -> str:
+    """The text/plain body, else the text of the HTML body, decoded per its charset."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None or not isinstance(part, EmailMessage):
+        return ""
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError, KeyError):  # an unknown or lying charset
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    if not isinstance(content, str):
+        return ""
+    if part.get_content_subtype() == "html":
+        content = html_to_text(content)
+    return _tidy(content)
+
+
+def _attachments(message: EmailMessage) -> int:
+    return sum(
+        1
+        for part in message.walk()
+        if not part.is_multipart()
+        and (part.get_content_disposition() == "attachment" or part.get_filename())
+    )
+
+
+_AUTOMATED_SENDERS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|bounces?)([+@-]|$)", re.I)
+
+
+def _automated(message: EmailMessage, address: str) -> str | None:
+    """Why the message was sent by a machine (RFC 3834 and common practice), or None."""
+    auto = _header(message, "Auto-Submitted").strip().lower()
+    if auto and not auto.startswith("no"):
+        return f"Auto-Submitted: {auto}"
+    precedence = _header(message, "Precedence").strip().lower()
+    if precedence in ("bulk", "junk", "list", "auto_reply"):
+        return f"Precedence: {precedence}"
+    if message.get("X-Autoreply") or message.get("X-Autorespond"):
+        return "an auto-reply header"
+    if address and _AUTOMATED_SENDERS.match(address):
+        return f"sent by {address}"
+    if message.get_content_type() == "multipart/report":
+        return "a delivery report"
+    return None
+
+
+def _tidy(text: str) -> str:
+    """Line endings normalised, control characters gone, blank runs shortened."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(
+        r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]", "", text
+    )
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def html_to_text(html: str) -> str:
+    """The readable text of an HTML message: scripts, styles and hidden elements dropped,
+    blocks on lines of their own, entities decoded. Nothing is fetched or run."""
+    reader = _HtmlText()
+    reader.feed(html)
+    reader.close()
+    return _tidy(reader.text())
+
+
+class _HtmlText(HTMLParser):
+    _SKIPPED = frozenset(
+        {"script", "style", "head", "title", "template", "noscript", "svg", "iframe", "object"}
+    )
+    _VOID = frozenset(
+        {
+            "area",
+            "base",
+            "br",
+            "col",
+            "embed",
+            "hr",
+            "img",
+            "input",
+            "link",
+            "meta",
+            "source",
+            "track",
+            "wbr",
+        }
+    )
+    _BLOCKS = frozenset(
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "tr",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "blockquote",
+            "pre",
+            "table",
+            "ul",
+            "ol",
+            "hr",
+            "section",
+            "article",
+            "header",
+            "footer",
+        }
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._parts: list[str] = []
+        self._open: list[tuple[str, bool]] = []  # (tag, hidden) of the elements now open
+
+    def _hidden(self) -> bool:
+        return any(hidden for _, hidden in self._open)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._BLOCKS and not self._hidden():
+            self._parts.append("\n")
+        if tag in self._VOID:
+            return
+        style = "".join((value or "") for name, value in attrs if name == "style").lower()
+        hidden = (
+            tag in self._SKIPPED
+            or any(name == "hidden" for name, _ in attrs)
+            or bool(re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", style))
+        )
+        self._open.append((tag, hidden))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._BLOCKS and not self._hidden():
+            self._parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        # Close up to the matching element: unclosed <p>s and <li>s are common in mail.
+        for index in range(len(self._open) - 1, -1, -1):
+            if self._open[index][0] == tag:
+                del self._open[index:]
+                break
+        if tag in self._BLOCKS and not self._hidden():
+            self._parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden():
+            self._parts.append(data)
+
+    def text(self) -> str:
+        joined = "".join(self._parts)
+        lines = (" ".join(line.split()) for line in joined.split("\n"))
+        return "\n".join(lines)
