@@ -54,6 +54,7 @@ mail:
   from_address: helpdesk@contoso.example
 domains: [contosodental.example]
 authorised_contacts: [Monica.Reyes@contosodental.example]
+vips: [Owner@contosodental.example]
 licenses:
   Business Premium: cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46
 """
@@ -241,6 +242,9 @@ def test_the_factory_builds_real_clients_from_the_file(tmp_path: Path, store: Sa
     assert isinstance(built.ad, LdapDirectory)
     assert isinstance(built.mail, SmtpMailer)
     assert built.mail.settings.host == "127.0.0.1"
+    # Facts Graph does not hold reach the Graph client: VIPs and the client's licence names.
+    assert built.m365.vips == frozenset({"owner@contosodental.example"})
+    assert built.m365.sku_names == {"cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46": "Business Premium"}
 
 
 def test_built_connectors_are_kept_until_the_file_or_a_secret_changes(

@@ -187,7 +187,9 @@ class Factory:
             from deskhand.connectors.graph import GraphM365, GraphSettings
 
             graph = _settings(connection, "m365", GraphSettings)
-            m365 = GraphM365(tenant_id, graph, secrets["m365"])
+            m365 = GraphM365(
+                tenant_id, graph, secrets["m365"], vips=file.vips, sku_names=file.licenses
+            )
         ad: ActiveDirectory = sandbox.ad
         if file.ad.kind == "ldap":
             from deskhand.connectors.ldap import LdapDirectory, LdapSettings

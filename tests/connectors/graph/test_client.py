@@ -391,3 +391,23 @@ def test_a_wrong_secret_says_where_to_make_a_new_one(
     assert "AADSTS7000215" in caught.value.message
     assert caught.value.fix is not None
     assert "App registrations → deskhand-contoso → Certificates & secrets" in caught.value.fix
+
+
+def test_the_tenant_files_vips_and_licence_names_are_applied(
+    graph: GraphStandIn, tenant: Tenant, waits: Waits
+) -> None:
+    """Graph knows neither who the client treats as VIP nor the client's names for its
+    licences; the tenant file says, and the client applies it to what Graph returns."""
+    client = client_for(graph, waits)
+    client.vips = frozenset({"ada.lovelace@contoso.com"})
+    client.sku_names = {tenant.premium.lower(): "Office bundle (owners)"}
+    try:
+        assert client.get_user("ada@contoso.onmicrosoft.com").vip is True
+        assert client.get_user(tenant.bob).vip is False
+        listed = {user.id: user.vip for user in client.list_users()}
+        assert listed[tenant.ada] is True and listed[tenant.bob] is False
+        names = {sku.id: sku.display_name for sku in client.subscribed_skus()}
+        assert names[tenant.premium] == "Office bundle (owners)"
+        assert names[tenant.full] != "Office bundle (owners)"
+    finally:
+        client.close()

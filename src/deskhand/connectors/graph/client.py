@@ -15,7 +15,7 @@ claimed done.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -81,9 +81,15 @@ class GraphM365:
         *,
         caller: Caller | None = None,
         transport: httpx.BaseTransport | None = None,
+        vips: Iterable[str] = (),
+        sku_names: Mapping[str, str] | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.settings = settings
+        # The tenant file's facts Graph does not hold: who the client treats as VIP (their
+        # security requests always need verification), and its own names for its licences.
+        self.vips = frozenset(address.strip().lower() for address in vips)
+        self.sku_names = {sku_id.lower(): name for name, sku_id in (sku_names or {}).items()}
         self.caller = caller or Caller(
             tenant_id, SYSTEM, policy=CallPolicy(timeout_seconds=settings.timeout_seconds)
         )
@@ -122,12 +128,14 @@ class GraphM365:
             {"$select": "id"},
             DIRECTORY,
         )
-        return _directory_user(found, admin=any(True for _ in roles))
+        return self._marked(_directory_user(found, admin=any(True for _ in roles)))
 
     def list_users(self) -> list[DirectoryUser]:
         """Every user; ``admin`` is only read by ``get_user`` (one more request per user)."""
         params = {"$select": USER_FIELDS, "$expand": "manager($select=id)", "$top": PAGE_SIZE}
-        users = [_directory_user(item) for item in self._pages("users", params, DIRECTORY)]
+        users = [
+            self._marked(_directory_user(item)) for item in self._pages("users", params, DIRECTORY)
+        ]
         return sorted(users, key=lambda user: (user.display_name, user.id))
 
     def sign_in_state(self, user_id: str) -> SignInState:
@@ -258,6 +266,11 @@ class GraphM365:
         path = f"groups/{_segment(group_id)}/members/{_segment(user_id)}/$ref"
         self._send("DELETE", path, GROUPS, idempotent=True)
 
+    def _marked(self, user: DirectoryUser) -> DirectoryUser:
+        """``user``, marked VIP when the tenant file lists their sign-in name or address."""
+        names = {user.user_principal_name.lower(), (user.mail or "").lower()}
+        return user.model_copy(update={"vip": True}) if names & self.vips else user
+
     # --- licences ---------------------------------------------------------------------------
 
     def subscribed_skus(self) -> list[Sku]:
@@ -266,7 +279,8 @@ class GraphM365:
             Sku(
                 id=str(item["skuId"]),
                 part_number=str(item.get("skuPartNumber", "")),
-                display_name=SKU_NAMES.get(item.get("skuPartNumber", ""), item["skuPartNumber"]),
+                display_name=self.sku_names.get(str(item["skuId"]).lower())
+                or SKU_NAMES.get(item.get("skuPartNumber", ""), item["skuPartNumber"]),
                 total=int((item.get("prepaidUnits") or {}).get("enabled") or 0),
                 consumed=int(item.get("consumedUnits") or 0),
             )
