@@ -7,7 +7,9 @@ The tickets are SYNTHETIC: each is built from the built-in taxonomy's phrases fo
 plus filler words drawn from every category, so the intents overlap as real tickets do.
 Training is what `deskhand triage train` does: held-out folds for the thresholds, then a fit on
 everything. One-ticket latency is a loop of single-ticket predictions on the fitted model
-(vectorise + calibrated SVM), as the dispatcher would call it.
+(vectorise + calibrated SVM), as the dispatcher would call it; then the same tickets through
+the rest of the text work triage does per ticket (keyword signals, entity and date extraction,
+warning signs), and both together.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import argparse
 import random
 import statistics
 import time
+from datetime import UTC, datetime
 
+from deskhand.triage import entities, keywords, warning_signs
 from deskhand.triage.dataset import LabelledTickets
 from deskhand.triage.taxonomy import load_taxonomy
 from deskhand.triage.training import train
@@ -68,10 +72,25 @@ def main() -> None:
         start = time.perf_counter()
         trained.model.best([text])
         times.append((time.perf_counter() - start) * 1000)
+    report(f"one ticket, classifier ({len(times):,} single predictions)", times)
+
+    received = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    text_times = []
+    for text in probe:
+        start = time.perf_counter()
+        keywords.triage("", text)
+        entities.extract("", text, received)
+        warning_signs.warning_signs(text)
+        text_times.append((time.perf_counter() - start) * 1000)
+    report("one ticket, keywords + entities + dates + warning signs", text_times)
+    report("one ticket, both", [a + b for a, b in zip(times, text_times, strict=True)])
+
+
+def report(what: str, times: list[float]) -> None:
     cuts = statistics.quantiles(times, n=100)
     print(
-        f"one ticket ({len(times):,} single predictions): "
-        f"median {statistics.median(times):.2f} ms, p95 {cuts[94]:.2f} ms, p99 {cuts[98]:.2f} ms"
+        f"{what}: median {statistics.median(times):.2f} ms, p95 {cuts[94]:.2f} ms, "
+        f"p99 {cuts[98]:.2f} ms"
     )
 
 
