@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,21 +52,9 @@ NORTHWIND = "northwind-law"
 PASSWORD = "Tmp-Orchid-4821"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/sandbox.db"
-        return
-    with postgres_database("deskhand_sandbox") as postgres_url:
-        yield postgres_url
-
-
 @pytest.fixture
-def store(url: str) -> Iterator[SandboxStore]:
-    sandbox = SandboxStore(url)
-    seed_demo(sandbox)
-    yield sandbox
-    sandbox.dispose()
+def store(seeded_store: SandboxStore) -> SandboxStore:
+    return seeded_store
 
 
 @pytest.fixture

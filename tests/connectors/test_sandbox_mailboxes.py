@@ -4,9 +4,6 @@ a sandbox database made before mailboxes were kept still opens. On SQLite and Po
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select, text
 
@@ -14,27 +11,14 @@ from deskhand.connectors.errors import NotFoundError
 from deskhand.connectors.sandbox.seed import seed_demo
 from deskhand.connectors.sandbox.store import SandboxStore, SandboxUser
 from deskhand.connectors.sandbox.systems import SandboxM365
-from tests.support import postgres_database
 
 CONTOSO = "contoso-dental"
 TOM = "tom.becker@contosodental.example"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/sandbox.db"
-        return
-    with postgres_database("deskhand_mailboxes") as postgres_url:
-        yield postgres_url
-
-
 @pytest.fixture
-def store(url: str) -> Iterator[SandboxStore]:
-    sandbox = SandboxStore(url)
-    seed_demo(sandbox)
-    yield sandbox
-    sandbox.dispose()
+def store(seeded_store: SandboxStore) -> SandboxStore:
+    return seeded_store
 
 
 def set_user(store: SandboxStore, upn: str, **values: object) -> None:
