@@ -53,8 +53,8 @@ def add_ticket(
             psa_ticket_id=psa_ticket.id,
             subject=subject,
             body=body,
+            display_name=shown,
         )
-        ticket.requester_display_name = shown or None
         return Received(ticket.id, run.id, psa_ticket.id)
 
 

@@ -314,10 +314,8 @@ def _store(rt: Runtime, tenant_id: str, ticket: ExportTicket) -> int | None:
                     psa_ticket_id=ticket.psa_ticket_id,
                     subject=ticket.subject,
                     body=ticket.body,
+                    display_name=ticket.requester_name,
                 )
-                # The export's contact name, as intake takes it: identity compares it with the
-                # directory. A name made up from the address is only for greeting.
-                stored.requester_display_name = ticket.requester_name or None
                 return stored.id
         except IntegrityError:  # another import stored the ticket (or its requester) just now
             if attempt == 2:

@@ -180,10 +180,8 @@ def _take(
             psa_ticket_id=key,
             subject=mail.subject or "(no subject)",
             body=_ticket_body(mail),
+            display_name=mail.from_name,
         )
-        # The name the message came with: identity compares it with the directory's.
-        ticket.requester_display_name = mail.from_name
-        session.flush()
         report.new.append(f"ticket {ticket.id}: {label}")
     return True
 

@@ -186,7 +186,7 @@ def _store_page(
                 continue
             # The contact's name, as intake takes it: identity compares it with the directory.
             shown = _name_for(contacts, ticket.contact_email)
-            stored_ticket, _ = state.receive_ticket(
+            state.receive_ticket(
                 session,
                 tenant,
                 requester_email=ticket.contact_email,
@@ -194,8 +194,8 @@ def _store_page(
                 psa_ticket_id=ticket.id,
                 subject=ticket.subject,
                 body=ticket.body,
+                display_name=shown,
             )
-            stored_ticket.requester_display_name = shown or None
             stored.append(ticket.number)
         newest = max(
             [datetime.fromisoformat(position.get("newest") or position["since"])]

@@ -145,8 +145,11 @@ def receive_ticket(
     psa_ticket_id: str,
     subject: str,
     body: str,
+    display_name: str | None = None,
 ) -> tuple[Ticket, Run]:
-    """Store a ticket from the PSA and queue its first run."""
+    """Store a ticket from the PSA and queue its first run. ``display_name`` is the name the
+    ticket came with (the From name, the PSA contact's), which identity compares with the
+    directory's; None when it came with none (``requester_name`` may then be made up)."""
     email = canonical_address(requester_email)  # a look-alike stays itself
     requester = session.execute(
         select(Requester).where(Requester.tenant_id == tenant.id, Requester.email == email)
@@ -162,6 +165,7 @@ def receive_ticket(
         subject=subject,
         body=body,
         status="new",
+        requester_display_name=display_name or None,
     )
     session.add(ticket)
     session.flush()
