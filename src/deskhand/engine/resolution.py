@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -366,15 +367,7 @@ def _resolve_licence_mentions(
             near = _near(written, [(sku.display_name, _licence_spellings(sku)) for sku in skus])
         if any(n.name in {s.display_name for s in out.skus} for n in near):
             continue  # the exact name is written elsewhere too (the requester's answer)
-        out.events.append(
-            EntityResolved(
-                kind="licence",
-                query=written,
-                resolved=None,
-                candidates=[n.name for n in near],
-                scores=[n.score for n in near],
-            )
-        )
+        out.events.append(_unresolved("licence", written, near))
         if near:
             unclear.append(Unclear("licence", written, near))
             continue
@@ -400,15 +393,7 @@ def _resolve_group_mentions(
         near = _near(written, [(g.display_name, [g.display_name]) for g in groups])
         if any(n.name in named for n in near):
             continue  # the exact name is written elsewhere too (the requester's answer)
-        out.events.append(
-            EntityResolved(
-                kind="group",
-                query=written,
-                resolved=None,
-                candidates=[n.name for n in near],
-                scores=[n.score for n in near],
-            )
-        )
+        out.events.append(_unresolved("group", written, near))
         if near:
             unclear.append(Unclear("group", written, near))
             continue
@@ -424,3 +409,14 @@ def _near(written: str, named: list[tuple[str, list[str]]]) -> tuple[Near, ...]:
     """The names whose spellings are close to ``written``, best first."""
     close = [Near(name, similarity(written, spellings)) for name, spellings in named]
     return tuple(sorted((n for n in close if n.score > 0), key=lambda n: (-n.score, n.name)))
+
+
+def _unresolved(kind: str, written: str, near: Sequence[Near]) -> EntityResolved:
+    """The event for a mention that matched nothing exactly, with its near candidates."""
+    return EntityResolved(
+        kind=kind,
+        query=written,
+        resolved=None,
+        candidates=[n.name for n in near],
+        scores=[n.score for n in near],
+    )
