@@ -14,10 +14,21 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from deskhand.cli import app
+from deskhand.connectors.graph import GraphSettings
+from deskhand.connectors.ldap import LdapSettings
+from deskhand.connectors.mail.smtp import SmtpSettings
 from deskhand.connectors.sandbox.seed import BUSINESS_PREMIUM
 from deskhand.tenants import secrets
+from deskhand.tenants.connection import load_connection
 from deskhand.tenants.secrets import SecretRef
-from tests.connectors.mail.server import PASSWORD, USERNAME, SmtpServer, free_port, smtp_server
+from tests.connectors.mail.server import (
+    PASSWORD,
+    USERNAME,
+    SmtpServer,
+    free_port,
+    smtp_server,
+    write_certificate,
+)
 from tests.support import postgres_database
 
 SYNCRO_KEY = "T0ps3cret-syncro-api-key"
@@ -76,6 +87,8 @@ def smtp_flags(smtp: SmtpServer, password: str) -> list[str]:
         password,
         "--from-address",
         "helpdesk@client.example",
+        "--smtp-ca-file",  # the server's certificate is its own CA
+        str(smtp.ca_file),
     ]
 
 
@@ -211,6 +224,123 @@ def test_add_names_a_missing_setting_and_writes_nothing(desk: Desk) -> None:
     assert not (desk.folder / "tenants" / "contoso-dental.yaml").exists()
 
 
+def test_add_writes_the_advanced_flags_as_absolute_paths_and_show_prints_them(
+    desk: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = write_certificate(tmp_path)  # a CA's PEM; an app certificate's private key
+    monkeypatch.chdir(tmp_path)  # the paths are given relative; the file holds them absolute
+    desk.run(
+        "tenants", "add", "gov-client", "--no-input",
+        "--ms-tenant", "gov.onmicrosoft.us", "--client-id", "66666666-7777-8888-9999-000000000000",
+        "--certificate-path", key.name, "--certificate-thumbprint", "A1B2C3D4",
+        "--app-name", "deskhand-gov",
+        "--graph-authority", "https://login.microsoftonline.us",
+        "--graph-url", "https://graph.microsoft.us/v1.0",
+        "--graph-ca-file", cert.name,
+        "--ad-server", "ldaps://10.0.0.5:636", "--base-dn", "DC=gov,DC=local",
+        "--bind-user", "svc@gov.local", "--bind-password", "env:GOV_AD",
+        "--ca-file", cert.name, "--tls-server-name", "dc1.gov.local",
+        "--smtp-host", "mail.gov.example", "--from-address", "help@gov.example",
+        "--smtp-ca-file", cert.name,
+    )  # fmt: skip
+
+    path = desk.folder / "tenants" / "gov-client.yaml"
+    written = yaml.safe_load(path.read_text())
+    ca = str(tmp_path / cert.name)
+    assert written["m365"] == {
+        "kind": "graph",
+        "ms_tenant_id": "gov.onmicrosoft.us",
+        "client_id": "66666666-7777-8888-9999-000000000000",
+        "certificate_path": str(tmp_path / key.name),
+        "certificate_thumbprint": "A1B2C3D4",
+        "app_name": "deskhand-gov",
+        "authority_base": "https://login.microsoftonline.us",
+        "graph_base_url": "https://graph.microsoft.us/v1.0",
+        "ca_file": ca,
+    }
+    assert (written["ad"]["ca_file"], written["ad"]["tls_server_name"]) == (ca, "dc1.gov.local")
+    assert written["mail"]["ca_file"] == ca
+    m365, ad, mail = (load_connection(path).settings[s] for s in ("m365", "ad", "mail"))
+    assert isinstance(m365, GraphSettings) and isinstance(ad, LdapSettings)
+    assert m365.authority == "https://login.microsoftonline.us/gov.onmicrosoft.us"
+    assert ad.tls_server_name == "dc1.gov.local"
+    assert isinstance(mail, SmtpSettings) and str(mail.ca_file) == ca
+    shown = desk.json("tenants", "show", "gov-client")["config"]
+    assert shown["m365"]["graph_base_url"] == "https://graph.microsoft.us/v1.0"
+    assert shown["ad"]["tls_server_name"] == "dc1.gov.local"
+    assert shown["mail"]["ca_file"] == ca
+    printed = desk.run("tenants", "show", "gov-client").stdout
+    assert "authority_base: https://login.microsoftonline.us" in printed
+    assert f"certificate_path: {key}" in printed
+
+
+def test_add_with_a_certificate_asks_for_no_client_secret(desk: Desk, tmp_path: Path) -> None:
+    _, key = write_certificate(tmp_path)
+    answers = [
+        "Gov Client",  # display name
+        "sandbox",  # PSA
+        "gov.onmicrosoft.us",  # Entra tenant id
+        "66666666-7777-8888-9999-000000000000",  # client id; no secret, no advanced question
+        "none",  # Active Directory
+        "psa",  # mail
+        "gov.example",  # domains
+    ]
+
+    desk.run(
+        "tenants", "add", "gov-client", "--interactive",
+        "--certificate-path", str(key), "--certificate-thumbprint", "A1B2C3D4",
+        input="\n".join(answers) + "\n",
+    )  # fmt: skip
+
+    written = yaml.safe_load((desk.folder / "tenants" / "gov-client.yaml").read_text())
+    assert "client_secret" not in written["m365"]
+    assert written["m365"]["certificate_path"] == str(key)
+    assert written["ad"] == {"kind": "none"}
+    assert written["domains"] == ["gov.example"]
+
+
+def test_add_refuses_an_authority_that_is_not_https_and_writes_nothing(desk: Desk) -> None:
+    result = desk.run(
+        "tenants", "add", "gov-client", "--no-input",
+        "--ms-tenant", "gov.onmicrosoft.us", "--client-id", "c", "--client-secret", "env:GOV",
+        "--graph-authority", "http://login.microsoftonline.us",
+        code=2,
+    )  # fmt: skip
+
+    assert "`m365.authority_base`" in result.stderr
+    assert "is not an https URL" in result.stderr
+    assert "Nothing was written" in result.stderr
+    assert not (desk.folder / "tenants" / "gov-client.yaml").exists()
+    assert desk.json("tenants", "list") == []
+
+
+@pytest.mark.parametrize("flag", ["--graph-ca-file", "--ca-file", "--smtp-ca-file"])
+def test_add_refuses_a_ca_file_that_is_missing_or_not_pem_and_writes_nothing(
+    desk: Desk, tmp_path: Path, flag: str
+) -> None:
+    missing = tmp_path / "nowhere.pem"
+    not_pem = tmp_path / "proxy-ca.cer"
+    not_pem.write_bytes(b"\x30\x82\x01\x0a not a PEM file")
+
+    gone = desk.run("tenants", "add", "x", "--no-input", flag, str(missing), code=2)
+    binary = desk.run("tenants", "add", "x", "--no-input", flag, str(not_pem), code=2)
+
+    assert f"{flag} is {missing}, which does not exist." in gone.stderr
+    assert f"{flag} is {not_pem}, which holds no PEM certificate" in binary.stderr
+    assert "Nothing was written" in binary.stderr
+    assert not (desk.folder / "tenants" / "x.yaml").exists()
+    assert desk.json("tenants", "list") == []
+
+
+def test_add_refuses_no_ad_with_ad_settings(desk: Desk) -> None:
+    result = desk.run(
+        "tenants", "add", "x", "--no-input", "--no-ad", "--tls-server-name", "dc1", code=2
+    )
+
+    assert "--no-ad says the client has no Active Directory" in result.stderr
+    assert not (desk.folder / "tenants" / "x.yaml").exists()
+
+
 def test_add_refuses_an_existing_tenant_without_force(desk: Desk) -> None:
     desk.run("tenants", "add", "contoso-dental", "--no-input")
 
@@ -273,7 +403,6 @@ def test_doctor_checks_a_real_smtp_server(desk: Desk, smtp: SmtpServer) -> None:
         "tenants", "add", "contoso-dental", "--no-input",
         *smtp_flags(smtp, "env:CONTOSO_SMTP"),
     )  # fmt: skip
-    _trust(desk, smtp)
 
     good = desk.json("tenants", "doctor", "contoso-dental", CONTOSO_SMTP=PASSWORD)
     bad = desk.json("tenants", "doctor", "contoso-dental", code=1, CONTOSO_SMTP="wrong")
@@ -289,13 +418,6 @@ def test_doctor_checks_a_real_smtp_server(desk: Desk, smtp: SmtpServer) -> None:
     [refused] = [f for f in bad["contoso-dental"] if f["outcome"] == "fail"]
     assert refused["check"] == "authenticates"
     assert "Authenticated SMTP" in refused["fix"]
-
-
-def _trust(desk: Desk, smtp: SmtpServer) -> None:
-    path = desk.folder / "tenants" / "contoso-dental.yaml"
-    written = yaml.safe_load(path.read_text())
-    written["mail"]["ca_file"] = str(smtp.ca_file)
-    path.write_text(yaml.safe_dump(written, sort_keys=False))
 
 
 def test_doctor_fails_with_the_fix_when_real_systems_are_not_there(desk: Desk) -> None:
@@ -347,7 +469,6 @@ def test_doctor_warns_about_a_secret_file_others_can_read(
         "tenants", "add", "contoso-dental", "--no-input",
         *smtp_flags(smtp, f"file:{secret_file}"),
     )  # fmt: skip
-    _trust(desk, smtp)
 
     report = desk.json("tenants", "doctor", "contoso-dental")
 

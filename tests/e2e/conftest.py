@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from typer.testing import CliRunner, Result
 
 from deskhand.cli import app
@@ -151,6 +150,8 @@ def desk(
     try:
         desk.run("db", "upgrade")
         config = folder / "tenants" / f"{TENANT}.yaml"
+        graph_ca = tmp_path / "graph-ca.pem"
+        graph.ca.cert_pem.write_to_path(str(graph_ca))
         desk.run(
             "tenants", "add", TENANT, "--no-input",
             "--display-name", "Northbridge Dental",
@@ -165,27 +166,19 @@ def desk(
             "--bind-user", SERVICE_USER,
             "--bind-password", f"env:{AD_PASSWORD_ENV}",
             "--ca-file", str(samba.ca_file),
+            # The stand-ins: Graph and its sign-in at their own address under a private CA,
+            # and the test DC reached by IP address.
+            "--graph-authority", graph.origin,
+            "--graph-url", f"{graph.origin}/v1.0",
+            "--graph-ca-file", str(graph_ca),
+            "--tls-server-name", CERT_NAME,
             "--domain", DOMAIN,
             "--authorised-contact", OLGA,
             "--license", f"Business Premium={client.premium}",
             "--approver", APPROVER,
             "--config", str(config),
         )  # fmt: skip
-        _point_at_standins(config, graph, tmp_path / "graph-ca.pem")
         desk.run("users", "add", APPROVER, "--role", "approver", "--tenants", TENANT)
         yield desk
     finally:
         runtime.close()
-
-
-def _point_at_standins(config: Path, graph: GraphStandIn, ca_file: Path) -> None:
-    """What `tenants add` has no flag for, edited into the file as an operator would: Graph and
-    its sign-in at the stand-in's address under its private CA, and the name on the DC's
-    certificate (the test DC is reached by IP address)."""
-    graph.ca.cert_pem.write_to_path(str(ca_file))
-    document = yaml.safe_load(config.read_text(encoding="utf-8"))
-    document["m365"].update(
-        authority_base=graph.origin, graph_base_url=f"{graph.origin}/v1.0", ca_file=str(ca_file)
-    )
-    document["ad"]["tls_server_name"] = CERT_NAME
-    config.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")

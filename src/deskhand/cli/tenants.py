@@ -16,6 +16,7 @@ from deskhand.cli.common import err, out, print_json, settings, user_errors
 from deskhand.cli.runtime import open_runtime
 from deskhand.connectors.doctor import Finding
 from deskhand.connectors.factory import Factory
+from deskhand.connectors.graph.settings import trusting
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError, InputError, UsageError
 from deskhand.policy.tenant_policy import TenantPolicy, load_policy
@@ -34,6 +35,8 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _OUTCOME_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
 Text = Annotated[str | None, typer.Option(show_default=False)]
+# Settings most tenants never need: flags only, never asked for by the interactive questions.
+ADVANCED = "Advanced (flags only, never asked)"
 
 
 def add(
@@ -59,6 +62,53 @@ def add(
     client_secret: Annotated[
         str | None, typer.Option(help="The app's client secret: env:NAME, file:/path or enc:…")
     ] = None,
+    certificate_path: Annotated[
+        Path | None,
+        typer.Option(
+            help="Instead of --client-secret: the PEM file with the app certificate's private "
+            "key (with --certificate-thumbprint).",
+            rich_help_panel=ADVANCED,
+        ),
+    ] = None,
+    certificate_thumbprint: Annotated[
+        str | None,
+        typer.Option(
+            help="The thumbprint of that certificate, as Entra shows it under Certificates & "
+            "secrets.",
+            rich_help_panel=ADVANCED,
+        ),
+    ] = None,
+    app_name: Annotated[
+        str | None,
+        typer.Option(
+            help="The app registration's name, if not deskhand (the doctor's fixes name it).",
+            rich_help_panel=ADVANCED,
+        ),
+    ] = None,
+    graph_authority: Annotated[
+        str | None,
+        typer.Option(
+            help="The Microsoft sign-in host, only for US Government / China clouds: "
+            "https://login.microsoftonline.us (else: the public cloud's).",
+            rich_help_panel=ADVANCED,
+        ),
+    ] = None,
+    graph_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The Graph address, only for US Government / China clouds: "
+            "https://graph.microsoft.us/v1.0 (else: the public cloud's).",
+            rich_help_panel=ADVANCED,
+        ),
+    ] = None,
+    graph_ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="PEM of the CA of a TLS-inspecting proxy between deskhand and Microsoft, "
+            "only when there is one.",
+            rich_help_panel=ADVANCED,
+        ),
+    ] = None,
     ad_server: Annotated[
         list[str] | None,
         typer.Option(help="ldaps://dc1.client.local:636 (repeat for more; else: sandbox AD)."),
@@ -79,6 +129,14 @@ def add(
     ca_file: Annotated[
         Path | None, typer.Option(help="PEM of the CA that signed the DCs' certificates.")
     ] = None,
+    tls_server_name: Annotated[
+        str | None,
+        typer.Option(
+            help="The name on the DCs' certificate, only when --ad-server gives IP addresses: "
+            "dc1.client.local",
+            rich_help_panel=ADVANCED,
+        ),
+    ] = None,
     smtp_host: Annotated[
         str | None, typer.Option(help="Send replies by SMTP (else: through the PSA).")
     ] = None,
@@ -89,6 +147,14 @@ def add(
     ] = None,
     from_address: Annotated[
         str | None, typer.Option(help="Replies come from this address.")
+    ] = None,
+    smtp_ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="PEM of the CA that signed the SMTP server's certificate, only when it is not "
+            "a public CA.",
+            rich_help_panel=ADVANCED,
+        ),
     ] = None,
     authorised_contact: Annotated[
         list[str] | None, typer.Option(help="May ask for changes for others (repeat).")
@@ -117,23 +183,41 @@ def add(
         bool, typer.Option("--force", help="Replace an existing file and tenant settings.")
     ] = False,
 ) -> None:
-    """Add a tenant: write its connection file and create it in deskhand."""
+    """Add a tenant: write its connection file and create it in deskhand.
+
+    The advanced settings (certificates, national clouds, proxies and private CAs) are flags
+    only: the questions never ask for them."""
     with user_errors():
         if not _SLUG.match(name):
             raise UsageError(
                 f"{name!r} cannot be a tenant id.",
                 hint="Use lower case letters, digits and dashes, like contoso-dental.",
             )
+        # Checked before any question is asked; the file gets them as absolute paths.
+        m365_advanced = {
+            "certificate_path": _existing("--certificate-path", certificate_path),
+            "certificate_thumbprint": certificate_thumbprint,
+            "app_name": app_name,
+            "authority_base": graph_authority,
+            "graph_base_url": graph_url,
+            "ca_file": _pem("--graph-ca-file", graph_ca_file),
+        }
+        ad_advanced = {
+            "start_tls": True if start_tls else None,
+            "ca_file": _pem("--ca-file", ca_file),
+            "tls_server_name": tls_server_name,
+        }
+        mail_advanced = {"ca_file": _pem("--smtp-ca-file", smtp_ca_file)}
         ask = sys.stdin.isatty() if interactive is None else interactive
         answers = _Answers(ask)
         document: dict[str, Any] = {"name": display_name or answers.text("Display name", name)}
         document["psa"] = _psa(answers, name, psa_customer_id, syncro_url, syncro_key)
-        document["m365"] = _m365(answers, ms_tenant, client_id, client_secret)
+        document["m365"] = _m365(answers, ms_tenant, client_id, client_secret, m365_advanced)
         document["ad"] = _ad(
-            answers, ad_server, no_ad, base_dn, bind_user, bind_password, start_tls, ca_file
+            answers, ad_server, no_ad, base_dn, bind_user, bind_password, ad_advanced
         )
         document["mail"] = _mail(
-            answers, smtp_host, smtp_port, smtp_user, smtp_password, from_address
+            answers, smtp_host, smtp_port, smtp_user, smtp_password, from_address, mail_advanced
         )
         document["domains"] = domain or answers.listed("Client e-mail domains (comma-separated)")
         if authorised_contact:
@@ -313,16 +397,22 @@ def _psa(
 
 
 def _m365(
-    answers: _Answers, tenant: str | None, client: str | None, secret: str | None
+    answers: _Answers,
+    tenant: str | None,
+    client: str | None,
+    secret: str | None,
+    advanced: dict[str, Any],
 ) -> dict[str, Any]:
-    given = tenant or client or secret
+    given = tenant or client or secret or _any(advanced)
     if not given and answers.choice("Microsoft 365", ("sandbox", "graph")) == "sandbox":
         return {"kind": "sandbox"}
+    certificate = advanced["certificate_path"] is not None
     return {
         "kind": "graph",
         "ms_tenant_id": tenant or answers.text("Entra tenant id"),
         "client_id": client or answers.text("App registration client id"),
-        "client_secret": secret or answers.reference("Client secret"),
+        "client_secret": secret or (None if certificate else answers.reference("Client secret")),
+        **advanced,
     }
 
 
@@ -333,27 +423,28 @@ def _ad(
     base_dn: str | None,
     bind_user: str | None,
     password: str | None,
-    start_tls: bool,
-    ca_file: Path | None,
+    advanced: dict[str, Any],
 ) -> dict[str, Any]:
+    given = servers or base_dn or bind_user or password or _any(advanced)
+    if none and given:
+        raise UsageError(
+            "--no-ad says the client has no Active Directory, but AD settings were given too.",
+            hint="Leave out --no-ad, or the AD flags (--ad-server, --base-dn, --bind-user, "
+            "--bind-password, --start-tls, --ca-file, --tls-server-name).",
+        )
     if none:
         return {"kind": "none"}
-    given = servers or base_dn or bind_user or password
     kind = "ldap" if given else answers.choice("Active Directory", ("sandbox", "ldap", "none"))
     if kind != "ldap":
         return {"kind": kind}
-    section: dict[str, Any] = {
+    return {
         "kind": "ldap",
         "servers": servers or answers.listed("Domain controllers (ldaps://dc1.client.local:636)"),
         "base_dn": base_dn or answers.text("Base DN (DC=client,DC=local)"),
         "bind_user": bind_user or answers.text("Bind account (svc-deskhand@client.local)"),
         "bind_password": password or answers.reference("Bind account password"),
+        **advanced,
     }
-    if start_tls:
-        section["start_tls"] = True
-    if ca_file is not None:
-        section["ca_file"] = str(ca_file.resolve())
-    return section
 
 
 def _mail(
@@ -363,8 +454,9 @@ def _mail(
     user: str | None,
     password: str | None,
     from_address: str | None,
+    advanced: dict[str, Any],
 ) -> dict[str, Any]:
-    given = host or user or password or from_address
+    given = host or user or password or from_address or _any(advanced)
     if not given and answers.choice("Client replies go out via", ("psa", "smtp")) == "psa":
         return {"kind": "psa"}
     section: dict[str, Any] = {
@@ -372,12 +464,36 @@ def _mail(
         "host": host or answers.text("SMTP server"),
         "port": port,
         "from_address": from_address or answers.text("Replies come from (support@client.com)"),
+        **advanced,
     }
     user = user or answers.text("SMTP username (empty: no sign-in)")
     if user:
         section["username"] = user
         section["password"] = password or answers.reference("SMTP password")
     return section
+
+
+def _any(settings: dict[str, Any]) -> bool:
+    return any(value is not None for value in settings.values())
+
+
+def _pem(flag: str, path: Path | None) -> str | None:
+    """``path`` as written into the file (absolute), once TLS can load a CA certificate from it."""
+    if path is None:
+        return None
+    try:
+        trusting(path)
+    except ValueError as error:
+        raise InputError(f"{flag} {error}.", hint="Nothing was written.") from None
+    return str(path.resolve())
+
+
+def _existing(flag: str, path: Path | None) -> str | None:
+    if path is None:
+        return None
+    if not path.is_file():
+        raise InputError(f"{flag} is {path}, which is not a file.", hint="Nothing was written.")
+    return str(path.resolve())
 
 
 def _licenses(pairs: list[str]) -> dict[str, str]:

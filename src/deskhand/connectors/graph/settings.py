@@ -73,8 +73,8 @@ def trusting(ca_file: Path) -> ssl.SSLContext:
         raise ValueError(f"is {ca_file}, which does not exist") from None
     except ssl.SSLError:  # before OSError, of which it is a kind
         raise ValueError(
-            f"is {ca_file}, which holds no PEM certificate; export the proxy's CA certificate "
-            "as Base-64 (PEM)"
+            f"is {ca_file}, which holds no PEM certificate; export the CA's certificate as "
+            "Base-64 (PEM)"
         ) from None
     except OSError as error:
         raise ValueError(f"is {ca_file}, which cannot be read: {error.strerror}") from None
