@@ -346,7 +346,7 @@ def test_a_plan_writing_on_an_imported_ticket_escalates_before_anything_runs(
         f"Ticket connectwise:{own.psa_ticket_id} was imported from a ConnectWise Manage export"
         in escalation.detail
     )
-    assert "Answer the requester in ConnectWise Manage." in escalation.detail
+    assert "or answer the requester in ConnectWise Manage." in escalation.detail
     assert "ticket.triaged" in _event_types(rt, ticket_id)
     assert connectors.psa.list_comments(own.psa_ticket_id) == comments_before
     applied = [c.operation for c in rt.sandbox.calls(CONTOSO) if c.outcome == "applied"]

@@ -349,11 +349,12 @@ def test_a_poller_whose_cursor_another_moved_meanwhile_stores_nothing(
     assert mailbox_tenant.flags() == [(1, "")]
 
 
-def test_a_mailed_request_is_triaged_but_nothing_runs_without_a_psa_ticket(
+def test_a_mailed_request_is_triaged_but_nothing_runs_without_a_way_to_answer(
     rt: Runtime, mailbox_tenant: SupportMailbox
 ) -> None:
-    """Mailbox tickets have no PSA ticket for the note and the reply: the plan is refused
-    before anything is drafted, so a password is never reset with no one told."""
+    """A mailbox ticket is answered by e-mail: a tenant without SMTP has no way to send the
+    reply, so the plan is refused before anything is drafted, and a password is never reset
+    with no one told (with SMTP it runs: tests/connectors/mail/test_kept_tickets.py)."""
     lisa = '"Lisa Chen" <lisa.chen@contosodental.example>'  # in the sandbox's directory
     mailbox_tenant.append(mail("Forgot my password, please reset it", sender=lisa, ident="<pw@x>"))
     assert len(poll_mailboxes(rt)[0].new) == 1
@@ -368,4 +369,4 @@ def test_a_mailed_request_is_triaged_but_nothing_runs_without_a_psa_ticket(
         )
         assert (ticket.status, escalation.reason, drafted) == ("escalated", "plan_invalid", 0)
         assert "arrived by e-mail in the tenant's support mailbox" in escalation.detail
-        assert "Answer the requester in your mail client." in escalation.detail
+        assert "answer the requester in your mail client." in escalation.detail

@@ -82,6 +82,9 @@ BUILTIN_DECISIONS: dict[str, list[tuple[BlastRadius, Decision, str]]] = {
             "blast radius external_communication: approve (built-in policy)",
         ),
     ],
+    "psa.log_time": [
+        (BlastRadius.BILLING, APPROVE, "blast radius billing: approve (built-in policy)"),
+    ],
 }
 
 TAIL = "approvers: [approver, admin]\napproval_expiry_hours: 24\n"
@@ -395,6 +398,7 @@ def test_floor_actions_are_the_ones_that_can_touch_security_billing_clients_or_d
         "m365.remove_license",
         "m365.reset_password",
         "m365.revoke_sessions",
+        "psa.log_time",
         "psa.send_reply",
     ]
 

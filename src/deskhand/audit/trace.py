@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deskhand.audit.log import canonical_json
+from deskhand.domain.directory import KEPT_NOTE
 from deskhand.domain.events import (
     EVENT_TYPES,
     DraftApproved,
@@ -325,6 +326,8 @@ def _run_escalated(event: RunEscalated, actor: str) -> str:
 @_summary.register
 def _note_written(event: NoteWritten, actor: str) -> str:
     kind = "internal" if event.hidden else "public"
+    if event.comment_id.startswith(KEPT_NOTE):  # the ticket is in no PSA: deskhand keeps it
+        return f"{kind} note kept in deskhand for {event.psa_ticket_id} ({event.comment_id})"
     return f"{kind} note written on PSA ticket {event.psa_ticket_id} (comment {event.comment_id})"
 
 

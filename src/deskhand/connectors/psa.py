@@ -1,11 +1,11 @@
-"""The PSA connector interface: tickets, their notes, and the client's contacts. Implemented by
-the sandbox now and by a Syncro client later."""
+"""The PSA connector interface: tickets, their notes and logged time, and the client's contacts.
+Implemented by the sandbox and by the Syncro client."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from deskhand.domain.directory import PsaComment, PsaContact, PsaTicket
+from deskhand.domain.directory import PsaComment, PsaContact, PsaTicket, PsaTimeEntry
 
 
 class Psa(Protocol):
@@ -25,4 +25,13 @@ class Psa(Protocol):
 
     def contacts(self) -> list[PsaContact]:
         """The client's contacts, with who is authorised to request changes for others."""
+        ...
+
+    def log_time(self, ticket_id: str, minutes: int, notes: str, billable: bool) -> PsaTimeEntry:
+        """Technician time on the ticket, ending now: labour on the client's invoice if
+        ``billable``."""
+        ...
+
+    def time_entries(self, ticket_id: str) -> list[PsaTimeEntry]:
+        """The time logged on the ticket, oldest first."""
         ...

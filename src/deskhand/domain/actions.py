@@ -57,6 +57,13 @@ class NoteParams(Params):
     body: str = Field(min_length=1, max_length=20000)
 
 
+class TimeParams(Params):
+    psa_ticket_id: str
+    minutes: int = Field(ge=1, le=480, description="Technician minutes to log on the ticket")
+    billable: bool = Field(description="Billable on the client's invoice, or covered by a plan")
+    notes: str = Field(min_length=1, max_length=2000)
+
+
 class ReplyParams(Params):
     psa_ticket_id: str
     to: str = Field(description="The requester's address")
@@ -222,6 +229,14 @@ _SPECS = (
         BlastRadius.INTERNAL,
         "Add an internal note to PSA ticket {psa_ticket_id}",
         undo="internal notes stay; add a correcting note",
+    ),
+    # Billing: a timer entry is labour on the client's invoice once it is charged.
+    ActionSpec(
+        "psa.log_time",
+        TimeParams,
+        BlastRadius.BILLING,
+        "Log {minutes} minutes (billable: {billable}) on PSA ticket {psa_ticket_id}",
+        undo="delete the timer entry in Syncro → ticket → Timers (before it is invoiced)",
     ),
     ActionSpec(
         "psa.send_reply",

@@ -77,6 +77,13 @@ class PsaTicket(_Record):
     subject: str
     body: str
     status: str
+    # The Message-ID of the e-mail the request came as, for a reply to thread under; None for
+    # a ticket the PSA opened itself.
+    message_id: str | None = None
+
+
+# The id of a note deskhand keeps itself, on a ticket no PSA holds (``engine.kept_notes``).
+KEPT_NOTE = "deskhand-note-"
 
 
 class PsaComment(_Record):
@@ -88,3 +95,13 @@ class PsaComment(_Record):
     body: str
     hidden: bool
     created_at: datetime
+
+
+class PsaTimeEntry(_Record):
+    """Technician time logged on a PSA ticket (a Syncro ticket timer)."""
+
+    id: str
+    ticket_id: str
+    minutes: int
+    notes: str
+    billable: bool

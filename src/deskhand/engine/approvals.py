@@ -268,7 +268,7 @@ def approve(
     final = {**proposed, **(edit or {})}
     try:
         params = spec.validate(final)
-        facts = check_binding(params, rt.connectors(tenant), psa_ticket_id)
+        facts = check_binding(params, rt.ticket_connectors(tenant), psa_ticket_id)
     except (ActionError, BindingError, ConnectorError) as error:
         raise ApprovalError(f"The edit cannot be approved: {error}") from None
     radius = spec.blast_radius(params, facts)

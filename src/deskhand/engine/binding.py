@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors
-from deskhand.domain.actions import Facts, Params
-from deskhand.engine.ticket_origin import outside_psa
+from deskhand.domain.actions import Facts, NoteParams, Params, ReplyParams
+from deskhand.engine.ticket_origin import Outside, outside_psa
 from deskhand.errors import DeskhandError
 
 
@@ -26,11 +26,7 @@ def check_binding(params: Params, connectors: Connectors, psa_ticket_id: str) ->
     if ticket is not None and ticket != psa_ticket_id:
         raise BindingError(f"The step writes to PSA ticket {ticket}, not this ticket's.")
     if ticket is not None and (outside := outside_psa(ticket)) is not None:
-        raise BindingError(
-            f"Ticket {ticket} {outside.why}: the tenant's PSA does not have it, so deskhand "
-            "writes no note or reply on it.",
-            hint=f"Answer the requester in {outside.answer_in}.",
-        )
+        _check_outside(params, connectors, ticket, outside)
     privileged: set[str] = set()
     try:
         if "user_id" in values:
@@ -46,3 +42,23 @@ def check_binding(params: Params, connectors: Connectors, psa_ticket_id: str) ->
     except ConnectorError as error:
         raise BindingError(f"The step names something this tenant does not have: {error}") from None
     return Facts(privileged_groups=frozenset(privileged))
+
+
+def _check_outside(params: Params, connectors: Connectors, ticket: str, outside: Outside) -> None:
+    """A ticket no PSA holds keeps its notes in deskhand and is answered by e-mail: a reply
+    needs the tenant's SMTP, since no PSA would send it; nothing else writes to such a ticket."""
+    if isinstance(params, NoteParams):
+        return
+    if isinstance(params, ReplyParams):
+        if connectors.mail is not None:
+            return
+        raise BindingError(
+            f"Ticket {ticket} {outside.why}: no PSA holds it, and the tenant sends no e-mail "
+            "of its own, so deskhand has no way to send this reply.",
+            hint="Add a `mail:` section with `kind: smtp` to the tenant's connection file (then "
+            f"run `deskhand tenants doctor`), or answer the requester in {outside.answer_in}.",
+        )
+    raise BindingError(
+        f"Ticket {ticket} {outside.why}: no PSA holds it, so deskhand cannot do this on it.",
+        hint=f"Do it in {outside.answer_in}.",
+    )

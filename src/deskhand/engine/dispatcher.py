@@ -22,6 +22,7 @@ from deskhand.engine.escalation import escalate
 from deskhand.engine.questions import question, why_not_ask
 from deskhand.engine.resolution import resolve
 from deskhand.engine.runtime import Runtime
+from deskhand.engine.time_entries import with_time_entry
 from deskhand.errors import DeskhandError
 from deskhand.specialists.contract import (
     Plan,
@@ -196,6 +197,8 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
     if rt.llm is not None and llm is not None and llm.proposal is not None:
         # Only the words of the client reply: recipients, steps and policy stay the plan's.
         plan = with_reply_text(plan, llm.proposal.reply_draft, view, context, rt.llm.describe())
+    standard = rt.policy(tenant).time_entries
+    plan = with_time_entry(plan, standard, context.triage.intent, view, context.targets)
     return _with_policy(rt, tenant, view, specialist.name, plan, events, identity, identity_detail)
 
 
@@ -210,7 +213,7 @@ def _with_policy(
     identity_detail: str,
 ) -> _Outcome:
     """The plan's steps checked against the tenant and decided by its policy."""
-    connectors = rt.connectors(tenant)
+    connectors = rt.ticket_connectors(tenant)
     policy = rt.policy(tenant)
     steps = []
     for proposed in plan.steps:

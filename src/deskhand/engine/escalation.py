@@ -88,7 +88,7 @@ def _done_so_far(run: Run) -> str:
 
 def _note(rt: Runtime, tenant: Tenant, run_id: int, psa_ticket_id: str, body: str) -> None:
     try:
-        comment = rt.connectors(tenant).psa.add_comment(
+        comment = rt.ticket_connectors(tenant).psa.add_comment(
             psa_ticket_id, "deskhand escalation", body, hidden=True
         )
         event: ev.Event = ev.NoteWritten(

@@ -55,7 +55,7 @@ def execute(rt: Runtime, run_id: int, worker: str) -> None:
         assert tenant is not None
         step_ids = [step.id for step in run.steps]
         psa_ticket_id = run.ticket.psa_ticket_id
-    connectors = rt.connectors(tenant)
+    connectors = rt.ticket_connectors(tenant)
     try:
         for step_id in step_ids:
             _run_step(rt, run_id, step_id, worker, connectors, psa_ticket_id)

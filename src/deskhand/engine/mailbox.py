@@ -34,6 +34,7 @@ from deskhand.connectors.mail.imap import BATCH, ImapMailbox, IncomingMail
 from deskhand.connectors.psa import Psa
 from deskhand.engine import state
 from deskhand.engine.answers import receive_reply
+from deskhand.engine.intake_files import exported_from
 from deskhand.engine.polling import FIRST_LOOKBACK, PollReport, ReplyReceiver
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
@@ -43,10 +44,12 @@ log = logging.getLogger("deskhand.intake")
 
 SOURCE = "imap"
 KEY_PREFIX = "imap:"
+KEPT_PREFIX = "DH-"  # the number of a ticket no PSA holds (``engine.kept_notes.number_of``)
 AUTOMATED = "an auto-reply or bounce"
 NO_SENDER = "no sender address in From"
-# Matches SmtpMailer's subject "Re: … [#1042]" and Message-ID "<deskhand.dh-<run>-<step>.…>".
-_NUMBER = re.compile(r"\[#(\d+)\]")
+# Matches SmtpMailer's subject "Re: … [#1042]" (a PSA's number) or "[#DH-42]" (a ticket no PSA
+# holds: deskhand's own number), and its Message-ID "<deskhand.dh-<run>-<step>.…>".
+_NUMBER = re.compile(r"\[#((?:DH-)?\d+)\]")
 _OUR_MESSAGE = re.compile(r"^<deskhand\.dh-(\d+)-\d+\.")
 # Where a mail client starts quoting the message answered: the answer is what comes before.
 _QUOTE_START = re.compile(
@@ -109,7 +112,8 @@ def _read_tenant(
         taken: list[int] = []
         for mail in fetched.mails:
             moved = {"uidvalidity": fetched.uidvalidity, "last_uid": mail.uid}
-            if _NUMBER.search(mail.subject) and numbers is None:
+            said = _NUMBER.search(mail.subject)
+            if said and not said.group(1).startswith(KEPT_PREFIX) and numbers is None:
                 numbers = _waiting_numbers(rt, tenant_id, psa)
             took = _take(rt, tenant_id, position, moved, mail, numbers or {}, report, on_reply)
             if took is None:
@@ -181,6 +185,7 @@ def _take(
             subject=mail.subject or "(no subject)",
             body=_ticket_body(mail),
             display_name=mail.from_name,
+            message_id=mail.message_id,
         )
         report.new.append(f"ticket {ticket.id}: {label}")
     return True
@@ -239,7 +244,14 @@ def _answered_ticket(
             found = session.scalar(
                 select(Run.ticket_id).where(Run.tenant_id == tenant_id, Run.id.in_(runs))
             )
-        if found is None and number is not None:
+        if found is None and number is not None and number.group(1).startswith(KEPT_PREFIX):
+            found = session.scalar(
+                select(Ticket.id).where(
+                    Ticket.tenant_id == tenant_id,
+                    Ticket.id == int(number.group(1).removeprefix(KEPT_PREFIX)),
+                )
+            )
+        elif found is None and number is not None:
             found = numbers.get(number.group(1))
         if found is None:
             return None
@@ -260,6 +272,8 @@ def _waiting_numbers(rt: Runtime, tenant_id: str, psa: Psa) -> dict[str, int]:
         ).all()
     numbers = {}
     for ticket_id, psa_ticket_id in rows:
+        if exported_from(psa_ticket_id) is not None:  # no PSA holds it, so it has no number
+            continue
         try:
             numbers[psa.get_ticket(psa_ticket_id).number] = ticket_id
         except ConnectorError as error:  # that ticket cannot be matched by number this time

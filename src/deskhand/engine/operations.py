@@ -29,6 +29,7 @@ from deskhand.domain.actions import (
     UserParams,
 )
 from deskhand.domain.directory import SignInState
+from deskhand.engine.time_entry_operation import LogTime
 
 
 @dataclass(frozen=True)
@@ -361,4 +362,5 @@ OPERATIONS: dict[str, Operation] = {
     "m365.add_license_seats": _Seats(),
     "psa.add_internal_note": _Comment(hidden=True),
     "psa.send_reply": _Comment(hidden=False),
+    "psa.log_time": LogTime(),
 }

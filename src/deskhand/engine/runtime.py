@@ -51,6 +51,13 @@ class Runtime:
         factory = Factory(self.sandbox, secret_key=key.get_secret_value() if key else "")
         return factory.for_tenant(tenant)
 
+    def ticket_connectors(self, tenant: Tenant) -> Connectors:
+        """The tenant's connectors as a ticket's steps use them: a ticket no PSA holds (mailed
+        in, imported from an export) keeps its notes in deskhand (``engine.kept_notes``)."""
+        from deskhand.engine.kept_notes import with_kept_notes
+
+        return with_kept_notes(self.connectors(tenant), self.db)
+
     def policy(self, tenant: Tenant) -> TenantPolicy:
         """The tenant's policy, read again when its file changes."""
         path = Path(tenant.policy_path) if tenant.policy_path else None

@@ -146,10 +146,12 @@ def receive_ticket(
     subject: str,
     body: str,
     display_name: str | None = None,
+    message_id: str | None = None,
 ) -> tuple[Ticket, Run]:
     """Store a ticket from the PSA and queue its first run. ``display_name`` is the name the
     ticket came with (the From name, the PSA contact's), which identity compares with the
-    directory's; None when it came with none (``requester_name`` may then be made up)."""
+    directory's; None when it came with none (``requester_name`` may then be made up).
+    ``message_id`` is the Message-ID of the e-mail a mailed request came as."""
     email = canonical_address(requester_email)  # a look-alike stays itself
     requester = session.execute(
         select(Requester).where(Requester.tenant_id == tenant.id, Requester.email == email)
@@ -166,6 +168,7 @@ def receive_ticket(
         body=body,
         status="new",
         requester_display_name=display_name or None,
+        message_id=message_id,
     )
     session.add(ticket)
     session.flush()

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Literal, Self, get_args
+from typing import Annotated, Literal, Self, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -24,6 +24,7 @@ from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.errors import InputError
 from deskhand.policy import replies
+from deskhand.specialists.registry import discover
 
 BUILTIN_SOURCE = "built-in policy"
 
@@ -31,8 +32,19 @@ Role = Literal["viewer", "tech", "approver", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 
 MAX_EXPIRY_HOURS = 720  # 30 days: an approval older than that was given for a different situation
+MAX_MINUTES = 480  # a working day: more than that for one request is not a standard time
 
-_KEYS = ("blast_radius", "actions", "approvers", "approval_expiry_hours", "reply_template")
+_KEYS = (
+    "blast_radius",
+    "actions",
+    "approvers",
+    "approval_expiry_hours",
+    "reply_template",
+    "time_entries",
+)
+_TIME_KEYS = ("billable", "minutes")
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
 _REQUIRED = ("approvers", "approval_expiry_hours")
 _RADII = {radius.value: radius for radius in BlastRadius}
 _DECISIONS = {decision.value: decision for decision in Decision}
@@ -50,6 +62,16 @@ class Rule(BaseModel):
     line: int | None = None  # None: the rule was not read from a file
 
 
+class TimeEntries(BaseModel):
+    """The MSP's standard technician minutes per triage intent, logged on the PSA ticket as a
+    billing step (always a draft); an intent not listed logs no time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    billable: bool = False  # the PSA's billable flag; false: covered by a services agreement
+    minutes: dict[str, Annotated[int, Field(ge=1, le=MAX_MINUTES)]] = Field(default_factory=dict)
+
+
 class TenantPolicy(BaseModel):
     """A tenant's rules for deciding steps, who may approve drafts, and how long approvals last."""
 
@@ -61,6 +83,7 @@ class TenantPolicy(BaseModel):
     approvers: frozenset[Role] = Field(min_length=1)
     approval_expiry_hours: float = Field(gt=0, le=MAX_EXPIRY_HOURS)
     reply_template: str = replies.DEFAULT  # the frame of every reply to the client (Jinja)
+    time_entries: TimeEntries | None = None  # None: deskhand never plans logging time
 
     @model_validator(mode="after")
     def _keeps_the_floor(self) -> Self:
@@ -153,8 +176,11 @@ def load_policy(path: Path | None = None) -> TenantPolicy:
     return parse_policy(text, path.name)
 
 
-def parse_policy(text: str, source: str) -> TenantPolicy:
-    """The policy in ``text``; an InputError naming ``source`` and the line for anything wrong."""
+def parse_policy(text: str, source: str, intents: Iterable[str] | None = None) -> TenantPolicy:
+    """The policy in ``text``; an InputError naming ``source`` and the line for anything wrong.
+
+    ``intents`` are those ``time_entries`` may name: by default, the ones the installed
+    specialists handle."""
     try:
         # Nodes, not plain data: they keep the line of every key and value for the messages.
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -202,6 +228,11 @@ def parse_policy(text: str, source: str) -> TenantPolicy:
                 if "reply_template" in sections
                 else replies.DEFAULT
             ),
+            time_entries=(
+                _time_entries(*sections["time_entries"], source, intents)
+                if "time_entries" in sections
+                else None
+            ),
         )
     except ValidationError as error:
         # What the model refuses (the floor, unknown actions) is already worded with its line.
@@ -228,6 +259,68 @@ def _reply_template(node: yaml.Node, source: str) -> str:
             hint="Variables: "
             + ", ".join(f"{{{{ {k} }}}} {v}" for k, v in replies.VARIABLES.items()),
         ) from None
+
+
+def _time_entries(
+    key: yaml.Node, node: yaml.Node, source: str, intents: Iterable[str] | None
+) -> TimeEntries | None:
+    """``time_entries``: the billable flag and the minutes per intent; None when it is empty."""
+    entries = _entries(node, source, "time_entries")
+    if not entries:
+        return None  # `time_entries:` with everything under it commented out
+    for name, (setting, _) in entries.items():
+        if name not in _TIME_KEYS:
+            raise _error(
+                source,
+                setting,
+                f"`{name}` is not a time_entries setting." + _did_you_mean(name, _TIME_KEYS),
+                hint="time_entries has billable (true or false) and minutes (per intent).",
+            )
+    billable = False
+    if "billable" in entries:
+        value = entries["billable"][1]
+        if not (isinstance(value, yaml.ScalarNode) and value.tag == _BOOL_TAG):
+            raise _error(source, value, f"`billable` is {_shape(value)}; it must be true or false.")
+        billable = bool(yaml.safe_load(value.value))
+    if "minutes" not in entries:
+        raise _error(
+            source,
+            key,
+            "`time_entries` has no `minutes`: list the standard minutes per intent, like "
+            "`password_reset: 10`.",
+        )
+    known = sorted(_handled_intents() if intents is None else set(intents))
+    minutes: dict[str, int] = {}
+    for intent, (label, value) in _entries(entries["minutes"][1], source, "minutes").items():
+        if intent not in known:
+            raise _error(
+                source,
+                label,
+                f"`{intent}` is not an intent a specialist handles." + _did_you_mean(intent, known),
+                hint="The intents are " + ", ".join(known) + ".",
+            )
+        number = _whole_number(value)
+        if number is None or not 1 <= number <= MAX_MINUTES:
+            raise _error(
+                source,
+                value,
+                f"`{intent}` is {_shape(value)}; minutes must be a whole number from 1 to "
+                f"{MAX_MINUTES} (a working day).",
+            )
+        minutes[intent] = number
+    return TimeEntries(billable=billable, minutes=minutes)
+
+
+def _whole_number(node: yaml.Node) -> int | None:
+    """The node's whole number as YAML reads it (10, +10, 0x0A), or None if it is none."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG:
+        return int(yaml.safe_load(node.value))
+    return None
+
+
+def _handled_intents() -> set[str]:
+    """The intents of the installed specialists (plugins included)."""
+    return set(discover().by_intent)
 
 
 def _radius_rules(node: yaml.Node, source: str) -> dict[BlastRadius, Rule]:

@@ -109,6 +109,9 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(24))
     # The name the message came with ("Dana Reyes" <dana@…>): compared with the directory's.
     requester_display_name: Mapped[str | None] = mapped_column(Text)
+    # The Message-ID of the e-mail a mailed request came as ("<abc@mail.example>"), so that
+    # deskhand's reply threads under it; None for a ticket of a PSA.
+    message_id: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -358,3 +361,18 @@ class IntakeCursor(Base):
     source: Mapped[str] = mapped_column(String(32), primary_key=True)  # syncro, imap
     position: Mapped[dict[str, Any]] = mapped_column(JSON)  # e.g. {"updated_since": "…"}
     updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class TicketNote(Base):
+    """A note or a reply on a ticket that no PSA holds (it came by e-mail or from an export):
+    deskhand keeps it, as a PSA keeps its comments (``deskhand.engine.kept_notes``)."""
+
+    __tablename__ = "ticket_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    hidden: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -31,6 +31,7 @@ USED = [
     ("/tickets/{id}/comment", "post"),
     ("/tickets/{id}/timer_entry", "post"),
     ("/ticket_timers", "get"),
+    ("/ticket_timers/{id}", "patch"),
     ("/customers/{id}", "get"),
     ("/contacts", "get"),
 ]

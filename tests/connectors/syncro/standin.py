@@ -57,6 +57,7 @@ ROUTES = Map(
         Rule("/api/v1/tickets/<int:ticket_id>/comment", endpoint="add_comment", methods=["POST"]),
         Rule("/api/v1/tickets/<int:ticket_id>/timer_entry", endpoint="timer", methods=["POST"]),
         Rule("/api/v1/ticket_timers", endpoint="timers", methods=["GET"]),
+        Rule("/api/v1/ticket_timers/<int:timer_id>", endpoint="set_billable", methods=["PATCH"]),
         Rule("/api/v1/customers/<int:customer_id>", endpoint="customer", methods=["GET"]),
         Rule("/api/v1/contacts", endpoint="contacts", methods=["GET"]),
     ]
@@ -70,6 +71,7 @@ PERMISSIONS = {
     "add_comment": "Tickets - Edit",
     "timer": "Ticket Timers - Overview",
     "timers": "Ticket Timers - Overview",
+    "set_billable": "Ticket Timers - Edit",
     "customer": "Customers - View Detail",
     "contacts": "Customers - View Detail",
 }
@@ -108,6 +110,7 @@ class SyncroStandIn:
     tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
     denied: set[str] = field(default_factory=set)  # permissions the key lacks
     date_skew: timedelta = timedelta(0)  # how far the Date header is off the real time
+    timers_billable: bool = False  # the billable flag Syncro gives a new timer entry
     received: list[Received] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     _faults: list[_Fault] = field(default_factory=list)
@@ -394,11 +397,23 @@ class SyncroStandIn:
             "start_time": _parse(body["start_at"]),
             "end_time": _parse(body.get("end_at") or body["start_at"]),
             "notes": body.get("notes"),
+            "billable": self.timers_billable,
             "created_at": self.now(),
         }
         ticket["timers"].append(timer)
         ticket["updated_at"] = self.now()
         return _json(self._timer_json(timer))
+
+    def _set_billable(self, request: Request, timer_id: int) -> Response:
+        for ticket in self.tickets.values():
+            for timer in ticket["timers"]:
+                if timer["id"] == timer_id:
+                    timer["billable"] = request.args["billable"] == "true"
+                    # Published without its leading slash (see ``contract``).
+                    body = contract.example("ticket_timers/{id}", "patch")
+                    answer = {**self._timer_json(timer), "since_updated_at": _stamp(self.now())}
+                    return _json({"ticket_timer": _filled(body["ticket_timer"], **answer)})
+        return _json(contract.NOT_FOUND, 404)
 
     def _timers(self, request: Request) -> Response:
         rows = [timer for ticket in self.tickets.values() for timer in ticket["timers"]]
@@ -492,6 +507,7 @@ class SyncroStandIn:
             start_time=_stamp(timer["start_time"]),
             end_time=_stamp(timer["end_time"]),
             notes=timer["notes"],
+            billable=timer.get("billable", False),
             created_at=_stamp(timer["created_at"]),
             updated_at=_stamp(timer["created_at"]),
             active_duration=seconds,

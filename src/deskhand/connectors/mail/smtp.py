@@ -93,6 +93,9 @@ class SmtpMailer:
         message["Subject"] = f"Re: {ticket.subject} [#{ticket.number}]"
         message["Date"] = formatdate(localtime=False, usegmt=True)
         message["Message-ID"] = self.message_id(step_key)
+        if ticket.message_id:  # a mailed request: the reply threads under it
+            message["In-Reply-To"] = ticket.message_id
+            message["References"] = ticket.message_id
         message[STEP_HEADER] = step_key
         message.set_content(body)
         return message

@@ -209,6 +209,19 @@ class SandboxPsaComment(SandboxBase):
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 
+class SandboxPsaTimeEntry(SandboxBase):
+    """Technician time logged on a PSA ticket (a Syncro ticket timer)."""
+
+    __tablename__ = "sandbox_psa_time_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("sandbox_psa_tickets.id"))
+    minutes: Mapped[int]
+    notes: Mapped[str] = mapped_column(Text)
+    billable: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
 class SandboxPsaContact(SandboxBase):
     """A person at the client the PSA knows."""
 

@@ -37,6 +37,7 @@ from deskhand.connectors.sandbox.store import (
     SandboxPsaComment,
     SandboxPsaContact,
     SandboxPsaTicket,
+    SandboxPsaTimeEntry,
     SandboxSku,
     SandboxStore,
     SandboxTenant,
@@ -48,6 +49,7 @@ from deskhand.domain.directory import (
     PsaComment,
     PsaContact,
     PsaTicket,
+    PsaTimeEntry,
     SignInState,
     Sku,
 )
@@ -481,6 +483,47 @@ class SandboxPsa(_SandboxSystem):
             )
             return [_psa_comment(row) for row in rows]
 
+    def log_time(self, ticket_id: str, minutes: int, notes: str, billable: bool) -> PsaTimeEntry:
+        """POST /tickets/{id}/timer_entry, with the billable flag set as asked."""
+
+        def change(session: Session) -> PsaTimeEntry:
+            ticket = self._ticket(session, ticket_id)
+            if minutes <= 0:
+                raise ConflictError(
+                    json.dumps({"error": "duration must be positive"}),
+                    system=PSA_SYSTEM,
+                    status=422,
+                )
+            entry = SandboxPsaTimeEntry(
+                ticket_id=ticket.id,
+                minutes=minutes,
+                notes=notes,
+                billable=billable,
+                created_at=now(),
+            )
+            session.add(entry)
+            session.flush()
+            return _psa_time_entry(entry)
+
+        arguments = {
+            "ticket_id": ticket_id,
+            "minutes": minutes,
+            "notes": notes,
+            "billable": billable,
+        }
+        return self._apply("log_time", arguments, change)
+
+    def time_entries(self, ticket_id: str) -> list[PsaTimeEntry]:
+        """The ticket's timer entries, oldest first."""
+        with self._reading() as session:
+            ticket = self._ticket(session, ticket_id)
+            rows = session.scalars(
+                select(SandboxPsaTimeEntry)
+                .where(SandboxPsaTimeEntry.ticket_id == ticket.id)
+                .order_by(SandboxPsaTimeEntry.id)
+            )
+            return [_psa_time_entry(row) for row in rows]
+
     def contacts(self) -> list[PsaContact]:
         """The client's contacts, with who is authorised to request changes for others."""
         with self._reading() as session:
@@ -637,6 +680,16 @@ def _psa_comment(row: SandboxPsaComment) -> PsaComment:
         body=row.body,
         hidden=row.hidden,
         created_at=row.created_at,
+    )
+
+
+def _psa_time_entry(row: SandboxPsaTimeEntry) -> PsaTimeEntry:
+    return PsaTimeEntry(
+        id=str(row.id),
+        ticket_id=str(row.ticket_id),
+        minutes=row.minutes,
+        notes=row.notes,
+        billable=row.billable,
     )
 
 

@@ -29,13 +29,14 @@ from deskhand.connectors.syncro.records import (
 )
 from deskhand.connectors.syncro.refusals import SYSTEM, refusal, unreachable
 from deskhand.connectors.syncro.settings import SyncroSettings
-from deskhand.domain.directory import PsaComment, PsaContact, PsaTicket
+from deskhand.domain.directory import PsaComment, PsaContact, PsaTicket, PsaTimeEntry
 
 LIST_TICKETS = "Tickets - List/Search"
 VIEW_TICKET = "Tickets - View Details"
 EDIT_TICKET = "Tickets - Edit"
 CREATE_TICKET = "Tickets - Create"
 TIMERS = "Ticket Timers - Overview"
+EDIT_TIMER = "Ticket Timers - Edit"
 VIEW_CUSTOMER = "Customers - View Detail"
 
 
@@ -133,6 +134,36 @@ class SyncroPsa:
             page += 1
         self._emails = emails
         return sorted(found, key=lambda contact: contact.name)
+
+    def log_time(self, ticket_id: str, minutes: int, notes: str, billable: bool) -> PsaTimeEntry:
+        """A timer entry on the ticket. The spec's ``timer_entry`` body has no billable flag
+        (Syncro takes it from the labour settings), so when the new entry's flag is not
+        ``billable`` it is set with ``PATCH /ticket_timers/{id}`` (permission Ticket Timers -
+        Edit)."""
+        entry = self.log_minutes(ticket_id, minutes, notes)
+        if entry.billable != billable:
+            try:
+                response = self._send(
+                    "PATCH",
+                    f"/ticket_timers/{entry.id}",
+                    EDIT_TIMER,
+                    params={"billable": "true" if billable else "false"},
+                )
+            except ConnectorError as error:
+                # The entry is in Syncro already: say so, or a technician would log it again.
+                raise type(error)(
+                    f"timer entry {entry.id} was logged on ticket {ticket_id} but its billable "
+                    f"flag is still {entry.billable}: {error.message}",
+                    system=SYSTEM,
+                    status=error.status,
+                    fix=error.fix,
+                ) from error
+            entry = _timer(_object(response, "ticket_timer"))
+        return _time_entry(entry)
+
+    def time_entries(self, ticket_id: str) -> list[PsaTimeEntry]:
+        """The ticket's timer entries, as ``GET /tickets/{id}`` lists them."""
+        return [_time_entry(timer) for timer in self.ticket_timers(ticket_id)]
 
     # --- beyond the interface: polling, status, time ----------------------------------------
 
@@ -330,6 +361,17 @@ def _timer(raw: dict[str, Any]) -> TimerEntry:
         start=_moment(raw["start_time"]),
         end=_moment(raw["end_time"]),
         notes=raw.get("notes") or "",
+        billable=bool(raw.get("billable")),
+    )
+
+
+def _time_entry(timer: TimerEntry) -> PsaTimeEntry:
+    return PsaTimeEntry(
+        id=timer.id,
+        ticket_id=timer.ticket_id,
+        minutes=timer.minutes,
+        notes=timer.notes,
+        billable=timer.billable,
     )
 
 

@@ -35,6 +35,7 @@ class TimerEntry:
     start: datetime
     end: datetime
     notes: str
+    billable: bool = False
 
     @property
     def minutes(self) -> int:

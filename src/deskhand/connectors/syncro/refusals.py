@@ -25,8 +25,8 @@ SYSTEM = "syncro"
 TOKEN_FIX = (
     "create an API token in Syncro → Admin → API Tokens with the permissions Tickets - "
     "List/Search, Tickets - View Details, Tickets - Edit, Tickets - Create, Ticket Timers - "
-    "Overview, Customers - List/Search and Customers - View Detail, and put it in the tenant's "
-    "connection file"
+    "Overview, Customers - List/Search and Customers - View Detail (and Ticket Timers - Edit "
+    "if the tenant's policy logs time), and put it in the tenant's connection file"
 )
 
 

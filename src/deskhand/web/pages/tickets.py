@@ -13,6 +13,7 @@ from deskhand.domain.actions import action
 from deskhand.engine import approvals
 from deskhand.engine.escalation import REASONS
 from deskhand.engine.runtime import Runtime
+from deskhand.engine.ticket_origin import outside_psa
 from deskhand.errors import InputError
 from deskhand.store.models import Escalation, Run, StepSecret, Tenant, Ticket
 from deskhand.web.params import ObjectId
@@ -118,7 +119,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         status = ticket.status
         body = ticket.body
     try:
-        notes = rt.connectors(tenant).psa.list_comments(psa_ticket_id)
+        notes = rt.ticket_connectors(tenant).psa.list_comments(psa_ticket_id)
         notes_error = None
     except ConnectorError as error:
         notes, notes_error = [], str(error)
@@ -130,6 +131,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         "lines": timeline.lines,
         "notes": notes,
         "notes_error": notes_error,
+        "kept": outside_psa(psa_ticket_id),  # no PSA holds it: its notes are deskhand's
         "live": any(run["status"] in OPEN_RUN for run in runs) or status in ("new", "working"),
         "may_approve": who.may_approve(rt, tenant),
     }
