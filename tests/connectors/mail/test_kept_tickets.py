@@ -5,16 +5,13 @@ request, and the requester's answer to it finds the ticket again. On SQLite and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from deskhand.audit.trace import trace
-from deskhand.config import Settings
 from deskhand.connectors.errors import NotFoundError
-from deskhand.demo import seed
 from deskhand.engine import approvals, state
 from deskhand.engine.intake_files import import_export, read_export
 from deskhand.engine.kept_notes import KeptNotesPsa
@@ -32,20 +29,6 @@ LISA = "lisa.chen@contosodental.example"  # in the sandbox's directory
 NORTHWIND = "northwind-law"
 
 
-@pytest.fixture
-def rt(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
-    runtime = Runtime.from_settings(
-        Settings(
-            data_dir=tmp_path,
-            database_url=database_url,
-            sandbox_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
-        )
-    )
-    seed(runtime, tickets=False)
-    yield runtime
-    runtime.close()
-
-
 def connect(
     rt: Runtime,
     folder: Path,
@@ -53,9 +36,10 @@ def connect(
     *,
     smtp: SmtpServer | None,
     mailbox: SupportMailbox | None = None,
+    policy: str | None = None,
 ) -> None:
     """Contoso's connection file: its PSA and directory the sandbox, its mail by SMTP (when
-    given) and its support mailbox on Dovecot (when given)."""
+    given) and its support mailbox on Dovecot (when given); and its policy file (when given)."""
     text = "name: Contoso Dental\ndomains: [contosodental.example]\n"
     if smtp is not None:
         monkeypatch.setenv("CONTOSO_SMTP", PASSWORD)
@@ -77,6 +61,9 @@ def connect(
         tenant = session.get(Tenant, CONTOSO)
         assert tenant is not None
         tenant.config_path = str(path)
+        if policy is not None:
+            (folder / "policy.yaml").write_text(policy, encoding="utf-8")
+            tenant.policy_path = str(folder / "policy.yaml")
 
 
 def tenant(rt: Runtime, tenant_id: str = CONTOSO) -> Tenant:
@@ -84,6 +71,20 @@ def tenant(rt: Runtime, tenant_id: str = CONTOSO) -> Tenant:
         found = session.get(Tenant, tenant_id)
         assert found is not None
         return found
+
+
+def import_password_ticket(rt: Runtime, folder: Path) -> int:
+    """Lisa's password request, imported from a ConnectWise export: the ticket's id."""
+    export = folder / "cw.csv"
+    export.write_text(
+        "id,summary,board,status,company,type,dateEntered,contactName,contactEmailAddress,"
+        "initialDescription\n"
+        f"24001,Forgot my password,Service Desk,New,Contoso Dental,Access,2026-11-23T09:00:00Z,"
+        f"Lisa Chen,{LISA},Please reset my password.\n",
+        encoding="utf-8",
+    )
+    [(_, ticket_id)] = import_export(rt, CONTOSO, read_export([export])).stored
+    return ticket_id
 
 
 def approve_and_run(rt: Runtime, ticket_id: int) -> list[str]:
@@ -212,15 +213,7 @@ def test_an_imported_ticket_is_answered_by_email_and_its_notes_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     connect(rt, tmp_path, monkeypatch, smtp=smtp)
-    export = tmp_path / "cw.csv"
-    export.write_text(
-        "id,summary,board,status,company,type,dateEntered,contactName,contactEmailAddress,"
-        "initialDescription\n"
-        f"24001,Forgot my password,Service Desk,New,Contoso Dental,Access,2026-11-23T09:00:00Z,"
-        f"Lisa Chen,{LISA},Please reset my password.\n",
-        encoding="utf-8",
-    )
-    [(_, ticket_id)] = import_export(rt, CONTOSO, read_export([export])).stored
+    ticket_id = import_password_ticket(rt, tmp_path)
     Worker(rt, "test-worker").run_once()
 
     actions = approve_and_run(rt, ticket_id)
@@ -235,6 +228,29 @@ def test_an_imported_ticket_is_answered_by_email_and_its_notes_kept(
     assert received.message["In-Reply-To"] is None  # it came from a file, not a message
     notes = rt.ticket_connectors(tenant(rt)).psa.list_comments("connectwise:24001")
     assert notes and all(note.hidden for note in notes)
+
+
+def test_no_time_is_planned_on_an_imported_ticket_though_the_policy_logs_time(
+    rt: Runtime, smtp: SmtpServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """There is no PSA ticket to log time on: the plan goes ahead without the time step
+    instead of escalating over it."""
+    policy = (
+        "approvers: [approver]\napproval_expiry_hours: 24\n"
+        "time_entries:\n  minutes:\n    password_reset: 10\n"
+    )
+    connect(rt, tmp_path, monkeypatch, smtp=smtp, policy=policy)
+    ticket_id = import_password_ticket(rt, tmp_path)
+
+    Worker(rt, "test-worker").run_once()
+
+    drafts = approvals.list_drafts(rt, None, status=None, ticket_id=ticket_id)
+    assert [d.action for d in drafts] == [
+        "m365.reset_password",
+        "m365.revoke_sessions",
+        "psa.add_internal_note",
+        "psa.send_reply",
+    ]
 
 
 def test_without_smtp_the_reply_is_refused_before_anything_runs_and_the_note_is_kept(

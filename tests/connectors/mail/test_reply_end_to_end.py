@@ -4,14 +4,11 @@ server instead of a public PSA comment. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from deskhand.config import Settings
-from deskhand.demo import seed
 from deskhand.engine import approvals
 from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
@@ -22,20 +19,6 @@ from tests.connectors.mail.server import PASSWORD, USERNAME, SmtpServer
 CONTOSO = "contoso-dental"
 APPROVER = "dana@msp.example"
 LISA = "lisa.chen@contosodental.example"
-
-
-@pytest.fixture
-def rt(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
-    runtime = Runtime.from_settings(
-        Settings(
-            data_dir=tmp_path,
-            database_url=database_url,
-            sandbox_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
-        )
-    )
-    seed(runtime, tickets=False)
-    yield runtime
-    runtime.close()
 
 
 def connect_by_smtp(rt: Runtime, smtp: SmtpServer, folder: Path) -> None:
