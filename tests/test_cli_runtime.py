@@ -223,9 +223,11 @@ def test_a_tenant_policy_is_checked_before_it_is_used(demo: Desk, tmp_path: Path
     good = tmp_path / "good.yaml"
     good.write_text(
         "blast_radius:\n  internal: auto\napprovers: [admin]\napproval_expiry_hours: 4\n"
+        "time_entries:\n  minutes:\n    account_unlock: 5\n"
     )
     shown = demo.run("tenants", "policy", "contoso-dental", str(good)).stdout
     assert "internal: auto" in shown and "approvers: admin" in shown and "4 h" in shown
+    assert "not billable): account unlock 5 min." in " ".join(shown.split())
     assert demo.json("tenants", "list")[0]["policy"] == str(good.resolve())
     assert "built-in policy" in demo.run("tenants", "policy", "contoso-dental", "--builtin").stdout
     templated = tmp_path / "templated.yaml"

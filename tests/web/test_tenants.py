@@ -305,3 +305,22 @@ def test_a_connector_that_does_not_answer_is_given_up_on(
     assert status.status_code == 200
     assert "connector-slow" in status.text
     assert "no answer within 0.05 s" in status.text
+
+
+def test_the_tenant_page_says_what_time_the_policy_logs(
+    signed_in: tuple[TestClient, str], web_rt: Runtime, tmp_path: Path
+) -> None:
+    client, _ = signed_in
+    assert "No technician time is logged" in client.get("/tenants/contoso-dental").text
+    policy = tmp_path / "contoso.yaml"
+    policy.write_text(
+        "approvers: [approver]\napproval_expiry_hours: 24\n"
+        "time_entries:\n  billable: true\n  minutes:\n    password_reset: 10\n"
+        "    access_change: 15\n",
+        encoding="utf-8",
+    )
+    _use_policy(web_rt, "contoso-dental", policy)
+    page = client.get("/tenants/contoso-dental").text
+    said = page.split('<p class="time-entries">')[1].split("</p>")[0]
+    assert "psa.log_time; billable)" in said and "not billable" not in said
+    assert "access change 15 min, password reset 10 min." in said

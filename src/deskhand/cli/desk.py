@@ -106,6 +106,10 @@ def tenants_policy(
             f"  approvers: {', '.join(sorted(policy.approvers))}; drafts expire after "
             f"{policy.approval_expiry_hours:g} h"
         )
+        if policy.time_entries is None:
+            out.print("  No technician time is logged on the PSA ticket (no time_entries).")
+        else:
+            out.print(f"  {policy.time_entries.describe()}", highlight=False, soft_wrap=True)
         out.print("Effective decision per action:")
         for decided in action_decisions(policy):
             when = f" ({decided.condition})" if decided.condition else ""

@@ -71,6 +71,20 @@ class TimeEntries(BaseModel):
     billable: bool = False  # the PSA's billable flag; false: covered by a services agreement
     minutes: dict[str, Annotated[int, Field(ge=1, le=MAX_MINUTES)]] = Field(default_factory=dict)
 
+    def describe(self) -> str:
+        """In a sentence, for the tenant's page and ``deskhand tenants policy``."""
+        if not self.minutes:
+            return "No technician time is logged on the PSA ticket (no minutes per request)."
+        each = ", ".join(
+            f"{intent.replace('_', ' ')} {minutes} min"
+            for intent, minutes in sorted(self.minutes.items())
+        )
+        flag = "billable" if self.billable else "not billable"
+        return (
+            "Technician time logged on the PSA ticket when a run does work (a billing draft, "
+            f"psa.log_time; {flag}): {each}."
+        )
+
 
 class TenantPolicy(BaseModel):
     """A tenant's rules for deciding steps, who may approve drafts, and how long approvals last."""
