@@ -70,6 +70,18 @@ def test_a_reply_arrives_from_the_tenant_address_with_subject_step_and_message_i
     assert sent.answer == "250 2.0.0 Ok: queued as T35T"
 
 
+def test_a_mailed_requests_reply_and_forward_prefixes_are_not_repeated(smtp: SmtpServer) -> None:
+    mailer = SmtpMailer("contoso-dental", settings(smtp), PASSWORD)
+    mailed = TICKET.model_copy(update={"subject": "RE: Fwd: AW: Outlook ", "number": "DH-7"})
+
+    assert mailer.reply(mailed, TICKET.contact_email, "Hi", "dh-7-2")["Subject"] == (
+        "Re: Outlook [#DH-7]"
+    )
+    assert mailer.reply(TICKET, TICKET.contact_email, "Hi", "dh-7-2")["Subject"] == (
+        "Re: Can't log in to Outlook [#1042]"
+    )
+
+
 def test_a_reply_sent_again_for_the_same_step_keeps_its_message_id(smtp: SmtpServer) -> None:
     first = SmtpMailer("contoso-dental", settings(smtp), PASSWORD)
     after_a_restart = SmtpMailer("contoso-dental", settings(smtp), PASSWORD)

@@ -34,6 +34,9 @@ from deskhand.domain.directory import PsaTicket
 
 SYSTEM = "smtp"
 STEP_HEADER = "X-Deskhand-Step"
+# "Re:", "RE: Fwd:", "AW:", "SV:" … at the start of a mailed request's subject: the reply
+# carries one "Re:" of its own, not "Re: Re: Re:".
+_REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fwd?|aw|sv|vs)\s*:\s*)+", re.IGNORECASE)
 
 T = TypeVar("T")
 
@@ -90,7 +93,8 @@ class SmtpMailer:
         message = EmailMessage()
         message["From"] = formataddr((self.settings.from_name or "", self.settings.from_address))
         message["To"] = to
-        message["Subject"] = f"Re: {ticket.subject} [#{ticket.number}]"
+        subject = _REPLY_PREFIX.sub("", ticket.subject).strip()
+        message["Subject"] = f"Re: {subject} [#{ticket.number}]"
         message["Date"] = formatdate(localtime=False, usegmt=True)
         message["Message-ID"] = self.message_id(step_key)
         if ticket.message_id:  # a mailed request: the reply threads under it
