@@ -25,6 +25,7 @@ from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.errors import InputError
 from deskhand.policy import replies
 from deskhand.specialists.registry import discover
+from deskhand.yaml_nodes import compose
 
 BUILTIN_SOURCE = "built-in policy"
 
@@ -195,18 +196,7 @@ def parse_policy(text: str, source: str, intents: Iterable[str] | None = None) -
 
     ``intents`` are those ``time_entries`` may name: by default, the ones the installed
     specialists handle."""
-    try:
-        # Nodes, not plain data: they keep the line of every key and value for the messages.
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        said = [getattr(error, "context", None), getattr(error, "problem", None)]
-        problem = ", ".join(part for part in said if part) or str(error)
-        raise InputError(
-            f"{source}{where}: not valid YAML: {problem}.",
-            hint="Check the indentation (spaces, not tabs) and that each rule reads `name: value`.",
-        ) from None
+    root = compose(text, source, "rule")
     if root is None:
         raise InputError(
             f"{source} is empty.", hint="Start from a copy of deskhand's default_policy.yaml."

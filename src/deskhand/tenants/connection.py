@@ -31,6 +31,7 @@ from pydantic_core import ErrorDetails
 
 from deskhand.errors import InputError
 from deskhand.tenants.secrets import HOW_TO_REFERENCE, SecretRef
+from deskhand.yaml_nodes import compose
 
 
 def _reference(value: object) -> SecretRef:
@@ -226,19 +227,7 @@ def load_connection(path: Path) -> Connection:
 
 def parse_connection(text: str, path: Path) -> Connection:
     source = path.name
-    try:
-        # Nodes, not plain data: they keep the line of every key and value for the messages.
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        said = [getattr(error, "context", None), getattr(error, "problem", None)]
-        problem = ", ".join(part for part in said if part) or str(error)
-        raise InputError(
-            f"{source}{where}: not valid YAML: {problem}.",
-            hint="Check the indentation (spaces, not tabs) and that each setting reads "
-            "`name: value`.",
-        ) from None
+    root = compose(text, source, "setting")
     if not isinstance(root, yaml.MappingNode):
         raise InputError(
             f"{source} is not a tenant connection file (it should be `name: value` lines).",
