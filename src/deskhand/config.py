@@ -33,9 +33,15 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(20.0, gt=0)  # the most one LLM proposal may take
     # Decrypts the `enc:` secrets in tenant connection files (`deskhand tenants secret new-key`).
     secret_key: SecretStr | None = None
+    # The server's own keys (approval bindings, audit checkpoints, temporary passwords), kept
+    # outside the database: deskhand.keys. Default: server-keys.json in data_dir.
+    server_key_file: Path | None = None
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'deskhand.db'}"
+
+    def server_keys(self) -> Path:
+        return self.server_key_file or self.data_dir / "server-keys.json"
 
     def sandbox(self) -> str:
         return self.sandbox_url or f"sqlite:///{self.data_dir / 'sandbox.db'}"

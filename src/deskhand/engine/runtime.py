@@ -11,6 +11,7 @@ from sqlalchemy import select
 from deskhand.config import Settings
 from deskhand.connectors.factory import Connectors, Factory
 from deskhand.connectors.sandbox.store import SandboxStore
+from deskhand.keys import ServerKeys
 from deskhand.policy.tenant_policy import TenantPolicy, load_policy
 from deskhand.specialists.registry import Registry, discover
 from deskhand.store.db import Database
@@ -29,6 +30,8 @@ class Runtime:
     _policies: dict[tuple[str | None, float], TenantPolicy] = field(default_factory=dict)
     llm: LlmTriager | None = None  # the optional second opinion in triage (DESKHAND_LLM)
     _triage_model: ActiveModel | None = None
+    _keys: ServerKeys | None = None
+    _keys_stamp: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -44,6 +47,16 @@ class Runtime:
                 os.environ,
             ),
         )
+
+    @property
+    def keys(self) -> ServerKeys:
+        """The server's keys (deskhand.keys), read once; the file is made on first use."""
+        path = self.settings.server_keys()
+        stamp = path.stat().st_mtime_ns if path.exists() else None
+        if self._keys is None or stamp != self._keys_stamp:
+            self._keys = ServerKeys.load(path)  # again after a rotation by another process
+            self._keys_stamp = path.stat().st_mtime_ns
+        return self._keys
 
     def connectors(self, tenant: Tenant) -> Connectors:
         key = self.settings.secret_key
