@@ -11,11 +11,12 @@ from typing import ClassVar
 import pytest
 from rich.console import Console
 
-from deskhand.audit.log import append
+from deskhand.audit.log import append, canonical_json
 from deskhand.audit.trace import Trace, render_trace, trace
 from deskhand.domain.events import (
     EVENT_TYPES,
     SYSTEM,
+    ActedAfterLeaseLost,
     Actor,
     ActorKind,
     DraftApproved,
@@ -34,14 +35,24 @@ from deskhand.domain.events import (
     RunCompleted,
     RunEscalated,
     RunQueued,
+    SecretErased,
     SecretRevealed,
     StepDecided,
     StepFailed,
     StepRecovered,
+    StepReplanned,
     StepStarted,
+    StepUncertain,
     StepVerified,
     TicketReceived,
     TicketTriaged,
+    UserAdded,
+    UserDisabled,
+    UserEnabled,
+    UserPasswordChanged,
+    UserRemoved,
+    UserRoleChanged,
+    UserTenantsChanged,
 )
 from deskhand.errors import InputError
 from deskhand.store.db import Database
@@ -225,6 +236,44 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         2,
         "step 1: its temporary secret was shown to dana@msp.example, then erased",
     ),
+    (
+        StepReplanned(
+            3,
+            "psa.send_reply",
+            "12",
+            {"body": ["… Sales …", "… Sales-EU …"]},
+            "external_communication",
+            "external_communication",
+            "Reply to alice@contoso.example on PSA ticket 4711",
+            reopened=True,
+        ),
+        DANA,
+        2,
+        "step 3 planned again after dana@msp.example edited draft 12: Reply to "
+        "alice@contoso.example on PSA ticket 4711 (changed: body); its approval is void and it "
+        "waits for approval again",
+    ),
+    (
+        StepUncertain(2, "m365.add_license_seats", {"total": 5}),
+        SYSTEM,
+        2,
+        "step 2 (m365.add_license_seats) was started by a worker that stopped; reading back did "
+        "not show it done, and it is not safe to repeat, so it was not repeated — read back: "
+        '{"total":5}',
+    ),
+    (
+        ActedAfterLeaseLost(2, "m365.add_license_seats", "w-a", "the call returned"),
+        SYSTEM,
+        2,
+        "step 2 (m365.add_license_seats): worker w-a had lost the run when its call returned "
+        "(the call returned); it wrote nothing more",
+    ),
+    (
+        SecretErased(1, "not shown before it expired"),
+        SYSTEM,
+        2,
+        "step 1: its temporary secret was erased unshown (not shown before it expired)",
+    ),
     (RunCompleted(1), SYSTEM, 2, "run completed: 1 step, all verified"),
     (
         NoteWritten("4711", "c-981", hidden=True),
@@ -232,6 +281,19 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         2,
         "internal note written on PSA ticket 4711 (comment c-981)",
     ),
+    # Account changes belong to no ticket; a trace would show them as their raw data.
+    *[
+        (event, SYSTEM, None, f"{event.TYPE} {canonical_json(event.data())}")
+        for event in (
+            UserAdded("lee@msp.example", "tech", ["contoso"]),
+            UserRoleChanged("lee@msp.example", "tech", "approver"),
+            UserTenantsChanged("lee@msp.example", ["contoso"], ["*"]),
+            UserPasswordChanged("lee@msp.example", 1, 2),
+            UserDisabled("lee@msp.example", 1, 0),
+            UserEnabled("lee@msp.example"),
+            UserRemoved("lee@msp.example", "approver", ["*"]),
+        )
+    ],
 ]
 
 

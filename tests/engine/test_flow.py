@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
+from tests.audit.tampering import tamper
 
 from deskhand.audit.chain import verify
 from deskhand.audit.trace import trace
@@ -177,37 +178,32 @@ def test_an_approved_step_that_expires_before_it_runs_is_refused(rt: Runtime) ->
     assert applied(rt, "reset_password") == []
 
 
-def test_an_edited_approval_runs_the_edit_and_keeps_both_versions(rt: Runtime) -> None:
+def test_an_edited_approval_is_replanned_so_note_and_reply_say_what_runs(rt: Runtime) -> None:
     ticket_id = ticket(rt, KAREN, "Access", "Please add Tom Becker to the Finance Share group.")
     work(rt)
     group_draft = drafts(rt, ticket_id)[0]
     connectors = _connectors(rt)
     front_desk = connectors.m365.get_group("Front Desk")
-    view = approvals.approve(
-        rt, group_draft.id, APPROVER, {"group_id": front_desk.id, "group_name": "Front Desk"}
-    )
+    view = approvals.approve(rt, group_draft.id, APPROVER, {"group_id": front_desk.id})
     assert view.changes == {
         "group_id": [group_draft.proposed_params["group_id"], front_desk.id],
-        "group_name": ["Finance Share", "Front Desk"],
+        "group_name": ["Finance Share", "Front Desk"],  # the name comes from the directory
     }
+    assert view.description == "Add tom.becker@contosodental.example to the group Front Desk"
     reply = next(d for d in drafts(rt, ticket_id) if d.action == "psa.send_reply")
-    assert [(m.field, m.old, m.new) for m in reply.stale] == [
-        ("body", "Finance Share", "Front Desk")
-    ]
-    with pytest.raises(approvals.StaleDraftError, match="still says “Finance Share”"):
-        approvals.approve(rt, reply.id, APPROVER)  # the client would read the wrong group
-    carried = carry_over(reply.proposed_params, reply.stale)
-    assert "added to: Front Desk" in carried["body"] and "Finance Share" not in carried["body"]
-    approvals.approve(rt, reply.id, APPROVER, {"body": carried["body"]})
+    assert reply.replanned_by == group_draft.id  # planned again, not patched
+    assert "added to: Front Desk" in reply.proposed_params["body"]
+    assert "Finance Share" not in reply.proposed_params["body"]
+    assert reply.first_params is not None and "Finance Share" in reply.first_params["body"]
+    assert reply.stale == []
     approve_all(rt, ticket_id)
     work(rt)
-    replies = [
-        c.body
-        for c in connectors.psa.list_comments(_psa_id(rt, ticket_id))
-        if c.subject == "Update on your ticket"  # the internal note records the plan as proposed
-    ]
-    assert len(replies) == 1
-    assert "added to: Front Desk" in replies[0] and "Finance Share" not in replies[0]
+    comments = connectors.psa.list_comments(_psa_id(rt, ticket_id))
+    note = next(c.body for c in comments if c.hidden)
+    client = [c.body for c in comments if c.subject == "Update on your ticket"]
+    assert "to Front Desk" in note and "Finance Share" not in note  # the note says what ran
+    assert len(client) == 1
+    assert "added to: Front Desk" in client[0] and "Finance Share" not in client[0]
     tom = connectors.m365.get_user("tom.becker@contosodental.example")
     assert tom.id in connectors.m365.group_members(front_desk.id)
     finance = connectors.m365.get_group("Finance Share")
@@ -218,6 +214,9 @@ def test_an_edited_approval_runs_the_edit_and_keeps_both_versions(rt: Runtime) -
         assert step.params["group_name"] == "Finance Share"  # the proposal, never overwritten
         assert step.approval.approved_params is not None
         assert step.approval.approved_params["group_name"] == "Front Desk"
+        replanned = session.scalars(select(Step).where(Step.replanned_by == group_draft.id)).all()
+        assert {s.action for s in replanned} == {"psa.add_internal_note", "psa.send_reply"}
+        assert all("Finance Share" in s.params["body"] for s in replanned)  # first proposals kept
 
 
 def test_a_stale_mention_can_be_approved_as_written_and_the_trace_says_so(rt: Runtime) -> None:
@@ -225,13 +224,12 @@ def test_a_stale_mention_can_be_approved_as_written_and_the_trace_says_so(rt: Ru
     work(rt)
     group_draft, *_ = drafts(rt, ticket_id)
     front_desk = _connectors(rt).m365.get_group("Front Desk")
-    approvals.approve(
-        rt, group_draft.id, APPROVER, {"group_id": front_desk.id, "group_name": "Front Desk"}
-    )
+    approvals.approve(rt, group_draft.id, APPROVER, {"group_id": front_desk.id})
     reply = next(d for d in drafts(rt, ticket_id) if d.action == "psa.send_reply")
-    with pytest.raises(approvals.StaleDraftError):  # an edit that keeps the old name
-        approvals.approve(rt, reply.id, APPROVER, {"body": reply.proposed_params["body"] + "!"})
-    view = approvals.approve(rt, reply.id, APPROVER, acknowledge_stale=True)
+    written = reply.proposed_params["body"] + "\n(You asked for Finance Share.)"
+    with pytest.raises(approvals.StaleDraftError):  # an edit that brings the old name back
+        approvals.approve(rt, reply.id, APPROVER, {"body": written})
+    view = approvals.approve(rt, reply.id, APPROVER, {"body": written}, acknowledge_stale=True)
     assert view.status == "approved" and view.stale == []  # only pending drafts are checked
     with rt.db.reading() as session:
         lines = trace(session, ticket_id).lines
@@ -461,10 +459,11 @@ def test_audit_verify_finds_an_edited_event(rt: Runtime) -> None:
     with rt.db.session() as session:
         assert verify(session).ok
         target = session.scalars(select(EventRecord.id).order_by(EventRecord.id)).all()[3]
-        session.execute(
-            text("UPDATE events SET actor = 'user:mallory@evil.example' WHERE id = :id"),
-            {"id": target},
-        )
+    tamper(
+        rt.db.engine,
+        "UPDATE events SET actor = 'user:mallory@evil.example' WHERE id = :id",
+        id=target,
+    )
     with rt.db.session() as session:
         report = verify(session)
     assert not report.ok

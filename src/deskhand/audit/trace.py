@@ -24,6 +24,7 @@ from deskhand.audit.log import canonical_json
 from deskhand.domain.directory import KEPT_NOTE
 from deskhand.domain.events import (
     EVENT_TYPES,
+    ActedAfterLeaseLost,
     DraftApproved,
     DraftCreated,
     DraftExpired,
@@ -40,11 +41,14 @@ from deskhand.domain.events import (
     RunCompleted,
     RunEscalated,
     RunQueued,
+    SecretErased,
     SecretRevealed,
     StepDecided,
     StepFailed,
     StepRecovered,
+    StepReplanned,
     StepStarted,
+    StepUncertain,
     StepVerified,
     TicketReceived,
     TicketTriaged,
@@ -264,7 +268,15 @@ def _draft_approved(event: DraftApproved, actor: str) -> str:
         how = "edited"
     kept = f"; kept as written: {'; '.join(event.acknowledged)}" if event.acknowledged else ""
     verified = f"; requester verified: {event.verification}" if event.verification else ""
-    return f"draft {event.approval_id} approved by {actor} ({how}){kept}{verified}"
+    raised = (
+        f"; now {event.blast_radius} (proposed as {event.proposed_radius})"
+        if event.proposed_radius
+        else ""
+    )
+    accepted = f"; approved as a {event.approved_as} change" if event.approved_as else ""
+    return (
+        f"draft {event.approval_id} approved by {actor} ({how}){raised}{accepted}{kept}{verified}"
+    )
 
 
 @_summary.register
@@ -340,6 +352,43 @@ def _notified(event: Notified, actor: str) -> str:
 @_summary.register
 def _secret_revealed(event: SecretRevealed, actor: str) -> str:
     return f"step {event.position}: its temporary secret was shown to {actor}, then erased"
+
+
+@_summary.register
+def _step_replanned(event: StepReplanned, actor: str) -> str:
+    changed = ", ".join(sorted(event.changes)) or "nothing"
+    radius = (
+        f"; {event.blast_radius_before} → {event.blast_radius}"
+        if event.blast_radius != event.blast_radius_before
+        else ""
+    )
+    reopened = "; its approval is void and it waits for approval again" if event.reopened else ""
+    return (
+        f"step {event.position} planned again after {actor} edited draft "
+        f"{event.cause_approval_id}: {event.description} (changed: {changed}){radius}{reopened}"
+    )
+
+
+@_summary.register
+def _step_uncertain(event: StepUncertain, actor: str) -> str:
+    return (
+        f"step {event.position} ({event.action}) was started by a worker that stopped; reading "
+        f"back did not show it done, and it is not safe to repeat, so it was not repeated "
+        f"— read back: {canonical_json(event.observed)}"
+    )
+
+
+@_summary.register
+def _acted_after_lease_lost(event: ActedAfterLeaseLost, actor: str) -> str:
+    return (
+        f"step {event.position} ({event.action}): worker {event.worker} had lost the run when "
+        f"its call returned ({event.outcome}); it wrote nothing more"
+    )
+
+
+@_summary.register
+def _secret_erased(event: SecretErased, actor: str) -> str:
+    return f"step {event.position}: its temporary secret was erased unshown ({event.reason})"
 
 
 def _count(n: int, noun: str) -> str:

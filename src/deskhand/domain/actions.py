@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -27,9 +27,30 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+ReferenceKind = Literal["user", "group", "licence", "ticket", "requester"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Declares that a parameter names an object in the tenant's own systems. The engine looks
+    it up there before a step is stored, approved or run — the id is the truth — and fills in
+    the parameters it ``shows`` (display names) from what it found, never from the proposal or
+    an edit. A ``ticket`` must be the step's own ticket; a ``requester`` its requester."""
+
+    kind: ReferenceKind
+    shows: tuple[str, ...] = ()
+
+
+USER = Reference("user", shows=("user_principal_name",))
+GROUP = Reference("group", shows=("group_name",))
+LICENCE = Reference("licence", shows=("sku_name",))
+TICKET = Reference("ticket")
+REQUESTER = Reference("requester")
+
+
 class UserParams(Params):
-    user_id: str = Field(description="Directory id of the user")
-    user_principal_name: str = Field(description="The user's sign-in name, shown to approvers")
+    user_id: Annotated[str, USER] = Field(description="Directory id of the user")
+    user_principal_name: str = Field(description="The user's sign-in name, from the directory")
 
 
 class PasswordResetParams(UserParams):
@@ -37,37 +58,47 @@ class PasswordResetParams(UserParams):
 
 
 class GroupMemberParams(UserParams):
-    group_id: str
-    group_name: str
+    group_id: Annotated[str, GROUP] = Field(description="Directory id of the group")
+    group_name: str = Field(description="The group's name, from the directory")
 
 
 class LicenseParams(UserParams):
-    sku_id: str
-    sku_name: str
+    sku_id: Annotated[str, LICENCE] = Field(description="Id of the licence (SKU)")
+    sku_name: str = Field(description="The licence's name, from the tenant's subscriptions")
 
 
 class SeatParams(Params):
-    sku_id: str
-    sku_name: str
+    sku_id: Annotated[str, LICENCE] = Field(description="Id of the licence (SKU)")
+    sku_name: str = Field(description="The licence's name, from the tenant's subscriptions")
     seats: int = Field(ge=1, le=50, description="Seats to add to the subscription")
 
 
 class NoteParams(Params):
-    psa_ticket_id: str
+    psa_ticket_id: Annotated[str, TICKET]
     body: str = Field(min_length=1, max_length=20000)
 
 
 class TimeParams(Params):
-    psa_ticket_id: str
+    psa_ticket_id: Annotated[str, TICKET]
     minutes: int = Field(ge=1, le=480, description="Technician minutes to log on the ticket")
     billable: bool = Field(description="Billable on the client's invoice, or covered by a plan")
     notes: str = Field(min_length=1, max_length=2000)
 
 
 class ReplyParams(Params):
-    psa_ticket_id: str
-    to: str = Field(description="The requester's address")
+    psa_ticket_id: Annotated[str, TICKET]
+    to: Annotated[str, REQUESTER] = Field(description="The requester's address")
     body: str = Field(min_length=1, max_length=20000)
+
+
+def references(params: type[Params]) -> dict[str, Reference]:
+    """The parameters of ``params`` that name objects, as declared on the model's fields."""
+    found = {}
+    for name, info in params.model_fields.items():
+        for meta in info.metadata:
+            if isinstance(meta, Reference):
+                found[name] = meta
+    return found
 
 
 @dataclass(frozen=True)
@@ -91,6 +122,20 @@ class ActionSpec:
     # A manual step: the summary is the exact instructions a technician follows, their
     # approval is the tick that says it is done, and acting changes nothing.
     manual: bool = False
+    # Whether acting twice leaves things as acting once would (set a membership, assign a
+    # licence). After a takeover a step whose outcome cannot be read back is repeated only if
+    # this is true; otherwise (buy seats, log time, send a reply) the run escalates instead.
+    safe_to_repeat: bool = False
+
+    @property
+    def references(self) -> dict[str, Reference]:
+        """Which parameters name objects in the tenant's systems, and of what kind."""
+        return references(self.params)
+
+    @property
+    def shown(self) -> frozenset[str]:
+        """Parameters filled in from the directory (display names): never edited directly."""
+        return frozenset(name for ref in self.references.values() for name in ref.shows)
 
     def validate(self, raw: Mapping[str, Any]) -> Params:
         """The parameters as this action's model; an ActionError that names what is wrong."""
@@ -130,6 +175,7 @@ _SPECS = (
         "Reset the Microsoft 365 password of {user_principal_name} (temporary password, "
         "change at next sign-in: {force_change})",
         undo=None,
+        safe_to_repeat=True,
     ),
     ActionSpec(
         "m365.revoke_sessions",
@@ -137,6 +183,7 @@ _SPECS = (
         BlastRadius.SECURITY,
         "Sign {user_principal_name} out of every session and device",
         undo=None,
+        safe_to_repeat=True,
     ),
     ActionSpec(
         "m365.add_group_member",
@@ -145,6 +192,7 @@ _SPECS = (
         "Add {user_principal_name} to the group {group_name}",
         undo="m365.remove_group_member with the same parameters",
         privileged_radius=BlastRadius.SECURITY,
+        safe_to_repeat=True,
     ),
     ActionSpec(
         "m365.remove_group_member",
@@ -153,6 +201,7 @@ _SPECS = (
         "Remove {user_principal_name} from the group {group_name}",
         undo="m365.add_group_member with the same parameters",
         privileged_radius=BlastRadius.SECURITY,
+        safe_to_repeat=True,
     ),
     ActionSpec(
         "m365.assign_license",
@@ -160,6 +209,7 @@ _SPECS = (
         BlastRadius.INTERNAL,
         "Assign the licence {sku_name} to {user_principal_name}",
         undo="m365.remove_license with the same parameters",
+        safe_to_repeat=True,
     ),
     ActionSpec(
         "m365.remove_license",
@@ -167,6 +217,7 @@ _SPECS = (
         BlastRadius.DESTRUCTIVE,
         "Remove the licence {sku_name} from {user_principal_name} (their services stop)",
         undo="m365.assign_license with the same parameters, within 30 days",
+        safe_to_repeat=True,
     ),
     ActionSpec(
         "m365.add_license_seats",
@@ -182,6 +233,7 @@ _SPECS = (
         "Reset the Active Directory password of {user_principal_name} (temporary password, "
         "change at next logon: {force_change})",
         undo=None,
+        safe_to_repeat=True,
     ),
     ActionSpec(
         "ad.unlock_account",
@@ -189,6 +241,7 @@ _SPECS = (
         BlastRadius.SECURITY,
         "Unlock the Active Directory account of {user_principal_name}",
         undo=None,
+        safe_to_repeat=True,
     ),
     # Exchange Online owns distribution lists and mail-enabled security groups: Graph cannot
     # change their members, so these are manual steps (the draft card keys on "exchange.").
@@ -201,6 +254,7 @@ _SPECS = (
         undo="exchange.remove_distribution_list_member with the same parameters",
         privileged_radius=BlastRadius.SECURITY,
         manual=True,
+        safe_to_repeat=True,
     ),
     ActionSpec(
         "exchange.remove_distribution_list_member",
@@ -211,6 +265,7 @@ _SPECS = (
         undo="exchange.add_distribution_list_member with the same parameters",
         privileged_radius=BlastRadius.SECURITY,
         manual=True,
+        safe_to_repeat=True,
     ),
     # Security: it changes who can open the mailbox (the licence it frees is a separate step).
     ActionSpec(
@@ -222,6 +277,7 @@ _SPECS = (
         undo="Exchange admin center → Recipients → Mailboxes → (the mailbox) → Others → Convert "
         "to regular mailbox; the user needs a licence with Exchange Online first",
         manual=True,
+        safe_to_repeat=True,
     ),
     ActionSpec(
         "psa.add_internal_note",
@@ -229,6 +285,7 @@ _SPECS = (
         BlastRadius.INTERNAL,
         "Add an internal note to PSA ticket {psa_ticket_id}",
         undo="internal notes stay; add a correcting note",
+        safe_to_repeat=True,
     ),
     # Billing: a timer entry is labour on the client's invoice once it is charged.
     ActionSpec(

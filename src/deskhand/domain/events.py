@@ -168,6 +168,13 @@ class DraftApproved(Event):
     acknowledged: list[str] = field(default_factory=list)
     # How the approver verified a requester whose check said needs_verification.
     verification: str = ""
+    # The keyed binding (deskhand.keys) the executor checks; empty before version 0007.
+    binding: str = ""
+    # The step's blast radius as approved, and as proposed when an edit changed it; the class
+    # the approver accepted when the edit raised it or changed the requester check.
+    blast_radius: str = ""
+    proposed_radius: str = ""
+    approved_as: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,6 +201,9 @@ class StepStarted(Event):
     action: str
     idempotency_key: str
     snapshot: dict[str, Any]
+    payload_hash: str = ""  # the SHA-256 of the payload it acts on
+    binding: str = ""  # the approval's keyed binding it was checked against ("" for auto)
+    blast_radius: str = ""
 
 
 @dataclass(frozen=True)
@@ -204,6 +214,8 @@ class StepVerified(Event):
     position: int
     action: str
     observed: dict[str, Any]
+    payload_hash: str = ""  # the SHA-256 of the payload that was acted on
+    blast_radius: str = ""
 
 
 @dataclass(frozen=True)
@@ -282,6 +294,55 @@ class SecretRevealed(Event):
     position: int
 
 
+@dataclass(frozen=True)
+class StepReplanned(Event):
+    """An approver's edit of another step changed what this step will do: the plan was made
+    again from the edited references, and this step now proposes ``changes``. A draft that was
+    already approved is open again (``reopened``): its approval was for the old payload."""
+
+    TYPE: ClassVar[str] = "step.replanned"
+    position: int
+    action: str
+    cause_approval_id: str
+    changes: dict[str, list[Any]]
+    blast_radius_before: str
+    blast_radius: str
+    description: str
+    reopened: bool
+
+
+@dataclass(frozen=True)
+class StepUncertain(Event):
+    """After a takeover, a step found started could not be shown done by reading back, and
+    its action is not safe to repeat: it is not repeated, and a person decides."""
+
+    TYPE: ClassVar[str] = "step.uncertain"
+    position: int
+    action: str
+    observed: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ActedAfterLeaseLost(Event):
+    """A worker returned from an outside call after its lease was gone (it was paused or cut
+    off): what the call did is recorded, and the worker writes nothing else for the run."""
+
+    TYPE: ClassVar[str] = "step.acted_after_lease_lost"
+    position: int
+    action: str
+    worker: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class SecretErased(Event):
+    """A secret nobody was shown (a temporary password) was erased when it expired."""
+
+    TYPE: ClassVar[str] = "secret.erased"
+    position: int
+    reason: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -308,5 +369,94 @@ EVENT_TYPES: dict[str, type[Event]] = {
         NoteWritten,
         Notified,
         SecretRevealed,
+        StepReplanned,
+        StepUncertain,
+        ActedAfterLeaseLost,
+        SecretErased,
     )
 }
+
+
+# The MSP's user accounts (deskhand.accounts). ``user`` is the account's e-mail address; the
+# actor is whoever made the change (on the command line: ``system:cli:<login name>``).
+
+
+@dataclass(frozen=True)
+class UserAdded(Event):
+    """A person was given a deskhand account."""
+
+    TYPE: ClassVar[str] = "user.added"
+    user: str
+    role: str
+    tenants: list[str]
+
+
+@dataclass(frozen=True)
+class UserRoleChanged(Event):
+    """A user's role changed; it applies from their next request on."""
+
+    TYPE: ClassVar[str] = "user.role_changed"
+    user: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class UserTenantsChanged(Event):
+    """The tenants a user may see changed; it applies from their next request on."""
+
+    TYPE: ClassVar[str] = "user.tenants_changed"
+    user: str
+    before: list[str]
+    after: list[str]
+
+
+@dataclass(frozen=True)
+class UserPasswordChanged(Event):
+    """A user's password was set anew: their browser sessions ended and API tokens were revoked."""
+
+    TYPE: ClassVar[str] = "user.password_changed"
+    user: str
+    sessions_ended: int
+    tokens_revoked: int
+
+
+@dataclass(frozen=True)
+class UserDisabled(Event):
+    """A user can no longer sign in: their browser sessions ended and API tokens were revoked."""
+
+    TYPE: ClassVar[str] = "user.disabled"
+    user: str
+    sessions_ended: int
+    tokens_revoked: int
+
+
+@dataclass(frozen=True)
+class UserEnabled(Event):
+    """A disabled user may sign in again (their old API tokens stay revoked)."""
+
+    TYPE: ClassVar[str] = "user.enabled"
+    user: str
+
+
+@dataclass(frozen=True)
+class UserRemoved(Event):
+    """An account with no history (no decision, no revealed secret, no analysis, no event of
+    theirs) was deleted."""
+
+    TYPE: ClassVar[str] = "user.removed"
+    user: str
+    role: str
+    tenants: list[str]
+
+
+USER_EVENTS: tuple[type[Event], ...] = (
+    UserAdded,
+    UserRoleChanged,
+    UserTenantsChanged,
+    UserPasswordChanged,
+    UserDisabled,
+    UserEnabled,
+    UserRemoved,
+)
+EVENT_TYPES.update({cls.TYPE: cls for cls in USER_EVENTS})

@@ -2,8 +2,10 @@
 and see the temporary password a verified reset produced.
 
 Approving needs a role the tenant's policy lets approve, scope on the draft's tenant, and not
-being the person who asked for the change. The approval is bound to the SHA-256 of the exact
-payload that will run; an edit is stored beside the specialist's proposal, never over it.
+being the person who asked for the change. The approval is bound to the exact payload that will
+run by a keyed hash (an HMAC with the server's key, ``deskhand.keys``, kept outside the
+database) that the executor checks again; an edit is stored beside the specialist's proposal,
+never over it, and is re-planned, not patched (``deskhand.engine.edits``).
 """
 
 from __future__ import annotations
@@ -17,14 +19,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from deskhand.connectors.errors import ConnectorError
-from deskhand.domain.actions import ActionError, action
+from deskhand.domain.actions import action
 from deskhand.domain.decisions import Decision
+from deskhand.domain.risks import BlastRadius
 from deskhand.engine import state
-from deskhand.engine.binding import BindingError, check_binding
+from deskhand.engine.binding import BindingError, TicketRef
 from deskhand.engine.carried_edits import ApprovedEdit, StaleMention, approved_edits, stale_mentions
+from deskhand.engine.edits import EditPlan, EditRefused, RunNow, StepNow, plan_edit
 from deskhand.engine.escalation import escalate
+from deskhand.engine.planning import PlanInputs
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
+from deskhand.keys import APPROVAL_BINDING, STEP_SECRET
 from deskhand.store.models import Approval, Run, Step, StepSecret, Tenant, Ticket, User, now
 
 
@@ -54,6 +60,19 @@ class DraftClosedError(ApprovalError):
 
 class StaleDraftError(ApprovalError):
     """The draft still mentions a value an approver edited away in another draft of its plan."""
+
+    http_status = 409
+
+
+class EditRefusedError(ApprovalError):
+    """The edit, worked out as a new plan, cannot be approved (see deskhand.engine.edits)."""
+
+    http_status = 409
+
+
+class ReclassifiedError(ApprovalError):
+    """The edit raised a step's blast radius or changed the requester check: the approver must
+    accept the new class (and verify the requester) to approve it."""
 
     http_status = 409
 
@@ -115,6 +134,11 @@ class DraftView(BaseModel):
     stale: list[StaleMention] = []
     # A security draft whose requester must be verified (called back) before it is approved.
     verify_first: bool = False
+    # The draft's step was planned again after draft ``replanned_by`` was approved with an
+    # edit; ``first_params`` is what the specialist first proposed.
+    replanned_by: int | None = None
+    first_params: dict[str, Any] | None = None
+    secret_expires_at: datetime | None = None  # when an unshown temporary password is erased
 
 
 def visible_to(user: User, tenant_id: str) -> bool:
@@ -198,15 +222,21 @@ def query_drafts(rt: Runtime, where: DraftFilter) -> list[DraftView]:
         approvals = list(session.execute(loading).unique().scalars())
         step_ids = [a.step_id for a in approvals]
         edits = approved_edits(session, [a.step.run_id for a in approvals if a.status == "pending"])
-        with_secret = set(
-            session.scalars(
-                select(StepSecret.step_id).where(
+        with_secret = {
+            step_id: expires_at
+            for step_id, expires_at in session.execute(
+                select(StepSecret.step_id, StepSecret.expires_at).where(
                     StepSecret.step_id.in_(step_ids), StepSecret.value.is_not(None)
                 )
             )
-        )
+        }
         return [
-            _view(session, a, a.step_id in with_secret, edits.get(a.step.run_id, []))
+            _view(
+                session,
+                a,
+                (a.step_id in with_secret, with_secret.get(a.step_id)),
+                edits.get(a.step.run_id, []),
+            )
             for a in approvals
         ]
 
@@ -245,41 +275,41 @@ def approve(
     *,
     acknowledge_stale: bool = False,
     verification: str = "",
+    approve_as: str | None = None,
 ) -> DraftView:
-    """Approve a draft, as proposed or with ``edit`` (fields to change) applied.
+    """Approve a draft, as proposed or with ``edit`` (fields to change) re-planned.
 
-    A draft that still mentions a value an approver edited away in another draft of the same
-    plan is refused unless the edit corrects it or ``acknowledge_stale`` says it is meant.
-    A security draft whose requester needs verification is refused until ``verification``
-    says how the approver verified them."""
+    The edit is worked out as a new plan (``deskhand.engine.edits``): references resolved
+    again, the plan made again, the requester checked again, each blast radius recomputed. An
+    edit that raises a step's blast radius or changes the requester check is refused unless
+    ``approve_as`` names the new class (and ``verification`` says how the requester was
+    verified, for a security change). A draft that still mentions a value an approver edited
+    away in another draft of the same plan is refused unless the edit corrects it or
+    ``acknowledge_stale`` says it is meant. A security draft whose requester needs
+    verification is refused until ``verification`` says how the approver verified them."""
     with rt.db.session() as session:
         approval = _approval(session, approval_id)
         tenant = session.get(Tenant, approval.tenant_id)
         assert tenant is not None
-        step = approval.step
-        spec = action(step.action)
-        proposed = dict(step.params)
-        psa_ticket_id = step.run.ticket.psa_ticket_id
         _authorise(rt, session, approval, user_email)
-        edits = approved_edits(session, [step.run_id]).get(step.run_id, [])
+        step = approval.step
+        run = _run_now(step.run)
         step_id = step.id
-        check = dict(approval.requester_check or {})
-        proposed_radius = step.blast_radius
-    final = {**proposed, **(edit or {})}
+        proposed = state.proposed_params(step)
+        edits = approved_edits(session, [step.run_id]).get(step.run_id, [])
     try:
-        params = spec.validate(final)
-        facts = check_binding(params, rt.ticket_connectors(tenant), psa_ticket_id)
-    except (ActionError, BindingError, ConnectorError) as error:
-        raise ApprovalError(f"The edit cannot be approved: {error}") from None
-    radius = spec.blast_radius(params, facts)
-    decision, rule = rt.policy(tenant).decide(spec.name, radius)
-    if decision is Decision.FORBID:
-        raise ApprovalError(f"The edited step is forbidden by the tenant's policy: {rule}.")
-    values = params.model_dump(mode="json")
-    changes = {k: [proposed.get(k), v] for k, v in values.items() if proposed.get(k) != v}
+        plan = plan_edit(rt, tenant, run, step_id, edit or {})
+    except (EditRefused, BindingError, ConnectorError) as error:
+        raise EditRefusedError(error.message, hint=getattr(error, "hint", None)) from None
+    edited = plan.edited
+    if edited.decision is Decision.FORBID:
+        raise ApprovalError(f"The edited step is forbidden by the tenant's policy: {edited.rule}.")
+    check = plan.check or dict(run.requester_check)
     verification = " ".join(verification.split())
+    approved_as = _accepted_class(approval_id, plan, approve_as, verification)
     if (
-        needs_verification(check, proposed_radius) or needs_verification(check, str(radius))
+        needs_verification(check, run_step(run, step_id).blast_radius)
+        or needs_verification(check, edited.radius.value)
     ) and len(verification) < MIN_VERIFICATION_CHARS:
         raise VerificationRequiredError(
             f"Draft {approval_id}: verify the requester before approving — "
@@ -287,6 +317,8 @@ def approve(
             hint="Call back the number on file (not one from the ticket), then say how you "
             "verified them (web: the verification box; API: verification; CLI: --verified).",
         )
+    values = edited.params
+    changes = {k: [proposed.get(k), v] for k, v in values.items() if proposed.get(k) != v}
     stale = stale_mentions(values, step_id, edits)
     if stale and not acknowledge_stale:
         raise StaleDraftError(
@@ -297,17 +329,110 @@ def approve(
     with rt.db.session() as session:
         approval = _approval(session, approval_id)
         user = _authorise(rt, session, approval, user_email)
+        step = approval.step
+        if _run_now(step.run).fingerprint() != run.fingerprint():
+            raise DraftClosedError(
+                f"Draft {approval_id}: its plan changed while you were deciding (another of "
+                "its drafts was decided).",
+                hint="Look at the draft again, then decide.",
+            )
+        for other in plan.others:
+            sibling = next(s for s in step.run.steps if s.id == other.step_id)
+            state.replan_step(
+                session,
+                sibling,
+                params=other.params,
+                description=other.description,
+                blast_radius=other.radius.value,
+                cause=approval,
+                user=user,
+            )
+        if plan.check is not None and plan.check != run.requester_check:
+            state.recheck_requester(
+                session, step.run, plan.check, plan.target, step.run.ticket.requester.email, user
+            )
+        message = state.binding_message(step, approval, values, user.email)
         state.approve(
             session,
             approval,
             user,
             approved_params=values if changes else None,
-            bound_hash=state.payload_hash(approval.tenant_id, spec.name, values),
+            bound_hash=state.payload_hash(approval.tenant_id, step.action, values),
+            binding=rt.keys.sign(APPROVAL_BINDING, message),
             changes=changes,
             acknowledged=[m.describe() for m in stale],
             verification=verification,
+            blast_radius=edited.radius.value,
+            description=edited.description,
+            approved_as=approved_as,
         )
         return _view(session, approval)
+
+
+def _accepted_class(
+    approval_id: int, plan: EditPlan, approve_as: str | None, verification: str
+) -> str:
+    """The class the approver accepted for an edit that raised a blast radius or changed the
+    requester check ("" when it did neither); a ReclassifiedError saying what it needs if the
+    approver has not accepted it, or has not said how the requester was verified."""
+    if not plan.raised and not plan.identity_changed:
+        return ""
+    needed = plan.approval_class
+    reasons = [
+        f"makes step {s.position} {s.radius.value.upper().replace('_', ' ')}: {s.why}"
+        for s in plan.raised
+    ]
+    if plan.identity_changed and plan.check is not None:
+        reasons.append(
+            f"changes the requester check from {plan.check_before.get('verdict')} to "
+            f"{plan.check['verdict']} ({plan.check['detail']})"
+        )
+    verify = needed is BlastRadius.SECURITY or plan.identity_changed
+    what = f"approve it as a {needed.value.replace('_', ' ')} change" + (
+        ", with the requester verified" if verify else ""
+    )
+    if approve_as != needed.value or (verify and len(verification) < MIN_VERIFICATION_CHARS):
+        raise ReclassifiedError(
+            f"Draft {approval_id}: this edit {'; '.join(reasons)} — {what}.",
+            hint=f"Web: tick “approve as {needed.value.replace('_', ' ')}”"
+            + (" and say how you verified the requester" if verify else "")
+            + f'; API: "approve_as": "{needed.value}"'
+            + (', "verification": "…"' if verify else "")
+            + f"; CLI: --approve-as {needed.value}"
+            + (" --verified '…'" if verify else "")
+            + ".",
+        )
+    return needed.value
+
+
+def run_step(run: RunNow, step_id: int) -> StepNow:
+    return next(s for s in run.steps if s.id == step_id)
+
+
+def _run_now(run: Run) -> RunNow:
+    """The run of a draft as it stands, for working an edit out outside the transaction."""
+    ticket = run.ticket
+    first = next((s.approval for s in run.steps if s.approval is not None), None)
+    return RunNow(
+        run_id=run.id,
+        specialist=run.specialist,
+        ticket=TicketRef(ticket.psa_ticket_id, ticket.requester.email),
+        inputs=PlanInputs.model_validate(run.plan_inputs) if run.plan_inputs else None,
+        steps=tuple(
+            StepNow(
+                id=s.id,
+                position=s.position,
+                action=s.action,
+                status=s.status,
+                decision=s.decision,
+                blast_radius=s.blast_radius,
+                params=state.effective_params(s),
+                approval_status=s.approval.status if s.approval is not None else None,
+            )
+            for s in run.steps
+        ),
+        requester_check=dict(first.requester_check or {}) if first is not None else {},
+    )
 
 
 def reject(rt: Runtime, approval_id: int, user_email: str, reason: str) -> DraftView:
@@ -356,13 +481,34 @@ def reveal_secret(rt: Runtime, approval_id: int, user_email: str) -> str:
             raise NoSecretError(
                 f"Draft {approval_id} has no secret to show (not a verified reset)."
             )
-        value = state.reveal_secret(session, secret, step, user)
-        if value is None:
+        if secret.value is None:
             raise NoSecretError(
                 f"The secret of draft {approval_id} was already shown and erased.",
                 hint="Reset the password again if it was lost.",
             )
-        return value
+        expired_at = secret.expires_at
+        if expired_at is not None and expired_at <= now():
+            state.erase_secret(session, secret, step, "not shown before it expired")
+            token = None
+        else:
+            token = state.reveal_secret(session, secret, step, user)
+    if token is None:
+        assert expired_at is not None
+        raise NoSecretError(
+            f"The temporary password of draft {approval_id} was erased unshown at "
+            f"{expired_at:%Y-%m-%d %H:%M} UTC.",
+            hint="Reset the password again: temporary passwords are kept for "
+            f"{rt.settings.secret_hours:g} hours (DESKHAND_SECRET_HOURS).",
+        )
+    value = rt.keys.decrypt(STEP_SECRET, token)
+    if value is None:
+        raise NoSecretError(
+            f"The temporary password of draft {approval_id} cannot be decrypted: the server "
+            "key that encrypted it is not in this deployment's key file.",
+            hint="Every deskhand process must read the same key file (DESKHAND_SERVER_KEY_FILE). "
+            "Reset the password again if the key was lost.",
+        )
+    return value
 
 
 def _authorise(rt: Runtime, session: Session, approval: Approval, user_email: str) -> User:
@@ -409,37 +555,34 @@ def _approval(session: Session, approval_id: int, *, lock: bool = True) -> Appro
     query = select(Approval).where(Approval.id == approval_id)
     approval = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if approval is None:
-        raise DraftNotFoundError(
-            f"No draft {approval_id}.", hint="`deskhand approvals list` shows them."
-        )
+        raise DraftNotFoundError(f"No draft {approval_id}.")  # worded as another tenant's
     return approval
 
 
 def _view(
     session: Session,
     approval: Approval,
-    has_secret: bool | None = None,
+    secret: tuple[bool, datetime | None] | None = None,
     edits: list[ApprovedEdit] | None = None,
 ) -> DraftView:
     step: Step = approval.step
     run = step.run
     spec = action(step.action)
-    proposed = dict(step.params)
+    proposed = state.proposed_params(step)
     final = approval.approved_params or proposed
     stale: list[StaleMention] = []
     if approval.status == "pending":
         if edits is None:
             edits = approved_edits(session, [run.id]).get(run.id, [])
         stale = stale_mentions(final, step.id, edits)
-    if has_secret is None:
-        has_secret = (
-            session.execute(
-                select(StepSecret.id).where(
-                    StepSecret.step_id == step.id, StepSecret.value.is_not(None)
-                )
-            ).scalar_one_or_none()
-            is not None
-        )
+    if secret is None:
+        found = session.execute(
+            select(StepSecret.expires_at).where(
+                StepSecret.step_id == step.id, StepSecret.value.is_not(None)
+            )
+        ).one_or_none()
+        secret = (found is not None, found[0] if found is not None else None)
+    has_secret, secret_expires_at = secret
     return DraftView(
         id=approval.id,
         status=approval.status,
@@ -472,4 +615,7 @@ def _view(
         stale=stale,
         verify_first=approval.status == "pending"
         and needs_verification(approval.requester_check or {}, step.blast_radius),
+        replanned_by=step.replanned_by,
+        first_params=dict(step.params) if step.replanned_params is not None else None,
+        secret_expires_at=secret_expires_at,
     )

@@ -1,55 +1,158 @@
-"""Checks that a step stays inside its ticket's tenant, whoever proposed or edited it.
+"""Binds a step to the tenant's own systems, whoever proposed or edited it.
 
-A specialist (a plugin) or an approver's edit could name an object of another tenant, or
-another ticket: the ids are looked up in *this* tenant's systems before anything is stored or
-run, and a step that fails is never performed.
+Every parameter an action declares as a reference (``deskhand.domain.actions.Reference``) is
+looked up in *this* tenant's systems before a step is stored, approved or run: the id is the
+truth, and every display field it shows (a user's sign-in name, a group's name) is filled in
+from what the directory returned — never taken from a specialist's proposal or an approver's
+edit. A step that names something the tenant does not have, another ticket, or someone other
+than the requester is never performed. What the directory says about the objects (a privileged
+group) is returned as the facts that decide the step's blast radius.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors
-from deskhand.domain.actions import Facts, NoteParams, Params, ReplyParams
+from deskhand.domain.actions import (
+    ActionError,
+    ActionSpec,
+    Facts,
+    NoteParams,
+    Params,
+    Reference,
+    ReplyParams,
+)
+from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
 from deskhand.engine.ticket_origin import Outside, outside_psa
 from deskhand.errors import DeskhandError
+from deskhand.triage.warning_signs import canonical_address
+
+DirectoryObject = DirectoryUser | DirectoryGroup | Sku
 
 
 class BindingError(DeskhandError):
-    """The step names something outside its ticket's tenant."""
+    """The step names something outside its ticket's tenant, or not what it shows."""
 
 
-def check_binding(params: Params, connectors: Connectors, psa_ticket_id: str) -> Facts:
-    """Raise BindingError unless every object the step names is this tenant's; return the
-    directory facts that decide the step's blast radius."""
-    values = params.model_dump()
-    ticket = values.get("psa_ticket_id")
-    if ticket is not None and ticket != psa_ticket_id:
-        raise BindingError(f"The step writes to PSA ticket {ticket}, not this ticket's.")
-    if ticket is not None and (outside := outside_psa(ticket)) is not None:
-        _check_outside(params, connectors, ticket, outside)
+@dataclass(frozen=True)
+class TicketRef:
+    """The ticket a step belongs to: the only one it may write to, and whom it may answer."""
+
+    psa_ticket_id: str
+    requester_email: str
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A step's parameters as the tenant's systems have them: ids as the directory spells
+    them, display fields from the directory, and the objects and facts found on the way."""
+
+    params: Params
+    facts: Facts
+    objects: dict[str, DirectoryObject] = field(default_factory=dict)  # by parameter name
+    # Display fields the caller gave that are not what the directory shows for the id:
+    # (parameter, given, from the directory).
+    mismatched: tuple[tuple[str, str, str], ...] = ()
+
+
+def bind(
+    spec: ActionSpec, raw: Mapping[str, Any], connectors: Connectors, ticket: TicketRef
+) -> Bound:
+    """``raw`` validated for ``spec`` and resolved against the tenant's systems; a
+    BindingError (or ActionError for parameters that do not fit) naming what is wrong."""
+    values = dict(spec.validate(raw).model_dump(mode="json"))
+    found: dict[str, DirectoryObject] = {}
     privileged: set[str] = set()
+    mismatched: list[tuple[str, str, str]] = []
     try:
-        if "user_id" in values:
-            connectors.m365.get_user(values["user_id"])
-        if "group_id" in values:
-            group = connectors.m365.get_group(values["group_id"])
-            if group.privileged:
-                privileged.add(group.id)
-        if "sku_id" in values:
-            sku_ids = {sku.id for sku in connectors.m365.subscribed_skus()}
-            if values["sku_id"] not in sku_ids:
-                raise BindingError(f"The licence {values['sku_id']} is not this tenant's.")
+        for name, reference in spec.references.items():
+            value = values[name]
+            if reference.kind == "ticket":
+                _check_ticket(spec, values, str(value), connectors, ticket)
+                continue
+            if reference.kind == "requester":
+                _check_requester(name, str(value), ticket)
+                continue
+            obj = _look_up(reference, str(value), connectors)
+            found[name] = obj
+            values[name] = obj.id
+            if isinstance(obj, DirectoryGroup) and obj.privileged:
+                privileged.add(obj.id)
+            for shown, directory_value in _shown(reference, obj).items():
+                given = values.get(shown)
+                if given is not None and given != directory_value:
+                    mismatched.append((shown, str(given), directory_value))
+                values[shown] = directory_value
     except ConnectorError as error:
         raise BindingError(f"The step names something this tenant does not have: {error}") from None
-    return Facts(privileged_groups=frozenset(privileged))
+    try:
+        params = spec.validate(values)
+    except ActionError as error:  # a directory value that does not fit (should not happen)
+        raise BindingError(str(error)) from None
+    return Bound(
+        params=params,
+        facts=Facts(privileged_groups=frozenset(privileged)),
+        objects=found,
+        mismatched=tuple(mismatched),
+    )
 
 
-def _check_outside(params: Params, connectors: Connectors, ticket: str, outside: Outside) -> None:
+def _look_up(reference: Reference, value: str, connectors: Connectors) -> DirectoryObject:
+    if reference.kind == "user":
+        return connectors.m365.get_user(value)  # an id or a sign-in name; the id comes back
+    if reference.kind == "group":
+        return connectors.m365.get_group(value)
+    for sku in connectors.m365.subscribed_skus():
+        if value in (sku.id, sku.part_number):
+            return sku
+    raise BindingError(f"The licence {value} is not one this tenant subscribes to.")
+
+
+def _shown(reference: Reference, obj: DirectoryObject) -> dict[str, str]:
+    """What each display field of ``reference`` says for ``obj``."""
+    names = {
+        "user_principal_name": obj.user_principal_name if isinstance(obj, DirectoryUser) else "",
+        "group_name": obj.display_name if isinstance(obj, DirectoryGroup) else "",
+        "sku_name": obj.display_name if isinstance(obj, Sku) else "",
+    }
+    shown = {}
+    for name in reference.shows:
+        if not names.get(name):
+            raise ActionError(f"Nothing in the directory fills in {name} for a {reference.kind}.")
+        shown[name] = names[name]
+    return shown
+
+
+def _check_requester(name: str, value: str, ticket: TicketRef) -> None:
+    if canonical_address(value) != canonical_address(ticket.requester_email):
+        raise BindingError(
+            f"The step would write to {value}, not to the ticket's requester "
+            f"({ticket.requester_email}).",
+            hint=f"{name} is always the requester; to tell someone else, reply from the PSA.",
+        )
+
+
+def _check_ticket(
+    spec: ActionSpec, values: dict[str, Any], value: str, c: Connectors, ticket: TicketRef
+) -> None:
+    if value != ticket.psa_ticket_id:
+        raise BindingError(f"The step writes to PSA ticket {value}, not this ticket's.")
+    if (outside := outside_psa(value)) is not None:
+        _check_outside(spec.params, c, value, outside)
+
+
+def _check_outside(
+    params: type[Params], connectors: Connectors, ticket: str, outside: Outside
+) -> None:
     """A ticket no PSA holds keeps its notes in deskhand and is answered by e-mail: a reply
     needs the tenant's SMTP, since no PSA would send it; nothing else writes to such a ticket."""
-    if isinstance(params, NoteParams):
+    if issubclass(params, NoteParams):
         return
-    if isinstance(params, ReplyParams):
+    if issubclass(params, ReplyParams):
         if connectors.mail is not None:
             return
         raise BindingError(

@@ -17,12 +17,12 @@ from deskhand.domain import events as ev
 from deskhand.domain.actions import ActionError, action
 from deskhand.domain.decisions import Decision
 from deskhand.engine import state
-from deskhand.engine.binding import BindingError, check_binding
+from deskhand.engine.binding import BindingError, TicketRef, bind
 from deskhand.engine.escalation import escalate
+from deskhand.engine.planning import PlanInputs, make_plan, requester_check
 from deskhand.engine.questions import question, why_not_ask
 from deskhand.engine.resolution import resolve
 from deskhand.engine.runtime import Runtime
-from deskhand.engine.time_entries import with_time_entry
 from deskhand.errors import DeskhandError
 from deskhand.specialists.contract import (
     Plan,
@@ -32,11 +32,9 @@ from deskhand.specialists.contract import (
     TicketView,
     TriageView,
 )
-from deskhand.specialists.replies import with_reply_text
 from deskhand.store.models import Tenant
 from deskhand.triage import cold_start
 from deskhand.triage.entities import extract
-from deskhand.triage.identity import check_identity
 from deskhand.triage.keywords import ROUTE_THRESHOLD, Triage, triage
 from deskhand.triage.llm import LlmAnswer
 
@@ -88,6 +86,7 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
             approver_roles=outcome.approvers,
             excerpt=_excerpt(view),
             requester_check={"verdict": outcome.identity, "detail": outcome.identity_detail},
+            plan_inputs=outcome.inputs.model_dump(mode="json") if outcome.inputs else None,
         )
         forbidden = [s for s in outcome.steps if s.decision == Decision.FORBID]
     if forbidden:
@@ -105,6 +104,7 @@ class _Outcome:
     identity_detail: str
     expiry: timedelta
     approvers: list[str]
+    inputs: PlanInputs | None = None  # what a specialist's plan was made from (not a question)
 
 
 def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantView) -> _Outcome:
@@ -141,36 +141,6 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
         return _with_policy(
             rt, tenant, view, state.ASK_REQUESTER, ask, events, "unchecked", unchecked
         )
-    identity, identity_detail = "unchecked", "the specialist does not ask for an identity check"
-    if specialist.needs_identity:
-        target = resolution.targets[0]
-        try:
-            manager = connectors.m365.get_user(target.manager_id) if target.manager_id else None
-            contacts = connectors.psa.contacts()
-        except ConnectorError as error:
-            raise Stop("execution_failed", f"The identity check failed: {error}", events) from None
-        check = check_identity(
-            view.requester_email,
-            target,
-            manager,
-            contacts,
-            requester_name=view.requester_name,
-            on_directory=resolution.requester,
-            domains=tenant_view.domains,
-            text=f"{view.subject}\n{view.body}",
-            grants_privilege=any(group.privileged for group in resolution.groups),
-        )
-        identity, identity_detail = check.verdict.value, check.detail
-        events.append(
-            ev.IdentityChecked(
-                requester=view.requester_email,
-                target=target.user_principal_name,
-                verdict=identity,
-                detail=identity_detail,
-            )
-        )
-        if not check.verified:
-            raise Stop("identity_unverified", check.detail, events)
     context = PlanContext(
         tenant=tenant_view,
         triage=TriageView(
@@ -185,21 +155,46 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
         skus=tuple(resolution.skus),
         devices=found.named.devices,
         dates=found.named.dates,
-        identity=identity,
+        identity="unchecked",
         reply_template=rt.policy(tenant).reply_template,
     )
+    identity, identity_detail = "unchecked", "the specialist does not ask for an identity check"
+    if specialist.needs_identity:
+        try:
+            check = requester_check(connectors, view, context)
+        except ConnectorError as error:
+            raise Stop("execution_failed", f"The identity check failed: {error}", events) from None
+        identity, identity_detail = check.verdict.value, check.detail
+        events.append(
+            ev.IdentityChecked(
+                requester=view.requester_email,
+                target=context.targets[0].user_principal_name,
+                verdict=identity,
+                detail=identity_detail,
+            )
+        )
+        if not check.verified:
+            raise Stop("identity_unverified", check.detail, events)
+        context = context.model_copy(update={"identity": identity})
+    reply_text = None
+    if rt.llm is not None and llm is not None and llm.proposal is not None:
+        reply_text = llm.proposal.reply_draft
+    inputs = PlanInputs(
+        ticket=view,
+        context=context,
+        llm_reply=reply_text,
+        llm_proposer=rt.llm.describe() if rt.llm is not None else "",
+    )
     try:
-        plan = specialist.plan(view, context)
+        plan = make_plan(specialist, inputs, rt.policy(tenant).time_entries)
     except Exception as error:  # a plugin's bug escalates the ticket, it does not stop the desk
         raise Stop("plan_invalid", f"{specialist.name} failed to plan: {error!r}", events) from None
     if plan.handoff is not None:
         raise Stop("needs_human", f"{specialist.name}: {plan.handoff}", events)
-    if rt.llm is not None and llm is not None and llm.proposal is not None:
-        # Only the words of the client reply: recipients, steps and policy stay the plan's.
-        plan = with_reply_text(plan, llm.proposal.reply_draft, view, context, rt.llm.describe())
-    standard = rt.policy(tenant).time_entries
-    plan = with_time_entry(plan, standard, context.triage.intent, view, context.targets)
-    return _with_policy(rt, tenant, view, specialist.name, plan, events, identity, identity_detail)
+    outcome = _with_policy(
+        rt, tenant, view, specialist.name, plan, events, identity, identity_detail
+    )
+    return replace(outcome, inputs=inputs)
 
 
 def _with_policy(
@@ -215,15 +210,16 @@ def _with_policy(
     """The plan's steps checked against the tenant and decided by its policy."""
     connectors = rt.ticket_connectors(tenant)
     policy = rt.policy(tenant)
+    ticket = TicketRef(view.psa_ticket_id, view.requester_email)
     steps = []
     for proposed in plan.steps:
         try:
             spec = action(proposed.action)
-            params = spec.validate(proposed.params)
-            facts = check_binding(params, connectors, view.psa_ticket_id)
+            bound = bind(spec, proposed.params, connectors, ticket)
         except (ActionError, BindingError) as error:
             raise Stop("plan_invalid", f"{planner}: {error}", events) from None
-        radius = spec.blast_radius(params, facts)
+        params = bound.params
+        radius = spec.blast_radius(params, bound.facts)
         decision, rule = policy.decide(spec.name, radius)
         steps.append(
             state.DecidedStep(

@@ -31,6 +31,8 @@ REASONS = {
     "approval_mismatch": "the payload about to run differs from the one approved",
     "execution_failed": "a step failed when it ran",
     "verification_failed": "a step ran but reading it back did not show the change",
+    "uncertain_execution": "a step a stopped worker had started was not seen done and is not "
+    "safe to repeat",
     "reply_not_from_requester": "someone other than the requester answered deskhand's question",
 }
 

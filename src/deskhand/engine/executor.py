@@ -1,30 +1,43 @@
 """The executor: performs a run's steps in order — snapshot, act, read back — and reports a
 step done only when reading back shows the change.
 
-Before acting it checks, again, that the step may run as stored: the blast radius is worked
-out anew from the directory, a step that needs approval must have a valid, unexpired approval,
-and the SHA-256 of the payload about to run must be the one a human approved. Anything else
-fails closed and escalates. After a crash, a step found ``executing`` is first checked by
-reading state: if the change is there it is verified, not repeated.
+Before acting it checks, again, that the step may run as stored: the references are resolved
+against the tenant's systems and the blast radius and policy decision worked out anew; a step
+that needs approval must have an unexpired approval whose keyed binding (``deskhand.keys``)
+matches the step, its payload, its approver and expiry, and the binding and payload hash must
+also be the ones recorded in the chained ``draft.approved`` event. Anything else fails closed
+and escalates.
+
+After a takeover (a worker died or was paused and its lease ran out), a step found
+``executing`` is read back first: if the change is there it is verified, not repeated; if not,
+it is acted again only when its action is declared safe to repeat — otherwise the run escalates
+as an uncertain execution with what reading back showed. A worker checks that it still holds
+the run in the transaction that marks a step executing and again just before it acts; a call
+that returns after the lease was lost is recorded and nothing else is written.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deskhand.audit.log import event_hash
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors
+from deskhand.domain import events as ev
 from deskhand.domain.actions import ActionError, Params, action
+from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR
 from deskhand.engine import state
-from deskhand.engine.binding import BindingError, check_binding
+from deskhand.engine.binding import BindingError, TicketRef, bind
 from deskhand.engine.escalation import escalate
 from deskhand.engine.operations import OPERATIONS, Baseline, Operation
 from deskhand.engine.runtime import Runtime
-from deskhand.store.models import Step, StepSecret, Tenant, now
+from deskhand.keys import APPROVAL_BINDING, STEP_SECRET
+from deskhand.store.models import EventRecord, Step, StepSecret, Tenant, now
 
 
 class _Halt(Exception):  # noqa: N818 - control flow: the run stops and escalates
@@ -40,11 +53,14 @@ class _Work:
 
     step_id: int
     position: int
+    action: str
     description: str
     key: str
     params: Params
+    payload: str  # SHA-256 of the payload acted on
     operation: Operation
-    recovering: Baseline | None  # set when a crash left it executing
+    recovering: Baseline | None  # set when a takeover found it executing
+    safe_to_repeat: bool
 
 
 def execute(rt: Runtime, run_id: int, worker: str) -> None:
@@ -54,11 +70,11 @@ def execute(rt: Runtime, run_id: int, worker: str) -> None:
         tenant = session.get(Tenant, run.tenant_id)
         assert tenant is not None
         step_ids = [step.id for step in run.steps]
-        psa_ticket_id = run.ticket.psa_ticket_id
+        ticket = TicketRef(run.ticket.psa_ticket_id, run.ticket.requester.email)
     connectors = rt.ticket_connectors(tenant)
     try:
         for step_id in step_ids:
-            _run_step(rt, run_id, step_id, worker, connectors, psa_ticket_id)
+            _run_step(rt, run_id, step_id, worker, connectors, ticket, tenant)
     except _Halt as halt:
         escalate(rt, run_id, halt.reason, halt.detail, worker=worker)
         return
@@ -67,9 +83,15 @@ def execute(rt: Runtime, run_id: int, worker: str) -> None:
 
 
 def _run_step(
-    rt: Runtime, run_id: int, step_id: int, worker: str, c: Connectors, psa_ticket_id: str
+    rt: Runtime,
+    run_id: int,
+    step_id: int,
+    worker: str,
+    c: Connectors,
+    ticket: TicketRef,
+    tenant: Tenant,
 ) -> None:
-    work = _prepare(rt, run_id, step_id, worker, c, psa_ticket_id)
+    work = _prepare(rt, run_id, step_id, worker, c, ticket, tenant)
     if work is None:
         return
     baseline = work.recovering
@@ -77,22 +99,27 @@ def _run_step(
         return
     if baseline is None:
         baseline = _start(rt, run_id, worker, work, c)
-    with rt.db.session() as session:
-        secret = session.execute(
-            select(StepSecret.value).where(StepSecret.step_id == step_id)
-        ).scalar_one_or_none()
+    secret = _secret(rt, run_id, worker, work)
     try:
         work.operation.act(work.params, c, work.key, secret)
     except ConnectorError as error:
+        _after_act(rt, run_id, worker, work, f"failed: {error}")
         _fail(rt, run_id, worker, step_id, "act", str(error))
         raise _Halt(
             "execution_failed", f"Step {work.position} ({work.description}) failed: {error}"
         ) from None
+    _after_act(rt, run_id, worker, work, "the call returned")
     _verify(rt, run_id, worker, work, c, baseline)
 
 
 def _prepare(
-    rt: Runtime, run_id: int, step_id: int, worker: str, c: Connectors, psa_ticket_id: str
+    rt: Runtime,
+    run_id: int,
+    step_id: int,
+    worker: str,
+    c: Connectors,
+    ticket: TicketRef,
+    tenant: Tenant,
 ) -> _Work | None:
     """Read the step and check it may run; None when it is already done.
 
@@ -104,27 +131,34 @@ def _prepare(
         step = _step(session, step_id)
         if step.status == "verified":
             return None
+        spec = action(step.action)
+        values = state.effective_params(step)
         try:
-            params = action(step.action).validate(state.effective_params(step))
+            params = spec.validate(values)
         except ActionError as error:
             _refuse_and_fail(session, step, str(error))
             halt: _Halt | None = _Halt("plan_invalid", str(error))
         else:
             recovering = step.status == "executing"
-            halt = None if recovering else _check_may_run(session, step, params, c, psa_ticket_id)
+            halt = (
+                None if recovering else _check_may_run(rt, session, step, params, c, ticket, tenant)
+            )
         if halt is None:
             work = _Work(
                 step_id=step.id,
                 position=step.position,
+                action=step.action,
                 description=step.description,
                 key=step.idempotency_key,
                 params=params,
+                payload=state.payload_hash(step.tenant_id, step.action, values),
                 operation=OPERATIONS[step.action],
                 recovering=(
                     Baseline(step.started_at, step.snapshot or {})
                     if recovering and step.started_at is not None
                     else None
                 ),
+                safe_to_repeat=spec.safe_to_repeat,
             )
     if halt is not None:
         raise halt
@@ -132,22 +166,46 @@ def _prepare(
 
 
 def _check_may_run(
-    session: Session, step: Step, params: Params, c: Connectors, psa_ticket_id: str
+    rt: Runtime,
+    session: Session,
+    step: Step,
+    params: Params,
+    c: Connectors,
+    ticket: TicketRef,
+    tenant: Tenant,
 ) -> _Halt | None:
     """Fail closed unless the step may run exactly as it is stored now: a refusal is
     recorded on the step and returned, for the caller to halt once it has been committed."""
     if step.status not in ("ready", "approved"):
         raise state.StateError(f"Step {step.id} is {step.status}; it cannot run.")
+    spec = action(step.action)
+    values = params.model_dump(mode="json")
     try:
-        facts = check_binding(params, c, psa_ticket_id)
-    except (BindingError, ConnectorError) as error:
+        bound = bind(spec, values, c, ticket)
+    except (BindingError, ActionError, ConnectorError) as error:
         _refuse_and_fail(session, step, str(error))
         return _Halt("plan_invalid", f"Step {step.position}: {error}")
-    radius = action(step.action).blast_radius(params, facts)
+    if bound.params.model_dump(mode="json") != values:
+        changed = "; ".join(f"{f} is now {new!r}, not {old!r}" for f, old, new in bound.mismatched)
+        why = f"the directory changed since it was approved: {changed or 'an id was renamed'}"
+        _refuse_and_fail(session, step, why)
+        return _Halt(
+            "approval_mismatch", f"Step {step.position} ({step.description}): {why}. Nothing ran."
+        )
+    radius = spec.blast_radius(bound.params, bound.facts)
+    decision, rule = rt.policy(tenant).decide(spec.name, radius)
+    if decision is Decision.FORBID:
+        _refuse_and_fail(session, step, f"the tenant's policy forbids it now: {rule}")
+        return _Halt("policy_forbid", f"Step {step.position} ({step.description}): {rule}.")
     approval = step.approval
-    if step.decision == "auto" and radius not in APPROVAL_FLOOR and approval is None:
+    if (
+        step.decision == "auto"
+        and decision is Decision.AUTO
+        and radius not in APPROVAL_FLOOR
+        and approval is None
+    ):
         return None
-    current = state.payload_hash(step.tenant_id, step.action, state.effective_params(step))
+    current = state.payload_hash(step.tenant_id, step.action, values)
     if approval is None or approval.status != "approved" or approval.payload_hash is None:
         state.refuse_payload(session, step, "", current)
         return _Halt(
@@ -162,14 +220,64 @@ def _check_may_run(
             f"The approval of step {step.position} ({step.description}) expired at "
             f"{approval.expires_at:%Y-%m-%d %H:%M} UTC before it could run.",
         )
-    if current != approval.payload_hash:
+    problem = _binding_problem(rt, session, step, values, current)
+    if problem is not None:
         state.refuse_payload(session, step, approval.payload_hash, current)
         return _Halt(
             "approval_mismatch",
-            f"Step {step.position} ({step.action}): the payload to run (sha256 {current[:12]}…) "
-            f"is not the approved one (sha256 {approval.payload_hash[:12]}…). Nothing ran.",
+            f"Step {step.position} ({step.action}): {problem} Nothing ran.",
         )
     return None
+
+
+def _binding_problem(
+    rt: Runtime, session: Session, step: Step, values: dict[str, object], current: str
+) -> str | None:
+    """Why the approval does not bind what is about to run, or None when it does: the keyed
+    binding over the step as stored now, and the binding and hash the chained event recorded
+    when the human approved."""
+    approval = step.approval
+    assert approval is not None and approval.payload_hash is not None
+    approver = approval.approver.email if approval.approver is not None else ""
+    message = state.binding_message(step, approval, values, approver)
+    if not approval.binding or not rt.keys.check(APPROVAL_BINDING, message, approval.binding):
+        return (
+            "the approval's keyed binding does not match the step as stored (its payload, "
+            "approval, approver or expiry changed after it was approved, or it was approved "
+            "before bindings were keyed)."
+        )
+    if current != approval.payload_hash:
+        return (
+            f"the payload to run (sha256 {current[:12]}…) is not the approved one (sha256 "
+            f"{approval.payload_hash[:12]}…)."
+        )
+    recorded = session.scalars(
+        select(EventRecord)
+        .where(EventRecord.step_id == step.id, EventRecord.type == ev.DraftApproved.TYPE)
+        .order_by(EventRecord.id.desc())
+        .limit(1)
+    ).first()
+    if recorded is None or not _chained(session, recorded):
+        return "the event that recorded the approval is missing or no longer in the hash chain."
+    data = recorded.data
+    if (
+        data.get("approval_id") != str(approval.id)
+        or data.get("binding") != approval.binding
+        or data.get("payload_hash") != current
+    ):
+        return (
+            "the approval does not match the chained event that recorded it (sha256 "
+            f"{str(data.get('payload_hash'))[:12]}… was approved)."
+        )
+    return None
+
+
+def _chained(session: Session, record: EventRecord) -> bool:
+    """The event's content matches its hash, and the next event (if any) links to it."""
+    if event_hash(record, record.prev_hash) != record.hash:
+        return False
+    following = session.scalar(select(EventRecord.prev_hash).where(EventRecord.id == record.id + 1))
+    return following is None or following == record.hash
 
 
 def _refuse_and_fail(session: Session, step: Step, why: str) -> None:
@@ -180,7 +288,9 @@ def _refuse_and_fail(session: Session, step: Step, why: str) -> None:
 def _already_done(
     rt: Runtime, run_id: int, worker: str, work: _Work, c: Connectors, baseline: Baseline
 ) -> bool:
-    """After a crash: read state before acting again, and record what was found."""
+    """After a takeover: read state before acting again, and record what was found. A change
+    not seen is acted again only if the action is safe to repeat; otherwise the run halts as
+    an uncertain execution."""
     try:
         check = work.operation.check(work.params, c, work.key, baseline)
     except ConnectorError as error:
@@ -191,8 +301,18 @@ def _already_done(
         step = _step(session, work.step_id)
         state.recover_step(session, step, already_done=check.done)
         if check.done:
-            state.verify_step(session, step, check.observed)
-    return check.done
+            state.verify_step(session, step, check.observed, work.payload)
+        elif not work.safe_to_repeat:
+            state.uncertain_step(session, step, check.observed)
+    if check.done or work.safe_to_repeat:
+        return check.done
+    raise _Halt(
+        "uncertain_execution",
+        f"Step {work.position} ({work.description}) was started by a worker that stopped before "
+        f"it finished. Reading back shows {check.observed}: not done, as far as deskhand can "
+        f"see. {work.action} is not safe to repeat, so it was not done again. Check in the "
+        "system whether it happened, and finish or undo it by hand.",
+    )
 
 
 def _start(rt: Runtime, run_id: int, worker: str, work: _Work, c: Connectors) -> Baseline:
@@ -201,12 +321,52 @@ def _start(rt: Runtime, run_id: int, worker: str, work: _Work, c: Connectors) ->
     except ConnectorError as error:
         _fail(rt, run_id, worker, work.step_id, "act", f"snapshot failed: {error}")
         raise _Halt("execution_failed", f"Step {work.position}: snapshot failed: {error}") from None
+    secret = work.operation.secret()
     with rt.db.session() as session:
-        state.hold(session, run_id, worker)
+        state.hold(session, run_id, worker)  # the lease, checked where the step is marked
         step = _step(session, work.step_id)
-        state.start_step(session, step, snapshot, work.operation.secret())
+        state.start_step(
+            session,
+            step,
+            snapshot,
+            payload=work.payload,
+            secret=rt.keys.encrypt(STEP_SECRET, secret) if secret is not None else None,
+            secret_expires_at=now() + timedelta(hours=rt.settings.secret_hours),
+        )
         assert step.started_at is not None
         return Baseline(step.started_at, snapshot)
+
+
+def _secret(rt: Runtime, run_id: int, worker: str, work: _Work) -> str | None:
+    """The secret to set (decrypted), read in a transaction that also checks, one last time
+    before acting, that this worker still holds the run — and extends its lease for the call."""
+    with rt.db.session() as session:
+        state.hold(session, run_id, worker)
+        state.renew(session, run_id, worker, timedelta(seconds=rt.settings.lease_seconds))
+        token = session.execute(
+            select(StepSecret.value).where(StepSecret.step_id == work.step_id)
+        ).scalar_one_or_none()
+    if token is None:
+        return None
+    value = rt.keys.decrypt(STEP_SECRET, token)
+    if value is None:
+        _fail(rt, run_id, worker, work.step_id, "act", "its secret cannot be decrypted")
+        raise _Halt(
+            "execution_failed",
+            f"Step {work.position}: the temporary password stored for it cannot be decrypted "
+            "(the server key file changed). Nothing ran.",
+        )
+    return value
+
+
+def _after_act(rt: Runtime, run_id: int, worker: str, work: _Work, outcome: str) -> None:
+    """A call that returned after this worker lost the run is recorded, and the worker stops:
+    another worker owns the step now, and the log must still show the side effect."""
+    with rt.db.session() as session:
+        if state.renew(session, run_id, worker, timedelta(seconds=rt.settings.lease_seconds)):
+            return
+        state.acted_after_lease_lost(session, _step(session, work.step_id), worker, outcome)
+    raise state.LeaseLost(f"Run {run_id} was taken over while step {work.position} ran.")
 
 
 def _verify(
@@ -221,7 +381,7 @@ def _verify(
         state.hold(session, run_id, worker)
         step = _step(session, work.step_id)
         if check.done:
-            state.verify_step(session, step, check.observed)
+            state.verify_step(session, step, check.observed, work.payload)
             return
         state.fail_step(session, step, "verify", f"reading back showed {check.observed}")
     raise _Halt(

@@ -12,8 +12,11 @@ bug (or a race another worker won) and raises ``StateError``; nothing is half-do
     step      proposed → awaiting_approval → approved → executing → verified | failed
               proposed → ready → executing (policy: auto) ; proposed → forbidden
               awaiting_approval → rejected | expired ; approved → expired
+              approved → awaiting_approval (re-planned after another step's edit)
+              executing → uncertain (taken over, not shown done, not safe to repeat)
               not yet run when the run escalates → cancelled
     approval  pending → approved → used ; pending → rejected ; pending | approved → expired
+              approved → pending (its step was re-planned: the approval was for the old payload)
               pending | approved when the run escalates → cancelled
 """
 
@@ -67,9 +70,10 @@ RUN_MOVES = {
 STEP_MOVES = {
     "proposed": {"awaiting_approval", "ready", "forbidden", "cancelled"},
     "awaiting_approval": {"approved", "rejected", "expired", "cancelled"},
-    "approved": {"executing", "expired", "cancelled", "failed"},
+    "approved": {"executing", "expired", "cancelled", "failed", "awaiting_approval"},
     "ready": {"executing", "cancelled", "failed"},
-    "executing": {"verified", "failed"},
+    "executing": {"verified", "failed", "uncertain"},
+    "uncertain": set(),
     "verified": set(),
     "failed": set(),
     "forbidden": set(),
@@ -79,7 +83,7 @@ STEP_MOVES = {
 }
 APPROVAL_MOVES = {
     "pending": {"approved", "rejected", "expired", "cancelled"},
-    "approved": {"used", "expired", "cancelled"},
+    "approved": {"used", "expired", "cancelled", "pending"},
     "used": set(),
     "rejected": set(),
     "expired": set(),
@@ -110,16 +114,43 @@ def _move(kind: str, table: Mapping[str, set[str]], row: Any, new: str) -> None:
 
 
 def payload_hash(tenant_id: str, action: str, params: Mapping[str, Any]) -> str:
-    """SHA-256 of the canonical payload: what an approval is bound to."""
+    """SHA-256 of the canonical payload: how people and the log name what was approved."""
     payload = {"tenant_id": tenant_id, "action": action, "params": dict(params)}
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
+def binding_message(
+    step: Step, approval: Approval, params: Mapping[str, Any], approver: str
+) -> bytes:
+    """What an approval's keyed binding is made over: the step and its payload, the approval,
+    who gave it and until when. Changing any of them in the database voids the binding."""
+    return canonical_json(
+        {
+            "v": 1,
+            "tenant_id": step.tenant_id,
+            "run_id": step.run_id,
+            "step_id": step.id,
+            "position": step.position,
+            "approval_id": approval.id,
+            "action": step.action,
+            "params": dict(params),
+            "approver": approver,
+            "expires_at": approval.expires_at.isoformat(timespec="microseconds"),
+        }
+    ).encode()
+
+
+def proposed_params(step: Step) -> dict[str, Any]:
+    """What is proposed now: the plan made again after another step's edit, else the
+    specialist's first proposal."""
+    return dict(step.replanned_params if step.replanned_params is not None else step.params)
+
+
 def effective_params(step: Step) -> dict[str, Any]:
-    """What runs: the approver's edit when there is one, else the specialist's proposal."""
+    """What runs: the approver's edit when there is one, else what is proposed."""
     if step.approval is not None and step.approval.approved_params is not None:
         return dict(step.approval.approved_params)
-    return dict(step.params)
+    return proposed_params(step)
 
 
 def _ids(run: Run) -> dict[str, Any]:
@@ -320,6 +351,7 @@ def store_plan(
     approver_roles: Sequence[str],
     excerpt: str,
     requester_check: Mapping[str, Any],
+    plan_inputs: Mapping[str, Any] | None = None,
 ) -> list[Step]:
     """Store the steps; drafts for those that need approval; the run waits or is ready.
 
@@ -327,6 +359,7 @@ def store_plan(
     must never become ready for another worker to execute in between.
     """
     run.specialist = specialist
+    run.plan_inputs = dict(plan_inputs) if plan_inputs is not None else None
     actor = Actor(ActorKind.SPECIALIST, specialist)
     append(
         session,
@@ -417,19 +450,32 @@ def approve(
     *,
     approved_params: dict[str, Any] | None,
     bound_hash: str,
+    binding: str,
     changes: dict[str, list[Any]],
     acknowledged: list[str] | None = None,
     verification: str = "",
+    blast_radius: str | None = None,
+    description: str | None = None,
+    approved_as: str = "",
 ) -> None:
-    """A human approves the draft, bound to ``bound_hash``; an edit is kept beside the proposal."""
+    """A human approves the draft, bound to ``binding`` (keyed) over the payload whose SHA-256
+    is ``bound_hash``; an edit is kept beside the proposal. ``blast_radius`` and
+    ``description`` are the step's as approved, when an edit changed them."""
     step = approval.step
     run = step.run
+    proposed_radius = step.blast_radius
     _move("approval", APPROVAL_MOVES, approval, "approved")
     _move("step", STEP_MOVES, step, "approved")
     approval.approver_id = user.id
     approval.approved_params = approved_params
     approval.payload_hash = bound_hash
+    approval.binding = binding
     approval.decided_at = now()
+    if blast_radius is not None:
+        step.blast_radius = blast_radius
+        approval.risk_rank = risk_rank(blast_radius)
+    if description is not None:
+        step.description = description
     append(
         session,
         ev.DraftApproved(
@@ -439,6 +485,10 @@ def approve(
             changes=changes,
             acknowledged=acknowledged or [],
             verification=verification,
+            binding=binding,
+            blast_radius=step.blast_radius,
+            proposed_radius=proposed_radius if proposed_radius != step.blast_radius else "",
+            approved_as=approved_as,
         ),
         actor=Actor(ActorKind.USER, user.email),
         step_id=step.id,
@@ -449,6 +499,80 @@ def approve(
     ):
         _move("run", RUN_MOVES, run, "ready")
     _touch(run)
+
+
+def replan_step(
+    session: Session,
+    step: Step,
+    *,
+    params: dict[str, Any],
+    description: str,
+    blast_radius: str,
+    cause: Approval,
+    user: User,
+) -> None:
+    """Another step's edit made the plan again and this step changed: what it proposes now is
+    kept beside its first proposal, and an approval it already had is open again — it was
+    given for the old payload."""
+    before = proposed_params(step)
+    if step.approval is not None and step.approval.approved_params is not None:
+        before = dict(step.approval.approved_params)
+    radius_before = step.blast_radius
+    step.replanned_params = params
+    step.replanned_by = cause.id
+    step.description = description
+    step.blast_radius = blast_radius
+    approval = step.approval
+    reopened = approval is not None and approval.status == "approved"
+    if approval is not None:
+        if reopened:
+            _move("approval", APPROVAL_MOVES, approval, "pending")
+            _move("step", STEP_MOVES, step, "awaiting_approval")
+            approval.approver_id = None
+            approval.approved_params = None
+            approval.payload_hash = None
+            approval.binding = None
+            approval.decided_at = None
+        approval.risk_rank = risk_rank(blast_radius)
+    append(
+        session,
+        ev.StepReplanned(
+            position=step.position,
+            action=step.action,
+            cause_approval_id=str(cause.id),
+            changes={k: [before.get(k), v] for k, v in params.items() if before.get(k) != v},
+            blast_radius_before=radius_before,
+            blast_radius=blast_radius,
+            description=description,
+            reopened=reopened,
+        ),
+        actor=Actor(ActorKind.USER, user.email),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+    if reopened and step.run.status == "ready":
+        _move("run", RUN_MOVES, step.run, "awaiting_approval")
+
+
+def recheck_requester(
+    session: Session, run: Run, check: Mapping[str, Any], target: str, requester: str, user: User
+) -> None:
+    """An edit changed whom the plan acts on, or how much it grants: the requester check made
+    again is what every draft of the run shows now."""
+    for step in run.steps:
+        if step.approval is not None and step.approval.status in ("pending", "approved"):
+            step.approval.requester_check = dict(check)
+    append(
+        session,
+        ev.IdentityChecked(
+            requester=requester,
+            target=target,
+            verdict=str(check.get("verdict", "")),
+            detail=str(check.get("detail", "")),
+        ),
+        actor=Actor(ActorKind.USER, user.email),
+        **_ids(run),
+    )
 
 
 def reject(session: Session, approval: Approval, user: User, reason: str) -> None:
@@ -484,19 +608,35 @@ def expire(session: Session, approval: Approval) -> None:
 
 
 def start_step(
-    session: Session, step: Step, snapshot: dict[str, Any], secret: str | None = None
+    session: Session,
+    step: Step,
+    snapshot: dict[str, Any],
+    *,
+    payload: str,
+    secret: str | None = None,
+    secret_expires_at: datetime | None = None,
 ) -> None:
-    """About to act: the prior state is kept, the approval counts as used from now, and a
-    secret the action will set (a temporary password) is stored first, so that a crash
-    after the change cannot lose it."""
+    """About to act on the payload whose SHA-256 is ``payload``: the prior state is kept, the
+    approval counts as used from now, and a secret the action will set (a temporary password,
+    already encrypted by the caller) is stored first, so that a crash after the change cannot
+    lose it."""
     _move("step", STEP_MOVES, step, "executing")
     step.snapshot = snapshot
     step.started_at = now()
     if secret is not None:
-        session.add(StepSecret(step_id=step.id, tenant_id=step.tenant_id, value=secret))
+        session.add(
+            StepSecret(
+                step_id=step.id,
+                tenant_id=step.tenant_id,
+                value=secret,
+                expires_at=secret_expires_at,
+            )
+        )
+    binding = ""
     if step.approval is not None:
         _move("approval", APPROVAL_MOVES, step.approval, "used")
         step.approval.used_at = step.started_at
+        binding = step.approval.binding or ""
     append(
         session,
         ev.StepStarted(
@@ -504,6 +644,9 @@ def start_step(
             action=step.action,
             idempotency_key=step.idempotency_key,
             snapshot=snapshot,
+            payload_hash=payload,
+            binding=binding,
+            blast_radius=step.blast_radius,
         ),
         step_id=step.id,
         **_ids(step.run),
@@ -519,14 +662,47 @@ def recover_step(session: Session, step: Step, already_done: bool) -> None:
     )
 
 
-def verify_step(session: Session, step: Step, observed: dict[str, Any]) -> None:
-    """Read back and as intended: the step is done."""
+def verify_step(session: Session, step: Step, observed: dict[str, Any], payload: str) -> None:
+    """Read back and as intended: the step is done. ``payload`` is the SHA-256 acted on."""
     _move("step", STEP_MOVES, step, "verified")
     step.result = observed
     step.finished_at = now()
     append(
         session,
-        ev.StepVerified(position=step.position, action=step.action, observed=observed),
+        ev.StepVerified(
+            position=step.position,
+            action=step.action,
+            observed=observed,
+            payload_hash=payload,
+            blast_radius=step.blast_radius,
+        ),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+
+
+def uncertain_step(session: Session, step: Step, observed: dict[str, Any]) -> None:
+    """Taken over mid-way, not shown done, and not safe to repeat: it is left for a person."""
+    _move("step", STEP_MOVES, step, "uncertain")
+    step.result = observed
+    step.error = "started by a worker that stopped; reading back did not show it done"
+    step.finished_at = now()
+    append(
+        session,
+        ev.StepUncertain(position=step.position, action=step.action, observed=observed),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+
+
+def acted_after_lease_lost(session: Session, step: Step, worker: str, outcome: str) -> None:
+    """Record (only record) what an outside call did that returned after the worker lost the
+    run: the worker changes no state, but the log must not miss a side effect."""
+    append(
+        session,
+        ev.ActedAfterLeaseLost(
+            position=step.position, action=step.action, worker=worker, outcome=outcome
+        ),
         step_id=step.id,
         **_ids(step.run),
     )
@@ -599,8 +775,20 @@ def escalate(session: Session, run: Run, reason: str, detail: str) -> Escalation
     return escalation
 
 
+def erase_secret(session: Session, secret: StepSecret, step: Step, reason: str) -> None:
+    """A secret nobody was shown is erased (it expired): the log says so, never the value."""
+    secret.value = None
+    append(
+        session,
+        ev.SecretErased(position=step.position, reason=reason),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+
+
 def reveal_secret(session: Session, secret: StepSecret, step: Step, user: User) -> str | None:
-    """The secret's value, once: it is erased as it is shown, and who saw it is recorded."""
+    """The stored (encrypted) secret, once: it is erased as it is shown, and who saw it is
+    recorded."""
     value = secret.value
     secret.value = None
     secret.revealed_at = now()

@@ -82,6 +82,8 @@ class User(Base):
     tenants: Mapped[list[str]] = mapped_column(default=list)  # tenant ids, or ["*"] for all
     password_hash: Mapped[str | None] = mapped_column(Text)  # argon2id; None: cannot sign in
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # Set while the account is disabled: no sign-in, no session, no API token works.
+    disabled_at: Mapped[datetime | None]
 
 
 class Requester(Base):
@@ -136,6 +138,9 @@ class Run(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None]
     claims: Mapped[int] = mapped_column(Integer, default=0)
+    # What the specialist planned from (deskhand.engine.replan.PlanInputs): an approver's edit
+    # of a directory reference is planned again from these, never patched into the old plan.
+    plan_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -155,6 +160,10 @@ class Step(Base):
     position: Mapped[int]
     action: Mapped[str] = mapped_column(String(64))
     params: Mapped[dict[str, Any]]  # as the specialist proposed them; never overwritten
+    # The plan made again after an approver edited another step of it (replanned_by: that
+    # draft's id): what is proposed now, kept beside the first proposal.
+    replanned_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    replanned_by: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     blast_radius: Mapped[str] = mapped_column(String(32))
@@ -192,7 +201,10 @@ class Approval(Base):
     excerpt: Mapped[str] = mapped_column(Text)
     requester_check: Mapped[dict[str, Any]] = mapped_column(default=dict)
     approved_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # set only on an edit
-    payload_hash: Mapped[str | None] = mapped_column(String(64))
+    payload_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256, shown to people
+    # The keyed binding (deskhand.keys, "KEYID:HMAC") over the step, its payload, this approval,
+    # its approver and expiry: what the executor checks; no one without the key can make one.
+    binding: Mapped[str | None] = mapped_column(String(128))
     approver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
@@ -229,8 +241,9 @@ class StepSecret(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"), unique=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
-    value: Mapped[str | None] = mapped_column(Text)
+    value: Mapped[str | None] = mapped_column(Text)  # encrypted with the server key; None: erased
     created_at: Mapped[datetime] = mapped_column(default=now)
+    expires_at: Mapped[datetime | None]  # erased then if nobody was shown it
     revealed_at: Mapped[datetime | None]
     revealed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
