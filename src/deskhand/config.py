@@ -36,12 +36,20 @@ class Settings(BaseSettings):
     # The server's own keys (approval bindings, audit checkpoints, temporary passwords), kept
     # outside the database: deskhand.keys. Default: server-keys.json in data_dir.
     server_key_file: Path | None = None
+    # Signed checkpoints of the event chain's head (deskhand.audit.checkpoints), kept outside
+    # the database. Default: audit-checkpoints.jsonl in data_dir.
+    audit_checkpoint_file: Path | None = None
+    audit_checkpoint_seconds: float = Field(60.0, ge=0)  # a worker's checkpoints; 0: none
+    audit_syslog: str | None = None  # also send each checkpoint to /dev/log, udp:// or tcp://
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'deskhand.db'}"
 
     def server_keys(self) -> Path:
         return self.server_key_file or self.data_dir / "server-keys.json"
+
+    def audit_checkpoints(self) -> Path:
+        return self.audit_checkpoint_file or self.data_dir / "audit-checkpoints.jsonl"
 
     def sandbox(self) -> str:
         return self.sandbox_url or f"sqlite:///{self.data_dir / 'sandbox.db'}"

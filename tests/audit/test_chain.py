@@ -1,6 +1,8 @@
 """The hash chain: an untouched log verifies, and every kind of tampering is found where it is.
 
-Each test runs on a SQLite file and on the machine's PostgreSQL (a throwaway database).
+Each test runs on a SQLite file and on the machine's PostgreSQL (a throwaway database). The
+tampering is done as someone with the database owner's rights would: deskhand's own
+connections cannot change the log (tests/audit/test_protection.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, bindparam, insert, text
+from sqlalchemy import insert
 
 from deskhand.audit import chain
 from deskhand.audit.chain import ChainReport, verify
@@ -19,6 +21,7 @@ from deskhand.audit.log import append, event_hash
 from deskhand.domain.events import Actor, ActorKind, RunQueued
 from deskhand.store.db import Database
 from deskhand.store.models import EventRecord
+from tests.audit import tampering
 from tests.support import postgres_database
 
 
@@ -54,12 +57,8 @@ def append_events(db: Database, count: int, actor: str = "worker-1") -> list[int
 
 
 def tamper(db: Database, sql: str, **params: Any) -> None:
-    """Change the log behind deskhand's back, as someone with database access could."""
-    statement = text(sql)
-    if "data" in params:
-        statement = statement.bindparams(bindparam("data", type_=JSON))
-    with db.engine.begin() as connection:
-        connection.execute(statement, params)
+    """Change the log behind deskhand's back, as someone with the database owner's rights could."""
+    tampering.tamper(db.engine, sql, **params)
 
 
 def check(db: Database) -> ChainReport:

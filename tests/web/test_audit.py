@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import ColumnElement, select, text, update
+from sqlalchemy import ColumnElement, select, update
 
 from deskhand.audit import verification
 from deskhand.audit.chain import ChainReport
@@ -23,6 +23,7 @@ from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.store.models import ChainHead, EventRecord
 from deskhand.web.app import create_app
+from tests.audit.tampering import as_dba, cut_to, tamper
 from tests.web.conftest import sign_in
 
 ROW = re.compile(r'<tr class="event" data-event="(\d+)">(.*?)</tr>', re.S)
@@ -223,13 +224,13 @@ def test_the_date_filters_take_whole_utc_days(
     signed_in: tuple[TestClient, str], web_rt: Runtime
 ) -> None:
     client, _ = signed_in
-    with web_rt.db.session() as session:
-        session.execute(
+    with as_dba(web_rt.db.engine) as connection:  # the log is append-only to deskhand itself
+        connection.execute(
             update(EventRecord)
             .where(EventRecord.id <= 3)
             .values(at=datetime(2024, 1, 15, 23, 59, 59, tzinfo=UTC))
         )
-        session.execute(
+        connection.execute(
             update(EventRecord)
             .where(EventRecord.id.between(4, 5))
             .values(at=datetime(2024, 1, 16, 0, 0, tzinfo=UTC))
@@ -331,11 +332,12 @@ def test_verify_without_htmx_redirects_back_to_the_page(signed_in: tuple[TestCli
 def _tamper(rt: Runtime, tenant_id: str) -> int:
     """Edit one event's data behind deskhand's back, as someone with the database file could."""
     event = _events(rt, EventRecord.tenant_id == tenant_id)[2]
-    with rt.db.session() as session:
-        session.execute(
-            text("UPDATE events SET data = :data WHERE id = :id"),
-            {"data": json.dumps({"reason": "nothing to see"}), "id": event.id},
-        )
+    tamper(
+        rt.db.engine,
+        "UPDATE events SET data = :data WHERE id = :id",
+        data={"reason": "nothing to see"},
+        id=event.id,
+    )
     return event.id
 
 
@@ -380,6 +382,42 @@ def test_an_intact_verdict_for_a_scoped_approver_has_no_head_hash(
         head_hash = session.scalar(select(ChainHead.last_hash))
     assert "Intact" in section and "events checked" in section
     assert str(head_hash) not in section
+
+
+def test_verify_writes_the_first_checkpoint_and_then_finds_the_log_cut_short(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, csrf = signed_in
+    first = _verdict(client, csrf)
+    assert "Intact" in first
+    assert "No signed checkpoints to compare with" in first
+    assert "The first checkpoint was written now." in first
+    with web_rt.db.reading() as session:
+        newest = session.scalar(select(ChainHead.last_event_id))
+    assert newest is not None
+    cut_to(web_rt.db, newest - 2)
+    cut = _verdict(client, csrf)
+    assert "Broken" in cut and "does not match the signed checkpoints" in cut
+    assert (
+        f"saw event {newest}, but the log now ends at event {newest - 2}: events "
+        f"{newest - 1}–{newest} were removed from its end, and the chain head moved back to "
+        f"{newest - 2}." in cut
+    )
+
+
+def test_a_scoped_approver_learns_the_log_was_cut_short_but_not_where(
+    riley: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, csrf = riley
+    assert "The first checkpoint was written now." in _verdict(client, csrf)
+    with web_rt.db.reading() as session:
+        newest = session.scalar(select(ChainHead.last_event_id))
+    assert newest is not None
+    cut_to(web_rt.db, newest - 1)
+    section = _verdict(client, csrf)
+    assert "does not match the signed checkpoints" in section
+    assert "Someone who sees every tenant can see where." in section
+    assert f"event {newest}" not in section and "checkpoint-problems" not in section
 
 
 @pytest.fixture

@@ -1,9 +1,12 @@
-"""Verifying the hash chain in the background, for the web app: a million events take about a
-minute to walk, longer than a page request should wait.
+"""Verifying the event log: walking its hash chain, holding it up to the signed checkpoints kept
+outside the database, and — when both are in order — writing a new checkpoint.
 
-One walk at a time per process: asking again while a walk runs joins it instead of starting a
-second. The last verdict is kept in this process only — it is a convenience on the Audit page,
-not a record; ``deskhand audit verify`` gives the same verdict from anywhere.
+``verify_log`` is that verification, for ``deskhand audit verify`` and the web app alike. The
+web app runs it in the background (``ChainCheck``): a million events take about a minute to
+walk, longer than a page request should wait. One walk at a time per process: asking again
+while a walk runs joins it instead of starting a second. The last verdict is kept in this
+process only — it is a convenience on the Audit page, not a record; ``deskhand audit verify``
+gives the same verdict from anywhere.
 """
 
 from __future__ import annotations
@@ -16,10 +19,46 @@ from datetime import datetime
 from sqlalchemy import select
 
 from deskhand.audit.chain import ChainReport, verify
+from deskhand.audit.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    CheckpointFile,
+    CheckpointReport,
+)
 from deskhand.store.db import Database
 from deskhand.store.models import ChainHead, now
 
 log = logging.getLogger("deskhand.audit")
+
+
+@dataclass(frozen=True)
+class LogReport:
+    """The verdict on the event log: its chain, and how it compares with its checkpoints."""
+
+    chain: ChainReport
+    checkpoints: CheckpointReport
+    written: Checkpoint | None = None  # the checkpoint this verification wrote, if any
+    not_written: str | None = None  # why no checkpoint could be written, with what to do
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and self.checkpoints.ok
+
+
+def verify_log(db: Database, checkpoints: CheckpointFile, *, write: bool = True) -> LogReport:
+    """Walk the chain and hold the log up to every checkpoint; when both are in order (and
+    ``write``), sign the head as a new checkpoint unless the newest already holds it."""
+    with db.reading() as session:
+        chain = verify(session)
+    held = checkpoints.compare(db)
+    if not (write and chain.ok and held.ok):
+        return LogReport(chain=chain, checkpoints=held)
+    try:
+        with db.reading() as session:
+            written = checkpoints.write(session, only_if_moved=True)
+    except CheckpointError as error:  # the verdict stands; the new checkpoint is what failed
+        return LogReport(chain=chain, checkpoints=held, not_written=str(error))
+    return LogReport(chain=chain, checkpoints=held, written=written)
 
 
 @dataclass(frozen=True)
@@ -30,6 +69,9 @@ class Verification:
     started_at: datetime
     finished_at: datetime | None = None
     report: ChainReport | None = None
+    checkpoints: CheckpointReport | None = None
+    checkpoint_written: Checkpoint | None = None
+    checkpoint_not_written: str | None = None
     head_event_id: int | None = None  # the chain head when the walk ended
     head_hash: str | None = None
     error: str | None = None  # the walk itself failed (the database went away): no verdict
@@ -37,6 +79,15 @@ class Verification:
     @property
     def running(self) -> bool:
         return self.finished_at is None
+
+    @property
+    def intact(self) -> bool:
+        """Finished, and both the chain and the checkpoints are in order."""
+        return (
+            self.report is not None
+            and self.report.ok
+            and (self.checkpoints is None or self.checkpoints.ok)
+        )
 
     @property
     def seconds(self) -> float | None:
@@ -47,10 +98,12 @@ class Verification:
 
 
 class ChainCheck:
-    """Walks the chain of ``db`` in a background thread and remembers the last verification."""
+    """Verifies the log of ``db`` against ``checkpoints`` in a background thread and remembers
+    the last verification."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, checkpoints: CheckpointFile) -> None:
         self._db = db
+        self._checkpoints = checkpoints
         self._lock = threading.Lock()
         self._last: Verification | None = None
         self._thread: threading.Thread | None = None
@@ -83,8 +136,8 @@ class ChainCheck:
 
     def _walk(self, started: Verification) -> None:
         try:
+            found = verify_log(self._db, self._checkpoints)
             with self._db.reading() as session:
-                report = verify(session)
                 head = session.execute(
                     select(ChainHead.last_event_id, ChainHead.last_hash).where(ChainHead.id == 1)
                 ).one_or_none()
@@ -92,7 +145,10 @@ class ChainCheck:
                 requested_by=started.requested_by,
                 started_at=started.started_at,
                 finished_at=now(),
-                report=report,
+                report=found.chain,
+                checkpoints=found.checkpoints,
+                checkpoint_written=found.written,
+                checkpoint_not_written=found.not_written,
                 head_event_id=head.last_event_id if head is not None else None,
                 head_hash=head.last_hash if head is not None else None,
             )

@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 
-from deskhand.audit.chain import verify
+from deskhand.audit.checkpoints import CheckpointFile, moment
 from deskhand.audit.export import export_jsonl
 from deskhand.audit.trace import render_trace, trace
-from deskhand.cli.common import out, print_json, user_errors
+from deskhand.audit.verification import LogReport, verify_log
+from deskhand.cli.common import err, out, print_json, user_errors
 from deskhand.cli.runtime import open_runtime
 from deskhand.errors import UsageError
 from deskhand.history.dates import parse_bound
@@ -36,17 +37,83 @@ def trace_command(
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context) -> None:
-    """Recompute the hash chain; report the first broken link (exit code 1 if any)."""
+def audit_verify(
+    ctx: typer.Context,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoints",
+            help="Hold the log up to this copy of the checkpoints (a backup, or the lines "
+            "syslog kept) instead of DESKHAND_AUDIT_CHECKPOINT_FILE; nothing is written to it.",
+        ),
+    ] = None,
+) -> None:
+    """Recompute the hash chain and hold the log up to its signed checkpoints; report what was
+    edited, removed or rewritten (exit code 1 if anything)."""
     with user_errors():
         rt = open_runtime(ctx)
+        if checkpoints is not None and not checkpoints.is_file():
+            raise UsageError(f"--checkpoints {checkpoints}: there is no such file.")
+        file = (
+            CheckpointFile.from_settings(rt.settings, lambda: rt.keys)
+            if checkpoints is None
+            else CheckpointFile(checkpoints, lambda: rt.keys)
+        )
+        report = verify_log(rt.db, file, write=checkpoints is None)
+        if report.chain.ok:
+            out.print(f"The event log is intact: {report.chain.events_checked:,} events checked.")
+        else:
+            out.print(f"[bold red]The event log is broken[/]: {report.chain.problem}")
+        _print_checkpoints(report)
+        if not report.ok:
+            raise typer.Exit(1)
+
+
+def _print_checkpoints(report: LogReport) -> None:
+    held = report.checkpoints
+    if not held.found:
+        out.print(
+            f"No checkpoints to compare with: {held.path} does not exist, so events removed "
+            "from the end of the log, or a history rewritten with new hashes, would not show. "
+            "A new installation has none until the first is written; if this one had some, "
+            "restore the file from its backup and verify again."
+        )
+    elif held.ok and held.newest is None:
+        out.print(f"No checkpoints in {held.path} yet: nothing to compare the log with.")
+    elif held.ok and held.newest is not None:
+        out.print(
+            f"The log matches its checkpoints: {held.agreeing:,} in {held.path} agree, the "
+            f"newest of event {held.newest.event_id:,} (written {moment(held.newest.at)})."
+        )
+    else:
+        out.print(f"[bold red]The log does not match its checkpoints[/] in {held.path}:")
+        for problem in held.problems:
+            out.print(f"  - {problem}", highlight=False)
+        out.print(
+            "Keep a copy of the database and of the checkpoint file as they are now. If the "
+            "database was restored from a backup or replaced on purpose, move the checkpoint "
+            "file aside (keep it) and run `deskhand audit checkpoint`."
+        )
+    if report.written is not None:
+        out.print(f"Checkpoint written: event {report.written.event_id:,}.")
+    if report.not_written is not None:
+        err.print(f"[bold red]No checkpoint was written:[/] {report.not_written}", highlight=False)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(ctx: typer.Context) -> None:
+    """Sign the chain head now and append it to the checkpoint file (and syslog, if set)."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        file = CheckpointFile.from_settings(rt.settings, lambda: rt.keys)
         with rt.db.reading() as session:
-            report = verify(session)
-        if report.ok:
-            out.print(f"The event log is intact: {report.events_checked:,} events checked.")
+            written = file.write(session)
+        if written is None:
+            out.print("The event log is empty: there is no event to checkpoint yet.")
             return
-        out.print(f"[bold red]The event log is broken[/]: {report.problem}")
-        raise typer.Exit(1)
+        out.print(
+            f"Checkpoint written to {file.path}: event {written.event_id:,}, hash {written.hash}."
+        )
 
 
 @audit_app.command("export")

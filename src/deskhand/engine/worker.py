@@ -4,6 +4,9 @@ A worker claims one run at a time with a row lock (``SELECT … FOR UPDATE SKIP 
 PostgreSQL; SQLite has a single writer) and a lease that a heartbeat thread renews while it
 works. A worker that dies stops renewing; once its lease expires another worker takes the run
 over and carries on from what the database says was done — never repeating a verified step.
+
+Between runs a worker also signs the event chain's head into the audit checkpoint file when the
+head has moved (``deskhand.audit.checkpoints``), at most every ``audit_checkpoint_seconds``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from deskhand.audit.checkpoints import CheckpointFile
 from deskhand.engine import state
 from deskhand.engine.dispatcher import dispatch
 from deskhand.engine.escalation import escalate
@@ -28,6 +32,7 @@ from deskhand.engine.executor import execute
 from deskhand.engine.mailbox import poll_mailboxes
 from deskhand.engine.polling import poll
 from deskhand.engine.runtime import Runtime
+from deskhand.errors import DeskhandError
 from deskhand.store.models import Approval, Run, Step, now
 
 log = logging.getLogger("deskhand.worker")
@@ -45,6 +50,8 @@ class Worker:
         self.name = name or worker_name()
         self.lease = timedelta(seconds=rt.settings.lease_seconds)
         self._next_intake = 0.0  # time.monotonic() of the next read of the PSA
+        self.checkpoints = CheckpointFile.from_settings(rt.settings, lambda: rt.keys)
+        self._next_checkpoint = 0.0  # time.monotonic() of the next audit checkpoint
 
     def run_once(self) -> int:
         """Process everything ready now; return how many runs were worked on."""
@@ -58,6 +65,7 @@ class Worker:
         while not stop.is_set():
             try:
                 self.poll_intake_when_due()
+                self.checkpoint_when_due()
                 busy = self.step()
             except Exception:  # one bad run must not stop the desk; it is logged with its trace
                 log.exception("worker %s: unexpected error", self.name)
@@ -76,6 +84,20 @@ class Worker:
         poll(self.rt)
         poll_mailboxes(self.rt)
         return True
+
+    def checkpoint_when_due(self) -> bool:
+        """Sign the event chain's head into the audit checkpoint file if it moved since the
+        file's newest line, every ``audit_checkpoint_seconds`` (0: never). True if written."""
+        every = self.rt.settings.audit_checkpoint_seconds
+        if every <= 0 or time.monotonic() < self._next_checkpoint:
+            return False
+        self._next_checkpoint = time.monotonic() + every
+        try:
+            with self.rt.db.reading() as session:
+                return self.checkpoints.write(session, only_if_moved=True) is not None
+        except DeskhandError as error:
+            log.error("worker %s: no audit checkpoint: %s", self.name, error)
+            return False
 
     def step(self) -> bool:
         """Expire stale drafts, then claim and work on one run. False when there was none."""

@@ -4,9 +4,10 @@ Approvers and admins only. A user scoped to some tenants finds and exports only 
 events; the system's own events (of no tenant) only reach users of every tenant. The filters
 mean what the API's ``/api/v1/events`` filters mean (``deskhand.audit.search``).
 
-Verifying walks the whole chain, about a minute per million events: it runs in a background
-thread (``deskhand.audit.verification``) and the page polls for the verdict, so no request waits
-on it and no proxy times it out.
+Verifying walks the whole chain, about a minute per million events, and holds the log up to the
+signed checkpoints kept outside the database: it runs in a background thread
+(``deskhand.audit.verification``) and the page polls for the verdict, so no request waits on it
+and no proxy times it out.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from deskhand.audit.checkpoints import CheckpointFile
 from deskhand.audit.log import canonical_json
 from deskhand.audit.search import EventSearch, jsonl_lines, newest_first
 from deskhand.audit.verification import ChainCheck, Verification
@@ -189,7 +191,8 @@ def _chain_check(request: Request) -> ChainCheck:
     with _CHECK_LOCK:
         check: ChainCheck | None = getattr(state, "deskhand_chain_check", None)
         if check is None:
-            check = ChainCheck(runtime(request).db)
+            rt = runtime(request)
+            check = ChainCheck(rt.db, CheckpointFile.from_settings(rt.settings, lambda: rt.keys))
             state.deskhand_chain_check = check
     return check
 
