@@ -389,3 +389,25 @@ class TicketNote(Base):
     body: Mapped[str] = mapped_column(Text)
     hidden: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Quarantined(Base):
+    """An incoming message or row that could not be taken, kept with its reason and its content
+    as it came, so that nothing is lost and the rest is never held up behind it
+    (``deskhand.engine.quarantine``)."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (Index("ix_quarantine_tenant_status", "tenant_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    source: Mapped[str] = mapped_column(String(16))  # imap, syncro, import, cli
+    reference: Mapped[str] = mapped_column(Text)  # the source's own: a UID, a PSA id, file and row
+    reason: Mapped[str] = mapped_column(Text)  # in plain words
+    content: Mapped[bytes] = mapped_column(LargeBinary)  # as it came, its first MAX_CONTENT bytes
+    size: Mapped[int]  # the content's whole size in bytes
+    status: Mapped[str] = mapped_column(String(16))  # held, taken, dismissed
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # once taken
+    resolved_by: Mapped[str | None] = mapped_column(String(320))
+    resolved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
