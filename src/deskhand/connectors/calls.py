@@ -2,7 +2,8 @@
 jitter for idempotent calls only, and a circuit breaker per tenant and system.
 
 A connector client wraps each request in ``Caller.call``; what fails comes out as a
-``deskhand.connectors.errors`` exception that says, in plain words, what to fix.
+``deskhand.connectors.errors`` exception that says, in plain words, what to fix — without the
+connector's secrets, which its ``Redactor`` takes out of every error that leaves here.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from deskhand.connectors.errors import (
@@ -20,6 +21,7 @@ from deskhand.connectors.errors import (
     RateLimitedError,
     UnavailableError,
 )
+from deskhand.connectors.redaction import Redactor
 
 T = TypeVar("T")
 
@@ -96,6 +98,7 @@ class Caller:
     breakers: Breakers = field(default_factory=lambda: BREAKERS)
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random  # 0 ≤ x < 1
+    redactor: Redactor = field(default_factory=Redactor)  # the connector's secrets
 
     def call(self, request: Callable[[], T], *, idempotent: bool) -> T:
         """Run ``request``; retry an idempotent one while the system is unavailable.
@@ -104,7 +107,26 @@ class Caller:
         retried: a refusal (403, 404, 409) is an answer, and trying again would not change it.
         A non-idempotent call (a POST that creates) is never repeated, since the first may
         have landed.
+
+        An error that says one of the connector's secrets leaves without it (and without the
+        exceptions it was raised from); so does any other exception that says one, as a
+        ``ConnectorError``.
         """
+        try:
+            return self._attempts(request, idempotent=idempotent)
+        except ConnectorError as error:
+            clean = self.redactor.error(error)
+            if clean is error:
+                raise
+        except Exception as error:
+            if not self.redactor.holds(error):
+                raise
+            clean = ConnectorError(
+                self.redactor(f"{type(error).__name__}: {error}"), system=self.system
+            )
+        raise clean from None  # outside the except: the original is not even its context
+
+    def _attempts(self, request: Callable[[], T], *, idempotent: bool) -> T:
         key = (self.tenant_id, self.system)
         attempts = self.policy.attempts if idempotent else 1
         for attempt in range(1, attempts + 1):
@@ -130,3 +152,17 @@ class Caller:
         backoff = self.policy.base_delay_seconds * 2.0 ** (attempt - 1)
         # "Full jitter": spread retries of many workers over the whole window.
         return min(backoff, self.policy.max_delay_seconds) * (0.5 + self.jitter() / 2)
+
+
+def caller_for(
+    tenant_id: str,
+    system: str,
+    redactor: Redactor,
+    timeout_seconds: float,
+    *,
+    given: Caller | None = None,
+) -> Caller:
+    """A connector's ``Caller``, redacting with the connector's ``redactor``: ``given`` (a
+    test's, with its own clock and breakers) or a new one."""
+    caller = given or Caller(tenant_id, system, policy=CallPolicy(timeout_seconds=timeout_seconds))
+    return replace(caller, redactor=redactor)

@@ -1,10 +1,13 @@
 """What goes wrong when deskhand talks to an outside system.
 
 Every connector raises these (never a library's own exception), with the outside system's
-message kept, so the executor can record it and a technician can read it.
+message kept, so the executor can record it and a technician can read it — without the
+connector's secrets, which ``Caller.call`` redacts (``deskhand.connectors.redaction``).
 """
 
 from __future__ import annotations
+
+from typing import Self
 
 
 class ConnectorError(Exception):
@@ -25,6 +28,14 @@ class ConnectorError(Exception):
         # What an admin does about it, in the words of the portal where it is done:
         # "grant User-PasswordProfile.ReadWrite.All in Entra admin center → App registrations → …"
         self.fix = fix
+
+    def reworded(self, message: str, fix: str | None) -> Self:
+        """The same error (kind, system, status, every detail) in other words, raised from
+        nothing: how ``Redactor`` takes a secret out of it."""
+        twin = type(self).__new__(type(self), message)
+        twin.__dict__.update(self.__dict__)
+        twin.message, twin.fix = message, fix
+        return twin
 
     def __str__(self) -> str:
         code = f" ({self.status})" if self.status is not None else ""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from deskhand.connectors.redaction import Redactor
 from deskhand.errors import InputError
 from deskhand.triage.keywords import ACCESS_CHANGE, ACCOUNT_UNLOCK, PASSWORD_RESET
 
@@ -36,6 +37,7 @@ _COMPATIBLE = re.compile(
     r":(?!\d+(?:/|$))(?P<model>\S.*)$"
 )
 _KEY_VARIABLES: dict[str, str] = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+NO_KEY = "not-needed"  # what the OpenAI client is given for a server that wants no key
 _ERROR_CHARS = 300
 
 INSTRUCTIONS = f"""\
@@ -116,7 +118,7 @@ def parse_llm(
                 f"Use one of {FORMS}, e.g. openai-compatible:http://127.0.0.1:11434/v1:llama3.1",
             )
         # Ollama and vLLM need no key; the OpenAI client still wants one.
-        key = api_key or "not-needed"
+        key = api_key or NO_KEY
         return LlmConfig("openai-compatible", match["model"].strip(), match["url"], key, timeout)
     if provider not in _KEY_VARIABLES or not rest:
         raise LlmConfigError(f"DESKHAND_LLM={value!r} is not understood.", f"Use one of {FORMS}.")
@@ -142,6 +144,9 @@ class LlmTriager:
 
     def __init__(self, config: LlmConfig) -> None:
         self.config = config
+        # An error may echo the request, key and all; the reason goes into the event log.
+        key = config.api_key if config.api_key != NO_KEY else None
+        self._redact = Redactor({"LLM API key": key})
 
     def describe(self) -> str:
         where = f" at {self.config.base_url}" if self.config.base_url else ""
@@ -152,7 +157,7 @@ class LlmTriager:
         try:
             return LlmAnswer(_run(self._ask(ticket_prompt(subject, body))))
         except Exception as error:  # whatever goes wrong, the ticket dispatches without the LLM
-            reason = f"{type(error).__name__}: {error}".strip()
+            reason = self._redact(f"{type(error).__name__}: {error}".strip())
             return LlmAnswer(None, reason[:_ERROR_CHARS])
 
     async def _ask(self, prompt: str) -> LlmTriage:

@@ -7,7 +7,8 @@ published schema (``csdl.schema()``); what does not match is recorded in ``viola
 ``graph`` fixture fails the test on any) and the request is answered 400. It pages by
 ``page_size`` with ``@odata.nextLink``, filters ``eq`` on one property, enforces the
 application permissions in the token's ``roles``, refuses a wrong client secret with
-AADSTS7000215, and answers 429 with ``Retry-After`` or 5xx on request (``fail_next``).
+AADSTS7000215, and answers 429 with ``Retry-After`` or 5xx on request (``fail_next``), or as a
+proxy that echoes the request back (``echo_next``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.connectors.echo import Echo, echoed
 from tests.connectors.graph.csdl import schema
 
 MS_TENANT = "contoso.onmicrosoft.com"
@@ -124,11 +126,13 @@ class GraphStandIn:
     members: dict[str, list[str]] = field(default_factory=dict)  # group id → user ids
     skus: dict[str, dict[str, Any]] = field(default_factory=dict)  # skuId → subscribedSku
     token_requests: int = 0
+    token_seconds: int = 3599  # a token's expires_in; msal asks again for one under 300
     received: list[str] = field(default_factory=list)  # "METHOD /path?query"
     bodies: list[tuple[str, Any]] = field(default_factory=list)  # (endpoint, JSON body)
     violations: list[str] = field(default_factory=list)
     _tokens: set[str] = field(default_factory=set)
     _faults: list[_Fault] = field(default_factory=list)
+    _echoes: list[Echo] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _server: BaseWSGIServer | None = None
     ca: trustme.CA = field(default_factory=trustme.CA)
@@ -241,6 +245,13 @@ class GraphStandIn:
         """Answer the next ``times`` requests matching ``path`` with ``status``."""
         self._faults.append(_Fault(status, times, path, retry_after))
 
+    def echo_next(
+        self, path: str, status: int = 502, *, as_json: bool = False, times: int = 1
+    ) -> None:
+        """Answer the next ``times`` requests matching ``path`` (searched in "METHOD /path?query")
+        as a proxy whose error page echoes the request: its line, body and Authorization."""
+        self._echoes.append(Echo(path, status, as_json, times))
+
     # --- serving ---------------------------------------------------------------------------
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -255,6 +266,9 @@ class GraphStandIn:
         adapter = ROUTES.bind("127.0.0.1")
         line = f"{request.method} {request.path}"
         self.received.append(f"{line}?{request.query_string.decode()}")
+        for echo in self._echoes:
+            if echo.takes(request):
+                return echoed(request, echo.status, as_json=echo.as_json)
         try:
             endpoint, args = adapter.match(request.path, method=request.method)
         except HTTPException as error:
@@ -362,7 +376,9 @@ class GraphStandIn:
             for part in ({"typ": "JWT", "alg": "none"}, claims, uuid.uuid4().hex)
         )
         self._tokens.add(token)
-        return _json({"token_type": "Bearer", "expires_in": 3599, "access_token": token})
+        return _json(
+            {"token_type": "Bearer", "expires_in": self.token_seconds, "access_token": token}
+        )
 
     def _authorise(self, request: Request, endpoint: str) -> None:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")

@@ -7,7 +7,8 @@ description (``contract.checked()``); what does not match is recorded in ``viola
 from the published examples, filled in with the stand-in's data. It pages by 25 (contacts by
 50) with ``meta.total_pages``, filters by ``since_updated_at``, refuses a wrong key (401) or a
 permission the key lacks (401, as Syncro does), answers 429 beyond ``requests_per_minute`` in
-any 60 seconds, and fails on request (``fail_next``) with 5xx.
+any 60 seconds, and fails on request (``fail_next``) with 5xx, or as a proxy that echoes the
+request back (``echo_next``; not Syncro's answer, so not checked against its description).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.connectors.echo import Echo, echoed
 from tests.connectors.syncro import contract
 
 API_KEY = "T0k3n-for-the-stand-in"
@@ -114,6 +116,7 @@ class SyncroStandIn:
     received: list[Received] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     _faults: list[_Fault] = field(default_factory=list)
+    _echoes: list[Echo] = field(default_factory=list)
     _sent: deque[float] = field(default_factory=deque)
     _next_id: int = 100
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -197,6 +200,13 @@ class SyncroStandIn:
         is a regular expression searched in the path and query (``r"/tickets.*page=2"``)."""
         self._faults.append(_Fault(status, times, method, path))
 
+    def echo_next(
+        self, path: str, status: int = 502, *, as_json: bool = False, times: int = 1
+    ) -> None:
+        """Answer the next ``times`` requests matching ``path`` (searched in "METHOD /path?query")
+        as a proxy whose error page echoes the request: its line, body and Authorization."""
+        self._echoes.append(Echo(path, status, as_json, times))
+
     def requests_to(self, method: str, path: str) -> list[Received]:
         return [r for r in self.received if r.method == method and r.path == path]
 
@@ -243,6 +253,11 @@ class SyncroStandIn:
             return self._violation(
                 seen, f"request {request.method} {request.full_path}: {_why(error)}"
             )
+        with self._lock:
+            echo = next((echo for echo in self._echoes if echo.takes(request)), None)
+        if echo is not None:
+            seen.status = echo.status
+            return echoed(request, echo.status, as_json=echo.as_json)
         response = self._handle(request, seen)
         response.headers["Date"] = format_datetime(datetime.now(UTC) + self.date_skew, usegmt=True)
         seen.status = response.status_code

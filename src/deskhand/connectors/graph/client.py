@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from deskhand.connectors.calls import Caller, CallPolicy
+from deskhand.connectors.calls import Caller, caller_for
 from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import ConflictError, ConnectorError, ForbiddenError, NotFoundError
 from deskhand.connectors.graph.refusals import (
@@ -42,6 +42,7 @@ from deskhand.connectors.graph.refusals import (
 )
 from deskhand.connectors.graph.settings import GraphSettings, trusting
 from deskhand.connectors.graph.tokens import AppToken
+from deskhand.connectors.redaction import Redactor
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, SignInState, Sku
 
 USER_FIELDS = (
@@ -90,8 +91,13 @@ class GraphM365:
         # security requests always need verification), and its own names for its licences.
         self.vips = frozenset(address.strip().lower() for address in vips)
         self.sku_names = {sku_id.lower(): name for name, sku_id in (sku_names or {}).items()}
-        self.caller = caller or Caller(
-            tenant_id, SYSTEM, policy=CallPolicy(timeout_seconds=settings.timeout_seconds)
+        # The credential is the client secret, or the certificate key's passphrase.
+        what = (
+            "Graph client secret" if settings.certificate_path is None else "Graph key passphrase"
+        )
+        self.redactor = Redactor({what: credential})
+        self.caller = caller_for(
+            tenant_id, SYSTEM, self.redactor, settings.timeout_seconds, given=caller
         )
         self._http = httpx.Client(
             base_url=settings.graph_base_url + "/",
@@ -101,7 +107,7 @@ class GraphM365:
             verify=trusting(settings.ca_file) if settings.ca_file else True,
             transport=transport,
         )
-        self.token = AppToken(settings, credential, self._http)
+        self.token = AppToken(settings, credential, self._http, self.redactor)
         self._forced: dict[str, bool] = {}  # user id → force_change of this client's last reset
 
     def close(self) -> None:
@@ -170,6 +176,7 @@ class GraphM365:
 
     def reset_password(self, user_id: str, password: str, force_change: bool) -> None:
         """PATCH passwordProfile of a cloud-only user; a synced user is refused before calling."""
+        self.redactor.remember(password, "new password")  # an error may echo the request
         found = self._get(
             f"users/{_segment(user_id)}",
             {"$select": "id,userPrincipalName,onPremisesSyncEnabled"},
@@ -311,6 +318,9 @@ class GraphM365:
 
     def doctor(self) -> list[Finding]:
         """Token, each application permission deskhand needs, and the clock against Graph's."""
+        return self.redactor.findings(self._findings())
+
+    def _findings(self) -> list[Finding]:
         app = self.settings.app_name
         try:
             roles = self.token.roles()

@@ -134,6 +134,26 @@ def unreachable(url: str, error: httpx.TransportError) -> UnavailableError:
     )
 
 
+def sign_in_failed(
+    authority: str, error: Exception, answer: httpx.Response | None
+) -> ConnectorError:
+    """The error for an answer to the token request that msal could not take: a 5xx, or what
+    is not Entra's JSON (a proxy's or a gateway's page). The page's text is kept, as the
+    connector's ``Redactor`` takes any secret it echoes out of it; without ``answer`` (msal
+    answered from its throttling cache), msal's own words."""
+    status = answer.status_code if answer is not None else None
+    said = " ".join(answer.text.split())[:300] if answer is not None else str(error)
+    message = f"the sign-in at {authority} answered HTTP {status}: {said}"
+    fix = (
+        "if this is not Microsoft's answer, a proxy or firewall between deskhand and the "
+        "Microsoft login host answered instead: check it, and authority_base in the tenant's "
+        "connection file"
+    )
+    if status is None or status >= 500 or status == 429:
+        return UnavailableError(message, system=SYSTEM, status=status, fix=fix)
+    return AuthenticationError(message, system=SYSTEM, status=status, fix=fix)
+
+
 def token_refusal(result: dict[str, Any], app_name: str) -> ConnectorError:
     """The error for msal's answer without a token: ``{"error", "error_description", ...}``."""
     description = str(result.get("error_description") or result.get("error") or "no token")

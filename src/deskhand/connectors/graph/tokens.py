@@ -1,10 +1,12 @@
 """App-only tokens for one client tenant: msal's client-credentials flow, with msal's token
-cache kept in memory, so that many Graph calls share one token until it nears expiry."""
+cache kept in memory, so that many Graph calls share one token until it nears expiry. Each
+token obtained is handed to the connector's ``Redactor``: Graph's errors must never show it."""
 
 from __future__ import annotations
 
 import base64
 import json
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,17 +14,25 @@ import httpx
 import msal
 
 from deskhand.connectors.errors import AuthenticationError, ConnectorError
-from deskhand.connectors.graph.refusals import SYSTEM, token_refusal, unreachable
+from deskhand.connectors.graph.refusals import SYSTEM, sign_in_failed, token_refusal, unreachable
 from deskhand.connectors.graph.settings import PUBLIC_AUTHORITY, GraphSettings
+from deskhand.connectors.redaction import Redactor
 
 
 class AppToken:
     """The tenant's app-only access token for Graph, fetched and renewed as needed."""
 
-    def __init__(self, settings: GraphSettings, credential: str | None, http: httpx.Client):
+    def __init__(
+        self,
+        settings: GraphSettings,
+        credential: str | None,
+        http: httpx.Client,
+        redactor: Redactor,
+    ):
         self.settings = settings
         self._credential = credential
         self._http = _SessionShaped(http)
+        self._redactor = redactor  # the connector's: told each token obtained
         self._app: msal.ConfidentialClientApplication | None = None
         origin = urlsplit(settings.graph_base_url)
         # Graph's resource is its origin: https://graph.microsoft.com/.default in the public cloud.
@@ -34,9 +44,14 @@ class AppToken:
             result = self._application().acquire_token_for_client(scopes=[self.scope])
         except httpx.TransportError as error:
             raise unreachable(self.settings.authority, error) from None
+        except (msal.exceptions.MsalServiceError, json.JSONDecodeError) as error:
+            # msal's words for a 5xx answer and for one that is not JSON (a proxy's page)
+            raise sign_in_failed(self.settings.authority, error, self._http.last_answer()) from None
         if not isinstance(result, dict) or "access_token" not in result:
             raise token_refusal(result or {}, self.settings.app_name)
-        return str(result["access_token"])
+        token = str(result["access_token"])
+        self._redactor.remember(token, "Graph access token")
+        return token
 
     def roles(self) -> set[str]:
         """The application permissions granted to the app, as the token's ``roles`` claim
@@ -96,6 +111,9 @@ class AppToken:
                 system=SYSTEM,
                 fix="point certificate_path at the PEM file with the private key",
             ) from None
+        for line in key.splitlines():
+            if not line.startswith("-----"):  # the PEM's base64 lines, not its armour
+                self._redactor.add(line.strip(), "Graph certificate key")
         credential = {"private_key": key, "thumbprint": settings.certificate_thumbprint}
         if self._credential:
             credential["passphrase"] = self._credential  # the key's passphrase, if it has one
@@ -109,6 +127,7 @@ class _SessionShaped:
 
     def __init__(self, http: httpx.Client) -> None:
         self._http = http
+        self._answers = threading.local()  # this thread's last answer to a POST (the token's)
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self._http.get(url, **_known(kwargs))
@@ -116,7 +135,14 @@ class _SessionShaped:
     def post(self, url: str, data: Any = None, **kwargs: Any) -> httpx.Response:
         if isinstance(data, dict):
             data = {k: v.decode() if isinstance(v, bytes) else v for k, v in data.items()}
-        return self._http.post(url, data=data, **_known(kwargs))
+        answer = self._http.post(url, data=data, **_known(kwargs))
+        self._answers.last = answer
+        return answer
+
+    def last_answer(self) -> httpx.Response | None:
+        """This thread's last answer to a token request: what msal could not read as JSON."""
+        answer: httpx.Response | None = getattr(self._answers, "last", None)
+        return answer
 
     def close(self) -> None:
         """The Graph client owns the httpx client and closes it."""

@@ -21,7 +21,7 @@ import ldap3
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
-from deskhand.connectors.calls import Caller, CallPolicy
+from deskhand.connectors.calls import Caller, caller_for
 from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import (
     ConflictError,
@@ -38,6 +38,7 @@ from deskhand.connectors.ldap.refusals import (
 )
 from deskhand.connectors.ldap.security import is_administrator, sid_text
 from deskhand.connectors.ldap.settings import LdapSettings
+from deskhand.connectors.redaction import Redactor
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, SignInState
 
 if TYPE_CHECKING:
@@ -114,8 +115,9 @@ class LdapDirectory:
         self.tenant_id = tenant_id
         self.settings = settings
         self._bind_password = bind_password
-        self.caller = caller or Caller(
-            tenant_id, SYSTEM, policy=CallPolicy(timeout_seconds=settings.timeout_seconds)
+        self.redactor = Redactor({"AD bind password": bind_password})
+        self.caller = caller_for(
+            tenant_id, SYSTEM, self.redactor, settings.timeout_seconds, given=caller
         )
         self.clock = clock
 
@@ -153,6 +155,7 @@ class LdapDirectory:
         """Set unicodePwd and, with ``force_change``, pwdLastSet to 0 — in one modify, so the
         user never holds the new password without the flag. A lockout stays (unlock is its own
         call, as in AD)."""
+        self.redactor.remember(password, "new password")  # an error may echo the request
 
         def write(connection: ldap3.Connection) -> None:
             entry = self._user(connection, user_id)
@@ -248,7 +251,7 @@ class LdapDirectory:
 
     def doctor(self) -> list[Finding]:
         """Reachability, TLS, the bind, the rights deskhand needs and clock skew, per finding."""
-        return check_directory(self)
+        return self.redactor.findings(check_directory(self))
 
     # --- connections ---------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from deskhand.connectors.calls import Caller, CallPolicy
+from deskhand.connectors.calls import Caller, caller_for
 from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import (
     AuthenticationError,
@@ -37,6 +37,7 @@ from deskhand.connectors.errors import (
     NotFoundError,
     UnavailableError,
 )
+from deskhand.connectors.redaction import Redactor
 
 SYSTEM = "imap"
 BATCH = 25  # messages fetched per request: bounded memory however full the mailbox is
@@ -106,8 +107,9 @@ class ImapMailbox:
         self.tenant_id = tenant_id
         self.settings = settings
         self._password = password
-        self.caller = caller or Caller(
-            tenant_id, SYSTEM, policy=CallPolicy(timeout_seconds=settings.timeout_seconds)
+        self.redactor = Redactor({"IMAP password": password})
+        self.caller = caller_for(
+            tenant_id, SYSTEM, self.redactor, settings.timeout_seconds, given=caller
         )
 
     def fetch_new(
@@ -151,6 +153,9 @@ class ImapMailbox:
 
     def doctor(self) -> list[Finding]:
         """Connect, check TLS, sign in and open the folders, changing nothing."""
+        return self.redactor.findings(self._findings())
+
+    def _findings(self) -> list[Finding]:
         settings = self.settings
         passed: list[str] = []
         folders = [name for name in (settings.folder, settings.processed_folder) if name]

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from deskhand.connectors.calls import Caller, CallPolicy
+from deskhand.connectors.calls import Caller, caller_for
 from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import (
     AuthenticationError,
@@ -30,6 +30,7 @@ from deskhand.connectors.errors import (
     UnavailableError,
 )
 from deskhand.connectors.mail import SentMail
+from deskhand.connectors.redaction import Redactor
 from deskhand.domain.directory import PsaTicket
 
 SYSTEM = "smtp"
@@ -72,8 +73,9 @@ class SmtpMailer:
         self.tenant_id = tenant_id
         self.settings = settings
         self._password = password
-        self.caller = caller or Caller(
-            tenant_id, SYSTEM, policy=CallPolicy(timeout_seconds=settings.timeout_seconds)
+        self.redactor = Redactor({"SMTP password": password})
+        self.caller = caller_for(
+            tenant_id, SYSTEM, self.redactor, settings.timeout_seconds, given=caller
         )
         self._sent: dict[str, SentMail] = {}
 
@@ -111,6 +113,9 @@ class SmtpMailer:
 
     def doctor(self) -> list[Finding]:
         """Connect, upgrade to TLS, sign in and offer the sender, without sending anything."""
+        return self.redactor.findings(self._findings())
+
+    def _findings(self) -> list[Finding]:
         settings = self.settings
         stages = ["reachable"]
         stages += ["STARTTLS"] if settings.starttls else []

@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx
 
-from deskhand.connectors.calls import Caller, CallPolicy
+from deskhand.connectors.calls import Caller, caller_for
 from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import ConnectorError, NotFoundError
+from deskhand.connectors.redaction import Redactor
 from deskhand.connectors.syncro.limiter import RequestLimiter, limiter_for
 from deskhand.connectors.syncro.records import (
     ListedTicket,
@@ -57,8 +58,9 @@ class SyncroPsa:
     ) -> None:
         self.tenant_id = tenant_id
         self.settings = settings
-        self.caller = caller or Caller(
-            tenant_id, SYSTEM, policy=CallPolicy(timeout_seconds=settings.timeout_seconds)
+        self.redactor = Redactor({"Syncro API key": api_key})
+        self.caller = caller_for(
+            tenant_id, SYSTEM, self.redactor, settings.timeout_seconds, given=caller
         )
         self.limiter = limiter or limiter_for(api_key, settings.requests_per_minute)
         self._http = httpx.Client(
@@ -247,7 +249,7 @@ class SyncroPsa:
         """Reachability, the key, the permissions actually granted, and clock skew."""
         from deskhand.connectors.syncro.doctor import examine
 
-        return examine(self)
+        return self.redactor.findings(examine(self))
 
     def read(
         self, path: str, permission: str, params: dict[str, Any] | None = None
