@@ -37,8 +37,16 @@ def test_days_since_and_until() -> None:
 def test_contradicting_options_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="--since comes after --until"):
         choose_window(opened(0), since=NEWEST, until=NEWEST - timedelta(days=1))
-    with pytest.raises(UsageError, match="positive"):
-        choose_window(opened(0), days=0)
+    for days in (0, 3661, 99_999_999_999):
+        with pytest.raises(UsageError, match="from 1 to 3,660"):
+            choose_window(opened(0), days=days)
+
+
+def test_a_window_past_the_calendar_is_a_usage_error_not_an_overflow() -> None:
+    with pytest.raises(UsageError, match="outside the calendar"):
+        choose_window(opened(0), since=datetime(9999, 12, 1, tzinfo=UTC), days=3660)
+    with pytest.raises(UsageError, match="outside the calendar"):
+        choose_window(opened(0), until=datetime(1, 1, 2, tzinfo=UTC))
 
 
 def test_no_dated_ticket_is_an_input_error() -> None:

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, Te
 
 from deskhand.cli.common import err, user_errors
 from deskhand.errors import DeskhandError
+from deskhand.history.window import MAX_DAYS
 
 
 class FormatName(StrEnum):
@@ -73,7 +74,10 @@ def analyze(
     taxonomy: Annotated[
         Path | None, typer.Option(help="An edited copy of the MSP taxonomy (YAML).")
     ] = None,
-    days: Annotated[int | None, typer.Option(help="Window length in days (default 90).")] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, max=MAX_DAYS, help="Window length in days (default 90)."),
+    ] = None,
     since: Annotated[str | None, typer.Option(help="Window start, YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Window end, YYYY-MM-DD.")] = None,
     rate: Annotated[

@@ -35,7 +35,7 @@ from deskhand.history.formats import (
     resolve,
 )
 from deskhand.history.importer import CLOSED_STATUS, load_fields, with_ticket_ids
-from deskhand.history.sources import RawTable, discover, read_tables
+from deskhand.history.sources import LIMITS, RawTable, discover, read_tables, size_words
 from deskhand.store.models import Tenant, Ticket
 
 # Reasons a row is not imported; the report groups by them.
@@ -45,6 +45,7 @@ NO_ADDRESS = "no requester e-mail address"
 NO_TEXT = "no subject or body"
 REPEATED = "repeated in the export"
 KNOWN = "already in deskhand"
+TOO_LONG = "a cell too long to be ticket text"
 
 MAX_NUMBER = 48  # tickets.psa_ticket_id holds 64 characters, with the "<psa>:" in front
 
@@ -197,8 +198,14 @@ def _read_table(
             "closed ones.",
             hint="Say which column holds it: --map status=COLUMN, or import every row with --all.",
         )
-    frame = with_ticket_ids(load_fields(table, resolved))
-    reading.files.append(ExportFile(table.name, label, frame.height, table.encoding))
+    loaded = load_fields(table, resolved)
+    frame = with_ticket_ids(loaded.rows)
+    reading.files.append(
+        ExportFile(table.name, label, frame.height + loaded.too_long.height, table.encoding)
+    )
+    longest = f"over {size_words(LIMITS.cell_bytes)}; an unclosed quote can make one"
+    for file, number in loaded.too_long.iter_rows():
+        reading.skipped.append(Skipped(f"{file} row {number}", TOO_LONG, detail=longest))
     if table.ragged_rows:
         reading.warnings.append(
             f"{table.name}: {table.ragged_rows} row(s) had more cells than the header; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
@@ -18,7 +19,7 @@ from deskhand.history.formats import FORMAT_NAMES, Resolved, resolve
 from deskhand.history.quality import Ledger
 from deskhand.history.report import InputFile
 from deskhand.history.schema import TICKET_SCHEMA, TIME_SCHEMA, empty_tickets, empty_time
-from deskhand.history.sources import RawTable, discover, read_tables
+from deskhand.history.sources import LIMITS, RawTable, discover, read_tables
 
 DATE_FIELDS = ("opened_at", "resolved_at", "timestamp", "started_at", "ended_at")
 # Statuses after which a ticket counts as done; activity after one of them is a reopen.
@@ -71,10 +72,11 @@ def import_history(
                     raise
                 skipped.append(table.name)  # a stray file in the folder, not an export
                 continue
-            frame = load_fields(table, resolved)
+            loaded = load_fields(table, resolved)
             if table.ragged_rows:
                 ledger.add("ragged_row", table.ragged_rows, [table.name])
-            parts.append(_Part(table, resolved, frame))
+            ledger.add_rows("cell_too_long", loaded.too_long)
+            parts.append(_Part(table, resolved, loaded.rows))
         if progress is not None:
             progress(path.name, path.stat().st_size)
     if not parts:
@@ -117,8 +119,16 @@ def import_history(
     return Imported(tickets, time, bool(time_parts), format_name, inputs, order, event_log, skipped)
 
 
-def load_fields(table: RawTable, resolved: Resolved) -> pl.DataFrame:
-    """The table's rows in the resolved fields' names, with the file and row they came from."""
+class Loaded(NamedTuple):
+    """A table's rows in the resolved fields, and the rows left out for a too long cell."""
+
+    rows: pl.DataFrame
+    too_long: pl.DataFrame  # file and row of each row left out
+
+
+def load_fields(table: RawTable, resolved: Resolved) -> Loaded:
+    """The table's rows in the resolved fields' names, with the file and row they came from;
+    a row with a cell longer than ``LIMITS.cell_bytes`` is left out and returned apart."""
     fields = dict(resolved.fields)
     if resolved.kind == "time" and "ended_at" not in fields:
         # A time entry's start only matters to compute its length from its end; reading and
@@ -133,11 +143,17 @@ def load_fields(table: RawTable, resolved: Resolved) -> pl.DataFrame:
         else pl.col(header)
         for field, header in fields.items()
     }
-    return frame.select(
+    frame = frame.select(
         *(column.alias(field) for field, column in columns.items()),
         pl.lit(table.name, dtype=pl.String).alias("file"),
         (pl.int_range(pl.len(), dtype=pl.UInt32) + first_row).alias("row"),
     )
+    lengths = pl.max_horizontal(pl.col(list(fields)).str.len_bytes())
+    # One look at the longest cell; the rows are sorted out only when one is too long.
+    if fields and (frame.select(lengths.max()).item() or 0) > LIMITS.cell_bytes:
+        too_long = lengths > LIMITS.cell_bytes
+        return Loaded(frame.filter(~too_long), frame.filter(too_long).select("file", "row"))
+    return Loaded(frame, frame.clear().select("file", "row"))
 
 
 def _blank_to_null(header: str) -> pl.Expr:

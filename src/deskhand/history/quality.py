@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from deskhand.history.report import QualityIssue
+from deskhand.history.sources import LIMITS, size_words
 
 # reason -> what it means and what was done about it, in the words the report shows
 REASONS: dict[str, str] = {
@@ -45,6 +46,11 @@ REASONS: dict[str, str] = {
         "Tickets resolved before they were opened — counted with 0 elapsed minutes."
     ),
     "ragged_row": "Rows with more fields than the header — the extra fields were ignored.",
+    "cell_too_long": (
+        f"Rows with a cell longer than {size_words(LIMITS.cell_bytes)}, far more than any "
+        "ticket's text — left out. An unclosed quote makes one cell of the rows after it; "
+        "check the row shown, or export the file again."
+    ),
 }
 
 EXAMPLES_PER_REASON = 5

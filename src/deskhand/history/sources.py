@@ -1,8 +1,15 @@
 """Finding and reading export files: CSV (plain or gzip), XLSX and JSON pages saved from a PSA API.
 
 Everything is read as text columns; typing happens later, where a bad value can be counted
-instead of aborting the whole file. Encodings (UTF-8 with or without BOM, UTF-16, cp1252) and
-delimiters (comma, semicolon, tab, pipe) are detected, and what was detected is reported.
+instead of aborting the whole file. Encodings (UTF-8 with or without BOM, UTF-16, cp1252),
+delimiters (comma, semicolon, tab, pipe) and line endings (LF, CRLF, and CR alone as Excel for
+Mac writes them) are detected, and what was detected is reported.
+
+Export files come from outside and can be anything: a named pipe, a device, a cut-off gzip
+download, a JSON document nested ten thousand deep, a 30 MB cell. Each ends in an
+:class:`InputError` that names the file and what to do (or, for one bad row, in that row being
+left out and counted), never in a traceback or a hang; the sizes deskhand refuses are in
+:data:`LIMITS`. Text holding NUL (which PostgreSQL refuses) is cleaned by ``domain.text.clean``.
 """
 
 from __future__ import annotations
@@ -12,6 +19,10 @@ import csv
 import gzip
 import io
 import json
+import mmap
+import stat
+import sys
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +30,7 @@ from typing import Any
 
 import polars as pl
 
+from deskhand.domain.text import clean
 from deskhand.errors import InputError
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
@@ -27,11 +39,27 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 SUFFIXES = CSV_SUFFIXES + JSON_SUFFIXES + XLSX_SUFFIXES
 
 DELIMITERS = (",", ";", "\t", "|")
-HEAD_BYTES = 256 * 1024
+MIB = 1 << 20
 # Keys under which PSA APIs put the records of a page: Syncro, Autotask, Halo, Graph-style.
 JSON_RECORD_KEYS = ("tickets", "ticket_timers", "items", "actions", "timeentries", "data", "value")
 # Fields of a nested JSON object that name it best (ConnectWise: {"id": 7, "name": "Email"}).
 DISPLAY_KEYS = ("name", "identifier", "body", "value", "id")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large a part of an export file may be. Real exports stay far below each; a file
+    past one is refused (or, for one cell, its row left out and counted) with a message that
+    names the limit and how to split or fix the file."""
+
+    head_bytes: int = 256 * 1024  # the header row must end within the file's first bytes
+    columns: int = 5_000
+    cell_bytes: int = 8 * MIB  # a longer cell: its row is left out and counted
+    json_bytes: int = 256 * MIB  # a JSON file is read whole into memory
+    gzip_bytes: int = 2048 * MIB  # what a .gz file may grow to when decompressed
+
+
+LIMITS = Limits()
 
 
 @dataclass
@@ -42,6 +70,7 @@ class RawTable:
     header: list[str]
     encoding: str
     delimiter: str | None = None
+    eol: str = "\n"  # "\r" for a file whose lines end in CR alone
     ragged_rows: int = 0
     _path: Path | None = None
     _data: bytes | None = None
@@ -51,8 +80,26 @@ class RawTable:
         """All rows, as text, with only ``columns`` (header names) when given."""
         wanted = list(dict.fromkeys(columns)) if columns is not None else None
         if self._frame is not None:
-            return self._frame.select(wanted) if wanted is not None else self._frame
-        return self._read_csv(wanted)
+            frame = self._frame.select(wanted) if wanted is not None else self._frame
+            return _without_nul(frame)
+        frame = self._read_csv(wanted)
+        return _without_nul(frame) if self._holds_nul() else frame
+
+    def _holds_nul(self) -> bool:
+        """Whether the file has a NUL byte anywhere: one memchr over the file, so that the
+        cells are searched only in the rare file that has one."""
+        if self._data is not None:
+            return b"\x00" in self._data
+        if self._path is None:
+            return False
+        try:
+            with (
+                self._path.open("rb") as handle,
+                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped,
+            ):
+                return mapped.find(b"\x00") != -1
+        except (OSError, ValueError) as error:
+            raise InputError(f"{self.name} could not be read: {error}") from None
 
     def _read_csv(self, columns: list[str] | None) -> pl.DataFrame:
         source: Path | io.BytesIO = (
@@ -62,19 +109,23 @@ class RawTable:
         )
         options: dict[str, Any] = {
             "separator": self.delimiter or ",",
+            "eol_char": self.eol,
             "infer_schema": False,
             "columns": columns,
             "raise_if_empty": False,
         }
         try:
-            return pl.read_csv(source, **options)
-        except pl.exceptions.ComputeError as error:
-            text = str(error)
-            if "more fields" in text:
+            try:
+                return pl.read_csv(source, **options)
+            except pl.exceptions.ComputeError as error:
+                if "more fields" not in str(error):
+                    raise
                 self.ragged_rows = _count_ragged_rows(self._text(), self.delimiter or ",")
                 if isinstance(source, io.BytesIO):
                     source.seek(0)
                 return pl.read_csv(source, truncate_ragged_lines=True, **options)
+        except pl.exceptions.PolarsError as error:
+            text = str(error)
             if "utf-8" in text.lower() and self.encoding.startswith("utf-8"):
                 # The first block was valid UTF-8 but a later one is not: a cp1252 file
                 # with plain-ASCII first rows. Transcode once and read again.
@@ -82,7 +133,11 @@ class RawTable:
                 self.encoding = "cp1252"
                 self._data = _decode(raw, "cp1252").encode("utf-8")
                 return self._read_csv(columns)
-            raise InputError(f"{self.name} could not be read as CSV: {_first_line(text)}") from None
+            raise InputError(
+                f"{self.name} could not be read as CSV: {_first_line(text)}",
+                hint="Open it in a spreadsheet and save it again as CSV (UTF-8), or export it "
+                "again from the PSA.",
+            ) from None
 
     def _text(self) -> str:
         raw = self._data if self._data is not None else _read_bytes(self._path)
@@ -95,6 +150,8 @@ def discover(paths: Iterable[Path]) -> dict[Path, bool]:
     found: dict[Path, bool] = {}
     for path in paths:
         if not path.exists():
+            if path.is_symlink():
+                raise InputError(f"{path} is a link to {path.readlink()}, which does not exist.")
             raise InputError(f"{path} does not exist.")
         if path.is_dir():
             inside = sorted(
@@ -108,8 +165,31 @@ def discover(paths: Iterable[Path]) -> dict[Path, bool]:
             for inner in inside:
                 found.setdefault(inner, False)
         else:
+            _check_regular(path)
             found[path] = True
     return found
+
+
+def _check_regular(path: Path) -> None:
+    """Refuse what is not a file on disk before opening it: reading a named pipe waits for a
+    writer forever, and a device such as /dev/zero never ends."""
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode):
+        return
+    kind = next((words for test, words in _FILE_KINDS if test(mode)), "not a regular file")
+    where = f"{path} (a link to {path.resolve()})" if path.is_symlink() else str(path)
+    raise InputError(
+        f"{where} is {kind}, not an export file.",
+        hint="Save the export to a file first and give deskhand that file (or a folder of them).",
+    )
+
+
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def read_tables(path: Path) -> list[RawTable]:
@@ -129,28 +209,48 @@ def _open_csv(path: Path, head: bytes) -> RawTable:
     encoding = _detect_encoding(head)
     text = _decode(head, encoding, final=False)
     delimiter = sniff_delimiter(text)
-    header = _header(text, delimiter)
-    if not any(name.strip() for name in header):
-        raise InputError(f"{path.name} has no header row.")
+    rows = _head_rows(text, delimiter)
+    header = [name.strip().lstrip("\ufeff") for name in rows[0] or []] if rows else []
+    _check_header(path.name, header, len(rows), whole=len(head) < LIMITS.head_bytes)
+    if not any(row is None or any(cell.strip() for cell in row) for row in rows[1:]):
+        raise InputError(
+            f"{path.name} has a header but no rows.",
+            hint="Export it again with a date range that contains tickets.",
+        )
     needs_transcoding = path.name.lower().endswith(".gz") or not encoding.startswith("utf-8")
     data: bytes | None = None
     if needs_transcoding:
         raw = _read_bytes(path)
         data = raw if encoding.startswith("utf-8") else _decode(raw, encoding).encode("utf-8")
-    table = RawTable(
+    return RawTable(
         name=path.name,
         header=header,
         encoding=encoding,
         delimiter=delimiter,
+        eol="\r" if "\r" in text and "\n" not in text else "\n",
         _path=path,
         _data=data,
     )
-    if _has_no_rows(text):
+
+
+def _check_header(name: str, header: Sequence[str], rows: int, *, whole: bool) -> None:
+    """The first line must be a header row: a few columns that end early in the file."""
+    if len(header) > LIMITS.columns:
         raise InputError(
-            f"{path.name} has a header but no rows.",
-            hint="Export it again with a date range that contains tickets.",
+            f"{name} has {len(header):,} columns or more in its first line; deskhand reads "
+            f"files of up to {LIMITS.columns:,} columns.",
+            hint="Export only the columns you need (ticket number, subject, dates, category, "
+            "time), or check that the file is a PSA export.",
         )
-    return table
+    if not whole and rows < 2:  # the head ended inside the first line
+        raise InputError(
+            f"The first line of {name} is longer than {size_words(LIMITS.head_bytes)}, so it "
+            "is not a header row.",
+            hint="Check that the file is a CSV export with one header line; if its lines are "
+            "not separated, open it in a spreadsheet and save it again as CSV.",
+        )
+    if not any(cell.strip() for cell in header):
+        raise InputError(f"{name} has no header row.")
 
 
 def sniff_delimiter(text: str) -> str:
@@ -159,7 +259,7 @@ def sniff_delimiter(text: str) -> str:
     sample = "\n".join(lines[:-1] if len(lines) > 2 else lines)
     best, best_score = ",", (0.0, 1)
     for delimiter in DELIMITERS:
-        rows = [row for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if row]
+        rows = [row for row in _head_rows(sample, delimiter) if row]  # None: a long row
         if not rows:
             continue
         width = len(rows[0])
@@ -172,22 +272,31 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _header(text: str, delimiter: str) -> list[str]:
+def _head_rows(text: str, delimiter: str) -> list[list[str] | None]:
+    """The rows of the start of a file, up to the first one with a cell longer than the csv
+    module reads (128 KiB), which is ``None``: it only shows that a row is there."""
     # newline="": lines may end in CR alone (old Mac exports), as csv expects them to.
-    row = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
-    return [name.strip().lstrip("\ufeff") for name in row]
-
-
-def _has_no_rows(text: str) -> bool:
-    rows = csv.reader(io.StringIO(text, newline=""))
-    next(rows, None)
-    return not any(any(cell.strip() for cell in row) for row in rows)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str] | None] = []
+    try:
+        rows.extend(reader)
+    except csv.Error:
+        rows.append(None)
+    return rows
 
 
 def _count_ragged_rows(text: str, delimiter: str) -> int:
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    width = len(next(rows, []))
-    return sum(1 for row in rows if len(row) > width)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    width = len(next(reader, []))
+    ragged = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return ragged
+        except csv.Error:  # a cell over 128 KiB; the reader goes on at the next line
+            continue
+        ragged += len(row) > width
 
 
 def _detect_encoding(head: bytes) -> str:
@@ -214,26 +323,36 @@ def _decode(raw: bytes, encoding: str, *, final: bool = True) -> str:
 
 
 def _read_head(path: Path) -> bytes:
-    try:
-        if path.name.lower().endswith(".gz"):
-            with gzip.open(path, "rb") as handle:
-                return handle.read(HEAD_BYTES)
-        with path.open("rb") as handle:
-            return handle.read(HEAD_BYTES)
-    except (OSError, EOFError) as error:
-        raise InputError(f"{path.name} could not be read: {error}") from None
+    return _read_bytes(path, LIMITS.head_bytes)
 
 
-def _read_bytes(path: Path | None) -> bytes:
+def _read_bytes(path: Path | None, limit: int | None = None) -> bytes:
+    """The file's bytes (decompressed for .gz), or its first ``limit`` bytes."""
     if path is None:
         return b""
+    packed = path.name.lower().endswith(".gz")
     try:
-        if path.name.lower().endswith(".gz"):
-            with gzip.open(path, "rb") as handle:
-                return handle.read()
-        return path.read_bytes()
-    except (OSError, EOFError) as error:
+        if not packed:
+            with path.open("rb") as handle:
+                return handle.read(limit) if limit is not None else handle.read()
+        with gzip.open(path, "rb") as handle:
+            raw = handle.read(limit if limit is not None else LIMITS.gzip_bytes + 1)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise InputError(
+            f"{path.name} is not a complete gzip file ({error}).",
+            hint="The download or copy was cut short or damaged: fetch it again, or give "
+            "deskhand the uncompressed CSV.",
+        ) from None
+    except OSError as error:
         raise InputError(f"{path.name} could not be read: {error}") from None
+    if limit is None and len(raw) > LIMITS.gzip_bytes:
+        raise InputError(
+            f"{path.name} decompresses to more than {size_words(LIMITS.gzip_bytes)}, the most "
+            "deskhand reads from one compressed file.",
+            hint="Decompress it and give deskhand the .csv file, or export a shorter period "
+            "per file.",
+        )
+    return raw
 
 
 def _read_xlsx(path: Path) -> list[RawTable]:
@@ -241,56 +360,78 @@ def _read_xlsx(path: Path) -> list[RawTable]:
         import fastexcel
 
         sheets = fastexcel.read_excel(str(path)).sheet_names
+        frames = {
+            sheet: pl.read_excel(
+                path, sheet_name=sheet, infer_schema_length=0, raise_if_empty=False
+            )
+            for sheet in sheets
+        }
     except Exception as error:  # fastexcel raises its own types for corrupt workbooks
-        raise InputError(f"{path.name} is not a readable Excel workbook: {error}") from None
+        raise InputError(
+            f"{path.name} is not a readable Excel workbook: {_first_line(str(error))}",
+            hint="Open it in Excel and save it again as .xlsx, or export it as CSV.",
+        ) from None
     tables = []
-    for sheet in sheets:
-        frame = pl.read_excel(path, sheet_name=sheet, infer_schema_length=0, raise_if_empty=False)
-        frame = frame.rename({name: str(name).strip() for name in frame.columns})
+    for sheet, frame in frames.items():
+        name = f"{path.name}[{sheet}]"
+        frame = frame.rename({column: str(column).strip() for column in frame.columns})
         if frame.height == 0:
             continue
-        tables.append(
-            RawTable(
-                name=f"{path.name}[{sheet}]",
-                header=frame.columns,
-                encoding="xlsx",
-                _frame=frame,
-            )
-        )
+        _check_header(name, frame.columns, frame.height + 1, whole=True)
+        tables.append(RawTable(name=name, header=frame.columns, encoding="xlsx", _frame=frame))
     if not tables:
         raise InputError(f"{path.name} has no sheet with rows.")
     return tables
 
 
 def _read_json(path: Path) -> RawTable:
+    size = path.stat().st_size
+    if size > LIMITS.json_bytes:
+        raise InputError(
+            f"{path.name} is {size_words(size)}; deskhand reads JSON files of up to "
+            f"{size_words(LIMITS.json_bytes)}.",
+            hint="Save the API's list response page by page, one file per page, and give "
+            "deskhand the folder.",
+        )
     raw = _read_bytes(path)
-    encoding = _detect_encoding(raw[:HEAD_BYTES])
+    encoding = _detect_encoding(raw[: LIMITS.head_bytes])
     text = _decode(raw, encoding)
-    records = list(_json_records(text, path.name))
+    try:
+        records = list(_json_records(text, path.name))
+        columns: dict[str, list[str | None]] = {}
+        for index, record in enumerate(records):
+            for key, value in record.items():
+                column = columns.setdefault(clean(key), [None] * index)
+                column.append(_display(value))
+            for column in columns.values():
+                if len(column) < index + 1:
+                    column.append(None)
+            if len(columns) > LIMITS.columns:
+                _check_header(path.name, list(columns), len(records) + 1, whole=True)
+    except RecursionError:
+        raise InputError(
+            f"{path.name} is nested too deeply to read: more than "
+            f"{sys.getrecursionlimit():,} levels of lists and objects.",
+            hint="A PSA's API page nests a few levels. Check that the file is the API's "
+            "response as saved, and save it again.",
+        ) from None
     if not records:
         raise InputError(
             f"{path.name} holds no records.", hint="Save a page of the API's list response."
         )
-    columns: dict[str, list[str | None]] = {}
-    for index, record in enumerate(records):
-        for key, value in record.items():
-            column = columns.setdefault(key, [None] * index)
-            column.append(_display(value))
-        for column in columns.values():
-            if len(column) < index + 1:
-                column.append(None)
     frame = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String()))
     return RawTable(name=path.name, header=frame.columns, encoding=encoding, _frame=frame)
 
 
 def _json_records(text: str, name: str) -> Iterator[dict[str, Any]]:
+    # Numbers stay text as written: a 5,000-digit id is refused by int(), and ids are text.
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=str, parse_float=str)
     except json.JSONDecodeError as error:
         lines = [line for line in text.splitlines() if line.strip()]
         try:
-            document = [json.loads(line) for line in lines]  # JSON Lines
-        except json.JSONDecodeError:
+            document = [json.loads(line, parse_int=str, parse_float=str) for line in lines]
+        except json.JSONDecodeError:  # not JSON Lines either
             raise InputError(
                 f"{name} is not valid JSON: {error.msg} at line {error.lineno}, "
                 f"column {error.colno}."
@@ -323,7 +464,33 @@ def _display(value: Any) -> str | None:
         return None
     if isinstance(value, list):
         return _display(value[0]) if value else None
-    return str(value)
+    return clean(str(value))
+
+
+def _without_nul(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every text cell that holds NUL cleaned by ``domain.text.clean``; the
+    other cells are not touched."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not text:
+        return frame
+    holding = frame.select(pl.col(text).str.contains("\x00", literal=True).any()).row(0)
+    columns = []
+    for name, has_nul in zip(text, holding, strict=True):
+        if not has_nul:
+            continue
+        cells = frame.get_column(name)
+        dirty = cells.str.contains("\x00", literal=True).fill_null(False)
+        cleaned = pl.Series([clean(cell) for cell in cells.filter(dirty)], dtype=pl.String)
+        columns.append(cells.scatter(dirty.arg_true(), cleaned))
+    return frame.with_columns(columns) if columns else frame
+
+
+def size_words(size: float) -> str:
+    """Bytes for people: 1 GiB, 250 MiB, 12 KiB, 800 bytes."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", MIB), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:,.1f}".removesuffix(".0") + f" {unit}"
+    return f"{int(size):,} bytes"
 
 
 def _first_line(text: str) -> str:

@@ -11,6 +11,7 @@ from deskhand.history.quality import Ledger
 from deskhand.history.report import Window
 
 DEFAULT_DAYS = 90
+MAX_DAYS = 3660  # ten years, as the web form allows; more overflows the calendar arithmetic
 
 
 def choose_window(
@@ -21,8 +22,8 @@ def choose_window(
     until: datetime | None = None,
 ) -> Window:
     """The window from the options; the newest ``opened`` date anchors what is not given."""
-    if days is not None and days <= 0:
-        raise UsageError(f"--days {days}: give a positive number of days.")
+    if days is not None and not 0 < days <= MAX_DAYS:
+        raise UsageError(f"--days {days}: give a number of days from 1 to {MAX_DAYS:,}.")
     if since is not None and until is not None and since > until:
         raise UsageError("--since comes after --until.")
     newest = opened.max()
@@ -31,14 +32,20 @@ def choose_window(
             "No ticket has a readable opened date, so no window can be chosen.",
             hint="Check the date column, or say which one it is with --map opened_at=COLUMN.",
         )
-    if since is not None and until is not None:
-        start, end = since, until
-    elif since is not None:
-        end = since + timedelta(days=days) if days is not None else max(newest, since)
-        start = since
-    else:
-        end = until if until is not None else newest
-        start = end - timedelta(days=days or DEFAULT_DAYS)
+    try:
+        if since is not None and until is not None:
+            start, end = since, until
+        elif since is not None:
+            end = since + timedelta(days=days) if days is not None else max(newest, since)
+            start = since
+        else:
+            end = until if until is not None else newest
+            start = end - timedelta(days=days or DEFAULT_DAYS)
+    except OverflowError:  # a window reaching past year 1 or 9999
+        raise UsageError(
+            "The window reaches outside the calendar (before year 1 or after year 9999).",
+            hint="Check --since, --until and --days.",
+        ) from None
     span = max(1, round((end - start).total_seconds() / 86400))
     return Window(start=start, end=end, days=span)
 
