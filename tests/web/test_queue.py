@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from fastapi.testclient import TestClient
@@ -87,31 +88,37 @@ def test_an_edit_runs_and_the_diff_is_shown(signed_in: tuple[TestClient, str]) -
     assert "approved with your edit of group_id, group_name" in done.text
 
 
-def test_a_reply_that_does_not_follow_an_approved_edit_is_held_back(
+def test_an_edit_replans_the_reply_and_a_stale_mention_brought_back_is_held_back(
     signed_in: tuple[TestClient, str],
 ) -> None:
     client, csrf = signed_in
     hx = {"HX-Request": "true", "X-CSRF-Token": csrf}
     form = client.get("/drafts/4/edit").text
+    assert 'name="group_name"' not in form  # names come from the directory, not the form
     front_desk = re.search(r'<option value="([^"]+)">Front Desk</option>', form)
     assert front_desk
     client.post("/drafts/4/approve", data={"csrf": csrf, "edited": "1", "group_id": front_desk[1]})
     card = client.get("/queue").text.split('id="draft-5"')[1].split("</article>")[0]
-    assert "Does not follow an earlier edit." in card
-    assert "body still says “Finance Share”" in card and "group name “Front Desk”" in card
-    assert "Approve as written" in card and 'data-key="a"' not in card  # no one-key approve
-
-    refused = client.post("/drafts/5/approve", headers=hx)
-    assert refused.status_code == 409
-    assert 'id="draft-5"' in refused.text and "still says “Finance Share”" in refused.text
-    assert 'class="error"' in refused.text and "Approve as written" in refused.text
+    assert "Planned again" in card and 'href="#draft-4"' in card
+    params = card.split('aria-label="What will run"')[1].split("</table>")[0]
+    assert "added to: Front Desk" in params and "Finance Share" not in params
+    assert "Does not follow an earlier edit." not in card and 'data-key="a"' in card
 
     edit = client.get("/drafts/5/edit").text
     body = re.search(r'<textarea name="body"[^>]*>([^<]*)</textarea>', edit)
-    assert body and "added to: Front Desk" in body[1] and "Finance Share" not in body[1]
-    assert "<del>" in edit and "Carried over from an earlier edit" in edit
+    assert body and "added to: Front Desk" in body[1]
+    written = html.unescape(body[1]) + " (Finance Share was asked for.)"
+    refused = client.post("/drafts/5/approve", data={"csrf": csrf, "edited": "1", "body": written})
+    assert refused.status_code == 409  # the edit form again, saying why
+    assert "still says “Finance Share”" in refused.text and 'class="error"' in refused.text
+    card = client.get("/queue").text.split('id="draft-5"')[1].split("</article>")[0]
+    assert "Approve" in card  # still pending, still decidable
 
-    kept = client.post("/drafts/5/approve", data={"acknowledge_stale": "1"}, headers=hx)
+    kept = client.post(
+        "/drafts/5/approve",
+        data={"csrf": csrf, "edited": "1", "body": written, "acknowledge_stale": "1"},
+        headers=hx,
+    )
     assert kept.status_code == 200 and "#5 approved" in kept.text
 
 

@@ -72,9 +72,14 @@ class EditRefusedError(ApprovalError):
 
 class ReclassifiedError(ApprovalError):
     """The edit raised a step's blast radius or changed the requester check: the approver must
-    accept the new class (and verify the requester) to approve it."""
+    accept the new class (``needed``; and verify the requester when ``verify``) to approve it."""
 
     http_status = 409
+
+    def __init__(self, message: str, hint: str, *, needed: str, verify: bool) -> None:
+        super().__init__(message, hint)
+        self.needed = needed
+        self.verify = verify
 
 
 class VerificationRequiredError(ApprovalError):
@@ -138,6 +143,8 @@ class DraftView(BaseModel):
     # edit; ``first_params`` is what the specialist first proposed.
     replanned_by: int | None = None
     first_params: dict[str, Any] | None = None
+    manual: bool = False  # a manual step: the approval is the tick that says it was done
+    from_directory: list[str] = []  # parameters filled in from the directory, never edited
     secret_expires_at: datetime | None = None  # when an unshown temporary password is erased
 
 
@@ -401,6 +408,8 @@ def _accepted_class(
             + f"; CLI: --approve-as {needed.value}"
             + (" --verified '…'" if verify else "")
             + ".",
+            needed=needed.value,
+            verify=verify,
         )
     return needed.value
 
@@ -617,5 +626,7 @@ def _view(
         and needs_verification(approval.requester_check or {}, step.blast_radius),
         replanned_by=step.replanned_by,
         first_params=dict(step.params) if step.replanned_params is not None else None,
+        manual=spec.manual,
+        from_directory=sorted(spec.shown),
         secret_expires_at=secret_expires_at,
     )

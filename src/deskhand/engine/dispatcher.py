@@ -136,7 +136,14 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
             raise Stop("low_confidence", refusal, events)
         msp_name = PlanContext.model_fields["msp_name"].default
         template = rt.policy(tenant).reply_template
-        ask = question(view, resolution.unresolved, msp_name, template, tenant_view.name)
+        ask = question(
+            view,
+            resolution.unresolved,
+            msp_name,
+            template,
+            tenant_view.name,
+            resolution.requester,
+        )
         unchecked = "no target user yet: the requester is asked whom they meant"
         return _with_policy(
             rt, tenant, view, state.ASK_REQUESTER, ask, events, "unchecked", unchecked

@@ -12,6 +12,7 @@ many are close.
 
 from __future__ import annotations
 
+from deskhand.domain.directory import DirectoryUser
 from deskhand.engine.resolution import MAX_CANDIDATES, Resolution, Unclear, Unresolved
 from deskhand.specialists.contract import Plan, ProposedStep, TicketView
 from deskhand.specialists.replies import framed
@@ -42,9 +43,15 @@ def why_not_ask(resolution: Resolution, requester_email: str) -> str | None:
 
 
 def question(
-    ticket: TicketView, unresolved: Unresolved, msp_name: str, template: str, tenant: str
+    ticket: TicketView,
+    unresolved: Unresolved,
+    msp_name: str,
+    template: str,
+    tenant: str,
+    requester: DirectoryUser | None = None,
 ) -> Plan:
-    """A plan of one reply asking the requester which user, group or licence they meant."""
+    """A plan of one reply asking the requester which user, group or licence they meant,
+    greeting them by their directory name (``requester``) when they have one."""
     asks: list[str] = []
     reasons: list[str] = []
     if unresolved.users and unresolved.candidates:
@@ -75,7 +82,7 @@ def question(
             f"found:\n\n{listed}\n\nPlease reply with its name as listed."
         )
         reasons.append(f"which {unclear.kind} {unclear.written!r} is: {_scored(unclear)}")
-    body = framed(ticket, "\n\n".join(asks), template, tenant, msp_name)
+    body = framed(requester, "\n\n".join(asks), template, tenant, msp_name)
     about = "whom the ticket is about" if unresolved.users else "what the ticket asks for"
     return Plan(
         summary=f"Ask {ticket.requester_email} {about}",

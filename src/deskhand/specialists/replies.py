@@ -4,28 +4,45 @@ template (``deskhand.policy.replies``), from its policy file."""
 
 from __future__ import annotations
 
+from deskhand.domain.directory import DirectoryUser
 from deskhand.policy.replies import DEFAULT, ReplyTemplate
 from deskhand.specialists.contract import Plan, PlanContext, ProposedStep, TicketView
 
 REPLY = "psa.send_reply"
+# Whom a reply greets when the requester is not in the tenant's directory: the name a ticket
+# came with is the sender's to choose, so it is never put in front of the client.
+NO_NAME = "there"
 
 
-def first_name(ticket: TicketView) -> str:
-    name = ticket.requester_name.strip() or ticket.requester_email.split("@")[0]
-    return name.split()[0].capitalize()
+def first_name(requester: DirectoryUser | None) -> str:
+    """The requester's first name as the directory has it ("Smith, John" → John)."""
+    if requester is None:
+        return NO_NAME
+    name = requester.display_name.strip()
+    if "," in name:
+        name = name.split(",", 1)[1]
+    words = name.split()
+    return words[0] if words else NO_NAME
 
 
 def reply(ticket: TicketView, context: PlanContext, *lines: str) -> str:
     """A short, plain reply to the requester."""
     return framed(
-        ticket, "\n\n".join(lines), context.reply_template, context.tenant.name, context.msp_name
+        context.requester,
+        "\n\n".join(lines),
+        context.reply_template,
+        context.tenant.name,
+        context.msp_name,
     )
 
 
-def framed(ticket: TicketView, body: str, template: str, tenant: str, msp: str) -> str:
-    """``body`` in the tenant's reply template (the built-in one when ``template`` is empty)."""
+def framed(
+    requester: DirectoryUser | None, body: str, template: str, tenant: str, msp: str
+) -> str:
+    """``body`` in the tenant's reply template (the built-in one when ``template`` is empty),
+    greeting the requester by the name the directory has for them."""
     return ReplyTemplate(template or DEFAULT).render(
-        first_name=first_name(ticket), body=body, tenant=tenant, msp=msp
+        first_name=first_name(requester), body=body, tenant=tenant, msp=msp
     )
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from deskhand.domain.actions import action
+from deskhand.domain.actions import Reference, action
 from deskhand.engine import approvals
 from deskhand.engine.approvals import DraftFilter, DraftView
 from deskhand.engine.carried_edits import carry_over
@@ -163,9 +163,12 @@ async def approve(request: Request, who: CurrentViewer, draft_id: ObjectId) -> R
             edit,
             acknowledge_stale=form.get("acknowledge_stale") == "1",
             verification=str(form.get("verification") or "")[:500],
+            approve_as=str(form.get("approve_as") or "") or None,
         )
     except approvals.ApprovalError as error:
-        if not request.headers.get("HX-Request") or edit is not None:
+        if edit is not None and draft.status == "pending":
+            return _edit_refused(request, rt, who, draft, edit, form, error)
+        if not request.headers.get("HX-Request"):
             raise
         return _refused(request, rt, who, draft_id, error)
     if request.headers.get("HX-Request"):
@@ -198,6 +201,35 @@ async def reject(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Re
         )
     response = RedirectResponse("/queue", status_code=303)
     return flash(response, f"Draft #{draft_id} rejected; the ticket is in Escalations.")
+
+
+def _edit_refused(
+    request: Request,
+    rt: Runtime,
+    who: Viewer,
+    draft: DraftView,
+    edit: dict[str, Any],
+    form: Any,
+    error: approvals.ApprovalError,
+) -> Response:
+    """The edit form again, with the approver's values and why the edit was refused; for an
+    edit that raised the blast radius, the box that accepts the new class."""
+    reclassified = error if isinstance(error, approvals.ReclassifiedError) else None
+    return page(
+        request,
+        "edit.html.j2",
+        who,
+        status_code=error.http_status,
+        d=draft,
+        fields=_fields(rt, draft, edit),
+        changes=_changes(draft, edit),
+        tenants=_tenants(rt, who),
+        error=error.message,
+        hint=error.hint,
+        approve_as=reclassified.needed if reclassified else None,
+        verify_as=reclassified.verify if reclassified else False,
+        verification=str(form.get("verification") or "")[:500],
+    )
 
 
 @router.get("/drafts/{draft_id}/edit")
@@ -237,10 +269,6 @@ class Field(BaseModel):
     options: list[tuple[str, str]] = []
 
 
-# Choosing a group, licence or user sets its name too: the approver picks from the directory.
-_NAMED = {"group_id": "group_name", "sku_id": "sku_name", "user_id": "user_principal_name"}
-
-
 def _params(draft: DraftView) -> dict[str, Any]:
     return dict(draft.approved_params or draft.proposed_params)
 
@@ -252,11 +280,13 @@ def _changes(draft: DraftView, edited: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def _fields(rt: Runtime, draft: DraftView, params: dict[str, Any]) -> list[Field]:
-    model = action(draft.action).params
-    options = _directory_options(rt, draft.tenant_id, model.model_fields)
+    """The inputs of the edit form: every parameter but the names the directory fills in; a
+    directory reference is a choice among the tenant's own objects."""
+    spec = action(draft.action)
+    options = _directory_options(rt, draft.tenant_id, spec.references)
     fields = []
-    for name, info in model.model_fields.items():
-        if name in _NAMED.values():
+    for name, info in spec.params.model_fields.items():
+        if name in spec.shown:
             continue
         annotation = info.annotation
         kind = "checkbox" if annotation is bool else "number" if annotation is int else "text"
@@ -275,30 +305,35 @@ def _fields(rt: Runtime, draft: DraftView, params: dict[str, Any]) -> list[Field
     return fields
 
 
-def _directory_options(rt: Runtime, tenant_id: str, names: Any) -> dict[str, list[tuple[str, str]]]:
+def _directory_options(
+    rt: Runtime, tenant_id: str, references: dict[str, Reference]
+) -> dict[str, list[tuple[str, str]]]:
+    """The tenant's users, groups and licences to choose from, for each reference parameter."""
+    kinds = {name: ref.kind for name, ref in references.items()}
+    if not set(kinds.values()) & {"user", "group", "licence"}:
+        return {}
     with rt.db.reading() as session:
         tenant = session.get(Tenant, tenant_id)
     if tenant is None:
         return {}
     m365 = rt.connectors(tenant).m365
-    found: dict[str, list[tuple[str, str]]] = {}
-    if "group_id" in names:
-        found["group_id"] = [(g.id, g.display_name) for g in m365.list_groups()]
-    if "sku_id" in names:
-        found["sku_id"] = [(s.id, s.display_name) for s in m365.subscribed_skus()]
-    if "user_id" in names:
-        found["user_id"] = [(u.id, u.user_principal_name) for u in m365.list_users()]
-    return found
+    lists = {
+        "user": lambda: [(u.id, u.user_principal_name) for u in m365.list_users()],
+        "group": lambda: [(g.id, g.display_name) for g in m365.list_groups()],
+        "licence": lambda: [(s.id, s.display_name) for s in m365.subscribed_skus()],
+    }
+    return {name: lists[kind]() for name, kind in kinds.items() if kind in lists}
 
 
 def _edited_params(rt: Runtime, draft: DraftView, form: Any) -> dict[str, Any]:
-    """The form's values as parameters: typed like the model, names filled in from choices."""
-    model = action(draft.action).params
+    """The form's values as parameters, typed like the model. Names the directory fills in are
+    left out: the engine takes them from the directory, and the diff shows the chosen one."""
+    spec = action(draft.action)
     current = dict(draft.proposed_params)
-    options = _directory_options(rt, draft.tenant_id, model.model_fields)
+    options = _directory_options(rt, draft.tenant_id, spec.references)
     edited: dict[str, Any] = {}
-    for name, info in model.model_fields.items():
-        if name in _NAMED.values():
+    for name, info in spec.params.model_fields.items():
+        if name in spec.shown:
             continue
         raw = form.get(name)
         if info.annotation is bool:
@@ -312,7 +347,8 @@ def _edited_params(rt: Runtime, draft: DraftView, form: Any) -> dict[str, Any]:
                 raise InputError(f"{name} must be a whole number.") from None
         else:
             edited[name] = str(raw)
-        if name in _NAMED:
-            labels = dict(options.get(name, []))
-            edited[_NAMED[name]] = labels.get(str(edited[name]), current.get(_NAMED[name]))
+    for name, reference in spec.references.items():
+        labels = dict(options.get(name, []))
+        for shown in reference.shows:  # for the diff only; the engine looks it up itself
+            edited[shown] = labels.get(str(edited.get(name)), current.get(shown))
     return {k: v for k, v in edited.items() if k in current or v is not None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from deskhand.audit.trace import trace
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.actions import action
-from deskhand.engine import approvals
+from deskhand.engine import approvals, state
 from deskhand.engine.escalation import REASONS
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.ticket_origin import outside_psa
@@ -92,14 +93,15 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         found = list(
             session.scalars(select(Run).where(Run.ticket_id == ticket_id).order_by(Run.id))
         )
-        with_secret = set(
-            session.scalars(
-                select(StepSecret.step_id).where(
+        with_secret = {
+            step_id: expires_at
+            for step_id, expires_at in session.execute(
+                select(StepSecret.step_id, StepSecret.expires_at).where(
                     StepSecret.step_id.in_([s.id for run in found for s in run.steps]),
                     StepSecret.value.is_not(None),
                 )
             )
-        )
+        }
         runs = [
             {
                 "id": run.id,
@@ -107,7 +109,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
                 "specialist": run.specialist,
                 "intent": run.intent,
                 "confidence": run.confidence,
-                "steps": [_step(step, step.id in with_secret) for step in run.steps],
+                "steps": [_step(step, with_secret) for step in run.steps],
             }
             for run in found
         ]
@@ -150,9 +152,10 @@ async def reveal_secret(request: Request, who: CurrentViewer, draft_id: ObjectId
     )
 
 
-def _step(step: Any, has_secret: bool = False) -> dict[str, Any]:
+def _step(step: Any, secrets: dict[int, datetime | None]) -> dict[str, Any]:
     approval = step.approval
     spec = action(step.action)
+    replanned = step.replanned_params is not None
     return {
         "position": step.position,
         "description": step.description,
@@ -162,7 +165,10 @@ def _step(step: Any, has_secret: bool = False) -> dict[str, Any]:
         "rule": step.rule,
         "status": step.status,
         "reason": step.reason,
-        "params": step.params,
+        "params": state.proposed_params(step),
+        "first_params": step.params if replanned else None,  # before another step's edit
+        "replanned_by": step.replanned_by,
+        "manual": spec.manual,
         "approved_params": approval.approved_params if approval else None,
         "approval": {
             "id": approval.id,
@@ -179,7 +185,8 @@ def _step(step: Any, has_secret: bool = False) -> dict[str, Any]:
         "undo": spec.undo or "cannot be undone",
         "started_at": step.started_at,
         "finished_at": step.finished_at,
-        "secret": has_secret and step.status == "verified",
+        "secret": step.id in secrets and step.status == "verified",
+        "secret_expires_at": secrets.get(step.id),
     }
 
 
