@@ -13,13 +13,14 @@ import inspect
 import itertools
 import re
 import socket
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from pydantic import BaseModel
 
-from deskhand.domain.actions import ACTIONS, action
+from deskhand.domain.actions import ACTIONS, USER, ActionSpec, Params, action
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
+from deskhand.domain.risks import BlastRadius
 from deskhand.specialists.contract import (
     Plan,
     PlanContext,
@@ -152,26 +153,88 @@ def test_plans_are_pure_valid_and_stay_on_the_ticket(
         assert plan.steps == () and plan.handoff.strip()
         return
     assert plan.steps, "a plan without a handoff has steps"
-    users = {u.id for u in context.targets}
-    groups = {g.id for g in context.groups}
-    skus = {s.id for s in context.skus}
     for step in plan.steps:
         assert step.action in ACTIONS
-        params = action(step.action).validate(step.params).model_dump()
+        spec = action(step.action)
+        params = spec.validate(step.params).model_dump()
         assert step.reason.strip()
-        if "psa_ticket_id" in params:
-            assert params["psa_ticket_id"] == TICKET.psa_ticket_id
-        if "to" in params:
-            assert params["to"] == TICKET.requester_email
-        if "user_id" in params:
-            assert params["user_id"] in users
+        assert reference_problems(spec, params, context) == []
         if "group_id" in params:
-            assert params["group_id"] in groups
             # Graph cannot change a distribution list: only a manual step may name one.
             group = next(g for g in context.groups if g.id == params["group_id"])
-            assert not group.mail_enabled or action(step.action).manual
-        if "sku_id" in params:
-            assert params["sku_id"] in skus
+            assert not group.mail_enabled or spec.manual
+
+
+def reference_problems(spec: ActionSpec, params: dict[str, Any], context: PlanContext) -> list[str]:
+    """What is wrong with how a step names the tenant's objects: a declared reference that is
+    not one the dispatcher resolved (or not this ticket, not its requester), a name that is not
+    the directory's for it, or a parameter that holds such an object's id, address or ticket
+    but is not declared a reference — the engine would never look it up, so an edit of it
+    would go unchecked."""
+    known: dict[str, dict[str, DirectoryUser | DirectoryGroup | Sku | None]] = {
+        "user": {u.id: u for u in context.targets},
+        "group": {g.id: g for g in context.groups},
+        "licence": {s.id: s for s in context.skus},
+        "ticket": {TICKET.psa_ticket_id: None},
+        "requester": {TICKET.requester_email: None},
+    }
+    problems = []
+    for name, reference in spec.references.items():
+        objects = known[reference.kind]
+        if params[name] not in objects:
+            problems.append(f"{name}={params[name]!r} is not a {reference.kind} of the ticket")
+            continue
+        obj = objects[params[name]]
+        for shown in reference.shows:
+            expected = getattr(obj, "user_principal_name", None) or obj.display_name
+            if params[shown] != expected:
+                problems.append(f"{shown}={params[shown]!r} is not the directory's {expected!r}")
+    referenced = {value for objects in known.values() for value in objects} | {
+        value
+        for objects in known.values()
+        for obj in objects.values()
+        if obj is not None
+        for value in (getattr(obj, "user_principal_name", None),)
+        if value
+    }
+    for name, value in params.items():
+        if name in spec.references or name in spec.shown:
+            continue
+        if isinstance(value, str) and value in referenced:
+            problems.append(f"{name} names a directory object or the ticket but is not declared")
+    return problems
+
+
+class _ManagerParams(Params):
+    user_id: Annotated[str, USER]
+    user_principal_name: str
+    manager_id: str  # a user's id, not declared as a reference
+
+
+def test_an_undeclared_reference_parameter_fails_conformance() -> None:
+    undeclared = ActionSpec(
+        "m365.set_manager", _ManagerParams, BlastRadius.INTERNAL, "Set {user_id}", undo=None
+    )
+    context = contexts("access_change")[5]
+    lisa, emily = CLOUD, SYNCED
+    context = context.model_copy(update={"targets": (lisa, emily)})
+    params = {"user_id": lisa.id, "user_principal_name": lisa.user_principal_name,
+              "manager_id": emily.id}  # fmt: skip
+    assert reference_problems(undeclared, params, context) == [
+        "manager_id names a directory object or the ticket but is not declared"
+    ]
+    wrong_name = {**params, "user_principal_name": "it.admin@contosodental.example"}
+    assert "is not the directory's" in reference_problems(undeclared, wrong_name, context)[0]
+
+
+def test_every_action_declares_its_references_and_what_they_show() -> None:
+    for spec in ACTIONS.values():
+        fields = spec.params.model_fields
+        for name, reference in spec.references.items():
+            assert name in fields and all(shown in fields for shown in reference.shows)
+        for name in fields:  # the names deskhand's actions use for objects are all declared
+            if name.endswith("_id") or name in ("to",):
+                assert name in spec.references, f"{spec.name}.{name} is not declared"
 
 
 def test_a_context_with_no_or_two_users_is_handed_off() -> None:
