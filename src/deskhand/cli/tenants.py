@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
@@ -554,7 +555,8 @@ def _table(tenant: str, findings: list[Finding]) -> Table:
             finding.system,
             finding.check,
             f"[{style}]{finding.outcome}[/]",
-            finding.detail,
-            finding.fix or "",
+            # A system's words are text, not markup: "[redacted: …]" must show as it is.
+            escape(finding.detail),
+            escape(finding.fix or ""),
         )
     return table
