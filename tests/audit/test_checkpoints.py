@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -290,5 +292,33 @@ def test_a_worker_writes_a_checkpoint_when_the_head_has_moved(
         lines = settings.audit_checkpoints().read_text().splitlines()
         assert [Checkpoint.model_validate_json(line).event_id for line in lines] == [2, 3]
         assert CheckpointFile.from_settings(settings, lambda: rt.keys).compare(rt.db).agreeing == 2
+    finally:
+        rt.close()
+
+
+def test_a_running_worker_signs_the_head_between_runs(database_url: str, tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        sandbox_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
+        poll_intake_seconds=0,
+    )
+    rt = Runtime.from_settings(settings)
+    stop = threading.Event()
+    try:
+        rt.db.upgrade()
+        append_events(rt.db, 2)
+        worker = threading.Thread(target=Worker(rt, "test-worker").run_forever, args=(stop,))
+        worker.start()
+        try:
+            deadline = time.monotonic() + 60
+            while not settings.audit_checkpoints().exists():
+                assert time.monotonic() < deadline, "the worker wrote no checkpoint in a minute"
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            worker.join()
+        report = CheckpointFile.from_settings(settings, lambda: rt.keys).compare(rt.db)
+        assert report.ok and report.newest is not None and report.newest.event_id == 2
     finally:
         rt.close()

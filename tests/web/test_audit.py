@@ -392,6 +392,7 @@ def test_verify_writes_the_first_checkpoint_and_then_finds_the_log_cut_short(
     assert "Intact" in first
     assert "No signed checkpoints to compare with" in first
     assert "The first checkpoint was written now." in first
+    assert web_rt.settings.audit_checkpoints().exists()  # the deployment's file, not another
     with web_rt.db.reading() as session:
         newest = session.scalar(select(ChainHead.last_event_id))
     assert newest is not None

@@ -167,15 +167,8 @@ class CheckpointFile:
                 newest.described(),
                 newest.event_id,
             )
-        if (
-            only_if_moved
-            and newest is not None
-            and (newest.event_id, newest.hash)
-            == (
-                event_id,
-                hash_,
-            )
-        ):
+        unmoved = newest is not None and (newest.event_id, newest.hash) == (event_id, hash_)
+        if only_if_moved and unmoved:
             return None
         checkpoint = Checkpoint.sign(self._keys(), event_id, hash_, now())
         self._append(checkpoint.line())
