@@ -198,3 +198,15 @@ def test_an_escalation_note_the_psa_proxy_echoes_back_is_recorded_without_the_ap
     assert failed and "Authorization: Bearer [redacted: Syncro API key]" in failed[-1]["detail"]
     assert "[redacted: Syncro API key]" in caplog.text
     shown_nowhere(secrets_of(syncro), everything, syncro.tickets[psa_id], caplog.text)
+
+
+def test_the_doctor_warns_of_a_secret_too_short_to_be_recognised_and_redacted(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(GRAPH_SECRET_ENV, "Sh0rt!x")  # 7 characters
+
+    found = desk.json("tenants", "doctor", TENANT, code=1)[TENANT]
+
+    [short] = [f for f in found if f["check"].startswith("secret ")]
+    assert (short["check"], short["outcome"]) == ("secret m365.client_secret", "warn")
+    assert "7 characters" in short["detail"] and "from 8 characters" in short["detail"]

@@ -1,8 +1,5 @@
 """`deskhand tenants doctor`: every configured connection of a tenant, checked, with what to fix.
-
-Each connector's doctor already leaves out its secrets; what this module adds to the findings
-passes through a ``Redactor`` of all the tenant's secrets as well, so that nothing it prints
-can show one."""
+Each connector's doctor leaves its secrets out of its findings (``Redactor``)."""
 
 from __future__ import annotations
 
@@ -13,7 +10,7 @@ from typing import TYPE_CHECKING
 from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors, Factory, NoDirectory
-from deskhand.connectors.redaction import MIN_LENGTH, Redactor
+from deskhand.connectors.redaction import MIN_LENGTH
 from deskhand.errors import DeskhandError
 from deskhand.tenants.connection import Connection
 
@@ -57,10 +54,9 @@ def examine(
     ]
     try:
         connectors = factory.for_tenant(tenant)
-        secrets = _secrets(connection, factory.secrets(tenant.id, connection))
+        findings += _too_short(connection, factory.secrets(tenant.id, connection))
     except DeskhandError as error:
         return [*findings, Finding("config", "secrets", "fail", error.message, fix=error.hint)]
-    findings += _too_short(secrets)
     systems: list[tuple[str, object]] = [
         ("psa", connectors.psa),
         ("m365", connectors.m365),
@@ -80,31 +76,21 @@ def examine(
     findings += _licences(connection, connectors)
     if users is not None and policy is not None:
         findings += _approvers(connection, tenant.id, users, policy)
-    return Redactor(secrets).findings(findings)
+    return findings
 
 
-def _secrets(connection: Connection, resolved: Mapping[str, str | None]) -> dict[str, str | None]:
-    """The tenant's resolved secrets by the setting that holds them (``m365.client_secret``)."""
-    return {
-        f"{section.system}.{section.secret_field}": resolved.get(section.system)
-        for section in connection.file.sections()
-    }
-
-
-def _too_short(secrets: Mapping[str, str | None]) -> list[Finding]:
+def _too_short(connection: Connection, secrets: Mapping[str, str | None]) -> list[Finding]:
     """A secret too short to be told from ordinary words is not redacted from error messages."""
-    return [
-        Finding(
-            "config",
-            f"secret {name}",
-            "warn",
-            f"{name} is {len(value)} characters long; deskhand redacts secrets from error "
-            f"messages and logs only from {MIN_LENGTH} characters on",
-            fix="use a longer secret: a password of 14 characters or more",
-        )
-        for name, value in secrets.items()
-        if value and len(value) < MIN_LENGTH
-    ]
+    found = []
+    for section in connection.file.sections():
+        value = secrets.get(section.system)
+        if value and len(value) < MIN_LENGTH:
+            name = f"{section.system}.{section.secret_field}"
+            detail = f"{name} is {len(value)} characters long; deskhand redacts secrets from "
+            detail += f"error messages and logs only from {MIN_LENGTH} characters on"
+            fix = "use a longer secret: a password of 14 characters or more"
+            found.append(Finding("config", f"secret {name}", "warn", detail, fix))
+    return found
 
 
 def _licences(connection: Connection, connectors: Connectors) -> list[Finding]:
