@@ -15,6 +15,9 @@ Fault injection for crash tests, read from the environment at every mutating cal
 ``DESKHAND_SANDBOX_HANG=before:N``
     Sleep forever right before applying what would be the N-th applied call (nothing of it is
     applied or logged).
+``DESKHAND_SANDBOX_HANG=pause-before:N`` / ``pause-after:N``
+    Stop the process (SIGSTOP to itself) at the same points; it carries on where it was when
+    it is sent SIGCONT, as a paused virtual machine or a stalled network call would.
 ``DESKHAND_SANDBOX_LATENCY_MS=50``
     Wait that long at the start of every call, reads included (benchmarks).
 
@@ -24,6 +27,7 @@ A test kills the hanging process (SIGKILL) to see what deskhand does after a cra
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -268,6 +272,7 @@ class _Hang:
 
     when: Literal["before", "after"]
     call: int
+    pause: bool = False  # stop until SIGCONT instead of hanging for good
 
     @classmethod
     def from_environment(cls) -> _Hang | None:
@@ -275,12 +280,15 @@ class _Hang:
         if not value:
             return None
         when, _, number = value.partition(":")
+        pause = when.startswith("pause-")
+        when = when.removeprefix("pause-")
         if when not in ("before", "after") or not number.isdigit() or int(number) < 1:
             raise DeskhandError(
                 f"{HANG_VARIABLE}={value!r} is not understood.",
-                hint="Use after:N or before:N with N ≥ 1, or unset it.",
+                hint="Use after:N, before:N, pause-after:N or pause-before:N with N ≥ 1, or "
+                "unset it.",
             )
-        return cls("before" if when == "before" else "after", int(number))
+        return cls("before" if when == "before" else "after", int(number), pause)
 
 
 class SandboxStore:
@@ -331,7 +339,7 @@ class SandboxStore:
         hang = _Hang.from_environment()
         with _reachable(system):
             if hang and hang.when == "before" and self.applied_count() + 1 == hang.call:
-                _hang_forever(hang)
+                _stop(hang)
             try:
                 with self.session() as session:
                     result = change(session)
@@ -344,7 +352,7 @@ class SandboxStore:
                     session.add(self._call(tenant_id, system, operation, arguments, outcome))
                 raise
         if hang and number == hang.call:
-            _hang_forever(hang)
+            _stop(hang)
         return result
 
     def applied_count(self) -> int:
@@ -431,6 +439,19 @@ def _wait_latency() -> None:
             hint="Use for example 50, or unset it.",
         ) from None
     time.sleep(max(milliseconds, 0) / 1000)
+
+
+def _stop(hang: _Hang) -> None:
+    """Hang for good, or (``pause-…``) stop until the process is sent SIGCONT."""
+    if not hang.pause:
+        _hang_forever(hang)
+    print(
+        f"sandbox: process {os.getpid()} stops {hang.when} mutating call {hang.call} until "
+        f"SIGCONT ({HANG_VARIABLE})",
+        file=sys.stderr,
+        flush=True,
+    )
+    os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def _hang_forever(hang: _Hang) -> NoReturn:
