@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from deskhand.domain import text
 from deskhand.engine import state
 from deskhand.engine.escalation import escalate
 from deskhand.engine.runtime import Runtime
@@ -50,14 +51,18 @@ def receive_reply(rt: Runtime, ticket_id: int, from_address: str, body: str) -> 
     intake stores it) re-queues the ticket with the answer appended; any other address is
     recorded and escalates it (``reply_not_from_requester``). Raises ``InputError`` for an
     unknown ticket, an empty answer or a malformed address, ``ReplyError`` when the ticket
-    waits on no answer."""
-    sender = canonical_address(from_address.strip())
-    text = body.strip()
+    waits on no answer. Both are cleaned first, as every intake's text is (``domain.text``)."""
+    sender = canonical_address(text.line(from_address))
+    answer = text.clean(body).strip()
     if "@" not in sender:
         raise InputError(f"{from_address!r} is not an e-mail address.", hint="Use --from EMAIL.")
-    if not text:
-        raise InputError("The answer is empty.", hint="Give the requester's text with --body.")
-    if len(text) > MAX_ANSWER_CHARS:
+    if not answer:
+        raise InputError(
+            "The answer is empty.",
+            hint="Give the requester's text with --body (NUL and other characters that are not "
+            "text are removed first).",
+        )
+    if len(answer) > MAX_ANSWER_CHARS:
         raise InputError(f"The answer is longer than {MAX_ANSWER_CHARS:,} characters.")
     with rt.db.session() as session:
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
@@ -75,26 +80,26 @@ def receive_reply(rt: Runtime, ticket_id: int, from_address: str, body: str) -> 
             )
         requester = ticket.requester.email
         if sender == requester:
-            run = state.take_answer(session, ticket, sender, text)
+            run = state.take_answer(session, ticket, sender, answer)
             return ReplyOutcome(ticket_id, run.id, requeued=True)
         tenant = session.get(Tenant, ticket.tenant_id)
         assert tenant is not None
-        detail = _stray(ticket_id, sender, requester, tenant.domains, text)
+        detail = _stray(ticket_id, sender, requester, tenant.domains, answer)
         lease = timedelta(seconds=rt.settings.lease_seconds)
-        run = state.hold_stray_reply(session, ticket, sender, text, HOLDER, lease)
+        run = state.hold_stray_reply(session, ticket, sender, answer, HOLDER, lease)
         run_id = run.id
     escalation_id = escalate(rt, run_id, "reply_not_from_requester", detail, worker=HOLDER)
     return ReplyOutcome(ticket_id, run_id, requeued=False, escalation_id=escalation_id)
 
 
-def _stray(ticket_id: int, sender: str, requester: str, domains: list[str], text: str) -> str:
+def _stray(ticket_id: int, sender: str, requester: str, domains: list[str], answer: str) -> str:
     domain = sender.rpartition("@")[2]
     outside = (
         f" {domain} is not one of this tenant's domains ({', '.join(domains)})."
         if domain not in domains
         else ""
     )
-    excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+    excerpt = answer if len(answer) <= EXCERPT_CHARS else answer[: EXCERPT_CHARS - 1] + "…"
     return (
         f"An answer to ticket {ticket_id} came from {sender}, not from its requester "
         f"{requester}.{outside} deskhand did not act on it; read it and, if it is right, "

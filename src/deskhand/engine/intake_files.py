@@ -11,6 +11,10 @@ shows where it came from, a re-import finds it again, and it can never be taken 
 of the tenant's own PSA that has the same number. The tenant's PSA does not have the ticket,
 so a plan with a note or reply on it is refused before anything runs (``binding``) and the
 ticket escalates, triaged, for the technician to answer in the PSA the export came from.
+
+Each row's text is cleaned as every intake's is (``deskhand.engine.intake.receive``); a row that
+still cannot be stored is quarantined with its file and row (``deskhand.engine.quarantine``) and
+the import goes on with the next.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from deskhand.engine import state
+from deskhand.engine import quarantine
+from deskhand.engine.intake import Arrival, cleaned, receive
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError, UnknownFormatError
 from deskhand.history.formats import (
@@ -48,6 +53,7 @@ KNOWN = "already in deskhand"
 TOO_LONG = "a cell too long to be ticket text"
 
 MAX_NUMBER = 48  # tickets.psa_ticket_id holds 64 characters, with the "<psa>:" in front
+SOURCE = "import"  # for the quarantine
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,15 @@ class ExportTicket:
     @property
     def psa_ticket_id(self) -> str:
         return f"{self.psa}:{self.number}"
+
+    def arrival(self) -> Arrival:
+        return Arrival(
+            requester_email=self.requester_email,
+            psa_ticket_id=self.psa_ticket_id,
+            subject=self.subject,
+            body=self.body,
+            display_name=self.requester_name or None,
+        )
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,8 @@ class ImportReport:
     files: list[ExportFile]
     stored: list[tuple[str, int | None]] = field(default_factory=list)  # (PSA id, ticket id)
     skipped: list[Skipped] = field(default_factory=list)
+    # Rows kept aside in the quarantine (for a dry run: those that would be), with the reason.
+    quarantined: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -281,17 +298,46 @@ def import_export(
             raise InputError(f"No tenant {tenant_id!r}.", hint=f"Tenants: {known or 'none'}.")
     for ticket in reading.tickets:
         if dry_run:
-            if _stored_as(rt, tenant_id, ticket) is None:
-                report.stored.append((ticket.psa_ticket_id, None))
-            else:
-                report.skipped.append(Skipped(ticket.where, KNOWN, ticket.number))
+            _try(rt, tenant_id, report, ticket)
             continue
-        stored = _store(rt, tenant_id, ticket)
+        try:
+            stored = _store(rt, tenant_id, ticket)
+        except Exception as error:  # one row that cannot be stored never stops the rest
+            if quarantine.transient(error):
+                raise
+            report.quarantined.append(_hold(rt, tenant_id, ticket, error))
+            continue
         if stored is None:
             report.skipped.append(Skipped(ticket.where, KNOWN, ticket.number))
         else:
             report.stored.append((ticket.psa_ticket_id, stored))
     return report
+
+
+def _try(rt: Runtime, tenant_id: str, report: ImportReport, ticket: ExportTicket) -> None:
+    """What a real import would do with the ticket, storing nothing."""
+    try:
+        cleaned(ticket.arrival())
+    except InputError as error:
+        report.quarantined.append(Skipped(ticket.where, error.message, ticket.number))
+        return
+    if _stored_as(rt, tenant_id, ticket) is None:
+        report.stored.append((ticket.psa_ticket_id, None))
+    else:
+        report.skipped.append(Skipped(ticket.where, KNOWN, ticket.number))
+
+
+def _hold(rt: Runtime, tenant_id: str, ticket: ExportTicket, error: Exception) -> Skipped:
+    with rt.db.session() as session:
+        item = quarantine.hold(
+            session,
+            tenant_id,
+            SOURCE,
+            f"{ticket.where}: {ticket.psa_ticket_id}",
+            error,
+            ticket.arrival().content(),
+        )
+        return Skipped(ticket.where, item.reason, ticket.number, f"quarantined as #{item.id}")
 
 
 def _stored_as(rt: Runtime, tenant_id: str, ticket: ExportTicket) -> int | None:
@@ -313,22 +359,9 @@ def _store(rt: Runtime, tenant_id: str, ticket: ExportTicket) -> int | None:
             with rt.db.session() as session:
                 tenant = session.get(Tenant, tenant_id)
                 assert tenant is not None
-                stored, _ = state.receive_ticket(
-                    session,
-                    tenant,
-                    requester_email=ticket.requester_email,
-                    requester_name=ticket.requester_name or _greeting_name(ticket.requester_email),
-                    psa_ticket_id=ticket.psa_ticket_id,
-                    subject=ticket.subject,
-                    body=ticket.body,
-                    display_name=ticket.requester_name,
-                )
+                stored, _ = receive(session, tenant, ticket.arrival())
                 return stored.id
         except IntegrityError:  # another import stored the ticket (or its requester) just now
             if attempt == 2:
                 raise
     return None
-
-
-def _greeting_name(address: str) -> str:
-    return address.split("@")[0].replace(".", " ").title()

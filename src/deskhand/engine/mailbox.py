@@ -15,6 +15,11 @@ becomes a new ticket. Auto-replies and bounces are skipped and counted. Messages
 are flagged \\Seen (and moved, if the settings say where); the rest stay as they were, for a
 person to read. A mailbox's first read takes only the mail of the last day or so (as the Syncro
 poller does), not its whole history.
+
+A message that cannot be taken — unreadable, or refused even with its text cleaned — is
+quarantined with its reason and raw bytes, in the transaction that moves the cursor past it
+(``deskhand.engine.quarantine``); it stays unread in the mailbox too. Whatever goes wrong with
+one tenant's mailbox is reported for that tenant, and the next tenant's is read all the same.
 """
 
 from __future__ import annotations
@@ -32,8 +37,9 @@ from sqlalchemy.orm import Session
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.mail.imap import BATCH, ImapMailbox, IncomingMail
 from deskhand.connectors.psa import Psa
-from deskhand.engine import state
+from deskhand.engine import quarantine
 from deskhand.engine.answers import receive_reply
+from deskhand.engine.intake import Arrival, receive
 from deskhand.engine.intake_files import exported_from
 from deskhand.engine.polling import FIRST_LOOKBACK, PollReport, ReplyReceiver
 from deskhand.engine.runtime import Runtime
@@ -81,6 +87,9 @@ def poll_mailboxes(
         except ConnectorError as error:
             report.error = str(error)
             log.warning("mailbox intake of tenant %s stopped: %s", tenant.id, error)
+        except Exception as error:  # one tenant's failure never stops another's
+            report.error = f"the read stopped: {quarantine.reason_for(error)}"
+            log.exception("mailbox intake of tenant %s stopped", tenant.id)
         reports.append(report)
     return reports
 
@@ -115,7 +124,7 @@ def _read_tenant(
             said = _NUMBER.search(mail.subject)
             if said and not said.group(1).startswith(KEPT_PREFIX) and numbers is None:
                 numbers = _waiting_numbers(rt, tenant_id, psa)
-            took = _take(rt, tenant_id, position, moved, mail, numbers or {}, report, on_reply)
+            took = _take_or_hold(rt, tenant_id, position, moved, mail, numbers, report, on_reply)
             if took is None:
                 report.error = "another poller is reading this mailbox; this one stopped"
                 mailbox.mark_processed(taken)
@@ -126,6 +135,27 @@ def _read_tenant(
         mailbox.mark_processed(taken)
         if len(fetched.mails) < BATCH:
             return
+
+
+def _take_or_hold(
+    rt: Runtime,
+    tenant_id: str,
+    position: dict[str, Any],
+    moved: dict[str, Any],
+    mail: IncomingMail,
+    numbers: dict[str, int] | None,
+    report: PollReport,
+    on_reply: ReplyReceiver | None,
+) -> bool | None:
+    """``_take`` the message, or quarantine it when it cannot be taken (``_hold``)."""
+    if mail.unreadable:
+        return _hold(rt, tenant_id, position, moved, mail, mail.unreadable, report)
+    try:
+        return _take(rt, tenant_id, position, moved, mail, numbers or {}, report, on_reply)
+    except Exception as error:  # whatever this one message breaks, the rest go on
+        if quarantine.transient(error):
+            raise
+        return _hold(rt, tenant_id, position, moved, mail, error, report)
 
 
 def _take(
@@ -167,7 +197,7 @@ def _take(
         if answered is not None:
             report.updated.append(f"ticket {answered[0]}: {label}")
             return True
-        key = mail_key(mail.message_id or f"sha256:{mail.digest}")
+        key = arrival(mail).psa_ticket_id
         known = session.scalar(
             select(Ticket.id).where(Ticket.tenant_id == tenant_id, Ticket.psa_ticket_id == key)
         )
@@ -176,19 +206,43 @@ def _take(
             return True
         tenant = session.get(Tenant, tenant_id)
         assert tenant is not None
-        ticket, _ = state.receive_ticket(
-            session,
-            tenant,
-            requester_email=mail.from_address,
-            requester_name=mail.from_name or _greeting_name(mail.from_address),
-            psa_ticket_id=key,
-            subject=mail.subject or "(no subject)",
-            body=_ticket_body(mail),
-            display_name=mail.from_name,
-            message_id=mail.message_id,
-        )
+        ticket, _ = receive(session, tenant, arrival(mail))
         report.new.append(f"ticket {ticket.id}: {label}")
     return True
+
+
+def arrival(mail: IncomingMail) -> Arrival:
+    """The ticket a new request by e-mail becomes."""
+    return Arrival(
+        requester_email=mail.from_address,
+        psa_ticket_id=mail_key(mail.message_id or f"sha256:{mail.digest}"),
+        subject=mail.subject or "(no subject)",
+        body=_ticket_body(mail),
+        display_name=mail.from_name,
+        message_id=mail.message_id,
+    )
+
+
+def _hold(
+    rt: Runtime,
+    tenant_id: str,
+    position: dict[str, Any],
+    moved: dict[str, Any],
+    mail: IncomingMail,
+    why: BaseException | str,
+    report: PollReport,
+) -> bool | None:
+    """Quarantine the message and move the cursor past it, together: False (not taken: it stays
+    unread in the mailbox), or None when another poller moved the cursor first."""
+    reference = f"UID {mail.uid} (UIDVALIDITY {moved['uidvalidity']})"
+    if not mail.unreadable:
+        reference += f": {_label(mail)}"
+    with rt.db.session() as session:
+        if not _advance(session, tenant_id, position, moved):
+            return None
+        item = quarantine.hold(session, tenant_id, SOURCE, reference, why, mail.raw)
+        report.quarantined.append((f"#{item.id} {item.reference}", item.reason))
+    return False
 
 
 def _advance(
@@ -302,8 +356,3 @@ def _ticket_body(mail: IncomingMail) -> str:
 def _label(mail: IncomingMail) -> str:
     subject = mail.subject if len(mail.subject) <= 60 else mail.subject[:59] + "…"
     return f"{subject!r} from {mail.from_address or 'nobody'}"
-
-
-def _greeting_name(address: str) -> str:
-    """A name made up from the address, as intake does: only for greeting the requester."""
-    return address.split("@")[0].replace(".", " ").title()

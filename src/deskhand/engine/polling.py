@@ -12,10 +12,16 @@ them up yet. A ticket deskhand is waiting on (``waiting_on_requester``) whose re
 since answered has that answer handed to ``receive_reply``. Syncro's comment does not say
 which address sent it: a public comment without a Syncro user (an e-mail or portal reply) is
 taken as the ticket contact's.
+
+A ticket (or answer) that cannot be taken even with its text cleaned is quarantined with its
+reason, in the transaction that moves the cursor past its page (``deskhand.engine.quarantine``);
+the page's other tickets are stored all the same. Whatever goes wrong with one tenant is
+reported for that tenant, and the next tenant is read all the same.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,9 +35,9 @@ from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.syncro import SyncroPsa
 from deskhand.connectors.syncro.records import ListedTicket, TicketPage
 from deskhand.domain.directory import PsaContact
-from deskhand.engine import state
+from deskhand.engine import quarantine
 from deskhand.engine.answers import receive_reply
-from deskhand.engine.intake import _name_for
+from deskhand.engine.intake import Arrival, _name_for, receive
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
 from deskhand.store.models import IntakeCursor, Tenant, Ticket, now
@@ -58,6 +64,8 @@ class PollReport:
     new: list[str] = field(default_factory=list)  # PSA ticket numbers stored as tickets
     updated: list[str] = field(default_factory=list)  # replies handed to the waiting ticket
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (number, why)
+    # Kept aside in the quarantine: ("#item reference", why); the read went on past them.
+    quarantined: list[tuple[str, str]] = field(default_factory=list)
     pages: int = 0
     error: str | None = None  # the read stopped here; the next one resumes
     source: str = SOURCE  # syncro, or imap for a support mailbox (engine/mailbox.py)
@@ -88,6 +96,9 @@ def poll(
         except ConnectorError as error:
             report.error = str(error)
             log.warning("intake of tenant %s stopped: %s", tenant.id, error)
+        except Exception as error:  # one tenant's failure never stops another's
+            report.error = f"the read stopped: {quarantine.reason_for(error)}"
+            log.exception("intake of tenant %s stopped", tenant.id)
         reports.append(report)
     return reports
 
@@ -174,6 +185,7 @@ def _store_page(
         tenant = session.get(Tenant, tenant_id)
         assert tenant is not None
         stored = []
+        held: list[tuple[str, str]] = []
         for listed in fresh:
             ticket = listed.ticket
             already = session.scalar(
@@ -184,18 +196,26 @@ def _store_page(
             if already is not None:
                 report.skipped.append((ticket.number, "already in deskhand"))
                 continue
-            # The contact's name, as intake takes it: identity compares it with the directory.
-            shown = _name_for(contacts, ticket.contact_email)
-            state.receive_ticket(
-                session,
-                tenant,
+            arrival = Arrival(
                 requester_email=ticket.contact_email,
-                requester_name=shown or _greeting_name(ticket.contact_email),
                 psa_ticket_id=ticket.id,
                 subject=ticket.subject,
                 body=ticket.body,
-                display_name=shown,
+                # The contact's name, as intake takes it: identity compares it with the directory.
+                display_name=_name_for(contacts, ticket.contact_email),
             )
+            try:
+                with session.begin_nested():  # a ticket that fails takes nothing else with it
+                    receive(session, tenant, arrival)
+            except Exception as error:
+                if quarantine.transient(error):
+                    raise
+                reference = f"ticket #{ticket.number} (id {ticket.id})"
+                item = quarantine.hold(
+                    session, tenant_id, SOURCE, reference, error, arrival.content()
+                )
+                held.append((f"#{item.id} {item.reference}", item.reason))
+                continue
             stored.append(ticket.number)
         newest = max(
             [datetime.fromisoformat(position.get("newest") or position["since"])]
@@ -208,6 +228,7 @@ def _store_page(
         cursor.position = moved
         cursor.updated_at = now()
     report.new.extend(stored)
+    report.quarantined.extend(held)
     return moved
 
 
@@ -236,17 +257,28 @@ def _hand_on_reply(
             )
         )
     assert ticket_id is not None
+    text = "\n\n".join(answer)
     try:
-        on_reply(rt, ticket_id, detail.ticket.contact_email, "\n\n".join(answer))
+        on_reply(rt, ticket_id, detail.ticket.contact_email, text)
     except DeskhandError as error:  # e.g. another poller handed it on a moment ago
         report.skipped.append((number, f"the requester's answer was not taken: {error.message}"))
         return
+    except Exception as error:  # an answer that breaks intake is kept aside, not retried forever
+        if quarantine.transient(error):
+            raise
+        content = {"ticket_id": ticket_id, "from": detail.ticket.contact_email, "answer": text}
+        with rt.db.session() as session:
+            item = quarantine.hold(
+                session,
+                psa.tenant_id,
+                SOURCE,
+                f"answer on ticket #{number} (id {listed.ticket.id})",
+                error,
+                json.dumps(content, indent=2).encode(),
+            )
+        report.quarantined.append((f"#{item.id} {item.reference}", item.reason))
+        return
     report.updated.append(number)
-
-
-def _greeting_name(address: str) -> str:
-    """A name made up from the address, as intake does: only for greeting the requester."""
-    return address.split("@")[0].replace(".", " ").title()
 
 
 def _utc_now() -> datetime:

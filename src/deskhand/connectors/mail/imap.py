@@ -16,7 +16,7 @@ import re
 import socket
 import ssl
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from email import message_from_bytes, policy
 from email.headerregistry import Address
@@ -38,6 +38,7 @@ from deskhand.connectors.errors import (
     UnavailableError,
 )
 from deskhand.connectors.redaction import Redactor
+from deskhand.domain import text
 
 SYSTEM = "imap"
 BATCH = 25  # messages fetched per request: bounded memory however full the mailbox is
@@ -83,6 +84,9 @@ class IncomingMail:
     body: str  # text/plain, or the HTML part reduced to its text
     attachments: int  # counted, never imported
     automated: str | None  # why it is an auto-reply or bounce, None for a person's message
+    raw: bytes = field(default=b"", repr=False)  # the message as the server has it
+    # Why the message could not be read at all (its other fields are then empty); None when read.
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,7 @@ class ImapMailbox:
                 criteria += str(restart_since.year)
             # "n:*" always matches the newest message, even below n: filter by UID as well.
             uids = [uid for uid in _search(session, criteria) if uid > start]
-            mails = [_parsed(uid, raw) for uid, raw in _fetch(session, sorted(uids)[:BATCH])]
+            mails = [read_message(uid, raw) for uid, raw in _fetch(session, sorted(uids)[:BATCH])]
             return Fetched(current, mails)
 
         return self.caller.call(lambda: self._session(read), idempotent=True)
@@ -358,7 +362,30 @@ def _fetch(session: imaplib.IMAP4, uids: list[int]) -> list[tuple[int, bytes]]:
     return sorted(found)
 
 
-def _parsed(uid: int, raw: bytes) -> IncomingMail:
+def read_message(uid: int, raw: bytes) -> IncomingMail:
+    """The message read into text (every header and the body decoded and cleaned); one the
+    parser chokes on comes back ``unreadable``, with its raw bytes, for the intake to keep."""
+    try:
+        return _read(uid, raw)
+    except Exception as error:  # the parser's own bugs included: one message must not stop the rest
+        return IncomingMail(
+            uid=uid,
+            message_id=None,
+            digest=hashlib.sha256(raw).hexdigest(),
+            from_address="",
+            from_name=None,
+            subject="",
+            in_reply_to=None,
+            references=(),
+            body="",
+            attachments=0,
+            automated=None,
+            raw=raw,
+            unreadable=f"the message could not be read ({type(error).__name__}: {error})",
+        )
+
+
+def _read(uid: int, raw: bytes) -> IncomingMail:
     message = message_from_bytes(raw, policy=policy.default)
     assert isinstance(message, EmailMessage)
     address, name = _sender(message)
@@ -371,21 +398,24 @@ def _parsed(uid: int, raw: bytes) -> IncomingMail:
         digest=hashlib.sha256(raw).hexdigest(),
         from_address=address,
         from_name=name,
-        subject=" ".join(_header(message, "Subject").split()),
+        subject=_header(message, "Subject"),
         in_reply_to=in_reply_to[0] if in_reply_to else None,
         references=references,
         body=_text_of(message)[:MAX_BODY_CHARS],
         attachments=_attachments(message),
         automated=_automated(message, address),
+        raw=raw,
     )
 
 
 def _header(message: EmailMessage, name: str) -> str:
-    try:
-        value = message.get(name)
-    except (ValueError, IndexError, TypeError):  # a header the parser cannot make sense of
-        value = next((raw for key, raw in message.raw_items() if key.lower() == name.lower()), None)
-    return str(value) if value is not None else ""
+    """The first ``name`` header as one clean line, read from its raw bytes (RFC 2047 words in
+    any charset, raw 8-bit text from legacy mailers); "" when there is none."""
+    for key, value in message.raw_items():
+        if key.lower() == name.lower():
+            # The parser kept the bytes it could not decode as surrogates: these give them back.
+            return text.header(str(value).encode("utf-8", "surrogateescape"))
+    return ""
 
 
 def _sender(message: EmailMessage) -> tuple[str, str | None]:
@@ -394,14 +424,17 @@ def _sender(message: EmailMessage) -> tuple[str, str | None]:
         header = message.get("From")
         addresses: tuple[Address, ...] = header.addresses if header is not None else ()
         if addresses and addresses[0].addr_spec and "@" in addresses[0].addr_spec:
-            return addresses[0].addr_spec.lower(), addresses[0].display_name or None
-    except (AttributeError, ValueError, IndexError, TypeError):
+            # A raw 8-bit name ("Li\xffsa") or an encoded word's NUL: decoded and cleaned.
+            name = text.line(addresses[0].display_name)
+            return text.line(addresses[0].addr_spec).lower(), name or None
+    except Exception:  # the strict parser fails on odd From headers in ways of its own
         pass
     # A From header the strict parser rejects: the lenient parse of the raw text.
-    raw = message.get_all("From", failobj=[])
-    for name, address in getaddresses([str(value) for value in raw]):
+    raw = [str(value) for key, value in message.raw_items() if key.lower() == "from"]
+    for name, address in getaddresses(raw):
         if "@" in address:
-            return address.lower(), name or None
+            shown = text.header(name.encode("utf-8", "surrogateescape"))
+            return text.line(address).lower(), shown or None
     return "", None
 
 
@@ -410,13 +443,11 @@ def _text_of(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None or not isinstance(part, EmailMessage):
         return ""
-    try:
-        content = part.get_content()
-    except (LookupError, UnicodeError, KeyError):  # an unknown or lying charset
-        payload = part.get_payload(decode=True)
-        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-    if not isinstance(content, str):
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
         return ""
+    # Its charset if it fits, else UTF-8, else Windows-1252: an unknown or lying charset is read.
+    content = text.decode(payload, part.get_content_charset())
     if part.get_content_subtype() == "html":
         content = html_to_text(content)
     return _tidy(content)
