@@ -68,8 +68,8 @@ def reason_for(error: BaseException) -> str:
         said = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
         return f"the database refused it: {said or type(error.orig).__name__}"
     return (
-        f"deskhand failed on it ({type(error).__name__}: {error}); this is a bug in deskhand — "
-        "please report it with this item's content"
+        f"deskhand failed ({type(error).__name__}: {error}); this is a bug in deskhand — please "
+        "report it, with the log"
     )
 
 
