@@ -82,18 +82,22 @@ def hold(
     content: bytes,
 ) -> Quarantined:
     """Keep ``content`` (its first ``MAX_CONTENT`` bytes) with the reason, in the caller's
-    transaction; logged, never silent."""
-    reason = text.clean(why if isinstance(why, str) else reason_for(why))
-    item = Quarantined(
-        tenant_id=tenant_id,
-        source=source,
-        reference=text.line(reference)[:500],
-        reason=reason[:2000],
-        content=content[:MAX_CONTENT],
-        size=len(content),
-        status=HELD,
+    transaction; logged, never silent. An item held already under the same reference (a PSA
+    ticket listed again, a file imported again) is kept once, with the newest reason."""
+    reason = text.clean(why if isinstance(why, str) else reason_for(why))[:2000]
+    reference = text.line(reference)[:500]
+    item = session.scalar(
+        select(Quarantined).where(
+            Quarantined.tenant_id == tenant_id,
+            Quarantined.source == source,
+            Quarantined.reference == reference,
+            Quarantined.status == HELD,
+        )
     )
-    session.add(item)
+    if item is None:
+        item = Quarantined(tenant_id=tenant_id, source=source, reference=reference, status=HELD)
+        session.add(item)
+    item.reason, item.content, item.size = reason, content[:MAX_CONTENT], len(content)
     session.flush()
     log.warning(
         "tenant %s: %s %s quarantined as #%s: %s",

@@ -4,6 +4,7 @@ PostgreSQL, and a read that breaks off resumes where its cursor says."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,12 +16,14 @@ from typer.testing import CliRunner
 
 from deskhand.cli import app
 from deskhand.config import Settings
+from deskhand.connectors.calls import Breakers, Caller, CallPolicy
 from deskhand.connectors.factory import Connectors, Factory
-from deskhand.connectors.syncro import SyncroPsa
+from deskhand.connectors.syncro import SyncroPsa, SyncroSettings
+from deskhand.connectors.syncro.limiter import RequestLimiter
 from deskhand.engine import polling, state
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
-from deskhand.store.models import IntakeCursor, Run, Tenant, Ticket
+from deskhand.store.models import IntakeCursor, Quarantined, Run, Tenant, Ticket
 from tests.connectors.syncro.conftest import Client
 from tests.connectors.syncro.standin import API_KEY
 
@@ -367,3 +370,107 @@ def test_a_tenant_whose_connection_file_is_broken_does_not_stop_the_others(
     reports = {report.tenant_id: report for report in polling.poll(rt)}
     assert reports["fabrikam"].error == "fabrikam.yaml, line 3: `psa.api_key` is missing."
     assert len(reports["contoso"].new) == 1
+
+
+def test_a_ticket_with_nul_in_its_text_is_taken_cleaned(rt: Runtime, syncro: Client) -> None:
+    """PostgreSQL refuses NUL in text (DataError): the ticket is stored without it."""
+    syncro.standin.add_ticket(
+        syncro.customer_id, "reset\x00my password", "locked out\x00 again", contact_id=syncro.dana
+    )
+    [report] = polling.poll(rt)
+    assert (len(report.new), report.quarantined, report.error) == (1, [], None)
+    with rt.db.reading() as session:
+        ticket = session.scalars(select(Ticket)).one()
+        assert (ticket.subject, ticket.body) == ("reset my password", "locked out again")
+
+
+def test_a_ticket_that_cannot_be_taken_is_quarantined_and_the_rest_of_its_page_stored(
+    rt: Runtime, syncro: Client
+) -> None:
+    start = datetime.now(UTC) - timedelta(hours=1)
+    odd = syncro.standin.add_contact(
+        syncro.customer_id, "Odd", "x" * 300 + "@contoso-dental.example"
+    )
+    ids = [
+        syncro.standin.add_ticket(
+            syncro.customer_id, subject, "body", contact_id=contact, updated_at=start + offset
+        )
+        for subject, contact, offset in [
+            ("First", syncro.dana, timedelta(minutes=1)),
+            ("Second", syncro.sam, timedelta(minutes=2)),
+            ("From an odd contact", odd, timedelta(minutes=3)),  # the newest: listed again
+        ]
+    ]
+    [report] = polling.poll(rt)
+    assert sorted(subject for _, subject, _ in _tickets(rt)) == ["First", "Second"]
+    assert _cursor(rt)["page"] == 0  # past the page, the quarantined ticket with it
+    number = syncro.standin.tickets[ids[2]]["number"]
+    [(reference, reason)] = report.quarantined
+    assert reference.endswith(f"ticket #{number} (id {ids[2]})")
+    assert "is not an e-mail address (it is 323 characters long)" in reason
+    with rt.db.reading() as session:
+        held = session.scalars(select(Quarantined)).one()
+        assert (held.tenant_id, held.source, held.status) == ("contoso", "syncro", "held")
+        assert json.loads(held.content)["subject"] == "From an odd contact"
+    [again] = polling.poll(rt)  # listed again in the overlap: still one item, not two
+    assert len(again.quarantined) == 1
+    with rt.db.reading() as session:
+        assert session.scalar(select(func.count(Quarantined.id))) == 1
+
+
+def test_an_answer_that_breaks_intake_is_quarantined_and_the_read_goes_on(
+    rt: Runtime, syncro: Client
+) -> None:
+    [psa_id] = _add(syncro, 1)
+    polling.poll(rt)
+    with rt.db.session() as session:
+        session.execute(update(Ticket).values(status="waiting_on_requester"))
+    syncro.standin.client_replies(psa_id, "the one at the front desk")
+    _add(syncro, 1)
+
+    def broken_hand_over(*args: object) -> object:
+        raise KeyError("run")
+
+    [report] = polling.poll(rt, on_reply=broken_hand_over)
+    assert len(report.new) == 1 and report.error is None
+    [(reference, reason)] = report.quarantined
+    assert "answer on ticket #" in reference and "KeyError: 'run'" in reason
+    with rt.db.reading() as session:
+        held = session.scalars(select(Quarantined)).one()
+        assert json.loads(held.content)["answer"] == "the one at the front desk"
+
+
+def test_one_syncro_tenants_broken_read_never_stops_the_next(
+    rt: Runtime, syncro: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fabrikam_psa = _psa_for(syncro, "fabrikam", syncro.other_customer_id)
+    connectors = Runtime.connectors
+
+    def both_on_syncro(self: Runtime, tenant: Tenant) -> Connectors:
+        found = connectors(self, tenant)
+        return dataclasses.replace(found, psa=fabrikam_psa) if tenant.id == "fabrikam" else found
+
+    monkeypatch.setattr(Runtime, "connectors", both_on_syncro)
+    _add(syncro, 1)
+    syncro.standin.add_ticket(syncro.other_customer_id, "Fabrikam's printer", "jammed")
+    with rt.db.session() as session:  # contoso's cursor edited by hand into something unreadable
+        session.add(IntakeCursor(tenant_id="contoso", source="syncro", position={"since": "?"}))
+    reports = {report.tenant_id: report for report in polling.poll(rt)}
+    assert reports["contoso"].error is not None and "the read stopped" in reports["contoso"].error
+    assert len(reports["fabrikam"].new) == 1 and reports["fabrikam"].error is None
+    assert [subject for _, subject, _ in _tickets(rt)] == ["Fabrikam's printer"]
+
+
+def _psa_for(syncro: Client, tenant_id: str, customer_id: int) -> SyncroPsa:
+    """A client of the stand-in for another of the MSP's customers."""
+    config = SyncroSettings(base_url=syncro.standin.base_url, customer_id=customer_id)
+    caller = Caller(
+        tenant_id,
+        "syncro",
+        policy=CallPolicy(timeout_seconds=5),
+        breakers=Breakers(clock=syncro.clock),
+        sleep=syncro.clock.sleep,
+        jitter=lambda: 0.0,
+    )
+    limiter = RequestLimiter(180, clock=syncro.clock, sleep=syncro.clock.sleep)
+    return SyncroPsa(tenant_id, config, API_KEY, caller=caller, limiter=limiter)
