@@ -5,6 +5,7 @@ log."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from deskhand.connectors.errors import AuthenticationError, ConnectorError, UnavailableError
 from tests.connectors.graph.conftest import Tenant, Waits, client_for
 from tests.connectors.graph.standin import GraphStandIn
+from tests.connectors.graph.test_credentials import app_certificate
 
 SECRET = "Gr4ph~secret/with+some=chars"  # its form encoding differs from it
 NEW_PASSWORD = "Temp#Passw0rd-4-Bob"
@@ -110,3 +112,21 @@ def test_a_password_reset_echoed_back_shows_neither_the_token_nor_the_new_passwo
     assert len(cut.value.message) < 300
     assert cut.value.message.endswith("Authorization: Bearer [redacted: Graph access token]")
     assert token[:8] not in cut.value.message
+
+
+def test_a_certificates_private_key_is_among_the_secrets_the_connector_redacts(
+    graph: GraphStandIn, tenant: Tenant, waits: Waits, tmp_path: Path
+) -> None:
+    certificate, key_path, thumbprint = app_certificate(tmp_path)
+    graph.certificate = certificate
+    m365 = client_for(
+        graph, waits, secret="", certificate_path=key_path, certificate_thumbprint=thumbprint
+    )
+    m365.get_user(tenant.ada)  # signs in with the key
+    key = key_path.read_text()
+
+    said = m365.redactor(f"could not load {key}")
+
+    body = [line for line in key.splitlines() if not line.startswith("-----")]
+    assert not any(line in said for line in body if len(line) >= 8)
+    assert said.count("[redacted: Graph certificate key]") == len([b for b in body if len(b) >= 8])
