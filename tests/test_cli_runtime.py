@@ -96,7 +96,22 @@ def test_approve_edit_reject_trace_and_audit(demo: Desk, tmp_path: Path) -> None
     assert shown["requester_check"]["verdict"] == "authorised_contact"
 
     edit = tmp_path / "edit.yaml"
-    edit.write_text("group_name: Front Desk\ngroup_id: " + _group_id(demo, "Front Desk") + "\n")
+    edit.write_text("group_name: Domain Admins\ngroup_id: " + _group_id(demo, "Front Desk") + "\n")
+    named = demo.run(
+        "approvals", "approve", str(access["id"]), "--as", APPROVER, "--edit", str(edit),
+        check=False,
+    )  # fmt: skip
+    assert named.returncode == 2  # a name is the directory's, never the edit's
+    assert "group_name is filled in from the directory" in named.stderr + named.stdout
+    edit.write_text("group_id: " + _group_id(demo, "Domain Admins") + "\n")
+    raised = demo.run(
+        "approvals", "approve", str(access["id"]), "--as", APPROVER, "--edit", str(edit),
+        check=False,
+    )  # fmt: skip
+    assert raised.returncode == 2
+    assert "makes step 1 SECURITY" in raised.stderr + raised.stdout
+    assert "--approve-as security" in raised.stderr + raised.stdout
+    edit.write_text("group_id: " + _group_id(demo, "Front Desk") + "\n")
     approved = demo.json(
         "approvals", "approve", str(access["id"]), "--as", APPROVER, "--edit", str(edit)
     )
@@ -105,12 +120,8 @@ def test_approve_edit_reject_trace_and_audit(demo: Desk, tmp_path: Path) -> None
         d for d in drafts if d["ticket_id"] == access["ticket_id"] and d["id"] != access["id"]
     )
     shown_reply = demo.run("approvals", "show", str(reply["id"])).stdout
-    assert "Does not follow an edit of the same plan" in shown_reply
-    held = demo.run("approvals", "approve", str(reply["id"]), "--as", APPROVER, check=False)
-    assert held.returncode == 2
-    assert "still says “Finance Share”" in held.stderr + held.stdout
-    assert "--as-written" in held.stderr + held.stdout
-    demo.run("approvals", "approve", str(reply["id"]), "--as", APPROVER, "--as-written")
+    assert "Planned again" in shown_reply and "Front Desk" in shown_reply
+    demo.run("approvals", "approve", str(reply["id"]), "--as", APPROVER)
     demo.run("worker", "--once")
     assert _status(demo, access["ticket_id"]) == "resolved"
 
@@ -129,7 +140,7 @@ def test_approve_edit_reject_trace_and_audit(demo: Desk, tmp_path: Path) -> None
     text = demo.run("trace", str(access["ticket_id"])).stdout
     assert "specialist:access_change" in text, text
     assert f"approved by {APPROVER} (edited: group_id, group_name)" in text, text
-    assert "kept as written: body still says" in text, text
+    assert "planned again after dana@msp.example edited draft" in text, text
 
     assert "intact" in demo.run("audit", "verify").stdout
     lines = demo.run("audit", "export", "--format", "jsonl").stdout.splitlines()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -14,11 +15,13 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from deskhand.accounts import create_token, generate_password, set_password
+from deskhand import accounts
+from deskhand.accounts import create_token, generate_password
 from deskhand.cli.common import out, print_json, user_errors
 from deskhand.cli.runtime import open_runtime
+from deskhand.domain.events import Actor, ActorKind
 from deskhand.engine import approvals as drafts
 from deskhand.engine.answers import receive_reply
 from deskhand.engine.intake import add_ticket
@@ -26,7 +29,7 @@ from deskhand.errors import InputError
 from deskhand.policy import replies
 from deskhand.policy.effective import action_decisions
 from deskhand.policy.tenant_policy import ROLES, load_policy
-from deskhand.store.models import ApiToken, Escalation, Tenant, Ticket, User, WebSession, now
+from deskhand.store.models import ApiToken, Escalation, Tenant, Ticket, User, now
 
 tenants_app = typer.Typer(help="The MSP's client tenants.", no_args_is_help=True)
 users_app = typer.Typer(help="The MSP's people who use deskhand.", no_args_is_help=True)
@@ -128,30 +131,52 @@ def tenants_policy(
 
 @users_app.command("list")
 def users_list(ctx: typer.Context, json_: JsonOption = False) -> None:
-    """List the users, their roles and the tenants they may see."""
+    """List the users, their roles, the tenants they may see, and who is disabled."""
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.reading() as session:
             rows: list[dict[str, Any]] = [
-                {"email": u.email, "name": u.name, "role": u.role, "tenants": u.tenants}
+                {
+                    "email": u.email,
+                    "name": u.name,
+                    "role": u.role,
+                    "tenants": u.tenants,
+                    "disabled": u.disabled_at is not None,
+                }
                 for u in session.scalars(select(User).order_by(User.email))
             ]
         if json_:
             print_json(rows)
             return
-        table = Table("User", "Name", "Role", "Tenants")
+        table = Table("User", "Name", "Role", "Tenants", "State")
         for row in rows:
             tenants = "all" if "*" in row["tenants"] else ", ".join(row["tenants"])
-            table.add_row(row["email"], row["name"], row["role"], tenants)
+            state = "disabled" if row["disabled"] else "active"
+            table.add_row(row["email"], row["name"], row["role"], tenants, state)
         out.print(table)
+
+
+Email = Annotated[str, typer.Argument(help="The user's e-mail address.")]
+Role = Annotated[str, typer.Option(help="viewer, tech, approver or admin.")]
+Tenants = Annotated[str, typer.Option(help="Comma-separated tenant ids, or * for all.")]
+
+
+def operator() -> Actor:
+    """Who changes accounts on the command line, as the event log names them: the login name
+    on this machine (the CLI has no deskhand sign-in)."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container without /etc/passwd)
+        login = "unknown"
+    return Actor(ActorKind.SYSTEM, f"cli:{login}")
 
 
 @users_app.command("add")
 def users_add(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
-    role: Annotated[str, typer.Option(help="viewer, tech, approver or admin.")],
-    tenants: Annotated[str, typer.Option(help="Comma-separated tenant ids, or * for all.")],
+    email: Email,
+    role: Role,
+    tenants: Tenants,
     name: Annotated[str, typer.Option(help="Display name.")] = "",
     password: Annotated[
         str | None,
@@ -163,22 +188,19 @@ def users_add(
         if role not in ROLES:
             raise InputError(f"Unknown role {role!r}.", hint=f"Roles: {', '.join(ROLES)}.")
         rt = open_runtime(ctx)
-        scope = [t.strip() for t in tenants.split(",") if t.strip()]
+        chosen = password or generate_password()
         with rt.db.session() as session:
-            known = set(session.scalars(select(Tenant.id)))
-            unknown = [t for t in scope if t != "*" and t not in known]
-            if unknown or not scope:
-                raise InputError(
-                    f"Unknown tenant(s): {', '.join(unknown) or '(none given)'}.",
-                    hint=f"Tenants: {', '.join(sorted(known))}, or * for all.",
-                )
-            address = email.strip().lower()
-            if session.execute(select(User).where(User.email == address)).scalar() is not None:
-                raise InputError(f"{address} is already a user.")
-            user = User(email=address, name=name or address, role=role, tenants=scope)
-            chosen = password or generate_password()
-            set_password(user, chosen)
-            session.add(user)
+            scope = accounts.tenant_scope(session, tenants)
+            user = accounts.add_user(
+                session,
+                email,
+                name=name,
+                role=role,
+                tenants=scope,
+                password=chosen,
+                actor=operator(),
+            )
+            address = user.email
         out.print(f"Added {address} ({role}, tenants: {', '.join(scope)}).")
         if password is None:
             out.print(f"Password (shown once): [bold]{chosen}[/]")
@@ -187,26 +209,99 @@ def users_add(
 @users_app.command("password")
 def users_password(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    email: Email,
     password: Annotated[
         str | None, typer.Option(help="The new password; leave out to generate one.")
     ] = None,
 ) -> None:
-    """Set a user's password (and sign them out everywhere)."""
+    """Set a user's password: they are signed out everywhere and their API tokens revoked."""
     with user_errors():
         rt = open_runtime(ctx)
         chosen = password or generate_password()
         with rt.db.session() as session:
-            user = session.execute(
-                select(User).where(User.email == email.strip().lower())
-            ).scalar_one_or_none()
-            if user is None:
-                raise InputError(f"No user {email}.", hint="`deskhand users list` shows them.")
-            set_password(user, chosen)
-            session.execute(delete(WebSession).where(WebSession.user_id == user.id))
-        out.print(f"Password of {user.email} changed; their browser sessions were ended.")
+            user = accounts.find_user(session, email)
+            ended = accounts.change_password(session, user, chosen, operator())
+            address = user.email
+        out.print(f"Password of {address} changed; {_ended(ended)}.")
         if password is None:
             out.print(f"New password (shown once): [bold]{chosen}[/]")
+
+
+@users_app.command("disable")
+def users_disable(ctx: typer.Context, email: Email) -> None:
+    """Disable a user: no sign-in, their sessions end and their API tokens are revoked."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            user = accounts.find_user(session, email)
+            ended = accounts.disable_user(session, user, operator())
+            address = user.email
+        out.print(f"{address} is disabled; {_ended(ended)}.")
+        out.print(f"`deskhand users enable {address}` lets them sign in again.")
+
+
+@users_app.command("enable")
+def users_enable(ctx: typer.Context, email: Email) -> None:
+    """Let a disabled user sign in again (their old API tokens stay revoked)."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            user = accounts.find_user(session, email)
+            accounts.enable_user(session, user, operator())
+            address = user.email
+        out.print(f"{address} may sign in again; tokens revoked before stay revoked.")
+
+
+@users_app.command("set-role")
+def users_set_role(
+    ctx: typer.Context,
+    email: Email,
+    role: Annotated[str, typer.Argument(help="viewer, tech, approver or admin.")],
+) -> None:
+    """Change a user's role; it applies from their next request."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            user = accounts.find_user(session, email)
+            before = user.role
+            accounts.set_role(session, user, role, operator())
+            address = user.email
+        out.print(f"{address}: role {before} → {role}.")
+
+
+@users_app.command("set-tenants")
+def users_set_tenants(
+    ctx: typer.Context,
+    email: Email,
+    tenants: Annotated[str, typer.Argument(help="Comma-separated tenant ids, or * for all.")],
+) -> None:
+    """Change the tenants a user may see; it applies from their next request."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            user = accounts.find_user(session, email)
+            scope = accounts.tenant_scope(session, tenants)
+            accounts.set_tenants(session, user, scope, operator())
+            address = user.email
+        out.print(f"{address} now sees: {'all tenants' if scope == ['*'] else ', '.join(scope)}.")
+
+
+@users_app.command("remove")
+def users_remove(ctx: typer.Context, email: Email) -> None:
+    """Remove a user who has no history; one who decided drafts (or appears in the event log)
+    can only be disabled, so that the audit history keeps pointing at them."""
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            user = accounts.find_user(session, email)
+            address = user.email
+            accounts.remove_user(session, user, operator())
+        out.print(f"{address} removed.")
+
+
+def _ended(ended: accounts.Ended) -> str:
+    sessions = f"{ended.sessions} browser session{'s' * (ended.sessions != 1)} ended"
+    return f"{sessions}, {ended.tokens} API token{'s' * (ended.tokens != 1)} revoked"
 
 
 @tokens_app.command("create")
@@ -219,12 +314,7 @@ def tokens_create(
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.session() as session:
-            user = session.execute(
-                select(User).where(User.email == as_.strip().lower())
-            ).scalar_one_or_none()
-            if user is None:
-                raise InputError(f"No user {as_}.", hint="`deskhand users list` shows them.")
-            token = create_token(session, user, name)
+            token = create_token(session, accounts.find_user(session, as_), name)
         print(token)
 
 
@@ -412,14 +502,29 @@ def approvals_approve(
             "for a security draft whose requester check says needs_verification.",
         ),
     ] = "",
+    approve_as: Annotated[
+        str | None,
+        typer.Option(
+            "--approve-as",
+            help="The blast radius you accept when your edit raises it or changes the requester "
+            "check (the refusal names it, e.g. security).",
+        ),
+    ] = None,
     json_: JsonOption = False,
 ) -> None:
-    """Approve a draft exactly as shown (or as edited); it runs at the worker's next turn."""
+    """Approve a draft exactly as shown (or as edited); it runs at the worker's next turn. An
+    edit is planned again: names come from the directory, the rest of the plan follows it."""
     with user_errors():
         rt = open_runtime(ctx)
         changes = _read_edit(edit) if edit is not None else None
         view = drafts.approve(
-            rt, draft_id, as_, changes, acknowledge_stale=as_written, verification=verified
+            rt,
+            draft_id,
+            as_,
+            changes,
+            acknowledge_stale=as_written,
+            verification=verified,
+            approve_as=approve_as,
         )
         if json_:
             print_json(view.model_dump(mode="json"))
@@ -532,6 +637,11 @@ def _print_draft(view: drafts.DraftView) -> None:
             f"  {k}: {escape(json.dumps(a))} → {escape(json.dumps(b))}"
             for k, (a, b) in view.changes.items()
         ]
+    if view.replanned_by is not None:
+        lines.append(
+            f"[bold]Planned again[/] after draft {view.replanned_by} was approved with an edit: "
+            "the parameters above are what runs now."
+        )
     if view.stale:
         lines.append("[bold yellow]Does not follow an edit of the same plan:[/]")
         lines += [f"  {escape(m.describe())}" for m in view.stale]

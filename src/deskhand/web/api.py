@@ -81,6 +81,13 @@ class Approve(BaseModel):
         description="Approve even though the draft still mentions a value an approver edited "
         "in another draft of the same plan (listed in the draft's `stale`).",
     )
+    approve_as: str | None = Field(
+        None,
+        max_length=32,
+        description="The blast radius you accept when your edit raises it or changes the "
+        "requester check (the refusal names it, e.g. security); with verification for a "
+        "security change.",
+    )
 
 
 class Secret(BaseModel):
@@ -306,6 +313,7 @@ def _routes(api: FastAPI) -> None:
             body.edit if body else None,
             acknowledge_stale=body.acknowledge_stale if body else False,
             verification=body.verification if body else "",
+            approve_as=body.approve_as if body else None,
         )
 
     @api.post("/drafts/{draft_id}/reject", response_model=DraftView)
