@@ -14,7 +14,6 @@ from deskhand.audit.chain import verify
 from deskhand.audit.trace import trace
 from deskhand.engine import approvals
 from deskhand.engine.approvals import ApprovalError
-from deskhand.engine.carried_edits import carry_over
 from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
