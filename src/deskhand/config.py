@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     poll_intake_seconds: float = Field(60.0, ge=0)  # how often workers read the PSA; 0: never
     analysis_max_upload_bytes: int = Field(1 << 30, ge=1)  # largest export the web app takes
     exports_dir: Path | None = None  # exports the web app can analyse; default: data_dir/exports
+    # Proxies whose X-Forwarded-For/-Proto the web app believes: comma-separated addresses or
+    # networks, or * for any peer; empty: none (`deskhand serve --forwarded-allow-ips`).
+    forwarded_allow_ips: str = ""
     llm: str | None = None  # openai:MODEL, anthropic:MODEL or openai-compatible:URL:MODEL
     llm_api_key: SecretStr | None = None  # else OPENAI_API_KEY / ANTHROPIC_API_KEY
     llm_timeout_seconds: float = Field(20.0, gt=0)  # the most one LLM proposal may take

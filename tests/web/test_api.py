@@ -103,7 +103,7 @@ def test_a_tech_token_cannot_see_secrets_or_other_tenants(web_rt: Runtime, api: 
         assert refused.status_code == 403 and "may not see secrets" in refused.json()["error"]
         riley = {"Authorization": f"Bearer {token_for(web_rt, 'riley@msp.example')}"}
         hidden = client.post("/drafts/1/secret", headers=riley)
-        assert hidden.status_code == 404 and hidden.json()["error"] == "There is no draft 1 here."
+        assert hidden.status_code == 404 and hidden.json()["error"] == "There is no draft 1."
     assert len(api.post("/drafts/1/secret").json()["secret"]) >= 12  # still there, unseen
 
 

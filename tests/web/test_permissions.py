@@ -211,6 +211,68 @@ def test_a_scoped_user_gets_nothing_of_another_tenant(
         assert checked >= 20
 
 
+# Ids no object has: what another tenant's objects must be indistinguishable from.
+MISSING = {
+    "ticket_id": "987654321",
+    "draft_id": "987654321",
+    "tenant_id": "no-such-tenant",
+    "escalation_id": "987654321",
+    "analysis_id": "987654321",
+}
+# Query parameters that name a tenant (every list takes one) or a ticket (the event searches).
+NAMING = {"tenant": "tenant_id", "tenant_id": "tenant_id"}
+TICKET_FILTERS = {
+    "/api/v1/events": "ticket_id",
+    "/audit": "ticket",
+    "/audit/export.jsonl": "ticket",
+}
+
+
+@pytest.mark.parametrize(
+    ("email", "tenant"),
+    [("lee@msp.example", "contoso-dental"), ("riley@msp.example", "northwind-law")],
+)
+def test_another_tenants_object_answers_exactly_like_one_that_does_not_exist(
+    scoped_rt: Runtime, email: str, tenant: str
+) -> None:
+    """Same status, same body (the id aside), for every route that takes an object, and for
+    every list that filters by tenant or ticket: the scope does not leak what exists."""
+    theirs = _ids(scoped_rt, OTHER[tenant])
+    with scoped_rt.db.session() as session:
+        user = session.execute(select(User).where(User.email == email)).scalar_one()
+        token = create_token(session, user, "scope test")
+    with TestClient(create_app(scoped_rt), base_url="https://127.0.0.1") as client:
+        csrf = sign_in(client, email)
+        compared = []
+        for route in _routes(client.app):  # type: ignore[arg-type]
+            if route.path == "/logout":
+                continue
+            pairs: list[tuple[list[str], list[str]]] = []  # (the two urls, ids they name)
+            if route.params:
+                pairs.append(([_fill(route, ids) for ids in (theirs, MISSING)], route.params))
+            elif route.method == "GET":
+                queries = dict(NAMING)
+                if route.path in TICKET_FILTERS:
+                    queries[TICKET_FILTERS[route.path]] = "ticket_id"
+                for query, kind in queries.items():
+                    urls = [f"{route.path}?{query}={ids[kind]}" for ids in (theirs, MISSING)]
+                    pairs.append((urls, [kind]))
+            for (out_of_scope, missing), named in pairs:
+                hidden = _call(client, route, out_of_scope, csrf, token)
+                absent = _call(client, route, missing, csrf, token)
+                assert hidden[0] == absent[0], (out_of_scope, hidden, absent)
+                assert hidden[1] == _as_if(absent[1], theirs, named), (hidden, absent)
+                compared.append(out_of_scope)
+        assert len(compared) >= 30, compared
+
+
+def _as_if(text: str, ids: dict[str, str], names: list[str]) -> str:
+    """The answer about a missing object, with its id (unique, long) written as ``ids``'s."""
+    for name in names:
+        text = text.replace(MISSING[name], ids[name])
+    return text
+
+
 def _assert_clean(text: str, other: str, route: Route) -> None:
     for marker in MARKERS[other]:
         assert marker not in text, f"{route.method} {route.path} shows {marker!r} of {other}"

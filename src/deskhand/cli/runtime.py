@@ -69,6 +69,14 @@ def worker(
 
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[int, typer.Option(help="Port to listen on.")]
+ForwardedAllowIps = Annotated[
+    str | None,
+    typer.Option(
+        "--forwarded-allow-ips",
+        help="Proxies whose X-Forwarded-For/-Proto to believe: addresses or networks, "
+        "comma-separated, or * for any peer. Default: DESKHAND_FORWARDED_ALLOW_IPS, else none.",
+    ),
+]
 
 
 def serve(
@@ -78,11 +86,16 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Serve the web app only (workers run elsewhere).")
     ] = False,
+    forwarded_allow_ips: ForwardedAllowIps = None,
 ) -> None:
     """Run the web app, with a worker in the same process (the embedded default)."""
+    from deskhand.web.security import trusted_proxies
+
     with user_errors():
+        if forwarded_allow_ips is not None:
+            trusted_proxies(forwarded_allow_ips)  # a typo is named before anything starts
         rt = open_runtime(ctx)
-        _serve(rt, host, port, worker=not no_worker)
+        _serve(rt, host, port, worker=not no_worker, forwarded_allow_ips=forwarded_allow_ips)
 
 
 def demo(
@@ -127,10 +140,19 @@ def demo(
             _serve(rt, host, port, worker=True, login=login)
 
 
-def _serve(rt: Runtime, host: str, port: int, *, worker: bool, login: str = "") -> None:
+def _serve(
+    rt: Runtime,
+    host: str,
+    port: int,
+    *,
+    worker: bool,
+    login: str = "",
+    forwarded_allow_ips: str | None = None,
+) -> None:
     from deskhand.web.app import create_app
     from deskhand.web.server import run_server
 
+    app = create_app(rt, worker=worker, forwarded_allow_ips=forwarded_allow_ips)
     _logging()
     where = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     with_worker = "with a worker" if worker else "without a worker (--no-worker)"
@@ -138,7 +160,7 @@ def _serve(rt: Runtime, host: str, port: int, *, worker: bool, login: str = "") 
     if login:
         err.print(login)
     err.print("Ctrl-C stops it.")
-    run_server(create_app(rt, worker=worker), host, port)
+    run_server(app, host, port)
 
 
 def _where(rt: Runtime) -> str:

@@ -18,13 +18,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.errors import DeskhandError
 from deskhand.web import api, pages
 from deskhand.web.render import render_error
-from deskhand.web.security import NotSignedIn, status_of
+from deskhand.web.request_text import RefuseUnstorableText
+from deskhand.web.security import NotSignedIn, cookie_secure, status_of, trusted_proxies
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("deskhand.web")
@@ -37,8 +39,15 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def create_app(rt: Runtime, *, worker: bool = False) -> FastAPI:
-    """The app for ``rt``; with ``worker``, a worker runs in this process while it serves."""
+def create_app(
+    rt: Runtime, *, worker: bool = False, forwarded_allow_ips: str | None = None
+) -> FastAPI:
+    """The app for ``rt``; with ``worker``, a worker runs in this process while it serves.
+    ``forwarded_allow_ips`` (default: the setting ``DESKHAND_FORWARDED_ALLOW_IPS``) names the
+    proxies whose X-Forwarded-For and -Proto are believed; no one's when empty."""
+    proxies = trusted_proxies(
+        rt.settings.forwarded_allow_ips if forwarded_allow_ips is None else forwarded_allow_ips
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,6 +75,10 @@ def create_app(rt: Runtime, *, worker: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
     app.mount("/api/v1", api.build(rt))
+    # Innermost first: text no database stores is refused before any route; every answer,
+    # refusals too, gets the headers; the proxy's headers are applied before anything looks
+    # at the client's address or scheme.
+    app.add_middleware(RefuseUnstorableText)
 
     @app.middleware("http")
     async def headers(
@@ -75,7 +88,12 @@ def create_app(rt: Runtime, *, worker: bool = False) -> FastAPI:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
+        if cookie_secure(request):
+            _secure_cookies(response)
         return response
+
+    if proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
 
     @app.exception_handler(NotSignedIn)
     async def sign_in_first(request: Request, error: NotSignedIn) -> Response:
@@ -109,3 +127,15 @@ def create_app(rt: Runtime, *, worker: bool = False) -> FastAPI:
         return render_error(request, status_of(error), error.message, error.hint)
 
     return app
+
+
+def _secure_cookies(response: Response) -> None:
+    """Every cookie deskhand sets (the session, the flash message) is Secure by one rule,
+    ``security.cookie_secure``."""
+    cookies = response.headers.getlist("set-cookie")
+    if not cookies:
+        return
+    del response.headers["set-cookie"]
+    for cookie in cookies:
+        secure = any(p.strip().lower() == "secure" for p in cookie.split(";"))
+        response.headers.append("set-cookie", cookie if secure else f"{cookie}; Secure")

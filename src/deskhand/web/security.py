@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 
 from deskhand.accounts import resume_session, user_for_token
 from deskhand.engine.runtime import Runtime
-from deskhand.errors import DeskhandError
+from deskhand.errors import DeskhandError, UsageError
 from deskhand.store.models import Tenant, User
 
 COOKIE = "deskhand_session"
@@ -44,6 +44,12 @@ class NotFound(DeskhandError):  # noqa: N818
 
 class CsrfRejected(DeskhandError):  # noqa: N818
     exit_code = 2
+
+
+def no_such(what: str, hint: str | None = None) -> NotFound:
+    """The one answer for ``what`` ("ticket 7") when it does not exist or is outside the
+    user's scope: the two must not be told apart."""
+    return NotFound(f"There is no {what}.", hint=hint)
 
 
 def status_of(error: DeskhandError) -> int:
@@ -85,9 +91,11 @@ class Viewer:
         if not self.at_least(role):
             raise Forbidden(f"This needs the {role} role; {self.email} is a {self.role}.")
 
-    def require_tenant(self, tenant_id: str, what: str = "that") -> None:
+    def require_tenant(self, tenant_id: str, what: str) -> None:
+        """NotFound for ``what`` ("draft 11") if it is of a tenant outside the user's scope —
+        worded exactly as the answer for one that does not exist."""
         if not self.sees(tenant_id):
-            raise NotFound(f"There is no {what} here.")
+            raise no_such(what)
 
     def may_approve(self, rt: Runtime, tenant: Tenant) -> bool:
         return self.sees(tenant.id) and rt.policy(tenant).may_approve(self.role)
@@ -150,7 +158,32 @@ def check_csrf(request: Request, who: Viewer, form: FormData | None = None) -> N
 
 
 def client_address(request: Request) -> str:
+    """The address sign-in throttling counts: the peer's, or the client a trusted proxy names
+    in X-Forwarded-For (``trusted_proxies``)."""
     return request.client.host if request.client else "unknown"
+
+
+def trusted_proxies(value: str) -> list[str]:
+    """The proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, read from
+    ``--forwarded-allow-ips``: comma-separated addresses or networks, or ``*`` for any peer
+    (only when nothing but the proxy can reach deskhand). Empty: no one's — a client could
+    otherwise name any address and escape the per-address sign-in limit."""
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            if "/" in entry:
+                ipaddress.ip_network(entry)
+            else:
+                ipaddress.ip_address(entry)
+        except ValueError:
+            raise UsageError(
+                f"--forwarded-allow-ips: {entry!r} is not an IP address or network.",
+                hint="Give the proxy's address (10.0.0.5), its network (10.0.0.0/24), several "
+                "separated by commas, or * for any peer.",
+            ) from None
+    return ["*"] if "*" in entries else entries
 
 
 def cookie_secure(request: Request) -> bool:

@@ -19,5 +19,7 @@ class _Server(uvicorn.Server):
 
 
 def run_server(app: FastAPI, host: str, port: int) -> None:
-    """Serve ``app`` until stopped."""
-    _Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
+    """Serve ``app`` until stopped. uvicorn's own proxy-header handling is off (it would believe
+    X-Forwarded-For from any local peer): the app applies it for the proxies it is given."""
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    _Server(config).run()

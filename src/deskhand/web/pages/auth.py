@@ -10,18 +10,18 @@ from fastapi.responses import RedirectResponse
 
 from deskhand.accounts import (
     WRONG_CREDENTIALS,
-    TooManyAttempts,
+    AccountDisabled,
     close_session,
     open_session,
     sign_in,
 )
+from deskhand.sign_in_throttle import TooManyAttempts
 from deskhand.web.render import flash, page
 from deskhand.web.security import (
     COOKIE,
     CurrentViewer,
     check_csrf,
     client_address,
-    cookie_secure,
     optional_viewer,
     runtime,
 )
@@ -65,19 +65,13 @@ def login(
         with rt.db.session() as session:
             user = sign_in(session, email, password, client_address(request))
             opened = open_session(session, user) if user is not None else None
-    except TooManyAttempts as error:
-        return _refused(request, next, email, error.message, 429)
+    except (TooManyAttempts, AccountDisabled) as error:
+        return _refused(request, next, email, error.message, error.http_status)
     if opened is None:
         return _refused(request, next, email, WRONG_CREDENTIALS, 401)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        COOKIE,
-        opened.token,
-        httponly=True,
-        secure=cookie_secure(request),
-        samesite="lax",
-        max_age=12 * 3600,
-    )
+    # Secure is added by the app for every cookie, by one rule (security.cookie_secure).
+    response.set_cookie(COOKIE, opened.token, httponly=True, samesite="lax", max_age=12 * 3600)
     return response
 
 
