@@ -19,6 +19,7 @@ characters on.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import logging
@@ -35,6 +36,7 @@ from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import ConnectorError
 
 MIN_LENGTH = 8  # characters; shorter values are left alone (see above)
+_ANCHOR = 6  # characters of a value's letters and digits that a text is first looked up by
 RECENT = 8  # values obtained on the way (tokens, new passwords) each redactor keeps
 _UNRESERVED = re.compile(r"[A-Za-z0-9]")  # never percent-encoded by any encoder
 _BASE64_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
@@ -124,68 +126,85 @@ class Redactor:
 
 
 class _Pattern:
-    """The compiled search for a set of values: one named group per value, longest first."""
+    """The search for a set of values. Every form of a value keeps its longest run of letters
+    and digits as it is, and a base64 core is itself literal: the text's pieces of ``_ANCHOR``
+    characters are looked up among those first, so that a text is searched only for the values
+    it may hold (the log's redactor knows every tenant's secrets)."""
 
     def __init__(self, secrets: Iterable[tuple[str, str]]) -> None:
         wanted = sorted(
             {value: what for value, what in secrets if len(value) >= MIN_LENGTH}.items(),
-            key=lambda item: -len(item[0]),
+            key=lambda item: -len(item[0]),  # a longer value first: it may hold a shorter one
         )
-        self._what = {f"s{index}": what for index, (_, what) in enumerate(wanted)}
+        self._values = wanted
+        self._by_anchor: dict[str, list[int]] = {}  # an anchor → the values (indexes) it starts
+        self._always: list[int] = []  # values without a long enough run of letters and digits
         self._cores: dict[str, str] = {}  # a value's base64 (without its edges) → what it is
-        for value, what in wanted:
+        for index, (value, what) in enumerate(wanted):
+            run = max(re.findall("[A-Za-z0-9]+", value), key=len, default="")
+            if len(run) >= _ANCHOR:
+                self._by_anchor.setdefault(run[:_ANCHOR], []).append(index)
+            else:
+                self._always.append(index)
             # OAuth clients form-encode a client secret before they base64 it into a Basic header.
             for form in dict.fromkeys((value, quote_plus(value, safe=""))):
                 for core in _base64_cores(form):
                     self._cores.setdefault(core, what)
-        groups = [f"(?P<s{index}>{_forms(value)})" for index, (value, _) in enumerate(wanted)]
-        self._values = re.compile("|".join(groups)) if groups else None
-        cores = sorted(self._cores, key=len, reverse=True)
-        self._base64 = re.compile("|".join(map(re.escape, cores))) if cores else None
-        self._heads = [
-            (form, what)
-            for value, what in wanted
-            for form in dict.fromkeys(
-                (value, quote_plus(value, safe=""), quote(value, safe=""), json.dumps(value)[1:-1])
-            )
-        ]
+        self._core_anchors: dict[str, list[str]] = {}
+        for core in sorted(self._cores, key=len, reverse=True):
+            self._core_anchors.setdefault(core[:_ANCHOR], []).append(core)
+        # A form's first MIN_LENGTH characters → (form, what): how a cut-off value is found.
+        self._heads: dict[str, list[tuple[str, str]]] = {}
+        for value, what in wanted:
+            forms = (value, quote_plus(value, safe=""), quote(value, safe=""), json.dumps(value))
+            for form in dict.fromkeys((*forms[:3], forms[3][1:-1])):
+                self._heads.setdefault(form[:MIN_LENGTH], []).append((form, what))
+        self._longest = max((len(f) for heads in self._heads.values() for f, _ in heads), default=0)
 
     def sub(self, text: str) -> str:
-        if self._values is not None:
-            text = self._values.sub(lambda match: mark(self._what[str(match.lastgroup)]), text)
-        if self._base64 is not None:
-            text = self._in_base64(text, self._base64)
+        pieces = {text[at : at + _ANCHOR] for at in range(len(text) - _ANCHOR + 1)}
+        candidates = {i for piece in pieces for i in self._by_anchor.get(piece, ())}
+        for index in sorted(candidates.union(self._always)):
+            value, what = self._values[index]
+            replaced = mark(what)
+            text = _search(value).sub(lambda _: replaced, text)  # noqa: B023 - used at once
+        cores = [core for piece in pieces for core in self._core_anchors.get(piece, ())]
+        if cores:
+            text = self._in_base64(text, sorted(cores, key=len, reverse=True))
         return self._cut_off(text)
 
     def _cut_off(self, text: str) -> str:
         """``text`` without a value it ends in the middle of: a message shortened to its first
         300 characters may cut one; it is recognised by its first ``MIN_LENGTH`` characters."""
-        for form, what in self._heads:
-            start = max(0, len(text) - len(form) + 1)
-            while (found := text.find(form[:MIN_LENGTH], start)) != -1:
-                if form.startswith(text[found:]):
-                    return text[:found] + mark(what)
-                start = found + 1
+        for start in range(max(0, len(text) - self._longest), len(text) - MIN_LENGTH + 1):
+            for form, what in self._heads.get(text[start : start + MIN_LENGTH], ()):
+                if len(text) - start < len(form) and form.startswith(text[start:]):
+                    return text[:start] + mark(what)
         return text
 
-    def _in_base64(self, text: str, cores: re.Pattern[str]) -> str:
+    def _in_base64(self, text: str, cores: list[str]) -> str:
         """Each base64 word that holds a value's encoding, replaced as a whole (a Basic header's
         ``user:password`` goes with the user name)."""
-        kept: list[str] = []
-        done = 0
-        for found in cores.finditer(text):
-            start, end = found.start(), found.end()
-            if start < done:
-                continue  # inside a word already replaced
-            while start > done and text[start - 1] in _BASE64_WORD:
-                start -= 1
-            while end < len(text) and text[end] in _BASE64_WORD:
-                end += 1
-            while end < len(text) and text[end] == "=":
-                end += 1
-            kept += [text[done:start], mark(self._cores[found.group(0)])]
-            done = end
-        return "".join(kept) + text[done:] if kept else text
+        for core in cores:
+            at = 0
+            while (start := text.find(core, at)) != -1:
+                end = start + len(core)
+                while start > 0 and text[start - 1] in _BASE64_WORD:
+                    start -= 1
+                while end < len(text) and text[end] in _BASE64_WORD:
+                    end += 1
+                while end < len(text) and text[end] == "=":
+                    end += 1
+                replaced = mark(self._cores[core])
+                text = text[:start] + replaced + text[end:]
+                at = start + len(replaced)
+        return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _search(value: str) -> re.Pattern[str]:
+    """``_forms(value)``, compiled once: the log's redactor is rebuilt with every new token."""
+    return re.compile(_forms(value))
 
 
 def _forms(value: str) -> str:
@@ -210,7 +229,8 @@ def _forms(value: str) -> str:
     return "|".join([*map(re.escape, sorted(escaped, key=len, reverse=True)), by_url])
 
 
-def _base64_cores(value: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _base64_cores(value: str) -> frozenset[str]:
     """The base64 characters that only ``value``'s bytes decide, at each of the three offsets
     it can start at inside a longer encoded text (standard and URL-safe alphabets)."""
     data = value.encode()
@@ -221,7 +241,7 @@ def _base64_cores(value: str) -> set[str]:
         last = (offset + len(data)) * 8 // 6  # past the last one with no bit of what follows
         core = encoded[first:last]
         cores |= {core, core.replace("+", "-").replace("/", "_")}
-    return cores
+    return frozenset(cores)
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
