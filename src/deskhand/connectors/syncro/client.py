@@ -317,7 +317,12 @@ def _json(response: httpx.Response) -> dict[str, Any]:
             f"{response.request.url} answered something that is not JSON", system=SYSTEM
         ) from error
     if not isinstance(body, dict):
-        raise ConnectorError(f"{response.request.url} answered {body!r}", system=SYSTEM)
+        # Not the body itself: this is outside the Caller, whose Redactor would take a secret
+        # an echoing proxy put in it out.
+        raise ConnectorError(
+            f"{response.request.url} answered a JSON {type(body).__name__}, not an object",
+            system=SYSTEM,
+        )
     return body
 
 
