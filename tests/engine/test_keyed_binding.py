@@ -17,7 +17,7 @@ from deskhand.connectors.sandbox.seed import object_id
 from deskhand.engine import state
 from deskhand.engine.runtime import Runtime
 from deskhand.keys import APPROVAL_BINDING, ServerKeys
-from deskhand.store.models import Approval, EventRecord, Step, now
+from deskhand.store.models import Approval, EventRecord, Run, Step, now
 
 DOMAIN_ADMINS = object_id("contoso-dental", "group", "domain admins")
 REQUEST = ("Access", "Please add Tom Becker to the Finance Share group.")
@@ -30,7 +30,9 @@ def approved_group_step(rt: Runtime) -> tuple[int, int]:
     approve_all(rt, ticket_id)
     with rt.db.reading() as session:
         step_id = session.scalars(
-            select(Step.id).where(Step.action == "m365.add_group_member")
+            select(Step.id)
+            .join(Run, Run.id == Step.run_id)
+            .where(Run.ticket_id == ticket_id, Step.action == "m365.add_group_member")
         ).one()
     return ticket_id, step_id
 
@@ -50,12 +52,13 @@ def retarget(rt: Runtime, step_id: int, *, with_key: bool) -> None:
             approval.binding = rt.keys.sign(APPROVAL_BINDING, message)
 
 
-def refused(rt: Runtime, ticket_id: int) -> str:
+def refused(rt: Runtime, ticket_id: int, already: int = 0) -> str:
+    """Why the run of ``ticket_id`` was refused; ``already`` memberships ran before it."""
     work(rt)
     assert status(rt, ticket_id) == "escalated"
     found = escalation(rt, ticket_id)
     assert found.reason == "approval_mismatch" and "Nothing ran" in found.detail
-    assert applied(rt, "add_group_member") == []
+    assert len(applied(rt, "add_group_member")) == already
     return found.detail
 
 
@@ -132,3 +135,19 @@ def test_started_and_verified_steps_record_the_hash_and_binding_they_acted_on(
     assert events["step.started"]["binding"] == approval.binding
     assert events["step.verified"]["payload_hash"] == approval.payload_hash
     assert events["draft.approved"]["binding"] == approval.binding
+
+
+def test_an_approval_given_before_a_key_rotation_still_runs_until_its_key_is_retired(
+    rt: Runtime,
+) -> None:
+    kept, _ = approved_group_step(rt)
+    old = rt.keys.current
+    rt.keys.rotate()
+    work(rt)
+    assert status(rt, kept) == "resolved"  # the old key still checks what it bound
+    retired, _ = approved_group_step(rt)
+    bound_with = rt.keys.current
+    assert bound_with != old
+    rt.keys.rotate()
+    ServerKeys.load(rt.settings.server_keys()).retire(bound_with)
+    assert "keyed binding does not match" in refused(rt, retired, already=1)

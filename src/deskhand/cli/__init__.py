@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from deskhand import __version__
-from deskhand.cli import analyze, audit, desk, intake, runtime, tenants, triage
+from deskhand.cli import analyze, audit, desk, intake, keys, runtime, tenants, triage
 
 app = typer.Typer(
     help="deskhand: a self-hosted AI helpdesk for MSPs. Start with `deskhand analyze` or "
@@ -60,5 +60,6 @@ app.add_typer(desk.approvals_app, name="approvals")
 app.add_typer(desk.escalations_app, name="escalations")
 app.add_typer(desk.tokens_app, name="tokens")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(keys.keys_app, name="keys")
 app.add_typer(triage.triage_app, name="triage")
 app.add_typer(intake.intake_app, name="intake")
