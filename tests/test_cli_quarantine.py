@@ -20,9 +20,9 @@ from deskhand.cli import app
 from deskhand.config import Settings
 from deskhand.demo import seed
 from deskhand.engine import quarantine
-from deskhand.engine.intake import Arrival
+from deskhand.engine.intake import Arrival, receive
 from deskhand.engine.runtime import Runtime
-from deskhand.store.models import Quarantined, Ticket
+from deskhand.store.models import Quarantined, Tenant, Ticket
 from tests.support import WriteCsv
 
 CONTOSO, NORTHWIND = "contoso-dental", "northwind-law"
@@ -107,6 +107,28 @@ def test_tickets_add_with_nothing_left_but_nul_says_so_and_opens_nothing(
     assert "NUL, control characters" in said(result)
     with rt.db.reading() as session:
         assert session.scalars(select(Ticket)).all() == []
+
+
+def test_a_ticket_the_psa_opened_but_deskhand_cannot_store_is_quarantined(
+    rt: Runtime, database_url: str
+) -> None:
+    """deskhand has a ticket for PSA ticket 1 already (the sandbox was reset, deskhand's
+    database was not): the PSA's new ticket 1 is kept aside, and the user told where."""
+    with rt.db.session() as session:
+        tenant = session.get(Tenant, CONTOSO)
+        assert tenant is not None
+        receive(session, tenant, Arrival(LISA, "1", "Before the reset", "old"))
+    result = add(database_url, "New laptop", body="for Lisa")
+    assert result.exit_code == 1
+    assert (
+        "The ticket was opened in the PSA (ticket 1) but deskhand could not store it: the "
+        "database refused it" in said(result)
+    )
+    with rt.db.reading() as session:
+        held = session.scalars(select(Quarantined)).one()
+        assert (held.source, held.reference, held.tenant_id) == ("cli", "PSA ticket 1", CONTOSO)
+        assert json.loads(held.content)["subject"] == "New laptop"
+    assert f"deskhand intake quarantine show {held.id}" in said(result)
 
 
 def test_the_deskhand_command_given_a_raw_byte_opens_the_ticket(

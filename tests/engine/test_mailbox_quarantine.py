@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import select, update
 from tests.connectors.imap.dovecot import PASSWORD, USERNAME
 from tests.connectors.imap.fixtures import SupportMailbox
+from typer.testing import CliRunner
 
+from deskhand.cli import app
 from deskhand.connectors.mail.imap import read_message
 from deskhand.engine.mailbox import poll_mailboxes
 from deskhand.engine.polling import PollReport
@@ -179,3 +181,17 @@ def test_one_tenants_broken_read_is_reported_and_the_next_tenant_is_read(
     assert "the read stopped" in reports[CONTOSO].error and "KeyError" in reports[CONTOSO].error
     assert subjects(rt, CONTOSO) == []
     assert subjects(rt, NORTHWIND) == ["VPN drops"] and reports[NORTHWIND].error is None
+
+
+def test_intake_poll_says_what_it_quarantined_and_where_to_see_it(
+    rt: Runtime, mailboxes: dict[str, SupportMailbox], database_url: str
+) -> None:
+    mailboxes[CONTOSO].append(TOO_LONG_FROM)
+    mailboxes[CONTOSO].append(good("Monitor flickers", "m@x"))
+    result = CliRunner().invoke(app, ["--db", database_url, "intake", "poll", "--tenant", CONTOSO])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"{CONTOSO} (mailbox): 1 new, 0 updated, 0 skipped, 1 quarantined" in said
+    assert "quarantined #1 UID 1 (UIDVALIDITY " in said
+    assert "is not an e-mail address (it is 302 characters long)" in said
+    assert "See them with `deskhand intake quarantine list`." in said
