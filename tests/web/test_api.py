@@ -48,35 +48,53 @@ def test_a_token_lists_and_decides_drafts(api: TestClient, web_rt: Runtime) -> N
     assert again.json()["error"] == "Draft 1 is approved; only pending drafts can be decided."
 
 
-def test_a_stale_reply_needs_an_edit_or_an_acknowledgement(
+def test_an_edit_is_replanned_and_a_stale_mention_needs_an_acknowledgement(
     api: TestClient, web_rt: Runtime
 ) -> None:
     with web_rt.db.reading() as session:
         tenant = session.get(Tenant, "contoso-dental")
     assert tenant is not None
     front_desk = web_rt.connectors(tenant).m365.get_group("Front Desk")
-    approved = api.post(
-        "/drafts/4/approve",
-        json={"edit": {"group_id": front_desk.id, "group_name": "Front Desk"}},
-    )
+    approved = api.post("/drafts/4/approve", json={"edit": {"group_id": front_desk.id}})
     assert approved.status_code == 200, approved.text
+    assert approved.json()["changes"]["group_name"] == ["Finance Share", "Front Desk"]
     reply = api.get("/drafts/5").json()
-    assert reply["stale"] == [
-        {
-            "field": "body",
-            "old": "Finance Share",
-            "new": "Front Desk",
-            "edited_draft": 4,
-            "edited_field": "group_name",
-        }
-    ]
-    refused = api.post("/drafts/5/approve")
+    assert reply["replanned_by"] == 4 and reply["stale"] == []
+    assert "Front Desk" in reply["proposed_params"]["body"]
+    body = reply["proposed_params"]["body"] + "\nFinance Share was what you asked for."
+    refused = api.post("/drafts/5/approve", json={"edit": {"body": body}})
     assert refused.status_code == 409
     assert "body still says “Finance Share”" in refused.json()["error"]
     assert "acknowledge_stale" in refused.json()["hint"]
-    body = reply["proposed_params"]["body"].replace("Finance Share", "Front Desk")
-    fixed = api.post("/drafts/5/approve", json={"edit": {"body": body}})
-    assert fixed.status_code == 200 and fixed.json()["changes"]["body"][1] == body
+    kept = api.post("/drafts/5/approve", json={"edit": {"body": body}, "acknowledge_stale": True})
+    assert kept.status_code == 200 and kept.json()["changes"]["body"][1] == body
+
+
+def test_a_reset_cannot_be_retargeted_to_an_admin_through_the_api(
+    api: TestClient, web_rt: Runtime
+) -> None:
+    with web_rt.db.reading() as session:
+        tenant = session.get(Tenant, "contoso-dental")
+    assert tenant is not None
+    admin = web_rt.connectors(tenant).m365.get_user("it.admin@contosodental.example")
+    assert api.get("/drafts/1").json()["action"] == "m365.reset_password"
+    refused = api.post("/drafts/1/approve", json={"edit": {"user_id": admin.id}})
+    assert refused.status_code == 409
+    assert "not verified for it.admin@contosodental.example" in refused.json()["error"]
+    assert api.get("/drafts/1").json()["status"] == "pending"
+    privileged = web_rt.connectors(tenant).m365.get_group("Domain Admins")
+    raised = api.post("/drafts/4/approve", json={"edit": {"group_id": privileged.id}})
+    assert raised.status_code == 409
+    assert '"approve_as": "security"' in raised.json()["hint"]
+    accepted = api.post(
+        "/drafts/4/approve",
+        json={
+            "edit": {"group_id": privileged.id},
+            "approve_as": "security",
+            "verification": "called back 555-0142 on file",
+        },
+    )
+    assert accepted.status_code == 200 and accepted.json()["blast_radius"] == "security"
 
 
 def test_the_temporary_password_is_shown_once(api: TestClient, web_rt: Runtime) -> None:
