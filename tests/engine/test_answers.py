@@ -168,11 +168,22 @@ def test_an_answer_to_a_ticket_not_waiting_is_refused_and_nothing_changes(rt: Ru
     assert status(rt, ticket_id) == "awaiting_approval"
 
 
+def test_an_answer_with_nul_or_undecodable_bytes_is_taken_cleaned(rt: Runtime) -> None:
+    """From a PSA comment, the CLI or a mailbox alike (PostgreSQL refuses NUL: DataError)."""
+    ticket_id = _waiting(rt, "Please reset the password for Tom Beker.")
+    outcome = receive_reply(rt, ticket_id, f"{KAREN}\x00", f"I meant\x00 {TOM}, M\udcfcller's.")
+    assert outcome.requeued
+    said = f"I meant {TOM}, Müller's."
+    assert _body(rt, ticket_id).endswith(f"--- The requester's reply ---\n{said}")
+    assert _replies(rt, ticket_id) == [{"sender": KAREN, "from_requester": True, "text": said}]
+
+
 @pytest.mark.parametrize(
     ("ticket_id", "sender", "text", "message"),
     [
         (999, KAREN, "Tom Becker", "No ticket 999."),
         (None, KAREN, "   ", "The answer is empty."),
+        (None, KAREN, "\x00 \x01", "The answer is empty."),  # nothing left once cleaned
         (None, "karen", "Tom Becker", "'karen' is not an e-mail address."),
     ],
 )
