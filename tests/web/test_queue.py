@@ -200,3 +200,24 @@ def test_a_security_draft_asks_how_the_requester_was_verified(
         headers=hx,
     )
     assert done.status_code == 200 and f"#{reset.id} approved" in done.text
+
+
+def test_an_edit_to_a_privileged_group_asks_for_the_new_class_in_the_form(
+    signed_in: tuple[TestClient, str],
+) -> None:
+    client, csrf = signed_in
+    form = client.get("/drafts/4/edit").text
+    admins = re.search(r'<option value="([^"]+)">Domain Admins</option>', form)
+    assert admins
+    data = {"csrf": csrf, "edited": "1", "group_id": admins[1]}
+    refused = client.post("/drafts/4/approve", data=data)
+    assert refused.status_code == 409
+    assert "makes step 1 SECURITY: Domain Admins is a privileged group" in refused.text
+    assert 'name="approve_as" value="security"' in refused.text
+    assert 'name="verification"' in refused.text
+    assert f'<option value="{admins[1]}" selected>Domain Admins</option>' in refused.text
+    done = client.post(
+        "/drafts/4/approve",
+        data={**data, "approve_as": "security", "verification": "called back 555-0142 on file"},
+    )
+    assert done.status_code == 200 and "approved with your edit of group_id" in done.text
