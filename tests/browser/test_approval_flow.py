@@ -34,9 +34,10 @@ def focus_with_keys(page: Page, draft_id: int) -> Locator:
 
 
 def test_edit_approve_with_the_keyboard_and_watch_steps_verify(
-    approver: Page, desk: Desk, shoot: Shoot
+    approver: Page, desk: Desk, shoot: Shoot, console: Console
 ) -> None:
     page = approver
+    console.expect_status(409)  # the edit to a privileged group, refused until accepted
     ticket = desk.ticket_id("Finance share access for Tom")
     access = desk.pending_draft(ticket, "m365.add_group_member")
     reply = desk.pending_draft(ticket, "psa.send_reply")
@@ -56,6 +57,13 @@ def test_edit_approve_with_the_keyboard_and_watch_steps_verify(
     page.wait_for_url(f"**/drafts/{access}/edit")
     expect(page.locator("#diff")).to_contain_text("No changes yet")
     shoot("edit")
+    # A privileged group makes the step a security change: refused until accepted as such.
+    page.locator("select[name=group_id]").select_option(label="Domain Admins")
+    page.get_by_role("button", name="Approve with these parameters").click()
+    expect(page.locator("p.error")).to_contain_text("makes step 1 SECURITY: Domain Admins")
+    expect(page.locator("input[name=approve_as]")).to_be_visible()
+    expect(page.locator("input[name=verification]")).to_be_visible()
+    shoot("edit-reclassified")
     page.locator("select[name=group_id]").select_option(label="Front Desk")
     changes = page.locator("#diff table.changes")
     expect(changes).to_contain_text("Finance Share")
@@ -68,24 +76,16 @@ def test_edit_approve_with_the_keyboard_and_watch_steps_verify(
     expect(page.locator(".flash")).to_contain_text(f"Draft #{access} approved with your edit")
     expect(draft(page, access)).to_have_count(0)
 
-    # The reply still names Finance Share: held back, and its edit carries the change over.
-    stale = draft(page, reply).locator(".stale")
-    expect(stale).to_contain_text("body still says “Finance Share”")
-    expect(stale).to_contain_text("group name “Front Desk”")
-    shoot("queue-stale")
+    # The reply was planned again with the edit: it says Front Desk, and says why.
+    card = draft(page, reply)
+    expect(card.locator(".replanned")).to_contain_text(f"draft #{access}")
+    expect(card.locator("table.params")).to_contain_text("added to: Front Desk")
+    expect(card.locator("table.params")).not_to_contain_text("Finance Share")
+    expect(card.locator(".stale")).to_have_count(0)
+    shoot("queue-replanned")
     focus_with_keys(page, reply)
-    page.keyboard.press("a")  # no one-key approve of a stale draft
-    expect(draft(page, reply)).not_to_have_class(re.compile(r"\bdecided\b"))
-    page.keyboard.press("e")
-    page.wait_for_url(f"**/drafts/{reply}/edit")
-    body = page.locator("textarea[name=body]")
-    expect(body).to_have_value(re.compile(r"added to: Front Desk"))
-    expect(body).not_to_have_value(re.compile(r"Finance Share"))
-    expect(page.locator("#diff table.changes")).to_contain_text("body")
-    shoot("edit-carried-over")
-    page.get_by_role("button", name="Approve with these parameters").click()
-    page.wait_for_url("**/queue")
-    expect(page.locator(".flash")).to_contain_text(f"Draft #{reply} approved with your edit")
+    page.keyboard.press("a")
+    expect(draft(page, reply)).to_have_class(re.compile(r"\bdecided\b"))
 
     page.goto(f"/tickets/{ticket}")
     steps = page.locator("ol.steps > li")

@@ -89,6 +89,16 @@ class VerificationRequiredError(ApprovalError):
     http_status = 409
 
 
+# The requester check's verdicts, as a technician reads them.
+VERDICTS = {
+    "target": "the requester is the person concerned",
+    "manager": "the requester is their manager",
+    "authorised_contact": "the requester is an authorised contact of the client",
+    "needs_verification": "the requester may ask but must be called back first",
+    "unverified": "the requester is not verified",
+    "unchecked": "not checked",
+}
+
 # A verification note shorter than this says nothing ("ok", "yes").
 MIN_VERIFICATION_CHARS = 8
 
@@ -390,9 +400,11 @@ def _accepted_class(
         for s in plan.raised
     ]
     if plan.identity_changed and plan.check is not None:
+        before = str(plan.check_before.get("verdict", "unchecked"))
         reasons.append(
-            f"changes the requester check from {plan.check_before.get('verdict')} to "
-            f"{plan.check['verdict']} ({plan.check['detail']})"
+            f"changes the requester check: it said {VERDICTS.get(before, before)}, it now says "
+            f"{VERDICTS.get(plan.check['verdict'], plan.check['verdict'])} "
+            f"({plan.check['detail']})"
         )
     verify = needed is BlastRadius.SECURITY or plan.identity_changed
     what = f"approve it as a {needed.value.replace('_', ' ')} change" + (
