@@ -14,13 +14,27 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
-from tests.engine.test_flow import CONTOSO, KAREN, LISA, approve_all, drafts, status, ticket, work
+from tests.engine.test_flow import (
+    CONTOSO,
+    KAREN,
+    LISA,
+    approve_all,
+    drafts,
+    escalation,
+    status,
+    ticket,
+    work,
+)
 
 from deskhand.connectors.sandbox.seed import BUSINESS_STANDARD, object_id
 from deskhand.domain.actions import action
 from deskhand.engine import approvals
 from deskhand.engine.approvals import DraftView
 from deskhand.engine.runtime import Runtime
+from deskhand.specialists.access_change import AccessChange
+from deskhand.specialists.contract import Plan, PlanContext, TicketView
+from deskhand.specialists.password_reset import PasswordReset
+from deskhand.specialists.registry import Registry
 from deskhand.store.models import Approval, EventRecord, Step, Tenant
 
 APPROVER = "dana@msp.example"
@@ -335,3 +349,24 @@ def _step_of(rt: Runtime, approval_id: int) -> int:
         approval = session.get(Approval, approval_id)
         assert approval is not None
         return approval.step_id
+
+
+class ReplyFirst(PasswordReset):
+    """A plugin that tells the client it is done before it has done anything."""
+
+    def plan(self, ticket: TicketView, context: PlanContext) -> Plan:
+        plan = super().plan(ticket, context)
+        replies = [s for s in plan.steps if s.action == "psa.send_reply"]
+        rest = [s for s in plan.steps if s.action != "psa.send_reply"]
+        return plan.model_copy(update={"steps": (*replies, *rest)})
+
+
+def test_a_plan_that_replies_before_its_changes_is_refused(rt: Runtime) -> None:
+    rt.registry = Registry([ReplyFirst(), AccessChange()])
+    ticket_id = ticket(rt, LISA, "Forgot my password", "I forgot my password, please reset it")
+    work(rt)
+    assert status(rt, ticket_id) == "escalated"
+    found = escalation(rt, ticket_id)
+    assert found.reason == "plan_invalid"
+    assert "step 1 replies to the client before step 2 (m365.reset_password)" in found.detail
+    assert drafts(rt, ticket_id) == []

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain import events as ev
-from deskhand.domain.actions import ActionError, action
+from deskhand.domain.actions import ACTIONS, ActionError, action
 from deskhand.domain.decisions import Decision
 from deskhand.engine import state
 from deskhand.engine.binding import BindingError, TicketRef, bind
@@ -218,6 +218,9 @@ def _with_policy(
     connectors = rt.ticket_connectors(tenant)
     policy = rt.policy(tenant)
     ticket = TicketRef(view.psa_ticket_id, view.requester_email)
+    early = _reply_before_a_change(plan)
+    if early is not None:
+        raise Stop("plan_invalid", f"{planner}: {early}", events)
     steps = []
     for proposed in plan.steps:
         try:
@@ -249,6 +252,27 @@ def _with_policy(
         expiry=policy.expiry,
         approvers=list(policy.approvers),
     )
+
+
+def _reply_before_a_change(plan: Plan) -> str | None:
+    """A reply to the client must come after every change it could describe: the executor
+    stops at the first step that fails, so a reply placed last never claims a step that did not
+    verify. Why the plan breaks that, or None."""
+    replied = None
+    for position, proposed in enumerate(plan.steps, start=1):
+        spec = action(proposed.action) if proposed.action in ACTIONS else None
+        if spec is None:
+            continue  # named as unknown by the binding check
+        if any(ref.kind == "requester" for ref in spec.references.values()):
+            replied = replied or position
+        elif replied and any(
+            ref.kind in ("user", "group", "licence") for ref in spec.references.values()
+        ):
+            return (
+                f"step {replied} replies to the client before step {position} "
+                f"({proposed.action}) has run; a reply comes after the changes it reports."
+            )
+    return None
 
 
 def _triage(
