@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # The server's own keys (approval bindings, audit checkpoints, temporary passwords), kept
     # outside the database: deskhand.keys. Default: server-keys.json in data_dir.
     server_key_file: Path | None = None
+    # How long a temporary password nobody was shown is kept (encrypted) before it is erased.
+    secret_hours: float = Field(24.0, gt=0, le=24 * 30)
     # Signed checkpoints of the event chain's head (deskhand.audit.checkpoints), kept outside
     # the database. Default: audit-checkpoints.jsonl in data_dir.
     audit_checkpoint_file: Path | None = None

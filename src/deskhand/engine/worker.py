@@ -33,7 +33,7 @@ from deskhand.engine.mailbox import poll_mailboxes
 from deskhand.engine.polling import poll
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
-from deskhand.store.models import Approval, Run, Step, now
+from deskhand.store.models import Approval, Run, Step, StepSecret, now
 
 log = logging.getLogger("deskhand.worker")
 
@@ -100,8 +100,10 @@ class Worker:
             return False
 
     def step(self) -> bool:
-        """Expire stale drafts, then claim and work on one run. False when there was none."""
+        """Expire stale drafts and secrets, then claim and work on one run. False when there
+        was none."""
         self.expire_drafts()
+        self.erase_expired_secrets()
         claimed = self.claim()
         if claimed is None:
             return False
@@ -178,6 +180,22 @@ class Worker:
                 continue  # a human decided it, or another worker expired it, just now
             expired += 1
         return expired
+
+    def erase_expired_secrets(self) -> int:
+        """Temporary passwords nobody was shown before they expired are erased."""
+        due = (StepSecret.value.is_not(None), StepSecret.expires_at < now())
+        with self.rt.db.reading() as session:  # no write lock while there is nothing to do
+            if session.scalar(select(StepSecret.id).where(*due).limit(1)) is None:
+                return 0
+        with self.rt.db.session() as session:
+            secrets = session.scalars(
+                select(StepSecret).where(*due).limit(50).with_for_update(skip_locked=True)
+            ).all()
+            for secret in secrets:
+                step = session.get(Step, secret.step_id)
+                assert step is not None
+                state.erase_secret(session, secret, step, "not shown before it expired")
+            return len(secrets)
 
     @contextmanager
     def _heartbeat(self, run_id: int) -> Iterator[None]:
