@@ -30,6 +30,7 @@ from deskhand.connectors.sandbox.seed import BUSINESS_STANDARD, object_id
 from deskhand.domain.actions import action
 from deskhand.engine import approvals
 from deskhand.engine.approvals import DraftView
+from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.specialists.access_change import AccessChange
 from deskhand.specialists.contract import Plan, PlanContext, TicketView
@@ -370,3 +371,20 @@ def test_a_plan_that_replies_before_its_changes_is_refused(rt: Runtime) -> None:
     assert found.reason == "plan_invalid"
     assert "step 1 replies to the client before step 2 (m365.reset_password)" in found.detail
     assert drafts(rt, ticket_id) == []
+
+
+def test_a_reply_greets_the_requester_by_the_directory_s_name_not_the_ticket_s(
+    rt: Runtime,
+) -> None:
+    ticket_id = add_ticket(
+        rt,
+        CONTOSO,
+        LISA,
+        "Forgot my password",
+        "I forgot my password, please reset it",
+        name="<script>alert(1)</script> Lisa",
+    ).ticket_id
+    work(rt)
+    reply = first(rt, ticket_id, "psa.send_reply")
+    assert reply.proposed_params["body"].startswith("Hi Lisa,")
+    assert "<script>" not in reply.proposed_params["body"]
