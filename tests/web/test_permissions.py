@@ -18,10 +18,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from deskhand.accounts import create_token
+from deskhand.engine import quarantine
 from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
-from deskhand.store.models import Analysis, Approval, Escalation, Ticket, User
+from deskhand.store.models import Analysis, Approval, Escalation, Quarantined, Ticket, User
 from deskhand.web.app import create_app
 from tests.web.conftest import sign_in
 
@@ -89,6 +90,9 @@ def scoped_rt(web_rt: Runtime) -> Iterator[Runtime]:
     with web_rt.db.session() as session:
         dana = session.execute(select(User).where(User.email == "dana@msp.example")).scalar_one()
         session.add(Analysis(created_by=dana.id, filename="export.csv", folder="1", status="done"))
+        for tenant, (name, domain, subject) in MARKERS.items():  # what intake could not take
+            content = f"From: {name} <x@{domain}>\r\nSubject: {subject}\r\n\r\n".encode()
+            quarantine.hold(session, tenant, "imap", f"UID 1: {subject}", f"{name}?", content)
     yield web_rt
 
 
@@ -107,13 +111,17 @@ def _ids(rt: Runtime, tenant: str) -> dict[str, str]:
             select(Escalation.id).where(Escalation.tenant_id == tenant).order_by(Escalation.id)
         ).first()
         analysis = session.scalars(select(Analysis.id).order_by(Analysis.id)).first()
-    assert ticket and draft and escalation and analysis, (tenant, ticket, draft, escalation)
+        held = session.scalars(
+            select(Quarantined.id).where(Quarantined.tenant_id == tenant).order_by(Quarantined.id)
+        ).first()
+    assert ticket and draft and escalation and analysis and held, (tenant, ticket, draft, held)
     return {
         "ticket_id": str(ticket),
         "draft_id": str(draft),
         "tenant_id": tenant,
         "escalation_id": str(escalation),
         "analysis_id": str(analysis),
+        "quarantine_id": str(held),
     }
 
 
@@ -148,7 +156,7 @@ def _call(client: TestClient, route: Route, url: str, csrf: str, token: str) -> 
 
 def test_every_route_is_covered(web_rt: Runtime) -> None:
     routes = _routes(create_app(web_rt))
-    known = {"ticket_id", "draft_id", "tenant_id", "escalation_id", "analysis_id"}
+    known = {"ticket_id", "draft_id", "tenant_id", "escalation_id", "analysis_id", "quarantine_id"}
     unknown = {(r.path, p) for r in routes for p in r.params if p not in known}
     assert not unknown, f"add these path parameters to _ids(): {unknown}"
     assert len(routes) >= 20, [r.path for r in routes]
@@ -175,6 +183,7 @@ def _ids_or_dummy(rt: Runtime) -> dict[str, str]:
         "tenant_id": "contoso-dental",
         "escalation_id": "1",
         "analysis_id": "1",
+        "quarantine_id": "1",
     }
 
 
@@ -218,6 +227,7 @@ MISSING = {
     "tenant_id": "no-such-tenant",
     "escalation_id": "987654321",
     "analysis_id": "987654321",
+    "quarantine_id": "987654321",
 }
 # Query parameters that name a tenant (every list takes one) or a ticket (the event searches).
 NAMING = {"tenant": "tenant_id", "tenant_id": "tenant_id"}
@@ -289,6 +299,8 @@ def test_the_same_routes_do_show_the_users_own_tenant(scoped_rt: Runtime) -> Non
             f"/drafts/{ids['draft_id']}/edit",
             "/escalations",
             "/tenants/northwind-law",
+            "/intake/quarantine",
+            f"/intake/quarantine/{ids['quarantine_id']}",
         ):
             response = client.get(url)
             assert response.status_code == 200, (url, response.text[:300])

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from deskhand.audit.trace import trace
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.actions import action
-from deskhand.engine import approvals, state
+from deskhand.engine import approvals, quarantine, state
 from deskhand.engine.escalation import REASONS
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.ticket_origin import outside_psa
@@ -57,10 +57,12 @@ def tickets(
             for t in session.scalars(query.limit(PAGE_SIZE).offset(offset))
         ]
         tenants = {t.id: t.name for t in session.scalars(select(Tenant)) if who.sees(t.id)}
+        quarantined = quarantine.held_count(session, who.tenants)
     return page(
         request,
         "tickets.html.j2",
         who,
+        quarantined=quarantined,
         rows=rows,
         total=total,
         tenants=tenants,
