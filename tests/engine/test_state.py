@@ -64,7 +64,7 @@ def test_only_the_state_module_assigns_a_status() -> None:
         if "sandbox" in path.parts:  # the simulated PSA's own ticket status, not deskhand's
             continue
         tree = ast.parse(path.read_text())
-        exempt = _analysis_status_lines(tree) if path == ANALYSIS_RUN else set()
+        exempt = _status_lines(tree, OWN_STATUS[path]) if path in OWN_STATUS else set()
         for node in ast.walk(tree):
             targets = node.targets if isinstance(node, ast.Assign) else []
             # `a.status, a.stage = ...` assigns a status too.
@@ -80,15 +80,16 @@ def test_only_the_state_module_assigns_a_status() -> None:
     assert offenders == []
 
 
-# An analysis (a report being made in the web app) is not a ticket, run, step or approval: its
-# status changes in one function of its own, analysis_run.set_status, and nowhere else.
+# An analysis (a report being made in the web app) and a quarantined intake item are not tickets,
+# runs, steps or approvals: each one's status changes in one function of its own, and nowhere else.
 ANALYSIS_RUN = SRC / "web" / "analysis_run.py"
+OWN_STATUS = {ANALYSIS_RUN: "set_status", SRC / "engine" / "quarantine.py": "_resolve"}
 
 
-def _analysis_status_lines(tree: ast.Module) -> set[int]:
+def _status_lines(tree: ast.Module, function: str) -> set[int]:
     return {
         line
         for node in tree.body
-        if isinstance(node, ast.FunctionDef) and node.name == "set_status"
+        if isinstance(node, ast.FunctionDef) and node.name == function
         for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
     }

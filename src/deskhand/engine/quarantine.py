@@ -28,7 +28,6 @@ from deskhand.store.models import Quarantined, now
 
 log = logging.getLogger("deskhand.intake")
 
-SOURCES = ("imap", "syncro", "import", "cli")
 MAX_CONTENT = 256 * 1024  # bytes kept of what came: a whole ordinary e-mail, not big attachments
 HELD, TAKEN, DISMISSED = "held", "taken", "dismissed"
 ALL = "*"  # the tenant scope of someone who sees every tenant
