@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterator
 from email.message import Message
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -28,6 +28,20 @@ MAX_BODY = 1024 * 1024  # forms and JSON documents; uploads are multipart and no
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _NAMES = {"\x00": "a NUL character"}
 HINT = "Remove it and send the request again."
+
+
+class Refusal(NamedTuple):
+    status: int
+    message: str
+    hint: str
+
+
+TOO_LARGE = Refusal(
+    413,
+    f"The request body is larger than the {MAX_BODY >> 20} MiB a form or JSON document may have.",
+    "Send less; files are uploaded as multipart/form-data.",
+)
+TOO_DEEP = Refusal(400, "The JSON document is nested too deeply.", "Send a flatter document.")
 
 
 def unstorable(text: str) -> str | None:
@@ -49,49 +63,42 @@ class RefuseUnstorableText:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        problem = _in_address(scope)
+        refusal = _in_address(scope)
         kind = _body_kind(scope)
-        if problem is None and kind is not None:
+        if refusal is None and kind is not None:
             body, too_large = await _read(receive, MAX_BODY)
-            if too_large:
-                await self._refuse(scope, receive, send, 413, *_too_large())
-                return
-            problem = _in_form(body) if kind == "form" else _in_json(body)
+            refusal = (
+                TOO_LARGE if too_large else _in_form(body) if kind == "form" else _in_json(body)
+            )
             receive = _replay(body, receive)
-        if problem is not None:
-            await self._refuse(scope, receive, send, 400, problem, HINT)
+        if refusal is None:
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
-
-    async def _refuse(
-        self, scope: Scope, receive: Receive, send: Send, status: int, message: str, hint: str
-    ) -> None:
         response: Response
         if scope["path"].startswith(self.api_prefix):
-            response = JSONResponse({"error": message, "hint": hint}, status_code=status)
+            response = JSONResponse(
+                {"error": refusal.message, "hint": refusal.hint}, status_code=refusal.status
+            )
         else:
-            response = render_error(Request(scope, receive), status, message, hint)
+            request = Request(scope, receive)
+            response = render_error(request, refusal.status, refusal.message, refusal.hint)
         await response(scope, receive, send)
 
 
-def _too_large() -> tuple[str, str]:
-    return (
-        f"The request body is larger than the {MAX_BODY >> 20} MiB a form or JSON document may "
-        "have.",
-        "Send less; files are uploaded as multipart/form-data.",
-    )
+def _unstorable_in(what: str, found: str) -> Refusal:
+    return Refusal(400, f"{what} contains {found}.", HINT)
 
 
-def _in_address(scope: Scope) -> str | None:
+def _in_address(scope: Scope) -> Refusal | None:
     path: str = scope["path"]
     found = unstorable(path)
     if found is not None:
-        return f"The address contains {found}."
+        return _unstorable_in("The address", found)
     query = scope.get("query_string", b"").decode("latin-1")
     for name, value in parse_qsl(query, keep_blank_values=True):
         found = unstorable(name) or unstorable(value)
         if found is not None:
-            return f"The query parameter {_name(name)} contains {found}."
+            return _unstorable_in(f"The query parameter {_name(name)}", found)
     return None
 
 
@@ -140,30 +147,27 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def _in_form(body: bytes) -> str | None:
+def _in_form(body: bytes) -> Refusal | None:
     for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
         found = unstorable(name) or unstorable(value)
         if found is not None:
-            return f"The form field {_name(name)} contains {found}."
+            return _unstorable_in(f"The form field {_name(name)}", found)
     return None
 
 
-def _in_json(body: bytes) -> str | None:
+def _in_json(body: bytes) -> Refusal | None:
     if not body:
         return None
     try:
         document = json.loads(body)
-    except RecursionError:
-        return "The JSON document is nested too deeply."
-    except ValueError:  # not JSON: the route answers that itself
-        return None
-    try:
         for where, text in _strings(document, ""):
             found = unstorable(text)
             if found is not None:
-                return f"The JSON field {_name(where or 'body')} contains {found}."
+                return _unstorable_in(f"The JSON field {_name(where or 'body')}", found)
     except RecursionError:
-        return "The JSON document is nested too deeply."
+        return TOO_DEEP
+    except ValueError:  # not JSON: the route answers that itself
+        return None
     return None
 
 
