@@ -23,7 +23,7 @@ from deskhand.engine import approvals
 from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
-from deskhand.store.models import EventRecord, Run, Step, Tenant, Ticket, now
+from deskhand.store.models import Escalation, EventRecord, Run, Step, Tenant, Ticket, now
 from tests.connectors.syncro.conftest import Client
 from tests.connectors.syncro.standin import API_KEY
 
@@ -182,18 +182,17 @@ def planned_and_approved(rt: Runtime) -> tuple[int, str]:
     return received.ticket_id, received.psa_ticket_id
 
 
-@pytest.mark.parametrize("when", ["after", "before"])
-def test_a_worker_killed_at_the_timer_entry_is_taken_over_and_logs_it_once(
-    rt: Runtime, syncro: Client, crashing: DiesAtTimerEntry, when: str
+def test_a_worker_killed_after_the_timer_entry_is_taken_over_and_it_is_found_not_logged_again(
+    rt: Runtime, syncro: Client, crashing: DiesAtTimerEntry
 ) -> None:
-    crashing.when = when
+    crashing.when = "after"
     ticket_id, psa_id = planned_and_approved(rt)
 
     with pytest.raises(Crash):
         Worker(rt, "doomed").run_once()
     with rt.db.session() as session:
         step = session.scalars(select(Step).where(Step.action == "psa.log_time")).one()
-        assert step.status == "executing"  # started, and (for "after") logged, not verified
+        assert step.status == "executing"  # started and logged, not verified
         key = step.idempotency_key
         # The dead worker's lease runs out.
         session.execute(update(Run).values(lease_expires_at=now()))
@@ -213,3 +212,27 @@ def test_a_worker_killed_at_the_timer_entry_is_taken_over_and_logs_it_once(
             select(EventRecord.type).where(EventRecord.ticket_id == ticket_id)
         ).all()
     assert events.count("step.recovered") == 1
+
+
+def test_a_timer_entry_not_found_after_a_takeover_is_not_logged_again_but_escalated(
+    rt: Runtime, syncro: Client, crashing: DiesAtTimerEntry
+) -> None:
+    """Logging time is not safe to repeat: the worker that stopped may only be paused, and
+    post its entry when it wakes. So the one that takes over escalates instead."""
+    crashing.when = "before"
+    ticket_id, psa_id = planned_and_approved(rt)
+    with pytest.raises(Crash):
+        Worker(rt, "doomed").run_once()
+    with rt.db.session() as session:
+        session.execute(update(Run).values(lease_expires_at=now()))
+    Worker(rt, "rescuer").run_once()
+
+    assert syncro.standin.requests_to("POST", f"/api/v1/tickets/{psa_id}/timer_entry") == []
+    with rt.db.reading() as session:
+        step = session.scalars(select(Step).where(Step.action == "psa.log_time")).one()
+        assert step.status == "uncertain"
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None and ticket.status == "escalated"
+        found = session.scalars(select(Escalation).where(Escalation.ticket_id == ticket_id)).one()
+    assert found.reason == "uncertain_execution"
+    assert "psa.log_time is not safe to repeat" in found.detail
