@@ -676,7 +676,7 @@ def test_a_hang_setting_that_is_not_understood_is_explained(
 ) -> None:
     monkeypatch.setenv("DESKHAND_SANDBOX_HANG", "after-3")
 
-    with pytest.raises(DeskhandError, match="after:N or before:N"):
+    with pytest.raises(DeskhandError, match="after:N, before:N, pause-after:N or pause-before:N"):
         m365.revoke_sessions(contoso("jake.morrison"))
 
 
