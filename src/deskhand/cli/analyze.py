@@ -76,7 +76,9 @@ def analyze(
     ] = None,
     days: Annotated[
         int | None,
-        typer.Option(min=1, max=MAX_DAYS, help="Window length in days (default 90)."),
+        typer.Option(
+            min=1, max=MAX_DAYS, help=f"Window length in days, 1 to {MAX_DAYS} (default 90)."
+        ),
     ] = None,
     since: Annotated[str | None, typer.Option(help="Window start, YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Window end, YYYY-MM-DD.")] = None,

@@ -46,11 +46,12 @@ JSON_RECORD_KEYS = ("tickets", "ticket_timers", "items", "actions", "timeentries
 DISPLAY_KEYS = ("name", "identifier", "body", "value", "id")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Limits:
     """How large a part of an export file may be. Real exports stay far below each; a file
     past one is refused (or, for one cell, its row left out and counted) with a message that
-    names the limit and how to split or fix the file."""
+    names the limit and how to split or fix the file. Read when a file is read: setting a
+    field of :data:`LIMITS` changes the limit (the tests make them small)."""
 
     head_bytes: int = 256 * 1024  # the header row must end within the file's first bytes
     columns: int = 5_000
@@ -131,7 +132,7 @@ class RawTable:
                 # with plain-ASCII first rows. Transcode once and read again.
                 raw = self._data if self._data is not None else _read_bytes(self._path)
                 self.encoding = "cp1252"
-                self._data = _decode(raw, "cp1252").encode("utf-8")
+                self._data = _decode(raw, "cp1252", self.name).encode("utf-8")
                 return self._read_csv(columns)
             raise InputError(
                 f"{self.name} could not be read as CSV: {_first_line(text)}",
@@ -207,7 +208,13 @@ def read_tables(path: Path) -> list[RawTable]:
 
 def _open_csv(path: Path, head: bytes) -> RawTable:
     encoding = _detect_encoding(head)
-    text = _decode(head, encoding, final=False)
+    text = _decode(head, encoding, path.name, final=False)
+    if text.count("\x00") * 2 > len(text):
+        raise InputError(
+            f"{path.name} is not text: most of its first bytes are zero bytes.",
+            hint="Check that it is the export itself, not a damaged download or another kind "
+            "of file; export it again from the PSA.",
+        )
     delimiter = sniff_delimiter(text)
     rows = _head_rows(text, delimiter)
     header = [name.strip().lstrip("\ufeff") for name in rows[0] or []] if rows else []
@@ -221,16 +228,27 @@ def _open_csv(path: Path, head: bytes) -> RawTable:
     data: bytes | None = None
     if needs_transcoding:
         raw = _read_bytes(path)
-        data = raw if encoding.startswith("utf-8") else _decode(raw, encoding).encode("utf-8")
+        data = (
+            raw
+            if encoding.startswith("utf-8")
+            else _decode(raw, encoding, path.name).encode("utf-8")
+        )
     return RawTable(
         name=path.name,
         header=header,
         encoding=encoding,
         delimiter=delimiter,
-        eol="\r" if "\r" in text and "\n" not in text else "\n",
+        eol=_line_end(text),
         _path=path,
         _data=data,
     )
+
+
+def _line_end(text: str) -> str:
+    """``\r`` for lines that end in CR alone (Excel for Mac; a line break inside a cell is
+    still LF there), else ``\n`` (which also reads CRLF)."""
+    alone = text.count("\r") - text.count("\r\n")
+    return "\r" if alone > text.count("\n") else "\n"
 
 
 def _check_header(name: str, header: Sequence[str], rows: int, *, whole: bool) -> None:
@@ -300,10 +318,22 @@ def _count_ragged_rows(text: str, delimiter: str) -> int:
 
 
 def _detect_encoding(head: bytes) -> str:
+    """A byte-order mark's encoding; UTF-16 without one (Excel's "Unicode text" on some
+    systems); UTF-8; else cp1252."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # UTF-16 LE's mark + 00 00
+        return "utf-32"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    sample = head[: len(head[:4096]) // 2 * 2]
+    if sample:
+        # Text in UTF-16 without a mark: one byte of each pair is zero, the other is not.
+        even, odd = sample[0::2].count(0) * 2 / len(sample), sample[1::2].count(0) * 2 / len(sample)
+        if odd > 0.6 and even < 0.1:
+            return "utf-16-le"
+        if even > 0.6 and odd < 0.1:
+            return "utf-16-be"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
@@ -311,7 +341,9 @@ def _detect_encoding(head: bytes) -> str:
     return "utf-8"
 
 
-def _decode(raw: bytes, encoding: str, *, final: bool = True) -> str:
+def _decode(raw: bytes, encoding: str, name: str, *, final: bool = True) -> str:
+    """``raw`` as text; the start of a file (``final=False``) never fails, a whole file that
+    is not the encoding its start was is an :class:`InputError`."""
     if encoding == "cp1252":
         # cp1252 leaves five bytes undefined; latin-1 maps them instead of failing.
         try:
@@ -319,7 +351,13 @@ def _decode(raw: bytes, encoding: str, *, final: bool = True) -> str:
         except UnicodeDecodeError:
             return raw.decode("latin-1")
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict" if final else "replace")
-    return decoder.decode(raw, final=final).lstrip("\ufeff")
+    try:
+        return decoder.decode(raw, final=final).lstrip("\ufeff")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{name} is not valid {encoding} text: {error.reason} at byte {error.start:,}.",
+            hint="Open it in a spreadsheet and save it again as CSV UTF-8, or export it again.",
+        ) from None
 
 
 def _read_head(path: Path) -> bytes:
@@ -337,7 +375,12 @@ def _read_bytes(path: Path | None, limit: int | None = None) -> bytes:
                 return handle.read(limit) if limit is not None else handle.read()
         with gzip.open(path, "rb") as handle:
             raw = handle.read(limit if limit is not None else LIMITS.gzip_bytes + 1)
-    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+    except gzip.BadGzipFile:
+        raise InputError(
+            f"{path.name} is not a gzip file, though its name ends in .gz.",
+            hint="If it is a plain CSV, rename it without .gz; else export it again.",
+        ) from None
+    except (EOFError, zlib.error) as error:
         raise InputError(
             f"{path.name} is not a complete gzip file ({error}).",
             hint="The download or copy was cut short or damaged: fetch it again, or give "
@@ -395,7 +438,7 @@ def _read_json(path: Path) -> RawTable:
         )
     raw = _read_bytes(path)
     encoding = _detect_encoding(raw[: LIMITS.head_bytes])
-    text = _decode(raw, encoding)
+    text = _decode(raw, encoding, path.name)
     try:
         records = list(_json_records(text, path.name))
         columns: dict[str, list[str | None]] = {}

@@ -24,6 +24,7 @@ from python_multipart.multipart import MultipartParser, MultipartState, parse_op
 from starlette.concurrency import run_in_threadpool
 
 from deskhand.errors import InputError
+from deskhand.history.sources import size_words
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -50,14 +51,6 @@ class Received:
     fields: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     size: int = 0  # bytes of file content
-
-
-def size_words(size: float) -> str:
-    """Bytes for people: 1 GiB, 250 MiB, 12 KiB, 800 bytes."""
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:,.1f}".removesuffix(".0") + f" {unit}"
-    return f"{int(size):,} bytes"
 
 
 def too_large(limit: int) -> UploadTooLarge:

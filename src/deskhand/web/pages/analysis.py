@@ -20,11 +20,12 @@ from starlette.datastructures import FormData
 from deskhand.errors import DeskhandError, InputError
 from deskhand.history import html as formats
 from deskhand.history.report import Report, format_share
+from deskhand.history.sources import size_words
 from deskhand.web import analysis_exports as exports
 from deskhand.web import analysis_jobs as jobs
 from deskhand.web import analysis_run as run
 from deskhand.web.analysis_options import AnalysisOptions
-from deskhand.web.analysis_upload import receive, size_words
+from deskhand.web.analysis_upload import receive
 from deskhand.web.params import ObjectId
 from deskhand.web.render import page, templates
 from deskhand.web.security import (
