@@ -271,6 +271,11 @@ def test_dismiss_and_retry_are_for_the_users_own_tenants_and_techs(
         database_url, "intake", "quarantine", "dismiss", str(contosos), "--as", "v@msp.example"
     )
     assert looked.exit_code == 2 and "needs the tech role" in said(looked)
+    assert run(database_url, "users", "disable", "v@msp.example").exit_code == 0
+    gone = run(
+        database_url, "intake", "quarantine", "dismiss", str(contosos), "--as", "v@msp.example"
+    )
+    assert gone.exit_code == 2 and "No user v@msp.example (disabled)." in gone.output
     done = run(database_url, "intake", "quarantine", "dismiss", str(contosos), "--as", LEE)
     assert done.exit_code == 0 and f"Item {contosos} dismissed." in done.output
     listed = json.loads(run(database_url, "intake", "quarantine", "list", "--json").stdout)

@@ -335,11 +335,15 @@ def quarantine_dismiss(
 
 
 def _acting(rt: Runtime, email: str) -> tuple[str, list[str]]:
-    """The user's address and tenants; a viewer may look but not take or dismiss."""
+    """The user's address and tenants; a viewer may look but not take or dismiss, a disabled user
+    not at all."""
     with rt.db.reading() as session:
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
-        if user is None:
-            raise InputError(f"No user {email}.", hint="`deskhand users list` shows the users.")
+        if user is None or user.disabled_at is not None:
+            raise InputError(
+                f"No user {email}" + (" (disabled)." if user else "."),
+                hint="`deskhand users list` shows the users.",
+            )
         if ROLES.index(user.role) < ROLES.index("tech"):
             raise InputError(f"{user.email} is a {user.role}; this needs the tech role or above.")
         return user.email, list(user.tenants)
