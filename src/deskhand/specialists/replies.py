@@ -36,9 +36,7 @@ def reply(ticket: TicketView, context: PlanContext, *lines: str) -> str:
     )
 
 
-def framed(
-    requester: DirectoryUser | None, body: str, template: str, tenant: str, msp: str
-) -> str:
+def framed(requester: DirectoryUser | None, body: str, template: str, tenant: str, msp: str) -> str:
     """``body`` in the tenant's reply template (the built-in one when ``template`` is empty),
     greeting the requester by the name the directory has for them."""
     return ReplyTemplate(template or DEFAULT).render(
