@@ -237,6 +237,8 @@ NAMED: list[Hostile] = [
             Outcome(refused="tickets.csv holds no export files")),
     Hostile("link_to_nothing", _link("tickets.csv", "/nonexistent/tickets.csv"),
             Outcome(refused="which does not exist")),
+    Hostile("name_too_long_for_the_file_system", lambda folder: folder / ("a" * 300 + ".csv"),
+            Outcome(refused="… cannot be read: File name too long.")),
     Hostile("dev_zero", lambda folder: Path("/dev/zero"),
             Outcome(refused="/dev/zero is a character device, " + REFUSED_DEVICE),
             in_process=False),

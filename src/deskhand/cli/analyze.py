@@ -158,10 +158,14 @@ def analyze(
 
 
 def _size(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    """Bytes to read, for the progress bar; 0 for what cannot be read (the import says why)."""
+    try:
+        if path.is_file():
+            return path.stat().st_size
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    except OSError:
+        pass
     return 0
 
 

@@ -150,25 +150,32 @@ def discover(paths: Iterable[Path]) -> dict[Path, bool]:
     with whether the user named it (``True``) or it was found in a folder (``False``)."""
     found: dict[Path, bool] = {}
     for path in paths:
-        if not path.exists():
-            if path.is_symlink():
-                raise InputError(f"{path} is a link to {path.readlink()}, which does not exist.")
-            raise InputError(f"{path} does not exist.")
-        if path.is_dir():
-            inside = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES)
-            )
-            if not inside:
-                raise InputError(
-                    f"{path} holds no export files.",
-                    hint="deskhand reads " + ", ".join(SUFFIXES) + " files.",
-                )
-            for inner in inside:
-                found.setdefault(inner, False)
-        else:
-            _check_regular(path)
-            found[path] = True
+        try:
+            for inner, named in _files_at(path):
+                found[inner] = named or found.get(inner, False)
+        except OSError as error:  # a name too long, a folder that cannot be listed
+            shown = str(path) if len(str(path)) <= 120 else f"{str(path)[:100]}…"
+            raise InputError(f"{shown} cannot be read: {error.strerror or error}.") from None
     return found
+
+
+def _files_at(path: Path) -> Iterator[tuple[Path, bool]]:
+    if not path.exists():
+        if path.is_symlink():
+            raise InputError(f"{path} is a link to {path.readlink()}, which does not exist.")
+        raise InputError(f"{path} does not exist.")
+    if not path.is_dir():
+        _check_regular(path)
+        yield path, True
+        return
+    inside = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES))
+    if not inside:
+        raise InputError(
+            f"{path} holds no export files.",
+            hint="deskhand reads " + ", ".join(SUFFIXES) + " files.",
+        )
+    for inner in inside:
+        yield inner, False
 
 
 def _check_regular(path: Path) -> None:
