@@ -1,9 +1,9 @@
 """Finding and reading export files: CSV (plain or gzip), XLSX and JSON pages saved from a PSA API.
 
 Everything is read as text columns; typing happens later, where a bad value can be counted
-instead of aborting the whole file. Encodings (UTF-8 with or without BOM, UTF-16, cp1252),
-delimiters (comma, semicolon, tab, pipe) and line endings (LF, CRLF, and CR alone as Excel for
-Mac writes them) are detected, and what was detected is reported.
+instead of aborting the whole file. Encodings (UTF-8 with or without BOM, UTF-16 with or
+without BOM, UTF-32, cp1252), delimiters (comma, semicolon, tab, pipe) and line endings (LF,
+CRLF, and CR alone as Excel for Mac writes them) are detected, and what was detected is reported.
 
 Export files come from outside and can be anything: a named pipe, a device, a cut-off gzip
 download, a JSON document nested ten thousand deep, a 30 MB cell. Each ends in an
@@ -435,24 +435,27 @@ def _read_xlsx(path: Path) -> list[RawTable]:
 
 
 def _read_json(path: Path) -> RawTable:
-    size = path.stat().st_size
-    if size > LIMITS.json_bytes:
-        raise InputError(
-            f"{path.name} is {size_words(size)}; deskhand reads JSON files of up to "
-            f"{size_words(LIMITS.json_bytes)}.",
-            hint="Save the API's list response page by page, one file per page, and give "
-            "deskhand the folder.",
-        )
+    too_large = InputError(
+        f"{path.name} holds more than {size_words(LIMITS.json_bytes)} of JSON, the most "
+        "deskhand reads from one JSON file.",
+        hint="Save the API's list response page by page, one file per page, and give "
+        "deskhand the folder.",
+    )
+    if path.stat().st_size > LIMITS.json_bytes:
+        raise too_large
     raw = _read_bytes(path)
+    if len(raw) > LIMITS.json_bytes:  # a .json.gz, decompressed
+        raise too_large
     encoding = _detect_encoding(raw[: LIMITS.head_bytes])
     text = _decode(raw, encoding, path.name)
     try:
         records = list(_json_records(text, path.name))
         columns: dict[str, list[str | None]] = {}
         for index, record in enumerate(records):
-            for key, value in record.items():
-                column = columns.setdefault(clean(key), [None] * index)
-                column.append(_display(value))
+            # Keys cleaned first: two that differ only by a NUL are one column.
+            cells = {clean(key): _display(value) for key, value in record.items()}
+            for key, cell in cells.items():
+                columns.setdefault(key, [None] * index).append(cell)
             for column in columns.values():
                 if len(column) < index + 1:
                     column.append(None)
