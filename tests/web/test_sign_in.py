@@ -207,8 +207,11 @@ def test_forwarded_for_counts_only_from_a_configured_proxy(
         assert _recorded_address(bare_rt, client, "203.0.113.66") == counted
 
 
-def test_the_forwarded_setting_comes_from_the_environment_setting(bare_rt: Runtime) -> None:
-    bare_rt.settings.forwarded_allow_ips = "127.0.0.1"
+def test_the_forwarded_setting_comes_from_the_environment_setting(
+    bare_rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DESKHAND_FORWARDED_ALLOW_IPS", "127.0.0.1")
+    bare_rt.settings.forwarded_allow_ips = Settings().forwarded_allow_ips
     app = create_app(bare_rt)
     with TestClient(app, base_url="https://127.0.0.1", client=("127.0.0.1", 40000)) as client:
         assert _recorded_address(bare_rt, client, "203.0.113.66") == "203.0.113.66"
