@@ -312,3 +312,35 @@ def mangled_exports(draw: st.DrawFn) -> tuple[str, bytes]:
             packed[at] ^= draw(st.integers(min_value=1, max_value=255))
         return kind, bytes(packed)
     return kind, bytes(data)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**4000), max_value=10**4000)  # json.dumps writes up to 4,300 digits
+    | st.floats()
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@st.composite
+def json_pages(draw: st.DrawFn) -> tuple[str, bytes]:
+    """A PSA API page whose records hold any JSON values where the good export's are, or
+    any JSON document at all."""
+    if draw(st.booleans()):
+        document = draw(json_values)
+    else:
+        document = {
+            "tickets": [
+                {
+                    key: draw(json_values) if draw(st.booleans()) else value
+                    for key, value in r.items()
+                }
+                for r in records()
+            ]
+        }
+    return "page.json", json.dumps(document).encode()

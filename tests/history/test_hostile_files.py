@@ -38,6 +38,7 @@ from tests.history.hostile_files import (
     ROWS,
     Hostile,
     export_text,
+    json_pages,
     mangled_exports,
     random_files,
     reencoded_exports,
@@ -272,6 +273,22 @@ def test_a_good_export_in_any_encoding_delimiter_and_line_ending_is_read_whole(
 @settings(FLEXIBLE, max_examples=25)
 @given(file=mangled_exports())
 def test_a_mangled_export_is_refused_or_read_with_every_row_accounted_for(
+    tmp_path: Path, intake_db: tuple[str, dict[str, str]], file: tuple[str, bytes]
+) -> None:
+    path = _written(tmp_path, file)
+    with within(SECONDS):
+        analysed, imported = analyse(path), import_dry(path, intake_db)
+    for result in (analysed, imported):
+        assert result.exit_code in (0, 2), result.output
+        if result.exit_code == 2:
+            assert result.stderr.startswith("error:"), result.stderr
+    if imported.exit_code == 0:
+        assert_every_row_accounted_for(json.loads(imported.stdout))
+
+
+@settings(FLEXIBLE, max_examples=25)
+@given(file=json_pages())
+def test_any_json_page_is_refused_or_read_with_every_row_accounted_for(
     tmp_path: Path, intake_db: tuple[str, dict[str, str]], file: tuple[str, bytes]
 ) -> None:
     path = _written(tmp_path, file)
