@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from deskhand.domain.actions import action
+from deskhand.domain.directory import DirectoryUser
 from deskhand.specialists.access_change import AccessChange
 from deskhand.specialists.contract import PlanContext, TenantView, TriageView
 from deskhand.specialists.password_reset import PasswordReset
@@ -19,13 +20,21 @@ from tests.specialists.test_conformance import (
 )
 
 
+# The requester as the directory has them: a reply greets them by this name, not the ticket's.
+KAREN = DirectoryUser(
+    id="u-karen",
+    user_principal_name="karen.whitfield@contosodental.example",
+    display_name="Karen Whitfield",
+)
+
+
 def context(intent: str, **facts: object) -> PlanContext:
     values: dict[str, object] = {
         "tenant": TenantView(id="contoso-dental", name="Contoso Dental"),
         "triage": TriageView(
             intent=intent, confidence=1.0, removal=bool(facts.pop("removal", False))
         ),
-        "requester": None,
+        "requester": KAREN,
         "targets": (CLOUD,),
         "groups": (),
         "skus": (),
@@ -126,3 +135,9 @@ def test_a_distribution_list_is_a_manual_step_with_exact_instructions() -> None:
 def test_removal_from_a_distribution_list_is_a_manual_step_too() -> None:
     plan = AccessChange().plan(TICKET, context("access_change", removal=True, groups=(LIST,)))
     assert actions(plan.steps)[0] == "exchange.remove_distribution_list_member"
+
+
+def test_a_requester_not_in_the_directory_is_greeted_without_a_name() -> None:
+    """The name a ticket came with is the sender's to choose: never put before the client."""
+    plan = PasswordReset().plan(TICKET, context("password_reset", requester=None))
+    assert plan.steps[-1].params["body"].startswith("Hi there,")
