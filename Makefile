@@ -32,7 +32,7 @@ unit: $(STAMP)
 	bash scripts/browser.sh
 	bash scripts/samba.sh
 	bash scripts/dovecot.sh
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadgroup
 
 examples: $(STAMP)
 	$(BIN)/python examples/generate_syncro.py examples/syncro-synthetic

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -43,3 +44,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     folder = request.path.parent.name
     with postgres_database(f"deskhand_{folder}") as url:
         yield url
+
+
+# Under pytest-xdist (`make test` runs two workers), tests that share one expensive server for
+# the session run on the same worker, so that each server is started once.
+_SHARED_SERVERS = {"samba": "samba-dc", "dovecot_server": "dovecot", "desk": "browser"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist gives its workers COLUMNS=80, which Rich would freeze into the command
+    # line's consoles when they are made: each CLI test sets the width it reads at instead.
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture, group in _SHARED_SERVERS.items():
+            if fixture in fixtures:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break

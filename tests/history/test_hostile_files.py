@@ -90,7 +90,8 @@ def intake_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, 
 
 
 def invoke(args: list[str], env: dict[str, str] | None = None) -> Result:
-    result = CliRunner().invoke(app, args, env=env)
+    # Wide enough that no message is wrapped in the middle of a long temporary path.
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "400", **(env or {})})
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"{' '.join(args)} raised {result.exception!r}"
     )
