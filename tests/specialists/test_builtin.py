@@ -19,7 +19,6 @@ from tests.specialists.test_conformance import (
     TICKET,
 )
 
-
 # The requester as the directory has them: a reply greets them by this name, not the ticket's.
 KAREN = DirectoryUser(
     id="u-karen",
