@@ -144,3 +144,10 @@ def test_an_rfc2047_header_reads_back_as_its_text(text: str) -> None:
 )
 def test_header_examples(raw: bytes, expected: str) -> None:
     assert header(raw) == expected
+
+
+def test_a_charset_that_would_run_escapes_is_not_taken_at_its_word() -> None:
+    raw = b"reset \\x41dmin \\u00e9"
+    assert decode(raw, "unicode_escape") == "reset \\x41dmin \\u00e9"
+    assert decode(raw, "raw-unicode-escape") == "reset \\x41dmin \\u00e9"
+    assert header(b"=?unicode_escape?q?a\\x41?=") == "a\\x41"

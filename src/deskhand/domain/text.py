@@ -111,12 +111,17 @@ def _legacy(raw: bytes) -> str:
 
 
 def _known(charset: str | None) -> str | None:
+    """The codec a message's charset names, if it is one for text. Python's escape codecs
+    ("unicode_escape") would run the sender's backslashes as escapes: never taken."""
     if not charset:
         return None
     try:
-        return codecs.lookup(charset.strip().strip('"')).name
+        info = codecs.lookup(charset.strip().strip('"'))
     except (LookupError, ValueError):  # unknown, or not a name at all ("\x00")
         return None
+    if not getattr(info, "_is_text_encoding", True) or info.name.endswith("escape"):
+        return None
+    return info.name
 
 
 def _utf16_without_mark(raw: bytes) -> str | None:
