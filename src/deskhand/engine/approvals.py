@@ -325,7 +325,7 @@ def approve(
     verification = " ".join(verification.split())
     approved_as = _accepted_class(approval_id, plan, approve_as, verification)
     if (
-        needs_verification(check, run_step(run, step_id).blast_radius)
+        needs_verification(check, _step_now(run, step_id).blast_radius)
         or needs_verification(check, edited.radius.value)
     ) and len(verification) < MIN_VERIFICATION_CHARS:
         raise VerificationRequiredError(
@@ -426,7 +426,7 @@ def _accepted_class(
     return needed.value
 
 
-def run_step(run: RunNow, step_id: int) -> StepNow:
+def _step_now(run: RunNow, step_id: int) -> StepNow:
     return next(s for s in run.steps if s.id == step_id)
 
 
