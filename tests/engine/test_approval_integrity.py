@@ -26,8 +26,8 @@ from tests.engine.test_flow import (
     work,
 )
 
+from deskhand.actions import action
 from deskhand.connectors.sandbox.seed import BUSINESS_STANDARD, object_id
-from deskhand.domain.actions import action
 from deskhand.engine import approvals
 from deskhand.engine.approvals import DraftView
 from deskhand.engine.intake import add_ticket

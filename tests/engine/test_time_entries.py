@@ -21,9 +21,10 @@ from tests.engine.test_flow import (
     work,
 )
 
+from deskhand.actions import action
+from deskhand.actions import action as action_named
+from deskhand.actions.contract import Baseline
 from deskhand.audit.trace import trace
-from deskhand.domain.actions import action
-from deskhand.engine.operations import OPERATIONS, Baseline
 from deskhand.engine.runtime import Runtime
 from deskhand.store.models import Step, Tenant, now
 
@@ -111,7 +112,7 @@ def test_an_entry_already_logged_by_the_step_is_never_logged_again(rt: Runtime) 
     params = action("psa.log_time").validate(
         {"psa_ticket_id": psa_id, "minutes": 10, "billable": False, "notes": "deskhand: reset"}
     )
-    operation = OPERATIONS["psa.log_time"]
+    operation = action_named("psa.log_time")
     baseline = Baseline(now(), operation.snapshot(params, _connectors(rt)))
     # Logged before a crash, and then someone made it billable in the PSA.
     psa.log_time(psa_id, 10, "deskhand: reset\n\n[deskhand dh-1]", billable=True)

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from deskhand.domain.actions import ACTIONS
+from deskhand.actions import catalogue
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.errors import InputError
@@ -128,8 +128,8 @@ def test_builtin_policy_loads_with_its_approvers_and_expiry() -> None:
 
 
 def test_builtin_decisions_cover_every_action_at_every_radius_it_can_have() -> None:
-    assert set(BUILTIN_DECISIONS) == set(ACTIONS)
-    for name, spec in ACTIONS.items():
+    assert set(BUILTIN_DECISIONS) == set(catalogue())
+    for name, spec in catalogue().items():
         radii = [spec.radius] + ([spec.privileged_radius] if spec.privileged_radius else [])
         assert [radius for radius, _, _ in BUILTIN_DECISIONS[name]] == radii, name
 
@@ -144,14 +144,12 @@ def test_builtin_policy_decides(
     assert load_policy().decide(action, radius) == (decision, because)
 
 
-def test_builtin_policy_file_lists_every_action_with_its_blast_radius() -> None:
+def test_the_builtin_policy_file_names_no_action_it_does_not_rule_on() -> None:
+    """The actions are listed from their declarations (`deskhand tenants policy`), not by hand
+    in the file: a new action, a plugin's included, needs no edit of it."""
     text = resources.files("deskhand.policy").joinpath("default_policy.yaml").read_text("utf-8")
-    for name, spec in ACTIONS.items():
-        listed = re.search(rf"^#\s+{re.escape(name)}\s+(.*)$", text, re.MULTILINE)
-        assert listed is not None, f"{name} is not listed in default_policy.yaml"
-        assert spec.radius in listed.group(1)
-        if spec.privileged_radius is not None:
-            assert f"{spec.privileged_radius} when the group is privileged" in listed.group(1)
+    named = set(re.findall(r"\b(?:m365|ad|exchange|psa)\.[a-z_]+\b", text))
+    assert named == set(load_policy().actions) | {"m365.assign_license", "m365.remove_license"}
 
 
 def test_builtin_approvers_are_approver_and_admin_only() -> None:
@@ -379,7 +377,7 @@ def test_policy_that_lowers_the_floor_is_refused_at_load(
 
 FLOOR_ACTIONS = sorted(
     name
-    for name, spec in ACTIONS.items()
+    for name, spec in catalogue().items()
     if spec.radius in APPROVAL_FLOOR or spec.privileged_radius in APPROVAL_FLOOR
 )
 
@@ -414,7 +412,7 @@ def test_floor_actions_may_be_forbidden_or_approved(action: str) -> None:
     text = f"actions:\n  {action}: forbid\nblast_radius:\n  security: forbid\n{TAIL}"
     policy = parse_policy(text, "acme.yaml")
 
-    assert policy.decide(action, ACTIONS[action].radius) == (
+    assert policy.decide(action, catalogue()[action].radius) == (
         FORBID,
         f"actions: {action}: forbid (acme.yaml line 2)",
     )
@@ -566,7 +564,7 @@ valid_policies: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
     optional={
         "blast_radius": _rules({radius.value: _allowed(radius) for radius in BlastRadius}),
         "actions": _rules(
-            {name: _allowed(s.radius, s.privileged_radius) for name, s in ACTIONS.items()}
+            {name: _allowed(s.radius, s.privileged_radius) for name, s in catalogue().items()}
         ),
     },
 )
@@ -576,7 +574,7 @@ valid_policies: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
 def test_no_valid_policy_decides_auto_for_a_floor_radius(data: dict[str, Any]) -> None:
     policy = parse_policy(yaml.safe_dump(data), "random.yaml")
 
-    for action in [*ACTIONS, "crm.not_an_action"]:
+    for action in [*catalogue(), "crm.not_an_action"]:
         for radius in BlastRadius:
             decision, because = policy.decide(action, radius)
             if radius in APPROVAL_FLOOR:
@@ -600,7 +598,7 @@ def test_adding_any_floor_lowering_rule_to_a_valid_policy_is_refused(
 
 
 @pytest.mark.parametrize(
-    "action", sorted(name for name, spec in ACTIONS.items() if spec.manual) or ["(none)"]
+    "action", sorted(name for name, spec in catalogue().items() if spec.manual) or ["(none)"]
 )
 def test_a_manual_step_waits_for_the_technicians_tick_even_when_its_radius_is_auto(
     tmp_path: Path, action: str

@@ -8,7 +8,7 @@ from importlib import resources
 
 import pytest
 
-from deskhand.domain.actions import action
+from deskhand.actions import action
 from deskhand.domain.decisions import Decision
 from deskhand.domain.directory import DirectoryUser
 from deskhand.domain.risks import BlastRadius

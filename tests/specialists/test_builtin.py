@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deskhand.domain.actions import action
+from deskhand.actions import action
 from deskhand.domain.directory import DirectoryUser
 from deskhand.specialists.access_change import AccessChange
 from deskhand.specialists.contract import PlanContext, TenantView, TriageView

@@ -3,7 +3,9 @@ installs under the ``deskhand.specialists`` entry-point group.
 
 A specialist declares its contract, plans without any I/O, plans the same way twice, and
 proposes only known actions with valid parameters that stay on its ticket, its tenant and the
-people, groups and licences the dispatcher resolved for it.
+people, groups and licences the dispatcher resolved for it. Each intent it declares has a
+description and examples, and each example, as a ticket, reaches that intent before any triage
+model is trained.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel
 
-from deskhand.domain.actions import ACTIONS, USER, ActionSpec, Params, action
+from deskhand.actions import action, catalogue
+from deskhand.actions.contract import Action
+from deskhand.domain.actions import USER, Params
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
+from deskhand.domain.intents import Intent
 from deskhand.domain.risks import BlastRadius
 from deskhand.specialists.contract import (
     Plan,
@@ -30,6 +35,8 @@ from deskhand.specialists.contract import (
     TriageView,
 )
 from deskhand.specialists.registry import discover
+from deskhand.triage.cold_start import builtin
+from deskhand.triage.keywords import ROUTE_THRESHOLD, triage
 
 SPECIALISTS = sorted(discover().by_name.values(), key=lambda s: s.name)
 IO_MODULES = ("deskhand.connectors", "deskhand.store", "deskhand.engine", "sqlalchemy", "httpx",
@@ -112,9 +119,39 @@ def test_declares_the_contract(specialist: Specialist) -> None:
     assert re.fullmatch(r"[a-z][a-z0-9_]*", specialist.name)
     assert specialist.description.endswith(".") and len(specialist.description) > 20
     assert specialist.intents and all(isinstance(i, str) for i in specialist.intents)
+    for declared in specialist.intents.values():
+        assert isinstance(declared, Intent)
+        assert declared.description.endswith(".") and len(declared.description) > 20
+        assert len(declared.examples) >= 3, "several examples, as tickets word the request"
     assert issubclass(specialist.Parameters, BaseModel)
     assert isinstance(specialist.needs_identity, bool)
     assert specialist.resolves <= {"group", "licence"}  # the kinds resolution can insist on
+
+
+EXAMPLES = [
+    (intent, example)
+    for specialist in SPECIALISTS
+    for intent, declared in sorted(specialist.intents.items())
+    for example in declared.examples
+]
+
+
+@pytest.mark.parametrize(("intent", "example"), EXAMPLES, ids=lambda v: v)
+def test_each_example_reaches_its_intent_before_a_model_is_trained(
+    intent: str, example: str
+) -> None:
+    """A ticket whose subject is the example routes to the intent, among every installed one."""
+    intents = discover().intents
+    reading = builtin(intents).read(example, "", triage(example, "", intents))
+    assert reading.found.intent == intent, reading.found.evidence
+    assert reading.found.confidence >= ROUTE_THRESHOLD
+
+
+def test_the_taxonomy_categories_an_intent_takes_exist() -> None:
+    taxonomy = builtin(discover().intents).taxonomy
+    for specialist in SPECIALISTS:
+        for declared in specialist.intents.values():
+            assert set(declared.categories) <= set(taxonomy.names)
 
 
 @pytest.mark.parametrize("specialist", SPECIALISTS, ids=lambda s: s.name)
@@ -154,7 +191,7 @@ def test_plans_are_pure_valid_and_stay_on_the_ticket(
         return
     assert plan.steps, "a plan without a handoff has steps"
     for step in plan.steps:
-        assert step.action in ACTIONS
+        assert step.action in catalogue()
         spec = action(step.action)
         params = spec.validate(step.params).model_dump()
         assert step.reason.strip()
@@ -165,7 +202,7 @@ def test_plans_are_pure_valid_and_stay_on_the_ticket(
             assert not group.mail_enabled or spec.manual
 
 
-def reference_problems(spec: ActionSpec, params: dict[str, Any], context: PlanContext) -> list[str]:
+def reference_problems(spec: Action, params: dict[str, Any], context: PlanContext) -> list[str]:
     """What is wrong with how a step names the tenant's objects: a declared reference that is
     not one the dispatcher resolved (or not this ticket, not its requester), a name that is not
     the directory's for it, or a parameter that holds such an object's id, address or ticket
@@ -211,10 +248,27 @@ class _ManagerParams(Params):
     manager_id: str  # a user's id, not declared as a reference
 
 
+class _SetManager(Action):
+    """An action whose manager_id holds a user's id but is not declared a reference."""
+
+    name = "m365.set_manager"
+    Params = _ManagerParams
+    radius = BlastRadius.INTERNAL
+    summary = "Set the manager of {user_principal_name}"
+    undo = None
+
+    def snapshot(self, params: Any, c: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def act(self, params: Any, c: Any, key: str, secret: str | None) -> Any:
+        raise NotImplementedError
+
+    def check(self, params: Any, c: Any, key: str, baseline: Any) -> Any:
+        raise NotImplementedError
+
+
 def test_an_undeclared_reference_parameter_fails_conformance() -> None:
-    undeclared = ActionSpec(
-        "m365.set_manager", _ManagerParams, BlastRadius.INTERNAL, "Set {user_id}", undo=None
-    )
+    undeclared = _SetManager()
     context = contexts("access_change")[5]
     lisa, emily = CLOUD, SYNCED
     context = context.model_copy(update={"targets": (lisa, emily)})
@@ -228,8 +282,8 @@ def test_an_undeclared_reference_parameter_fails_conformance() -> None:
 
 
 def test_every_action_declares_its_references_and_what_they_show() -> None:
-    for spec in ACTIONS.values():
-        fields = spec.params.model_fields
+    for spec in catalogue().values():
+        fields = spec.Params.model_fields
         for name, reference in spec.references.items():
             assert name in fields and all(shown in fields for shown in reference.shows)
         for name in fields:  # the names deskhand's actions use for objects are all declared

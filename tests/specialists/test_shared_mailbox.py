@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from deskhand.domain.actions import action
+from deskhand.actions import action
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import BlastRadius
 from deskhand.errors import InputError
 from deskhand.policy.tenant_policy import load_policy, parse_policy
-from deskhand.specialists.access_change import AccessChange
+from deskhand.specialists.access_change import ACCESS_CHANGE, AccessChange, asks_for_shared_mailbox
 from deskhand.specialists.contract import TicketView
-from deskhand.triage.keywords import ACCESS_CHANGE, asks_for_shared_mailbox, triage
+from deskhand.specialists.registry import discover
+from deskhand.triage.keywords import triage
 from tests.specialists.test_builtin import actions, context
 from tests.specialists.test_conformance import CLOUD, FREE, SYNCED, TICKET
 
@@ -113,4 +114,4 @@ def test_triage_reads_a_conversion_as_an_access_change() -> None:
 
     assert [asks_for_shared_mailbox(text) for text in asked] == [True, True, True]
     assert [asks_for_shared_mailbox(text) for text in not_asked] == [False, False]
-    assert triage("Leaver", asked[0]).intent == ACCESS_CHANGE
+    assert triage("Leaver", asked[0], discover().intents).intent == ACCESS_CHANGE

@@ -21,10 +21,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
+from deskhand.actions import action
 from deskhand.audit.trace import TraceLine, trace
 from deskhand.config import Settings
 from deskhand.demo import seed
-from deskhand.domain.actions import Facts, action
+from deskhand.domain.actions import Facts
 from deskhand.domain.risks import BlastRadius, risk_rank
 from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from deskhand.domain.actions import ACTIONS
+from deskhand.actions import catalogue
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.engine.runtime import Runtime
@@ -164,9 +164,9 @@ def test_every_action_shows_the_decision_deskhand_would_make(
     _use_policy(web_rt, "contoso-dental", path)
     policy = web_rt.policy(_tenant(web_rt, "contoso-dental"))
     table = _table(client.get("/tenants/contoso-dental").text)
-    expected = {(name, spec.radius.value) for name, spec in ACTIONS.items()} | {
+    expected = {(name, spec.radius.value) for name, spec in catalogue().items()} | {
         (name, spec.privileged_radius.value)
-        for name, spec in ACTIONS.items()
+        for name, spec in catalogue().items()
         if spec.privileged_radius is not None
     }
     assert set(table) == expected

@@ -51,6 +51,9 @@ class NoDirectory:
 
     def __init__(self, tenant_id: str) -> None:
         self.tenant_id = tenant_id
+        # Read by deskhand.connectors.capabilities: an action that needs AD is refused when it
+        # is planned, not when it runs.
+        self.absent = f"tenant {tenant_id} has no on-premises Active Directory configured"
 
     def _none(self) -> NotFoundError:
         return NotFoundError(

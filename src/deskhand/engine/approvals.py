@@ -18,8 +18,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from deskhand.actions import action
 from deskhand.connectors.errors import ConnectorError
-from deskhand.domain.actions import action
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import BlastRadius
 from deskhand.engine import state

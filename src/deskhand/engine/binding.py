@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from deskhand.actions.contract import Action
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors
 from deskhand.domain.actions import (
     ActionError,
-    ActionSpec,
     Facts,
     NoteParams,
     Params,
@@ -59,11 +59,17 @@ class Bound:
     mismatched: tuple[tuple[str, str, str], ...] = ()
 
 
-def bind(
-    spec: ActionSpec, raw: Mapping[str, Any], connectors: Connectors, ticket: TicketRef
-) -> Bound:
+def bind(spec: Action, raw: Mapping[str, Any], connectors: Connectors, ticket: TicketRef) -> Bound:
     """``raw`` validated for ``spec`` and resolved against the tenant's systems; a
-    BindingError (or ActionError for parameters that do not fit) naming what is wrong."""
+    BindingError (or ActionError for parameters that do not fit) naming what is wrong — also
+    when the tenant's connectors lack a capability the action needs."""
+    missing = spec.missing(connectors)
+    if missing:
+        raise BindingError(
+            f"{spec.name} cannot run for this tenant: {'; '.join(missing)}.",
+            hint="Connect the system in the tenant's connection file (`deskhand tenants "
+            "doctor` shows what each connection can do), or do this step by hand.",
+        )
     values = dict(spec.validate(raw).model_dump(mode="json"))
     found: dict[str, DirectoryObject] = {}
     privileged: set[str] = set()
@@ -137,12 +143,12 @@ def _check_requester(name: str, value: str, ticket: TicketRef) -> None:
 
 
 def _check_ticket(
-    spec: ActionSpec, values: dict[str, Any], value: str, c: Connectors, ticket: TicketRef
+    spec: Action, values: dict[str, Any], value: str, c: Connectors, ticket: TicketRef
 ) -> None:
     if value != ticket.psa_ticket_id:
         raise BindingError(f"The step writes to PSA ticket {value}, not this ticket's.")
     if (outside := outside_psa(value)) is not None:
-        _check_outside(spec.params, c, value, outside)
+        _check_outside(spec.Params, c, value, outside)
 
 
 def _check_outside(

@@ -12,9 +12,10 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from deskhand.actions import action, catalogue
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain import events as ev
-from deskhand.domain.actions import ACTIONS, ActionError, action
+from deskhand.domain.actions import ActionError
 from deskhand.domain.decisions import Decision
 from deskhand.engine import state
 from deskhand.engine.binding import BindingError, TicketRef, bind
@@ -110,7 +111,8 @@ class _Outcome:
 def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantView) -> _Outcome:
     # The optional LLM is asked up front so that its proposal (or its failure) is in the triage
     # event whatever happens next; it never raises, and without one nothing changes.
-    llm = rt.llm.propose(view.subject, view.body) if rt.llm is not None else None
+    intents = rt.registry.intents
+    llm = rt.llm.propose(view.subject, view.body, intents) if rt.llm is not None else None
     found, specialist, events = _triage(rt, view, llm)
     connectors = rt.connectors(tenant)
     try:
@@ -260,7 +262,7 @@ def _reply_before_a_change(plan: Plan) -> str | None:
     verify. Why the plan breaks that, or None."""
     replied = None
     for position, proposed in enumerate(plan.steps, start=1):
-        spec = action(proposed.action) if proposed.action in ACTIONS else None
+        spec = catalogue().get(proposed.action)
         if spec is None:
             continue  # named as unknown by the binding check
         if any(ref.kind == "requester" for ref in spec.references.values()):
@@ -282,15 +284,17 @@ def _triage(
     is one, by the built-in taxonomy before any model exists; keywords always find the
     entities."""
     received = view.received_at or datetime.now(UTC)
+    intents = rt.registry.intents  # triage knows the intents the installed specialists declare
     keywords = replace(
-        triage(view.subject, view.body), named=extract(view.subject, view.body, received)
+        triage(view.subject, view.body, intents), named=extract(view.subject, view.body, received)
     )
     try:
         model = rt.triage_model()
     except DeskhandError as error:
         raise Stop("low_confidence", f"The active triage model cannot be used: {error}") from None
     if model is None:
-        return _by_taxonomy(rt, cold_start.builtin().read(view.subject, view.body, keywords), llm)
+        reading = cold_start.builtin(intents).read(view.subject, view.body, keywords)
+        return _by_taxonomy(rt, reading, llm)
     intent, probability, routed = model.classify(f"{view.subject}\n{view.body}")
     agree = keywords.intent in (None, intent)
     found = replace(

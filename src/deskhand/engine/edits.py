@@ -20,8 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from deskhand.actions import action
+from deskhand.actions.contract import Action
 from deskhand.connectors.errors import ConnectorError
-from deskhand.domain.actions import ActionError, ActionSpec, action
+from deskhand.domain.actions import ActionError
 from deskhand.domain.decisions import Decision
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser
 from deskhand.domain.risks import QUEUE_ORDER, BlastRadius, risk_rank
@@ -129,11 +131,11 @@ def plan_edit(
     policy = rt.policy(tenant)
     step = next(s for s in run.steps if s.id == step_id)
     spec = action(step.action)
-    unknown = sorted(set(edit) - set(spec.params.model_fields))
+    unknown = sorted(set(edit) - set(spec.Params.model_fields))
     if unknown:
         raise EditRefused(
             f"{spec.name} has no parameter {', '.join(unknown)}.",
-            hint=f"It has: {', '.join(spec.params.model_fields)}.",
+            hint=f"It has: {', '.join(spec.Params.model_fields)}.",
         )
     try:
         bound = bind(spec, {**step.params, **edit}, connectors, run.ticket)
@@ -157,7 +159,7 @@ def plan_edit(
 
 
 def _refuse_edited_names(
-    spec: ActionSpec, bound: Bound, step: StepNow, edit: Mapping[str, Any]
+    spec: Action, bound: Bound, step: StepNow, edit: Mapping[str, Any]
 ) -> None:
     """A name shown from the directory is never taken from an edit."""
     for shown, given, directory_value in bound.mismatched:
@@ -177,7 +179,7 @@ def _replanned(
     tenant: Tenant,
     run: RunNow,
     step: StepNow,
-    spec: ActionSpec,
+    spec: Action,
     edit: Mapping[str, Any],
     changed: dict[str, DirectoryObject],
     policy: TenantPolicy,
@@ -296,7 +298,7 @@ def _kind(obj: DirectoryObject) -> str:
 
 
 def _same_references(
-    spec: ActionSpec, planned: PlannedStep, changed: Mapping[str, DirectoryObject]
+    spec: Action, planned: PlannedStep, changed: Mapping[str, DirectoryObject]
 ) -> None:
     for name, obj in changed.items():
         if planned.params.get(name) != obj.id:
@@ -307,7 +309,7 @@ def _same_references(
             )
 
 
-def _planned(spec: ActionSpec, bound: Bound, step: StepNow, policy: TenantPolicy) -> PlannedStep:
+def _planned(spec: Action, bound: Bound, step: StepNow, policy: TenantPolicy) -> PlannedStep:
     radius = spec.blast_radius(bound.params, bound.facts)
     decision, rule = policy.decide(spec.name, radius)
     params = bound.params.model_dump(mode="json")
@@ -326,7 +328,7 @@ def _planned(spec: ActionSpec, bound: Bound, step: StepNow, policy: TenantPolicy
     )
 
 
-def _why(spec: ActionSpec, bound: Bound, radius: BlastRadius) -> str:
+def _why(spec: Action, bound: Bound, radius: BlastRadius) -> str:
     privileged = [
         o.display_name
         for o in bound.objects.values()

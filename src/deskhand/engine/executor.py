@@ -24,17 +24,18 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deskhand.actions import action
+from deskhand.actions.contract import Action, Baseline
 from deskhand.audit.log import event_hash
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors
 from deskhand.domain import events as ev
-from deskhand.domain.actions import ActionError, Params, action
+from deskhand.domain.actions import ActionError, Params
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR
 from deskhand.engine import state
 from deskhand.engine.binding import BindingError, TicketRef, bind
 from deskhand.engine.escalation import escalate
-from deskhand.engine.operations import OPERATIONS, Baseline, Operation
 from deskhand.engine.runtime import Runtime
 from deskhand.keys import APPROVAL_BINDING, STEP_SECRET
 from deskhand.store.models import EventRecord, Step, StepSecret, Tenant, now
@@ -58,7 +59,7 @@ class _Work:
     key: str
     params: Params
     payload: str  # SHA-256 of the payload acted on
-    operation: Operation
+    operation: Action
     recovering: Baseline | None  # set when a takeover found it executing
     safe_to_repeat: bool
 
@@ -152,7 +153,7 @@ def _prepare(
                 key=step.idempotency_key,
                 params=params,
                 payload=state.payload_hash(step.tenant_id, step.action, values),
-                operation=OPERATIONS[step.action],
+                operation=spec,
                 recovering=(
                     Baseline(step.started_at, step.snapshot or {})
                     if recovering and step.started_at is not None

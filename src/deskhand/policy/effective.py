@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deskhand.domain.actions import ACTIONS
+from deskhand.actions import catalogue
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.policy.tenant_policy import TenantPolicy
@@ -46,7 +46,7 @@ def action_decisions(policy: TenantPolicy) -> list[ActionDecision]:
     """Every known action, in the registry's order, with its effective decision; an action whose
     blast radius grows with a privileged group gets a second row for that case."""
     rows = []
-    for name, spec in ACTIONS.items():
+    for name, spec in catalogue().items():
         rows.append(_decided(policy, name, spec.radius, None))
         if spec.privileged_radius is not None and spec.privileged_radius != spec.radius:
             rows.append(_decided(policy, name, spec.privileged_radius, PRIVILEGED))

@@ -19,7 +19,7 @@ from typing import Annotated, Literal, Self, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from deskhand.domain.actions import ACTIONS
+from deskhand.actions import catalogue
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.errors import InputError
@@ -108,12 +108,12 @@ class TenantPolicy(BaseModel):
             if rule.decision is Decision.AUTO and radius in APPROVAL_FLOOR:
                 raise ValueError(self._at(rule) + _not_allowed(radius, f"{radius} {_FLOOR_REASON}"))
         for name, rule in self.actions.items():
-            spec = ACTIONS.get(name)
+            spec = catalogue().get(name)
             if spec is None:
                 # An action we do not know has no blast radius to hold against the floor.
                 raise ValueError(
                     f"{self._at(rule)}`{name}` is not an action deskhand knows."
-                    + _did_you_mean(name, ACTIONS)
+                    + _did_you_mean(name, catalogue())
                 )
             if rule.decision is not Decision.AUTO:
                 continue
@@ -157,7 +157,8 @@ class TenantPolicy(BaseModel):
             because = f"no rule for {action} or blast radius {radius} in {self.source}: approve"
         if decision is Decision.AUTO and radius in APPROVAL_FLOOR:
             return Decision.APPROVE, f"floor: {radius} is never auto"
-        if decision is Decision.AUTO and action in ACTIONS and ACTIONS[action].manual:
+        spec = catalogue().get(action)
+        if decision is Decision.AUTO and spec is not None and spec.manual:
             # The technician's tick is the approval: a manual step without one would only
             # read back work nobody was asked to do.
             return Decision.APPROVE, f"{action} is a manual step: the technician ticks it off"

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from deskhand.actions import action
+from deskhand.actions import action as action_named
+from deskhand.actions.contract import Baseline
 from deskhand.connectors.factory import Connectors, NoDirectory
 from deskhand.connectors.graph import GraphM365
 from deskhand.connectors.sandbox.store import SandboxStore
 from deskhand.connectors.sandbox.systems import SandboxPsa
-from deskhand.domain.actions import action
-from deskhand.engine.operations import OPERATIONS, Baseline
 from tests.connectors.graph.conftest import Tenant
 from tests.connectors.graph.standin import GraphStandIn
 
@@ -30,7 +31,7 @@ def test_a_cloud_only_password_reset_runs_snapshot_act_check(
     params = action(name).validate(
         {"user_id": tenant.bob, "user_principal_name": "bob@contoso.com", "force_change": True}
     )
-    operation = OPERATIONS[name]
+    operation = action_named(name)
     # Late in a second: Graph's lastPasswordChangeDateTime, in whole seconds, falls before it.
     started = datetime.now(UTC).replace(microsecond=999_999)
 
@@ -63,7 +64,7 @@ def test_a_group_add_runs_snapshot_act_check(
             "group_name": "Sales",
         }
     )
-    operation = OPERATIONS[name]
+    operation = action_named(name)
 
     snapshot = operation.snapshot(params, c)
     baseline = Baseline(datetime.now(UTC) - timedelta(seconds=1), snapshot)
@@ -89,7 +90,7 @@ def test_a_mailbox_conversion_is_verified_only_once_graph_reads_it_as_shared(
     params = action(name).validate(
         {"user_id": tenant.bob, "user_principal_name": "bob@contoso.com"}
     )
-    operation = OPERATIONS[name]
+    operation = action_named(name)
 
     snapshot = operation.snapshot(params, c)
     baseline = Baseline(datetime.now(UTC), snapshot)

@@ -13,11 +13,12 @@ from pathlib import Path
 import ldap3
 import pytest
 
+from deskhand.actions import action as action_named
+from deskhand.actions.contract import Baseline
 from deskhand.connectors.factory import Connectors
 from deskhand.connectors.sandbox.store import SandboxStore, SandboxTenant, SandboxUser
 from deskhand.connectors.sandbox.systems import SandboxM365, SandboxPsa
 from deskhand.domain.actions import PasswordResetParams, UserParams
-from deskhand.engine.operations import OPERATIONS, Baseline
 from deskhand.store.models import now
 from tests.connectors.ldap.fixtures import MakeUser
 from tests.connectors.ldap.samba_dc import LOCKOUT_THRESHOLD, SambaDC
@@ -69,7 +70,7 @@ def test_a_synced_users_password_reset_runs_in_ad_and_is_verified_by_reading_bac
     user = connectors.m365.get_user(person.upn)
     assert user.synced and user.id == M365_ID
     params = PasswordResetParams(user_id=user.id, user_principal_name=user.user_principal_name)
-    operation = OPERATIONS["ad.reset_password"]
+    operation = action_named("ad.reset_password")
 
     baseline = Baseline(started_at=now(), snapshot=operation.snapshot(params, connectors))
     secret = operation.secret()
@@ -93,7 +94,7 @@ def test_a_locked_out_synced_user_is_unlocked_and_verified(
     for _ in range(LOCKOUT_THRESHOLD):
         binds(samba, person.upn, "Wrong-Passw0rd")
     params = UserParams(user_id=M365_ID, user_principal_name=person.upn)
-    operation = OPERATIONS["ad.unlock_account"]
+    operation = action_named("ad.unlock_account")
 
     baseline = Baseline(started_at=now(), snapshot=operation.snapshot(params, connectors))
     assert baseline.snapshot["locked"] is True

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from deskhand.actions import action as action_named
+from deskhand.actions.contract import Baseline
 from deskhand.connectors.factory import Connectors
 from deskhand.connectors.mail.smtp import SmtpMailer, SmtpSettings
 from deskhand.connectors.sandbox.seed import seed_demo
 from deskhand.connectors.sandbox.store import SandboxStore
 from deskhand.connectors.sandbox.systems import SandboxAD, SandboxM365, SandboxPsa
 from deskhand.domain.actions import ReplyParams
-from deskhand.engine.operations import OPERATIONS, Baseline
 from tests.connectors.mail.server import PASSWORD, USERNAME, SmtpServer
 
 TENANT = "contoso-dental"
@@ -58,7 +59,7 @@ def test_the_reply_goes_by_smtp_and_is_verified_by_the_servers_answer(
     c = connectors(store, mailer(smtp))
     ticket = c.psa.create_ticket(REQUESTER, "Locked out", "Please help")
     params = ReplyParams(psa_ticket_id=ticket.id, to=REQUESTER, body="You can sign in again.")
-    reply = OPERATIONS["psa.send_reply"]
+    reply = action_named("psa.send_reply")
     baseline = Baseline(datetime.now(UTC), reply.snapshot(params, c))
 
     acted = reply.act(params, c, "dh-3-2", None)
@@ -80,7 +81,7 @@ def test_after_a_restart_the_note_on_the_ticket_shows_the_reply_was_sent(
     c = connectors(store, mailer(smtp))
     ticket = c.psa.create_ticket(REQUESTER, "Locked out", "Please help")
     params = ReplyParams(psa_ticket_id=ticket.id, to=REQUESTER, body="You can sign in again.")
-    reply = OPERATIONS["psa.send_reply"]
+    reply = action_named("psa.send_reply")
     baseline = Baseline(datetime.now(UTC), reply.snapshot(params, c))
     reply.act(params, c, "dh-3-2", None)
 
@@ -96,7 +97,7 @@ def test_without_smtp_the_reply_is_a_public_psa_comment(
     c = connectors(store, None)
     ticket = c.psa.create_ticket(REQUESTER, "Locked out", "Please help")
     params = ReplyParams(psa_ticket_id=ticket.id, to=REQUESTER, body="You can sign in again.")
-    reply = OPERATIONS["psa.send_reply"]
+    reply = action_named("psa.send_reply")
     baseline = Baseline(datetime.now(UTC), reply.snapshot(params, c))
 
     reply.act(params, c, "dh-3-2", None)

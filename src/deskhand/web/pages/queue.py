@@ -14,7 +14,8 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from deskhand.domain.actions import Reference, action
+from deskhand.actions import action
+from deskhand.domain.actions import Reference
 from deskhand.engine import approvals
 from deskhand.engine.approvals import DraftFilter, DraftView
 from deskhand.engine.carried_edits import carry_over
@@ -285,7 +286,7 @@ def _fields(rt: Runtime, draft: DraftView, params: dict[str, Any]) -> list[Field
     spec = action(draft.action)
     options = _directory_options(rt, draft.tenant_id, spec.references)
     fields = []
-    for name, info in spec.params.model_fields.items():
+    for name, info in spec.Params.model_fields.items():
         if name in spec.shown:
             continue
         annotation = info.annotation
@@ -332,7 +333,7 @@ def _edited_params(rt: Runtime, draft: DraftView, form: Any) -> dict[str, Any]:
     current = dict(draft.proposed_params)
     options = _directory_options(rt, draft.tenant_id, spec.references)
     edited: dict[str, Any] = {}
-    for name, info in spec.params.model_fields.items():
+    for name, info in spec.Params.model_fields.items():
         if name in spec.shown:
             continue
         raw = form.get(name)

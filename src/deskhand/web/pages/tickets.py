@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import func, select
 
+from deskhand.actions import action
 from deskhand.audit.trace import trace
 from deskhand.connectors.errors import ConnectorError
-from deskhand.domain.actions import action
 from deskhand.engine import approvals, quarantine, state
 from deskhand.engine.escalation import REASONS
 from deskhand.engine.runtime import Runtime

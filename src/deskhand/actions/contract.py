@@ -1,0 +1,183 @@
+"""The action contract: everything one action is, in one class — deskhand's own and any an MSP
+installs under the ``deskhand.actions`` entry-point group.
+
+An action is one typed change to one of a tenant's systems. Its class says what it is — its
+parameters (a pydantic model whose directory references are declared with
+``deskhand.domain.actions.Reference``), its blast radius and the facts that raise it, how it
+reads in a draft, how it is undone, whether it is a manual step, whether it is safe to repeat
+after a takeover, which capabilities of the tenant's connectors it needs — and how it is done:
+``snapshot`` the state before, ``act``, and ``check`` by reading the system back. Only the
+executor calls ``snapshot``/``act``/``check``; everything else reads the declarations.
+
+Writing one::
+
+    class ResetMfa(Action):
+        name = "m365.reset_mfa"
+        Params = UserParams                      # user_id is a declared USER reference
+        radius = BlastRadius.SECURITY
+        summary = "Remove every MFA method of {user_principal_name}"
+        undo = None                              # cannot be undone: say so
+        safe_to_repeat = True                    # removing what is gone again changes nothing
+        needs = (MY_AUTH_METHODS,)               # a Capability over connectors.m365
+
+        def snapshot(self, params, c): ...
+        def act(self, params, c, key, secret): ...
+        def check(self, params, c, key, baseline): ...
+
+and register it (or a tuple of them) under the ``deskhand.actions`` entry-point group::
+
+    [project.entry-points."deskhand.actions"]
+    my_actions = "my_msp_plugins.actions:ACTIONS"
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
+
+from deskhand.connectors.capabilities import Capability
+from deskhand.domain.actions import ActionError, Facts, Reference, references
+from deskhand.domain.actions import Params as Parameters
+from deskhand.domain.risks import BlastRadius
+
+
+@dataclass(frozen=True)
+class Acted:
+    """What acting returned, for the record."""
+
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """When the step started, and the state snapshotted just before: what "done" is
+    measured against."""
+
+    started_at: datetime
+    snapshot: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Check:
+    """Whether the intended state is in place, and what reading back showed."""
+
+    done: bool
+    observed: dict[str, Any]
+
+
+class Action(ABC):
+    """Base class of every action. Subclasses set the class attributes and the three methods."""
+
+    name: ClassVar[str]  # "<system>.<verb>_<object>": m365.reset_password
+    Params: ClassVar[type[Parameters]]
+    radius: ClassVar[BlastRadius]
+    summary: ClassVar[str]  # one line for the draft, a format string over the parameters
+    undo: ClassVar[str | None]  # how to undo it; None: it cannot be undone
+    # The radius when a group the step names is privileged (Domain Admins): None, no change.
+    privileged_radius: ClassVar[BlastRadius | None] = None
+    # A manual step: the summary is the exact instructions a technician follows, their
+    # approval is the tick that says it is done, acting changes nothing, and checking reads
+    # the result back so a tick without the change is not verified.
+    manual: ClassVar[bool] = False
+    # Whether acting twice leaves things as acting once would (set a membership, assign a
+    # licence). After a takeover a step whose outcome cannot be read back is repeated only if
+    # this is true; otherwise (buy seats, log time, send a reply) the run escalates instead.
+    safe_to_repeat: ClassVar[bool] = False
+    needs: ClassVar[tuple[Capability, ...]] = ()  # what the tenant's connectors must offer
+
+    # --- what it is (pure) ------------------------------------------------------------------
+
+    @property
+    def references(self) -> dict[str, Reference]:
+        """Which parameters name objects in the tenant's systems, and of what kind."""
+        return references(self.Params)
+
+    @property
+    def shown(self) -> frozenset[str]:
+        """Parameters filled in from the directory (display names): never edited directly."""
+        return frozenset(name for ref in self.references.values() for name in ref.shows)
+
+    def validate(self, raw: Mapping[str, Any]) -> Parameters:
+        """The parameters as this action's model; an ActionError that names what is wrong."""
+        try:
+            return self.Params.model_validate(dict(raw))
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'parameters'}: {e['msg']}"
+                for e in error.errors()
+            )
+            raise ActionError(f"Parameters for {self.name} are not valid: {problems}.") from None
+
+    def blast_radius(self, params: Parameters, facts: Facts) -> BlastRadius:
+        """The radius of this step, raised by what the directory says about what it names."""
+        groups = [
+            getattr(params, name)
+            for name, reference in self.references.items()
+            if reference.kind == "group"
+        ]
+        if self.privileged_radius is not None and set(groups) & facts.privileged_groups:
+            return self.privileged_radius
+        return self.radius
+
+    def describe(self, params: Parameters) -> str:
+        """One line a technician reads in the approval queue."""
+        return self.summary.format(**params.model_dump())
+
+    def target(self, params: Parameters) -> str:
+        """Who or what the action changes, for the card's headline."""
+        for field in ("user_principal_name", "to", "sku_name", "psa_ticket_id"):
+            value = getattr(params, field, None)
+            if value:
+                return str(value)
+        return self.name
+
+    def missing(self, connectors: Any) -> list[str]:
+        """Why the tenant's connectors cannot do this action (empty when they can)."""
+        return [why for need in self.needs if (why := need.missing(connectors)) is not None]
+
+    # --- how it is done (called by the executor only) ------------------------------------
+
+    def secret(self) -> str | None:
+        """A secret the action sets (a temporary password), made before acting so that it is
+        stored first."""
+        return None
+
+    @abstractmethod
+    def snapshot(self, params: Any, c: Any) -> dict[str, Any]:
+        """The state before the change, kept for a rollback."""
+
+    @abstractmethod
+    def act(self, params: Any, c: Any, key: str, secret: str | None) -> Acted:
+        """Make the change; ``key`` is the step's idempotency key."""
+
+    @abstractmethod
+    def check(self, params: Any, c: Any, key: str, baseline: Baseline) -> Check:
+        """Read the system back: is the intended state in place?"""
+
+
+def temporary_password() -> str:
+    """Three groups of four, letters and digits: passes every default complexity rule and
+    can be read out over the phone."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        groups = ["".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3)]
+        word = "-".join(groups)
+        if (
+            any(c.isupper() for c in word)
+            and any(c.islower() for c in word)
+            and any(c.isdigit() for c in word)
+        ):
+            return word
+
+
+def since(moment: datetime | None, started_at: datetime) -> bool:
+    """Whether ``moment`` is at or after the step started. Graph and AD keep whole seconds: a
+    change in the step's first second counts."""
+    return moment is not None and moment >= started_at.replace(microsecond=0)

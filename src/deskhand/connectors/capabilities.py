@@ -1,0 +1,156 @@
+"""What a tenant's connectors can do, named: an action says which capabilities it needs, and a
+tenant whose systems lack one is told so when a step is planned — not with an AttributeError
+when it runs.
+
+A capability is a small protocol over one of a tenant's systems (``Connectors.m365``, ``.ad``,
+``.psa``, ``.mail``): the methods an action calls on it. Connectors grow by capability: a new
+kind of change is a new protocol here (or in a plugin) and the methods on the clients that can
+do it; the system's own interface does not have to grow with every action. A system that is
+configured as absent (a cloud-only tenant's Active Directory) says why with ``absent``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from deskhand.domain.directory import (
+    DirectoryGroup,
+    DirectoryUser,
+    PsaComment,
+    PsaTicket,
+    PsaTimeEntry,
+    SignInState,
+    Sku,
+)
+
+SYSTEMS = {
+    "m365": "Microsoft 365",
+    "ad": "Active Directory",
+    "psa": "PSA",
+    "mail": "outgoing mail (SMTP)",
+}
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One thing a tenant's ``system`` can do: the protocol its connector must offer."""
+
+    name: str  # "m365.passwords"
+    system: str  # the attribute of Connectors: m365, ad, psa, mail
+    protocol: type[Any]  # a runtime-checkable Protocol
+    what: str  # in words, after "cannot": "reset Microsoft 365 passwords"
+
+    def missing(self, connectors: Any) -> str | None:
+        """Why ``connectors`` cannot do this, in words; None when it can."""
+        system = getattr(connectors, self.system, None)
+        where = SYSTEMS.get(self.system, self.system)
+        if system is None:
+            return f"the tenant has no {where} connection, so deskhand cannot {self.what}"
+        absent = getattr(system, "absent", None)
+        if absent:
+            return f"{absent}, so deskhand cannot {self.what}"
+        if not isinstance(system, self.protocol):
+            return (
+                f"the tenant's {where} connector ({type(system).__name__}) cannot {self.what} "
+                f"(capability {self.name})"
+            )
+        return None
+
+
+@runtime_checkable
+class UserLookup(Protocol):
+    def get_user(self, key: str) -> DirectoryUser: ...
+
+
+@runtime_checkable
+class M365Passwords(Protocol):
+    def sign_in_state(self, user_id: str) -> SignInState: ...
+    def reset_password(self, user_id: str, password: str, force_change: bool) -> None: ...
+
+
+@runtime_checkable
+class M365Sessions(Protocol):
+    def sign_in_state(self, user_id: str) -> SignInState: ...
+    def revoke_sessions(self, user_id: str) -> None: ...
+
+
+@runtime_checkable
+class GroupMembership(Protocol):
+    def get_group(self, key: str) -> DirectoryGroup: ...
+    def group_members(self, group_id: str) -> list[str]: ...
+    def add_group_member(self, group_id: str, user_id: str) -> None: ...
+    def remove_group_member(self, group_id: str, user_id: str) -> None: ...
+
+
+@runtime_checkable
+class GroupMembersRead(Protocol):
+    def get_group(self, key: str) -> DirectoryGroup: ...
+    def group_members(self, group_id: str) -> list[str]: ...
+
+
+@runtime_checkable
+class Licences(Protocol):
+    def get_user(self, key: str) -> DirectoryUser: ...
+    def assign_license(self, user_id: str, add: list[str], remove: list[str]) -> None: ...
+
+
+@runtime_checkable
+class Seats(Protocol):
+    def subscribed_skus(self) -> list[Sku]: ...
+    def add_license_seats(self, sku_id: str, seats: int) -> None: ...
+
+
+@runtime_checkable
+class MailboxPurpose(Protocol):
+    def mailbox_purpose(self, user_id: str) -> str: ...
+
+
+@runtime_checkable
+class AdPasswords(Protocol):
+    def account_state(self, user_id: str) -> SignInState: ...
+    def reset_password(self, user_id: str, password: str, force_change: bool) -> None: ...
+
+
+@runtime_checkable
+class AdUnlock(Protocol):
+    def account_state(self, user_id: str) -> SignInState: ...
+    def unlock(self, user_id: str) -> None: ...
+
+
+@runtime_checkable
+class TicketComments(Protocol):
+    def get_ticket(self, ticket_id: str) -> PsaTicket: ...
+    def add_comment(self, ticket_id: str, subject: str, body: str, hidden: bool) -> PsaComment: ...
+    def list_comments(self, ticket_id: str) -> list[PsaComment]: ...
+
+
+@runtime_checkable
+class TicketTime(Protocol):
+    def log_time(
+        self, ticket_id: str, minutes: int, notes: str, billable: bool
+    ) -> PsaTimeEntry: ...
+    def time_entries(self, ticket_id: str) -> list[PsaTimeEntry]: ...
+
+
+M365_PASSWORDS = Capability(
+    "m365.passwords", "m365", M365Passwords, "reset Microsoft 365 passwords"
+)
+M365_SESSIONS = Capability("m365.sessions", "m365", M365Sessions, "sign users out of Microsoft 365")
+M365_GROUPS = Capability(
+    "m365.groups", "m365", GroupMembership, "change group memberships in Microsoft 365"
+)
+M365_GROUPS_READ = Capability(
+    "m365.groups.read", "m365", GroupMembersRead, "read group memberships in Microsoft 365"
+)
+M365_LICENCES = Capability(
+    "m365.licences", "m365", Licences, "assign or remove Microsoft 365 licences"
+)
+M365_SEATS = Capability("m365.seats", "m365", Seats, "buy Microsoft 365 licence seats")
+M365_MAILBOXES = Capability(
+    "m365.mailboxes", "m365", MailboxPurpose, "read a mailbox's type in Microsoft 365"
+)
+AD_PASSWORDS = Capability("ad.passwords", "ad", AdPasswords, "reset Active Directory passwords")
+AD_UNLOCK = Capability("ad.unlock", "ad", AdUnlock, "unlock Active Directory accounts")
+PSA_COMMENTS = Capability("psa.comments", "psa", TicketComments, "write notes on the ticket")
+PSA_TIME = Capability("psa.time", "psa", TicketTime, "log technician time on the ticket")
