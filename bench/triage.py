@@ -20,6 +20,7 @@ import statistics
 import time
 from datetime import UTC, datetime
 
+from deskhand.specialists.registry import discover
 from deskhand.triage import entities, keywords, warning_signs
 from deskhand.triage.dataset import LabelledTickets
 from deskhand.triage.taxonomy import load_taxonomy
@@ -75,10 +76,11 @@ def main() -> None:
     report(f"one ticket, classifier ({len(times):,} single predictions)", times)
 
     received = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    intents = discover().intents
     text_times = []
     for text in probe:
         start = time.perf_counter()
-        keywords.triage("", text)
+        keywords.triage("", text, intents)
         entities.extract("", text, received)
         warning_signs.warning_signs(text)
         text_times.append((time.perf_counter() - start) * 1000)

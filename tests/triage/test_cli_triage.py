@@ -8,7 +8,10 @@ from pathlib import Path
 from typer.testing import CliRunner, Result
 
 from deskhand.cli import app
+from deskhand.specialists.registry import discover
+from deskhand.triage.dataset import load_labelled
 from tests.support import csv_text
+from tests.triage.test_plugin_intents import PRINTER_MAPPING
 
 runner = CliRunner()
 
@@ -163,3 +166,48 @@ def test_a_mapping_file_renames_and_drops_labels(endava_slice: Path, tmp_path: P
     )
     assert bad.exit_code == 2
     assert "must map PSA labels to intents" in said(bad)
+
+
+def labelled_csv(path: Path) -> Path:
+    """Tickets as a PSA labels them: its own words for deskhand's categories, and others."""
+    rows = (
+        [(f"Forgot my password {i}", "Pwd Reset") for i in range(6)]
+        + [(f"Locked out again {i}", "Account Locked") for i in range(6)]
+        + [(f"Printer jammed on floor {i}", "Printer") for i in range(6)]
+    )
+    path.write_text(csv_text(["subject", "label"], rows))
+    return path
+
+
+def test_labels_that_mean_an_installed_intent_are_read_as_it(tmp_path: Path) -> None:
+    path = labelled_csv(tmp_path / "history.csv")
+    intents = discover().intents
+    history = load_labelled([path], label_column="label", intents=intents)
+    assert history.intents == ["Printer", "account_unlock", "password_reset"]
+    assert history.read_as == {"Pwd Reset": "password_reset", "Account Locked": "account_unlock"}
+    # A plugin's intent that takes the Printer category trains on its tickets too.
+    printer = PRINTER_MAPPING.model_copy(update={"categories": ("Printer",)})
+    with_plugin = load_labelled(
+        [path], label_column="label", intents={**intents, "printer_mapping": printer}
+    )
+    assert with_plugin.read_as["Printer"] == "printer_mapping"
+    # The mapping file comes first; without the registry's intents, labels keep their names.
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("Pwd Reset: account_unlock\n")
+    mapped = load_labelled([path], label_column="label", mapping=mapping, intents=intents)
+    assert mapped.intents == ["Printer", "account_unlock"]
+    assert load_labelled([path], label_column="label").intents == [
+        "Account Locked",
+        "Printer",
+        "Pwd Reset",
+    ]
+
+
+def test_eval_says_which_labels_no_installed_specialist_handles(tmp_path: Path) -> None:
+    path = labelled_csv(tmp_path / "history.csv")
+    result = deskhand("triage", "eval", str(path), "--label-column", "label", "--folds", "2")
+    assert result.exit_code == 0, result.output
+    assert "'Account Locked' as account_unlock, 'Pwd Reset' as password_reset" in said(result)
+    assert "No installed specialist handles Printer: a ticket the model reads as one" in said(
+        result
+    )

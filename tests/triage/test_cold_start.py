@@ -12,13 +12,17 @@ from typer.testing import CliRunner
 
 from deskhand.cli import app
 from deskhand.errors import InputError
+from deskhand.specialists.registry import discover
 from deskhand.triage.cold_start import Reading, TaxonomyTriage, builtin
 from deskhand.triage.keywords import triage
 from deskhand.triage.taxonomy import load_taxonomy
 
+INTENTS = discover().intents
+
 
 def read(subject: str, body: str, cold_start: TaxonomyTriage | None = None) -> Reading:
-    return (cold_start or builtin()).read(subject, body, triage(subject, body))
+    cold_start = cold_start or builtin(INTENTS)
+    return cold_start.read(subject, body, triage(subject, body, cold_start.intents))
 
 
 @pytest.mark.parametrize(
@@ -61,7 +65,7 @@ def test_the_phrases_are_the_taxonomy_files(tmp_path: Path) -> None:
         "  - name: Other\n",
         encoding="utf-8",
     )
-    mine = TaxonomyTriage(load_taxonomy(edited), str(edited))
+    mine = TaxonomyTriage(load_taxonomy(edited), INTENTS, str(edited))
     reading = read(*text, mine)
     assert reading.found.intent == "password_reset"
     assert reading.found.confidence >= 0.5

@@ -6,7 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deskhand.triage.keywords import ACCESS_CHANGE, ACCOUNT_UNLOCK, PASSWORD_RESET, triage
+from deskhand.domain.intents import Intent
+from deskhand.specialists.registry import discover
+from deskhand.triage.keywords import Triage
+from deskhand.triage.keywords import triage as triage_with
+
+INTENTS = discover().intents  # the installed specialists' patterns: triage has none of its own
+PASSWORD_RESET, ACCOUNT_UNLOCK, ACCESS_CHANGE = "password_reset", "account_unlock", "access_change"
+
+
+def triage(subject: str, body: str) -> Triage:
+    return triage_with(subject, body, INTENTS)
 
 
 @pytest.mark.parametrize(
@@ -53,3 +63,18 @@ def test_any_text_gives_a_bounded_answer(subject: str, body: str) -> None:
     found = triage(subject, body)
     assert 0.0 <= found.confidence <= 1.0
     assert found.intent in (None, PASSWORD_RESET, ACCOUNT_UNLOCK, ACCESS_CHANGE)
+
+
+def test_the_patterns_are_the_ones_the_intents_declare() -> None:
+    """Without an intent's declaration its request goes unrecognised; a plugin's own patterns
+    are scored like deskhand's."""
+    text = ("Printer", "Please map the accounting printer on my laptop")
+    assert triage(*text).intent is None
+    printer = Intent(
+        description="Connect a user's computer to a network printer.",
+        examples=("map a printer",),
+        patterns={r"\bmap\b.{0,40}\bprinter\b": 1.0},
+    )
+    found = triage_with(*text, {**INTENTS, "printer_mapping": printer})
+    assert (found.intent, found.evidence) == ("printer_mapping", ("map the accounting printer",))
+    assert triage_with("Reset", "Please reset my password", {}).intent is None

@@ -17,6 +17,7 @@ from deskhand.audit.trace import trace
 from deskhand.config import Settings
 from deskhand.demo import seed
 from deskhand.engine.runtime import Runtime
+from deskhand.specialists.registry import discover
 from deskhand.store.models import EventRecord, Step
 from deskhand.triage.llm import (
     FORMS,
@@ -39,6 +40,7 @@ from tests.engine.test_flow import (
 from tests.triage.llm_stub import StubLlm, running_stub
 
 FORGOT = ("Forgot my password", "I forgot my password, please reset it")
+INTENTS = discover().intents
 RESET_PLAN = ["m365.reset_password", "m365.revoke_sessions", "psa.send_reply"]
 
 
@@ -184,7 +186,7 @@ def test_the_stub_answers_a_validated_proposal_over_http(stub: StubLlm) -> None:
     llm = LlmTriager(
         parse_llm(f"openai-compatible:{stub.url}:stub-model", api_key=None, env={}, timeout=5)
     )
-    answer = llm.propose(*FORGOT)
+    answer = llm.propose(*FORGOT, INTENTS)
     assert answer.error is None
     assert answer.proposal is not None
     assert (answer.proposal.intent, answer.proposal.confidence) == ("password_reset", 0.93)
@@ -199,7 +201,7 @@ def test_the_stub_answers_a_validated_proposal_over_http(stub: StubLlm) -> None:
 def test_an_answer_outside_the_known_intents_is_not_a_proposal(stub: StubLlm) -> None:
     stub.answer = agreeing(intent="grant_domain_admin")
     llm = LlmTriager(parse_llm(f"openai-compatible:{stub.url}:m", api_key=None, env={}, timeout=5))
-    answer = llm.propose(*FORGOT)
+    answer = llm.propose(*FORGOT, INTENTS)
     assert answer.proposal is None
     assert answer.error is not None
     assert len(stub.requests) == 2  # one retry with the validation error, then it gives up

@@ -13,6 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from deskhand.specialists.registry import discover
 from deskhand.triage.llm import LlmTriager, parse_llm
 
 API_KEY = "sk-proj-Echo/Key+for=the-tests"
@@ -41,7 +42,7 @@ def test_an_echoed_api_key_is_not_in_the_reason_the_llm_failed(echoing_llm: str)
         f"openai-compatible:{echoing_llm}:llama3.1", api_key=API_KEY, env={}, timeout=5
     )
 
-    answer = LlmTriager(config).propose("Password expired", "Please reset it.")
+    answer = LlmTriager(config).propose("Password expired", "Please reset it.", discover().intents)
 
     assert answer.proposal is None and answer.error is not None
     assert "401" in answer.error

@@ -3,7 +3,7 @@ and choose the active model version."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +35,7 @@ MappingFile = Annotated[
 Folds = Annotated[int, typer.Option(help="Held-out folds.")]
 Target = Annotated[float, typer.Option(help="Precision each routed intent must reach.")]
 Json = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
+_LISTED = 8  # labels named in a note before "and N more"
 
 
 @triage_app.command("eval")
@@ -47,12 +48,14 @@ def eval_command(
     json_: Json = False,
 ) -> None:
     """Compare deskhand's classifier with a TF-IDF + LinearSVC baseline on held-out folds."""
+    from deskhand.specialists.registry import discover
     from deskhand.triage.dataset import load_labelled
     from deskhand.triage.evaluation import evaluate
 
     with user_errors():
         _check(folds, target_precision)
-        history = load_labelled(paths, label_column=label_column, mapping=mapping)
+        known = discover().intents  # the installed specialists': what labels are read as
+        history = load_labelled(paths, label_column=label_column, mapping=mapping, intents=known)
         with _progress() as advance:
             result = evaluate(history, folds=folds, target=target_precision, progress=advance)
         if json_:
@@ -102,6 +105,7 @@ def eval_command(
             confusions.add_row(confusion.actual, confusion.predicted, f"{confusion.count:,}")
         out.print(confusions)
         _notes(result.set_aside, result.unlabelled, folds)
+        _routes(history.read_as, history.intents, known)
 
 
 @triage_app.command("train")
@@ -115,6 +119,7 @@ def train_command(
     json_: Json = False,
 ) -> None:
     """Train a model on resolved tickets, store it as a new version and make it active."""
+    from deskhand.specialists.registry import discover
     from deskhand.triage.dataset import load_labelled
     from deskhand.triage.models_store import save_model
     from deskhand.triage.training import train
@@ -123,13 +128,15 @@ def train_command(
         _check(folds, target_precision)
         database = Database(settings(ctx).database())
         database.require_current()
-        history = load_labelled(paths, label_column=label_column, mapping=mapping)
+        known = discover().intents  # the installed specialists': what labels are read as
+        history = load_labelled(paths, label_column=label_column, mapping=mapping, intents=known)
         with _progress() as advance:
             trained = train(history, folds=folds, target=target_precision, progress=advance)
         training = {
             "sources": history.sources,
             "label_column": label_column,
             "mapping": str(mapping) if mapping else None,
+            "read_as": history.read_as,
         }
         with database.session() as session:
             version = save_model(session, trained, training).id
@@ -173,6 +180,7 @@ def train_command(
             )
         out.print(table)
         _notes(trained.set_aside, history.unlabelled, folds)
+        _routes(history.read_as, sorted(trained.thresholds), known)
 
 
 @triage_app.command("models")
@@ -241,13 +249,14 @@ def activate_command(
 
 def _cold_start() -> str:
     """What triages tickets while no trained model is active."""
+    from deskhand.specialists.registry import discover
     from deskhand.triage.cold_start import builtin
 
-    taxonomy = builtin().taxonomy
-    intents = sorted({c.intent for c in taxonomy.categories if c.intent})
+    cold_start = builtin(discover().intents)
     return (
-        f"In use: the built-in taxonomy model ({builtin().source}: "
-        f"{len(taxonomy.categories)} categories; routes {', '.join(intents)}), because no "
+        f"In use: the built-in taxonomy model ({cold_start.source}: "
+        f"{len(cold_start.taxonomy.categories)} categories; routes "
+        f"{', '.join(cold_start.intents) or 'nothing: no specialist is installed'}), because no "
         f"trained model is active."
     )
 
@@ -271,6 +280,23 @@ def _notes(set_aside: dict[str, int], unlabelled: int, folds: int) -> None:
         )
     if unlabelled:
         out.print(f"{unlabelled:,} rows had no label or no text and were skipped.")
+
+
+def _routes(read_as: dict[str, str], labels: list[str], intents: Mapping[str, object]) -> None:
+    """Which labels the installed specialists' intents gave a name, and which none handles."""
+    if read_as:
+        renamed = ", ".join(f"{label!r} as {intent}" for label, intent in sorted(read_as.items()))
+        out.print(f"Read as the installed specialists' intents: {renamed}.")
+    unhandled = [label for label in labels if label not in intents]
+    if unhandled:
+        shown = ", ".join(unhandled[:_LISTED]) + (
+            f" and {len(unhandled) - _LISTED} more" if len(unhandled) > _LISTED else ""
+        )
+        out.print(
+            f"No installed specialist handles {shown}: a ticket the model reads as one of these "
+            f"escalates as no_specialist. Name an intent for them with --mapping; the intents "
+            f"are {', '.join(intents) or 'none (no specialist is installed)'}."
+        )
 
 
 @contextmanager

@@ -6,14 +6,40 @@ tenant's policy says."""
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from collections.abc import Mapping
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel
 
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
-from deskhand.specialists.contract import Plan, PlanContext, ProposedStep, Specialist, TicketView
+from deskhand.specialists.contract import (
+    Intent,
+    Plan,
+    PlanContext,
+    ProposedStep,
+    Specialist,
+    TicketView,
+)
 from deskhand.specialists.replies import named_in_ticket, note, reply
-from deskhand.triage.keywords import ACCESS_CHANGE, asks_for_shared_mailbox
+
+ACCESS_CHANGE = "access_change"
+
+# Up to the end of the sentence: "add Ana … to the … group" must not span two requests.
+_IN_SENTENCE = r"(?:(?!\.\s)[^\n])"
+# "convert Tom's mailbox to a shared mailbox", "turn his mailbox into a shared one": an access
+# change that Exchange, not Graph, makes (planned as a manual step).
+SHARED_MAILBOX = (
+    rf"\b(?:convert|turn)\b{_IN_SENTENCE}{{0,80}}?\bmailbox\b{_IN_SENTENCE}{{0,40}}?"
+    r"\b(?:to|into)\s+(?:an?\s+)?shared\b"
+    rf"|\b(?:convert|turn)\b{_IN_SENTENCE}{{0,80}}?\b(?:to|into)\s+(?:an?\s+)?shared\s+"
+    r"mail\s?box\b"
+)
+
+
+def asks_for_shared_mailbox(text: str) -> bool:
+    """Whether ``text`` asks for a mailbox to be converted to a shared mailbox."""
+    return re.search(SHARED_MAILBOX, text.lower()) is not None
 
 
 class AccessChangeRequest(BaseModel):
@@ -34,7 +60,42 @@ class AccessChange(Specialist):
         "Adds or removes group memberships and Microsoft 365 licences; converts a mailbox to a "
         "shared mailbox."
     )
-    intents = frozenset({ACCESS_CHANGE})
+    intents: ClassVar[Mapping[str, Intent]] = {
+        ACCESS_CHANGE: Intent(
+            description="Add or remove a user's group membership, access to a shared folder or "
+            "application, or Microsoft 365 licence; or convert a leaver's mailbox to a shared "
+            "mailbox.",
+            examples=(
+                "add me to the group",
+                "remove him from the group",
+                "give access to the shared folder",
+                "assign a license",
+                "need a licence",
+                "convert mailbox to shared mailbox",
+                "zur Gruppe hinzufügen",
+                "Zugriff auf den Ordner",
+                "Lizenz zuweisen",
+                "toevoegen aan de groep",
+                "toegang tot de map",
+                "licentie toewijzen",
+                "ajouter au groupe",
+                "accès au dossier",
+                "attribuer une licence",
+            ),
+            categories=("License change", "File share / permissions"),
+            patterns={
+                rf"\badd\b{_IN_SENTENCE}{{0,80}}\bto\b{_IN_SENTENCE}{{0,60}}\bgroup\b": 1.0,
+                rf"\bremove\b{_IN_SENTENCE}{{0,80}}\bfrom\b{_IN_SENTENCE}{{0,60}}\bgroup\b": 1.0,
+                rf"\b(?:give|grant)\b{_IN_SENTENCE}{{0,60}}\baccess\b": 0.8,
+                r"\baccess to\b": 0.5,
+                rf"\b(?:assign|add|give|need)\b{_IN_SENTENCE}{{0,60}}\blicen[cs]e\b": 1.0,
+                rf"\bremove\b{_IN_SENTENCE}{{0,60}}\blicen[cs]e\b": 1.0,
+                SHARED_MAILBOX: 1.0,
+                r"\bmember(?:ship)?\b": 0.3,
+                r"\bpermissions?\b": 0.3,
+            },
+        ),
+    }
     Parameters = AccessChangeRequest
     needs_identity = True
     resolves = frozenset({"group", "licence"})

@@ -11,7 +11,19 @@ Writing one::
     class Offboarding(Specialist):
         name = "offboarding"
         description = "Disables a leaver's account and hands their mailbox over."
-        intents = frozenset({"user_offboarding"})
+        intents: ClassVar[Mapping[str, Intent]] = {
+            "user_offboarding": Intent(
+                description="A user leaves: disable their account, keep their mail.",
+                examples=(
+                    "user is leaving",
+                    "disable the account of",
+                    "Mitarbeiter ausgetreten",       # German
+                    "medewerker uit dienst",         # Dutch
+                    "départ d'un collaborateur",     # French
+                ),
+                categories=("User offboarding",),    # optional: see Intent
+            ),
+        }
         Parameters = OffboardingRequest      # a pydantic model of what it needs
         needs_identity = True                # security changes: the requester is checked
         resolves = frozenset({"group"})      # every group the ticket names must be resolved
@@ -24,6 +36,17 @@ and register it under the ``deskhand.specialists`` entry-point group of your pac
     [project.entry-points."deskhand.specialists"]
     offboarding = "my_msp_plugins.offboarding:Offboarding"
 
+**Intents.** ``intents`` maps each intent the specialist handles (a lowercase name, never
+``other``, handled by no other specialist) to its :class:`Intent`. Triage has no list of its
+own: what a specialist declares here is how its tickets reach it. Before a triage model is
+trained, a ticket that contains one of the ``examples`` (whole words, any case) reads as that
+intent — in the subject a phrase is a clear request, in the body half of one — and each example
+must route to its intent on its own. The optional LLM is offered exactly the installed intents,
+with their descriptions and examples. ``categories`` adds the phrases of deskhand's taxonomy
+categories (``triage/taxonomy.yaml``) and reads history labelled with them as the intent when a
+model is trained; ``patterns`` are regular expressions for requests a phrase cannot catch. The
+dispatcher passes the intent it routed on in ``context.triage.intent``.
+
 Every registered specialist must pass ``tests/specialists/test_conformance.py``. Plans are
 checked again at run time: an unknown action or parameters that do not fit it escalate the
 ticket instead of running.
@@ -32,13 +55,26 @@ ticket instead of running.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
+from deskhand.domain.intents import Intent
 from deskhand.triage.dates import DateMention
+
+__all__ = [
+    "Intent",
+    "Plan",
+    "PlanContext",
+    "ProposedStep",
+    "Specialist",
+    "TenantView",
+    "TicketView",
+    "TriageView",
+]
 
 
 class _View(BaseModel):
@@ -119,7 +155,9 @@ class Specialist(ABC):
 
     name: ClassVar[str]  # unique, lowercase: password_reset
     description: ClassVar[str]  # one sentence for the docs and the web app
-    intents: ClassVar[frozenset[str]]  # the triage intents it handles; no two specialists share one
+    # The triage intents it handles, by name, each with its description and examples (Intent);
+    # no two specialists share an intent.
+    intents: ClassVar[Mapping[str, Intent]]
     Parameters: ClassVar[type[BaseModel]]  # what it needs from the ticket, validated in plan
     needs_identity: ClassVar[bool] = False  # the requester must be verified against the target
     # The kinds of directory object it plans with ("group", "licence"): every one the ticket

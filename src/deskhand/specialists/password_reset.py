@@ -4,11 +4,23 @@ change is a draft a technician approves."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from pydantic import BaseModel
 
-from deskhand.specialists.contract import Plan, PlanContext, ProposedStep, Specialist, TicketView
+from deskhand.specialists.contract import (
+    Intent,
+    Plan,
+    PlanContext,
+    ProposedStep,
+    Specialist,
+    TicketView,
+)
 from deskhand.specialists.replies import named_in_ticket, note, reply
-from deskhand.triage.keywords import ACCOUNT_UNLOCK, PASSWORD_RESET
+
+PASSWORD_RESET = "password_reset"
+ACCOUNT_UNLOCK = "account_unlock"
 
 
 class PasswordResetRequest(BaseModel):
@@ -23,7 +35,54 @@ class PasswordResetRequest(BaseModel):
 class PasswordReset(Specialist):
     name = "password_reset"
     description = "Resets a forgotten or expired password, or unlocks a locked-out account."
-    intents = frozenset({PASSWORD_RESET, ACCOUNT_UNLOCK})
+    intents: ClassVar[Mapping[str, Intent]] = {
+        PASSWORD_RESET: Intent(
+            description="The user forgot their password, or it expired or stopped working, "
+            "and needs a new one.",
+            examples=(
+                "forgot my password",
+                "reset my password",
+                "password has expired",
+                "Passwort vergessen",
+                "Passwort zurücksetzen",
+                "wachtwoord vergeten",
+                "wachtwoord resetten",
+                "mot de passe oublié",
+                "réinitialiser mon mot de passe",
+            ),
+            categories=("Password reset",),
+            patterns={
+                r"\breset (?:my |the |his |her |their )?password\b": 1.0,
+                r"\bpassword (?:reset|expired|has expired|change)\b": 1.0,
+                r"\bforg[oe]t+(?:en)? (?:my |the |his |her )?password\b": 1.0,
+                r"\bnew password\b": 0.5,
+                r"\bcan'?t (?:log|sign) ?in\b|\bcannot (?:log|sign) ?in\b": 0.4,
+                r"\bpassword\b": 0.3,
+            },
+        ),
+        ACCOUNT_UNLOCK: Intent(
+            description="The user's account is locked out, usually after too many sign-in "
+            "attempts, and needs unlocking.",
+            examples=(
+                "locked out of my account",
+                "account is locked",
+                "unlock my account",
+                "Konto gesperrt",
+                "Konto entsperren",
+                "account geblokkeerd",
+                "account ontgrendelen",
+                "compte bloqué",
+                "débloquer mon compte",
+            ),
+            categories=("Account lockout",),
+            patterns={
+                r"\blocked out\b": 1.0,
+                r"\baccount (?:is |got |has been )?locked\b": 1.0,
+                r"\bunlock\b": 0.8,
+                r"\btoo many (?:attempts|tries)\b": 0.5,
+            },
+        ),
+    }
     Parameters = PasswordResetRequest
     needs_identity = True
 

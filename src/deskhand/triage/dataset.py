@@ -5,25 +5,31 @@ Two ways in. Without ``--label-column``, PSA exports go through the same importe
 label. With ``--label-column C``, any table (CSV, XLSX, JSON) is read as it is: column C is the
 label and the subject/title and body/description columns are the text.
 
-An optional mapping file (YAML, ``PSA label: intent``) renames PSA categories to deskhand
-intents; a label mapped to nothing (``~``) is left out, a label not listed keeps its name.
+Labels are read as the intents the installed specialists declare (passed in by the caller): a
+label that names an intent, or a taxonomy category an intent takes (``Intent.categories``) by
+its name or a synonym ("Pwd Reset" → Password reset → password_reset), becomes that intent. An
+optional mapping file (YAML, ``PSA label: intent``) comes first: it renames PSA categories to
+intents, a label mapped to nothing (``~``) is left out. Any other label keeps its name; a model
+that predicts it escalates the ticket as ``no_specialist``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 import yaml
 
+from deskhand.domain.intents import Intent
 from deskhand.errors import InputError, UsageError
 from deskhand.history.formats import normalise_header
 from deskhand.history.importer import import_history
 from deskhand.history.quality import Ledger
 from deskhand.history.sources import discover, read_tables
+from deskhand.triage.taxonomy import label_key, load_taxonomy
 
 SUBJECT_HEADERS = ("subject", "title", "summary", "ticketsubject", "ticketsummary")
 BODY_HEADERS = ("body", "description", "details", "problem", "initialissue", "text")
@@ -38,6 +44,7 @@ class LabelledTickets:
     sources: list[str]
     set_aside: dict[str, int] = field(default_factory=dict)  # rare label -> tickets left out
     unlabelled: int = 0  # rows with no label or no text
+    read_as: dict[str, str] = field(default_factory=dict)  # PSA label -> intent, by the registry
 
     def __post_init__(self) -> None:
         if len(self.texts) != len(self.labels):
@@ -62,6 +69,7 @@ class LabelledTickets:
             sources=self.sources,
             set_aside={**self.set_aside, **rare},
             unlabelled=self.unlabelled,
+            read_as=self.read_as,
         )
 
     def require_learnable(self, minimum: int) -> None:
@@ -81,13 +89,18 @@ def load_labelled(
     *,
     label_column: str | None = None,
     mapping: Path | None = None,
+    intents: Mapping[str, Intent] | None = None,
 ) -> LabelledTickets:
-    """Read labelled tickets from ``paths`` (files or folders), renamed by ``mapping``."""
+    """Read labelled tickets from ``paths`` (files or folders), renamed by ``mapping``, then
+    read as ``intents`` (the registry's) where a label means one."""
     if label_column is not None:
         texts, labels, sources = _read_tables(paths, label_column)
     else:
         texts, labels, sources = _read_exports(paths)
     renames = load_mapping(mapping) if mapping is not None else {}
+    unnamed = {(label or "").strip() for label in labels} - set(renames) - {""}
+    read_as = intent_labels(unnamed, intents or {})
+    renames = {**read_as, **renames}
     kept_texts: list[str] = []
     kept_labels: list[str] = []
     unlabelled = 0
@@ -104,7 +117,24 @@ def load_labelled(
             f"No labelled tickets in {', '.join(sources)}: every row lacks a label or text.",
             hint="Name the label column with --label-column, or check the export.",
         )
-    return LabelledTickets(kept_texts, kept_labels, sources, unlabelled=unlabelled)
+    return LabelledTickets(kept_texts, kept_labels, sources, unlabelled=unlabelled, read_as=read_as)
+
+
+def intent_labels(labels: Iterable[str], intents: Mapping[str, Intent]) -> dict[str, str]:
+    """The labels that mean one of ``intents``, other than by being its name: its name written
+    otherwise ("Password Reset"), or a taxonomy category the intent takes, by name or synonym."""
+    if not intents:
+        return {}
+    taxonomy = load_taxonomy()
+    routes = taxonomy.intents_by_category(intents)
+    by_key = {label_key(name): name for name in intents}
+    found = {}
+    for label in labels:
+        category = taxonomy.category_of(label)
+        intent = routes.get(category) if category else by_key.get(label_key(label))
+        if intent is not None and intent != label:
+            found[label] = intent
+    return found
 
 
 def load_mapping(path: Path) -> dict[str, str]:

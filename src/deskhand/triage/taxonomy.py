@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -19,6 +20,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from deskhand.domain.intents import Intent
 from deskhand.errors import InputError
 
 BUILTIN_NAME = "taxonomy.yaml (built in)"
@@ -29,7 +31,7 @@ _WORD_CHAR = r"\p{L}\p{M}\p{N}"
 _SEPARATORS = rf"[^{_WORD_CHAR}]*[^{_WORD_CHAR} ][^{_WORD_CHAR}]*| {{2,}}"
 
 
-def _label_key(label: str) -> str:
+def label_key(label: str) -> str:
     """A PSA label reduced to lowercase letters and digits: "Pwd-Reset " -> "pwdreset"."""
     return "".join(ch for ch in unicodedata.normalize("NFKC", label).casefold() if ch.isalnum())
 
@@ -53,7 +55,9 @@ class Category(BaseModel):
     name: str
     synonyms: list[str] = Field(default_factory=list)
     phrases: list[str] = Field(default_factory=list)
-    intent: str | None = None  # the triage intent its tickets go to before a model is trained
+    # The intent its tickets are, when no specialist's Intent.categories names this category
+    # (see Taxonomy.intents_by_category); deskhand's own taxonomy leaves it to the specialists.
+    intent: str | None = None
 
     @field_validator("intent")
     @classmethod
@@ -65,7 +69,7 @@ class Category(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_has_letters(cls, name: str) -> str:
-        if not _label_key(name):
+        if not label_key(name):
             raise ValueError("the name is empty")
         return name.strip()
 
@@ -73,22 +77,14 @@ class Category(BaseModel):
     @classmethod
     def _synonyms_have_letters(cls, synonyms: list[str]) -> list[str]:
         for synonym in synonyms:
-            if not _label_key(synonym):
+            if not label_key(synonym):
                 raise ValueError(f"synonym {synonym!r} has no letters or digits")
         return synonyms
 
     @field_validator("phrases")
     @classmethod
     def _phrases_are_usable(cls, phrases: list[str]) -> list[str]:
-        cleaned = []
-        for raw in phrases:
-            phrase = raw.strip().lower().replace("’", "'")
-            if not any(ch.isalnum() for ch in phrase):
-                raise ValueError(f"phrase {raw!r} is empty: it has no letters or digits")
-            if "*" in phrase.removesuffix("*"):
-                raise ValueError(f"phrase {raw!r}: '*' is only allowed once, at the end")
-            cleaned.append(phrase)
-        return cleaned
+        return [clean_phrase(raw) for raw in phrases]
 
 
 class Taxonomy(BaseModel):
@@ -103,7 +99,7 @@ class Taxonomy(BaseModel):
     def _consistent(self) -> Taxonomy:
         owner: dict[str, str] = {}
         for category in self.categories:
-            key = _label_key(category.name)
+            key = label_key(category.name)
             if key in owner and owner[key] == category.name:
                 raise ValueError(f"category {category.name!r} is listed twice")
             if key in owner:
@@ -114,7 +110,7 @@ class Taxonomy(BaseModel):
             owner[key] = category.name
         for category in self.categories:
             for synonym in category.synonyms:
-                key = _label_key(synonym)
+                key = label_key(synonym)
                 if owner.setdefault(key, category.name) != category.name:
                     raise ValueError(
                         f"synonym {synonym!r} of {category.name!r} already means {owner[key]!r}; "
@@ -143,8 +139,12 @@ class Taxonomy(BaseModel):
         lookup: dict[str, str] = {}
         for category in self.categories:
             for label in (category.name, *category.synonyms):
-                lookup[_label_key(label)] = category.name
+                lookup[label_key(label)] = category.name
         return lookup
+
+    def category_of(self, label: str) -> str | None:
+        """The category a PSA label means (its name or a synonym), or None."""
+        return self._label_lookup.get(label_key(label))
 
     def canonical_label(self, raw: pl.Series) -> pl.Series:
         """Map PSA category labels to category names; null where a label means no category.
@@ -155,7 +155,7 @@ class Taxonomy(BaseModel):
         labels = raw.cast(pl.String)
         # Labels repeat heavily (a million tickets, fifty labels): normalise each distinct one once.
         mapping = {
-            label: self._label_lookup.get(_label_key(label))
+            label: self._label_lookup.get(label_key(label))
             for label in labels.unique().drop_nulls().to_list()
         }
         return labels.replace_strict(mapping, default=None, return_dtype=pl.String)
@@ -178,24 +178,9 @@ class Taxonomy(BaseModel):
 
     @cached_property
     def _phrase_table(self) -> pl.DataFrame:
-        """Every phrase as the padded lowercase text it matches, with its category's position."""
-        rows = []
-        for index, category in enumerate(self.categories):
-            for phrase in category.phrases:
-                rows.append((index, phrase))
-                if "'" in phrase:  # "can't" also matches "cant"
-                    rows.append((index, phrase.replace("'", "")))
-        phrases = pl.DataFrame(
-            rows, schema={"category_index": pl.UInt32, "phrase": pl.String}, orient="row"
-        )
-        stem = pl.col("phrase").str.strip_suffix("*")
-        return phrases.select(
-            "category_index",
-            pl.when(pl.col("phrase").str.ends_with("*"))
-            .then(_words(stem).str.strip_suffix(" "))  # no closing space: any word ending
-            .otherwise(_words(stem))
-            .alias("pattern"),
-        ).unique(maintain_order=True)
+        """Every phrase as the padded lowercase text it matches, with its category's position
+        (``owner``)."""
+        return phrase_table([category.phrases for category in self.categories])
 
     def match(self, subject: pl.Series, body: pl.Series, *, body_chars: int = 1000) -> pl.DataFrame:
         """Categorise tickets by phrase hits: columns ``category`` (null: no hit) and ``score``.
@@ -207,7 +192,7 @@ class Taxonomy(BaseModel):
         """
         if len(subject) != len(body):
             raise ValueError(f"subject has {len(subject)} rows but body has {len(body)}")
-        table = self._phrase_table
+        table = self._phrase_table.rename({"owner": "category_index"})
         patterns = table["pattern"].to_list()
         tickets = pl.LazyFrame(
             {"subject": subject.cast(pl.String), "body": body.cast(pl.String)}
@@ -253,25 +238,77 @@ class Taxonomy(BaseModel):
     def hits(self, subject: str, body: str, *, body_chars: int = 1000) -> list[PhraseHit]:
         """The phrases found in one ticket's subject (weight 2) and body (weight 1), each phrase
         once per part."""
-        table = self._phrase_table
-        found = []
-        for text, weight in ((subject, 2), (body[:body_chars], 1)):
-            matched = (
-                pl.select(
-                    _words(pl.lit(text, dtype=pl.String)).str.extract_many(
-                        table["pattern"].to_list(), ascii_case_insensitive=True, overlapping=True
-                    )
-                )
-                .to_series()
-                .explode()
-                .drop_nulls()
-                .str.to_lowercase()
+        return [
+            PhraseHit(self.categories[index], phrase, weight)
+            for index, phrase, weight in find_phrases(
+                self._phrase_table, subject, body, body_chars=body_chars
             )
-            for pattern in dict.fromkeys(matched.to_list()):
-                for index in table.filter(pl.col("pattern") == pattern)["category_index"]:
-                    category = self.categories[index]
-                    found.append(PhraseHit(category, pattern.strip(), weight))
+        ]
+
+    def intents_by_category(self, intents: Mapping[str, Intent]) -> dict[str, str]:
+        """Category name -> the intent its tickets are: the one a category names itself
+        (``intent:``), else the one whose specialist declares the category."""
+        declared = {c: name for name, intent in intents.items() for c in intent.categories}
+        found = {c.name: c.intent or declared.get(c.name) for c in self.categories}
+        return {name: intent for name, intent in found.items() if intent is not None}
+
+
+def clean_phrase(raw: str) -> str:
+    """A phrase as it is matched (lowercase, typographic apostrophes plain); ValueError when it
+    cannot match anything or has a '*' other than one at its end."""
+    phrase = raw.strip().lower().replace("’", "'")
+    if not any(ch.isalnum() for ch in phrase):
+        raise ValueError(f"phrase {raw!r} is empty: it has no letters or digits")
+    if "*" in phrase.removesuffix("*"):
+        raise ValueError(f"phrase {raw!r}: '*' is only allowed once, at the end")
+    return phrase
+
+
+def phrase_table(phrases: Sequence[Sequence[str]]) -> pl.DataFrame:
+    """Columns ``owner`` (the position of the list a phrase is in) and ``pattern`` (the padded
+    lowercase text the phrase matches), for phrases already cleaned (``clean_phrase``)."""
+    rows = []
+    for index, owned in enumerate(phrases):
+        for phrase in owned:
+            rows.append((index, phrase))
+            if "'" in phrase:  # "can't" also matches "cant"
+                rows.append((index, phrase.replace("'", "")))
+    table = pl.DataFrame(rows, schema={"owner": pl.UInt32, "phrase": pl.String}, orient="row")
+    stem = pl.col("phrase").str.strip_suffix("*")
+    return table.select(
+        "owner",
+        pl.when(pl.col("phrase").str.ends_with("*"))
+        .then(_words(stem).str.strip_suffix(" "))  # no closing space: any word ending
+        .otherwise(_words(stem))
+        .alias("pattern"),
+    ).unique(maintain_order=True)
+
+
+def find_phrases(
+    table: pl.DataFrame, subject: str, body: str, *, body_chars: int = 1000
+) -> list[tuple[int, str, int]]:
+    """(owner, phrase, weight) for each phrase of a ``phrase_table`` found in one ticket's
+    subject (weight 2) and body (weight 1), each phrase once per part."""
+    patterns = table["pattern"].to_list()
+    found: list[tuple[int, str, int]] = []
+    if not patterns:
         return found
+    for text, weight in ((subject, 2), (body[:body_chars], 1)):
+        matched = (
+            pl.select(
+                _words(pl.lit(text, dtype=pl.String)).str.extract_many(
+                    patterns, ascii_case_insensitive=True, overlapping=True
+                )
+            )
+            .to_series()
+            .explode()
+            .drop_nulls()
+            .str.to_lowercase()
+        )
+        for pattern in dict.fromkeys(matched.to_list()):
+            for index in table.filter(pl.col("pattern") == pattern)["owner"]:
+                found.append((int(index), pattern.strip(), weight))
+    return found
 
 
 @dataclass(frozen=True)
