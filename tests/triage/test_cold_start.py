@@ -91,3 +91,17 @@ def test_triage_models_says_the_built_in_taxonomy_is_in_use(tmp_path: Path) -> N
     assert "In use: the built-in taxonomy model" in said
     assert "password_reset" in said
     assert json.loads(runner.invoke(app, ["--db", db, "triage", "models", "--json"]).stdout) == []
+
+
+def test_the_taxonomy_categories_an_intent_takes_count_for_it() -> None:
+    """The phrases of "Account lockout" route to account_unlock because its specialist takes
+    that category; without the declaration the same ticket is a category no one handles."""
+    text = ("Lockout", "Her account keeps locking every morning")
+    reading = read(*text)
+    assert (reading.found.intent, reading.category) == ("account_unlock", None)
+    assert "keeps locking (Account lockout)" in reading.found.evidence
+    undeclared = {
+        name: intent.model_copy(update={"categories": ()}) for name, intent in INTENTS.items()
+    }
+    mine = TaxonomyTriage(builtin(INTENTS).taxonomy, undeclared, "test")
+    assert read(*text, mine).category == "Account lockout"

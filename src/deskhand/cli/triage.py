@@ -105,7 +105,7 @@ def eval_command(
             confusions.add_row(confusion.actual, confusion.predicted, f"{confusion.count:,}")
         out.print(confusions)
         _notes(result.set_aside, result.unlabelled, folds)
-        _routes(history.read_as, history.intents, known)
+        _routes(history.read_as, [i.intent for i in ours.intents], known)
 
 
 @triage_app.command("train")
