@@ -41,6 +41,20 @@ def test_a_clear_request_is_routed_by_the_taxonomy(subject: str, body: str, inte
     assert reading.found.confidence >= 0.5
 
 
+@pytest.mark.parametrize(
+    ("subject", "intent"),
+    [
+        ("MOT DE PASSE OUBLIÉ", "password_reset"),
+        ("Konto gesperrt", "account_unlock"),
+        ("Toegang tot de map Financiën", "access_change"),
+    ],
+)
+def test_a_specialist_s_examples_route_in_any_language_and_case(subject: str, intent: str) -> None:
+    reading = read(subject, "")
+    assert (reading.found.intent, reading.category) == (intent, None)
+    assert reading.found.confidence >= 0.5
+
+
 def test_a_vague_ticket_has_no_intent_and_no_confidence() -> None:
     reading = read("Help", "it's broken")
     assert (reading.found.intent, reading.category, reading.found.confidence) == (None, None, 0)

@@ -295,8 +295,8 @@ def find_phrases(
         return found
     for text, weight in ((subject, 2), (body[:body_chars], 1)):
         matched = (
-            pl.select(
-                _words(pl.lit(text, dtype=pl.String)).str.extract_many(
+            pl.select(  # lowercased first: extract_many ignores the case of ASCII letters only
+                _words(pl.lit(text.lower(), dtype=pl.String)).str.extract_many(
                     patterns, ascii_case_insensitive=True, overlapping=True
                 )
             )
