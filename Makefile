@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit examples bench bench-runtime bench-web bench-triage clean
+.PHONY: demo test lint typecheck unit examples bench bench-runtime bench-web bench-triage bench-cli clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "deskhand needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -50,6 +50,9 @@ bench-web: $(STAMP)
 
 bench-triage: $(STAMP)
 	$(BIN)/python bench/triage.py
+
+bench-cli: $(STAMP)
+	$(BIN)/python bench/cli_start.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,5 @@
 """``deskhand analyze``: rank ticket categories by total technician minutes."""
 
-from __future__ import annotations
-
 import json
 import sys
 from enum import StrEnum
@@ -10,11 +8,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
 
 from deskhand.cli.common import err, user_errors
 from deskhand.errors import DeskhandError
-from deskhand.history.window import MAX_DAYS
+from deskhand.history.days import DEFAULT_DAYS, MAX_DAYS
 
 
 class FormatName(StrEnum):
@@ -77,7 +74,9 @@ def analyze(
     days: Annotated[
         int | None,
         typer.Option(
-            min=1, max=MAX_DAYS, help=f"Window length in days, 1 to {MAX_DAYS} (default 90)."
+            min=1,
+            max=MAX_DAYS,
+            help=f"Window length in days, 1 to {MAX_DAYS} (default {DEFAULT_DAYS}).",
         ),
     ] = None,
     since: Annotated[str | None, typer.Option(help="Window start, YYYY-MM-DD.")] = None,
@@ -96,6 +95,8 @@ def analyze(
     top: Annotated[int, typer.Option(help="Categories shown in the terminal table.")] = 20,
 ) -> None:
     """Rank ticket categories by total technician minutes, not ticket count."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
+
     from deskhand.history.analysis import AnalyzeOptions
     from deskhand.history.analysis import analyze as run_analysis
     from deskhand.history.formats import parse_map

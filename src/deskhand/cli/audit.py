@@ -1,21 +1,17 @@
 """Commands that read the event log: a ticket's trace, the chain's integrity, exports."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deskhand.audit.checkpoints import CheckpointFile, moment
-from deskhand.audit.export import export_jsonl
-from deskhand.audit.trace import render_trace, trace
-from deskhand.audit.verification import LogReport, verify_log
 from deskhand.cli.common import err, out, print_json, user_errors
 from deskhand.cli.runtime import open_runtime
 from deskhand.errors import UsageError
-from deskhand.history.dates import parse_bound
+
+if TYPE_CHECKING:
+    from deskhand.audit.verification import LogReport
 
 audit_app = typer.Typer(help="The append-only, hash-chained event log.", no_args_is_help=True)
 
@@ -26,6 +22,8 @@ def trace_command(
     json_: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
     """Everything that happened on a ticket, in order, with who or what did it."""
+    from deskhand.audit.trace import render_trace, trace
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.reading() as session:
@@ -50,6 +48,9 @@ def audit_verify(
 ) -> None:
     """Recompute the hash chain and hold the log up to its signed checkpoints; report what was
     edited, removed or rewritten (exit code 1 if anything)."""
+    from deskhand.audit.checkpoints import CheckpointFile
+    from deskhand.audit.verification import verify_log
+
     with user_errors():
         rt = open_runtime(ctx)
         if checkpoints is not None and not checkpoints.is_file():
@@ -69,7 +70,9 @@ def audit_verify(
             raise typer.Exit(1)
 
 
-def _print_checkpoints(report: LogReport) -> None:
+def _print_checkpoints(report: "LogReport") -> None:
+    from deskhand.audit.checkpoints import moment
+
     held = report.checkpoints
     if not held.found:
         out.print(
@@ -103,6 +106,8 @@ def _print_checkpoints(report: LogReport) -> None:
 @audit_app.command("checkpoint")
 def audit_checkpoint(ctx: typer.Context) -> None:
     """Sign the chain head now and append it to the checkpoint file (and syslog, if set)."""
+    from deskhand.audit.checkpoints import CheckpointFile
+
     with user_errors():
         rt = open_runtime(ctx)
         file = CheckpointFile.from_settings(rt.settings, lambda: rt.keys)
@@ -127,6 +132,9 @@ def audit_export(
     ] = None,
 ) -> None:
     """Export events as JSON Lines, one event per line, in order."""
+    from deskhand.audit.export import export_jsonl
+    from deskhand.history.dates import parse_bound
+
     with user_errors():
         if format_ != "jsonl":
             raise UsageError(f"--format {format_}: only jsonl is supported.")

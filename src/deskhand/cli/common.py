@@ -1,18 +1,18 @@
-"""What every command shares: the error console, turning errors into messages, the runtime."""
-
-from __future__ import annotations
+"""What every command shares: the error console, turning errors into messages, the settings."""
 
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
-from deskhand.config import Settings
 from deskhand.errors import DeskhandError
+
+if TYPE_CHECKING:
+    from deskhand.config import Settings
 
 err = Console(stderr=True)
 out = Console()
@@ -30,8 +30,10 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(error.exit_code) from None
 
 
-def settings(ctx: typer.Context) -> Settings:
+def settings(ctx: typer.Context) -> "Settings":
     """Settings from the environment, with ``--db`` from the command line on top."""
+    from deskhand.config import Settings
+
     values: dict[str, Any] = {}
     database = (ctx.find_root().obj or {}).get("db")
     if database:

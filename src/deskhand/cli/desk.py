@@ -1,35 +1,24 @@
 """Commands a technician uses at the desk: tenants, users, tickets, drafts, escalations."""
 
-from __future__ import annotations
-
-import getpass
 import json
-from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich import box
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import select
 
-from deskhand import accounts
-from deskhand.accounts import create_token, generate_password
 from deskhand.cli.common import out, print_json, user_errors
 from deskhand.cli.runtime import open_runtime
-from deskhand.domain.events import Actor, ActorKind
-from deskhand.engine import approvals as drafts
-from deskhand.engine.answers import receive_reply
-from deskhand.engine.intake import add_ticket
 from deskhand.errors import InputError
-from deskhand.policy import replies
-from deskhand.policy.effective import action_decisions
-from deskhand.policy.tenant_policy import ROLES, load_policy
-from deskhand.store.models import ApiToken, Escalation, Tenant, Ticket, User, now
+
+if TYPE_CHECKING:
+    from deskhand import accounts
+    from deskhand.domain.events import Actor
+    from deskhand.engine import approvals as drafts
 
 tenants_app = typer.Typer(help="The MSP's client tenants.", no_args_is_help=True)
 users_app = typer.Typer(help="The MSP's people who use deskhand.", no_args_is_help=True)
@@ -45,6 +34,10 @@ AsUser = Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail)."
 @tenants_app.command("list")
 def tenants_list(ctx: typer.Context, json_: JsonOption = False) -> None:
     """List the tenants."""
+    from sqlalchemy import select
+
+    from deskhand.store.models import Tenant
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.reading() as session:
@@ -87,6 +80,11 @@ def tenants_policy(
     ] = False,
 ) -> None:
     """Show a tenant's policy, or give it a policy file (checked before it is used)."""
+    from deskhand.policy import replies
+    from deskhand.policy.effective import action_decisions
+    from deskhand.policy.tenant_policy import load_policy
+    from deskhand.store.models import Tenant
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.session() as session:
@@ -132,6 +130,10 @@ def tenants_policy(
 @users_app.command("list")
 def users_list(ctx: typer.Context, json_: JsonOption = False) -> None:
     """List the users, their roles, the tenants they may see, and who is disabled."""
+    from sqlalchemy import select
+
+    from deskhand.store.models import User
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.reading() as session:
@@ -161,9 +163,13 @@ Role = Annotated[str, typer.Option(help="viewer, tech, approver or admin.")]
 Tenants = Annotated[str, typer.Option(help="Comma-separated tenant ids, or * for all.")]
 
 
-def operator() -> Actor:
+def operator() -> "Actor":
     """Who changes accounts on the command line, as the event log names them: the login name
     on this machine (the CLI has no deskhand sign-in)."""
+    import getpass
+
+    from deskhand.domain.events import Actor, ActorKind
+
     try:
         login = getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a container without /etc/passwd)
@@ -184,11 +190,14 @@ def users_add(
     ] = None,
 ) -> None:
     """Add a user with a role, a tenant scope and a password (printed once if generated)."""
+    from deskhand import accounts
+    from deskhand.policy.tenant_policy import ROLES
+
     with user_errors():
         if role not in ROLES:
             raise InputError(f"Unknown role {role!r}.", hint=f"Roles: {', '.join(ROLES)}.")
         rt = open_runtime(ctx)
-        chosen = password or generate_password()
+        chosen = password or accounts.generate_password()
         with rt.db.session() as session:
             scope = accounts.tenant_scope(session, tenants)
             user = accounts.add_user(
@@ -215,9 +224,11 @@ def users_password(
     ] = None,
 ) -> None:
     """Set a user's password: they are signed out everywhere and their API tokens revoked."""
+    from deskhand import accounts
+
     with user_errors():
         rt = open_runtime(ctx)
-        chosen = password or generate_password()
+        chosen = password or accounts.generate_password()
         with rt.db.session() as session:
             user = accounts.find_user(session, email)
             ended = accounts.change_password(session, user, chosen, operator())
@@ -230,6 +241,8 @@ def users_password(
 @users_app.command("disable")
 def users_disable(ctx: typer.Context, email: Email) -> None:
     """Disable a user: no sign-in, their sessions end and their API tokens are revoked."""
+    from deskhand import accounts
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.session() as session:
@@ -243,6 +256,8 @@ def users_disable(ctx: typer.Context, email: Email) -> None:
 @users_app.command("enable")
 def users_enable(ctx: typer.Context, email: Email) -> None:
     """Let a disabled user sign in again (their old API tokens stay revoked)."""
+    from deskhand import accounts
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.session() as session:
@@ -259,6 +274,8 @@ def users_set_role(
     role: Annotated[str, typer.Argument(help="viewer, tech, approver or admin.")],
 ) -> None:
     """Change a user's role; it applies from their next request."""
+    from deskhand import accounts
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.session() as session:
@@ -276,6 +293,8 @@ def users_set_tenants(
     tenants: Annotated[str, typer.Argument(help="Comma-separated tenant ids, or * for all.")],
 ) -> None:
     """Change the tenants a user may see; it applies from their next request."""
+    from deskhand import accounts
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.session() as session:
@@ -290,6 +309,8 @@ def users_set_tenants(
 def users_remove(ctx: typer.Context, email: Email) -> None:
     """Remove a user who has no history; one who decided drafts (or appears in the event log)
     can only be disabled, so that the audit history keeps pointing at them."""
+    from deskhand import accounts
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.session() as session:
@@ -299,7 +320,7 @@ def users_remove(ctx: typer.Context, email: Email) -> None:
         out.print(f"{address} removed.")
 
 
-def _ended(ended: accounts.Ended) -> str:
+def _ended(ended: "accounts.Ended") -> str:
     sessions = f"{ended.sessions} browser session{'s' * (ended.sessions != 1)} ended"
     return f"{sessions}, {ended.tokens} API token{'s' * (ended.tokens != 1)} revoked"
 
@@ -311,16 +332,22 @@ def tokens_create(
     name: Annotated[str, typer.Option(help="What the token is for, e.g. the script's name.")],
 ) -> None:
     """Create an API token acting as a user (same role and tenants); printed once."""
+    from deskhand import accounts
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.session() as session:
-            token = create_token(session, accounts.find_user(session, as_), name)
+            token = accounts.create_token(session, accounts.find_user(session, as_), name)
         print(token)
 
 
 @tokens_app.command("list")
 def tokens_list(ctx: typer.Context, json_: JsonOption = False) -> None:
     """List API tokens (their first characters only)."""
+    from sqlalchemy import select
+
+    from deskhand.store.models import ApiToken
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.reading() as session:
@@ -349,6 +376,8 @@ def tokens_revoke(
     ctx: typer.Context, token_id: Annotated[int, typer.Argument(metavar="ID")]
 ) -> None:
     """Revoke an API token: calls with it are refused from now on."""
+    from deskhand.store.models import ApiToken, now
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.session() as session:
@@ -369,6 +398,8 @@ def tickets_add(
     name: Annotated[str, typer.Option(help="The requester's name.")] = "",
 ) -> None:
     """Open a ticket in the tenant's PSA and queue it; prints the ticket id."""
+    from deskhand.engine.intake import add_ticket
+
     with user_errors():
         rt = open_runtime(ctx)
         received = add_ticket(rt, tenant, from_, subject, body, name)
@@ -385,6 +416,10 @@ def tickets_reply(
 ) -> None:
     """Give the answer to a ticket waiting on its requester: the requester's answer queues it
     again; anyone else's escalates it for a person to read."""
+    from dataclasses import asdict
+
+    from deskhand.engine.answers import receive_reply
+
     with user_errors():
         rt = open_runtime(ctx)
         outcome = receive_reply(rt, ticket_id, from_, body)
@@ -403,6 +438,10 @@ def tickets_reply(
 @tickets_app.command("list")
 def tickets_list(ctx: typer.Context, json_: JsonOption = False) -> None:
     """List tickets with their status."""
+    from sqlalchemy import select
+
+    from deskhand.store.models import Ticket
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.reading() as session:
@@ -442,6 +481,8 @@ def approvals_list(
     json_: JsonOption = False,
 ) -> None:
     """Drafts waiting for approval, soonest to expire first."""
+    from deskhand.engine import approvals as drafts
+
     with user_errors():
         rt = open_runtime(ctx)
         views = drafts.list_drafts(rt, as_, status=None if all_ else "pending")
@@ -468,6 +509,8 @@ def approvals_show(
     json_: JsonOption = False,
 ) -> None:
     """Everything about one draft: what would run, to whom, why, and the ticket."""
+    from deskhand.engine import approvals as drafts
+
     with user_errors():
         rt = open_runtime(ctx)
         view = drafts.show(rt, draft_id)
@@ -514,6 +557,8 @@ def approvals_approve(
 ) -> None:
     """Approve a draft exactly as shown (or as edited); it runs at the worker's next turn. An
     edit is planned again: names come from the directory, the rest of the plan follows it."""
+    from deskhand.engine import approvals as drafts
+
     with user_errors():
         rt = open_runtime(ctx)
         changes = _read_edit(edit) if edit is not None else None
@@ -544,6 +589,8 @@ def approvals_reject(
     reason: Annotated[str, typer.Option(help="Why: it goes in the escalation and the trace.")],
 ) -> None:
     """Reject a draft: nothing in its plan runs and the ticket goes to the human queue."""
+    from deskhand.engine import approvals as drafts
+
     with user_errors():
         rt = open_runtime(ctx)
         view = drafts.reject(rt, draft_id, as_, reason)
@@ -555,6 +602,8 @@ def approvals_secret(
     ctx: typer.Context, draft_id: Annotated[int, typer.Argument(metavar="ID")], as_: AsUser
 ) -> None:
     """Show the temporary password a verified reset set — once; it is erased as it is shown."""
+    from deskhand.engine import approvals as drafts
+
     with user_errors():
         rt = open_runtime(ctx)
         value = drafts.reveal_secret(rt, draft_id, as_)
@@ -568,6 +617,10 @@ def escalations_list(
     json_: JsonOption = False,
 ) -> None:
     """Tickets in the human queue, oldest first, with their reason codes."""
+    from sqlalchemy import select
+
+    from deskhand.store.models import Escalation
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.reading() as session:
@@ -602,6 +655,8 @@ def escalations_list(
 
 
 def _read_edit(path: Path) -> dict[str, Any]:
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -615,7 +670,7 @@ def _read_edit(path: Path) -> dict[str, Any]:
     return data
 
 
-def _print_draft(view: drafts.DraftView) -> None:
+def _print_draft(view: "drafts.DraftView") -> None:
     # Descriptions, reasons and parameters carry ticket text: printed as text, not markup.
     lines = [
         f"[bold]{escape(view.description)}[/]",

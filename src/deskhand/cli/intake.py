@@ -2,8 +2,6 @@
 for the worker's next scheduled read; importing export files; and the quarantine, where what
 could not be taken waits for a person."""
 
-from __future__ import annotations
-
 import dataclasses
 import sys
 from collections import Counter
@@ -14,21 +12,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
 
 from deskhand.cli.common import out, print_json, user_errors
 from deskhand.cli.runtime import open_runtime
-from deskhand.engine import quarantine
-from deskhand.engine.mailbox import poll_mailboxes
-from deskhand.engine.polling import PollReport, poll
-from deskhand.engine.retake import retake
 from deskhand.errors import InputError
-from deskhand.policy.tenant_policy import ROLES
-from deskhand.store.models import Quarantined, Tenant, User
 
 if TYPE_CHECKING:
     from deskhand.engine.intake_files import ImportReport
+    from deskhand.engine.polling import PollReport
     from deskhand.engine.runtime import Runtime
+    from deskhand.store.models import Quarantined
 
 intake_app = typer.Typer(help="Tickets coming in from the PSA.", no_args_is_help=True)
 quarantine_app = typer.Typer(
@@ -48,6 +41,10 @@ def intake_poll(
 ) -> None:
     """Read the tickets changed in Syncro and the support mailboxes since the last read; store
     the new ones."""
+    from deskhand.engine.mailbox import poll_mailboxes
+    from deskhand.engine.polling import poll
+    from deskhand.store.models import Tenant
+
     with user_errors():
         rt = open_runtime(ctx)
         try:
@@ -68,7 +65,7 @@ def intake_poll(
             raise typer.Exit(1)
 
 
-def _print(reports: list[PollReport], tenant: str | None) -> None:
+def _print(reports: "list[PollReport]", tenant: str | None) -> None:
     if not reports:
         which = f"Tenant {tenant} has" if tenant else "No tenant has"
         out.print(
@@ -106,7 +103,7 @@ QUARANTINE_HINT = (
 )
 
 
-def _source(report: PollReport) -> str:
+def _source(report: "PollReport") -> str:
     return report.tenant_id if report.source == "syncro" else f"{report.tenant_id} (mailbox)"
 
 
@@ -172,7 +169,7 @@ def intake_import(
     _print_import(report)
 
 
-def _print_import(report: ImportReport) -> None:
+def _print_import(report: "ImportReport") -> None:
     for file in report.files:
         out.print(
             f"{file.name}: {file.format}, {file.rows} row(s), {file.encoding}", highlight=False
@@ -226,6 +223,8 @@ def quarantine_list(
     json_: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
     """List what could not be taken (held items first counted), newest first."""
+    from deskhand.engine import quarantine
+
     with user_errors():
         rt = open_runtime(ctx)
         scope = [tenant] if tenant else [quarantine.ALL]
@@ -265,6 +264,8 @@ def quarantine_show(
     ] = False,
 ) -> None:
     """Show one item: where it came from, why it was not taken, and its content."""
+    from deskhand.engine import quarantine
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.reading() as session:
@@ -304,6 +305,8 @@ def quarantine_retry(
     as_: Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail).")],
 ) -> None:
     """Take a held item again (after a fix): it becomes a ticket, or stays held with the reason."""
+    from deskhand.engine.retake import retake
+
     with user_errors():
         rt = open_runtime(ctx)
         by, scope = _acting(rt, as_)
@@ -326,6 +329,8 @@ def quarantine_dismiss(
     as_: Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail).")],
 ) -> None:
     """Mark a held item handled by hand: it is kept, but no longer counted as waiting."""
+    from deskhand.engine import quarantine
+
     with user_errors():
         rt = open_runtime(ctx)
         by, scope = _acting(rt, as_)
@@ -334,9 +339,14 @@ def quarantine_dismiss(
         out.print(f"Item {item_id} dismissed.")
 
 
-def _acting(rt: Runtime, email: str) -> tuple[str, list[str]]:
+def _acting(rt: "Runtime", email: str) -> tuple[str, list[str]]:
     """The user's address and tenants; a viewer may look but not take or dismiss, a disabled user
     not at all."""
+    from sqlalchemy import select
+
+    from deskhand.policy.tenant_policy import ROLES
+    from deskhand.store.models import User
+
     with rt.db.reading() as session:
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None or user.disabled_at is not None:
@@ -349,7 +359,7 @@ def _acting(rt: Runtime, email: str) -> tuple[str, list[str]]:
         return user.email, list(user.tenants)
 
 
-def _item(item: Quarantined | None, item_id: int) -> Quarantined:
+def _item(item: "Quarantined | None", item_id: int) -> "Quarantined":
     if item is None:
         raise InputError(
             f"There is no quarantined item {item_id}.",

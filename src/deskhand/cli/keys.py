@@ -1,13 +1,10 @@
 """The server's key file (``deskhand.keys``): where it is, which keys it holds, rotation."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
 from deskhand.cli.common import out, print_json, settings, user_errors
-from deskhand.keys import ServerKeys
 
 keys_app = typer.Typer(
     help="The server's own keys: they bind approvals, sign audit checkpoints and encrypt "
@@ -21,6 +18,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on s
 def keys_show(ctx: typer.Context, json_: JsonOption = False) -> None:
     """Where the key file is and the ids of its keys (never a key). Makes the file if there is
     none yet."""
+    from deskhand.keys import ServerKeys
+
     with user_errors():
         keys = ServerKeys.load(settings(ctx).server_keys())
         if json_:
@@ -40,6 +39,8 @@ def keys_show(ctx: typer.Context, json_: JsonOption = False) -> None:
 def keys_rotate(ctx: typer.Context) -> None:
     """Add a new key that signs and encrypts from now on; older keys still check what they
     signed, so approvals given before the rotation still run."""
+    from deskhand.keys import ServerKeys
+
     with user_errors():
         keys = ServerKeys.load(settings(ctx).server_keys()).rotate()
         out.print(
@@ -59,6 +60,8 @@ def keys_retire(
     """Remove an old key: approvals it bound no longer run (they fail closed and escalate),
     temporary passwords it encrypted can no longer be shown, checkpoints it signed no longer
     check."""
+    from deskhand.keys import ServerKeys
+
     with user_errors():
         keys = ServerKeys.load(settings(ctx).server_keys(), create=False).retire(key_id)
         out.print(f"Key {key_id} removed from {keys.path}; {keys.current} is current.")

@@ -1,23 +1,24 @@
 """Commands that run deskhand: the database schema, workers, the server, the demo."""
 
-from __future__ import annotations
-
 import logging
 import signal
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from deskhand.cli.common import err, out, print_json, settings, user_errors
-from deskhand.engine.runtime import Runtime
-from deskhand.engine.worker import Worker
+
+if TYPE_CHECKING:
+    from deskhand.engine.runtime import Runtime
 
 db_app = typer.Typer(help="The application database.", no_args_is_help=True)
 
 
-def open_runtime(ctx: typer.Context, *, current: bool = True) -> Runtime:
+def open_runtime(ctx: typer.Context, *, current: bool = True) -> "Runtime":
     """The runtime for this command; refuses an out-of-date schema unless ``current`` is False."""
+    from deskhand.engine.runtime import Runtime
+
     rt = Runtime.from_settings(settings(ctx))
     if current:
         rt.db.require_current()
@@ -54,6 +55,8 @@ def worker(
     name: Annotated[str | None, typer.Option(help="Name this worker in the event log.")] = None,
 ) -> None:
     """Claim and work on runs: dispatch new tickets, execute approved plans."""
+    from deskhand.engine.worker import Worker
+
     with user_errors():
         rt = open_runtime(ctx)
         _logging()
@@ -141,7 +144,7 @@ def demo(
 
 
 def _serve(
-    rt: Runtime,
+    rt: "Runtime",
     host: str,
     port: int,
     *,
@@ -163,7 +166,7 @@ def _serve(
     run_server(app, host, port)
 
 
-def _where(rt: Runtime) -> str:
+def _where(rt: "Runtime") -> str:
     return rt.db.engine.url.render_as_string()
 
 

@@ -1,31 +1,24 @@
 """`deskhand tenants add | show | doctor | secret`: a tenant's connection file and its checks."""
 
-from __future__ import annotations
-
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
 
 from deskhand.cli.common import err, out, print_json, settings, user_errors
 from deskhand.cli.runtime import open_runtime
-from deskhand.connectors.doctor import Finding
-from deskhand.connectors.factory import Factory
-from deskhand.connectors.graph.settings import trusting
-from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError, InputError, UsageError
-from deskhand.policy.tenant_policy import TenantPolicy, load_policy
-from deskhand.store.models import Tenant, User
-from deskhand.tenants import secrets
-from deskhand.tenants.connection import Connection, load_connection, parse_connection
-from deskhand.tenants.doctor import Approver, examine
-from deskhand.tenants.secrets import SecretRef
+
+if TYPE_CHECKING:
+    from deskhand.connectors.doctor import Finding
+    from deskhand.engine.runtime import Runtime
+    from deskhand.policy.tenant_policy import TenantPolicy
+    from deskhand.store.models import Tenant
+    from deskhand.tenants.connection import Connection
 
 secret_app = typer.Typer(
     help="Secrets for tenant connection files: encrypted values and the key.",
@@ -188,6 +181,10 @@ def add(
 
     The advanced settings (certificates, national clouds, proxies and private CAs) are flags
     only: the questions never ask for them."""
+    from deskhand.policy.tenant_policy import load_policy
+    from deskhand.store.models import Tenant
+    from deskhand.tenants.connection import parse_connection
+
     with user_errors():
         if not _SLUG.match(name):
             raise UsageError(
@@ -274,6 +271,11 @@ def show(
     json_: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
     """Show a tenant's connection file; secrets only as the kind of reference, never a value."""
+    import yaml
+
+    from deskhand.store.models import Tenant
+    from deskhand.tenants.connection import load_connection
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.reading() as session:
@@ -302,6 +304,12 @@ def doctor(
 ) -> None:
     """Check every connection of a tenant (or all): reachability, sign-in, permissions, clocks.
     Exits with 1 when any check fails."""
+    from sqlalchemy import select
+
+    from deskhand.connectors.factory import Factory
+    from deskhand.store.models import Tenant, User
+    from deskhand.tenants.doctor import Approver, examine
+
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.reading() as session:
@@ -331,6 +339,8 @@ def doctor(
 def secret_encrypt(ctx: typer.Context) -> None:
     """Encrypt a secret with DESKHAND_SECRET_KEY and print the enc: value for a tenant file.
     The secret is read from stdin, or asked for (hidden) at a terminal."""
+    from deskhand.tenants import secrets
+
     with user_errors():
         key = settings(ctx).secret_key
         if sys.stdin.isatty():
@@ -345,6 +355,8 @@ def secret_encrypt(ctx: typer.Context) -> None:
 @secret_app.command("new-key")
 def secret_new_key() -> None:
     """Print a new key for DESKHAND_SECRET_KEY (keep it outside the data folder's backups)."""
+    from deskhand.tenants import secrets
+
     print(secrets.new_key())
 
 
@@ -371,6 +383,8 @@ class _Answers:
 
     def reference(self, question: str) -> str | None:
         """A secret reference; a pasted secret is refused before it is ever written."""
+        from deskhand.tenants.secrets import SecretRef
+
         while self.ask:
             answer = self.text(f"{question} (env:NAME, file:/path or enc:…)")
             try:
@@ -480,6 +494,8 @@ def _any(settings: dict[str, Any]) -> bool:
 
 def _pem(flag: str, path: Path | None) -> str | None:
     """``path`` as written into the file (absolute), once TLS can load a CA certificate from it."""
+    from deskhand.connectors.graph.settings import trusting
+
     if path is None:
         return None
     try:
@@ -511,6 +527,8 @@ def _licenses(pairs: list[str]) -> dict[str, str]:
 
 
 def _file_text(name: str, document: dict[str, Any]) -> str:
+    import yaml
+
     header = (
         f"# deskhand connection file of the tenant {name}.\n"
         "# Secrets are references (env:NAME, file:/path, enc:…), never the values themselves.\n"
@@ -521,7 +539,7 @@ def _file_text(name: str, document: dict[str, Any]) -> str:
     return header + yaml.safe_dump(clean, sort_keys=False, allow_unicode=True)
 
 
-def _apply(tenant: Tenant, connection: Connection) -> None:
+def _apply(tenant: "Tenant", connection: "Connection") -> None:
     """The tenant's row, as its connection file describes it."""
     file = connection.file
     tenant.name = file.name
@@ -534,20 +552,20 @@ def _apply(tenant: Tenant, connection: Connection) -> None:
     tenant.connector = "/".join(section.kind for section in file.sections())
 
 
-def _policy(rt: Runtime, tenant: Tenant) -> TenantPolicy | None:
+def _policy(rt: "Runtime", tenant: "Tenant") -> "TenantPolicy | None":
     try:
         return rt.policy(tenant)
     except DeskhandError:
         return None  # `deskhand tenants policy` names what is wrong with it
 
 
-def _tenant(tenant: Tenant | None, name: str) -> Tenant:
+def _tenant(tenant: "Tenant | None", name: str) -> "Tenant":
     if tenant is None:
         raise InputError(f"No tenant {name!r}.", hint="`deskhand tenants list` shows them.")
     return tenant
 
 
-def _table(tenant: str, findings: list[Finding]) -> Table:
+def _table(tenant: str, findings: "list[Finding]") -> Table:
     table = Table("System", "Check", "Result", "Detail", "Fix", title=tenant, title_justify="left")
     for finding in findings:
         style = _OUTCOME_STYLE[finding.outcome]

@@ -1,20 +1,16 @@
 """``deskhand triage``: train the triage classifier on the MSP's own history, measure, list,
 and choose the active model version."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from deskhand.cli.common import err, out, print_json, settings, user_errors
 from deskhand.errors import UsageError
-from deskhand.store.db import Database
 
 triage_app = typer.Typer(
     help="The triage classifier: train, evaluate, list and activate model versions.",
@@ -120,6 +116,7 @@ def train_command(
 ) -> None:
     """Train a model on resolved tickets, store it as a new version and make it active."""
     from deskhand.specialists.registry import discover
+    from deskhand.store.db import Database
     from deskhand.triage.dataset import load_labelled
     from deskhand.triage.models_store import save_model
     from deskhand.triage.training import train
@@ -186,6 +183,7 @@ def train_command(
 @triage_app.command("models")
 def models_command(ctx: typer.Context, json_: Json = False) -> None:
     """List the stored model versions, newest first; the active one is marked."""
+    from deskhand.store.db import Database
     from deskhand.triage.models_store import list_models
 
     with user_errors():
@@ -234,6 +232,7 @@ def activate_command(
     version: Annotated[int, typer.Argument(help="Model version, as `triage models` lists it.")],
 ) -> None:
     """Make a stored model version the active one (to roll back to an earlier model)."""
+    from deskhand.store.db import Database
     from deskhand.triage.models_store import activate
 
     with user_errors():
@@ -301,6 +300,8 @@ def _routes(read_as: dict[str, str], labels: list[str], intents: Mapping[str, ob
 
 @contextmanager
 def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

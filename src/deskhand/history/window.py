@@ -7,11 +7,9 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from deskhand.errors import InputError, UsageError
+from deskhand.history.days import DEFAULT_DAYS, MAX_DAYS
 from deskhand.history.quality import Ledger
 from deskhand.history.report import Window
-
-DEFAULT_DAYS = 90
-MAX_DAYS = 3660  # ten years, as the web form allows; more overflows the calendar arithmetic
 
 
 def choose_window(
