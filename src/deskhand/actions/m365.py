@@ -181,6 +181,7 @@ class AddLicenceSeats(Action):
     summary = "Buy {seats} more seat(s) of {sku_name}"
     undo = "reduce the seat count in the licensing portal (billing may not be refunded)"
     needs = (M365_SEATS,)
+    safe_to_repeat = False  # declared: a second one is a second charge
 
     def _total(self, params: SeatParams, c: Connectors) -> int:
         for sku in c.m365.subscribed_skus():

@@ -78,6 +78,7 @@ class SendReply(_Comment):
     radius = BlastRadius.EXTERNAL_COMMUNICATION
     summary = "Reply to {to} on PSA ticket {psa_ticket_id}"
     undo = None
+    safe_to_repeat = False  # the client would read it twice
     hidden = False
 
     def act(
@@ -132,6 +133,7 @@ class LogTime(Action):
     summary = "Log {minutes} minutes (billable: {billable}) on PSA ticket {psa_ticket_id}"
     undo = "delete the timer entry in Syncro → ticket → Timers (before it is invoiced)"
     needs = (PSA_TIME,)
+    safe_to_repeat = False  # declared: a second one is a second charge
 
     def snapshot(self, params: TimeParams, c: Connectors) -> dict[str, Any]:
         return {"time_entries": len(c.psa.time_entries(params.psa_ticket_id))}

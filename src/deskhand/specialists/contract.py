@@ -47,9 +47,13 @@ categories (``triage/taxonomy.yaml``) and reads history labelled with them as th
 model is trained; ``patterns`` are regular expressions for requests a phrase cannot catch. The
 dispatcher passes the intent it routed on in ``context.triage.intent``.
 
-Every registered specialist must pass ``tests/specialists/test_conformance.py``. Plans are
-checked again at run time: an unknown action or parameters that do not fit it escalate the
-ticket instead of running.
+A step names an action by its name: deskhand's own (``deskhand.actions``) or a plugin's, which
+is one class registered under the ``deskhand.actions`` entry-point group (see
+``deskhand.actions.contract``); ``examples/printer-mapping`` is a complete plugin of both.
+Every installed specialist and action must pass the conformance kit that ships with deskhand:
+``pytest --pyargs deskhand.testing.conformance``. Plans are checked again at run time: an
+unknown action, parameters that do not fit it, or a tenant whose systems lack what it needs
+escalate the ticket instead of running.
 """
 
 from __future__ import annotations
