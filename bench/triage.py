@@ -20,10 +20,10 @@ import statistics
 import time
 from datetime import UTC, datetime
 
+from deskhand.history.taxonomy import load_taxonomy
 from deskhand.specialists.registry import discover
 from deskhand.triage import entities, keywords, warning_signs
 from deskhand.triage.dataset import LabelledTickets
-from deskhand.triage.taxonomy import load_taxonomy
 from deskhand.triage.training import train
 
 FILLER = ("hi please can you help the user at our office since this morning thanks regards").split()  # noqa: SIM905

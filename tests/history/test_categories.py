@@ -9,7 +9,7 @@ import pytest
 
 from deskhand.history.categories import _psa_label, categorize
 from deskhand.history.schema import TICKET_SCHEMA
-from deskhand.triage.taxonomy import Taxonomy, load_taxonomy
+from deskhand.history.taxonomy import Taxonomy, load_taxonomy
 
 
 @pytest.fixture(scope="module")

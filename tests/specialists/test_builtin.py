@@ -7,7 +7,7 @@ from deskhand.domain.directory import DirectoryUser
 from deskhand.specialists.access_change import AccessChange
 from deskhand.specialists.contract import PlanContext, TenantView, TriageView
 from deskhand.specialists.password_reset import PasswordReset
-from tests.specialists.test_conformance import (
+from deskhand.testing.samples import (
     ADMINS,
     CLOUD,
     DISABLED,

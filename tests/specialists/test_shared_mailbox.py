@@ -14,9 +14,9 @@ from deskhand.policy.tenant_policy import load_policy, parse_policy
 from deskhand.specialists.access_change import ACCESS_CHANGE, AccessChange, asks_for_shared_mailbox
 from deskhand.specialists.contract import TicketView
 from deskhand.specialists.registry import discover
+from deskhand.testing.samples import CLOUD, FREE, SYNCED, TICKET
 from deskhand.triage.keywords import triage
 from tests.specialists.test_builtin import actions, context
-from tests.specialists.test_conformance import CLOUD, FREE, SYNCED, TICKET
 
 LEAVER = TICKET.model_copy(
     update={

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from deskhand.cli import app
 from deskhand.errors import InputError
+from deskhand.history.taxonomy import load_taxonomy
 from deskhand.specialists.registry import discover
 from deskhand.triage.cold_start import Reading, TaxonomyTriage, builtin
 from deskhand.triage.keywords import triage
-from deskhand.triage.taxonomy import load_taxonomy
 
 INTENTS = discover().intents
 

@@ -35,8 +35,8 @@ from deskhand.history.report import (
     Report,
     Totals,
 )
+from deskhand.history.taxonomy import load_taxonomy
 from deskhand.history.window import apply_window, choose_window
-from deskhand.triage.taxonomy import load_taxonomy
 
 MinutesFrom = Literal["auto", "logged", "elapsed", "business_hours"]
 DEFAULT_BUSINESS_HOURS = "08:00-18:00"

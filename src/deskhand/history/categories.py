@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from deskhand.history.report import Categorization, SuggestedCategory, format_share
+from deskhand.history.taxonomy import Taxonomy
 from deskhand.history.textmodel import predict_categories
 from deskhand.history.themes import Suggestion, suggest_categories
-from deskhand.triage.taxonomy import Taxonomy
 
 # Above this share of vague or missing categories, those tickets are categorised from their text.
 VAGUE_SHARE_THRESHOLD = 0.2

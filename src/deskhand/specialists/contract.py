@@ -43,7 +43,7 @@ trained, a ticket that contains one of the ``examples`` (whole words, any case) 
 intent — in the subject a phrase is a clear request, in the body half of one — and each example
 must route to its intent on its own. The optional LLM is offered exactly the installed intents,
 with their descriptions and examples. ``categories`` adds the phrases of deskhand's taxonomy
-categories (``triage/taxonomy.yaml``) and reads history labelled with them as the intent when a
+categories (``history/taxonomy.yaml``) and reads history labelled with them as the intent when a
 model is trained; ``patterns`` are regular expressions for requests a phrase cannot catch. The
 dispatcher passes the intent it routed on in ``context.triage.intent``.
 

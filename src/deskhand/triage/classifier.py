@@ -125,18 +125,6 @@ def cross_fit(
     return CrossFitted([str(classes[b]) for b in best], probabilities.max(axis=1), fold, model)
 
 
-def train_model(texts: Sequence[str], labels: Sequence[str], folds: int = 3) -> TriageModel:
-    """Fit deskhand's classifier on all ``texts``, its sigmoids on ``folds`` held-out folds.
-    Every intent needs at least ``folds`` tickets."""
-    from sklearn.model_selection import StratifiedKFold
-
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    splits = list(splitter.split(np.zeros(len(labels)), np.asarray(labels, dtype=object)))
-    fitted = cross_fit(texts, labels, splits, final=True)
-    assert fitted.model is not None
-    return fitted.model
-
-
 def fit_sigmoids(margins: Array, labels: Array, classes: Array) -> Array:
     """Platt's sigmoid per intent, fitted on held-out margins: P(intent) = 1 / (1 + e^(a m + b)).
     Two intents have one margin (positive for the second) and so one sigmoid."""

@@ -24,8 +24,7 @@ from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 from deskhand.domain.intents import Intent
-from deskhand.triage.keywords import Triage, confidence, signals
-from deskhand.triage.taxonomy import (
+from deskhand.history.taxonomy import (
     BUILTIN_NAME,
     Taxonomy,
     clean_phrase,
@@ -33,6 +32,7 @@ from deskhand.triage.taxonomy import (
     load_taxonomy,
     phrase_table,
 )
+from deskhand.triage.keywords import Triage, confidence, signals
 
 METHOD = "taxonomy"
 # A phrase in the body is half a strong request pattern: phrases say what a ticket is about,

@@ -29,7 +29,7 @@ from deskhand.history.formats import normalise_header
 from deskhand.history.importer import import_history
 from deskhand.history.quality import Ledger
 from deskhand.history.sources import discover, read_tables
-from deskhand.triage.taxonomy import label_key, load_taxonomy
+from deskhand.history.taxonomy import label_key, load_taxonomy
 
 SUBJECT_HEADERS = ("subject", "title", "summary", "ticketsubject", "ticketsummary")
 BODY_HEADERS = ("body", "description", "details", "problem", "initialissue", "text")

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from deskhand.errors import InputError
-from deskhand.triage.taxonomy import Taxonomy, load_taxonomy
+from deskhand.history.taxonomy import Taxonomy, load_taxonomy
 
 EXPECTED_CATEGORIES = [
     "Password reset",

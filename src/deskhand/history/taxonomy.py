@@ -326,7 +326,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
     name = BUILTIN_NAME if path is None else path.name
     try:
         if path is None:
-            text = resources.files("deskhand.triage").joinpath("taxonomy.yaml").read_text("utf-8")
+            text = resources.files("deskhand.history").joinpath("taxonomy.yaml").read_text("utf-8")
         else:
             text = path.read_text(encoding="utf-8")
     except OSError as error:
