@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from sqlalchemy.orm import Session
 
 from deskhand.actions import action, catalogue
 from deskhand.connectors.errors import ConnectorError
@@ -33,7 +36,7 @@ from deskhand.specialists.contract import (
     TicketView,
     TriageView,
 )
-from deskhand.store.models import Tenant
+from deskhand.store.models import Run, Tenant
 from deskhand.triage import cold_start
 from deskhand.triage.entities import extract
 from deskhand.triage.keywords import ROUTE_THRESHOLD, Triage, triage
@@ -71,12 +74,12 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
     try:
         outcome = _decide(rt, tenant, view, tenant_view)
     except Stop as stop:
-        escalate(rt, run_id, stop.reason, stop.detail, worker=worker, before=stop.events)
+        learnt = partial(_record, events=stop.events)
+        escalate(rt, run_id, stop.reason, stop.detail, worker=worker, prepare=learnt)
         return
     with rt.db.session() as session:
         run = state.hold(session, run_id, worker)
-        for event in outcome.events:
-            state.record(session, run, event)
+        _record(session, run, outcome.events)
         state.store_plan(
             session,
             run,
@@ -93,6 +96,15 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
     if forbidden:
         detail = "; ".join(f"{s.action}: {s.rule}" for s in forbidden)
         escalate(rt, run_id, "policy_forbid", detail, worker=worker)
+
+
+def _record(session: Session, run: Run, events: list[ev.Event]) -> None:
+    """What the dispatch learnt, in order; the triage also sets the run's intent and confidence."""
+    for event in events:
+        if isinstance(event, ev.TicketTriaged):
+            state.record_triage(session, run, event)
+        else:
+            state.record(session, run, event)
 
 
 @dataclass

@@ -5,7 +5,7 @@ trace it, and announce it (the log, and a webhook when one is configured)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import httpx
 from sqlalchemy import select
@@ -44,16 +44,13 @@ def escalate(
     detail: str,
     *,
     worker: str | None = None,
-    before: Sequence[ev.Event] = (),
     prepare: Callable[[Session, Run], None] | None = None,
 ) -> int:
-    """Escalate the run (held by ``worker``, or no worker for a human's action). ``before``
-    events and the ``prepare`` change are written first, in the same transaction, so that no
-    one sees the run between them. Returns the escalation id."""
+    """Escalate the run (held by ``worker``, or no worker for a human's action). The ``prepare``
+    change (events learnt on the way, a draft's decision) is written first, in the same
+    transaction, so that no one sees the run between them. Returns the escalation id."""
     with rt.db.session() as session:
         run = _lock(session, run_id, worker)
-        for event in before:
-            state.record(session, run, event)
         if prepare is not None:
             prepare(session, run)
         escalation = state.escalate(session, run, reason, detail)

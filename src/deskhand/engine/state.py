@@ -316,6 +316,7 @@ def _release(run: Run) -> None:
 
 
 def record_triage(session: Session, run: Run, event: ev.TicketTriaged) -> None:
+    """The triage event, and the intent and confidence it gives the run."""
     run.intent = event.intent
     run.confidence = event.confidence
     _touch(run)

@@ -185,6 +185,8 @@ class LdapDirectory:
         self._call(write, idempotent=True)
 
     # --- more than the protocol: what AD lets a helpdesk do --------------------------------
+    # No action calls these yet; kept because the AD contract (DESIGN.md), the doctor's rights
+    # checks and the README's delegation include them, for the offboarding and AD-group actions.
 
     def disable(self, user_id: str) -> None:
         """Set the ACCOUNTDISABLE bit of userAccountControl."""
