@@ -14,13 +14,13 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from deskhand.cli import app
+from deskhand.connectors import secrets
+from deskhand.connectors.connection import load_connection
 from deskhand.connectors.graph import GraphSettings
 from deskhand.connectors.ldap import LdapSettings
 from deskhand.connectors.mail.smtp import SmtpSettings
 from deskhand.connectors.sandbox.seed import BUSINESS_PREMIUM
-from deskhand.tenants import secrets
-from deskhand.tenants.connection import load_connection
-from deskhand.tenants.secrets import SecretRef
+from deskhand.connectors.secrets import SecretRef
 from tests.connectors.mail.server import (
     PASSWORD,
     USERNAME,

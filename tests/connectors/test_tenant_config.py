@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from deskhand.connectors import secrets
+from deskhand.connectors.connection import load_connection, parse_connection
 from deskhand.connectors.errors import NotFoundError
 from deskhand.connectors.factory import Factory, NoDirectory
 from deskhand.connectors.graph import GraphM365
@@ -18,12 +20,10 @@ from deskhand.connectors.mail.smtp import SmtpMailer
 from deskhand.connectors.sandbox.seed import seed_demo
 from deskhand.connectors.sandbox.store import SandboxStore
 from deskhand.connectors.sandbox.systems import SandboxAD, SandboxM365, SandboxPsa
+from deskhand.connectors.secrets import SecretError, SecretRef
 from deskhand.connectors.syncro import SyncroPsa
 from deskhand.errors import DeskhandError, InputError
 from deskhand.store.models import Tenant
-from deskhand.tenants import secrets
-from deskhand.tenants.connection import load_connection, parse_connection
-from deskhand.tenants.secrets import SecretError, SecretRef
 
 SYNCRO_KEY = "T0ps3cret-syncro-api-key"
 SMTP_PASSWORD = "T0ps3cret-smtp-password"

@@ -14,11 +14,11 @@ from deskhand.cli.runtime import open_runtime
 from deskhand.errors import DeskhandError, InputError, UsageError
 
 if TYPE_CHECKING:
+    from deskhand.connectors.connection import Connection
     from deskhand.connectors.doctor import Finding
     from deskhand.engine.runtime import Runtime
     from deskhand.policy.tenant_policy import TenantPolicy
     from deskhand.store.models import Tenant
-    from deskhand.tenants.connection import Connection
 
 secret_app = typer.Typer(
     help="Secrets for tenant connection files: encrypted values and the key.",
@@ -181,9 +181,9 @@ def add(
 
     The advanced settings (certificates, national clouds, proxies and private CAs) are flags
     only: the questions never ask for them."""
+    from deskhand.connectors.connection import parse_connection
     from deskhand.policy.tenant_policy import load_policy
     from deskhand.store.models import Tenant
-    from deskhand.tenants.connection import parse_connection
 
     with user_errors():
         if not _SLUG.match(name):
@@ -273,8 +273,8 @@ def show(
     """Show a tenant's connection file; secrets only as the kind of reference, never a value."""
     import yaml
 
+    from deskhand.connectors.connection import load_connection
     from deskhand.store.models import Tenant
-    from deskhand.tenants.connection import load_connection
 
     with user_errors():
         rt = open_runtime(ctx)
@@ -339,7 +339,7 @@ def doctor(
 def secret_encrypt(ctx: typer.Context) -> None:
     """Encrypt a secret with DESKHAND_SECRET_KEY and print the enc: value for a tenant file.
     The secret is read from stdin, or asked for (hidden) at a terminal."""
-    from deskhand.tenants import secrets
+    from deskhand.connectors import secrets
 
     with user_errors():
         key = settings(ctx).secret_key
@@ -355,7 +355,7 @@ def secret_encrypt(ctx: typer.Context) -> None:
 @secret_app.command("new-key")
 def secret_new_key() -> None:
     """Print a new key for DESKHAND_SECRET_KEY (keep it outside the data folder's backups)."""
-    from deskhand.tenants import secrets
+    from deskhand.connectors import secrets
 
     print(secrets.new_key())
 
@@ -383,7 +383,7 @@ class _Answers:
 
     def reference(self, question: str) -> str | None:
         """A secret reference; a pasted secret is refused before it is ever written."""
-        from deskhand.tenants.secrets import SecretRef
+        from deskhand.connectors.secrets import SecretRef
 
         while self.ask:
             answer = self.text(f"{question} (env:NAME, file:/path or enc:…)")

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from deskhand.connectors.ad import ActiveDirectory
+from deskhand.connectors.connection import Connection, load_connection
 from deskhand.connectors.errors import NotFoundError
 from deskhand.connectors.m365 import M365
 from deskhand.connectors.mail import Mailer
 from deskhand.connectors.psa import Psa
 from deskhand.domain.directory import DirectoryUser, SignInState
 from deskhand.errors import DeskhandError
-from deskhand.tenants.connection import Connection, load_connection
 
 if TYPE_CHECKING:
     from deskhand.connectors.mail.imap import ImapMailbox

@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from deskhand.connectors.connection import Connection
 from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors, Factory, NoDirectory
 from deskhand.connectors.redaction import MIN_LENGTH
 from deskhand.errors import DeskhandError
-from deskhand.tenants.connection import Connection
 
 if TYPE_CHECKING:
     from deskhand.policy.tenant_policy import TenantPolicy

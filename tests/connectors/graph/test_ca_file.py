@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from deskhand.connectors.calls import Breakers, Caller, CallPolicy
+from deskhand.connectors.connection import parse_connection
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.graph import GraphM365
 from deskhand.errors import InputError
-from deskhand.tenants.connection import parse_connection
 from tests.connectors.graph.conftest import Tenant, settings_for
 from tests.connectors.graph.standin import CLIENT_SECRET, GraphStandIn
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from deskhand.connectors import secrets
+from deskhand.connectors.connection import load_connection
 from deskhand.connectors.factory import Factory
 from deskhand.connectors.mail.imap import ImapMailbox, ImapSettings
 from deskhand.connectors.sandbox.seed import seed_demo
 from deskhand.connectors.sandbox.store import SandboxStore
 from deskhand.errors import InputError
 from deskhand.store.models import Tenant
-from deskhand.tenants import secrets
-from deskhand.tenants.connection import load_connection
 from deskhand.tenants.doctor import examine
 from tests.connectors.imap.dovecot import PASSWORD
 from tests.connectors.imap.fixtures import SupportMailbox

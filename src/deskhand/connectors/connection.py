@@ -3,7 +3,7 @@ Directory and mail, and the facts about the client that the engine relies on.
 
 Each system's section has a ``kind`` (a real system, or ``sandbox``) and, for a real one, the
 settings of its client (``SyncroSettings``, ``GraphSettings``, ``LdapSettings``,
-``SmtpSettings``) beside one secret reference (see ``deskhand.tenants.secrets``). A file is
+``SmtpSettings``) beside one secret reference (see ``deskhand.connectors.secrets``). A file is
 checked completely when it is read; a mistake is reported with the file, line and field.
 """
 
@@ -29,8 +29,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from deskhand.connectors.secrets import HOW_TO_REFERENCE, SecretRef
 from deskhand.errors import InputError
-from deskhand.tenants.secrets import HOW_TO_REFERENCE, SecretRef
 from deskhand.yaml_nodes import compose
 
 
