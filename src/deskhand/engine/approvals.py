@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 from deskhand.actions import action
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.decisions import Decision
+from deskhand.domain.escalations import Reason
 from deskhand.domain.risks import BlastRadius
 from deskhand.engine import state
 from deskhand.engine.binding import BindingError, TicketRef
@@ -474,7 +475,7 @@ def reject(rt: Runtime, approval_id: int, user_email: str, reason: str) -> Draft
     escalate(
         rt,
         run_id,
-        "approval_rejected",
+        Reason.APPROVAL_REJECTED,
         f"{user_email} rejected draft {approval_id} ({description}): {reason}",
         prepare=reject_it,
     )

@@ -20,6 +20,7 @@ from deskhand.connectors.errors import ConnectorError
 from deskhand.domain import events as ev
 from deskhand.domain.actions import ActionError
 from deskhand.domain.decisions import Decision
+from deskhand.domain.escalations import Reason
 from deskhand.engine import state
 from deskhand.engine.binding import BindingError, TicketRef, bind
 from deskhand.engine.escalation import escalate
@@ -49,7 +50,7 @@ EXCERPT_CHARS = 600
 class Stop(Exception):  # noqa: N818 - control flow: the dispatch ends here
     """Dispatch ends in an escalation; ``events`` say what was learnt on the way."""
 
-    reason: str
+    reason: Reason
     detail: str
     events: list[ev.Event] = field(default_factory=list)
 
@@ -95,7 +96,7 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
         forbidden = [s for s in outcome.steps if s.decision == Decision.FORBID]
     if forbidden:
         detail = "; ".join(f"{s.action}: {s.rule}" for s in forbidden)
-        escalate(rt, run_id, "policy_forbid", detail, worker=worker)
+        escalate(rt, run_id, Reason.POLICY_FORBID, detail, worker=worker)
 
 
 def _record(session: Session, run: Run, events: list[ev.Event]) -> None:
@@ -139,15 +140,15 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
         )
     except ConnectorError as error:
         raise Stop(
-            "execution_failed", f"Looking up the directory failed: {error}", events
+            Reason.EXECUTION_FAILED, f"Looking up the directory failed: {error}", events
         ) from None
     events.extend(resolution.events)
     if resolution.problem is not None:
-        raise Stop("low_confidence", resolution.problem, events)
+        raise Stop(Reason.LOW_CONFIDENCE, resolution.problem, events)
     if resolution.unresolved is not None:
         refusal = why_not_ask(resolution, view.requester_email)
         if refusal is not None:
-            raise Stop("low_confidence", refusal, events)
+            raise Stop(Reason.LOW_CONFIDENCE, refusal, events)
         msp_name = PlanContext.model_fields["msp_name"].default
         template = rt.policy(tenant).reply_template
         ask = question(
@@ -184,7 +185,9 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
         try:
             check = requester_check(connectors, view, context)
         except ConnectorError as error:
-            raise Stop("execution_failed", f"The identity check failed: {error}", events) from None
+            raise Stop(
+                Reason.EXECUTION_FAILED, f"The identity check failed: {error}", events
+            ) from None
         identity, identity_detail = check.verdict.value, check.detail
         events.append(
             ev.IdentityChecked(
@@ -195,7 +198,7 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
             )
         )
         if not check.verified:
-            raise Stop("identity_unverified", check.detail, events)
+            raise Stop(Reason.IDENTITY_UNVERIFIED, check.detail, events)
         context = context.model_copy(update={"identity": identity})
     reply_text = None
     if rt.llm is not None and llm is not None and llm.proposal is not None:
@@ -209,9 +212,11 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
     try:
         plan = make_plan(specialist, inputs, rt.policy(tenant).time_entries)
     except Exception as error:  # a plugin's bug escalates the ticket, it does not stop the desk
-        raise Stop("plan_invalid", f"{specialist.name} failed to plan: {error!r}", events) from None
+        raise Stop(
+            Reason.PLAN_INVALID, f"{specialist.name} failed to plan: {error!r}", events
+        ) from None
     if plan.handoff is not None:
-        raise Stop("needs_human", f"{specialist.name}: {plan.handoff}", events)
+        raise Stop(Reason.NEEDS_HUMAN, f"{specialist.name}: {plan.handoff}", events)
     outcome = _with_policy(
         rt, tenant, view, specialist.name, plan, events, identity, identity_detail
     )
@@ -234,14 +239,14 @@ def _with_policy(
     ticket = TicketRef(view.psa_ticket_id, view.requester_email)
     early = _reply_before_a_change(plan)
     if early is not None:
-        raise Stop("plan_invalid", f"{planner}: {early}", events)
+        raise Stop(Reason.PLAN_INVALID, f"{planner}: {early}", events)
     steps = []
     for proposed in plan.steps:
         try:
             spec = action(proposed.action)
             bound = bind(spec, proposed.params, connectors, ticket)
         except (ActionError, BindingError) as error:
-            raise Stop("plan_invalid", f"{planner}: {error}", events) from None
+            raise Stop(Reason.PLAN_INVALID, f"{planner}: {error}", events) from None
         params = bound.params
         radius = spec.blast_radius(params, bound.facts)
         decision, rule = policy.decide(spec.name, radius)
@@ -303,7 +308,9 @@ def _triage(
     try:
         model = rt.triage_model()
     except DeskhandError as error:
-        raise Stop("low_confidence", f"The active triage model cannot be used: {error}") from None
+        raise Stop(
+            Reason.LOW_CONFIDENCE, f"The active triage model cannot be used: {error}"
+        ) from None
     if model is None:
         reading = cold_start.builtin(intents).read(view.subject, view.body, keywords)
         return _by_taxonomy(rt, reading, llm)
@@ -320,7 +327,7 @@ def _triage(
     said = f"Triage model v{model.version} says {intent} with probability {probability:.2f}"
     specialist = rt.registry.for_intent(intent)
     if specialist is None:
-        raise Stop("no_specialist", f"{said}; no specialist handles it.", events)
+        raise Stop(Reason.NO_SPECIALIST, f"{said}; no specialist handles it.", events)
     if not routed:
         threshold = model.thresholds.get(intent, math.inf)
         below = (
@@ -329,14 +336,14 @@ def _triage(
             else f"but {intent} has no threshold: no cut-off reached the target"
         )
         raise Stop(
-            "low_confidence",
+            Reason.LOW_CONFIDENCE,
             f"{said}, {below} (set for {model.target_precision:.0%} precision on held-out "
             f"history).",
             events,
         )
     if not agree:
         raise Stop(
-            "low_confidence",
+            Reason.LOW_CONFIDENCE,
             f"{said}, but the keyword triage says {keywords.intent} (confidence "
             f"{keywords.confidence:.2f}); a person should decide.",
             events,
@@ -352,13 +359,13 @@ def _by_taxonomy(
     said = "Triage by the built-in taxonomy (no trained model yet)"
     if reading.category is not None:
         raise Stop(
-            "no_specialist",
+            Reason.NO_SPECIALIST,
             f"{said} reads it as {reading.category}; no specialist handles it.",
             events,
         )
     if found.intent is None:
         raise Stop(
-            "low_confidence",
+            Reason.LOW_CONFIDENCE,
             f"{said} recognises no request in it: no taxonomy phrase or request pattern "
             f"matches. A person should read it.",
             events,
@@ -366,11 +373,11 @@ def _by_taxonomy(
     specialist = rt.registry.for_intent(found.intent)
     if specialist is None:
         raise Stop(
-            "no_specialist", f"{said} found {found.intent}; no specialist handles it.", events
+            Reason.NO_SPECIALIST, f"{said} found {found.intent}; no specialist handles it.", events
         )
     if found.confidence < ROUTE_THRESHOLD:
         raise Stop(
-            "low_confidence",
+            Reason.LOW_CONFIDENCE,
             f"{said} says {found.intent} with confidence {found.confidence:.2f}, below "
             f"{ROUTE_THRESHOLD:.2f}.",
             events,
@@ -394,7 +401,7 @@ def _second_opinion(
     if proposal.intent != found.intent:
         decided = "the triage model" if found.method == "model" else "the taxonomy triage"
         raise Stop(
-            "low_confidence",
+            Reason.LOW_CONFIDENCE,
             f"{decided.capitalize()} says {found.intent} (confidence {found.confidence:.2f}), "
             f"but the LLM ({rt.llm.describe()}) says {proposal.intent} (confidence "
             f"{proposal.confidence:.2f}); a person should decide.",

@@ -13,34 +13,18 @@ from sqlalchemy.orm import Session
 
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain import events as ev
+from deskhand.domain.escalations import Reason
 from deskhand.engine import state
 from deskhand.engine.runtime import Runtime
 from deskhand.store.models import Run, Tenant
 
 log = logging.getLogger("deskhand.escalation")
 
-REASONS = {
-    "no_specialist": "no specialist handles what this ticket asks for",
-    "low_confidence": "deskhand is not sure enough what the ticket asks for, or for whom",
-    "identity_unverified": "the requester could not be verified for a security change",
-    "policy_forbid": "the tenant's policy forbids a step of the plan",
-    "needs_human": "the specialist says this needs a person",
-    "plan_invalid": "the plan named an unknown action, bad parameters or another tenant's data",
-    "approval_rejected": "a technician rejected a draft",
-    "approval_expired": "a draft was not approved (or not run) before its approval expired",
-    "approval_mismatch": "the payload about to run differs from the one approved",
-    "execution_failed": "a step failed when it ran",
-    "verification_failed": "a step ran but reading it back did not show the change",
-    "uncertain_execution": "a step a stopped worker had started was not seen done and is not "
-    "safe to repeat",
-    "reply_not_from_requester": "someone other than the requester answered deskhand's question",
-}
-
 
 def escalate(
     rt: Runtime,
     run_id: int,
-    reason: str,
+    reason: Reason,
     detail: str,
     *,
     worker: str | None = None,
@@ -61,7 +45,7 @@ def escalate(
         ticket_id = run.ticket_id
     assert tenant is not None
     body = (
-        f"deskhand escalated this ticket: {REASONS.get(reason, reason)} ({reason}).\n"
+        f"deskhand escalated this ticket: {reason.sentence} ({reason}).\n"
         f"{detail}\n\nDone so far:\n{summary}\n\n"
         f"Trace: deskhand trace {ticket_id} (run {run_id}, escalation {escalation_id})"
     )
@@ -108,7 +92,7 @@ def _announce(
     rt: Runtime,
     run_id: int,
     escalation_id: int,
-    reason: str,
+    reason: Reason,
     detail: str,
     tenant_id: str,
     ticket_id: int,
@@ -130,7 +114,7 @@ def _announce(
         "ticket_id": ticket_id,
         "run_id": run_id,
         "reason": reason,
-        "reason_text": REASONS.get(reason, reason),
+        "reason_text": reason.sentence,
         "detail": detail,
     }
     try:

@@ -32,6 +32,7 @@ from deskhand.connectors.factory import Connectors
 from deskhand.domain import events as ev
 from deskhand.domain.actions import ActionError, Params
 from deskhand.domain.decisions import Decision
+from deskhand.domain.escalations import Reason
 from deskhand.domain.risks import APPROVAL_FLOOR
 from deskhand.engine import state
 from deskhand.engine.binding import BindingError, TicketRef, bind
@@ -42,7 +43,7 @@ from deskhand.store.models import EventRecord, Step, StepSecret, Tenant, now
 
 
 class _Halt(Exception):  # noqa: N818 - control flow: the run stops and escalates
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: Reason, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
@@ -107,7 +108,7 @@ def _run_step(
         _after_act(rt, run_id, worker, work, f"failed: {error}")
         _fail(rt, run_id, worker, step_id, "act", str(error))
         raise _Halt(
-            "execution_failed", f"Step {work.position} ({work.description}) failed: {error}"
+            Reason.EXECUTION_FAILED, f"Step {work.position} ({work.description}) failed: {error}"
         ) from None
     _after_act(rt, run_id, worker, work, "the call returned")
     _verify(rt, run_id, worker, work, c, baseline)
@@ -138,7 +139,7 @@ def _prepare(
             params = spec.validate(values)
         except ActionError as error:
             _refuse_and_fail(session, step, str(error))
-            halt: _Halt | None = _Halt("plan_invalid", str(error))
+            halt: _Halt | None = _Halt(Reason.PLAN_INVALID, str(error))
         else:
             recovering = step.status == "executing"
             halt = (
@@ -185,19 +186,20 @@ def _check_may_run(
         bound = bind(spec, values, c, ticket)
     except (BindingError, ActionError, ConnectorError) as error:
         _refuse_and_fail(session, step, str(error))
-        return _Halt("plan_invalid", f"Step {step.position}: {error}")
+        return _Halt(Reason.PLAN_INVALID, f"Step {step.position}: {error}")
     if bound.params.model_dump(mode="json") != values:
         changed = "; ".join(f"{f} is now {new!r}, not {old!r}" for f, old, new in bound.mismatched)
         why = f"the directory changed since it was approved: {changed or 'an id was renamed'}"
         _refuse_and_fail(session, step, why)
         return _Halt(
-            "approval_mismatch", f"Step {step.position} ({step.description}): {why}. Nothing ran."
+            Reason.APPROVAL_MISMATCH,
+            f"Step {step.position} ({step.description}): {why}. Nothing ran.",
         )
     radius = spec.blast_radius(bound.params, bound.facts)
     decision, rule = rt.policy(tenant).decide(spec.name, radius)
     if decision is Decision.FORBID:
         _refuse_and_fail(session, step, f"the tenant's policy forbids it now: {rule}")
-        return _Halt("policy_forbid", f"Step {step.position} ({step.description}): {rule}.")
+        return _Halt(Reason.POLICY_FORBID, f"Step {step.position} ({step.description}): {rule}.")
     approval = step.approval
     if (
         step.decision == "auto"
@@ -210,14 +212,14 @@ def _check_may_run(
     if approval is None or approval.status != "approved" or approval.payload_hash is None:
         state.refuse_payload(session, step, "", current)
         return _Halt(
-            "approval_mismatch",
+            Reason.APPROVAL_MISMATCH,
             f"Step {step.position} ({step.description}) is {radius.value} and has no valid "
             "approval. Nothing ran.",
         )
     if approval.expires_at <= now():
         state.expire(session, approval)
         return _Halt(
-            "approval_expired",
+            Reason.APPROVAL_EXPIRED,
             f"The approval of step {step.position} ({step.description}) expired at "
             f"{approval.expires_at:%Y-%m-%d %H:%M} UTC before it could run.",
         )
@@ -225,7 +227,7 @@ def _check_may_run(
     if problem is not None:
         state.refuse_payload(session, step, approval.payload_hash, current)
         return _Halt(
-            "approval_mismatch",
+            Reason.APPROVAL_MISMATCH,
             f"Step {step.position} ({step.action}): {problem} Nothing ran.",
         )
     return None
@@ -296,7 +298,9 @@ def _already_done(
         check = work.operation.check(work.params, c, work.key, baseline)
     except ConnectorError as error:
         _fail(rt, run_id, worker, work.step_id, "verify", str(error))
-        raise _Halt("verification_failed", f"Re-checking step {work.position}: {error}") from None
+        raise _Halt(
+            Reason.VERIFICATION_FAILED, f"Re-checking step {work.position}: {error}"
+        ) from None
     with rt.db.session() as session:
         state.hold(session, run_id, worker)
         step = _step(session, work.step_id)
@@ -308,7 +312,7 @@ def _already_done(
     if check.done or work.safe_to_repeat:
         return check.done
     raise _Halt(
-        "uncertain_execution",
+        Reason.UNCERTAIN_EXECUTION,
         f"Step {work.position} ({work.description}) was started by a worker that stopped before "
         f"it finished. Reading back shows {check.observed}: not done, as far as deskhand can "
         f"see. {work.action} is not safe to repeat, so it was not done again. Check in the "
@@ -321,7 +325,9 @@ def _start(rt: Runtime, run_id: int, worker: str, work: _Work, c: Connectors) ->
         snapshot = work.operation.snapshot(work.params, c)
     except ConnectorError as error:
         _fail(rt, run_id, worker, work.step_id, "act", f"snapshot failed: {error}")
-        raise _Halt("execution_failed", f"Step {work.position}: snapshot failed: {error}") from None
+        raise _Halt(
+            Reason.EXECUTION_FAILED, f"Step {work.position}: snapshot failed: {error}"
+        ) from None
     secret = work.operation.secret()
     with rt.db.session() as session:
         state.hold(session, run_id, worker)  # the lease, checked where the step is marked
@@ -353,7 +359,7 @@ def _secret(rt: Runtime, run_id: int, worker: str, work: _Work) -> str | None:
     if value is None:
         _fail(rt, run_id, worker, work.step_id, "act", "its secret cannot be decrypted")
         raise _Halt(
-            "execution_failed",
+            Reason.EXECUTION_FAILED,
             f"Step {work.position}: the temporary password stored for it cannot be decrypted "
             "(the server key file changed). Nothing ran.",
         )
@@ -377,7 +383,9 @@ def _verify(
         check = work.operation.check(work.params, c, work.key, baseline)
     except ConnectorError as error:
         _fail(rt, run_id, worker, work.step_id, "verify", str(error))
-        raise _Halt("verification_failed", f"Reading back step {work.position}: {error}") from None
+        raise _Halt(
+            Reason.VERIFICATION_FAILED, f"Reading back step {work.position}: {error}"
+        ) from None
     with rt.db.session() as session:
         state.hold(session, run_id, worker)
         step = _step(session, work.step_id)
@@ -386,7 +394,7 @@ def _verify(
             return
         state.fail_step(session, step, "verify", f"reading back showed {check.observed}")
     raise _Halt(
-        "verification_failed",
+        Reason.VERIFICATION_FAILED,
         f"Step {work.position} ({work.description}) ran, but reading back showed {check.observed}.",
     )
 

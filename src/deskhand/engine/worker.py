@@ -25,6 +25,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from deskhand.audit.checkpoints import CheckpointFile
+from deskhand.domain.escalations import Reason
 from deskhand.engine import state
 from deskhand.engine.dispatcher import dispatch
 from deskhand.engine.escalation import escalate
@@ -172,7 +173,7 @@ class Worker:
                 escalate(
                     self.rt,
                     run_id,
-                    "approval_expired",
+                    Reason.APPROVAL_EXPIRED,
                     f"Draft {approval_id} was not decided before its approval expired.",
                     prepare=expire_it,
                 )

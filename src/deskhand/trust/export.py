@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import Mapping
 
-from deskhand.engine.escalation import REASONS
+from deskhand.domain.escalations import Reason
 from deskhand.trust.metrics import TrustReport, week_label
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -20,7 +20,7 @@ def _cell(text: str) -> str:
 
 def trust_csv(report: TrustReport, tenant_names: Mapping[str, str]) -> str:
     """The report's finest figures as CSV text; ``tenant_names`` gives each tenant's name."""
-    reasons = [*REASONS, *(r for r in report.escalation_reasons if r not in REASONS)]
+    reasons = [*Reason, *(r for r in report.escalation_reasons if r not in set(Reason))]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from deskhand.actions import action
 from deskhand.audit.trace import trace
 from deskhand.connectors.errors import ConnectorError
+from deskhand.domain.escalations import Reason
 from deskhand.engine import approvals, quarantine, state
-from deskhand.engine.escalation import REASONS
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.ticket_origin import outside_psa
 from deskhand.errors import InputError
@@ -225,6 +225,6 @@ def escalations(request: Request, who: CurrentViewer, show: str = "open") -> Res
         who,
         rows=rows,
         tenants=tenants,
-        reasons=REASONS,
+        reasons={reason.value: reason.sentence for reason in Reason},
         show=show,
     )

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from deskhand.engine.escalation import REASONS
+from deskhand.domain import escalations
 from deskhand.store.models import Tenant
 from deskhand.trust.export import trust_csv
 from deskhand.trust.metrics import (
@@ -99,7 +99,7 @@ def duration(seconds: float | None) -> str:
 
 def reason_text(reason: str) -> str:
     """What an escalation's reason code means, in a sentence."""
-    return REASONS.get(reason, reason)
+    return escalations.sentence(reason)
 
 
 def specialist_label(name: str) -> str:
