@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 from deskhand import sign_in_throttle
 from deskhand.audit.log import append
 from deskhand.domain import events as ev
+from deskhand.domain.roles import ROLES
 from deskhand.errors import DeskhandError, InputError
-from deskhand.policy.tenant_policy import ROLES
 from deskhand.store.models import (
     Analysis,
     ApiToken,

@@ -7,7 +7,7 @@ import pytest
 
 from deskhand.errors import InputError
 from deskhand.policy.replies import DEFAULT, ReplyTemplate, ReplyTemplateError, check
-from deskhand.policy.tenant_policy import parse_policy
+from tests.policy.installed import parse_policy
 
 BASE = "approvers: [approver]\napproval_expiry_hours: 24\n"
 

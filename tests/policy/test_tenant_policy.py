@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,15 +18,17 @@ from pydantic import ValidationError
 from deskhand.actions import catalogue
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
+from deskhand.domain.roles import ROLES
 from deskhand.errors import InputError
+from deskhand.plugins import installed
+from deskhand.policy import tenant_policy
 from deskhand.policy.tenant_policy import (
     BUILTIN_SOURCE,
-    ROLES,
+    Installed,
     Rule,
     TenantPolicy,
-    load_policy,
-    parse_policy,
 )
+from tests.policy.installed import decide, load_policy, parse_policy
 
 AUTO, APPROVE, FORBID = Decision.AUTO, Decision.APPROVE, Decision.FORBID
 
@@ -141,7 +144,7 @@ def test_builtin_decisions_cover_every_action_at_every_radius_it_can_have() -> N
 def test_builtin_policy_decides(
     action: str, radius: BlastRadius, decision: Decision, because: str
 ) -> None:
-    assert load_policy().decide(action, radius) == (decision, because)
+    assert decide(load_policy(), action, radius) == (decision, because)
 
 
 def test_the_builtin_policy_file_names_no_action_it_does_not_rule_on() -> None:
@@ -412,7 +415,7 @@ def test_floor_actions_may_be_forbidden_or_approved(action: str) -> None:
     text = f"actions:\n  {action}: forbid\nblast_radius:\n  security: forbid\n{TAIL}"
     policy = parse_policy(text, "acme.yaml")
 
-    assert policy.decide(action, catalogue()[action].radius) == (
+    assert decide(policy, action, catalogue()[action].radius) == (
         FORBID,
         f"actions: {action}: forbid (acme.yaml line 2)",
     )
@@ -429,16 +432,23 @@ def test_policy_built_in_code_cannot_lower_the_floor_either(radius: BlastRadius)
         )
 
 
-def test_policy_built_in_code_cannot_name_an_unknown_action() -> None:
-    # An action deskhand does not know has no blast radius that could be held to the floor.
-    unknown = re.escape("`m365.wipe_device` is not an action deskhand knows")
-    with pytest.raises(ValidationError, match=unknown):
-        TenantPolicy(
-            source="tenant 7",
-            actions={"m365.wipe_device": Rule(decision=AUTO)},
-            approvers=frozenset({"admin"}),
-            approval_expiry_hours=24,
-        )
+def test_a_policy_names_the_actions_it_is_handed_and_no_other() -> None:
+    # The policy imports no registry: the caller hands it the installed actions, a plugin's too.
+    text = f"actions:\n  acme.map_drive: auto\n{TAIL}"
+    with pytest.raises(InputError, match=r"`acme\.map_drive` is not an action deskhand knows"):
+        tenant_policy.parse_policy(text, "acme.yaml", installed())
+    drive = SimpleNamespace(radius=BlastRadius.INTERNAL, privileged_radius=None, manual=False)
+    known = Installed(actions={**catalogue(), "acme.map_drive": drive}, intents=())
+    policy = tenant_policy.parse_policy(text, "acme.yaml", known)
+    assert policy.decide("acme.map_drive", BlastRadius.INTERNAL, manual=False)[0] is AUTO
+    # The same rule for a manual step: the technician's tick is the approval.
+    assert policy.decide("acme.map_drive", BlastRadius.INTERNAL, manual=True) == (
+        APPROVE,
+        "acme.map_drive is a manual step: the technician ticks it off",
+    )
+    billing = SimpleNamespace(radius=BlastRadius.BILLING, privileged_radius=None, manual=False)
+    with pytest.raises(InputError, match=r"line 2: `acme\.map_drive: auto` is not allowed"):
+        tenant_policy.parse_policy(text, "acme.yaml", Installed({"acme.map_drive": billing}, ()))
 
 
 # --- decisions --------------------------------------------------------------------------------
@@ -464,32 +474,32 @@ def contoso(tmp_path: Path) -> TenantPolicy:
 
 
 def test_action_rule_wins_over_blast_radius_rule(contoso: TenantPolicy) -> None:
-    assert contoso.decide("m365.add_group_member", BlastRadius.INTERNAL) == (
+    assert decide(contoso, "m365.add_group_member", BlastRadius.INTERNAL) == (
         APPROVE,
         "actions: m365.add_group_member: approve (contoso.yaml line 7)",
     )
 
 
 def test_blast_radius_rule_applies_without_an_action_rule(contoso: TenantPolicy) -> None:
-    assert contoso.decide("m365.remove_group_member", BlastRadius.INTERNAL) == (
+    assert decide(contoso, "m365.remove_group_member", BlastRadius.INTERNAL) == (
         AUTO,
         "blast radius internal: auto (contoso.yaml line 4)",
     )
 
 
 def test_no_rule_means_approve(contoso: TenantPolicy) -> None:
-    assert contoso.decide("m365.reset_password", BlastRadius.SECURITY) == (
+    assert decide(contoso, "m365.reset_password", BlastRadius.SECURITY) == (
         APPROVE,
         "no rule for m365.reset_password or blast radius security in contoso.yaml: approve",
     )
 
 
 def test_forbid_rules_forbid(contoso: TenantPolicy) -> None:
-    assert contoso.decide("m365.remove_license", BlastRadius.DESTRUCTIVE) == (
+    assert decide(contoso, "m365.remove_license", BlastRadius.DESTRUCTIVE) == (
         FORBID,
         "blast radius destructive: forbid (contoso.yaml line 5)",
     )
-    assert contoso.decide("psa.send_reply", BlastRadius.EXTERNAL_COMMUNICATION) == (
+    assert decide(contoso, "psa.send_reply", BlastRadius.EXTERNAL_COMMUNICATION) == (
         FORBID,
         "actions: psa.send_reply: forbid (contoso.yaml line 9)",
     )
@@ -498,7 +508,7 @@ def test_forbid_rules_forbid(contoso: TenantPolicy) -> None:
 def test_privileged_group_change_needs_approval_though_internal_is_auto(
     contoso: TenantPolicy,
 ) -> None:
-    assert contoso.decide("m365.remove_group_member", BlastRadius.SECURITY) == (
+    assert decide(contoso, "m365.remove_group_member", BlastRadius.SECURITY) == (
         APPROVE,
         "no rule for m365.remove_group_member or blast radius security in contoso.yaml: approve",
     )
@@ -506,11 +516,11 @@ def test_privileged_group_change_needs_approval_though_internal_is_auto(
 
 def test_auto_action_rule_gives_way_to_the_floor_at_decision_time(contoso: TenantPolicy) -> None:
     # m365.assign_license is internal, so `auto` loads; a step that is security is still drafted.
-    assert contoso.decide("m365.assign_license", BlastRadius.INTERNAL) == (
+    assert decide(contoso, "m365.assign_license", BlastRadius.INTERNAL) == (
         AUTO,
         "actions: m365.assign_license: auto (contoso.yaml line 8)",
     )
-    assert contoso.decide("m365.assign_license", BlastRadius.SECURITY) == (
+    assert decide(contoso, "m365.assign_license", BlastRadius.SECURITY) == (
         APPROVE,
         "floor: security is never auto",
     )
@@ -536,7 +546,7 @@ def test_empty_rule_sections_mean_every_step_needs_approval() -> None:
 
     assert policy.blast_radius == {}
     assert policy.actions == {}
-    assert policy.decide("psa.add_internal_note", BlastRadius.INTERNAL)[0] is APPROVE
+    assert decide(policy, "psa.add_internal_note", BlastRadius.INTERNAL)[0] is APPROVE
 
 
 # --- the floor holds for any valid policy -----------------------------------------------------
@@ -576,7 +586,7 @@ def test_no_valid_policy_decides_auto_for_a_floor_radius(data: dict[str, Any]) -
 
     for action in [*catalogue(), "crm.not_an_action"]:
         for radius in BlastRadius:
-            decision, because = policy.decide(action, radius)
+            decision, because = decide(policy, action, radius)
             if radius in APPROVAL_FLOOR:
                 assert decision is not AUTO, (action, radius, because)
 
@@ -608,7 +618,7 @@ def test_a_manual_step_waits_for_the_technicians_tick_even_when_its_radius_is_au
     path = tmp_path / "internal-auto.yaml"
     path.write_text(text, encoding="utf-8")
     policy = load_policy(path)
-    assert policy.decide("psa.add_internal_note", BlastRadius.INTERNAL)[0] is Decision.AUTO
-    decision, because = policy.decide(action, BlastRadius.INTERNAL)
+    assert decide(policy, "psa.add_internal_note", BlastRadius.INTERNAL)[0] is Decision.AUTO
+    decision, because = decide(policy, action, BlastRadius.INTERNAL)
     assert decision is Decision.APPROVE
     assert "manual step" in because

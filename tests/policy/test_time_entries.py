@@ -4,6 +4,7 @@ when the file is loaded, and the step the dispatcher plans from them."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from importlib import resources
 
 import pytest
@@ -11,11 +12,14 @@ import pytest
 from deskhand.actions import action
 from deskhand.domain.decisions import Decision
 from deskhand.domain.directory import DirectoryUser
+from deskhand.domain.origin import TicketOrigin, outside_psa
 from deskhand.domain.risks import BlastRadius
+from deskhand.engine.binding import TicketRef
 from deskhand.engine.time_entries import with_time_entry
 from deskhand.errors import InputError
-from deskhand.policy.tenant_policy import TimeEntries, load_policy, parse_policy
-from deskhand.specialists.contract import Plan, ProposedStep, TicketView
+from deskhand.policy.tenant_policy import TimeEntries
+from deskhand.specialists.contract import Plan, ProposedStep
+from tests.policy.installed import decide, load_policy, parse_policy
 
 TAIL = "approvers: [approver, admin]\napproval_expiry_hours: 24\n"
 TIME = (
@@ -149,20 +153,12 @@ def test_the_time_step_is_billing_and_a_policy_cannot_make_it_auto() -> None:
     with pytest.raises(InputError, match=r"^contoso\.yaml, line 2: `psa\.log_time: auto` is not"):
         parse_policy("actions:\n  psa.log_time: auto\n" + TAIL + TIME, "contoso.yaml")
     loose = parse_policy("blast_radius:\n  internal: auto\n" + TAIL + TIME, "contoso.yaml")
-    assert loose.decide("psa.log_time", BlastRadius.BILLING)[0] is Decision.APPROVE
+    assert decide(loose, "psa.log_time", BlastRadius.BILLING)[0] is Decision.APPROVE
 
 
 # --- the step the dispatcher adds -------------------------------------------------------------
 
-TICKET = TicketView(
-    id=1,
-    tenant_id="contoso-dental",
-    psa_ticket_id="4711",
-    subject="Forgot my password",
-    body="Please reset it",
-    requester_email="karen@contoso.example",
-    requester_name="Karen",
-)
+TICKET = TicketRef("4711", "karen@contoso.example", outside=None)
 JO = DirectoryUser(id="u-jo", user_principal_name="jo@contoso.example", display_name="Jo")
 RESET = Plan(
     summary="Reset Jo's password",
@@ -197,19 +193,21 @@ def test_the_time_step_is_appended_last_with_the_tenant_s_minutes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("standard", "intent", "plan", "psa_ticket_id"),
+    ("standard", "intent", "plan", "origin"),
     [
-        pytest.param(None, "password_reset", RESET, "4711", id="no time_entries"),
-        pytest.param(STANDARD, "access_change", RESET, "4711", id="intent not listed"),
-        pytest.param(STANDARD, "password_reset", Plan(summary="nothing"), "4711", id="no steps"),
-        pytest.param(STANDARD, "password_reset", RESET, "imap:#1a2b3c", id="mailed in"),
-        pytest.param(STANDARD, "password_reset", RESET, "autotask:881", id="imported"),
+        pytest.param(None, "password_reset", RESET, TicketOrigin.PSA, id="no time_entries"),
+        pytest.param(STANDARD, "access_change", RESET, TicketOrigin.PSA, id="intent not listed"),
+        pytest.param(
+            STANDARD, "password_reset", Plan(summary="nothing"), TicketOrigin.PSA, id="no steps"
+        ),
+        pytest.param(STANDARD, "password_reset", RESET, TicketOrigin.MAILBOX, id="mailed in"),
+        pytest.param(STANDARD, "password_reset", RESET, TicketOrigin.EXPORT, id="imported"),
     ],
 )
 def test_no_time_step_unless_configured_for_work_on_a_psa_ticket(
-    standard: TimeEntries | None, intent: str, plan: Plan, psa_ticket_id: str
+    standard: TimeEntries | None, intent: str, plan: Plan, origin: TicketOrigin
 ) -> None:
-    ticket = TICKET.model_copy(update={"psa_ticket_id": psa_ticket_id})
+    ticket = replace(TICKET, outside=outside_psa(origin, "Autotask"))
 
     assert with_time_entry(plan, standard, intent, ticket, (JO,)) == plan
 

@@ -10,12 +10,12 @@ from deskhand.actions import action
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import BlastRadius
 from deskhand.errors import InputError
-from deskhand.policy.tenant_policy import load_policy, parse_policy
 from deskhand.specialists.access_change import ACCESS_CHANGE, AccessChange, asks_for_shared_mailbox
 from deskhand.specialists.contract import TicketView
 from deskhand.specialists.registry import discover
 from deskhand.testing.samples import CLOUD, FREE, SYNCED, TICKET
 from deskhand.triage.keywords import triage
+from tests.policy.installed import decide, load_policy, parse_policy
 from tests.specialists.test_builtin import actions, context
 
 LEAVER = TICKET.model_copy(
@@ -54,7 +54,7 @@ def test_a_conversion_is_a_manual_step_for_the_resolved_user_with_exact_instruct
 
 def test_the_conversion_needs_approval_and_no_policy_file_can_make_it_auto() -> None:
     spec = action("exchange.convert_to_shared_mailbox")
-    decision, _ = load_policy().decide(spec.name, spec.radius)
+    decision, _ = decide(load_policy(), spec.name, spec.radius)
     auto = (
         "actions:\n  exchange.convert_to_shared_mailbox: auto\n"
         "approvers: [approver]\napproval_expiry_hours: 24\n"

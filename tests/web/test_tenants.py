@@ -16,11 +16,11 @@ from deskhand.actions import catalogue
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.engine.runtime import Runtime
-from deskhand.policy.effective import action_decisions
 from deskhand.policy.tenant_policy import Rule, TenantPolicy
 from deskhand.store.models import Approval, Escalation, Tenant, Ticket
 from deskhand.web.pages import tenants as tenants_page
 from deskhand.web.pages.tenants import ConnectorStatus
+from tests.policy.installed import action_decisions, decide
 from tests.web.conftest import sign_in
 
 POLICY = """\
@@ -171,7 +171,7 @@ def test_every_action_shows_the_decision_deskhand_would_make(
     }
     assert set(table) == expected
     for (action, radius), cells in table.items():
-        decision, _ = policy.decide(action, BlastRadius(radius))
+        decision, _ = decide(policy, action, BlastRadius(radius))
         assert f'<strong class="effective decision-{decision}">{decision}</strong>' in cells, (
             action,
             radius,

@@ -182,6 +182,7 @@ def add(
     The advanced settings (certificates, national clouds, proxies and private CAs) are flags
     only: the questions never ask for them."""
     from deskhand.connectors.connection import parse_connection
+    from deskhand.plugins import installed
     from deskhand.policy.tenant_policy import load_policy
     from deskhand.store.models import Tenant
 
@@ -227,7 +228,7 @@ def add(
         if approver:
             document["approvers"] = approver
         if policy is not None:
-            load_policy(policy)  # refuses a bad policy now, naming its line
+            load_policy(policy, installed())  # refuses a bad policy now, naming its line
             document["policy"] = str(policy.resolve())
 
         path = (config or settings(ctx).data_dir / "tenants" / f"{name}.yaml").resolve()

@@ -12,6 +12,7 @@ from deskhand.config import Settings
 from deskhand.connectors.factory import Connectors, Factory
 from deskhand.connectors.sandbox.store import SandboxStore
 from deskhand.keys import ServerKeys
+from deskhand.plugins import installed
 from deskhand.policy.tenant_policy import TenantPolicy, load_policy
 from deskhand.specialists.registry import Registry, discover
 from deskhand.store.db import Database
@@ -77,7 +78,7 @@ class Runtime:
         stamp = path.stat().st_mtime if path is not None and path.exists() else 0.0
         key = (tenant.policy_path, stamp)
         if key not in self._policies:
-            self._policies[key] = load_policy(path)
+            self._policies[key] = load_policy(path, installed())
         return self._policies[key]
 
     def triage_model(self) -> ActiveModel | None:

@@ -7,12 +7,12 @@ each action at each blast radius the action can have, so the table cannot drift 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from deskhand.actions import catalogue
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
-from deskhand.policy.tenant_policy import TenantPolicy
+from deskhand.policy.tenant_policy import ActionTerms, TenantPolicy
 
 PRIVILEGED = "when the group is privileged"
 
@@ -42,19 +42,26 @@ class ActionDecision:
         return self.why
 
 
-def action_decisions(policy: TenantPolicy) -> list[ActionDecision]:
-    """Every known action, in the registry's order, with its effective decision; an action whose
-    blast radius grows with a privileged group gets a second row for that case."""
+def action_decisions(
+    policy: TenantPolicy, actions: Mapping[str, ActionTerms]
+) -> list[ActionDecision]:
+    """Every one of ``actions`` (the installed ones, in the registry's order) with its effective
+    decision; an action whose blast radius grows with a privileged group gets a second row for
+    that case."""
     rows = []
-    for name, spec in catalogue().items():
-        rows.append(_decided(policy, name, spec.radius, None))
-        if spec.privileged_radius is not None and spec.privileged_radius != spec.radius:
-            rows.append(_decided(policy, name, spec.privileged_radius, PRIVILEGED))
+    for name, terms in actions.items():
+        rows.append(_decided(policy, name, terms, terms.radius, None))
+        if terms.privileged_radius is not None and terms.privileged_radius != terms.radius:
+            rows.append(_decided(policy, name, terms, terms.privileged_radius, PRIVILEGED))
     return rows
 
 
 def _decided(
-    policy: TenantPolicy, name: str, radius: BlastRadius, condition: str | None
+    policy: TenantPolicy,
+    name: str,
+    terms: ActionTerms,
+    radius: BlastRadius,
+    condition: str | None,
 ) -> ActionDecision:
     if (rule := policy.actions.get(name)) is not None:
         kind = "action rule"
@@ -62,7 +69,7 @@ def _decided(
         kind = "blast radius rule"
     else:
         kind = "no rule"
-    decision, why = policy.decide(name, radius)
+    decision, why = policy.decide(name, radius, manual=terms.manual)
     setting = rule.decision if rule is not None else None
     return ActionDecision(
         action=name,

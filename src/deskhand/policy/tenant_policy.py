@@ -10,27 +10,25 @@ for it is refused when it is made, and ``decide`` refuses it again for every ste
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal, Self, get_args
+from typing import Annotated, Protocol, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from deskhand.actions import catalogue
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
+from deskhand.domain.roles import ROLES, Role
 from deskhand.errors import InputError
 from deskhand.policy import replies
-from deskhand.specialists.registry import discover
 from deskhand.yaml_nodes import compose
 
 BUILTIN_SOURCE = "built-in policy"
 
-Role = Literal["viewer", "tech", "approver", "admin"]
-ROLES: tuple[Role, ...] = get_args(Role)
 
 MAX_EXPIRY_HOURS = 720  # 30 days: an approval older than that was given for a different situation
 MAX_MINUTES = 480  # a working day: more than that for one request is not a standard time
@@ -52,6 +50,29 @@ _DECISIONS = {decision.value: decision for decision in Decision}
 _NULL_TAG = "tag:yaml.org,2002:null"
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 _FLOOR_REASON = "actions always need a human's approval (deskhand's floor; no policy can lower it)"
+
+
+class ActionTerms(Protocol):
+    """What the policy needs to know of an action: its radius (and the one a privileged group
+    gives it) and whether it is a manual step. ``deskhand.actions.contract.Action`` has them."""
+
+    @property
+    def radius(self) -> BlastRadius: ...
+
+    @property
+    def privileged_radius(self) -> BlastRadius | None: ...
+
+    @property
+    def manual(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Installed:
+    """The actions and intents a policy may name: those of the installed plugins, handed in by
+    the caller (``deskhand.plugins.installed()``) so that the policy imports no registry."""
+
+    actions: Mapping[str, ActionTerms]
+    intents: Collection[str]
 
 
 class Rule(BaseModel):
@@ -103,30 +124,12 @@ class TenantPolicy(BaseModel):
     @model_validator(mode="after")
     def _keeps_the_floor(self) -> Self:
         # Checked on the model, not only when a file is read, so that no way of making a
-        # policy (a file, a database row, code) can lower the floor.
+        # policy (a file, a database row, code) can lower the floor. An action's rule is held
+        # against its radius when the file is read (``parse_policy``, which knows the actions),
+        # and ``decide`` applies the floor again to every step.
         for radius, rule in self.blast_radius.items():
             if rule.decision is Decision.AUTO and radius in APPROVAL_FLOOR:
                 raise ValueError(self._at(rule) + _not_allowed(radius, f"{radius} {_FLOOR_REASON}"))
-        for name, rule in self.actions.items():
-            spec = catalogue().get(name)
-            if spec is None:
-                # An action we do not know has no blast radius to hold against the floor.
-                raise ValueError(
-                    f"{self._at(rule)}`{name}` is not an action deskhand knows."
-                    + _did_you_mean(name, catalogue())
-                )
-            if rule.decision is not Decision.AUTO:
-                continue
-            if spec.radius in APPROVAL_FLOOR:
-                why = f"{name}'s blast radius is {spec.radius}, and {spec.radius} {_FLOOR_REASON}"
-            elif spec.privileged_radius is not None and spec.privileged_radius in APPROVAL_FLOOR:
-                why = (
-                    f"{name}'s blast radius is {spec.privileged_radius} when the group is "
-                    f"privileged, and {spec.privileged_radius} {_FLOOR_REASON}"
-                )
-            else:
-                continue
-            raise ValueError(self._at(rule) + _not_allowed(name, why))
         return self
 
     @property
@@ -138,7 +141,7 @@ class TenantPolicy(BaseModel):
         """Whether a user with ``role`` may approve this tenant's drafts."""
         return role in self.approvers
 
-    def decide(self, action: str, radius: BlastRadius) -> tuple[Decision, str]:
+    def decide(self, action: str, radius: BlastRadius, *, manual: bool) -> tuple[Decision, str]:
         """The decision for a step of ``action`` whose blast radius is ``radius``, and the rule
         that made it, in words a technician reads beside the step.
 
@@ -157,8 +160,7 @@ class TenantPolicy(BaseModel):
             because = f"no rule for {action} or blast radius {radius} in {self.source}: approve"
         if decision is Decision.AUTO and radius in APPROVAL_FLOOR:
             return Decision.APPROVE, f"floor: {radius} is never auto"
-        spec = catalogue().get(action)
-        if decision is Decision.AUTO and spec is not None and spec.manual:
+        if decision is Decision.AUTO and manual:
             # The technician's tick is the approval: a manual step without one would only
             # read back work nobody was asked to do.
             return Decision.APPROVE, f"{action} is a manual step: the technician ticks it off"
@@ -176,11 +178,12 @@ class TenantPolicy(BaseModel):
         return f"{self.source} line {rule.line}"
 
 
-def load_policy(path: Path | None = None) -> TenantPolicy:
-    """A tenant's policy file, or deskhand's built-in policy when ``path`` is None."""
+def load_policy(path: Path | None, installed: Installed) -> TenantPolicy:
+    """A tenant's policy file, or deskhand's built-in policy when ``path`` is None; the rules may
+    name the ``installed`` actions and intents."""
     if path is None:
         builtin = resources.files("deskhand.policy").joinpath("default_policy.yaml")
-        return parse_policy(builtin.read_text(encoding="utf-8"), BUILTIN_SOURCE)
+        return parse_policy(builtin.read_text(encoding="utf-8"), BUILTIN_SOURCE, installed)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -189,14 +192,12 @@ def load_policy(path: Path | None = None) -> TenantPolicy:
         raise InputError(
             f"{path.name} is not UTF-8 text: {error.reason} at byte {error.start}."
         ) from None
-    return parse_policy(text, path.name)
+    return parse_policy(text, path.name, installed)
 
 
-def parse_policy(text: str, source: str, intents: Iterable[str] | None = None) -> TenantPolicy:
+def parse_policy(text: str, source: str, installed: Installed) -> TenantPolicy:
     """The policy in ``text``; an InputError naming ``source`` and the line for anything wrong.
-
-    ``intents`` are those ``time_entries`` may name: by default, the ones the installed
-    specialists handle."""
+    ``actions`` rules may name the ``installed`` actions, ``time_entries`` its intents."""
     root = compose(text, source, "rule")
     if root is None:
         raise InputError(
@@ -214,7 +215,11 @@ def parse_policy(text: str, source: str, intents: Iterable[str] | None = None) -
     blast_radius = (
         _radius_rules(sections["blast_radius"][1], source) if "blast_radius" in sections else {}
     )
-    actions = _action_rules(sections["actions"][1], source) if "actions" in sections else {}
+    actions = (
+        _action_rules(sections["actions"][1], source, installed.actions)
+        if "actions" in sections
+        else {}
+    )
     for name in _REQUIRED:
         if name not in sections:
             raise InputError(
@@ -234,7 +239,7 @@ def parse_policy(text: str, source: str, intents: Iterable[str] | None = None) -
                 else replies.DEFAULT
             ),
             time_entries=(
-                _time_entries(*sections["time_entries"], source, intents)
+                _time_entries(*sections["time_entries"], source, installed.intents)
                 if "time_entries" in sections
                 else None
             ),
@@ -267,7 +272,7 @@ def _reply_template(node: yaml.Node, source: str) -> str:
 
 
 def _time_entries(
-    key: yaml.Node, node: yaml.Node, source: str, intents: Iterable[str] | None
+    key: yaml.Node, node: yaml.Node, source: str, intents: Collection[str]
 ) -> TimeEntries | None:
     """``time_entries``: the billable flag and the minutes per intent; None when it is empty."""
     entries = _entries(node, source, "time_entries")
@@ -294,7 +299,7 @@ def _time_entries(
             "`time_entries` has no `minutes`: list the standard minutes per intent, like "
             "`password_reset: 10`.",
         )
-    known = sorted(_handled_intents() if intents is None else set(intents))
+    known = sorted(set(intents))
     minutes: dict[str, int] = {}
     for intent, (label, value) in _entries(entries["minutes"][1], source, "minutes").items():
         if intent not in known:
@@ -323,11 +328,6 @@ def _whole_number(node: yaml.Node) -> int | None:
     return None
 
 
-def _handled_intents() -> set[str]:
-    """The intents of the installed specialists (plugins included)."""
-    return set(discover().by_intent)
-
-
 def _radius_rules(node: yaml.Node, source: str) -> dict[BlastRadius, Rule]:
     """The rules under ``blast_radius``, each for a blast radius deskhand has."""
     rules: dict[BlastRadius, Rule] = {}
@@ -343,12 +343,35 @@ def _radius_rules(node: yaml.Node, source: str) -> dict[BlastRadius, Rule]:
     return rules
 
 
-def _action_rules(node: yaml.Node, source: str) -> dict[str, Rule]:
-    """The rules under ``actions``; the model checks that deskhand knows each action."""
-    return {
-        name: _rule(key, value, source)
-        for name, (key, value) in _entries(node, source, "actions").items()
-    }
+def _action_rules(
+    node: yaml.Node, source: str, known: Mapping[str, ActionTerms]
+) -> dict[str, Rule]:
+    """The rules under ``actions``, each for an installed action and none that would let a step
+    in the approval floor run on its own."""
+    rules: dict[str, Rule] = {}
+    for name, (key, value) in _entries(node, source, "actions").items():
+        rule = _rule(key, value, source)
+        terms = known.get(name)
+        if terms is None:
+            # An action we do not know has no blast radius to hold against the floor.
+            raise _error(
+                source,
+                key,
+                f"`{name}` is not an action deskhand knows." + _did_you_mean(name, known),
+            )
+        if rule.decision is Decision.AUTO:
+            if terms.radius in APPROVAL_FLOOR:
+                why = f"{name}'s blast radius is {terms.radius}, and {terms.radius} {_FLOOR_REASON}"
+                raise _error(source, key, _not_allowed(name, why))
+            privileged = terms.privileged_radius
+            if privileged is not None and privileged in APPROVAL_FLOOR:
+                why = (
+                    f"{name}'s blast radius is {privileged} when the group is privileged, and "
+                    f"{privileged} {_FLOOR_REASON}"
+                )
+                raise _error(source, key, _not_allowed(name, why))
+        rules[name] = rule
+    return rules
 
 
 def _entries(node: yaml.Node, source: str, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:

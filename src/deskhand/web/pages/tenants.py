@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from deskhand.actions import catalogue
 from deskhand.connectors.errors import ConnectorError
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError, InputError
@@ -95,7 +96,7 @@ def tenant_page(request: Request, who: CurrentViewer, tenant_id: str) -> Respons
         active="tenants",  # the nav's Tenants entry, though the template is tenant.html.j2
         row=row,
         tenant=tenant,
-        decisions=action_decisions(policy) if policy is not None else [],
+        decisions=action_decisions(policy, catalogue()) if policy is not None else [],
     )
 
 
