@@ -34,8 +34,8 @@ from tests.support import postgres_database  # noqa: E402
 
 from deskhand.config import Settings  # noqa: E402
 from deskhand.demo import seed  # noqa: E402
-from deskhand.engine.intake import add_ticket  # noqa: E402
 from deskhand.engine.runtime import Runtime  # noqa: E402
+from deskhand.intake.arrival import add_ticket  # noqa: E402
 from deskhand.store.models import EventRecord, Ticket  # noqa: E402
 
 KAREN = "karen.whitfield@contosodental.example"

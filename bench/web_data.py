@@ -28,10 +28,10 @@ from sqlalchemy import func, insert, select, text
 from deskhand.audit.log import canonical_json, event_hash
 from deskhand.connectors.sandbox.store import SandboxBase
 from deskhand.engine import approvals
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.state import payload_hash
 from deskhand.engine.worker import Worker
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Base, ChainHead, EventRecord, now
 
 CONTOSO, NORTHWIND = "contoso-dental", "northwind-law"

@@ -19,9 +19,10 @@ from typer.testing import CliRunner, Result
 from deskhand.cli import app
 from deskhand.config import Settings
 from deskhand.demo import seed
-from deskhand.engine import quarantine
-from deskhand.engine.intake import Arrival, receive
+from deskhand.domain.origin import TicketOrigin
 from deskhand.engine.runtime import Runtime
+from deskhand.intake import quarantine
+from deskhand.intake.arrival import Arrival, receive
 from deskhand.store.models import Quarantined, Tenant, Ticket
 from tests.support import WriteCsv
 
@@ -117,7 +118,7 @@ def test_a_ticket_the_psa_opened_but_deskhand_cannot_store_is_quarantined(
     with rt.db.session() as session:
         tenant = session.get(Tenant, CONTOSO)
         assert tenant is not None
-        receive(session, tenant, Arrival(LISA, "1", "Before the reset", "old"))
+        receive(session, tenant, Arrival(LISA, "1", "Before the reset", "old", TicketOrigin.PSA))
     result = add(database_url, "New laptop", body="for Lisa")
     assert result.exit_code == 1
     assert (
@@ -218,7 +219,14 @@ def test_held_items_are_listed_counted_and_shown(rt: Runtime, database_url: str)
 def test_retry_takes_an_item_after_a_fix_and_it_is_counted_no_more(
     rt: Runtime, database_url: str
 ) -> None:
-    arrival = Arrival(LISA, "connectwise:24001", "reset\x00my password", "Locked out.")
+    arrival = Arrival(
+        LISA,
+        "connectwise:24001",
+        "reset\x00my password",
+        "Locked out.",
+        TicketOrigin.EXPORT,
+        "ConnectWise Manage",
+    )
     item = hold(rt, CONTOSO, "import", arrival.content())
     raw = b"From: Li\xffsa <" + LISA.encode() + b">\r\nSubject: Printer\r\n\r\nJammed.\r\n"
     mailed = hold(rt, CONTOSO, "imap", raw, "UID 7 (UIDVALIDITY 1)")
@@ -233,6 +241,10 @@ def test_retry_takes_an_item_after_a_fix_and_it_is_counted_no_more(
             ("reset my password", None),
             ("Printer", "Liÿsa"),
         ]
+        assert [(t.origin, t.exported_from) for t in tickets] == [
+            ("export", "ConnectWise Manage"),
+            ("mailbox", None),
+        ]
         items = session.scalars(select(Quarantined).order_by(Quarantined.id)).all()
         assert [(i.status, i.ticket_id, i.resolved_by) for i in items] == [
             ("taken", tickets[0].id, LEE),
@@ -246,7 +258,8 @@ def test_retry_takes_an_item_after_a_fix_and_it_is_counted_no_more(
 def test_an_item_that_still_cannot_be_taken_stays_held_with_the_new_reason(
     rt: Runtime, database_url: str
 ) -> None:
-    item = hold(rt, CONTOSO, "import", Arrival("not an address", "x:1", "s", "b").content())
+    arrival = Arrival("not an address", "x:1", "s", "b", TicketOrigin.PSA)
+    item = hold(rt, CONTOSO, "import", arrival.content())
     result = run(database_url, "intake", "quarantine", "retry", str(item), "--as", LEE)
     assert result.exit_code == 1
     assert "is still held: 'not an address' is not an e-mail address" in said(result)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from deskhand.accounts import generate_password, set_password
 from deskhand.connectors.sandbox.seed import seed_demo
-from deskhand.engine.intake import Received, add_ticket
 from deskhand.engine.runtime import Runtime
+from deskhand.intake.arrival import Received, add_ticket
 from deskhand.store.models import Tenant, Ticket, User
 
 

@@ -17,7 +17,7 @@ from deskhand.connectors.sandbox.systems import SandboxAD, SandboxM365, SandboxP
 from deskhand.engine.binding import BindingError, TicketRef, bind
 
 TOM = "tom.becker@contosodental.example"
-TICKET = TicketRef("1001", "karen.whitfield@contosodental.example")
+TICKET = TicketRef("1001", "karen.whitfield@contosodental.example", outside=None)
 
 
 @pytest.fixture

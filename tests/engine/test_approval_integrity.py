@@ -30,8 +30,8 @@ from deskhand.actions import action
 from deskhand.connectors.sandbox.seed import BUSINESS_STANDARD, object_id
 from deskhand.engine import approvals
 from deskhand.engine.approvals import DraftView
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
+from deskhand.intake.arrival import add_ticket
 from deskhand.specialists.access_change import AccessChange
 from deskhand.specialists.contract import Plan, PlanContext, TicketView
 from deskhand.specialists.password_reset import PasswordReset

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from tests.engine.test_flow import CONTOSO, KAREN, LISA, drafts, work
 
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Ticket
 
 FORGOT = ("Forgot my password", "I forgot my password, please reset it")

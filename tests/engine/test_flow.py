@@ -14,9 +14,9 @@ from deskhand.audit.chain import verify
 from deskhand.audit.trace import trace
 from deskhand.engine import approvals
 from deskhand.engine.approvals import ApprovalError
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Approval, Escalation, EventRecord, Step, Tenant, Ticket, User, now
 
 CONTOSO = "contoso-dental"

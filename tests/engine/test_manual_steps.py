@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from deskhand.connectors.sandbox.store import SandboxGroup, SandboxGroupMember, SandboxUser
 from deskhand.engine import approvals
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Escalation, Step, Ticket
 
 CONTOSO = "contoso-dental"

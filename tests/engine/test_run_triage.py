@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import EventRecord, Run
 
 CONTOSO = "contoso-dental"

@@ -10,9 +10,9 @@ from tests.engine.test_manual_steps import CONTOSO, KAREN, TOM, tick_off, ticket
 
 from deskhand.connectors.sandbox.store import SandboxUser
 from deskhand.engine import approvals
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Escalation, Step
 
 REQUEST = "Tom Becker has left us. Please convert Tom Becker's mailbox to a shared mailbox."

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from deskhand.engine.intake_files import NO_ID, TOO_LONG
 from deskhand.history.sources import SUFFIXES
+from deskhand.intake.exports import NO_ID, TOO_LONG
 
 MIB = 1 << 20
 HEADER = [

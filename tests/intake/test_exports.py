@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from tests.support import WriteCsv
 
 from deskhand.engine import approvals
-from deskhand.engine.intake import add_ticket
-from deskhand.engine.intake_files import ExportReading, import_export, read_export
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.errors import InputError
+from deskhand.intake.arrival import add_ticket
+from deskhand.intake.exports import ExportReading, import_export, read_export
 from deskhand.store.models import Escalation, EventRecord, Run, Tenant, Ticket
 
 CONTOSO = "contoso-dental"

@@ -17,10 +17,12 @@ from typer.testing import CliRunner
 from deskhand.cli import app
 from deskhand.connectors.mail.imap import Fetched
 from deskhand.connectors.sandbox.systems import SandboxPsa
+from deskhand.domain.origin import TicketOrigin
 from deskhand.engine import state
-from deskhand.engine.mailbox import AUTOMATED, mail_key, poll_mailboxes
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake.mailbox import AUTOMATED, mail_key, poll_mailboxes
+from deskhand.intake.polling import poll_all
 from deskhand.store.models import Escalation, IntakeCursor, Run, Step, Tenant, Ticket
 
 TENANT = "contoso-dental"
@@ -233,6 +235,7 @@ def test_a_reply_carrying_the_psa_number_in_its_subject_reaches_the_waiting_tick
             psa_ticket_id=psa_ticket.id,
             subject="New laptop",
             body="I need a laptop",
+            origin=TicketOrigin.PSA,
         )
         ticket.status = "waiting_on_requester"
         ticket_id = ticket.id
@@ -301,7 +304,7 @@ def test_the_worker_reads_the_mailbox_on_its_schedule(
 ) -> None:
     mailbox_tenant.append(mail("From the worker", ident="<w@x>"))
     rt.settings.poll_intake_seconds = 60
-    assert Worker(rt, "w1").poll_intake_when_due() is True
+    assert Worker(rt, "w1", intake=poll_all).poll_intake_when_due() is True
     assert [subject for _, subject, _ in tickets(rt)] == ["From the worker"]
 
 

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from deskhand.cli import app
 from deskhand.connectors.mail.imap import read_message
-from deskhand.engine.mailbox import poll_mailboxes
-from deskhand.engine.polling import PollReport
 from deskhand.engine.runtime import Runtime
+from deskhand.intake.mailbox import poll_mailboxes
+from deskhand.intake.psa_poller import PollReport
 from deskhand.store.models import IntakeCursor, Quarantined, Tenant, Ticket
 
 CONTOSO, NORTHWIND = "contoso-dental", "northwind-law"

@@ -27,9 +27,9 @@ from deskhand.config import Settings
 from deskhand.demo import seed
 from deskhand.domain.actions import Facts
 from deskhand.domain.risks import BlastRadius, risk_rank
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Approval, Escalation, EventRecord, Run, Step, Tenant, Ticket
 from tests.support import postgres_database
 

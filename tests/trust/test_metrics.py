@@ -13,10 +13,10 @@ from sqlalchemy import event, update
 
 from deskhand.demo import SAMPLE_TICKETS
 from deskhand.engine import approvals
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.errors import InputError
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Approval, now
 from deskhand.trust.metrics import (
     NO_SPECIALIST,

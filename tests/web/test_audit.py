@@ -18,9 +18,9 @@ from deskhand.audit import verification
 from deskhand.audit.chain import ChainReport
 from deskhand.audit.log import append, event_hash
 from deskhand.domain.events import RunQueued
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import ChainHead, EventRecord
 from deskhand.web.app import create_app
 from tests.audit.tampering import as_dba, cut_to, tamper

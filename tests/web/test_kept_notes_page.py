@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from deskhand.domain.origin import TicketOrigin
 from deskhand.engine import state
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
@@ -25,6 +26,7 @@ def test_a_mailed_tickets_page_shows_the_notes_kept_in_deskhand(
             psa_ticket_id="imap:<pw@mail.contosodental.example>",
             subject="Forgot my password",
             body="Please reset it.",
+            origin=TicketOrigin.MAILBOX,
             message_id="<pw@mail.contosodental.example>",
         )
         ticket_id = ticket.id

@@ -8,9 +8,9 @@ import re
 
 from fastapi.testclient import TestClient
 
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake.arrival import add_ticket
 
 
 def manual_card(

@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from deskhand.accounts import create_token
-from deskhand.engine import quarantine
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake import quarantine
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Analysis, Approval, Escalation, Quarantined, Ticket, User
 from deskhand.web.app import create_app
 from tests.web.conftest import sign_in

@@ -6,9 +6,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from deskhand.engine import quarantine
-from deskhand.engine.intake import Arrival
+from deskhand.domain.origin import TicketOrigin
 from deskhand.engine.runtime import Runtime
+from deskhand.intake import quarantine
+from deskhand.intake.arrival import Arrival
 from deskhand.store.models import Quarantined, Ticket
 from tests.web.conftest import sign_in
 
@@ -30,7 +31,12 @@ def test_a_tech_sees_only_their_tenants_items_counted_with_reason_and_content(
         "contoso-dental",
         "cw.csv row 3: connectwise:24002",
         Arrival(
-            LISA, "connectwise:24002", "Printer <script>alert(1)</script>", "Jammed."
+            LISA,
+            "connectwise:24002",
+            "Printer <script>alert(1)</script>",
+            "Jammed.",
+            TicketOrigin.EXPORT,
+            "ConnectWise Manage",
         ).content(),
     )
     northwind = hold(web_rt, "northwind-law", "nw.csv row 9: halo:77", b"{}")
@@ -60,7 +66,9 @@ def test_a_tech_sees_only_their_tenants_items_counted_with_reason_and_content(
 def test_a_tech_takes_an_item_again_and_dismisses_another(
     app_client: TestClient, web_rt: Runtime
 ) -> None:
-    arrival = Arrival(LISA, "connectwise:24009", "reset\x00my password", "Locked out.")
+    arrival = Arrival(
+        LISA, "connectwise:24009", "reset\x00my password", "Locked out.", TicketOrigin.EXPORT
+    )
     first = hold(web_rt, "contoso-dental", "cw.csv row 2", arrival.content())
     second = hold(web_rt, "contoso-dental", "cw.csv row 3", b"{}")
     csrf = sign_in(app_client, "lee@msp.example")

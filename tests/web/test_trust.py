@@ -18,9 +18,9 @@ from sqlalchemy import select, text, update
 from deskhand.audit import log
 from deskhand.domain.events import SYSTEM, Actor, ActorKind, PlanProposed, RunEscalated
 from deskhand.engine import approvals
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Approval, Tenant, Ticket, now
 from deskhand.web.pages.trust import duration, percent
 from tests.web.conftest import sign_in

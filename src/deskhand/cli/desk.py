@@ -398,7 +398,7 @@ def tickets_add(
     name: Annotated[str, typer.Option(help="The requester's name.")] = "",
 ) -> None:
     """Open a ticket in the tenant's PSA and queue it; prints the ticket id."""
-    from deskhand.engine.intake import add_ticket
+    from deskhand.intake.arrival import add_ticket
 
     with user_errors():
         rt = open_runtime(ctx)
@@ -418,7 +418,7 @@ def tickets_reply(
     again; anyone else's escalates it for a person to read."""
     from dataclasses import asdict
 
-    from deskhand.engine.answers import receive_reply
+    from deskhand.intake.replies import receive_reply
 
     with user_errors():
         rt = open_runtime(ctx)

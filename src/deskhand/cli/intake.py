@@ -18,9 +18,9 @@ from deskhand.cli.runtime import open_runtime
 from deskhand.errors import InputError
 
 if TYPE_CHECKING:
-    from deskhand.engine.intake_files import ImportReport
-    from deskhand.engine.polling import PollReport
     from deskhand.engine.runtime import Runtime
+    from deskhand.intake.exports import ImportReport
+    from deskhand.intake.psa_poller import PollReport
     from deskhand.store.models import Quarantined
 
 intake_app = typer.Typer(help="Tickets coming in from the PSA.", no_args_is_help=True)
@@ -41,8 +41,7 @@ def intake_poll(
 ) -> None:
     """Read the tickets changed in Syncro and the support mailboxes since the last read; store
     the new ones."""
-    from deskhand.engine.mailbox import poll_mailboxes
-    from deskhand.engine.polling import poll
+    from deskhand.intake.polling import poll_all
     from deskhand.store.models import Tenant
 
     with user_errors():
@@ -54,7 +53,7 @@ def intake_poll(
                         raise InputError(
                             f"No tenant {tenant!r}.", hint="`deskhand tenants list` shows them."
                         )
-            reports = poll(rt, tenant) + poll_mailboxes(rt, tenant)
+            reports = poll_all(rt, tenant)
         finally:
             rt.close()
         if json_:
@@ -147,9 +146,9 @@ def intake_import(
     json_: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
     """Import open tickets from a ConnectWise Manage, Autotask, HaloPSA or Syncro export."""
-    from deskhand.engine.intake_files import import_export, read_export
     from deskhand.history.formats import REQUESTER_FIELDS, parse_map
     from deskhand.history.schema import MAP_FIELDS
+    from deskhand.intake.exports import import_export, read_export
 
     with user_errors():
         reading = read_export(
@@ -223,7 +222,7 @@ def quarantine_list(
     json_: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
     """List what could not be taken (held items first counted), newest first."""
-    from deskhand.engine import quarantine
+    from deskhand.intake import quarantine
 
     with user_errors():
         rt = open_runtime(ctx)
@@ -264,7 +263,7 @@ def quarantine_show(
     ] = False,
 ) -> None:
     """Show one item: where it came from, why it was not taken, and its content."""
-    from deskhand.engine import quarantine
+    from deskhand.intake import quarantine
 
     with user_errors():
         rt = open_runtime(ctx)
@@ -305,7 +304,7 @@ def quarantine_retry(
     as_: Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail).")],
 ) -> None:
     """Take a held item again (after a fix): it becomes a ticket, or stays held with the reason."""
-    from deskhand.engine.retake import retake
+    from deskhand.intake.retake import retake
 
     with user_errors():
         rt = open_runtime(ctx)
@@ -329,7 +328,7 @@ def quarantine_dismiss(
     as_: Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail).")],
 ) -> None:
     """Mark a held item handled by hand: it is kept, but no longer counted as waiting."""
-    from deskhand.engine import quarantine
+    from deskhand.intake import quarantine
 
     with user_errors():
         rt = open_runtime(ctx)
@@ -344,7 +343,7 @@ def _acting(rt: "Runtime", email: str) -> tuple[str, list[str]]:
     not at all."""
     from sqlalchemy import select
 
-    from deskhand.policy.tenant_policy import ROLES
+    from deskhand.domain.roles import ROLES
     from deskhand.store.models import User
 
     with rt.db.reading() as session:

@@ -56,11 +56,12 @@ def worker(
 ) -> None:
     """Claim and work on runs: dispatch new tickets, execute approved plans."""
     from deskhand.engine.worker import Worker
+    from deskhand.intake.polling import poll_all
 
     with user_errors():
         rt = open_runtime(ctx)
         _logging()
-        runner = Worker(rt, name)
+        runner = Worker(rt, name, intake=poll_all)
         if once:
             done = runner.run_once()
             out.print(f"Worker {runner.name} worked on {done} run(s).")

@@ -438,7 +438,7 @@ def _run_now(run: Run) -> RunNow:
     return RunNow(
         run_id=run.id,
         specialist=run.specialist,
-        ticket=TicketRef(ticket.psa_ticket_id, ticket.requester.email),
+        ticket=TicketRef.of(ticket),
         inputs=PlanInputs.model_validate(run.plan_inputs) if run.plan_inputs else None,
         steps=tuple(
             StepNow(

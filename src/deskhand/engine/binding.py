@@ -27,8 +27,9 @@ from deskhand.domain.actions import (
     ReplyParams,
 )
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
-from deskhand.engine.ticket_origin import Outside, outside_psa
+from deskhand.domain.origin import Outside, outside_psa
 from deskhand.errors import DeskhandError
+from deskhand.store.models import Ticket
 from deskhand.triage.warning_signs import canonical_address
 
 DirectoryObject = DirectoryUser | DirectoryGroup | Sku
@@ -40,10 +41,18 @@ class BindingError(DeskhandError):
 
 @dataclass(frozen=True)
 class TicketRef:
-    """The ticket a step belongs to: the only one it may write to, and whom it may answer."""
+    """The ticket a step belongs to: the only one it may write to, whom it may answer, and
+    whether a PSA holds it."""
 
     psa_ticket_id: str
     requester_email: str
+    outside: Outside | None  # why no PSA holds it (mailed in, imported); None: the tenant's does
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketRef:
+        """The stored ticket as its steps are bound to it."""
+        outside = outside_psa(ticket.origin, ticket.exported_from)
+        return cls(ticket.psa_ticket_id, ticket.requester.email, outside)
 
 
 @dataclass(frozen=True)
@@ -147,8 +156,8 @@ def _check_ticket(
 ) -> None:
     if value != ticket.psa_ticket_id:
         raise BindingError(f"The step writes to PSA ticket {value}, not this ticket's.")
-    if (outside := outside_psa(value)) is not None:
-        _check_outside(spec.Params, c, value, outside)
+    if ticket.outside is not None:
+        _check_outside(spec.Params, c, value, ticket.outside)
 
 
 def _check_outside(

@@ -72,8 +72,9 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
             received_at=ticket.created_at,
         )
         tenant_view = TenantView(id=tenant.id, name=tenant.name, domains=tuple(tenant.domains))
+        ref = TicketRef.of(ticket)
     try:
-        outcome = _decide(rt, tenant, view, tenant_view)
+        outcome = _decide(rt, tenant, view, tenant_view, ref)
     except Stop as stop:
         learnt = partial(_record, events=stop.events)
         escalate(rt, run_id, stop.reason, stop.detail, worker=worker, prepare=learnt)
@@ -121,7 +122,9 @@ class _Outcome:
     inputs: PlanInputs | None = None  # what a specialist's plan was made from (not a question)
 
 
-def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantView) -> _Outcome:
+def _decide(
+    rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantView, ref: TicketRef
+) -> _Outcome:
     # The optional LLM is asked up front so that its proposal (or its failure) is in the triage
     # event whatever happens next; it never raises, and without one nothing changes.
     intents = rt.registry.intents
@@ -161,7 +164,7 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
         )
         unchecked = "no target user yet: the requester is asked whom they meant"
         return _with_policy(
-            rt, tenant, view, state.ASK_REQUESTER, ask, events, "unchecked", unchecked
+            rt, tenant, ref, state.ASK_REQUESTER, ask, events, "unchecked", unchecked
         )
     context = PlanContext(
         tenant=tenant_view,
@@ -210,7 +213,7 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
         llm_proposer=rt.llm.describe() if rt.llm is not None else "",
     )
     try:
-        plan = make_plan(specialist, inputs, rt.policy(tenant).time_entries)
+        plan = make_plan(specialist, inputs, rt.policy(tenant).time_entries, ref)
     except Exception as error:  # a plugin's bug escalates the ticket, it does not stop the desk
         raise Stop(
             Reason.PLAN_INVALID, f"{specialist.name} failed to plan: {error!r}", events
@@ -218,7 +221,7 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
     if plan.handoff is not None:
         raise Stop(Reason.NEEDS_HUMAN, f"{specialist.name}: {plan.handoff}", events)
     outcome = _with_policy(
-        rt, tenant, view, specialist.name, plan, events, identity, identity_detail
+        rt, tenant, ref, specialist.name, plan, events, identity, identity_detail
     )
     return replace(outcome, inputs=inputs)
 
@@ -226,7 +229,7 @@ def _decide(rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantVi
 def _with_policy(
     rt: Runtime,
     tenant: Tenant,
-    view: TicketView,
+    ticket: TicketRef,
     planner: str,
     plan: Plan,
     events: list[ev.Event],
@@ -236,7 +239,6 @@ def _with_policy(
     """The plan's steps checked against the tenant and decided by its policy."""
     connectors = rt.ticket_connectors(tenant)
     policy = rt.policy(tenant)
-    ticket = TicketRef(view.psa_ticket_id, view.requester_email)
     early = _reply_before_a_change(plan)
     if early is not None:
         raise Stop(Reason.PLAN_INVALID, f"{planner}: {early}", events)

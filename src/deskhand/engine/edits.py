@@ -214,7 +214,7 @@ def _replanned(
         context = context.model_copy(update={"identity": result.verdict.value})
     inputs = run.inputs.model_copy(update={"context": context})
     try:
-        plan = make_plan(specialist, inputs, policy.time_entries)
+        plan = make_plan(specialist, inputs, policy.time_entries, run.ticket)
     except Exception as error:  # a plugin's bug refuses the edit, it does not stop the desk
         raise EditRefused(f"{specialist.name} failed to plan with this edit: {error!r}") from None
     if plan.handoff is not None:

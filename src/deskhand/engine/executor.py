@@ -72,7 +72,7 @@ def execute(rt: Runtime, run_id: int, worker: str) -> None:
         tenant = session.get(Tenant, run.tenant_id)
         assert tenant is not None
         step_ids = [step.id for step in run.steps]
-        ticket = TicketRef(run.ticket.psa_ticket_id, run.ticket.requester.email)
+        ticket = TicketRef.of(run.ticket)
     connectors = rt.ticket_connectors(tenant)
     try:
         for step_id in step_ids:

@@ -20,12 +20,12 @@ from deskhand.connectors.errors import NotFoundError
 from deskhand.connectors.factory import Connectors
 from deskhand.connectors.psa import Psa
 from deskhand.domain.directory import KEPT_NOTE, PsaComment, PsaContact, PsaTicket, PsaTimeEntry
-from deskhand.engine.mailbox import KEPT_PREFIX
-from deskhand.engine.ticket_origin import outside_psa
+from deskhand.domain.origin import Outside, outside_psa
 from deskhand.store.db import Database
 from deskhand.store.models import Ticket, TicketNote
 
 SYSTEM = "deskhand"
+KEPT_PREFIX = "DH-"  # before a kept ticket's number: "[#DH-42]" in the subject of its replies
 
 
 def number_of(ticket_id: int) -> str:
@@ -45,8 +45,19 @@ class KeptNotesPsa:
     def create_ticket(self, contact_email: str, subject: str, body: str) -> PsaTicket:
         return self.psa.create_ticket(contact_email, subject, body)
 
+    def outside(self, ticket_id: str) -> Outside | None:
+        """Why no PSA holds the tenant's ticket ``ticket_id`` (its origin, as stored); None for
+        a ticket of the PSA, or one deskhand does not have."""
+        with self.db.reading() as session:
+            found = session.execute(
+                select(Ticket.origin, Ticket.exported_from).where(
+                    Ticket.tenant_id == self.tenant_id, Ticket.psa_ticket_id == ticket_id
+                )
+            ).one_or_none()
+        return None if found is None else outside_psa(found.origin, found.exported_from)
+
     def get_ticket(self, ticket_id: str) -> PsaTicket:
-        if outside_psa(ticket_id) is None:
+        if self.outside(ticket_id) is None:
             return self.psa.get_ticket(ticket_id)
         with self.db.reading() as session:
             ticket = self._ticket(session, ticket_id)
@@ -62,7 +73,7 @@ class KeptNotesPsa:
             )
 
     def add_comment(self, ticket_id: str, subject: str, body: str, hidden: bool) -> PsaComment:
-        if outside_psa(ticket_id) is None:
+        if self.outside(ticket_id) is None:
             return self.psa.add_comment(ticket_id, subject, body, hidden)
         if not hidden:  # fail closed: the binding check refuses such a reply before this
             raise NotFoundError(
@@ -84,7 +95,7 @@ class KeptNotesPsa:
             return _comment(note, ticket_id)
 
     def list_comments(self, ticket_id: str) -> list[PsaComment]:
-        if outside_psa(ticket_id) is None:
+        if self.outside(ticket_id) is None:
             return self.psa.list_comments(ticket_id)
         with self.db.reading() as session:
             ticket = self._ticket(session, ticket_id)
@@ -106,7 +117,7 @@ class KeptNotesPsa:
         return self.psa.time_entries(ticket_id)
 
     def _in_psa(self, ticket_id: str, what: str) -> None:
-        if (outside := outside_psa(ticket_id)) is not None:
+        if (outside := self.outside(ticket_id)) is not None:
             raise NotFoundError(
                 f"ticket {ticket_id} {outside.why}: no PSA holds it to {what}",
                 system=SYSTEM,

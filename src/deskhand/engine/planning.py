@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from deskhand.connectors.factory import Connectors
+from deskhand.engine.binding import TicketRef
 from deskhand.engine.time_entries import with_time_entry
 from deskhand.policy.tenant_policy import TimeEntries
 from deskhand.specialists.contract import Plan, PlanContext, Specialist, TicketView
@@ -30,9 +31,12 @@ class PlanInputs(BaseModel):
     llm_proposer: str = ""
 
 
-def make_plan(specialist: Specialist, inputs: PlanInputs, time_entries: TimeEntries | None) -> Plan:
-    """The specialist's plan for ``inputs``, with the LLM's reply text and the standard time.
-    A plan that hands the ticket over is returned as it is."""
+def make_plan(
+    specialist: Specialist, inputs: PlanInputs, time_entries: TimeEntries | None, ticket: TicketRef
+) -> Plan:
+    """The specialist's plan for ``inputs``, with the LLM's reply text and the standard time
+    (logged on ``ticket`` when a PSA holds it). A plan that hands the ticket over is returned as
+    it is."""
     plan = specialist.plan(inputs.ticket, inputs.context)
     if plan.handoff is not None:
         return plan
@@ -42,9 +46,7 @@ def make_plan(specialist: Specialist, inputs: PlanInputs, time_entries: TimeEntr
             plan, inputs.llm_reply, inputs.ticket, inputs.context, inputs.llm_proposer
         )
     context = inputs.context
-    return with_time_entry(
-        plan, time_entries, context.triage.intent, inputs.ticket, context.targets
-    )
+    return with_time_entry(plan, time_entries, context.triage.intent, ticket, context.targets)
 
 
 def requester_check(

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from deskhand.audit.log import append, canonical_json
 from deskhand.domain import events as ev
 from deskhand.domain.events import SYSTEM, Actor, ActorKind
+from deskhand.domain.origin import TicketOrigin
 from deskhand.domain.risks import risk_rank
 from deskhand.errors import DeskhandError
 from deskhand.store.models import (
@@ -176,13 +177,16 @@ def receive_ticket(
     psa_ticket_id: str,
     subject: str,
     body: str,
+    origin: TicketOrigin,
+    exported_from: str | None = None,
     display_name: str | None = None,
     message_id: str | None = None,
 ) -> tuple[Ticket, Run]:
-    """Store a ticket from the PSA and queue its first run. ``display_name`` is the name the
-    ticket came with (the From name, the PSA contact's), which identity compares with the
-    directory's; None when it came with none (``requester_name`` may then be made up).
-    ``message_id`` is the Message-ID of the e-mail a mailed request came as."""
+    """Store a ticket and queue its first run. ``origin`` is how it came (``exported_from``: the
+    PSA of the export it was imported from). ``display_name`` is the name the ticket came with
+    (the From name, the PSA contact's), which identity compares with the directory's; None when
+    it came with none (``requester_name`` may then be made up). ``message_id`` is the Message-ID
+    of the e-mail a mailed request came as."""
     email = canonical_address(requester_email)  # a look-alike stays itself
     requester = session.execute(
         select(Requester).where(Requester.tenant_id == tenant.id, Requester.email == email)
@@ -200,6 +204,8 @@ def receive_ticket(
         status="new",
         requester_display_name=display_name or None,
         message_id=message_id,
+        origin=TicketOrigin(origin).value,
+        exported_from=exported_from,
     )
     session.add(ticket)
     session.flush()

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from deskhand.domain.directory import DirectoryUser
-from deskhand.engine.ticket_origin import outside_psa
+from deskhand.engine.binding import TicketRef
 from deskhand.policy.tenant_policy import TimeEntries
-from deskhand.specialists.contract import Plan, ProposedStep, TicketView
+from deskhand.specialists.contract import Plan, ProposedStep
 
 ACTION = "psa.log_time"
 
@@ -22,7 +22,7 @@ def with_time_entry(
     plan: Plan,
     standard: TimeEntries | None,
     intent: str,
-    ticket: TicketView,
+    ticket: TicketRef,
     targets: Sequence[DirectoryUser] = (),
 ) -> Plan:
     """``plan`` with a last step logging the tenant's standard minutes for ``intent``; the plan
@@ -31,7 +31,7 @@ def with_time_entry(
     minutes = standard.minutes.get(intent) if standard is not None else None
     if standard is None or minutes is None or not plan.steps:
         return plan
-    if outside_psa(ticket.psa_ticket_id) is not None:
+    if ticket.outside is not None:
         return plan
     who = targets[0].user_principal_name if targets else ticket.requester_email
     step = ProposedStep(

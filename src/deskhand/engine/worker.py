@@ -6,7 +6,9 @@ works. A worker that dies stops renewing; once its lease expires another worker 
 over and carries on from what the database says was done — never repeating a verified step.
 
 Between runs a worker also signs the event chain's head into the audit checkpoint file when the
-head has moved (``deskhand.audit.checkpoints``), at most every ``audit_checkpoint_seconds``.
+head has moved (``deskhand.audit.checkpoints``), at most every ``audit_checkpoint_seconds``, and
+reads the tenants' PSAs and mailboxes for new tickets every ``poll_intake_seconds`` with the
+intake it is given (``deskhand.intake.polling.poll_all``: the engine does not know intake).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -30,13 +32,14 @@ from deskhand.engine import state
 from deskhand.engine.dispatcher import dispatch
 from deskhand.engine.escalation import escalate
 from deskhand.engine.executor import execute
-from deskhand.engine.mailbox import poll_mailboxes
-from deskhand.engine.polling import poll
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
 from deskhand.store.models import Approval, Run, Step, StepSecret, now
 
 log = logging.getLogger("deskhand.worker")
+
+# Reads every tenant's PSA and support mailbox for new tickets (deskhand.intake.polling.poll_all).
+Intake = Callable[[Runtime], object]
 
 
 def worker_name() -> str:
@@ -46,10 +49,13 @@ def worker_name() -> str:
 class Worker:
     """One worker. ``run_once`` drains what is ready; ``run_forever`` polls until stopped."""
 
-    def __init__(self, rt: Runtime, name: str | None = None) -> None:
+    def __init__(
+        self, rt: Runtime, name: str | None = None, *, intake: Intake | None = None
+    ) -> None:
         self.rt = rt
         self.name = name or worker_name()
         self.lease = timedelta(seconds=rt.settings.lease_seconds)
+        self.intake = intake  # reads the PSAs and mailboxes for new tickets; None: never
         self._next_intake = 0.0  # time.monotonic() of the next read of the PSA
         self.checkpoints = CheckpointFile.from_settings(rt.settings, lambda: rt.keys)
         self._next_checkpoint = 0.0  # time.monotonic() of the next audit checkpoint
@@ -77,13 +83,12 @@ class Worker:
 
     def poll_intake_when_due(self) -> bool:
         """Read the tenants' PSA and support mailboxes for new tickets every
-        ``poll_intake_seconds`` (0: never)."""
+        ``poll_intake_seconds`` (0, or a worker given no intake: never)."""
         every = self.rt.settings.poll_intake_seconds
-        if every <= 0 or time.monotonic() < self._next_intake:
+        if self.intake is None or every <= 0 or time.monotonic() < self._next_intake:
             return False
         self._next_intake = time.monotonic() + every
-        poll(self.rt)
-        poll_mailboxes(self.rt)
+        self.intake(self.rt)
         return True
 
     def checkpoint_when_due(self) -> bool:

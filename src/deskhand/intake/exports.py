@@ -8,13 +8,14 @@ row that does not become a ticket is reported with its reason and its file and r
 
 An imported ticket's PSA ticket id is ``<psa>:<number>`` (``connectwise:24001``): the trace
 shows where it came from, a re-import finds it again, and it can never be taken for a ticket
-of the tenant's own PSA that has the same number. The tenant's PSA does not have the ticket,
-so a plan with a note or reply on it is refused before anything runs (``binding``) and the
-ticket escalates, triaged, for the technician to answer in the PSA the export came from.
+of the tenant's own PSA that has the same number. Its origin is stored as an export of that PSA
+(``TicketOrigin.EXPORT``, ``exported_from``): the tenant's PSA does not have the ticket, so its
+notes are kept in deskhand, a reply needs the tenant's own e-mail (``binding``), and anything
+else on it is for the technician to do in the PSA the export came from.
 
-Each row's text is cleaned as every intake's is (``deskhand.engine.intake.receive``); a row that
-still cannot be stored is quarantined with its file and row (``deskhand.engine.quarantine``) and
-the import goes on with the next.
+Each row's text is cleaned as every intake's is (``deskhand.intake.arrival.receive``); a row
+that still cannot be stored is quarantined with its file and row (``deskhand.intake.quarantine``)
+and the import goes on with the next.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from deskhand.engine import quarantine
-from deskhand.engine.intake import Arrival, cleaned, receive
+from deskhand.domain.origin import TicketOrigin
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError, UnknownFormatError
 from deskhand.history.formats import (
@@ -41,6 +41,8 @@ from deskhand.history.formats import (
 )
 from deskhand.history.importer import CLOSED_STATUS, load_fields, with_ticket_ids
 from deskhand.history.sources import LIMITS, RawTable, discover, read_tables, size_words
+from deskhand.intake import quarantine
+from deskhand.intake.arrival import Arrival, cleaned, receive
 from deskhand.store.models import Tenant, Ticket
 
 # Reasons a row is not imported; the report groups by them.
@@ -78,6 +80,8 @@ class ExportTicket:
             psa_ticket_id=self.psa_ticket_id,
             subject=self.subject,
             body=self.body,
+            origin=TicketOrigin.EXPORT,
+            exported_from=FORMAT_NAMES[self.psa],
             display_name=self.requester_name or None,
         )
 
@@ -169,13 +173,6 @@ def read_export(
             hint="Export the tickets (not time entries) from the PSA as CSV, XLSX or JSON.",
         )
     return reading
-
-
-def exported_from(psa_ticket_id: str) -> str | None:
-    """The PSA whose export an imported ticket came from ("ConnectWise Manage"); None for a
-    ticket of the tenant's own PSA (or its mailbox)."""
-    psa, sep, _ = psa_ticket_id.partition(":")
-    return FORMAT_NAMES[psa] if sep and psa in REQUESTER_COLUMNS else None
 
 
 def _with_requester(resolved: Resolved, header: Sequence[str]) -> Resolved:

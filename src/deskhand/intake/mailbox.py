@@ -6,7 +6,8 @@ UIDVALIDITY and the last UID handled. Each message is stored and the cursor move
 one transaction, under a lock on the cursor row, so a crash repeats at most one message and two
 pollers never store the same one. A message is a ticket once: its Message-ID (or, without one,
 a digest of the message) is the ticket's ``psa_ticket_id``, so a folder whose UIDVALIDITY
-changed is read again from the start without making a ticket twice.
+changed is read again from the start without making a ticket twice. Its origin is the mailbox
+(``TicketOrigin.MAILBOX``): no PSA holds it, and its notes are kept in deskhand.
 
 A message that answers a ticket — its In-Reply-To or References name the ticket's own message
 or a reply deskhand sent, or its subject carries the ticket's ``[#number]`` as deskhand's SMTP
@@ -18,7 +19,7 @@ poller does), not its whole history.
 
 A message that cannot be taken — unreadable, or refused even with its text cleaned — is
 quarantined with its reason and raw bytes, in the transaction that moves the cursor past it
-(``deskhand.engine.quarantine``); it stays unread in the mailbox too. Whatever goes wrong with
+(``deskhand.intake.quarantine``); it stays unread in the mailbox too. Whatever goes wrong with
 one tenant's mailbox is reported for that tenant, and the next tenant's is read all the same.
 """
 
@@ -37,20 +38,20 @@ from sqlalchemy.orm import Session
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.mail.imap import BATCH, ImapMailbox, IncomingMail
 from deskhand.connectors.psa import Psa
-from deskhand.engine import quarantine
-from deskhand.engine.answers import receive_reply
-from deskhand.engine.intake import Arrival, receive
-from deskhand.engine.intake_files import exported_from
-from deskhand.engine.polling import FIRST_LOOKBACK, PollReport, ReplyReceiver
+from deskhand.domain.origin import TicketOrigin
+from deskhand.engine.kept_notes import KEPT_PREFIX
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
+from deskhand.intake import quarantine
+from deskhand.intake.arrival import Arrival, receive
+from deskhand.intake.psa_poller import FIRST_LOOKBACK, PollReport, ReplyReceiver
+from deskhand.intake.replies import receive_reply
 from deskhand.store.models import IntakeCursor, Run, Tenant, Ticket, now
 
 log = logging.getLogger("deskhand.intake")
 
 SOURCE = "imap"
 KEY_PREFIX = "imap:"
-KEPT_PREFIX = "DH-"  # the number of a ticket no PSA holds (``engine.kept_notes.number_of``)
 AUTOMATED = "an auto-reply or bounce"
 NO_SENDER = "no sender address in From"
 # Matches SmtpMailer's subject "Re: … [#1042]" (a PSA's number) or "[#DH-42]" (a ticket no PSA
@@ -218,6 +219,7 @@ def arrival(mail: IncomingMail) -> Arrival:
         psa_ticket_id=mail_key(mail.message_id or f"sha256:{mail.digest}"),
         subject=mail.subject or "(no subject)",
         body=_ticket_body(mail),
+        origin=TicketOrigin.MAILBOX,
         display_name=mail.from_name,
         message_id=mail.message_id,
     )
@@ -315,19 +317,18 @@ def _answered_ticket(
 
 
 def _waiting_numbers(rt: Runtime, tenant_id: str, psa: Psa) -> dict[str, int]:
-    """PSA ticket number → deskhand ticket, for the tenant's tickets waiting on an answer."""
+    """PSA ticket number → deskhand ticket, for the tenant's tickets of its PSA (the others
+    have no PSA number) waiting on an answer."""
     with rt.db.reading() as session:
         rows = session.execute(
             select(Ticket.id, Ticket.psa_ticket_id).where(
                 Ticket.tenant_id == tenant_id,
                 Ticket.status == "waiting_on_requester",
-                Ticket.psa_ticket_id.not_like(f"{KEY_PREFIX}%"),
+                Ticket.origin == TicketOrigin.PSA.value,
             )
         ).all()
     numbers = {}
     for ticket_id, psa_ticket_id in rows:
-        if exported_from(psa_ticket_id) is not None:  # no PSA holds it, so it has no number
-            continue
         try:
             numbers[psa.get_ticket(psa_ticket_id).number] = ticket_id
         except ConnectorError as error:  # that ticket cannot be matched by number this time

@@ -14,7 +14,7 @@ which address sent it: a public comment without a Syncro user (an e-mail or port
 taken as the ticket contact's.
 
 A ticket (or answer) that cannot be taken even with its text cleaned is quarantined with its
-reason, in the transaction that moves the cursor past its page (``deskhand.engine.quarantine``);
+reason, in the transaction that moves the cursor past its page (``deskhand.intake.quarantine``);
 the page's other tickets are stored all the same. Whatever goes wrong with one tenant is
 reported for that tenant, and the next tenant is read all the same.
 """
@@ -35,11 +35,12 @@ from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.syncro import SyncroPsa
 from deskhand.connectors.syncro.records import ListedTicket, TicketPage
 from deskhand.domain.directory import PsaContact
-from deskhand.engine import quarantine
-from deskhand.engine.answers import receive_reply
-from deskhand.engine.intake import Arrival, _name_for, receive
+from deskhand.domain.origin import TicketOrigin
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
+from deskhand.intake import quarantine
+from deskhand.intake.arrival import Arrival, contact_name, receive
+from deskhand.intake.replies import receive_reply
 from deskhand.store.models import IntakeCursor, Tenant, Ticket, now
 
 log = logging.getLogger("deskhand.intake")
@@ -52,7 +53,7 @@ FIRST_LOOKBACK = timedelta(hours=24)  # a tenant's first read starts this far ba
 # that same second is read twice (and skipped as known) rather than missed.
 OVERLAP = timedelta(seconds=1)
 
-# receive_reply(rt, ticket_id, from_address, body): the engine's way in for a requester's answer.
+# receive_reply(rt, ticket_id, from_address, body): the way in for a requester's answer.
 ReplyReceiver = Callable[[Runtime, int, str, str], object]
 
 
@@ -68,7 +69,7 @@ class PollReport:
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     pages: int = 0
     error: str | None = None  # the read stopped here; the next one resumes
-    source: str = SOURCE  # syncro, or imap for a support mailbox (engine/mailbox.py)
+    source: str = SOURCE  # syncro, or imap for a support mailbox (intake/mailbox.py)
 
 
 def poll(
@@ -201,8 +202,9 @@ def _store_page(
                 psa_ticket_id=ticket.id,
                 subject=ticket.subject,
                 body=ticket.body,
+                origin=TicketOrigin.PSA,
                 # The contact's name, as intake takes it: identity compares it with the directory.
-                display_name=_name_for(contacts, ticket.contact_email),
+                display_name=contact_name(contacts, ticket.contact_email),
             )
             try:
                 with session.begin_nested():  # a ticket that fails takes nothing else with it

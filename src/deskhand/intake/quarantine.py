@@ -7,7 +7,7 @@ calls ``hold`` in the transaction that moves its cursor past the item, so an ite
 held, never dropped. A failure that is not the item's fault — the outside system or the database
 unreachable (``transient``) — is not quarantined: the read stops there and the next one tries
 again. A person sees what is held with ``deskhand intake quarantine`` and on the Intake page,
-takes an item again after a fix (``deskhand.engine.retake``) or dismisses it once handled by hand.
+takes an item again after a fix (``deskhand.intake.retake``) or dismisses it once handled by hand.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def dismiss(item: Quarantined, by: str) -> None:
 
 
 def mark_taken(item: Quarantined, ticket_id: int | None, by: str) -> None:
-    """The item was taken after all (``deskhand.engine.retake``)."""
+    """The item was taken after all (``deskhand.intake.retake``)."""
     _resolve(item, TAKEN, by)
     item.ticket_id = ticket_id
 

@@ -1,5 +1,5 @@
 """Taking a quarantined item again, after a fix (a new deskhand, a contact's address corrected in
-the PSA): the same way in as when it came, ``deskhand.engine.intake.receive``.
+the PSA): the same way in as when it came, ``deskhand.intake.arrival.receive``.
 
 A mailed message is read again from its raw bytes and becomes a ticket (an answer it carried is
 then a ticket of its own: give it to the waiting ticket with ``deskhand tickets reply`` instead);
@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import select
 
 from deskhand.connectors.mail.imap import read_message
-from deskhand.engine import quarantine
-from deskhand.engine.answers import receive_reply
-from deskhand.engine.intake import Arrival, receive
-from deskhand.engine.mailbox import arrival as mail_arrival
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError
+from deskhand.intake import quarantine
+from deskhand.intake.arrival import Arrival, receive
+from deskhand.intake.mailbox import arrival as mail_arrival
+from deskhand.intake.replies import receive_reply
 from deskhand.store.models import Quarantined, Tenant, Ticket
 
 
@@ -50,7 +50,7 @@ def retake(rt: Runtime, item_id: int, tenants: Collection[str], by: str) -> Reta
             reply = receive_reply(rt, fields["ticket_id"], fields["from"], fields["answer"])
             ticket_id, outcome = reply.ticket_id, "answered"
         else:
-            ticket_id, outcome = _store(rt, tenant_id, Arrival(**fields))
+            ticket_id, outcome = _store(rt, tenant_id, Arrival.from_content(fields))
     except Exception as error:
         if quarantine.transient(error):
             raise

@@ -114,6 +114,11 @@ class Ticket(Base):
     # The Message-ID of the e-mail a mailed request came as ("<abc@mail.example>"), so that
     # deskhand's reply threads under it; None for a ticket of a PSA.
     message_id: Mapped[str | None] = mapped_column(Text)
+    # How it reached deskhand (deskhand.domain.origin.TicketOrigin): psa, mailbox or export.
+    # Every intake path sets it; the default is only what migration 0011 started rows with.
+    origin: Mapped[str] = mapped_column(String(16), server_default="psa")
+    # The PSA whose export an imported ticket came from ("ConnectWise Manage"); None otherwise.
+    exported_from: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -394,7 +399,7 @@ class TicketNote(Base):
 class Quarantined(Base):
     """An incoming message or row that could not be taken, kept with its reason and its content
     as it came, so that nothing is lost and the rest is never held up behind it
-    (``deskhand.engine.quarantine``)."""
+    (``deskhand.intake.quarantine``)."""
 
     __tablename__ = "quarantine"
     __table_args__ = (Index("ix_quarantine_tenant_status", "tenant_id", "status"),)

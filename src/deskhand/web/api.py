@@ -23,10 +23,10 @@ from starlette.exceptions import HTTPException
 from deskhand.audit.search import EventSearch, oldest_first
 from deskhand.audit.trace import Trace, trace
 from deskhand.engine import approvals
-from deskhand.engine.answers import receive_reply
 from deskhand.engine.approvals import DraftFilter, DraftView
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
+from deskhand.intake.replies import receive_reply
 from deskhand.store.models import Escalation, Ticket
 from deskhand.web.params import AfterId, ObjectId, OptionalId
 from deskhand.web.security import (

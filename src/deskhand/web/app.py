@@ -23,6 +23,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.errors import DeskhandError
+from deskhand.intake.polling import poll_all
 from deskhand.web import api, pages
 from deskhand.web.render import render_error
 from deskhand.web.request_text import RefuseUnstorableText
@@ -54,7 +55,7 @@ def create_app(
         stop = threading.Event()
         thread = None
         if worker:
-            runner = Worker(rt)
+            runner = Worker(rt, intake=poll_all)
             thread = threading.Thread(
                 target=runner.run_forever, args=(stop,), name="deskhand-worker", daemon=True
             )

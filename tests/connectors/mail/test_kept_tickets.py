@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from deskhand.audit.trace import trace
 from deskhand.connectors.errors import NotFoundError
+from deskhand.domain.origin import TicketOrigin
 from deskhand.engine import approvals, state
-from deskhand.engine.intake_files import import_export, read_export
 from deskhand.engine.kept_notes import KeptNotesPsa
-from deskhand.engine.mailbox import poll_mailboxes
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake.exports import import_export, read_export
+from deskhand.intake.mailbox import poll_mailboxes
 from deskhand.store.models import Escalation, Run, Step, Tenant, Ticket, TicketNote
 from tests.connectors.imap.dovecot import PASSWORD as IMAP_PASSWORD
 from tests.connectors.imap.fixtures import SupportMailbox
@@ -194,6 +195,7 @@ def test_another_tenants_number_does_not_reach_its_ticket(
             psa_ticket_id="imap:<theirs@x>",
             subject="Theirs",
             body="Theirs",
+            origin=TicketOrigin.MAILBOX,
         )
         foreign.status = "waiting_on_requester"
         foreign_id = foreign.id
@@ -290,6 +292,7 @@ def test_the_kept_notes_refuse_a_public_reply_and_other_tenants_tickets(rt: Runt
             psa_ticket_id="imap:<mine@x>",
             subject="Mine",
             body="Mine",
+            origin=TicketOrigin.MAILBOX,
         )
     contoso_psa = rt.ticket_connectors(tenant(rt)).psa
     assert isinstance(contoso_psa, KeptNotesPsa)

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from deskhand.engine import approvals
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Step, Tenant, Ticket
 from tests.connectors.mail.server import PASSWORD, USERNAME, SmtpServer
 

@@ -20,9 +20,11 @@ from deskhand.connectors.calls import Breakers, Caller, CallPolicy
 from deskhand.connectors.factory import Connectors, Factory
 from deskhand.connectors.syncro import SyncroPsa, SyncroSettings
 from deskhand.connectors.syncro.limiter import RequestLimiter
-from deskhand.engine import polling, state
+from deskhand.engine import state
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake import psa_poller
+from deskhand.intake.polling import poll_all
 from deskhand.store.models import IntakeCursor, Quarantined, Run, Tenant, Ticket
 from tests.connectors.syncro.conftest import Client
 from tests.connectors.syncro.standin import API_KEY
@@ -82,7 +84,7 @@ def test_new_tickets_become_deskhand_tickets_with_their_requester(
 ) -> None:
     [ticket_id] = _add(syncro, 1)
     syncro.standin.add_ticket(syncro.other_customer_id, "Fabrikam's", "not contoso's")
-    [report] = polling.poll(rt)
+    [report] = psa_poller.poll(rt)
     assert (report.tenant_id, report.new, report.skipped, report.error) == (
         "contoso",
         [str(syncro.standin.tickets[ticket_id]["number"])],
@@ -107,11 +109,11 @@ def test_every_page_is_read_and_no_ticket_is_stored_twice(rt: Runtime, syncro: C
         )
         for n in range(60)
     ]
-    [first] = polling.poll(rt)
+    [first] = psa_poller.poll(rt)
     assert (len(first.new), first.pages) == (60, 3)
     assert _cursor(rt)["page"] == 0  # a full read: the next one starts from the newest change
     syncro.psa().add_comment(str(ids[0]), "note", "touched", hidden=True)
-    [second] = polling.poll(rt)
+    [second] = psa_poller.poll(rt)
     assert second.new == []
     # The touched ticket, and the newest one again (the one-second overlap): both known.
     numbers = {str(syncro.standin.tickets[i]["number"]) for i in (ids[0], ids[-1])}
@@ -124,7 +126,7 @@ def test_only_tickets_nobody_has_picked_up_are_taken(rt: Runtime, syncro: Client
     _add(syncro, 1, status="In Progress")
     _add(syncro, 1, status="Resolved")
     syncro.standin.add_ticket(syncro.customer_id, "Phone", "called", contact_id=syncro.phone_only)
-    [report] = polling.poll(rt)
+    [report] = psa_poller.poll(rt)
     assert report.new == []
     assert sorted(why for _, why in report.skipped) == [
         "no requester e-mail: give the ticket a contact with an address in Syncro",
@@ -139,11 +141,11 @@ def test_a_read_broken_off_by_syncro_resumes_after_the_last_stored_page(
 ) -> None:
     _add(syncro, 60)
     syncro.standin.fail_next(503, times=4, method="GET", path=r"/tickets\?.*page=2")
-    [broken] = polling.poll(rt)
+    [broken] = psa_poller.poll(rt)
     assert broken.error is not None and "503" in broken.error
     assert (len(broken.new), broken.pages) == (25, 1)
     assert _cursor(rt)["page"] == 1
-    [resumed] = polling.poll(rt)
+    [resumed] = psa_poller.poll(rt)
     assert (len(resumed.new), resumed.pages, resumed.error) == (35, 2, None)
     tickets = _tickets(rt)
     assert len(tickets) == len({psa_id for psa_id, _, _ in tickets}) == 60
@@ -166,11 +168,11 @@ def test_a_crash_while_storing_a_page_stores_none_of_it_and_the_cursor_stays(
 
     monkeypatch.setattr(state, "receive_ticket", crash_on_the_thirtieth)
     with pytest.raises(SystemExit):
-        polling.poll(rt)
+        psa_poller.poll(rt)
     assert len(_tickets(rt)) == 25
     assert _cursor(rt)["page"] == 1
     monkeypatch.setattr(state, "receive_ticket", receive)
-    [resumed] = polling.poll(rt)
+    [resumed] = psa_poller.poll(rt)
     assert len(resumed.new) == 35 and len(_tickets(rt)) == 60
 
 
@@ -178,14 +180,14 @@ def test_an_answer_to_a_waiting_ticket_is_handed_to_receive_reply(
     rt: Runtime, syncro: Client
 ) -> None:
     [psa_id] = _add(syncro, 1)
-    polling.poll(rt)
+    psa_poller.poll(rt)
     with rt.db.session() as session:  # as after deskhand's question was sent
         session.execute(update(Ticket).values(status="waiting_on_requester"))
     psa = syncro.psa()
     psa.add_comment(str(psa_id), "Update on your ticket", "Which Dana?", hidden=False)
     syncro.standin.client_replies(psa_id, "Dana Reyes, the one at the front desk")
     handed: list[tuple[int, str, str]] = []
-    [report] = polling.poll(
+    [report] = psa_poller.poll(
         rt, on_reply=lambda rt, t, sender, body: handed.append((t, sender, body))
     )
     with rt.db.reading() as session:
@@ -198,12 +200,12 @@ def test_an_answer_to_a_waiting_ticket_is_handed_to_receive_reply(
 
 def test_the_requesters_answer_requeues_the_waiting_ticket(rt: Runtime, syncro: Client) -> None:
     [psa_id] = _add(syncro, 1)
-    polling.poll(rt)
+    psa_poller.poll(rt)
     with rt.db.session() as session:
         session.execute(update(Ticket).values(status="waiting_on_requester"))
     syncro.psa().add_comment(str(psa_id), "Update on your ticket", "Which Dana?", hidden=False)
     syncro.standin.client_replies(psa_id, "Dana Reyes, at the front desk")
-    [report] = polling.poll(rt)  # the engine's own receive_reply
+    [report] = psa_poller.poll(rt)  # intake's own receive_reply
     assert len(report.updated) == 1
     with rt.db.reading() as session:
         ticket = session.scalars(select(Ticket)).one()
@@ -215,22 +217,22 @@ def test_the_requesters_answer_requeues_the_waiting_ticket(rt: Runtime, syncro: 
 
 def test_the_request_itself_is_never_taken_for_an_answer(rt: Runtime, syncro: Client) -> None:
     [psa_id] = _add(syncro, 1)
-    polling.poll(rt)
+    psa_poller.poll(rt)
     with rt.db.session() as session:  # the question went out by mail, not as a PSA comment
         session.execute(update(Ticket).values(status="waiting_on_requester"))
     syncro.standin.client_replies(psa_id, "the one at the front desk")
     handed: list[str] = []
-    polling.poll(rt, on_reply=lambda rt, t, sender, body: handed.append(body))
+    psa_poller.poll(rt, on_reply=lambda rt, t, sender, body: handed.append(body))
     assert handed == ["the one at the front desk"]
 
 
 def test_a_waiting_ticket_without_an_answer_waits(rt: Runtime, syncro: Client) -> None:
     [psa_id] = _add(syncro, 1)
-    polling.poll(rt)
+    psa_poller.poll(rt)
     with rt.db.session() as session:
         session.execute(update(Ticket).values(status="waiting_on_requester"))
     syncro.psa().add_comment(str(psa_id), "Update on your ticket", "Which Dana?", hidden=False)
-    [report] = polling.poll(rt, on_reply=lambda *args: pytest.fail("nobody answered"))
+    [report] = psa_poller.poll(rt, on_reply=lambda *args: pytest.fail("nobody answered"))
     assert report.skipped == [
         (
             str(syncro.standin.tickets[psa_id]["number"]),
@@ -241,12 +243,12 @@ def test_a_waiting_ticket_without_an_answer_waits(rt: Runtime, syncro: Client) -
 
 def test_worker_reads_the_psa_on_its_schedule(rt: Runtime, syncro: Client) -> None:
     _add(syncro, 2)
-    worker = Worker(rt, "w1")
+    worker = Worker(rt, "w1", intake=poll_all)
     assert worker.poll_intake_when_due() is True
     assert worker.poll_intake_when_due() is False  # not again within poll_intake_seconds
     assert len(_tickets(rt)) == 2
     rt.settings.poll_intake_seconds = 0
-    assert Worker(rt, "w2").poll_intake_when_due() is False
+    assert Worker(rt, "w2", intake=poll_all).poll_intake_when_due() is False
 
 
 def test_cli_poll_prints_what_it_read(
@@ -284,7 +286,7 @@ def test_cli_poll_of_a_sandbox_tenant_says_there_is_nothing_to_read(
 
 def test_the_poller_reads_only_syncro_tenants(rt: Runtime) -> None:
     assert isinstance(rt.connectors(_tenant(rt, "contoso")).psa, SyncroPsa)
-    assert [report.tenant_id for report in polling.poll(rt)] == ["contoso"]
+    assert [report.tenant_id for report in psa_poller.poll(rt)] == ["contoso"]
 
 
 def _tenant(rt: Runtime, tenant_id: str) -> Tenant:
@@ -323,7 +325,7 @@ def test_a_tenant_whose_connection_file_says_syncro_is_read_through_the_factory(
                 )
             )
         _add(syncro, 3)
-        [report] = polling.poll(runtime)
+        [report] = psa_poller.poll(runtime)
         assert (len(report.new), report.error) == (3, None)
         assert len(_tickets(runtime)) == 3
     finally:
@@ -338,16 +340,16 @@ def test_a_poller_whose_cursor_another_moved_meanwhile_stores_nothing(
     assert isinstance(psa, SyncroPsa)
     read_contacts = psa.contacts
     read_contacts()  # known now: listing tickets needs no contacts, only the poller asks
-    others: list[polling.PollReport] = []
+    others: list[psa_poller.PollReport] = []
     meanwhile = iter([True])
 
     def contacts_while_another_worker_polls() -> list[Any]:
         if next(meanwhile, False):  # between reading the page and storing it, once
-            others.extend(polling.poll(rt))
+            others.extend(psa_poller.poll(rt))
         return read_contacts()
 
     monkeypatch.setattr(psa, "contacts", contacts_while_another_worker_polls)
-    [report] = polling.poll(rt)
+    [report] = psa_poller.poll(rt)
     assert len(others[0].new) == 3
     assert report.new == [] and report.error is not None and "another poller" in report.error
     assert len(_tickets(rt)) == 3
@@ -367,7 +369,7 @@ def test_a_tenant_whose_connection_file_is_broken_does_not_stop_the_others(
 
     monkeypatch.setattr(Runtime, "connectors", broken_for_fabrikam)
     _add(syncro, 1)
-    reports = {report.tenant_id: report for report in polling.poll(rt)}
+    reports = {report.tenant_id: report for report in psa_poller.poll(rt)}
     assert reports["fabrikam"].error == "fabrikam.yaml, line 3: `psa.api_key` is missing."
     assert len(reports["contoso"].new) == 1
 
@@ -377,7 +379,7 @@ def test_a_ticket_with_nul_in_its_text_is_taken_cleaned(rt: Runtime, syncro: Cli
     syncro.standin.add_ticket(
         syncro.customer_id, "reset\x00my password", "locked out\x00 again", contact_id=syncro.dana
     )
-    [report] = polling.poll(rt)
+    [report] = psa_poller.poll(rt)
     assert (len(report.new), report.quarantined, report.error) == (1, [], None)
     with rt.db.reading() as session:
         ticket = session.scalars(select(Ticket)).one()
@@ -401,7 +403,7 @@ def test_a_ticket_that_cannot_be_taken_is_quarantined_and_the_rest_of_its_page_s
             ("From an odd contact", odd, timedelta(minutes=3)),  # the newest: listed again
         ]
     ]
-    [report] = polling.poll(rt)
+    [report] = psa_poller.poll(rt)
     assert sorted(subject for _, subject, _ in _tickets(rt)) == ["First", "Second"]
     assert _cursor(rt)["page"] == 0  # past the page, the quarantined ticket with it
     number = syncro.standin.tickets[ids[2]]["number"]
@@ -412,7 +414,7 @@ def test_a_ticket_that_cannot_be_taken_is_quarantined_and_the_rest_of_its_page_s
         held = session.scalars(select(Quarantined)).one()
         assert (held.tenant_id, held.source, held.status) == ("contoso", "syncro", "held")
         assert json.loads(held.content)["subject"] == "From an odd contact"
-    [again] = polling.poll(rt)  # listed again in the overlap: still one item, not two
+    [again] = psa_poller.poll(rt)  # listed again in the overlap: still one item, not two
     assert len(again.quarantined) == 1
     with rt.db.reading() as session:
         assert session.scalar(select(func.count(Quarantined.id))) == 1
@@ -422,7 +424,7 @@ def test_an_answer_that_breaks_intake_is_quarantined_and_the_read_goes_on(
     rt: Runtime, syncro: Client
 ) -> None:
     [psa_id] = _add(syncro, 1)
-    polling.poll(rt)
+    psa_poller.poll(rt)
     with rt.db.session() as session:
         session.execute(update(Ticket).values(status="waiting_on_requester"))
     syncro.standin.client_replies(psa_id, "the one at the front desk")
@@ -431,7 +433,7 @@ def test_an_answer_that_breaks_intake_is_quarantined_and_the_read_goes_on(
     def broken_hand_over(*args: object) -> object:
         raise KeyError("run")
 
-    [report] = polling.poll(rt, on_reply=broken_hand_over)
+    [report] = psa_poller.poll(rt, on_reply=broken_hand_over)
     assert len(report.new) == 1 and report.error is None
     [(reference, reason)] = report.quarantined
     assert "answer on ticket #" in reference and "KeyError: 'run'" in reason
@@ -455,7 +457,7 @@ def test_one_syncro_tenants_broken_read_never_stops_the_next(
     syncro.standin.add_ticket(syncro.other_customer_id, "Fabrikam's printer", "jammed")
     with rt.db.session() as session:  # contoso's cursor edited by hand into something unreadable
         session.add(IntakeCursor(tenant_id="contoso", source="syncro", position={"since": "?"}))
-    reports = {report.tenant_id: report for report in polling.poll(rt)}
+    reports = {report.tenant_id: report for report in psa_poller.poll(rt)}
     assert reports["contoso"].error is not None and "the read stopped" in reports["contoso"].error
     assert len(reports["fabrikam"].new) == 1 and reports["fabrikam"].error is None
     assert [subject for _, subject, _ in _tickets(rt)] == ["Fabrikam's printer"]

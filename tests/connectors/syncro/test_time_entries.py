@@ -20,9 +20,9 @@ from deskhand.connectors.syncro import SyncroPsa, SyncroSettings
 from deskhand.connectors.syncro.limiter import RequestLimiter
 from deskhand.demo import seed
 from deskhand.engine import approvals
-from deskhand.engine.intake import add_ticket
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
+from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Escalation, EventRecord, Run, Step, Tenant, Ticket, now
 from tests.connectors.syncro.conftest import Client
 from tests.connectors.syncro.standin import API_KEY

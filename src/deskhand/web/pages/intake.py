@@ -1,6 +1,6 @@
 """The quarantine's page: messages and rows intake could not take, kept with their reason and
 content, for the tenants the user sees; a tech takes one again after a fix, or dismisses it once
-handled by hand (``deskhand.engine.quarantine``, ``deskhand.engine.retake``)."""
+handled by hand (``deskhand.intake.quarantine``, ``deskhand.intake.retake``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from deskhand.engine import quarantine
-from deskhand.engine.retake import retake
+from deskhand.intake import quarantine
+from deskhand.intake.retake import retake
 from deskhand.store.models import Tenant
 from deskhand.web.params import ObjectId
 from deskhand.web.render import flash, page

@@ -12,10 +12,11 @@ from deskhand.actions import action
 from deskhand.audit.trace import trace
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.escalations import Reason
-from deskhand.engine import approvals, quarantine, state
+from deskhand.domain.origin import outside_psa
+from deskhand.engine import approvals, state
 from deskhand.engine.runtime import Runtime
-from deskhand.engine.ticket_origin import outside_psa
 from deskhand.errors import InputError
+from deskhand.intake import quarantine
 from deskhand.store.models import Escalation, Run, StepSecret, Tenant, Ticket
 from deskhand.web.params import ObjectId
 from deskhand.web.render import page, templates
@@ -120,6 +121,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         except InputError:
             raise NotFound(f"There is no ticket {ticket_id}.") from None
         psa_ticket_id = ticket.psa_ticket_id
+        kept = outside_psa(ticket.origin, ticket.exported_from)
         status = ticket.status
         body = ticket.body
     try:
@@ -135,7 +137,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         "lines": timeline.lines,
         "notes": notes,
         "notes_error": notes_error,
-        "kept": outside_psa(psa_ticket_id),  # no PSA holds it: its notes are deskhand's
+        "kept": kept,  # no PSA holds it: its notes are deskhand's
         "live": any(run["status"] in OPEN_RUN for run in runs) or status in ("new", "working"),
         "may_approve": who.may_approve(rt, tenant),
     }

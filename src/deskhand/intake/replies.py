@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from deskhand.domain import text
+from deskhand.domain.escalations import Reason
 from deskhand.engine import state
 from deskhand.engine.escalation import escalate
 from deskhand.engine.runtime import Runtime
@@ -88,7 +89,7 @@ def receive_reply(rt: Runtime, ticket_id: int, from_address: str, body: str) -> 
         lease = timedelta(seconds=rt.settings.lease_seconds)
         run = state.hold_stray_reply(session, ticket, sender, answer, HOLDER, lease)
         run_id = run.id
-    escalation_id = escalate(rt, run_id, "reply_not_from_requester", detail, worker=HOLDER)
+    escalation_id = escalate(rt, run_id, Reason.REPLY_NOT_FROM_REQUESTER, detail, worker=HOLDER)
     return ReplyOutcome(ticket_id, run_id, requeued=False, escalation_id=escalation_id)
 
 

@@ -30,9 +30,9 @@ from typer.testing import CliRunner
 from deskhand.audit.trace import trace
 from deskhand.cli import app
 from deskhand.config import Settings
-from deskhand.engine.answers import ReplyError, receive_reply
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError
+from deskhand.intake.replies import ReplyError, receive_reply
 from deskhand.store.models import EventRecord, Ticket
 from deskhand.web.app import create_app
 
