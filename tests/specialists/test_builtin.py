@@ -57,7 +57,7 @@ def test_a_cloud_user_s_reset_signs_them_out_and_tells_the_requester() -> None:
     ]
     assert plan.steps[0].params["force_change"] is True
     reply = plan.steps[-1].params["body"]
-    assert reply.startswith("Hi Karen,")
+    assert not reply.startswith("Hi")  # the engine frames it in the tenant's template
     assert "call you on the number we have on file" in reply  # never the password in writing
     assert plan.steps[-1].params["to"] == TICKET.requester_email
 
@@ -134,9 +134,3 @@ def test_a_distribution_list_is_a_manual_step_with_exact_instructions() -> None:
 def test_removal_from_a_distribution_list_is_a_manual_step_too() -> None:
     plan = AccessChange().plan(TICKET, context("access_change", removal=True, groups=(LIST,)))
     assert actions(plan.steps)[0] == "exchange.remove_distribution_list_member"
-
-
-def test_a_requester_not_in_the_directory_is_greeted_without_a_name() -> None:
-    """The name a ticket came with is the sender's to choose: never put before the client."""
-    plan = PasswordReset().plan(TICKET, context("password_reset", requester=None))
-    assert plan.steps[-1].params["body"].startswith("Hi there,")

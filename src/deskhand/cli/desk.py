@@ -80,6 +80,8 @@ def tenants_policy(
     ] = False,
 ) -> None:
     """Show a tenant's policy, or give it a policy file (checked before it is used)."""
+    from deskhand.actions import catalogue
+    from deskhand.plugins import installed
     from deskhand.policy import replies
     from deskhand.policy.effective import action_decisions
     from deskhand.policy.tenant_policy import load_policy
@@ -95,7 +97,7 @@ def tenants_policy(
                 )
             if path is not None or builtin:
                 chosen = None if builtin else str(path.resolve()) if path else None
-                load_policy(Path(chosen) if chosen else None)  # refuses a bad file, naming the line
+                load_policy(Path(chosen) if chosen else None, installed())  # refuses a bad file
                 row.policy_path = chosen
             policy = rt.policy(row)
         out.print(f"{row.name}: {row.policy_path or 'built-in policy'}")
@@ -112,7 +114,7 @@ def tenants_policy(
         else:
             out.print(f"  {policy.time_entries.describe()}", highlight=False, soft_wrap=True)
         out.print("Effective decision per action:")
-        for decided in action_decisions(policy):
+        for decided in action_decisions(policy, catalogue()):
             when = f" ({decided.condition})" if decided.condition else ""
             out.print(
                 f"  {decided.action}{when}: [bold]{decided.decision.value}[/] — "
@@ -191,7 +193,7 @@ def users_add(
 ) -> None:
     """Add a user with a role, a tenant scope and a password (printed once if generated)."""
     from deskhand import accounts
-    from deskhand.policy.tenant_policy import ROLES
+    from deskhand.domain.roles import ROLES
 
     with user_errors():
         if role not in ROLES:

@@ -181,7 +181,6 @@ def _decide(
         devices=found.named.devices,
         dates=found.named.dates,
         identity="unchecked",
-        reply_template=rt.policy(tenant).reply_template,
     )
     identity, identity_detail = "unchecked", "the specialist does not ask for an identity check"
     if specialist.needs_identity:
@@ -211,6 +210,7 @@ def _decide(
         context=context,
         llm_reply=reply_text,
         llm_proposer=rt.llm.describe() if rt.llm is not None else "",
+        reply_template=rt.policy(tenant).reply_template,
     )
     try:
         plan = make_plan(specialist, inputs, rt.policy(tenant).time_entries, ref)
@@ -251,7 +251,7 @@ def _with_policy(
             raise Stop(Reason.PLAN_INVALID, f"{planner}: {error}", events) from None
         params = bound.params
         radius = spec.blast_radius(params, bound.facts)
-        decision, rule = policy.decide(spec.name, radius)
+        decision, rule = policy.decide(spec.name, radius, manual=spec.manual)
         steps.append(
             state.DecidedStep(
                 action=spec.name,

@@ -311,7 +311,7 @@ def _same_references(
 
 def _planned(spec: Action, bound: Bound, step: StepNow, policy: TenantPolicy) -> PlannedStep:
     radius = spec.blast_radius(bound.params, bound.facts)
-    decision, rule = policy.decide(spec.name, radius)
+    decision, rule = policy.decide(spec.name, radius, manual=spec.manual)
     params = bound.params.model_dump(mode="json")
     return PlannedStep(
         step_id=step.id,

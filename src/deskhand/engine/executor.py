@@ -196,7 +196,7 @@ def _check_may_run(
             f"Step {step.position} ({step.description}): {why}. Nothing ran.",
         )
     radius = spec.blast_radius(bound.params, bound.facts)
-    decision, rule = rt.policy(tenant).decide(spec.name, radius)
+    decision, rule = rt.policy(tenant).decide(spec.name, radius, manual=spec.manual)
     if decision is Decision.FORBID:
         _refuse_and_fail(session, step, f"the tenant's policy forbids it now: {rule}")
         return _Halt(Reason.POLICY_FORBID, f"Step {step.position} ({step.description}): {rule}.")

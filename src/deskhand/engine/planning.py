@@ -9,14 +9,16 @@ old one — re-planned, never patched (``deskhand.engine.edits``).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from deskhand.connectors.factory import Connectors
 from deskhand.engine.binding import TicketRef
+from deskhand.engine.replies import with_replies_framed, with_reply_text
 from deskhand.engine.time_entries import with_time_entry
 from deskhand.policy.tenant_policy import TimeEntries
 from deskhand.specialists.contract import Plan, PlanContext, Specialist, TicketView
-from deskhand.specialists.replies import with_reply_text
 from deskhand.triage.identity import IdentityCheck, check_identity
 
 
@@ -29,23 +31,33 @@ class PlanInputs(BaseModel):
     context: PlanContext
     llm_reply: str | None = None  # the LLM's reply text that was framed into the plan
     llm_proposer: str = ""
+    reply_template: str = ""  # the tenant's frame for client replies (Jinja); empty: built-in
+
+    @model_validator(mode="before")
+    @classmethod
+    def _template_of_older_runs(cls, data: Any) -> Any:
+        # Runs planned before the engine framed replies kept the template in the context.
+        if isinstance(data, dict) and isinstance(data.get("context"), dict):
+            context = data["context"]
+            if "reply_template" in context and "reply_template" not in data:
+                data = {**data, "reply_template": context["reply_template"]}
+        return data
 
 
 def make_plan(
     specialist: Specialist, inputs: PlanInputs, time_entries: TimeEntries | None, ticket: TicketRef
 ) -> Plan:
-    """The specialist's plan for ``inputs``, with the LLM's reply text and the standard time
-    (logged on ``ticket`` when a PSA holds it). A plan that hands the ticket over is returned as
-    it is."""
+    """The specialist's plan for ``inputs``, with the LLM's reply text, every client reply in
+    the tenant's template and the standard time (logged on ``ticket`` when a PSA holds it). A
+    plan that hands the ticket over is returned as it is."""
     plan = specialist.plan(inputs.ticket, inputs.context)
     if plan.handoff is not None:
         return plan
     if inputs.llm_reply is not None:
         # Only the words of the client reply: recipients, steps and policy stay the plan's.
-        plan = with_reply_text(
-            plan, inputs.llm_reply, inputs.ticket, inputs.context, inputs.llm_proposer
-        )
+        plan = with_reply_text(plan, inputs.llm_reply, inputs.llm_proposer)
     context = inputs.context
+    plan = with_replies_framed(plan, context, inputs.reply_template)
     return with_time_entry(plan, time_entries, context.triage.intent, ticket, context.targets)
 
 

@@ -13,9 +13,9 @@ many are close.
 from __future__ import annotations
 
 from deskhand.domain.directory import DirectoryUser
+from deskhand.engine.replies import framed
 from deskhand.engine.resolution import MAX_CANDIDATES, Resolution, Unclear, Unresolved
 from deskhand.specialists.contract import Plan, ProposedStep, TicketView
-from deskhand.specialists.replies import framed
 
 
 def why_not_ask(resolution: Resolution, requester_email: str) -> str | None:

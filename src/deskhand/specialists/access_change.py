@@ -175,7 +175,7 @@ class AccessChange(Specialist):
                 params={
                     "psa_ticket_id": ticket.psa_ticket_id,
                     "to": ticket.requester_email,
-                    "body": reply(ticket, context, " ".join(done)),
+                    "body": reply(" ".join(done)),
                 },
                 reason="Tell the requester it is done.",
             )

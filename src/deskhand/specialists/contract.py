@@ -131,9 +131,6 @@ class PlanContext(_View):
     )
     identity: str = Field(description="Identity check verdict: target, manager, …, unchecked")
     msp_name: str = "your IT team"
-    reply_template: str = Field(
-        default="", description="The tenant's frame for client replies (Jinja); empty: built-in"
-    )
 
 
 class ProposedStep(_View):

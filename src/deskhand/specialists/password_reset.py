@@ -171,7 +171,7 @@ class PasswordReset(Specialist):
                 params={
                     "psa_ticket_id": ticket.psa_ticket_id,
                     "to": ticket.requester_email,
-                    "body": reply(ticket, context, done),
+                    "body": reply(done),
                 },
                 reason="Tell the requester it is done and what happens next.",
             )

@@ -98,8 +98,6 @@ class PrinterMapping(Specialist):
                         "psa_ticket_id": ticket.psa_ticket_id,
                         "to": ticket.requester_email,
                         "body": reply(
-                            ticket,
-                            context,
                             f"{request.printer} is now set up on {request.computer} for "
                             f"{user.display_name}. If it does not show in the print dialog, "
                             "restart the computer once.",
