@@ -65,9 +65,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from deskhand.domain.dates import DateMention
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
 from deskhand.domain.intents import Intent
-from deskhand.triage.dates import DateMention
 
 __all__ = [
     "Intent",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-from pydantic import BaseModel, ConfigDict
+from deskhand.domain.dates import DateMention
 
 END_OF_DAY = time(17, 0)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -67,23 +67,6 @@ _MENTION = re.compile(
     rf"|{_PREFIX}(?P<eod_alone>{_EOD}))(?![\w-])",
     re.IGNORECASE,
 )
-
-
-class DateMention(BaseModel):
-    """A date (and maybe a time) the ticket names: as written, and the day it means."""
-
-    model_config = ConfigDict(frozen=True)
-
-    text: str
-    on: date
-    at: time | None = None
-
-    def describe(self) -> str:
-        """ "from Monday → Mon 30 Nov 2026" — what was written and what deskhand read."""
-        when = self.on.strftime("%a %d %b %Y")
-        if self.at is not None:
-            when += f" {self.at:%H:%M}"
-        return f"{self.text} → {when}"
 
 
 def find_dates(text: str, received: datetime) -> list[DateMention]:

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from deskhand.triage.dates import DateMention, find_dates
+from deskhand.domain.dates import DateMention
+from deskhand.triage.dates import find_dates
 
 # Licence names people write, by Microsoft's SKU part number (skuPartNumber in Graph). "E3" is
 # two products: whichever of them the tenant has is meant; both, and the requester is asked.

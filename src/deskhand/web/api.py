@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -28,24 +28,16 @@ from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
 from deskhand.intake.replies import receive_reply
 from deskhand.store.models import Escalation, Ticket
+from deskhand.web import api_analysis
+from deskhand.web.api_common import Problem, Who
 from deskhand.web.params import AfterId, ObjectId, OptionalId
 from deskhand.web.security import (
     NotFound,
-    NotSignedIn,
-    Viewer,
     check_csrf,
     status_of,
-    viewer,
 )
 
 MAX_PAGE = 500
-
-
-class Problem(BaseModel):
-    """What went wrong, and what to do about it."""
-
-    error: str
-    hint: str | None = None
 
 
 class Me(BaseModel):
@@ -192,8 +184,6 @@ def build(rt: Runtime) -> FastAPI:
         )
 
     _routes(api)
-    from deskhand.web import api_analysis  # its own module: it imports Who from here
-
     api.include_router(api_analysis.router)
     return api
 
@@ -203,17 +193,6 @@ def _rt(request: Request) -> Runtime:
     return found
 
 
-def _who(request: Request) -> Viewer:
-    try:
-        return viewer(request)
-    except NotSignedIn:
-        raise NotSignedIn(
-            "Authentication needed.",
-            hint="Send Authorization: Bearer <token> (create one with `deskhand tokens create`).",
-        ) from None
-
-
-Who = Annotated[Viewer, Depends(_who)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 

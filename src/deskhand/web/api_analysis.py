@@ -27,7 +27,7 @@ from deskhand.web import analysis_run as run
 from deskhand.web.analysis_options import AnalysisOptions
 from deskhand.web.analysis_upload import ENVELOPE_BYTES, MAX_FILES, receive
 from deskhand.web.analysis_views import AnalysisView
-from deskhand.web.api import Problem, Who
+from deskhand.web.api_common import Problem, Who
 from deskhand.web.params import ObjectId
 from deskhand.web.security import Viewer, check_csrf, runtime
 
