@@ -50,6 +50,9 @@ dispatcher passes the intent it routed on in ``context.triage.intent``.
 A step names an action by its name: deskhand's own (``deskhand.actions``) or a plugin's, which
 is one class registered under the ``deskhand.actions`` entry-point group (see
 ``deskhand.actions.contract``); ``examples/printer-mapping`` is a complete plugin of both.
+A client reply (``psa.send_reply``) carries only what it says (``body``): the engine frames it
+in the tenant's reply template, greeting the requester by the name the directory has for them,
+so a specialist never writes a greeting or a sign-off.
 Every installed specialist and action must pass the conformance kit that ships with deskhand:
 ``pytest --pyargs deskhand.testing.conformance``. Plans are checked again at run time: an
 unknown action, parameters that do not fit it, or a tenant whose systems lack what it needs
