@@ -18,7 +18,7 @@ from deskhand.connectors import secrets
 from deskhand.connectors.connection import load_connection
 from deskhand.connectors.graph import GraphSettings
 from deskhand.connectors.ldap import LdapSettings
-from deskhand.connectors.mail.smtp import SmtpSettings
+from deskhand.connectors.mail.settings import SmtpSettings
 from deskhand.connectors.sandbox.seed import BUSINESS_PREMIUM
 from deskhand.connectors.secrets import SecretRef
 from tests.connectors.mail.server import (

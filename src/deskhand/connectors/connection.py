@@ -125,7 +125,7 @@ class AdSection(_Section):
 class MailSection(_Section):
     system: ClassVar[str] = "mail"
     secret_field: ClassVar[str] = "password"
-    clients: ClassVar[dict[str, str]] = {"smtp": "deskhand.connectors.mail.smtp:SmtpSettings"}
+    clients: ClassVar[dict[str, str]] = {"smtp": "deskhand.connectors.mail.settings:SmtpSettings"}
 
     kind: Literal["psa", "smtp"] = "psa"  # psa: replies are public comments on the PSA ticket
     password: Secret | None = None
@@ -137,7 +137,7 @@ class MailSection(_Section):
 class ImapSection(_Section):
     system: ClassVar[str] = "imap"
     secret_field: ClassVar[str] = "password"
-    clients: ClassVar[dict[str, str]] = {"imap": "deskhand.connectors.mail.imap:ImapSettings"}
+    clients: ClassVar[dict[str, str]] = {"imap": "deskhand.connectors.mail.settings:ImapSettings"}
 
     kind: Literal["imap"] = "imap"
     password: Secret | None = None

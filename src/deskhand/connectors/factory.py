@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from deskhand.connectors.ad import ActiveDirectory
 from deskhand.connectors.connection import Connection, load_connection
+from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import NotFoundError
 from deskhand.connectors.m365 import M365
 from deskhand.connectors.mail import Mailer
@@ -62,6 +63,10 @@ class NoDirectory:
             fix="add an `ad:` section with kind ldap to the tenant's connection file, or "
             "change the user in Microsoft 365 if they are not synced",
         )
+
+    def doctor(self) -> list[Finding]:
+        """Nothing to reach: the file says the tenant has no Active Directory."""
+        return [Finding("ad", "configured", "ok", "no Active Directory (kind none)")]
 
     def get_user(self, key: str) -> DirectoryUser:
         raise self._none()
@@ -203,13 +208,15 @@ class Factory:
             ad = NoDirectory(tenant_id)
         mail: Mailer | None = None
         if file.mail.kind == "smtp":
-            from deskhand.connectors.mail.smtp import SmtpMailer, SmtpSettings
+            from deskhand.connectors.mail.settings import SmtpSettings
+            from deskhand.connectors.mail.smtp import SmtpMailer
 
             smtp = _settings(connection, "mail", SmtpSettings)
             mail = SmtpMailer(tenant_id, smtp, secrets["mail"])
         mailbox = None
         if file.intake.imap is not None:
-            from deskhand.connectors.mail.imap import ImapMailbox, ImapSettings
+            from deskhand.connectors.mail.imap import ImapMailbox
+            from deskhand.connectors.mail.settings import ImapSettings
 
             imap = _settings(connection, "intake.imap", ImapSettings)
             mailbox = ImapMailbox(tenant_id, imap, _required(secrets["imap"]))

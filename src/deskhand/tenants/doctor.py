@@ -1,5 +1,11 @@
 """`deskhand tenants doctor`: every configured connection of a tenant, checked, with what to fix.
-Each connector's doctor leaves its secrets out of its findings (``Redactor``)."""
+
+This module only goes across a tenant's systems: it reads the connection file, builds the
+connectors and asks each for its own findings (``doctor()``, which each connector folder's
+``doctor.py`` makes, leaving the connector's secrets out); a sandbox has nothing to check. What
+it checks itself is what no one connector knows: secrets too short to redact, the file's licence
+names against the tenant's subscriptions, and its approvers against deskhand's users and the
+tenant's policy."""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from typing import TYPE_CHECKING
 from deskhand.connectors.connection import Connection
 from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import ConnectorError
-from deskhand.connectors.factory import Connectors, Factory, NoDirectory
+from deskhand.connectors.factory import Connectors, Factory
 from deskhand.connectors.redaction import MIN_LENGTH
 from deskhand.errors import DeskhandError
 
@@ -63,9 +69,6 @@ def examine(
         ("ad", connectors.ad),
     ]
     for system, connector in systems:
-        if isinstance(connector, NoDirectory):
-            findings.append(Finding(system, "configured", "ok", "no Active Directory (kind none)"))
-            continue
         findings += _checked(system, connector)
     if connectors.mail is None:
         findings.append(Finding("mail", "channel", "ok", "replies go out as PSA public comments"))

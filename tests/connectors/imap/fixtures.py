@@ -14,7 +14,8 @@ from datetime import datetime
 import pytest
 
 from deskhand.connectors.calls import Breakers, Caller, CallPolicy
-from deskhand.connectors.mail.imap import ImapMailbox, ImapSettings
+from deskhand.connectors.mail.imap import ImapMailbox
+from deskhand.connectors.mail.settings import ImapSettings
 from tests.connectors.imap import dovecot
 from tests.connectors.imap.dovecot import HOST, PASSWORD, USERNAME, Dovecot, DovecotSetupError
 

@@ -15,7 +15,8 @@ import pytest
 
 from deskhand.connectors.calls import Breakers, Caller
 from deskhand.connectors.errors import AuthenticationError
-from deskhand.connectors.mail.imap import ImapMailbox, ImapSettings
+from deskhand.connectors.mail.imap import ImapMailbox
+from deskhand.connectors.mail.settings import ImapSettings
 from tests.connectors.mail.server import write_certificate
 
 USER = "support@client.example"

@@ -353,7 +353,8 @@ def test_an_unreachable_server_is_unavailable() -> None:
         probe.bind((HOST, 0))
         port = probe.getsockname()[1]  # nothing listens once the probe is closed
     from deskhand.connectors.calls import Breakers, Caller, CallPolicy
-    from deskhand.connectors.mail.imap import ImapMailbox, ImapSettings
+    from deskhand.connectors.mail.imap import ImapMailbox
+    from deskhand.connectors.mail.settings import ImapSettings
 
     settings = ImapSettings(host=HOST, port=port, username="u")
     caller = Caller(

@@ -12,7 +12,8 @@ import pytest
 from deskhand.connectors import secrets
 from deskhand.connectors.connection import load_connection
 from deskhand.connectors.factory import Factory
-from deskhand.connectors.mail.imap import ImapMailbox, ImapSettings
+from deskhand.connectors.mail.imap import ImapMailbox
+from deskhand.connectors.mail.settings import ImapSettings
 from deskhand.connectors.sandbox.seed import seed_demo
 from deskhand.connectors.sandbox.store import SandboxStore
 from deskhand.errors import InputError

@@ -16,7 +16,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from deskhand.connectors.calls import Breakers, Caller
 from deskhand.connectors.errors import AuthenticationError
-from deskhand.connectors.mail.smtp import SmtpMailer, SmtpSettings
+from deskhand.connectors.mail.settings import SmtpSettings
+from deskhand.connectors.mail.smtp import SmtpMailer
 from deskhand.domain.directory import PsaTicket
 from tests.connectors.mail.server import free_port, write_certificate
 

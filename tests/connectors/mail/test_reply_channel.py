@@ -13,7 +13,8 @@ import pytest
 from deskhand.actions import action as action_named
 from deskhand.actions.contract import Baseline
 from deskhand.connectors.factory import Connectors
-from deskhand.connectors.mail.smtp import SmtpMailer, SmtpSettings
+from deskhand.connectors.mail.settings import SmtpSettings
+from deskhand.connectors.mail.smtp import SmtpMailer
 from deskhand.connectors.sandbox.seed import seed_demo
 from deskhand.connectors.sandbox.store import SandboxStore
 from deskhand.connectors.sandbox.systems import SandboxAD, SandboxM365, SandboxPsa

@@ -15,7 +15,8 @@ from deskhand.connectors.errors import (
     NotFoundError,
     UnavailableError,
 )
-from deskhand.connectors.mail.smtp import STEP_HEADER, SmtpMailer, SmtpSettings
+from deskhand.connectors.mail.settings import SmtpSettings
+from deskhand.connectors.mail.smtp import STEP_HEADER, SmtpMailer
 from deskhand.domain.directory import PsaTicket
 from tests.connectors.mail.server import (
     PASSWORD,

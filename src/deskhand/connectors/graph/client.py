@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -25,18 +24,16 @@ import httpx
 
 from deskhand.connectors.calls import Caller, caller_for
 from deskhand.connectors.doctor import Finding
-from deskhand.connectors.errors import ConflictError, ConnectorError, ForbiddenError, NotFoundError
-from deskhand.connectors.graph.refusals import (
-    COVERED_BY,
+from deskhand.connectors.errors import ConflictError, ForbiddenError, NotFoundError
+from deskhand.connectors.graph.doctor import examine
+from deskhand.connectors.graph.errors import (
     DIRECTORY,
     GROUPS,
     MAILBOX_SETTINGS,
-    NEEDED,
     ORGANIZATION,
     PASSWORDS,
     SYSTEM,
     USERS,
-    permission_fix,
     refusal,
     unreachable,
 )
@@ -54,7 +51,6 @@ SIGN_IN_FIELDS = (
 )
 PAGE_SIZE = 999  # Graph's largest page for users and groups
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-SKEW_WARN_SECONDS = 300  # Entra accepts a client assertion up to five minutes off
 
 # Graph has no display name for a SKU; these are Microsoft's product names for the usual ones.
 SKU_NAMES = {
@@ -318,54 +314,13 @@ class GraphM365:
 
     def doctor(self) -> list[Finding]:
         """Token, each application permission deskhand needs, and the clock against Graph's."""
-        return self.redactor.findings(self._findings())
+        return self.redactor.findings(examine(self))
 
-    def _findings(self) -> list[Finding]:
-        app = self.settings.app_name
-        try:
-            roles = self.token.roles()
-        except ConnectorError as error:
-            return [Finding(SYSTEM, "token", "fail", error.message, error.fix)]
-        findings = [
-            Finding(SYSTEM, "token", "ok", f"app-only token for {self.settings.ms_tenant_id}")
-        ]
-        for permission in NEEDED:
-            granted = {permission, *COVERED_BY.get(permission, ())} & roles
-            findings.append(
-                Finding(
-                    SYSTEM,
-                    f"permission {permission}",
-                    "ok" if granted else "fail",
-                    f"granted: {', '.join(sorted(granted))}"
-                    if granted
-                    else f"not among the app's roles ({', '.join(sorted(roles)) or 'none'})",
-                    None if granted else permission_fix(permission, app),
-                )
-            )
-        findings.append(self._clock())
-        return findings
-
-    def _clock(self) -> Finding:
-        try:
-            response = self._send("GET", "organization", ORGANIZATION, params={"$select": "id"})
-            served = parsedate_to_datetime(response.headers["Date"])
-        except ConnectorError as error:
-            return Finding(SYSTEM, "reachable", "fail", error.message, error.fix)
-        except (KeyError, TypeError, ValueError):
-            return Finding(SYSTEM, "clock skew", "warn", "Graph's answer had no Date header")
-        if served.tzinfo is None:  # "-0000": UTC, as HTTP dates always are
-            served = served.replace(tzinfo=UTC)
-        skew = (datetime.now(UTC) - served).total_seconds()
-        detail = f"this machine's clock is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'}"
-        if abs(skew) <= SKEW_WARN_SECONDS:
-            return Finding(SYSTEM, "clock skew", "ok", f"{detail} Graph's")
-        return Finding(
-            SYSTEM,
-            "clock skew",
-            "warn",
-            f"{detail} Graph's; tokens may be refused",
-            "synchronise this machine's clock (NTP: timedatectl set-ntp true)",
-        )
+    def read(
+        self, path: str, permission: str, params: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """One GET of Graph, through the caller (``doctor`` reads this way)."""
+        return self._send("GET", path, permission, params=params)
 
     # --- requests ---------------------------------------------------------------------------
 

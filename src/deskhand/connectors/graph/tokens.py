@@ -14,7 +14,7 @@ import httpx
 import msal
 
 from deskhand.connectors.errors import AuthenticationError, ConnectorError
-from deskhand.connectors.graph.refusals import SYSTEM, sign_in_failed, token_refusal, unreachable
+from deskhand.connectors.graph.errors import SYSTEM, sign_in_failed, token_refusal, unreachable
 from deskhand.connectors.graph.settings import PUBLIC_AUTHORITY, GraphSettings
 from deskhand.connectors.redaction import Redactor
 

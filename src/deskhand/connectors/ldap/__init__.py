@@ -1,6 +1,16 @@
-"""Active Directory over LDAP(S): the real connector behind ``deskhand.connectors.ad``."""
+"""Active Directory over LDAP(S): the real connector behind ``deskhand.connectors.ad``.
 
-from deskhand.connectors.ldap.directory import LdapDirectory
+``settings.py`` the ``ad:`` section, ``client.py`` the client, ``security.py`` reading the
+security descriptors the doctor checks rights with, ``errors.py`` LDAP's result codes as
+connector errors with the fix in Active Directory Users and Computers, ``doctor.py`` the checks
+of ``deskhand tenants doctor``.
+
+Capabilities (``deskhand.connectors.capabilities``):
+
+- ``LdapDirectory``: ad.passwords, ad.unlock
+"""
+
+from deskhand.connectors.ldap.client import LdapDirectory
 from deskhand.connectors.ldap.settings import LdapSettings
 
 __all__ = ["LdapDirectory", "LdapSettings"]

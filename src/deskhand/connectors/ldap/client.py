@@ -29,8 +29,8 @@ from deskhand.connectors.errors import (
     NotFoundError,
     UnavailableError,
 )
-from deskhand.connectors.ldap.checks import check_directory
-from deskhand.connectors.ldap.refusals import (
+from deskhand.connectors.ldap.doctor import examine
+from deskhand.connectors.ldap.errors import (
     SYSTEM,
     bind_refusal,
     broken_connection,
@@ -253,7 +253,7 @@ class LdapDirectory:
 
     def doctor(self) -> list[Finding]:
         """Reachability, TLS, the bind, the rights deskhand needs and clock skew, per finding."""
-        return self.redactor.findings(check_directory(self))
+        return self.redactor.findings(examine(self))
 
     # --- connections ---------------------------------------------------------------------------
 

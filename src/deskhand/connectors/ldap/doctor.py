@@ -15,7 +15,7 @@ from ldap3.utils.conv import escape_filter_chars
 
 from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import ConnectorError
-from deskhand.connectors.ldap.refusals import RIGHTS, SYSTEM, broken_connection, parent_of
+from deskhand.connectors.ldap.errors import RIGHTS, SYSTEM, broken_connection, parent_of
 from deskhand.connectors.ldap.security import (
     AUTHENTICATED_USERS,
     EVERYONE,
@@ -23,7 +23,7 @@ from deskhand.connectors.ldap.security import (
 )
 
 if TYPE_CHECKING:
-    from deskhand.connectors.ldap.directory import Entry, LdapDirectory
+    from deskhand.connectors.ldap.client import Entry, LdapDirectory
 
 SKEW_WARN_SECONDS = 60
 SKEW_FAIL_SECONDS = 300  # Kerberos refuses more, and so does anything that signs with time
@@ -31,7 +31,7 @@ _USER_WRITES = ("pwdLastSet", "lockoutTime", "userAccountControl")
 _DACL_ONLY = 0x4  # the SD flags control asks for the DACL alone, readable without SACL rights
 
 
-def check_directory(directory: LdapDirectory) -> list[Finding]:
+def examine(directory: LdapDirectory) -> list[Finding]:
     """Every finding, in the order an admin would fix them; later checks are skipped while an
     earlier one fails."""
     findings: list[Finding] = []

@@ -1,4 +1,16 @@
-"""Mail: the channel for approved replies to a client that has no e-mail through its PSA."""
+"""Mail: the channel for approved replies to a client that has no e-mail through its PSA
+(``Mailer``, here), and a support mailbox whose mail becomes tickets.
+
+Two clients, so two client modules: ``smtp.py`` sends replies, ``imap.py`` reads the mailbox.
+``settings.py`` the ``mail:`` and ``intake: imap:`` sections, ``errors.py`` the servers'
+refusals as connector errors, ``doctor.py`` the checks of ``deskhand tenants doctor``.
+
+Capabilities (``deskhand.connectors.capabilities``):
+
+- ``SmtpMailer``: none (it is the tenant's ``Connectors.mail``, which ``psa.send_reply`` uses
+  when there is one)
+- ``ImapMailbox``: none (it is the intake's, ``Connectors.mailbox``)
+"""
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import imaplib
 import re
-import socket
 import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,50 +22,30 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import getaddresses
 from html.parser import HTMLParser
-from pathlib import Path
-from typing import Literal, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TypeVar
 
 from deskhand.connectors.calls import Caller, caller_for
 from deskhand.connectors.doctor import Finding
-from deskhand.connectors.errors import (
-    AuthenticationError,
-    ConnectorError,
-    ForbiddenError,
-    NotFoundError,
-    UnavailableError,
+from deskhand.connectors.errors import ConnectorError, NotFoundError
+from deskhand.connectors.mail.doctor import examine_imap
+from deskhand.connectors.mail.errors import (
+    IMAP,
+    folder_fix,
+    imap_failure,
+    imap_login_refused,
+    imap_without_starttls,
 )
+from deskhand.connectors.mail.settings import ImapSettings
 from deskhand.connectors.redaction import Redactor
 from deskhand.domain import text
 
-SYSTEM = "imap"
+SYSTEM = IMAP
 BATCH = 25  # messages fetched per request: bounded memory however full the mailbox is
 MAX_BODY_CHARS = 50_000  # a ticket's text is for reading, not an archive of the thread
 
 T = TypeVar("T")
 # IMAP dates are "24-Nov-2026", with English month names whatever the locale.
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-class ImapSettings(BaseModel):
-    """The ``intake: imap:`` section of a tenant's connection file; the password is a secret,
-    resolved on its own."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    host: str = Field(min_length=1)  # imap.hosted-mail.example
-    port: int | None = Field(None, gt=0, lt=65536)  # default: 993 (imaps) or 143 (starttls)
-    tls: Literal["imaps", "starttls"] = "imaps"
-    username: str = Field(min_length=1)
-    folder: str = Field("INBOX", min_length=1)  # where new requests arrive
-    processed_folder: str | None = None  # where stored messages are moved; None: only \Seen
-    ca_file: Path | None = None  # PEM of the CA that signed the server's certificate
-    timeout_seconds: float = Field(20.0, gt=0)
-
-    @property
-    def effective_port(self) -> int:
-        return self.port or (993 if self.tls == "imaps" else 143)
 
 
 @dataclass(frozen=True)
@@ -135,7 +114,7 @@ class ImapMailbox:
             mails = [read_message(uid, raw) for uid, raw in _fetch(session, sorted(uids)[:BATCH])]
             return Fetched(current, mails)
 
-        return self.caller.call(lambda: self._session(read), idempotent=True)
+        return self.caller.call(lambda: self.session(read), idempotent=True)
 
     def mark_processed(self, uids: Iterable[int]) -> None:
         """Flag the messages \\Seen and move them to ``processed_folder`` if there is one;
@@ -153,41 +132,23 @@ class ImapMailbox:
                 _ok(session.uid("MOVE", listed, _quoted(target)), f"move them to {target}")
 
         # Both are repeatable: a flag set twice is set, a message moved already is not found.
-        self.caller.call(lambda: self._session(mark), idempotent=True)
+        self.caller.call(lambda: self.session(mark), idempotent=True)
 
     def doctor(self) -> list[Finding]:
         """Connect, check TLS, sign in and open the folders, changing nothing."""
-        return self.redactor.findings(self._findings())
+        return self.redactor.findings(examine_imap(self))
 
-    def _findings(self) -> list[Finding]:
-        settings = self.settings
-        passed: list[str] = []
-        folders = [name for name in (settings.folder, settings.processed_folder) if name]
+    def has_folder(self, session: imaplib.IMAP4, folder: str) -> bool:
+        """Whether the mailbox has ``folder`` (opened read-only to find out)."""
+        status, _ = session.select(_quoted(folder), readonly=True)
+        return status == "OK"
 
-        def open_folders(session: imaplib.IMAP4) -> list[Finding]:
-            found = []
-            for folder in folders:
-                status, _ = session.select(_quoted(folder), readonly=True)
-                if status == "OK":
-                    found.append(Finding(SYSTEM, f"folder {folder}", "ok", "exists"))
-                else:
-                    found.append(
-                        Finding(
-                            SYSTEM, f"folder {folder}", "fail", "not found", _folder_fix(session)
-                        )
-                    )
-            return found
-
-        try:
-            folder_findings = self._session(open_folders, passed)
-        except ConnectorError as error:
-            stages = ["reachable", "TLS", "login"]
-            failed = stages[len(passed)] if len(passed) < len(stages) else "folder"
-            return [
-                *(Finding(SYSTEM, stage, "ok", _PASSED[stage]) for stage in passed),
-                Finding(SYSTEM, failed, "fail", error.message, fix=error.fix),
-            ]
-        return [*(Finding(SYSTEM, s, "ok", _PASSED[s]) for s in passed), *folder_findings]
+    def folders(self, session: imaplib.IMAP4) -> list[str]:
+        """The names of the mailbox's folders; empty when the server will not list them."""
+        status, listed = session.list()
+        if status != "OK":
+            return []
+        return [_folder_name(line) for line in listed if isinstance(line, bytes)]
 
     def _select(self, session: imaplib.IMAP4, *, readonly: bool) -> int:
         """Open the folder; its UIDVALIDITY."""
@@ -197,19 +158,18 @@ class ImapMailbox:
             raise NotFoundError(
                 f"the mailbox {self.settings.username} has no folder {folder!r}",
                 system=SYSTEM,
-                fix=_folder_fix(session),
+                fix=folder_fix(self.folders(session)),
             )
         _, said = session.response("UIDVALIDITY")
         if not said or not said[0]:
             raise ConnectorError(f"the folder {folder!r} has no UIDVALIDITY", system=SYSTEM)
         return int(said[0])
 
-    def _session(self, work: Callable[[imaplib.IMAP4], T], passed: list[str] | None = None) -> T:
+    def session(self, work: Callable[[imaplib.IMAP4], T], passed: list[str] | None = None) -> T:
         """Connect with TLS, sign in, then ``work``; every failure as a ConnectorError.
         ``passed`` collects the stages that succeeded, for the doctor."""
         passed = [] if passed is None else passed
         settings = self.settings
-        where = f"{settings.host}:{settings.effective_port}"
         timeout = settings.timeout_seconds
         try:
             context = ssl.create_default_context(
@@ -226,13 +186,7 @@ class ImapMailbox:
                 passed.append("reachable")
                 if "STARTTLS" not in session.capabilities:
                     session.shutdown()
-                    raise ForbiddenError(
-                        f"{where} does not offer STARTTLS, and deskhand never sends a password "
-                        "unencrypted",
-                        system=SYSTEM,
-                        fix="set intake.imap.tls: imaps (port 993) in the tenant's connection "
-                        "file, or turn on TLS on the mail server",
-                    )
+                    raise imap_without_starttls(settings)
                 session.starttls(ssl_context=context)
                 passed.append("TLS")
             try:
@@ -241,77 +195,15 @@ class ImapMailbox:
                 except imaplib.IMAP4.error as error:
                     if isinstance(error, imaplib.IMAP4.abort):
                         raise
-                    raise AuthenticationError(
-                        f"{where} refused the sign-in of {settings.username}: {_said(error)}",
-                        system=SYSTEM,
-                        fix=LOGIN_FIX,
-                    ) from None
+                    raise imap_login_refused(error, settings) from None
                 passed.append("login")
                 return work(session)
             finally:
                 # The answer is in; a dropped goodbye changes nothing.
                 with contextlib.suppress(imaplib.IMAP4.error, OSError):
                     session.logout()
-        except ssl.SSLCertVerificationError as error:
-            raise ConnectorError(
-                f"TLS with {where}: the server's certificate is not trusted "
-                f"({error.verify_message})",
-                system=SYSTEM,
-                fix="set intake.imap.ca_file in the tenant's connection file to the PEM of the "
-                "CA that signed the mail server's certificate",
-            ) from None
-        except ssl.SSLError as error:
-            raise ConnectorError(
-                f"TLS with {where} failed: {error.reason or error}",
-                system=SYSTEM,
-                fix="check intake.imap.tls and port: imaps is TLS from the start (usually port "
-                "993), starttls upgrades a plain connection (usually port 143)",
-            ) from None
-        except imaplib.IMAP4.abort as error:
-            raise UnavailableError(
-                f"the mail server {where} dropped the session: {_said(error)}",
-                system=SYSTEM,
-                fix="try again later; if it persists, check the server's logs",
-            ) from None
-        except imaplib.IMAP4.error as error:
-            raise ConnectorError(
-                f"the mail server {where} refused a request: {_said(error)}", system=SYSTEM
-            ) from None
-        except OSError as error:
-            # Refused connections, timeouts, names that do not resolve: the server was not there.
-            reason = "timed out" if isinstance(error, socket.timeout) else str(error) or "no answer"
-            raise UnavailableError(
-                f"cannot reach the mail server {where}: {reason}",
-                system=SYSTEM,
-                fix="check intake.imap.host and port in the tenant's connection file and that "
-                "this machine may reach that port (firewall)",
-            ) from None
-
-
-LOGIN_FIX = (
-    "check intake.imap.username and the secret in intake.imap.password in the tenant's "
-    "connection file, and that IMAP is turned on for the mailbox on its mail server. Microsoft "
-    "365 mailboxes cannot be read this way: Exchange Online no longer accepts a password over "
-    "IMAP (only OAuth, which deskhand's IMAP intake does not do), even with IMAP turned on in "
-    "Microsoft 365 admin center → Users → Active users → the user → Mail → Manage email apps; "
-    "use the PSA's e-mail intake or a mailbox on a server that accepts a password"
-)
-_PASSED = {
-    "reachable": "the mail server answered",
-    "TLS": "the connection is encrypted and the certificate trusted",
-    "login": "the sign-in was accepted",
-}
-
-
-def _folder_fix(session: imaplib.IMAP4) -> str:
-    status, listed = session.list()
-    names = (
-        [_folder_name(line) for line in listed if isinstance(line, bytes)] if status == "OK" else []
-    )
-    known = f" (the mailbox has: {', '.join(sorted(filter(None, names)))})" if names else ""
-    return (
-        f"create the folder, or set intake.imap.folder / processed_folder to one that exists{known}"
-    )
+        except (imaplib.IMAP4.error, OSError) as error:
+            raise imap_failure(error, settings) from None
 
 
 def _folder_name(line: bytes) -> str:
@@ -322,13 +214,6 @@ def _folder_name(line: bytes) -> str:
 
 def _quoted(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _said(error: Exception) -> str:
-    text = str(error.args[0] if error.args else error)
-    if text.startswith("b'") or text.startswith('b"'):
-        text = text[2:-1]
-    return text
 
 
 def _ok(answer: tuple[str, list[object]], what: str) -> None:

@@ -19,6 +19,19 @@ from deskhand.connectors.calls import Caller, caller_for
 from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import ConnectorError, NotFoundError
 from deskhand.connectors.redaction import Redactor
+from deskhand.connectors.syncro.doctor import examine
+from deskhand.connectors.syncro.errors import (
+    CREATE_TICKET,
+    EDIT_TICKET,
+    EDIT_TIMER,
+    LIST_TICKETS,
+    SYSTEM,
+    TIMERS,
+    VIEW_CUSTOMER,
+    VIEW_TICKET,
+    refusal,
+    unreachable,
+)
 from deskhand.connectors.syncro.limiter import RequestLimiter, limiter_for
 from deskhand.connectors.syncro.records import (
     ListedTicket,
@@ -28,17 +41,8 @@ from deskhand.connectors.syncro.records import (
     TicketPage,
     TimerEntry,
 )
-from deskhand.connectors.syncro.refusals import SYSTEM, refusal, unreachable
 from deskhand.connectors.syncro.settings import SyncroSettings
 from deskhand.domain.directory import PsaComment, PsaContact, PsaTicket, PsaTimeEntry
-
-LIST_TICKETS = "Tickets - List/Search"
-VIEW_TICKET = "Tickets - View Details"
-EDIT_TICKET = "Tickets - Edit"
-CREATE_TICKET = "Tickets - Create"
-TIMERS = "Ticket Timers - Overview"
-EDIT_TIMER = "Ticket Timers - Edit"
-VIEW_CUSTOMER = "Customers - View Detail"
 
 
 class SyncroPsa:
@@ -247,8 +251,6 @@ class SyncroPsa:
 
     def doctor(self) -> list[Finding]:
         """Reachability, the key, the permissions actually granted, and clock skew."""
-        from deskhand.connectors.syncro.doctor import examine
-
         return self.redactor.findings(examine(self))
 
     def read(

@@ -16,13 +16,14 @@ from deskhand.connectors.errors import (
     ForbiddenError,
     NotFoundError,
 )
-from deskhand.connectors.syncro.client import (
+from deskhand.connectors.syncro.errors import (
     LIST_TICKETS,
+    SYSTEM,
     TIMERS,
+    TOKEN_FIX,
     VIEW_CUSTOMER,
     VIEW_TICKET,
 )
-from deskhand.connectors.syncro.refusals import SYSTEM, TOKEN_FIX
 
 if TYPE_CHECKING:
     from deskhand.connectors.syncro.client import SyncroPsa

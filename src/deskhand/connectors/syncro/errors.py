@@ -22,6 +22,15 @@ from deskhand.connectors.http_answers import retry_after
 
 SYSTEM = "syncro"
 
+# The API token permissions deskhand asks for, as Syncro names them.
+LIST_TICKETS = "Tickets - List/Search"
+VIEW_TICKET = "Tickets - View Details"
+EDIT_TICKET = "Tickets - Edit"
+CREATE_TICKET = "Tickets - Create"
+TIMERS = "Ticket Timers - Overview"
+EDIT_TIMER = "Ticket Timers - Edit"
+VIEW_CUSTOMER = "Customers - View Detail"
+
 TOKEN_FIX = (
     "create an API token in Syncro → Admin → API Tokens with the permissions Tickets - "
     "List/Search, Tickets - View Details, Tickets - Edit, Tickets - Create, Ticket Timers - "
