@@ -83,7 +83,7 @@ def test_only_the_state_module_assigns_a_status() -> None:
 # An analysis (a report being made in the web app) and a quarantined intake item are not tickets,
 # runs, steps or approvals: each one's status changes in one function of its own, and nowhere else.
 ANALYSIS_RUN = SRC / "web" / "analysis_run.py"
-OWN_STATUS = {ANALYSIS_RUN: "set_status", SRC / "engine" / "quarantine.py": "_resolve"}
+OWN_STATUS = {ANALYSIS_RUN: "set_status", SRC / "intake" / "quarantine.py": "_resolve"}
 
 
 def _status_lines(tree: ast.Module, function: str) -> set[int]:

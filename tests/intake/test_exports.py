@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tests.support import WriteCsv
 
 from deskhand.engine import approvals
 from deskhand.engine.runtime import Runtime
@@ -17,6 +16,7 @@ from deskhand.errors import InputError
 from deskhand.intake.arrival import add_ticket
 from deskhand.intake.exports import ExportReading, import_export, read_export
 from deskhand.store.models import Escalation, EventRecord, Run, Tenant, Ticket
+from tests.support import WriteCsv
 
 CONTOSO = "contoso-dental"
 APPROVER = "dana@msp.example"
@@ -241,6 +241,7 @@ def test_imported_tickets_are_stored_once_and_queued(rt: Runtime, write_csv: Wri
     with rt.db.reading() as session:
         ticket = session.scalars(select(Ticket).where(Ticket.id == report.stored[0][1])).one()
         assert ticket.requester.email == LISA
+        assert (ticket.origin, ticket.exported_from) == ("export", "ConnectWise Manage")
         assert session.scalar(select(Run.status).where(Run.ticket_id == ticket.id)) == "queued"
         received = session.scalars(
             select(EventRecord).where(

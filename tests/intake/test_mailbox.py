@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
-from tests.connectors.imap.dovecot import PASSWORD
-from tests.connectors.imap.fixtures import SupportMailbox
 from typer.testing import CliRunner
 
 from deskhand.cli import app
@@ -24,6 +22,8 @@ from deskhand.engine.worker import Worker
 from deskhand.intake.mailbox import AUTOMATED, mail_key, poll_mailboxes
 from deskhand.intake.polling import poll_all
 from deskhand.store.models import Escalation, IntakeCursor, Run, Step, Tenant, Ticket
+from tests.connectors.imap.dovecot import PASSWORD
+from tests.connectors.imap.fixtures import SupportMailbox
 
 TENANT = "contoso-dental"
 DANA = "dana.reyes@contosodental.example"
@@ -106,6 +106,7 @@ def test_a_new_message_becomes_a_ticket_with_its_requester(
         ticket = session.scalars(select(Ticket).where(Ticket.tenant_id == TENANT)).one()
         assert (ticket.requester.email, ticket.requester.name) == (DANA, "Dana Reyes")
         assert ticket.requester_display_name == "Dana Reyes"
+        assert (ticket.origin, ticket.exported_from) == ("mailbox", None)
         assert ticket.body == "Body of Printer offline."
         assert session.scalar(select(Run.status).where(Run.ticket_id == ticket.id)) == "queued"
     assert mailbox_tenant.flags() == [(1, "\\Seen")]

@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
-from tests.connectors.imap.dovecot import PASSWORD, USERNAME
-from tests.connectors.imap.fixtures import SupportMailbox
 from typer.testing import CliRunner
 
 from deskhand.cli import app
@@ -19,6 +17,8 @@ from deskhand.engine.runtime import Runtime
 from deskhand.intake.mailbox import poll_mailboxes
 from deskhand.intake.psa_poller import PollReport
 from deskhand.store.models import IntakeCursor, Quarantined, Tenant, Ticket
+from tests.connectors.imap.dovecot import PASSWORD, USERNAME
+from tests.connectors.imap.fixtures import SupportMailbox
 
 CONTOSO, NORTHWIND = "contoso-dental", "northwind-law"
 LISA = "lisa.chen@contosodental.example"

@@ -10,6 +10,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
+
+from deskhand.audit.trace import trace
+from deskhand.cli import app
+from deskhand.config import Settings
+from deskhand.engine.runtime import Runtime
+from deskhand.errors import InputError
+from deskhand.intake.replies import ReplyError, receive_reply
+from deskhand.store.models import EventRecord, Ticket
+from deskhand.web.app import create_app
 from tests.engine.test_flow import (
     CONTOSO,
     KAREN,
@@ -25,16 +35,6 @@ from tests.engine.test_flow import (
 )
 from tests.web.conftest import add_users
 from tests.web.test_api import token_for
-from typer.testing import CliRunner
-
-from deskhand.audit.trace import trace
-from deskhand.cli import app
-from deskhand.config import Settings
-from deskhand.engine.runtime import Runtime
-from deskhand.errors import InputError
-from deskhand.intake.replies import ReplyError, receive_reply
-from deskhand.store.models import EventRecord, Ticket
-from deskhand.web.app import create_app
 
 TOM = "tom.becker@contosodental.example"
 JAKE = "jake.morrison@contosodental.example"

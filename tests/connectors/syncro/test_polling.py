@@ -97,6 +97,7 @@ def test_new_tickets_become_deskhand_tickets_with_their_requester(
         assert ticket.requester.email == "dana.reyes@contoso-dental.example"
         assert ticket.requester.name == "Dana Reyes"
         assert ticket.requester_display_name == "Dana Reyes"
+        assert (ticket.origin, ticket.exported_from) == ("psa", None)
         assert ticket.body == "body 0"
         assert session.scalar(select(Run.status).where(Run.ticket_id == ticket.id)) == "queued"
 
@@ -247,8 +248,9 @@ def test_worker_reads_the_psa_on_its_schedule(rt: Runtime, syncro: Client) -> No
     assert worker.poll_intake_when_due() is True
     assert worker.poll_intake_when_due() is False  # not again within poll_intake_seconds
     assert len(_tickets(rt)) == 2
+    assert Worker(rt, "w2").poll_intake_when_due() is False  # a worker given no intake
     rt.settings.poll_intake_seconds = 0
-    assert Worker(rt, "w2", intake=poll_all).poll_intake_when_due() is False
+    assert Worker(rt, "w3", intake=poll_all).poll_intake_when_due() is False
 
 
 def test_cli_poll_prints_what_it_read(
