@@ -420,7 +420,7 @@ def tickets_reply(
     again; anyone else's escalates it for a person to read."""
     from dataclasses import asdict
 
-    from deskhand.intake.replies import receive_reply
+    from deskhand.intake.answers import receive_reply
 
     with user_errors():
         rt = open_runtime(ctx)

@@ -5,7 +5,7 @@ licence — that matches nothing in the directory exactly, the run's plan is one
 (``psa.send_reply``: external communication, so always a draft a technician approves) that
 lists this tenant's nearest users, groups or licences, or asks for the person's address when
 nobody came close. After it is sent the ticket waits on the requester, whose answer queues it
-again (``intake.replies``). Asking makes no sense — and the ticket escalates instead — when the
+again (``intake.answers``). Asking makes no sense — and the ticket escalates instead — when the
 requester is not a user of the tenant (a stranger must not be shown the directory) or when too
 many are close.
 """

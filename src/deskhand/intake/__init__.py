@@ -6,7 +6,7 @@
     exports      the open tickets of another PSA's export files (``intake import``)
     arrival      ``Arrival`` and ``receive``: the one store-and-queue path all of them use,
                  and ``add_ticket`` for a ticket opened by hand (``tickets add``)
-    replies      a requester's answer to the question a ticket waits on
+    answers      a requester's answer to the question a ticket waits on
     quarantine   what could not be taken, kept with its reason; ``retake`` takes it again
 
 Each arrival says where it came from (``deskhand.domain.origin.TicketOrigin``), stored with the

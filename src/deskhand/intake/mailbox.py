@@ -43,9 +43,9 @@ from deskhand.engine.kept_notes import KEPT_PREFIX
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
 from deskhand.intake import quarantine
+from deskhand.intake.answers import receive_reply
 from deskhand.intake.arrival import Arrival, receive
 from deskhand.intake.psa_poller import FIRST_LOOKBACK, PollReport, ReplyReceiver
-from deskhand.intake.replies import receive_reply
 from deskhand.store.models import IntakeCursor, Run, Tenant, Ticket, now
 
 log = logging.getLogger("deskhand.intake")

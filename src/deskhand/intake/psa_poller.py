@@ -39,8 +39,8 @@ from deskhand.domain.origin import TicketOrigin
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
 from deskhand.intake import quarantine
+from deskhand.intake.answers import receive_reply
 from deskhand.intake.arrival import Arrival, contact_name, receive
-from deskhand.intake.replies import receive_reply
 from deskhand.store.models import IntakeCursor, Tenant, Ticket, now
 
 log = logging.getLogger("deskhand.intake")

@@ -22,9 +22,9 @@ from deskhand.connectors.mail.imap import read_message
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError
 from deskhand.intake import quarantine
+from deskhand.intake.answers import receive_reply
 from deskhand.intake.arrival import Arrival, receive
 from deskhand.intake.mailbox import arrival as mail_arrival
-from deskhand.intake.replies import receive_reply
 from deskhand.store.models import Quarantined, Tenant, Ticket
 
 

@@ -26,7 +26,7 @@ from deskhand.engine import approvals
 from deskhand.engine.approvals import DraftFilter, DraftView
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
-from deskhand.intake.replies import receive_reply
+from deskhand.intake.answers import receive_reply
 from deskhand.store.models import Escalation, Ticket
 from deskhand.web import api_analysis
 from deskhand.web.api_common import Problem, Who

@@ -1,12 +1,12 @@
 """The requester's answer to a question deskhand asked ("which Tom do you mean?").
 
 A ticket whose question was sent waits as ``waiting_on_requester``. ``receive_reply`` is how an
-answer comes back — from the CLI, the JSON API, or a PSA poller that sees a public comment from
-the contact on a waiting ticket. The requester's answer is appended to the ticket's text and the
-ticket goes back to the dispatcher: triaged and resolved again, with the same rules (nothing is
-taken on faith because it came in an answer). Anyone else's answer is recorded and escalates
-the ticket, so that a person reads it: a colleague, an address of another tenant or a look-alike
-of the requester's address must not be able to steer a change.
+answer comes back — from the CLI, the JSON API, the support mailbox, or a PSA poller that sees a
+public comment from the contact on a waiting ticket. The requester's answer is appended to the
+ticket's text and the ticket goes back to the dispatcher: triaged and resolved again, with the
+same rules (nothing is taken on faith because it came in an answer). Anyone else's answer is
+recorded and escalates the ticket, so that a person reads it: a colleague, an address of another
+tenant or a look-alike of the requester's address must not be able to steer a change.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from deskhand.cli import app
 from deskhand.config import Settings
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError
-from deskhand.intake.replies import ReplyError, receive_reply
+from deskhand.intake.answers import ReplyError, receive_reply
 from deskhand.store.models import EventRecord, Ticket
 from deskhand.web.app import create_app
 from tests.engine.test_flow import (
