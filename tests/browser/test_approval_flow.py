@@ -97,7 +97,7 @@ def test_edit_approve_with_the_keyboard_and_watch_steps_verify(
     timeline = page.locator("table.timeline")
     expect(timeline).to_contain_text(f"user: {APPROVER}")
     expect(timeline).to_contain_text("specialist: access_change")
-    reply_note = page.locator("section.notes article.note.public")
+    reply_note = page.locator("section.notes article.note.public").last  # the request is first
     expect(reply_note).to_contain_text("added to: Front Desk")
     expect(reply_note).not_to_contain_text("Finance Share")
     page.locator("ol.steps details").first.locator("summary").click()

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +133,9 @@ def test_contoso_dental_has_the_cases_the_demo_needs(m365: SandboxM365, psa: San
     assert owner.vip and manager.manager_id == owner.id
     assert users[contoso("jake.morrison")].manager_id == manager.id
     assert [u.synced for u in users.values()].count(True) == 2
-    assert users[contoso("emily.nguyen")].locked and users[contoso("emily.nguyen")].synced
+    emily = users[contoso("emily.nguyen")]
+    assert emily.synced and not emily.locked  # locked out in AD, which Graph does not see
+    assert SandboxAD(m365.store, CONTOSO).get_user(emily.id).locked
     assert users[contoso("it.admin")].admin
     assert all(u.user_principal_name.endswith(".example") for u in users.values())
     assert skus["SPB"].available == 0
@@ -206,18 +207,6 @@ def test_the_same_sku_is_counted_per_tenant(store: SandboxStore, m365: SandboxM3
 # --- Passwords, sessions, lockout -----------------------------------------------------------
 
 
-def test_a_cloud_only_password_reset_shows_in_the_sign_in_state(m365: SandboxM365) -> None:
-    jake = user_id(m365, "jake.morrison")
-    before = datetime.now(UTC)
-
-    m365.reset_password(jake, PASSWORD, force_change=True)
-
-    state = m365.sign_in_state(jake)
-    assert state.password_changed_at is not None and state.password_changed_at >= before
-    assert state.password_changed_at.tzinfo is not None
-    assert state.must_change_password and not state.locked and state.account_enabled
-
-
 def test_a_synced_users_password_is_refused_in_m365_and_reset_in_ad(
     m365: SandboxM365, ad: SandboxAD
 ) -> None:
@@ -270,16 +259,6 @@ def test_a_weak_password_is_refused_and_changes_nothing(m365: SandboxM365, ad: S
     assert m365.sign_in_state(jake).password_changed_at is None
 
 
-def test_revoking_sessions_records_when(m365: SandboxM365, ad: SandboxAD) -> None:
-    before = datetime.now(UTC)
-
-    m365.revoke_sessions(contoso("tom.becker"))
-
-    revoked = m365.sign_in_state(contoso("tom.becker")).sessions_revoked_at
-    assert revoked is not None and revoked >= before
-    assert ad.account_state("tbecker").sessions_revoked_at is None  # AD has no sessions
-
-
 def test_unlocking_clears_the_lockout_and_may_be_repeated(
     store: SandboxStore, ad: SandboxAD
 ) -> None:
@@ -290,16 +269,6 @@ def test_unlocking_clears_the_lockout_and_may_be_repeated(
 
     assert not ad.account_state("enguyen").locked
     assert outcomes(store) == [("unlock", "applied"), ("unlock", "applied")]
-
-
-def test_a_password_reset_does_not_unlock(ad: SandboxAD) -> None:
-    ad.reset_password("enguyen", PASSWORD, force_change=True)
-
-    state = ad.account_state("enguyen")
-    assert state.locked and state.must_change_password
-
-
-# --- Groups ---------------------------------------------------------------------------------
 
 
 def test_a_group_is_found_by_id_or_name_ignoring_case(m365: SandboxM365) -> None:
@@ -360,20 +329,6 @@ def test_removing_a_member_then_a_non_member(m365: SandboxM365) -> None:
     assert jake not in m365.group_members(front_desk)
 
 
-def test_membership_of_unknown_users_or_groups_is_not_found(m365: SandboxM365) -> None:
-    front_desk, jake = group_id(m365, "Front Desk"), user_id(m365, "jake.morrison")
-
-    with pytest.raises(NotFoundError):
-        m365.add_group_member(front_desk, "00000000-0000-0000-0000-000000000000")
-    with pytest.raises(NotFoundError):
-        m365.add_group_member("00000000-0000-0000-0000-000000000000", jake)
-    with pytest.raises(NotFoundError):
-        m365.group_members("Front Desk")  # by id only, as Graph
-
-
-# --- Licences -------------------------------------------------------------------------------
-
-
 def test_no_free_seat_refuses_all_of_it_until_seats_are_bought(
     store: SandboxStore, m365: SandboxM365
 ) -> None:
@@ -413,15 +368,6 @@ def test_licence_refusals_are_graphs(m365: SandboxM365) -> None:
     assert unassigned.value.message == "User does not have a corresponding license."
 
 
-def test_assigning_a_held_licence_changes_nothing(m365: SandboxM365) -> None:
-    jake = user_id(m365, "jake.morrison")
-
-    m365.assign_license(jake, add=[BUSINESS_BASIC], remove=[])
-
-    assert m365.get_user(jake).licenses == (BUSINESS_BASIC,)
-    assert {s.id: s for s in m365.subscribed_skus()}[BUSINESS_BASIC].consumed == 9
-
-
 def test_buying_no_seats_or_seats_of_an_unknown_sku_is_refused(m365: SandboxM365) -> None:
     with pytest.raises(ConflictError) as none:
         m365.add_license_seats(BUSINESS_PREMIUM, 0)
@@ -444,18 +390,6 @@ def test_tickets_are_numbered_across_the_psa(store: SandboxStore, psa: SandboxPs
     assert psa.get_ticket(first.id) == first
 
 
-def test_comments_come_back_in_the_order_they_were_added(psa: SandboxPsa) -> None:
-    ticket = psa.create_ticket(contoso("jake.morrison"), "Locked out", "Can't sign in")
-
-    note = psa.add_comment(ticket.id, "Internal note", "deskhand trace 42", hidden=True)
-    reply = psa.add_comment(ticket.id, "Update", "Your account is unlocked.", hidden=False)
-    last = psa.add_comment(ticket.id, "Internal note", "verified", hidden=True)
-
-    assert psa.list_comments(ticket.id) == [note, reply, last]
-    assert [c.hidden for c in psa.list_comments(ticket.id)] == [True, False, True]
-    assert note.created_at.tzinfo is not None and note.ticket_id == ticket.id
-
-
 def test_a_comment_without_subject_is_refused_as_syncro_does(
     store: SandboxStore, psa: SandboxPsa
 ) -> None:
@@ -469,7 +403,7 @@ def test_a_comment_without_subject_is_refused_as_syncro_does(
         "success": False,
         "message": ["Subject can't be blank"],
     }
-    assert psa.list_comments(ticket.id) == []
+    assert [comment.subject for comment in psa.list_comments(ticket.id)] == ["Initial Issue"]
     assert outcomes(store)[-1] == ("add_comment", "error:ConflictError")
 
 

@@ -112,7 +112,8 @@ def test_password_reset_drafts_then_runs_verified_after_approval(rt: Runtime) ->
     assert after.password_changed_at != before.password_changed_at  # type: ignore[attr-defined]
     assert after.must_change_password  # type: ignore[attr-defined]
     assert applied(rt) == ["reset_password", "revoke_sessions", "add_comment", "add_comment"]
-    comments = _connectors(rt).psa.list_comments(_psa_id(rt, ticket_id))
+    request, *comments = _connectors(rt).psa.list_comments(_psa_id(rt, ticket_id))
+    assert not request.hidden  # the ticket's own request comes first, as in Syncro
     assert [c.hidden for c in comments] == [True, False]  # internal note, then the reply
     assert "[deskhand dh-" in comments[0].body
     with rt.db.session() as session:

@@ -1,5 +1,6 @@
 """The Microsoft 365 connector interface: users, groups, licences and sign-in, as Graph offers
-them. Implemented by the sandbox now and by a Graph client later."""
+them. Implemented by the sandbox and by the Graph client; tests/connectors/contract/test_m365.py
+holds both to what is promised here."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ class M365(Protocol):
     """One client tenant's Microsoft 365. Raises ``deskhand.connectors.errors`` only."""
 
     def get_user(self, key: str) -> DirectoryUser:
-        """The user with this id, user principal name or mail address (NotFoundError otherwise)."""
+        """The user with this id, user principal name or mail address (NotFoundError otherwise).
+        ``locked`` is always False: a lockout is on-premises AD's, which Graph does not see."""
         ...
 
-    def list_users(self) -> list[DirectoryUser]: ...
+    def list_users(self) -> list[DirectoryUser]:
+        """Every user, each as ``get_user`` reads them (their administrative roles included)."""
+        ...
 
     def get_group(self, key: str) -> DirectoryGroup:
         """The group with this id or display name, compared ignoring case."""
@@ -24,7 +28,7 @@ class M365(Protocol):
     def list_groups(self) -> list[DirectoryGroup]: ...
 
     def group_members(self, group_id: str) -> list[str]:
-        """The ids of the group's members."""
+        """The ids of the group's members; the group by id only."""
         ...
 
     def subscribed_skus(self) -> list[Sku]: ...
@@ -42,7 +46,9 @@ class M365(Protocol):
         """Set a cloud-only user's password (ForbiddenError for a synced user: reset in AD)."""
         ...
 
-    def revoke_sessions(self, user_id: str) -> None: ...
+    def revoke_sessions(self, user_id: str) -> None:
+        """Invalidate every session; ``sign_in_state`` shows since when."""
+        ...
 
     def add_group_member(self, group_id: str, user_id: str) -> None:
         """ConflictError when already a member; ForbiddenError for a mail-enabled group."""
@@ -53,9 +59,11 @@ class M365(Protocol):
         ...
 
     def assign_license(self, user_id: str, add: list[str], remove: list[str]) -> None:
-        """QuotaExceededError when a SKU has no seat left."""
+        """All of it or nothing: QuotaExceededError when a SKU has no seat left, ConflictError
+        to remove a licence the user lacks, NotFoundError for a SKU the tenant lacks. Adding a
+        licence the user has changes nothing."""
         ...
 
     def add_license_seats(self, sku_id: str, seats: int) -> None:
-        """Buy seats (a CSP order in real life)."""
+        """Buy seats (a CSP order in real life; Graph cannot, and says where it is done)."""
         ...

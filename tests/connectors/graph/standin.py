@@ -70,6 +70,8 @@ ROUTES = Map(
         Rule(
             "/v1.0/groups/<key>/members/<user>/$ref", endpoint="remove_member", methods=["DELETE"]
         ),
+        Rule("/v1.0/directoryRoles", endpoint="directory_roles"),
+        Rule("/v1.0/directoryRoles/<key>/members", endpoint="role_members"),
         Rule("/v1.0/subscribedSkus", endpoint="skus"),
         Rule("/v1.0/organization", endpoint="organization"),
     ]
@@ -88,10 +90,17 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "members": ("Group.ReadWrite.All", "Directory.Read.All"),
     "add_member": ("Group.ReadWrite.All", "GroupMember.ReadWrite.All"),
     "remove_member": ("Group.ReadWrite.All", "GroupMember.ReadWrite.All"),
+    "directory_roles": ("Directory.Read.All", "RoleManagement.Read.Directory"),
+    "role_members": ("Directory.Read.All", "RoleManagement.Read.Directory"),
     "skus": ("Organization.Read.All",),
     "organization": ("Organization.Read.All",),
 }
 PASSWORD_PERMISSION = "User-PasswordProfile.ReadWrite.All"
+GLOBAL_ADMINISTRATOR = {
+    "id": str(uuid.uuid5(uuid.NAMESPACE_OID, "global-admin")),
+    "displayName": "Global Administrator",
+    "roleTemplateId": "62e90394-69f5-4237-9190-012177145e10",
+}
 
 
 class GraphRefusalError(Exception):
@@ -438,17 +447,10 @@ class GraphStandIn:
     def _member_of(self, request: Request, key: str, kind: str) -> Response:
         user = self._find_user(key)
         if kind == "directoryRole":
-            found = (
-                [
-                    {
-                        "@odata.type": "#microsoft.graph.directoryRole",
-                        "id": str(uuid.uuid5(uuid.NAMESPACE_OID, "global-admin")),
-                    }
-                ]
-                if user["id"] in self.admins
-                else []
+            found = [{"@odata.type": "#microsoft.graph.directoryRole", **GLOBAL_ADMINISTRATOR}]
+            return self._collection(
+                request, "directoryRole", found if user["id"] in self.admins else []
             )
-            return self._collection(request, "directoryRole", found)
         if kind != "group":
             raise GraphRefusalError(400, "Request_BadRequest", f"Unknown cast {kind}.")
         groups = [
@@ -529,6 +531,25 @@ class GraphStandIn:
         self._check(schema().check_entity("mailboxSettings", shown))
         context = f"{self.origin}/v1.0/$metadata#users('{user['id']}')/mailboxSettings"
         return _json({"@odata.context": context, **shown})
+
+    # --- directory roles (activated in the tenant: one, held by ``admins``) -------------------
+
+    def _directory_roles(self, request: Request) -> Response:
+        return self._collection(request, "directoryRole", [dict(GLOBAL_ADMINISTRATOR)])
+
+    def _role_members(self, request: Request, key: str) -> Response:
+        if key != GLOBAL_ADMINISTRATOR["id"]:
+            raise GraphRefusalError(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{key}' does not exist or one of its queried reference-property "
+                "objects are not present.",
+            )
+        found = [
+            {"@odata.type": "#microsoft.graph.user", **self.users[uid]}
+            for uid in sorted(self.admins)
+        ]
+        return self._collection(request, "directoryObject", found)
 
     # --- groups ----------------------------------------------------------------------------
 

@@ -242,11 +242,6 @@ def test_adding_an_existing_member_is_a_conflict(m365: GraphM365, tenant: Tenant
     assert "already exist" in caught.value.message
 
 
-def test_removing_a_non_member_is_not_found(m365: GraphM365, tenant: Tenant) -> None:
-    with pytest.raises(NotFoundError):
-        m365.remove_group_member(tenant.sales, tenant.bob)
-
-
 def test_a_distribution_list_is_refused_with_where_to_change_it(
     m365: GraphM365, tenant: Tenant
 ) -> None:

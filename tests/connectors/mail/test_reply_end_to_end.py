@@ -63,7 +63,8 @@ def test_the_approved_reply_goes_out_by_smtp_and_the_run_completes(
     assert received.rcpt_tos == [LISA]
     assert received.message["Subject"].startswith("Re: Forgot my password [#")
     assert received.message["X-Deskhand-Step"] == reply.idempotency_key
-    comments = rt.connectors(_tenant(rt)).psa.list_comments(psa_ticket_id)
+    request, *comments = rt.connectors(_tenant(rt)).psa.list_comments(psa_ticket_id)
+    assert not request.hidden  # the ticket's own request, as in Syncro
     assert not any(not comment.hidden for comment in comments)  # no second reply via the PSA
     assert any(received.message["Message-ID"] in comment.body for comment in comments)
 

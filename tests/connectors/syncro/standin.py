@@ -349,11 +349,11 @@ class SyncroStandIn:
 
     def _create_ticket(self, request: Request) -> Response:
         body = request.get_json()
-        blank = [] if (body.get("subject") or "").strip() else ["Subject can't be blank"]
+        # This endpoint's 422 is published as {"error": "..."}, one problem at a time.
         if body.get("customer_id") not in self.customers:
-            blank.append("Customer can't be blank")
-        if blank:
-            return _json({"success": False, "message": blank}, 422)
+            return _json({"error": "Customer required field"}, 422)
+        if not (body.get("subject") or "").strip():
+            return _json({"error": "Subject required field"}, 422)
         first = (body.get("comments_attributes") or [{}])[0]
         ticket_id = self.add_ticket(
             body["customer_id"],

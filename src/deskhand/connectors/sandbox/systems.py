@@ -65,6 +65,7 @@ T = TypeVar("T")
 M365_SYSTEM = "sandbox-m365"
 AD_SYSTEM = "sandbox-ad"
 PSA_SYSTEM = "sandbox-psa"
+INITIAL_ISSUE = "Initial Issue"  # the subject Syncro gives a ticket's first comment
 
 
 class _SandboxSystem:
@@ -103,7 +104,9 @@ class SandboxM365(_SandboxSystem):
         """The user with this id, user principal name or mail address, ignoring case."""
         with self._reading() as session:
             row = self._user(session, key, by_mail=True)
-            return _directory_user(row, _licences(session, self.tenant_id, [row.id])[row.id])
+            return _directory_user(
+                row, _licences(session, self.tenant_id, [row.id])[row.id], in_ad=False
+            )
 
     def list_users(self) -> list[DirectoryUser]:
         with self._reading() as session:
@@ -113,7 +116,7 @@ class SandboxM365(_SandboxSystem):
                 .order_by(SandboxUser.display_name, SandboxUser.id)
             ).all()
             licences = _licences(session, self.tenant_id, [row.id for row in rows])
-            return [_directory_user(row, licences[row.id]) for row in rows]
+            return [_directory_user(row, licences[row.id], in_ad=False) for row in rows]
 
     def get_group(self, key: str) -> DirectoryGroup:
         """The group with this id or display name, ignoring case."""
@@ -178,7 +181,7 @@ class SandboxM365(_SandboxSystem):
 
     def sign_in_state(self, user_id: str) -> SignInState:
         with self._reading() as session:
-            return _sign_in_state(self._user(session, user_id), sessions=True)
+            return _sign_in_state(self._user(session, user_id), in_ad=False)
 
     def mailbox_purpose(self, user_id: str) -> str:
         """GET /users/{id}/mailboxSettings → userPurpose; a user without a mail address has no
@@ -378,12 +381,12 @@ class SandboxAD(_SandboxSystem):
     def get_user(self, key: str) -> DirectoryUser:
         """The user with this id, user principal name, sAMAccountName or mail, ignoring case."""
         with self._reading() as session:
-            return _directory_user(self._user(session, key), licences=())
+            return _directory_user(self._user(session, key), licences=(), in_ad=True)
 
     def account_state(self, user_id: str) -> SignInState:
         """pwdLastSet, "must change password", lockout and enabled state; AD has no sessions."""
         with self._reading() as session:
-            return _sign_in_state(self._user(session, user_id), sessions=False)
+            return _sign_in_state(self._user(session, user_id), in_ad=True)
 
     def reset_password(self, user_id: str, password: str, force_change: bool) -> None:
         """Set unicodePwd; ``force_change`` sets pwdLastSet to 0. A lockout stays (unlock is
@@ -426,13 +429,16 @@ class SandboxPsa(_SandboxSystem):
     system = PSA_SYSTEM
 
     def create_ticket(self, contact_email: str, subject: str, body: str) -> PsaTicket:
-        """Open a ticket with the next number of the PSA, status "New"."""
+        """Open a ticket with the next number of the PSA, status "New"; its body is its first
+        comment, public, as Syncro's "Initial Issue" is."""
 
         def change(session: Session) -> PsaTicket:
             tenant = session.get(SandboxTenant, self.tenant_id)
             if tenant is None:
                 raise _syncro_not_found()
-            _require_filled(subject=subject)
+            if not subject.strip():  # POST /tickets words its 422 unlike POST …/comment
+                error = json.dumps({"error": "Subject required field"})
+                raise ConflictError(error, system=PSA_SYSTEM, status=422)
             # Writers take turns (see the store), so the highest number is ours to follow.
             highest = session.scalar(select(func.max(SandboxPsaTicket.number)))
             ticket = SandboxPsaTicket(
@@ -447,6 +453,15 @@ class SandboxPsa(_SandboxSystem):
             )
             session.add(ticket)
             session.flush()
+            session.add(
+                SandboxPsaComment(
+                    ticket_id=ticket.id,
+                    subject=INITIAL_ISSUE,
+                    body=body,
+                    hidden=False,
+                    created_at=ticket.created_at,
+                )
+            )
             return _psa_ticket(ticket)
 
         arguments = {"contact_email": contact_email, "subject": subject, "body": body}
@@ -485,15 +500,11 @@ class SandboxPsa(_SandboxSystem):
 
     def log_time(self, ticket_id: str, minutes: int, notes: str, billable: bool) -> PsaTimeEntry:
         """POST /tickets/{id}/timer_entry, with the billable flag set as asked."""
+        if minutes <= 0:  # the caller's mistake: nothing is sent, as with the Syncro client
+            raise ValueError(f"minutes must be positive, not {minutes}")
 
         def change(session: Session) -> PsaTimeEntry:
             ticket = self._ticket(session, ticket_id)
-            if minutes <= 0:
-                raise ConflictError(
-                    json.dumps({"error": "duration must be positive"}),
-                    system=PSA_SYSTEM,
-                    status=422,
-                )
             entry = SandboxPsaTimeEntry(
                 ticket_id=ticket.id,
                 minutes=minutes,
@@ -625,7 +636,8 @@ def _consumed(session: Session, tenant_id: str) -> dict[str, int]:
     return {sku_id: count for sku_id, count in rows}
 
 
-def _directory_user(row: SandboxUser, licences: tuple[str, ...]) -> DirectoryUser:
+def _directory_user(row: SandboxUser, licences: tuple[str, ...], *, in_ad: bool) -> DirectoryUser:
+    """As AD reads it (no licences) or as Graph does (no lockout: that is AD's)."""
     return DirectoryUser(
         id=row.id,
         user_principal_name=row.upn,
@@ -636,7 +648,7 @@ def _directory_user(row: SandboxUser, licences: tuple[str, ...]) -> DirectoryUse
         admin=row.admin,
         synced=row.synced,
         account_enabled=row.account_enabled,
-        locked=row.locked,
+        locked=row.locked and in_ad,
         licenses=licences,
     )
 
@@ -650,12 +662,13 @@ def _directory_group(row: SandboxGroup) -> DirectoryGroup:
     )
 
 
-def _sign_in_state(row: SandboxUser, *, sessions: bool) -> SignInState:
+def _sign_in_state(row: SandboxUser, *, in_ad: bool) -> SignInState:
+    """As AD reads it (no sessions) or as Graph does (no lockout: that is AD's)."""
     return SignInState(
         password_changed_at=row.password_changed_at,
-        sessions_revoked_at=row.sessions_revoked_at if sessions else None,
+        sessions_revoked_at=None if in_ad else row.sessions_revoked_at,
         must_change_password=row.must_change_password,
-        locked=row.locked,
+        locked=row.locked and in_ad,
         account_enabled=row.account_enabled,
     )
 
