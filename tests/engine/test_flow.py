@@ -328,7 +328,10 @@ def test_a_synced_locked_user_is_unlocked_in_active_directory(rt: Runtime) -> No
     emily = "emily.nguyen@contosodental.example"
     ticket_id = ticket(rt, emily, "Locked out", "I'm locked out of my account")
     work(rt)
-    assert drafts(rt, ticket_id)[0].action == "ad.unlock_account"
+    unlock = drafts(rt, ticket_id)[0]
+    assert unlock.action == "ad.unlock_account"
+    # The lockout is AD's: Microsoft 365 does not see it, so the plan reads it from AD.
+    assert "(locked when checked)" in unlock.reason
     approve_all(rt, ticket_id)
     work(rt)
     connectors = _connectors(rt)

@@ -26,7 +26,7 @@ from deskhand.engine.binding import BindingError, TicketRef, bind
 from deskhand.engine.escalation import escalate
 from deskhand.engine.planning import PlanInputs, make_plan, requester_check
 from deskhand.engine.questions import question, why_not_ask
-from deskhand.engine.resolution import resolve
+from deskhand.engine.resolution import resolve, with_lockout
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
 from deskhand.specialists.contract import (
@@ -141,6 +141,7 @@ def _decide(
             tenant_name=tenant_view.name,
             strict=specialist.resolves,
         )
+        resolution.targets = with_lockout(resolution.targets, connectors.ad)
     except ConnectorError as error:
         raise Stop(
             Reason.EXECUTION_FAILED, f"Looking up the directory failed: {error}", events

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from deskhand.connectors.ad import ActiveDirectory
 from deskhand.connectors.m365 import M365
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
 from deskhand.domain.events import EntityResolved
@@ -92,6 +93,19 @@ class Resolution:
     events: list[EntityResolved] = field(default_factory=list)
     problem: str | None = None
     unresolved: Unresolved | None = None  # the target is not known: ask, never pick
+
+
+def with_lockout(users: list[DirectoryUser], ad: ActiveDirectory) -> list[DirectoryUser]:
+    """The synced ``users`` with the lockout Active Directory has for them: Microsoft 365 does
+    not see an on-premises lockout. Unchanged for a tenant without AD (NoDirectory)."""
+    if getattr(ad, "absent", None) or not any(user.synced for user in users):
+        return users
+    return [
+        user.model_copy(update={"locked": ad.account_state(user.user_principal_name).locked})
+        if user.synced
+        else user
+        for user in users
+    ]
 
 
 def resolve(
