@@ -237,3 +237,10 @@ def test_log_records_of_guarded_loggers_lose_every_known_secret(
     assert SECRET not in caplog.text and quote_plus(SECRET) not in caplog.text
     assert f"Token response is not in json format: <pre>{MARK}</pre>" in caplog.text
     assert f"RuntimeError: echo: client_secret={MARK}" in caplog.text
+
+
+def test_a_record_made_by_make_log_record_passes_the_guard(redact: Redactor) -> None:
+    # Once a secret is known every record goes through the guard, also the nameless one that
+    # logging.makeLogRecord asks the factory for (the audit checkpoints' syslog copy).
+    record = logging.makeLogRecord({"msg": "checkpoint 7", "levelno": logging.INFO})
+    assert record.getMessage() == "checkpoint 7"

@@ -284,7 +284,8 @@ class LogRedaction:
         self._all = Redactor()
 
     def __call__(self, record: logging.LogRecord) -> None:
-        if record.name.split(".")[0] not in GUARDED_LOGGERS:
+        # logging.makeLogRecord asks the factory for a record with no name, then fills it in.
+        if not isinstance(record.name, str) or record.name.split(".")[0] not in GUARDED_LOGGERS:
             return
         redact = self._redactor()
         try:
