@@ -7,8 +7,10 @@ Each command runs ``--runs`` times as a fresh process (after one warm-up run tha
 counted), as a person at a terminal starts it: ``python -m deskhand --help``, the console
 script's ``deskhand analyze --help`` and ``deskhand tenants add --help`` (the command with the
 most options). Two floors beside them: ``python -c pass``, and the same help of a Typer app with
-one option and one command, which is what Typer and Rich cost whatever deskhand does (a
-command's help also loads Pydantic, which Typer checks options with). Printed: the median and
+one option and one command in Typer's default Rich help, which is what Typer and Rich cost (a
+command's help also loads Pydantic, which Typer checks options with). deskhand's help is Click's
+plain text and the console script builds only the command named, so it can start below that
+floor. Printed: the median and
 fastest wall time, and the median CPU time (user + system), which other work on the machine
 changes least. Then what ``deskhand analyze --help`` imports, from ``python -X importtime``:
 the packages that take longest (their modules' own times added up) and the heaviest single

@@ -46,16 +46,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+# pytest-xdist gives its workers COLUMNS=80, which Rich would freeze into the command line's
+# consoles when they are made: each CLI test sets the width it reads at instead. Done when this
+# file is imported, before a conftest below it (tests/e2e's, when a run names that folder)
+# imports the command line.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
+
 # Under pytest-xdist (`make test` runs two workers), tests that share one expensive server for
 # the session run on the same worker, so that each server is started once.
 _SHARED_SERVERS = {"samba": "samba-dc", "dovecot_server": "dovecot", "desk": "browser"}
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # pytest-xdist gives its workers COLUMNS=80, which Rich would freeze into the command
-    # line's consoles when they are made: each CLI test sets the width it reads at instead.
-    os.environ.pop("COLUMNS", None)
-    os.environ.pop("LINES", None)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,5 +1,5 @@
 """``python -m deskhand``: the same as the ``deskhand`` command."""
 
-from deskhand.cli import app
+from deskhand.cli import main
 
-app(prog_name="deskhand")
+main()

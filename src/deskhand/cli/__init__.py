@@ -6,24 +6,93 @@ errors); the rest — the database, the engine, Polars, scikit-learn, the web ap
 inside the command that uses it, and names needed only by mypy are imported under
 ``TYPE_CHECKING`` and written in quotes. The modules leave out ``from __future__ import
 annotations``: with it, Typer compiles and evaluates every annotation again at each start.
+
+The console script (``main``) builds only the command a person named: ``deskhand analyze
+--help`` imports and converts the analyze command, not the other forty. ``deskhand``, ``deskhand
+--help`` and any word that is not a command build them all, so the list and Typer's "No such
+command" stay whole. ``app`` (every command) is built on first use, for tests and ``python -m``.
 ``bench/cli_start.py`` measures the start; ``tests/test_cli_start.py`` keeps the heavy
 libraries out.
 """
 
-from typing import Annotated
+import sys
+from collections.abc import Callable
+from importlib import import_module
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from deskhand import __version__
-from deskhand.cli import analyze, audit, desk, intake, keys, runtime, tenants, triage
 
-app = typer.Typer(
-    help="deskhand: a self-hosted AI helpdesk for MSPs. Start with `deskhand analyze` or "
-    "`deskhand demo`.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+if TYPE_CHECKING:
+    from typing import Any
+
+HELP = (
+    "deskhand: a self-hosted AI helpdesk for MSPs. Start with `deskhand analyze` or "
+    "`deskhand demo`."
 )
+
+
+def _analyze(app: typer.Typer) -> None:
+    from deskhand.cli import analyze
+
+    app.command()(analyze.analyze)
+
+
+def _runtime_command(name: str) -> Callable[[typer.Typer], None]:
+    def register(app: typer.Typer) -> None:
+        from deskhand.cli import runtime
+
+        app.command(name)(getattr(runtime, name))
+
+    return register
+
+
+def _trace(app: typer.Typer) -> None:
+    from deskhand.cli import audit
+
+    app.command("trace")(audit.trace_command)
+
+
+def _subgroup(module: str, attribute: str, name: str) -> Callable[[typer.Typer], None]:
+    def register(app: typer.Typer) -> None:
+        group: typer.Typer = getattr(import_module(f"deskhand.cli.{module}"), attribute)
+        app.add_typer(group, name=name)
+
+    return register
+
+
+def _tenants(app: typer.Typer) -> None:
+    from deskhand.cli import desk, tenants
+
+    if not getattr(desk.tenants_app, "_deskhand_complete", False):
+        desk.tenants_app.command("add")(tenants.add)
+        desk.tenants_app.command("show")(tenants.show)
+        desk.tenants_app.command("doctor")(tenants.doctor)
+        desk.tenants_app.add_typer(tenants.secret_app, name="secret")
+        desk.tenants_app._deskhand_complete = True  # type: ignore[attr-defined]
+    app.add_typer(desk.tenants_app, name="tenants")
+
+
+# Every top-level command, in the order ``deskhand --help`` lists them, and how to add it.
+COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
+    "analyze": _analyze,
+    "demo": _runtime_command("demo"),
+    "serve": _runtime_command("serve"),
+    "worker": _runtime_command("worker"),
+    "trace": _trace,
+    "db": _subgroup("runtime", "db_app", "db"),
+    "tenants": _tenants,
+    "users": _subgroup("desk", "users_app", "users"),
+    "tickets": _subgroup("desk", "tickets_app", "tickets"),
+    "approvals": _subgroup("desk", "approvals_app", "approvals"),
+    "escalations": _subgroup("desk", "escalations_app", "escalations"),
+    "tokens": _subgroup("desk", "tokens_app", "tokens"),
+    "audit": _subgroup("audit", "audit_app", "audit"),
+    "keys": _subgroup("keys", "keys_app", "keys"),
+    "triage": _subgroup("triage", "triage_app", "triage"),
+    "intake": _subgroup("intake", "intake_app", "intake"),
+}
 
 
 def _version(value: bool) -> None:
@@ -32,8 +101,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
-def main(
+def _options(
     ctx: typer.Context,
     db: Annotated[
         str | None,
@@ -51,23 +119,50 @@ def main(
     ctx.obj = {"db": db}
 
 
-app.command()(analyze.analyze)
-app.command("demo")(runtime.demo)
-app.command("serve")(runtime.serve)
-app.command("worker")(runtime.worker)
-app.command("trace")(audit.trace_command)
-app.add_typer(runtime.db_app, name="db")
-desk.tenants_app.command("add")(tenants.add)
-desk.tenants_app.command("show")(tenants.show)
-desk.tenants_app.command("doctor")(tenants.doctor)
-desk.tenants_app.add_typer(tenants.secret_app, name="secret")
-app.add_typer(desk.tenants_app, name="tenants")
-app.add_typer(desk.users_app, name="users")
-app.add_typer(desk.tickets_app, name="tickets")
-app.add_typer(desk.approvals_app, name="approvals")
-app.add_typer(desk.escalations_app, name="escalations")
-app.add_typer(desk.tokens_app, name="tokens")
-app.add_typer(audit.audit_app, name="audit")
-app.add_typer(keys.keys_app, name="keys")
-app.add_typer(triage.triage_app, name="triage")
-app.add_typer(intake.intake_app, name="intake")
+def build(only: str | None = None) -> typer.Typer:
+    """The application with every command, or with the one top-level command ``only``."""
+    built = typer.Typer(
+        help=HELP,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        rich_markup_mode=None,  # plain help, as deskhand.cli.common.group says why
+    )
+    built.callback()(_options)
+    for name, register in COMMANDS.items():
+        if only is None or name == only:
+            register(built)
+    return built
+
+
+def _named_command(arguments: list[str]) -> str | None:
+    """The top-level command the arguments name, skipping the ``--db`` option before it; None
+    when there is none (``deskhand``, ``deskhand --help``, a mistyped word)."""
+    words = iter(arguments)
+    for word in words:
+        if word == "--db":
+            next(words, None)
+        elif word.startswith("--db="):
+            continue
+        elif word.startswith("-"):
+            return None
+        else:
+            return word if word in COMMANDS else None
+    return None
+
+
+def main() -> None:
+    """The console script: build what the command line names, then run it."""
+    build(_named_command(sys.argv[1:]))(prog_name="deskhand")
+
+
+_app: typer.Typer | None = None
+
+
+def __getattr__(name: str) -> "Any":
+    global _app
+    if name == "app":
+        if _app is None:
+            _app = build()
+        return _app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

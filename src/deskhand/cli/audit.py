@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deskhand.cli.common import err, out, print_json, user_errors
+from deskhand.cli.common import err, group, out, print_json, user_errors
 from deskhand.cli.runtime import open_runtime
 from deskhand.errors import UsageError
 
 if TYPE_CHECKING:
     from deskhand.audit.verification import LogReport
 
-audit_app = typer.Typer(help="The append-only, hash-chained event log.", no_args_is_help=True)
+audit_app = group("The append-only, hash-chained event log.")
 
 
 def trace_command(

@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from deskhand.cli.common import out, print_json, user_errors
+from deskhand.cli.common import group, out, print_json, user_errors
 from deskhand.cli.runtime import open_runtime
 from deskhand.errors import InputError
 
@@ -20,12 +20,12 @@ if TYPE_CHECKING:
     from deskhand.domain.events import Actor
     from deskhand.engine import approvals as drafts
 
-tenants_app = typer.Typer(help="The MSP's client tenants.", no_args_is_help=True)
-users_app = typer.Typer(help="The MSP's people who use deskhand.", no_args_is_help=True)
-tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
-approvals_app = typer.Typer(help="Drafts waiting for a human, and decisions.", no_args_is_help=True)
-escalations_app = typer.Typer(help="The human queue.", no_args_is_help=True)
-tokens_app = typer.Typer(help="API tokens for automation.", no_args_is_help=True)
+tenants_app = group("The MSP's client tenants.")
+users_app = group("The MSP's people who use deskhand.")
+tickets_app = group("Tickets.")
+approvals_app = group("Drafts waiting for a human, and decisions.")
+escalations_app = group("The human queue.")
+tokens_app = group("API tokens for automation.")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
 AsUser = Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail).")]

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from deskhand.cli.common import out, print_json, user_errors
+from deskhand.cli.common import group, out, print_json, user_errors
 from deskhand.cli.runtime import open_runtime
 from deskhand.errors import InputError
 
@@ -23,11 +23,8 @@ if TYPE_CHECKING:
     from deskhand.intake.psa_poller import PollReport
     from deskhand.store.models import Quarantined
 
-intake_app = typer.Typer(help="Tickets coming in from the PSA.", no_args_is_help=True)
-quarantine_app = typer.Typer(
-    help="Messages and rows that could not be taken, kept with their reason.",
-    no_args_is_help=True,
-)
+intake_app = group("Tickets coming in from the PSA.")
+quarantine_app = group("Messages and rows that could not be taken, kept with their reason.")
 intake_app.add_typer(quarantine_app, name="quarantine")
 
 

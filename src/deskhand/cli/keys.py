@@ -4,12 +4,11 @@ from typing import Annotated
 
 import typer
 
-from deskhand.cli.common import out, print_json, settings, user_errors
+from deskhand.cli.common import group, out, print_json, settings, user_errors
 
-keys_app = typer.Typer(
-    help="The server's own keys: they bind approvals, sign audit checkpoints and encrypt "
-    "temporary passwords. Kept in a file outside the database.",
-    no_args_is_help=True,
+keys_app = group(
+    "The server's own keys: they bind approvals, sign audit checkpoints and encrypt "
+    "temporary passwords. Kept in a file outside the database."
 )
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
 

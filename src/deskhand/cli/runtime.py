@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from deskhand.cli.common import err, out, print_json, settings, user_errors
+from deskhand.cli.common import err, group, out, print_json, settings, user_errors
 
 if TYPE_CHECKING:
     from deskhand.engine.runtime import Runtime
 
-db_app = typer.Typer(help="The application database.", no_args_is_help=True)
+db_app = group("The application database.")
 
 
 def open_runtime(ctx: typer.Context, *, current: bool = True) -> "Runtime":

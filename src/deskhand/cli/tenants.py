@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from deskhand.cli.common import err, out, print_json, settings, user_errors
+from deskhand.cli.common import err, group, out, print_json, settings, user_errors
 from deskhand.cli.runtime import open_runtime
 from deskhand.errors import DeskhandError, InputError, UsageError
 
@@ -20,10 +20,7 @@ if TYPE_CHECKING:
     from deskhand.policy.tenant_policy import TenantPolicy
     from deskhand.store.models import Tenant
 
-secret_app = typer.Typer(
-    help="Secrets for tenant connection files: encrypted values and the key.",
-    no_args_is_help=True,
-)
+secret_app = group("Secrets for tenant connection files: encrypted values and the key.")
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _OUTCOME_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}

@@ -9,13 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from deskhand.cli.common import err, out, print_json, settings, user_errors
+from deskhand.cli.common import err, group, out, print_json, settings, user_errors
 from deskhand.errors import UsageError
 
-triage_app = typer.Typer(
-    help="The triage classifier: train, evaluate, list and activate model versions.",
-    no_args_is_help=True,
-)
+triage_app = group("The triage classifier: train, evaluate, list and activate model versions.")
 
 Paths = Annotated[
     list[Path],
