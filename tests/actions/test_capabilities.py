@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from deskhand.actions import action, catalogue
+from deskhand.connectors.capabilities import M365_SIGN_IN
+from deskhand.connectors.errors import ForbiddenError
 from deskhand.connectors.factory import Connectors, NoDirectory
 from deskhand.connectors.sandbox.seed import object_id, seed_demo
-from deskhand.connectors.sandbox.store import SandboxStore
+from deskhand.connectors.sandbox.store import SandboxGroup, SandboxStore
 from deskhand.connectors.sandbox.systems import SandboxAD, SandboxM365, SandboxPsa
+from deskhand.domain.risks import BlastRadius
 from deskhand.engine.binding import BindingError, TicketRef, bind
 
 TOM = "tom.becker@contosodental.example"
@@ -86,3 +89,69 @@ def test_replies_by_mail_need_no_mail_connection_when_the_psa_sends_them(
 ) -> None:
     assert connectors.mail is None
     assert action("psa.send_reply").missing(connectors) == []
+
+
+def test_a_capability_lost_after_planning_is_a_refusal_naming_it_when_the_step_runs(
+    connectors: Connectors,
+) -> None:
+    # The connection file changed between approval and execution: the executor records a
+    # connector error that says what is missing, not an AttributeError.
+    read_only = replace(connectors, m365=_ReadOnlyM365(connectors.m365))  # type: ignore[arg-type]
+    block = action("m365.block_sign_in")
+    params = block.validate(
+        {"user_id": object_id("contoso-dental", "user", TOM), **{"user_principal_name": TOM}}
+    )
+    assert M365_SIGN_IN.of(connectors) is connectors.m365
+
+    with pytest.raises(ForbiddenError) as refused:
+        block.act(params, read_only, "key-1", None)
+
+    assert refused.value.message == (
+        "The tenant's Microsoft 365 connector (_ReadOnlyM365) cannot block or allow sign-in to "
+        "Microsoft 365 (capability m365.sign_in)."
+    )
+
+
+def _ad_group(connectors: Connectors, name: str, *, privileged: bool = False) -> str:
+    group_id = object_id("contoso-dental", "group", name)
+    with connectors.ad.store.session() as session:  # type: ignore[attr-defined]
+        session.add(
+            SandboxGroup(
+                tenant_id="contoso-dental",
+                id=group_id,
+                display_name=name,
+                privileged=privileged,
+                synced=True,
+            )
+        )
+    return group_id
+
+
+def add_tom_to(group: str) -> dict[str, object]:
+    return {
+        "user_id": object_id("contoso-dental", "user", TOM),
+        "user_principal_name": TOM,
+        "group_id": group,
+        "group_name": "whatever the proposal said",
+    }
+
+
+def test_an_ad_group_is_looked_up_in_active_directory_and_its_name_filled_in_from_there(
+    connectors: Connectors,
+) -> None:
+    finance = _ad_group(connectors, "Payroll Archive")
+    admins = _ad_group(connectors, "Server Operators", privileged=True)
+    spec = action("ad.add_group_member")
+
+    bound = bind(spec, add_tom_to("payroll archive"), connectors, TICKET)
+    privileged = bind(spec, add_tom_to(admins), connectors, TICKET)
+
+    assert (bound.params.group_id, bound.params.group_name) == (finance, "Payroll Archive")
+    assert spec.blast_radius(bound.params, bound.facts) == BlastRadius.INTERNAL
+    assert spec.blast_radius(privileged.params, privileged.facts) == BlastRadius.SECURITY
+    # A group only Microsoft 365 has is not one AD can change.
+    with pytest.raises(BindingError, match="no group 'Front Desk' in the domain"):
+        bind(spec, add_tom_to("Front Desk"), connectors, TICKET)
+    cloud_only = replace(connectors, ad=NoDirectory("contoso-dental"))
+    with pytest.raises(BindingError, match="cannot change group memberships in Active Directory"):
+        bind(spec, add_tom_to(finance), cloud_only, TICKET)

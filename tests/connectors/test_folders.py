@@ -35,7 +35,7 @@ def stated(package: str) -> dict[str, set[str]]:
     for item in re.split(r"\n- ", "\n" + listing.strip())[1:]:
         name, _, provided = item.partition(":")
         words = re.sub(r"\([^)]*\)", "", provided)  # a note in brackets names no capability
-        claims[name.strip("` ")] = set(re.findall(r"\b[a-z0-9]+(?:\.[a-z0-9]+)+\b", words))
+        claims[name.strip("` ")] = set(re.findall(r"\b[a-z0-9_]+(?:\.[a-z0-9_]+)+\b", words))
     return claims
 
 

@@ -1,6 +1,7 @@
 """The sandbox's mailboxes, as Graph's mailboxSettings show them: a user mailbox until a
 technician converts it in Exchange admin center, none for a user without a mail address, and
-a sandbox database made before mailboxes were kept still opens. On SQLite and PostgreSQL."""
+a sandbox database made before mailboxes (or synced groups) were kept still opens. On SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -78,3 +79,21 @@ def test_a_sandbox_made_before_mailboxes_were_kept_opens_with_user_mailboxes(url
         reopened.dispose()
 
     assert purpose == "user"
+
+
+def test_a_sandbox_made_before_synced_groups_were_kept_opens_with_cloud_groups(url: str) -> None:
+    older = SandboxStore(url)
+    seed_demo(older)
+    with older.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE sandbox_groups DROP COLUMN synced"))
+    older.dispose()
+
+    reopened = SandboxStore(url)
+    try:
+        groups = SandboxM365(reopened, CONTOSO).list_groups()
+        again = SandboxStore(url)
+        again.dispose()
+    finally:
+        reopened.dispose()
+
+    assert groups and not any(group.synced for group in groups)

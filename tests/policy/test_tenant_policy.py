@@ -41,6 +41,12 @@ BUILTIN_DECISIONS: dict[str, list[tuple[BlastRadius, Decision, str]]] = {
     "m365.revoke_sessions": [
         (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
     ],
+    "m365.block_sign_in": [
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "m365.allow_sign_in": [
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
     "m365.add_group_member": [
         (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
         (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
@@ -62,6 +68,20 @@ BUILTIN_DECISIONS: dict[str, list[tuple[BlastRadius, Decision, str]]] = {
         (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
     ],
     "ad.unlock_account": [
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "ad.disable_account": [
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "ad.enable_account": [
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "ad.add_group_member": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "ad.remove_group_member": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
         (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
     ],
     "exchange.add_distribution_list_member": [
@@ -87,6 +107,9 @@ BUILTIN_DECISIONS: dict[str, list[tuple[BlastRadius, Decision, str]]] = {
     ],
     "psa.log_time": [
         (BlastRadius.BILLING, APPROVE, "blast radius billing: approve (built-in policy)"),
+    ],
+    "psa.set_status": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
     ],
 }
 
@@ -388,6 +411,10 @@ FLOOR_ACTIONS = sorted(
 def test_floor_actions_are_the_ones_that_can_touch_security_billing_clients_or_data() -> None:
     # Pins the domain: if an action's radius changes, this test asks whether that was meant.
     assert FLOOR_ACTIONS == [
+        "ad.add_group_member",
+        "ad.disable_account",
+        "ad.enable_account",
+        "ad.remove_group_member",
         "ad.reset_password",
         "ad.unlock_account",
         "exchange.add_distribution_list_member",
@@ -395,6 +422,8 @@ def test_floor_actions_are_the_ones_that_can_touch_security_billing_clients_or_d
         "exchange.remove_distribution_list_member",
         "m365.add_group_member",
         "m365.add_license_seats",
+        "m365.allow_sign_in",
+        "m365.block_sign_in",
         "m365.remove_group_member",
         "m365.remove_license",
         "m365.reset_password",

@@ -21,7 +21,9 @@ Writing one::
         needs = (MY_AUTH_METHODS,)               # a Capability over connectors.m365
 
         def snapshot(self, params, c): ...
-        def act(self, params, c, key, secret): ...
+        def act(self, params, c, key, secret):
+            MY_AUTH_METHODS.of(c).remove_auth_methods(params.user_id)  # typed as its protocol
+            ...
         def check(self, params, c, key, baseline): ...
 
 and register it (or a tuple of them) under the ``deskhand.actions`` entry-point group::
@@ -43,7 +45,7 @@ from typing import Any, ClassVar
 from pydantic import ValidationError
 
 from deskhand.connectors.capabilities import Capability
-from deskhand.domain.actions import ActionError, Facts, Reference, references
+from deskhand.domain.actions import GROUP_KINDS, ActionError, Facts, Reference, references
 from deskhand.domain.actions import Params as Parameters
 from deskhand.domain.risks import BlastRadius
 
@@ -90,7 +92,7 @@ class Action(ABC):
     # licence). After a takeover a step whose outcome cannot be read back is repeated only if
     # this is true; otherwise (buy seats, log time, send a reply) the run escalates instead.
     safe_to_repeat: ClassVar[bool] = False
-    needs: ClassVar[tuple[Capability, ...]] = ()  # what the tenant's connectors must offer
+    needs: ClassVar[tuple[Capability[Any], ...]] = ()  # what the tenant's connectors must offer
 
     # --- what it is (pure) ------------------------------------------------------------------
 
@@ -120,7 +122,7 @@ class Action(ABC):
         groups = [
             getattr(params, name)
             for name, reference in self.references.items()
-            if reference.kind == "group"
+            if reference.kind in GROUP_KINDS
         ]
         if self.privileged_radius is not None and set(groups) & facts.privileged_groups:
             return self.privileged_radius

@@ -1,4 +1,4 @@
-"""Microsoft 365 actions: passwords, sessions, group memberships, licences and seats, done
+"""Microsoft 365 actions: passwords, sessions, sign-in, group memberships, licences and seats, done
 through the tenant's Microsoft 365 connector (Graph, or the sandbox)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from deskhand.connectors.capabilities import (
     M365_PASSWORDS,
     M365_SEATS,
     M365_SESSIONS,
+    M365_SIGN_IN,
 )
 from deskhand.connectors.errors import ConflictError, NotFoundError
 from deskhand.connectors.factory import Connectors
@@ -84,6 +85,42 @@ class RevokeSessions(Action):
     def check(self, params: UserParams, c: Connectors, key: str, baseline: Baseline) -> Check:
         state = c.m365.sign_in_state(params.user_id)
         return Check(since(state.sessions_revoked_at, baseline.started_at), sign_in(state))
+
+
+class _SignIn(Action):
+    """Whether the user may sign in to Microsoft 365 (accountEnabled); ``allowed`` is the state
+    the action brings about. A synced user's is AD's to change: the connector refuses it."""
+
+    Params = UserParams
+    radius = BlastRadius.SECURITY
+    safe_to_repeat = True
+    needs = (M365_SIGN_IN,)
+    allowed: bool
+
+    def snapshot(self, params: UserParams, c: Connectors) -> dict[str, Any]:
+        return sign_in(c.m365.sign_in_state(params.user_id))
+
+    def act(self, params: UserParams, c: Connectors, key: str, secret: str | None) -> Acted:
+        M365_SIGN_IN.of(c).set_sign_in(params.user_id, enabled=self.allowed)
+        return Acted({"account_enabled": self.allowed})
+
+    def check(self, params: UserParams, c: Connectors, key: str, baseline: Baseline) -> Check:
+        state = c.m365.sign_in_state(params.user_id)
+        return Check(state.account_enabled == self.allowed, sign_in(state))
+
+
+class BlockSignIn(_SignIn):
+    name = "m365.block_sign_in"
+    summary = "Block {user_principal_name} from signing in to Microsoft 365"
+    undo = "m365.allow_sign_in with the same parameters"
+    allowed = False
+
+
+class AllowSignIn(_SignIn):
+    name = "m365.allow_sign_in"
+    summary = "Allow {user_principal_name} to sign in to Microsoft 365 again"
+    undo = "m365.block_sign_in with the same parameters"
+    allowed = True
 
 
 class _Membership(Action):
@@ -204,6 +241,8 @@ class AddLicenceSeats(Action):
 ACTIONS = (
     ResetPassword,
     RevokeSessions,
+    BlockSignIn,
+    AllowSignIn,
     AddGroupMember,
     RemoveGroupMember,
     AssignLicence,

@@ -1,4 +1,5 @@
-"""Actions on the ticket itself: an internal note, the reply to the client, technician time.
+"""Actions on the ticket itself: an internal note, the reply to the client, technician time,
+the ticket's status.
 
 A PSA has no idempotency key of its own, so the step's key rides in the text — ``[deskhand
 KEY]`` in a note or a timer entry's notes, ``Ref: KEY`` in a reply — and reading the ticket
@@ -12,11 +13,11 @@ import contextlib
 from typing import Any
 
 from deskhand.actions.contract import Acted, Action, Baseline, Check
-from deskhand.connectors.capabilities import PSA_COMMENTS, PSA_TIME
+from deskhand.connectors.capabilities import PSA_COMMENTS, PSA_STATUS, PSA_TIME
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors
 from deskhand.connectors.mail import Mailer
-from deskhand.domain.actions import NoteParams, ReplyParams, TimeParams
+from deskhand.domain.actions import NoteParams, ReplyParams, StatusParams, TimeParams
 from deskhand.domain.directory import PsaTimeEntry
 from deskhand.domain.risks import BlastRadius
 
@@ -167,4 +168,29 @@ class LogTime(Action):
         return None
 
 
-ACTIONS = (AddInternalNote, SendReply, LogTime)
+class SetStatus(Action):
+    """The ticket's status in the PSA ("Resolved", "Waiting on Customer", …), so that the PSA
+    says what deskhand did. Internal: a status the client's portal shows is not a message, and
+    the previous one is kept to set back."""
+
+    name = "psa.set_status"
+    Params = StatusParams
+    radius = BlastRadius.INTERNAL
+    summary = "Set PSA ticket {psa_ticket_id} to {status}"
+    undo = "psa.set_status with the status the snapshot kept"
+    safe_to_repeat = True
+    needs = (PSA_STATUS,)
+
+    def snapshot(self, params: StatusParams, c: Connectors) -> dict[str, Any]:
+        return {"status": c.psa.get_ticket(params.psa_ticket_id).status}
+
+    def act(self, params: StatusParams, c: Connectors, key: str, secret: str | None) -> Acted:
+        ticket = PSA_STATUS.of(c).update_status(params.psa_ticket_id, params.status)
+        return Acted({"status": ticket.status})
+
+    def check(self, params: StatusParams, c: Connectors, key: str, baseline: Baseline) -> Check:
+        status = c.psa.get_ticket(params.psa_ticket_id).status
+        return Check(status == params.status, {"status": status})
+
+
+ACTIONS = (AddInternalNote, SendReply, LogTime, SetStatus)

@@ -12,8 +12,9 @@ configured as absent (a cloud-only tenant's Active Directory) says why with ``ab
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
+from deskhand.connectors.errors import ForbiddenError
 from deskhand.domain.directory import (
     DirectoryGroup,
     DirectoryUser,
@@ -32,14 +33,27 @@ SYSTEMS = {
 }
 
 
+P = TypeVar("P")
+
+
 @dataclass(frozen=True)
-class Capability:
+class Capability(Generic[P]):
     """One thing a tenant's ``system`` can do: the protocol its connector must offer."""
 
     name: str  # "m365.passwords"
     system: str  # the attribute of Connectors: m365, ad, psa, mail
-    protocol: type[Any]  # a runtime-checkable Protocol
+    protocol: type[Any]  # a runtime-checkable Protocol: P, which mypy will not take as a type
     what: str  # in words, after "cannot": "reset Microsoft 365 passwords"
+
+    def of(self, connectors: Any) -> P:
+        """The tenant's system as this capability's protocol, for an action that needs it (and
+        was refused when planned if the system lacks it). Lacking it now — the connection file
+        changed since — is a refusal that says which capability, recorded as the step's error."""
+        why = self.missing(connectors)
+        if why is not None:
+            raise ForbiddenError(why[0].upper() + why[1:] + ".", system=self.system)
+        system: P = getattr(connectors, self.system)
+        return system
 
     def missing(self, connectors: Any) -> str | None:
         """Why ``connectors`` cannot do this, in words; None when it can."""
@@ -73,6 +87,12 @@ class M365Passwords(Protocol):
 class M365Sessions(Protocol):
     def sign_in_state(self, user_id: str) -> SignInState: ...
     def revoke_sessions(self, user_id: str) -> None: ...
+
+
+@runtime_checkable
+class M365SignIn(Protocol):
+    def sign_in_state(self, user_id: str) -> SignInState: ...
+    def set_sign_in(self, user_id: str, enabled: bool) -> None: ...
 
 
 @runtime_checkable
@@ -119,10 +139,31 @@ class AdUnlock(Protocol):
 
 
 @runtime_checkable
+class AdAccounts(Protocol):
+    def account_state(self, user_id: str) -> SignInState: ...
+    def disable(self, user_id: str) -> None: ...
+    def enable(self, user_id: str) -> None: ...
+
+
+@runtime_checkable
+class AdGroups(Protocol):
+    def get_group(self, key: str) -> DirectoryGroup: ...
+    def groups_of(self, user_id: str) -> list[DirectoryGroup]: ...
+    def add_group_member(self, group_id: str, user_id: str) -> None: ...
+    def remove_group_member(self, group_id: str, user_id: str) -> None: ...
+
+
+@runtime_checkable
 class TicketComments(Protocol):
     def get_ticket(self, ticket_id: str) -> PsaTicket: ...
     def add_comment(self, ticket_id: str, subject: str, body: str, hidden: bool) -> PsaComment: ...
     def list_comments(self, ticket_id: str) -> list[PsaComment]: ...
+
+
+@runtime_checkable
+class TicketStatus(Protocol):
+    def get_ticket(self, ticket_id: str) -> PsaTicket: ...
+    def update_status(self, ticket_id: str, status: str) -> PsaTicket: ...
 
 
 @runtime_checkable
@@ -133,24 +174,48 @@ class TicketTime(Protocol):
     def time_entries(self, ticket_id: str) -> list[PsaTimeEntry]: ...
 
 
-M365_PASSWORDS = Capability(
+M365_PASSWORDS: Capability[M365Passwords] = Capability(
     "m365.passwords", "m365", M365Passwords, "reset Microsoft 365 passwords"
 )
-M365_SESSIONS = Capability("m365.sessions", "m365", M365Sessions, "sign users out of Microsoft 365")
-M365_GROUPS = Capability(
+M365_SESSIONS: Capability[M365Sessions] = Capability(
+    "m365.sessions", "m365", M365Sessions, "sign users out of Microsoft 365"
+)
+M365_SIGN_IN: Capability[M365SignIn] = Capability(
+    "m365.sign_in", "m365", M365SignIn, "block or allow sign-in to Microsoft 365"
+)
+M365_GROUPS: Capability[GroupMembership] = Capability(
     "m365.groups", "m365", GroupMembership, "change group memberships in Microsoft 365"
 )
-M365_GROUPS_READ = Capability(
+M365_GROUPS_READ: Capability[GroupMembersRead] = Capability(
     "m365.groups.read", "m365", GroupMembersRead, "read group memberships in Microsoft 365"
 )
-M365_LICENCES = Capability(
+M365_LICENCES: Capability[Licences] = Capability(
     "m365.licences", "m365", Licences, "assign or remove Microsoft 365 licences"
 )
-M365_SEATS = Capability("m365.seats", "m365", Seats, "buy Microsoft 365 licence seats")
-M365_MAILBOXES = Capability(
+M365_SEATS: Capability[Seats] = Capability(
+    "m365.seats", "m365", Seats, "buy Microsoft 365 licence seats"
+)
+M365_MAILBOXES: Capability[MailboxPurpose] = Capability(
     "m365.mailboxes", "m365", MailboxPurpose, "read a mailbox's type in Microsoft 365"
 )
-AD_PASSWORDS = Capability("ad.passwords", "ad", AdPasswords, "reset Active Directory passwords")
-AD_UNLOCK = Capability("ad.unlock", "ad", AdUnlock, "unlock Active Directory accounts")
-PSA_COMMENTS = Capability("psa.comments", "psa", TicketComments, "write notes on the ticket")
-PSA_TIME = Capability("psa.time", "psa", TicketTime, "log technician time on the ticket")
+AD_PASSWORDS: Capability[AdPasswords] = Capability(
+    "ad.passwords", "ad", AdPasswords, "reset Active Directory passwords"
+)
+AD_UNLOCK: Capability[AdUnlock] = Capability(
+    "ad.unlock", "ad", AdUnlock, "unlock Active Directory accounts"
+)
+AD_ACCOUNTS: Capability[AdAccounts] = Capability(
+    "ad.accounts", "ad", AdAccounts, "disable or enable Active Directory accounts"
+)
+AD_GROUPS: Capability[AdGroups] = Capability(
+    "ad.groups", "ad", AdGroups, "change group memberships in Active Directory"
+)
+PSA_COMMENTS: Capability[TicketComments] = Capability(
+    "psa.comments", "psa", TicketComments, "write notes on the ticket"
+)
+PSA_STATUS: Capability[TicketStatus] = Capability(
+    "psa.status", "psa", TicketStatus, "set the ticket's status"
+)
+PSA_TIME: Capability[TicketTime] = Capability(
+    "psa.time", "psa", TicketTime, "log technician time on the ticket"
+)

@@ -23,7 +23,11 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-ReferenceKind = Literal["user", "group", "licence", "ticket", "requester"]
+ReferenceKind = Literal["user", "group", "ad_group", "licence", "ticket", "requester"]
+# The kinds that name a group (a privileged one raises a step's radius), and every kind that
+# names an object in the tenant's directory.
+GROUP_KINDS: frozenset[ReferenceKind] = frozenset({"group", "ad_group"})
+DIRECTORY_KINDS: frozenset[ReferenceKind] = frozenset({"user", "group", "ad_group", "licence"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class Reference:
 
 USER = Reference("user", shows=("user_principal_name",))
 GROUP = Reference("group", shows=("group_name",))
+AD_GROUP = Reference("ad_group", shows=("group_name",))  # a group in on-premises AD
 LICENCE = Reference("licence", shows=("sku_name",))
 TICKET = Reference("ticket")
 REQUESTER = Reference("requester")
@@ -56,6 +61,11 @@ class PasswordResetParams(UserParams):
 class GroupMemberParams(UserParams):
     group_id: Annotated[str, GROUP] = Field(description="Directory id of the group")
     group_name: str = Field(description="The group's name, from the directory")
+
+
+class AdGroupMemberParams(UserParams):
+    group_id: Annotated[str, AD_GROUP] = Field(description="Active Directory id of the group")
+    group_name: str = Field(description="The group's name, from Active Directory")
 
 
 class LicenseParams(UserParams):
@@ -79,6 +89,13 @@ class TimeParams(Params):
     minutes: int = Field(ge=1, le=480, description="Technician minutes to log on the ticket")
     billable: bool = Field(description="Billable on the client's invoice, or covered by a plan")
     notes: str = Field(min_length=1, max_length=2000)
+
+
+class StatusParams(Params):
+    psa_ticket_id: Annotated[str, TICKET]
+    status: str = Field(
+        min_length=1, max_length=50, description="The PSA's status, as the PSA words it"
+    )
 
 
 class ReplyParams(Params):

@@ -35,6 +35,7 @@ class DirectoryGroup(_Record):
     display_name: str
     privileged: bool = False  # membership grants administrative rights (Domain Admins, …)
     mail_enabled: bool = False  # distribution lists and mail-enabled groups: not via Graph
+    synced: bool = False  # synced from on-premises AD: its members change there, not via Graph
 
 
 class Sku(_Record):

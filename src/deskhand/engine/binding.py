@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deskhand.actions.contract import Action
+from deskhand.connectors.capabilities import AD_GROUPS
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors
 from deskhand.domain.actions import (
@@ -121,6 +122,8 @@ def _look_up(reference: Reference, value: str, connectors: Connectors) -> Direct
         return connectors.m365.get_user(value)  # an id or a sign-in name; the id comes back
     if reference.kind == "group":
         return connectors.m365.get_group(value)
+    if reference.kind == "ad_group":
+        return AD_GROUPS.of(connectors).get_group(value)
     for sku in connectors.m365.subscribed_skus():
         if value in (sku.id, sku.part_number):
             return sku

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from deskhand.actions import action, catalogue
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain import events as ev
-from deskhand.domain.actions import ActionError
+from deskhand.domain.actions import DIRECTORY_KINDS, ActionError
 from deskhand.domain.decisions import Decision
 from deskhand.domain.escalations import Reason
 from deskhand.engine import state
@@ -287,9 +287,7 @@ def _reply_before_a_change(plan: Plan) -> str | None:
             continue  # named as unknown by the binding check
         if any(ref.kind == "requester" for ref in spec.references.values()):
             replied = replied or position
-        elif replied and any(
-            ref.kind in ("user", "group", "licence") for ref in spec.references.values()
-        ):
+        elif replied and any(ref.kind in DIRECTORY_KINDS for ref in spec.references.values()):
             return (
                 f"step {replied} replies to the client before step {position} "
                 f"({proposed.action}) has run; a reply comes after the changes it reports."

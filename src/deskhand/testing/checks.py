@@ -51,6 +51,8 @@ def reference_problems(
     known: dict[str, dict[str, DirectoryUser | DirectoryGroup | Sku | None]] = {
         "user": {u.id: u for u in (*context.targets, *filter(None, [context.requester]))},
         "group": {g.id: g for g in context.groups},
+        # A group synced from AD, named as the plan context shows it: binding finds it in AD.
+        "ad_group": {key: g for g in context.groups if g.synced for key in (g.id, g.display_name)},
         "licence": {s.id: s for s in context.skus},
         "ticket": {ticket.psa_ticket_id: None},
         "requester": dict(requester),

@@ -37,7 +37,7 @@ from deskhand.connectors.syncro import SyncroPsa, SyncroSettings
 from deskhand.connectors.syncro.limiter import RequestLimiter
 from tests.connectors.graph.conftest import Waits, client_for
 from tests.connectors.graph.standin import GraphStandIn
-from tests.connectors.ldap.fixtures import MakeUser
+from tests.connectors.ldap.fixtures import MakeGroup, MakeUser
 from tests.connectors.ldap.samba_dc import ADMIN_PASSWORD, LOCKOUT_THRESHOLD, SambaDC
 from tests.connectors.ldap.support import Person, binds, directory_for, settings
 from tests.connectors.syncro.standin import API_KEY, SyncroStandIn
@@ -78,7 +78,12 @@ class M365Builder(Protocol):
     ) -> str: ...
 
     def group(
-        self, name: str, *, mail_enabled: bool = False, members: tuple[str, ...] = ()
+        self,
+        name: str,
+        *,
+        mail_enabled: bool = False,
+        synced: bool = False,
+        members: tuple[str, ...] = (),
     ) -> str: ...
 
     def sku(self, part_number: str, seats: int) -> str: ...
@@ -95,6 +100,7 @@ class M365Case:
     eve: str  # cloud-only, no mail address: no mailbox
     dan: str  # Ada's manager
     sales: str  # a security group; Ada is its one member
+    engineering: str  # a security group synced from AD; Carol is its one member
     all_staff: str  # a distribution list
     premium: str  # a SKU with seats to spare
     full: str  # a SKU whose one seat Ada holds
@@ -117,6 +123,7 @@ def populate_m365(build: M365Builder) -> dict[str, str]:
     eve = build.user("eve@contract.example", "Eve Nomail")
     sales = build.group("Sales", members=(ada,))
     all_staff = build.group("All Staff", mail_enabled=True, members=(ada, bob))
+    engineering = build.group("Engineering", synced=True, members=(carol,))
     return {
         "ada": ada,
         "bob": bob,
@@ -125,6 +132,7 @@ def populate_m365(build: M365Builder) -> dict[str, str]:
         "dan": dan,
         "sales": sales,
         "all_staff": all_staff,
+        "engineering": engineering,
         "premium": premium,
         "full": full,
     }
@@ -169,12 +177,23 @@ class _SandboxM365Builder:
                 )
         return user_id
 
-    def group(self, name: str, *, mail_enabled: bool = False, members: tuple[str, ...] = ()) -> str:
+    def group(
+        self,
+        name: str,
+        *,
+        mail_enabled: bool = False,
+        synced: bool = False,
+        members: tuple[str, ...] = (),
+    ) -> str:
         group_id = str(uuid.uuid4())
         with self.store.session() as session:
             session.add(
                 SandboxGroup(
-                    tenant_id=TENANT, id=group_id, display_name=name, mail_enabled=mail_enabled
+                    tenant_id=TENANT,
+                    id=group_id,
+                    display_name=name,
+                    mail_enabled=mail_enabled,
+                    synced=synced,
                 )
             )
             session.flush()
@@ -219,8 +238,15 @@ class _GraphBuilder:
             upn, name, mail=mail, synced=synced, licences=licences, manager=manager, admin=admin
         )
 
-    def group(self, name: str, *, mail_enabled: bool = False, members: tuple[str, ...] = ()) -> str:
-        group_id = self.graph.add_group(name, mail_enabled=mail_enabled)
+    def group(
+        self,
+        name: str,
+        *,
+        mail_enabled: bool = False,
+        synced: bool = False,
+        members: tuple[str, ...] = (),
+    ) -> str:
+        group_id = self.graph.add_group(name, mail_enabled=mail_enabled, synced=synced)
         self.graph.members[group_id].extend(members)
         return group_id
 
@@ -259,6 +285,10 @@ class AdPerson:
 
 class AdBuilder(Protocol):
     def user(self, display_name: str, *, manager: AdPerson | None = None) -> AdPerson: ...
+
+    def group(self, *, members: tuple[AdPerson, ...] = ()) -> str:
+        """A security group in the domain, with a name of its own; its name is returned."""
+        ...
 
     def lock_out(self, person: AdPerson) -> None:
         """What too many wrong passwords do."""
@@ -302,6 +332,18 @@ class _SandboxAdBuilder:
             )
         return person
 
+    def group(self, *, members: tuple[AdPerson, ...] = ()) -> str:
+        name = f"group{next(_serial)}"
+        group_id = str(uuid.uuid4())
+        with self.store.session() as session:
+            session.add(SandboxGroup(tenant_id=TENANT, id=group_id, display_name=name, synced=True))
+            session.flush()
+            for person in members:
+                session.add(
+                    SandboxGroupMember(tenant_id=TENANT, group_id=group_id, user_id=person.id)
+                )
+        return name
+
     def lock_out(self, person: AdPerson) -> None:
         with self.store.session() as session:
             user = session.scalars(select(SandboxUser).where(SandboxUser.id == person.id)).one()
@@ -309,8 +351,9 @@ class _SandboxAdBuilder:
 
 
 class _SambaBuilder:
-    def __init__(self, make_user: MakeUser, samba: SambaDC) -> None:
+    def __init__(self, make_user: MakeUser, make_group: MakeGroup, samba: SambaDC) -> None:
         self.make_user = make_user
+        self.make_group = make_group
         self.samba = samba
         self.directory = directory_for(settings(samba))
         self._made: dict[str, Person] = {}  # by user principal name
@@ -322,6 +365,9 @@ class _SambaBuilder:
         guid = admin_guid(self.samba, made.dn)
         return AdPerson(guid, made.upn, made.sam, made.mail, display_name)
 
+    def group(self, *, members: tuple[AdPerson, ...] = ()) -> str:
+        return self.make_group(members=tuple(self._made[person.upn] for person in members))
+
     def lock_out(self, person: AdPerson) -> None:
         for _ in range(LOCKOUT_THRESHOLD):
             assert not binds(self.samba, person.upn, "Wrong-Passw0rd")[0]
@@ -331,7 +377,11 @@ class _SambaBuilder:
 def ad_case(request: pytest.FixtureRequest, sandbox: SandboxStore) -> AdCase:
     if request.param == "sandbox":
         return AdCase(SandboxAD(sandbox, TENANT), _SandboxAdBuilder(sandbox))
-    builder = _SambaBuilder(request.getfixturevalue("make_user"), request.getfixturevalue("samba"))
+    builder = _SambaBuilder(
+        request.getfixturevalue("make_user"),
+        request.getfixturevalue("make_group"),
+        request.getfixturevalue("samba"),
+    )
     return AdCase(builder.directory, builder)
 
 

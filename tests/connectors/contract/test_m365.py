@@ -10,6 +10,7 @@ import pytest
 
 from deskhand.actions import action
 from deskhand.actions.contract import Baseline
+from deskhand.connectors.capabilities import M365SignIn
 from deskhand.connectors.errors import (
     ConflictError,
     ForbiddenError,
@@ -150,6 +151,35 @@ def test_revoked_sessions_are_read_back(m365_case: M365Case) -> None:
     assert revoked is not None and revoked >= before
 
 
+def test_sign_in_blocked_then_allowed_is_read_back_and_either_may_be_repeated(
+    m365_case: M365Case,
+) -> None:
+    m365, bob = m365_case.m365, m365_case.bob
+    assert isinstance(m365, M365SignIn)
+    assert m365.sign_in_state(bob).account_enabled
+
+    m365.set_sign_in(bob, enabled=False)
+    m365.set_sign_in(bob, enabled=False)
+
+    assert not m365.sign_in_state(bob).account_enabled
+    assert not m365.get_user(bob).account_enabled
+
+    m365.set_sign_in(bob, enabled=True)
+    m365.set_sign_in(bob, enabled=True)
+
+    assert m365.sign_in_state(bob).account_enabled
+
+
+def test_a_synced_users_sign_in_is_refused_for_ad_to_change(m365_case: M365Case) -> None:
+    m365, carol = m365_case.m365, m365_case.carol
+    assert isinstance(m365, M365SignIn)
+
+    with pytest.raises(ForbiddenError):
+        m365.set_sign_in(carol, enabled=False)
+
+    assert m365.sign_in_state(carol).account_enabled
+
+
 # --- groups --------------------------------------------------------------------------------
 
 
@@ -162,7 +192,11 @@ def test_a_group_is_found_by_id_or_by_name_ignoring_case(m365_case: M365Case) ->
     assert (sales.id, sales.display_name, sales.mail_enabled) == (m365_case.sales, "Sales", False)
     assert m365.get_group("All Staff").mail_enabled
     assert m365.group_members(m365_case.sales) == [m365_case.ada]
-    assert [group.display_name for group in m365.list_groups()] == ["All Staff", "Sales"]
+    assert [group.display_name for group in m365.list_groups()] == [
+        "All Staff",
+        "Engineering",
+        "Sales",
+    ]
 
 
 def test_a_member_added_twice_is_there_once_and_the_second_add_conflicts(
@@ -207,6 +241,23 @@ def test_a_distribution_lists_members_are_changed_in_exchange_not_here(
 
 def seats(case: M365Case) -> dict[str, tuple[str, int, int]]:
     return {s.id: (s.part_number, s.total, s.consumed) for s in case.m365.subscribed_skus()}
+
+
+def test_a_synced_group_reads_as_synced_and_its_members_are_changed_in_ad_not_here(
+    m365_case: M365Case,
+) -> None:
+    m365 = m365_case.m365
+    engineering = m365.get_group(m365_case.engineering)
+    assert engineering.synced and not m365.get_group(m365_case.sales).synced
+    assert {g.id: g.synced for g in m365.list_groups()}[m365_case.engineering]
+
+    with pytest.raises(ForbiddenError) as refused:
+        m365.add_group_member(m365_case.engineering, m365_case.bob)
+    with pytest.raises(ForbiddenError):
+        m365.remove_group_member(m365_case.engineering, m365_case.carol)
+
+    assert "Active Directory" in str(refused.value)
+    assert m365.group_members(m365_case.engineering) == [m365_case.carol]
 
 
 def test_subscribed_skus_count_their_seats(m365_case: M365Case) -> None:
@@ -269,6 +320,7 @@ def test_a_mailbox_reads_as_a_user_mailbox_and_no_mail_address_means_no_mailbox(
 ACTIONS = [
     ("m365.reset_password", {"user_id": "bob"}, False),
     ("m365.revoke_sessions", {"user_id": "bob"}, False),
+    ("m365.block_sign_in", {"user_id": "bob"}, True),
     ("m365.add_group_member", {"user_id": "bob", "group_id": "sales"}, True),
     ("m365.remove_group_member", {"user_id": "ada", "group_id": "sales"}, True),
     ("m365.assign_license", {"user_id": "bob", "sku_id": "premium"}, True),
@@ -298,3 +350,23 @@ def test_each_action_is_verified_by_reading_back(
     if again:
         operation.act(params, c, "key-1", secret)
         assert operation.check(params, c, "key-1", baseline).done
+
+
+def test_sign_in_blocked_by_one_action_is_allowed_again_by_its_undo(
+    m365_case: M365Case, sandbox: SandboxStore
+) -> None:
+    c = Connectors(
+        TENANT, psa=SandboxPsa(sandbox, TENANT), m365=m365_case.m365, ad=NoDirectory(TENANT)
+    )
+    block, allow = action("m365.block_sign_in"), action("m365.allow_sign_in")
+    assert block.undo is not None and block.undo.startswith(allow.name)
+    params = allow.validate({"user_id": m365_case.bob, **{"user_principal_name": "b@x.example"}})
+    block.act(params, c, "key-1", None)
+    baseline = Baseline(started(), allow.snapshot(params, c))
+    assert baseline.snapshot["account_enabled"] is False
+    assert not allow.check(params, c, "key-2", baseline).done
+
+    allow.act(params, c, "key-2", None)
+
+    assert allow.check(params, c, "key-2", baseline).done
+    assert not block.check(params, c, "key-1", baseline).done

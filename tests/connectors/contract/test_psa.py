@@ -10,6 +10,7 @@ import pytest
 
 from deskhand.actions import action
 from deskhand.actions.contract import Baseline
+from deskhand.connectors.capabilities import TicketStatus
 from deskhand.connectors.errors import ConflictError, NotFoundError
 from deskhand.connectors.factory import Connectors, NoDirectory
 from deskhand.connectors.sandbox.store import SandboxStore
@@ -127,6 +128,23 @@ def test_a_ticket_not_there_or_another_clients_does_not_exist(
         psa.time_entries(ticket_id)
     with pytest.raises(NotFoundError):
         psa.log_time(ticket_id, 10, "time", billable=False)
+    with pytest.raises(NotFoundError):
+        psa.update_status(ticket_id, "Resolved")
+
+
+def test_a_status_set_is_read_back_and_one_the_psa_does_not_list_changes_nothing(
+    psa_case: PsaCase,
+) -> None:
+    psa = psa_case.psa
+    assert isinstance(psa, TicketStatus)
+    ticket = psa.create_ticket(SAM, "Locked out", "I cannot sign in")
+
+    assert psa.update_status(ticket.id, "Waiting on Customer").status == "Waiting on Customer"
+    assert psa.get_ticket(ticket.id).status == "Waiting on Customer"
+    with pytest.raises(ConflictError, match="Status is not included in the list"):
+        psa.update_status(ticket.id, "Done-ish")
+
+    assert psa.get_ticket(ticket.id).status == "Waiting on Customer"
 
 
 def test_contacts_say_who_may_ask_for_changes_for_others(psa_case: PsaCase) -> None:
@@ -163,3 +181,25 @@ def test_each_action_is_found_again_by_its_step_key(
 
     assert operation.check(validated, c, "dh-7-1", baseline).done
     assert not operation.check(validated, c, "dh-7-2", baseline).done  # another step's key
+
+
+def test_a_status_is_set_by_its_action_verified_by_reading_back_and_undone_to_the_snapshot(
+    psa_case: PsaCase, sandbox: SandboxStore
+) -> None:
+    ticket = psa_case.psa.create_ticket(SAM, "Forgot my password", "Please reset it")
+    operation = action("psa.set_status")
+    params = operation.validate({"psa_ticket_id": ticket.id, "status": "Resolved"})
+    c = Connectors(
+        TENANT, psa=psa_case.psa, m365=SandboxM365(sandbox, TENANT), ad=NoDirectory(TENANT)
+    )
+    baseline = Baseline(datetime.now(UTC), operation.snapshot(params, c))
+    assert baseline.snapshot == {"status": "New"}
+    assert not operation.check(params, c, "dh-7-1", baseline).done
+
+    operation.act(params, c, "dh-7-1", None)
+    operation.act(params, c, "dh-7-1", None)  # safe to repeat: the same status again
+
+    assert operation.check(params, c, "dh-7-1", baseline).done
+    back = operation.validate({"psa_ticket_id": ticket.id, **baseline.snapshot})
+    operation.act(back, c, "dh-8-1", None)
+    assert psa_case.psa.get_ticket(ticket.id).status == "New"

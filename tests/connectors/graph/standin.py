@@ -216,6 +216,7 @@ class GraphStandIn:
         mail_enabled: bool = False,
         unified: bool = False,
         role_assignable: bool = False,
+        synced: bool = False,
     ) -> str:
         group_id = str(uuid.uuid4())
         self.groups[group_id] = {
@@ -225,6 +226,7 @@ class GraphStandIn:
             "securityEnabled": not unified,
             "groupTypes": ["Unified"] if unified else [],
             "isAssignableToRole": role_assignable,
+            "onPremisesSyncEnabled": True if synced else None,
         }
         self.members[group_id] = []
         return group_id
@@ -629,6 +631,13 @@ class GraphStandIn:
                 400,
                 "Request_BadRequest",
                 "Cannot Update a mail-enabled security groups and or distribution list.",
+            )
+        if group.get("onPremisesSyncEnabled"):
+            raise GraphRefusalError(
+                400,
+                "Request_BadRequest",
+                "Unable to update the specified properties for on-premises mastered Directory "
+                "Sync objects or objects currently undergoing migration.",
             )
 
     # --- organisation ----------------------------------------------------------------------

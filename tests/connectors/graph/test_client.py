@@ -227,7 +227,6 @@ def test_add_and_remove_a_member_by_reference(
     m365.add_group_member(tenant.sales, tenant.bob)
 
     assert m365.group_members(tenant.sales) == sorted([tenant.ada, tenant.bob])
-    assert [g.display_name for g in m365.memberships(tenant.bob)] == ["Sales"]
     reference = {"@odata.id": f"{graph.origin}/v1.0/directoryObjects/{tenant.bob}"}
     assert ("add_member", reference) in graph.bodies
 

@@ -7,8 +7,8 @@ admin center, ``doctor.py`` the checks of ``deskhand tenants doctor``.
 
 Capabilities (``deskhand.connectors.capabilities``):
 
-- ``GraphM365``: m365.passwords, m365.sessions, m365.groups, m365.groups.read, m365.licences,
-  m365.mailboxes, m365.seats (asked to buy seats, it says where: Graph cannot)
+- ``GraphM365``: m365.passwords, m365.sessions, m365.sign_in, m365.groups, m365.groups.read,
+  m365.licences, m365.mailboxes, m365.seats (asked to buy seats, it says where: Graph cannot)
 """
 
 from deskhand.connectors.graph.client import GraphM365

@@ -45,7 +45,9 @@ from deskhand.domain.directory import DirectoryGroup, DirectoryUser, SignInState
 USER_FIELDS = (
     "id,userPrincipalName,displayName,mail,accountEnabled,onPremisesSyncEnabled,assignedLicenses"
 )
-GROUP_FIELDS = "id,displayName,mailEnabled,securityEnabled,groupTypes,isAssignableToRole"
+GROUP_FIELDS = (
+    "id,displayName,mailEnabled,securityEnabled,groupTypes,isAssignableToRole,onPremisesSyncEnabled"
+)
 SIGN_IN_FIELDS = (
     "id,accountEnabled,lastPasswordChangeDateTime,signInSessionsValidFromDateTime,passwordProfile"
 )
@@ -229,15 +231,6 @@ class GraphM365:
             json={"accountEnabled": enabled},
         )
 
-    def memberships(self, user_id: str) -> list[DirectoryGroup]:
-        """The groups the user is a direct member of."""
-        items = self._pages(
-            f"users/{_segment(user_id)}/memberOf/microsoft.graph.group",
-            {"$select": GROUP_FIELDS, "$top": PAGE_SIZE},
-            DIRECTORY,
-        )
-        return sorted((_directory_group(item) for item in items), key=lambda g: g.display_name)
-
     # --- groups -----------------------------------------------------------------------------
 
     def get_group(self, key: str) -> DirectoryGroup:
@@ -420,6 +413,7 @@ def _directory_group(item: dict[str, Any]) -> DirectoryGroup:
         display_name=str(item.get("displayName", "")),
         privileged=bool(item.get("isAssignableToRole")),
         mail_enabled=bool(item.get("mailEnabled")) and not unified,
+        synced=bool(item.get("onPremisesSyncEnabled")),
     )
 
 

@@ -7,7 +7,7 @@ of ``deskhand tenants doctor``.
 
 Capabilities (``deskhand.connectors.capabilities``):
 
-- ``LdapDirectory``: ad.passwords, ad.unlock
+- ``LdapDirectory``: ad.passwords, ad.unlock, ad.accounts, ad.groups
 """
 
 from deskhand.connectors.ldap.client import LdapDirectory

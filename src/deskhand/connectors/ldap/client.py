@@ -184,9 +184,7 @@ class LdapDirectory:
 
         self._call(write, idempotent=True)
 
-    # --- more than the protocol: what AD lets a helpdesk do --------------------------------
-    # No action calls these yet; kept because the AD contract (DESIGN.md), the doctor's rights
-    # checks and the README's delegation include them, for the offboarding and AD-group actions.
+    # --- more than the protocol: capabilities (ad.accounts, ad.groups) -------------------
 
     def disable(self, user_id: str) -> None:
         """Set the ACCOUNTDISABLE bit of userAccountControl."""
@@ -195,6 +193,14 @@ class LdapDirectory:
     def enable(self, user_id: str) -> None:
         """Clear the ACCOUNTDISABLE bit of userAccountControl."""
         self._account_control(user_id, enabled=True)
+
+    def get_group(self, key: str) -> DirectoryGroup:
+        """The group with this objectGUID, sAMAccountName, distinguished name or cn."""
+
+        def read(connection: ldap3.Connection) -> DirectoryGroup:
+            return _directory_group(self._group(connection, key))
+
+        return self._call(read, idempotent=True)
 
     def groups_of(self, user_id: str) -> list[DirectoryGroup]:
         """The groups the user is a direct member of (memberOf), by name; not the primary group

@@ -9,8 +9,8 @@ clients, so that what the sandbox shows is what production does.
 
 Capabilities (``deskhand.connectors.capabilities``):
 
-- ``SandboxM365``: m365.passwords, m365.sessions, m365.groups, m365.groups.read, m365.licences,
-  m365.mailboxes, m365.seats
-- ``SandboxAD``: ad.passwords, ad.unlock
-- ``SandboxPsa``: psa.comments, psa.time
+- ``SandboxM365``: m365.passwords, m365.sessions, m365.sign_in, m365.groups, m365.groups.read,
+  m365.licences, m365.mailboxes, m365.seats
+- ``SandboxAD``: ad.passwords, ad.unlock, ad.accounts, ad.groups
+- ``SandboxPsa``: psa.comments, psa.status, psa.time
 """

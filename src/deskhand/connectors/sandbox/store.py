@@ -67,7 +67,10 @@ FIRST_TICKET_NUMBER = 1001
 MAILBOX_PURPOSE_DEFAULT = "user"
 # Columns added after a table was first shipped: create_all does not add them to a sandbox file
 # made before, so they are added on opening (table, column, its SQL type and default).
-_ADDED_COLUMNS = (("sandbox_users", "mailbox_purpose", "VARCHAR(32)", MAILBOX_PURPOSE_DEFAULT),)
+_ADDED_COLUMNS = (
+    ("sandbox_users", "mailbox_purpose", "VARCHAR(32)", MAILBOX_PURPOSE_DEFAULT),
+    ("sandbox_groups", "synced", "BOOLEAN", "0"),
+)
 
 # Any fixed number: the key of the PostgreSQL advisory lock that makes sandbox writers take turns.
 _WRITE_LOCK_KEY = 7_302_118_845
@@ -134,6 +137,8 @@ class SandboxGroup(SandboxBase):
     display_name: Mapped[str] = mapped_column(String(200))
     privileged: Mapped[bool] = mapped_column(default=False)
     mail_enabled: Mapped[bool] = mapped_column(default=False)
+    # Synced from the tenant's AD: its members are changed there (SandboxAD), not via Graph.
+    synced: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class SandboxGroupMember(SandboxBase):

@@ -66,6 +66,18 @@ M365_SYSTEM = "sandbox-m365"
 AD_SYSTEM = "sandbox-ad"
 PSA_SYSTEM = "sandbox-psa"
 INITIAL_ISSUE = "Initial Issue"  # the subject Syncro gives a ticket's first comment
+# A new Syncro account's ticket statuses (its API's ticket_status_list); an account may add more.
+TICKET_STATUSES = (
+    "New",
+    "In Progress",
+    "Resolved",
+    "Invoiced",
+    "Waiting for Parts",
+    "Waiting on Customer",
+    "Scheduled",
+    "Customer Reply",
+)
+STATUS_NOT_LISTED = "Status is not included in the list"
 
 
 class _SandboxSystem:
@@ -226,6 +238,25 @@ class SandboxM365(_SandboxSystem):
 
         self._apply("revoke_sessions", {"user_id": user_id}, change)
 
+    def set_sign_in(self, user_id: str, enabled: bool) -> None:
+        """Block or allow sign-in (PATCH accountEnabled); a synced user is refused, as Graph
+        refuses it: their account is enabled or disabled in AD."""
+
+        def change(session: Session) -> None:
+            user = self._user(session, user_id)
+            if user.synced:
+                raise ForbiddenError(
+                    "Unable to update the specified properties for on-premises mastered "
+                    "Directory Sync objects or objects currently undergoing migration. "
+                    f"{user.upn} is synced from on-premises Active Directory: disable or "
+                    "enable the account there.",
+                    system=self.system,
+                    status=400,
+                )
+            user.account_enabled = enabled
+
+        self._apply("set_sign_in", {"user_id": user_id, "enabled": enabled}, change)
+
     def add_group_member(self, group_id: str, user_id: str) -> None:
         """POST /groups/{id}/members/$ref: ConflictError when already a member, ForbiddenError
         for a mail-enabled group (Exchange owns those)."""
@@ -345,6 +376,15 @@ class SandboxM365(_SandboxSystem):
                 fix="change its members in Exchange admin center → Recipients → Groups "
                 "(deskhand plans this as a manual step)",
             )
+        if group.synced:
+            raise ForbiddenError(
+                "Unable to update the specified properties for on-premises mastered Directory "
+                "Sync objects or objects currently undergoing migration.",
+                system=self.system,
+                status=400,
+                fix="the group is synced from Active Directory: change its members there "
+                "(ad.add_group_member, ad.remove_group_member)",
+            )
         return group
 
     def _skus(self, session: Session, sku_ids: Iterable[str]) -> list[SandboxSku]:
@@ -407,6 +447,102 @@ class SandboxAD(_SandboxSystem):
             self._user(session, user_id).locked = False
 
         self._apply("unlock", {"user_id": user_id}, change)
+
+    def disable(self, user_id: str) -> None:
+        """Set the ACCOUNTDISABLE bit of userAccountControl; again is not an error."""
+        self._account_control(user_id, enabled=False)
+
+    def enable(self, user_id: str) -> None:
+        """Clear the ACCOUNTDISABLE bit of userAccountControl; again is not an error."""
+        self._account_control(user_id, enabled=True)
+
+    def _account_control(self, user_id: str, *, enabled: bool) -> None:
+        def change(session: Session) -> None:
+            # One row is the user in both systems: Microsoft 365 sees it at once, where a real
+            # tenant sees it at the next sync.
+            self._user(session, user_id).account_enabled = enabled
+
+        self._apply("enable" if enabled else "disable", {"user_id": user_id}, change)
+
+    def get_group(self, key: str) -> DirectoryGroup:
+        """The group with this id or name (cn), ignoring case: the tenant's synced groups."""
+        with self._reading() as session:
+            return _directory_group(self._group(session, key))
+
+    def groups_of(self, user_id: str) -> list[DirectoryGroup]:
+        """The groups the user is a direct member of (memberOf), by name."""
+        with self._reading() as session:
+            user = self._user(session, user_id)
+            rows = session.scalars(
+                select(SandboxGroup)
+                .join(
+                    SandboxGroupMember,
+                    (SandboxGroupMember.tenant_id == SandboxGroup.tenant_id)
+                    & (SandboxGroupMember.group_id == SandboxGroup.id),
+                )
+                .where(
+                    SandboxGroup.tenant_id == self.tenant_id,
+                    SandboxGroup.synced.is_(True),
+                    SandboxGroupMember.user_id == user.id,
+                )
+            )
+            groups = [_directory_group(row) for row in rows]
+            return sorted(groups, key=lambda group: group.display_name.lower())
+
+    def add_group_member(self, group_id: str, user_id: str) -> None:
+        """Add the user to the group's ``member``: ConflictError when already a member, as
+        LDAP answers attributeOrValueExists."""
+
+        def change(session: Session) -> None:
+            group, user = self._group(session, group_id), self._user(session, user_id)
+            if session.get(SandboxGroupMember, (self.tenant_id, group.id, user.id)) is not None:
+                raise ConflictError(
+                    f"attributeOrValueExists: {user.upn} is already a member of "
+                    f"{group.display_name}",
+                    system=self.system,
+                    status=20,
+                )
+            session.add(
+                SandboxGroupMember(tenant_id=self.tenant_id, group_id=group.id, user_id=user.id)
+            )
+
+        self._apply("add_group_member", {"group_id": group_id, "user_id": user_id}, change)
+
+    def remove_group_member(self, group_id: str, user_id: str) -> None:
+        """Remove the user from the group's ``member``: NotFoundError when not a member."""
+
+        def change(session: Session) -> None:
+            group, user = self._group(session, group_id), self._user(session, user_id)
+            membership = session.get(SandboxGroupMember, (self.tenant_id, group.id, user.id))
+            if membership is None:
+                raise NotFoundError(
+                    f"{user.upn} is not a member of {group.display_name}",
+                    system=self.system,
+                    status=16,
+                )
+            session.delete(membership)
+
+        self._apply("remove_group_member", {"group_id": group_id, "user_id": user_id}, change)
+
+    def _group(self, session: Session, key: str) -> SandboxGroup:
+        wanted = key.strip().lower()
+        row = session.scalars(
+            select(SandboxGroup).where(
+                SandboxGroup.tenant_id == self.tenant_id,
+                SandboxGroup.synced.is_(True),  # a cloud group has no object in AD
+                or_(
+                    func.lower(SandboxGroup.id) == wanted,
+                    func.lower(SandboxGroup.display_name) == wanted,
+                ),
+            )
+        ).first()
+        if row is None:
+            raise NotFoundError(
+                f"There is no such object on the server. (no group '{key}' in the domain)",
+                system=self.system,
+                status=404,
+            )
+        return row
 
     def _user(self, session: Session, key: str) -> SandboxUser:
         row = _find_user(session, self.tenant_id, key, by_mail=True, by_sam=True)
@@ -486,6 +622,20 @@ class SandboxPsa(_SandboxSystem):
 
         arguments = {"ticket_id": ticket_id, "subject": subject, "body": body, "hidden": hidden}
         return self._apply("add_comment", arguments, change)
+
+    def update_status(self, ticket_id: str, status: str) -> PsaTicket:
+        """Set the ticket's status, one of Syncro's (``TICKET_STATUSES``), as PUT /tickets/{id}
+        does: another word is refused and changes nothing."""
+
+        def change(session: Session) -> PsaTicket:
+            ticket = self._ticket(session, ticket_id)
+            if status not in TICKET_STATUSES:
+                error = json.dumps({"success": False, "message": [STATUS_NOT_LISTED]})
+                raise ConflictError(error, system=PSA_SYSTEM, status=422)
+            ticket.status = status
+            return _psa_ticket(ticket)
+
+        return self._apply("update_status", {"ticket_id": ticket_id, "status": status}, change)
 
     def list_comments(self, ticket_id: str) -> list[PsaComment]:
         """The ticket's comments, oldest first."""
@@ -659,6 +809,7 @@ def _directory_group(row: SandboxGroup) -> DirectoryGroup:
         display_name=row.display_name,
         privileged=row.privileged,
         mail_enabled=row.mail_enabled,
+        synced=row.synced,
     )
 
 

@@ -6,7 +6,7 @@ errors with the fix in Syncro's admin, ``doctor.py`` the checks of ``deskhand te
 
 Capabilities (``deskhand.connectors.capabilities``):
 
-- ``SyncroPsa``: psa.comments, psa.time
+- ``SyncroPsa``: psa.comments, psa.status, psa.time
 """
 
 from deskhand.connectors.syncro.client import SyncroPsa
