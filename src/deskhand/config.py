@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     audit_checkpoint_file: Path | None = None
     audit_checkpoint_seconds: float = Field(60.0, ge=0)  # a worker's checkpoints; 0: none
     audit_syslog: str | None = None  # also send each checkpoint to /dev/log, udp:// or tcp://
+    # Where the MSP's technicians are told of waiting work (deskhand.notifications): apprise
+    # URLs or secret references (env:, file:, enc:), space-separated; `escalation,…=` before
+    # one keeps only those kinds. Tenants add theirs in their connection file (`notify:`).
+    notify_urls: str = ""
+    notify_seconds: float = Field(60.0, ge=0)  # how often a worker sends what is due; 0: never
+    notify_expiry_minutes: float = Field(60.0, gt=0)  # tell this long before a draft expires
+    public_url: str | None = None  # the web app as technicians open it: the links in messages
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'deskhand.db'}"

@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from deskhand.connectors.secrets import HOW_TO_REFERENCE, SecretRef
+from deskhand.domain.notifications import NoticeKind, shown_target
 from deskhand.errors import InputError
 from deskhand.yaml_nodes import compose
 
@@ -151,6 +152,34 @@ class IntakeSection(BaseModel):
     imap: ImapSection | None = None
 
 
+def _notify_target(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("is not an apprise URL. Write it as text, like json://host/path")
+    if value.partition(":")[0] in ("env", "file", "enc"):
+        SecretRef.parse(value)  # a ValueError worded for the user when it is malformed
+    elif "://" not in value:
+        # Never echo the text: it may be a webhook's token, pasted in by mistake.
+        raise ValueError(
+            f"is not an apprise URL (scheme://…) nor a secret reference. {HOW_TO_REFERENCE}"
+        )
+    return value
+
+
+def _notify_written(target: str, info: SerializationInfo) -> str:
+    return shown_target(target) if (info.context or {}).get("show") else target
+
+
+class NotifyTarget(BaseModel):
+    """Where the tenant's messages to technicians go (``deskhand.notifications``): an apprise
+    URL, or a secret reference to one when it holds a token or a password; ``kinds`` keeps
+    only those kinds of message (none listed: every kind)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: Annotated[str, BeforeValidator(_notify_target), PlainSerializer(_notify_written)]
+    kinds: list[NoticeKind] = Field(default_factory=list)
+
+
 class TenantFile(BaseModel):
     """Everything a tenant's connection file says."""
 
@@ -168,6 +197,7 @@ class TenantFile(BaseModel):
     licenses: dict[str, str] = Field(default_factory=dict)  # "Business Premium" → SKU id
     approvers: list[str] = Field(default_factory=list)  # deskhand users (e-mail) who approve
     policy: str | None = None  # the policy file, relative to this file
+    notify: list[NotifyTarget] = Field(default_factory=list)  # where technicians are told
 
     def sections(self) -> tuple[_Section, ...]:
         return tuple(section for _, section in self.located_sections())

@@ -460,3 +460,49 @@ USER_EVENTS: tuple[type[Event], ...] = (
     UserRemoved,
 )
 EVENT_TYPES.update({cls.TYPE: cls for cls in USER_EVENTS})
+
+
+# Telling technicians where they already are (deskhand.notifications). A notice is recorded
+# once per thing it tells of when it is handed to delivery, so that no worker, and no restart,
+# tells it again; its delivery to each target is recorded after. ``target`` is only ever the
+# shown form of a URL (scheme and host, or the secret reference's name).
+
+
+@dataclass(frozen=True)
+class NoticeQueued(Event):
+    """A message to technicians was decided and handed to delivery; ``about`` is what it
+    tells of (``run:12``, ``approval:40``, ``escalation:7``), told once per kind."""
+
+    TYPE: ClassVar[str] = "notice.queued"
+    notice_id: str
+    kind: str
+    about: str
+    targets: int
+
+
+@dataclass(frozen=True)
+class NoticeDelivered(Event):
+    """A target accepted the message."""
+
+    TYPE: ClassVar[str] = "notice.delivered"
+    notice_id: str
+    kind: str
+    target: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class NoticeGivenUp(Event):
+    """A target did not take the message after every attempt (or cannot be used at all):
+    nothing more is tried, and ``reason`` says why."""
+
+    TYPE: ClassVar[str] = "notice.given_up"
+    notice_id: str
+    kind: str
+    target: str
+    attempts: int
+    reason: str
+
+
+NOTICE_EVENTS: tuple[type[Event], ...] = (NoticeQueued, NoticeDelivered, NoticeGivenUp)
+EVENT_TYPES.update({cls.TYPE: cls for cls in NOTICE_EVENTS})

@@ -8,7 +8,9 @@ over and carries on from what the database says was done — never repeating a v
 Between runs a worker also signs the event chain's head into the audit checkpoint file when the
 head has moved (``deskhand.audit.checkpoints``), at most every ``audit_checkpoint_seconds``, and
 reads the tenants' PSAs and mailboxes for new tickets every ``poll_intake_seconds`` with the
-intake it is given (``deskhand.intake.polling.poll_all``: the engine does not know intake).
+intake it is given (``deskhand.intake.polling.poll_all``: the engine does not know intake),
+and queues what technicians are to be told every ``notify_seconds``
+(``deskhand.notifications``: sent by a thread of its own, never waited for).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from deskhand.engine.escalation import escalate
 from deskhand.engine.executor import execute
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
+from deskhand.notifications.notifier import Notifier
 from deskhand.store.models import Approval, Run, Step, StepSecret, now
 
 log = logging.getLogger("deskhand.worker")
@@ -59,6 +62,7 @@ class Worker:
         self._next_intake = 0.0  # time.monotonic() of the next read of the PSA
         self.checkpoints = CheckpointFile.from_settings(rt.settings, lambda: rt.keys)
         self._next_checkpoint = 0.0  # time.monotonic() of the next audit checkpoint
+        self.notifier = Notifier(rt.db, rt.settings)
 
     def run_once(self) -> int:
         """Process everything ready now; return how many runs were worked on."""
@@ -73,12 +77,14 @@ class Worker:
             try:
                 self.poll_intake_when_due()
                 self.checkpoint_when_due()
+                self.notifier.when_due()
                 busy = self.step()
             except Exception:  # one bad run must not stop the desk; it is logged with its trace
                 log.exception("worker %s: unexpected error", self.name)
                 busy = False
             if not busy:
                 stop.wait(self.rt.settings.poll_seconds)
+        self.notifier.close()
         log.info("worker %s stopped", self.name)
 
     def poll_intake_when_due(self) -> bool:

@@ -1,0 +1,174 @@
+"""What a message says: short, with a link into the web app, and nothing a technician's chat
+or mailbox should not keep — no secret, never a ticket's body (its subject, tenant, requester
+and counts only).
+
+Links are the web app's public address (``DESKHAND_PUBLIC_URL``) and the page's path; without
+that setting a message carries the path alone (``/tickets/12``), which a technician opens on
+the deskhand they know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from deskhand.domain.escalations import sentence
+from deskhand.domain.notifications import NoticeKind
+
+SUBJECT_LENGTH = 80  # characters of a ticket's subject a message shows
+
+
+@dataclass(frozen=True)
+class About:
+    """One thing a message tells of, recorded so that it is told once: ``ref`` is
+    ``run:12``, ``approval:40`` or ``escalation:7``."""
+
+    ref: str
+    ticket_id: int
+    run_id: int | None = None
+    step_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to the technicians of one tenant (and the MSP's)."""
+
+    kind: NoticeKind
+    tenant_id: str
+    title: str
+    body: str
+    link: str
+    about: tuple[About, ...]
+
+
+@dataclass(frozen=True)
+class Links:
+    """Addresses of the web app's pages, absolute when the public address is known."""
+
+    base: str | None
+
+    def _at(self, path: str) -> str:
+        return f"{self.base.rstrip('/')}{path}" if self.base else path
+
+    def ticket(self, ticket_id: int) -> str:
+        return self._at(f"/tickets/{ticket_id}")
+
+    def queue(self, tenant_id: str) -> str:
+        return self._at(f"/queue?tenant={quote(tenant_id)}")
+
+    def escalations(self) -> str:
+        return self._at("/escalations")
+
+
+@dataclass(frozen=True)
+class WaitingPlan:
+    """A run whose drafts wait for a human, as a message lists it."""
+
+    run_id: int
+    ticket_id: int
+    subject: str
+    requester: str
+    drafts: int
+    waiting_since: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class EscalatedTicket:
+    escalation_id: int
+    ticket_id: int
+    run_id: int | None
+    subject: str
+    requester: str
+    reason: str
+    failed_step: str | None  # the description of the step that failed, for a failed execution
+
+
+def short(subject: str) -> str:
+    """A subject on one line, cut to ``SUBJECT_LENGTH`` characters."""
+    line = " ".join(subject.split())
+    return line if len(line) <= SUBJECT_LENGTH else line[: SUBJECT_LENGTH - 1] + "…"
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def plans_waiting(
+    tenant_id: str, tenant: str, new: list[WaitingPlan], every: list[WaitingPlan], links: Links
+) -> Notice:
+    """New plans of one tenant wait for approval: how many wait in all, the oldest, and a
+    line per new plan."""
+    drafts = sum(plan.drafts for plan in every)
+    oldest = min(every, key=lambda plan: plan.waiting_since)
+    lines = [
+        f"{len(new)} new plan(s) wait for approval at {tenant}; "
+        f"{len(every)} plan(s) with {drafts} draft(s) wait in all.",
+        f"Oldest: ticket {oldest.ticket_id} “{short(oldest.subject)}”, waiting since "
+        f"{_when(oldest.waiting_since)}.",
+        "",
+        *(
+            f"- “{short(plan.subject)}” from {plan.requester}: {plan.drafts} draft(s), "
+            f"{links.ticket(plan.ticket_id)}"
+            for plan in new
+        ),
+        "",
+        f"Approve them at {links.queue(tenant_id)}",
+    ]
+    return Notice(
+        NoticeKind.PLANS_WAITING,
+        tenant_id,
+        f"[{tenant}] {len(new)} new plan(s) wait for approval",
+        "\n".join(lines),
+        links.queue(tenant_id),
+        tuple(About(f"run:{plan.run_id}", plan.ticket_id, plan.run_id) for plan in new),
+    )
+
+
+def drafts_expiring(tenant_id: str, tenant: str, plans: list[WaitingPlan], links: Links) -> Notice:
+    """Plans of one tenant whose drafts expire soon: once expired they escalate, unrun."""
+    soonest = min(plans, key=lambda plan: plan.expires_at)
+    lines = [
+        f"{len(plans)} plan(s) at {tenant} expire unapproved soon, the first at "
+        f"{_when(soonest.expires_at)}; then they are not run and go to the escalation queue.",
+        "",
+        *(
+            f"- “{short(plan.subject)}” from {plan.requester}: expires "
+            f"{_when(plan.expires_at)}, {links.ticket(plan.ticket_id)}"
+            for plan in plans
+        ),
+    ]
+    return Notice(
+        NoticeKind.DRAFTS_EXPIRING,
+        tenant_id,
+        f"[{tenant}] {len(plans)} plan(s) expire soon",
+        "\n".join(lines),
+        links.ticket(soonest.ticket_id) if len(plans) == 1 else links.queue(tenant_id),
+        tuple(About(f"expiring:{plan.run_id}", plan.ticket_id, plan.run_id) for plan in plans),
+    )
+
+
+FAILURES = frozenset({"execution_failed", "verification_failed", "uncertain_execution"})
+
+
+def escalated(tenant_id: str, tenant: str, ticket: EscalatedTicket, links: Links) -> Notice:
+    """A ticket reached the human queue; a failed or uncertain execution is its own kind."""
+    failed = ticket.reason in FAILURES
+    what = "A step failed or could not be confirmed" if failed else "A ticket needs a person"
+    lines = [
+        f"{what} at {tenant}: ticket {ticket.ticket_id} “{short(ticket.subject)}” from "
+        f"{ticket.requester}.",
+        f"Why: {sentence(ticket.reason)}.",
+        *([f"Step: {ticket.failed_step}"] if ticket.failed_step else []),
+        "",
+        f"Open it at {links.ticket(ticket.ticket_id)}",
+    ]
+    return Notice(
+        NoticeKind.EXECUTION_FAILED if failed else NoticeKind.ESCALATION,
+        tenant_id,
+        f"[{tenant}] {'Execution failed' if failed else 'Escalated'}: {short(ticket.subject)}",
+        "\n".join(lines),
+        links.ticket(ticket.ticket_id),
+        (About(f"escalation:{ticket.escalation_id}", ticket.ticket_id, ticket.run_id),),
+    )
