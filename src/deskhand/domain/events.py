@@ -506,3 +506,69 @@ class NoticeGivenUp(Event):
 
 NOTICE_EVENTS: tuple[type[Event], ...] = (NoticeQueued, NoticeDelivered, NoticeGivenUp)
 EVENT_TYPES.update({cls.TYPE: cls for cls in NOTICE_EVENTS})
+
+
+# Working an escalation to the end (deskhand.engine.escalation_work). ``escalation_id`` names
+# it; the actor is the technician who did it, and ``assignee`` an e-mail address.
+
+
+@dataclass(frozen=True)
+class EscalationTaken(Event):
+    """A technician took the escalation: they work it now."""
+
+    TYPE: ClassVar[str] = "escalation.taken"
+    escalation_id: str
+    previous: str | None  # who had it before, if anyone
+
+
+@dataclass(frozen=True)
+class EscalationAssigned(Event):
+    """A technician gave the escalation to a colleague who may work the tenant."""
+
+    TYPE: ClassVar[str] = "escalation.assigned"
+    escalation_id: str
+    assignee: str
+    previous: str | None
+
+
+@dataclass(frozen=True)
+class EscalationNoted(Event):
+    """A technician added a note: kept in deskhand and written to the PSA ticket as an
+    internal note (``psa_ok`` false when the PSA refused it; ``psa_detail`` says why)."""
+
+    TYPE: ClassVar[str] = "escalation.noted"
+    escalation_id: str
+    note_id: str
+    text: str
+    psa_ok: bool
+    psa_detail: str
+
+
+@dataclass(frozen=True)
+class EscalationResolved(Event):
+    """A technician closed the escalation with a resolution; the ticket is resolved."""
+
+    TYPE: ClassVar[str] = "escalation.resolved"
+    escalation_id: str
+    resolution: str
+
+
+@dataclass(frozen=True)
+class EscalationResumed(Event):
+    """A technician fixed what stopped the run and deskhand works the ticket again: a new run
+    is queued. ``verification`` says how they verified the requester (a call-back), if they
+    did; the new run's identity check reads it."""
+
+    TYPE: ClassVar[str] = "escalation.resumed"
+    escalation_id: str
+    verification: str
+
+
+ESCALATION_EVENTS: tuple[type[Event], ...] = (
+    EscalationTaken,
+    EscalationAssigned,
+    EscalationNoted,
+    EscalationResolved,
+    EscalationResumed,
+)
+EVENT_TYPES.update({cls.TYPE: cls for cls in ESCALATION_EVENTS})

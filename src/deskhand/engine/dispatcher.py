@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deskhand.actions import action, catalogue
@@ -37,9 +38,10 @@ from deskhand.specialists.contract import (
     TicketView,
     TriageView,
 )
-from deskhand.store.models import Run, Tenant
+from deskhand.store.models import Escalation, Run, Tenant
 from deskhand.triage import cold_start
 from deskhand.triage.entities import extract
+from deskhand.triage.identity import Verdict
 from deskhand.triage.keywords import ROUTE_THRESHOLD, Triage, triage
 from deskhand.triage.llm import LlmAnswer
 
@@ -73,8 +75,9 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
         )
         tenant_view = TenantView(id=tenant.id, name=tenant.name, domains=tuple(tenant.domains))
         ref = TicketRef.of(ticket)
+        vouched = _vouched(session, run_id)
     try:
-        outcome = _decide(rt, tenant, view, tenant_view, ref)
+        outcome = _decide(rt, tenant, view, tenant_view, ref, vouched)
     except Stop as stop:
         learnt = partial(_record, events=stop.events)
         escalate(rt, run_id, stop.reason, stop.detail, worker=worker, prepare=learnt)
@@ -100,6 +103,18 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
         escalate(rt, run_id, Reason.POLICY_FORBID, detail, worker=worker)
 
 
+def _vouched(session: Session, run_id: int) -> str | None:
+    """How a technician verified the requester before resuming the ticket as this run (a
+    call-back), in words for the requester check; None when nobody did."""
+    found = session.execute(
+        select(Escalation).where(Escalation.resumed_run_id == run_id)
+    ).scalar_one_or_none()
+    if found is None or not found.verification:
+        return None
+    who = found.closed_by.email if found.closed_by is not None else "a technician"
+    return f"{who} verified the requester before resuming: {found.verification}"
+
+
 def _record(session: Session, run: Run, events: list[ev.Event]) -> None:
     """What the dispatch learnt, in order; the triage also sets the run's intent and confidence."""
     for event in events:
@@ -123,7 +138,12 @@ class _Outcome:
 
 
 def _decide(
-    rt: Runtime, tenant: Tenant, view: TicketView, tenant_view: TenantView, ref: TicketRef
+    rt: Runtime,
+    tenant: Tenant,
+    view: TicketView,
+    tenant_view: TenantView,
+    ref: TicketRef,
+    vouched: str | None = None,
 ) -> _Outcome:
     # The optional LLM is asked up front so that its proposal (or its failure) is in the triage
     # event whatever happens next; it never raises, and without one nothing changes.
@@ -192,6 +212,14 @@ def _decide(
                 Reason.EXECUTION_FAILED, f"The identity check failed: {error}", events
             ) from None
         identity, identity_detail = check.verdict.value, check.detail
+        if vouched is not None and check.verdict in (
+            Verdict.UNVERIFIED,
+            Verdict.NEEDS_VERIFICATION,
+        ):
+            # A technician's call-back makes drafts possible, never approvals: the drafts still
+            # ask their approver to say how the requester was verified (needs_verification).
+            identity = Verdict.NEEDS_VERIFICATION.value
+            identity_detail = f"{check.detail}; {vouched}"
         events.append(
             ev.IdentityChecked(
                 requester=view.requester_email,
@@ -200,7 +228,7 @@ def _decide(
                 detail=identity_detail,
             )
         )
-        if not check.verified:
+        if identity == Verdict.UNVERIFIED:
             raise Stop(Reason.IDENTITY_UNVERIFIED, check.detail, events)
         context = context.model_copy(update={"identity": identity})
     reply_text = None

@@ -7,6 +7,7 @@ bug (or a race another worker won) and raises ``StateError``; nothing is half-do
     ticket    new → working → awaiting_approval → working → resolved | escalated
               working → waiting_on_requester (a question run sent its reply) → working | escalated
               (working: the requester answered and a new run is queued)
+              escalated → working (a technician resumed it: a new run is queued) | resolved
     run       queued → dispatching → awaiting_approval → ready → executing → completed
               dispatching → ready (nothing to approve) ; any open state → escalated
     step      proposed → awaiting_approval → approved → executing → verified | failed
@@ -57,7 +58,7 @@ TICKET_MOVES = {
     "awaiting_approval": {"working", "escalated"},
     "waiting_on_requester": {"working", "escalated"},
     "resolved": set(),
-    "escalated": set(),
+    "escalated": {"working", "resolved"},
 }
 RUN_MOVES = {
     "queued": {"dispatching", "escalated"},
@@ -780,6 +781,39 @@ def escalate(session: Session, run: Run, reason: str, detail: str) -> Escalation
         **_ids(run),
     )
     return escalation
+
+
+def resume_ticket(session: Session, ticket: Ticket, actor: Actor) -> Run:
+    """A technician fixed what stopped the ticket: it is worked again from triage, as a new
+    run, so its plan and drafts are made afresh."""
+    _move("ticket", TICKET_MOVES, ticket, "working")
+    run = Run(ticket_id=ticket.id, tenant_id=ticket.tenant_id, status="queued")
+    session.add(run)
+    session.flush()
+    _touch(run, ticket)
+    append(
+        session, ev.RunQueued(reason="a technician resumed the ticket"), actor=actor, **_ids(run)
+    )
+    return run
+
+
+def close_escalation(escalation: Escalation, user: User, how: str) -> None:
+    """A technician closed the escalation (``how``: resolved or resumed); whoever closes an
+    escalation nobody had taken worked it (the verb's event is the caller's)."""
+    if escalation.status != "open":
+        raise StateError(f"Escalation {escalation.id} is {escalation.status} already.")
+    escalation.status = "closed"
+    escalation.closed_as = how
+    escalation.closed_at = now()
+    escalation.closed_by_id = user.id
+    if escalation.assignee_id is None:
+        escalation.assignee_id = user.id
+
+
+def resolve_escalated_ticket(ticket: Ticket) -> None:
+    """A technician resolved the escalated ticket themselves (the event is the caller's)."""
+    _move("ticket", TICKET_MOVES, ticket, "resolved")
+    ticket.updated_at = now()
 
 
 def erase_secret(session: Session, secret: StepSecret, step: Step, reason: str) -> None:

@@ -235,6 +235,40 @@ class Escalation(Base):
     status: Mapped[str] = mapped_column(String(16))  # open, closed
     created_at: Mapped[datetime] = mapped_column(default=now)
     closed_at: Mapped[datetime | None]
+    # Who works it now (``deskhand.engine.escalation_work``); None: nobody has taken it.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # How it was closed: "resolved" (by a person, with ``resolution``) or "resumed" (the
+    # technician fixed the cause and deskhand worked the ticket again as ``resumed_run_id``).
+    closed_as: Mapped[str | None] = mapped_column(String(16))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # How the technician verified the requester (a call-back) before resuming; the new run's
+    # identity check reads it, and its drafts still ask the approver to confirm.
+    verification: Mapped[str | None] = mapped_column(Text)
+    resumed_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+
+    ticket: Mapped[Ticket] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+    notes: Mapped[list[EscalationNote]] = relationship(order_by="EscalationNote.id")
+
+
+class EscalationNote(Base):
+    """A technician's note on an escalation, kept here and copied to the PSA ticket as an
+    internal note; a PSA that refused it is recorded in ``psa_error`` and the note stays."""
+
+    __tablename__ = "escalation_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    psa_comment_id: Mapped[str | None] = mapped_column(String(64))
+    psa_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    author: Mapped[User] = relationship()
 
 
 class StepSecret(Base):
