@@ -96,7 +96,7 @@ def _wanted(notice: Notice, targets: Mapping[str | None, list[Target]]) -> list[
     ]
 
 
-def test_notice(tenant_id: str, tenant: str, links: Links) -> Notice:
+def trial_notice(tenant_id: str, tenant: str, links: Links) -> Notice:
     """A message that says only that the target works, with a link to the queue."""
     return Notice(
         NoticeKind.PLANS_WAITING,
@@ -109,13 +109,13 @@ def test_notice(tenant_id: str, tenant: str, links: Links) -> Notice:
     )
 
 
-def send_test(
+def send_trial(
     settings: Settings, tenant: Tenant, environ: Mapping[str, str] = os.environ
 ) -> list[tuple[Target, str | None]]:
     """Send a test message to each target that would hear of ``tenant`` (the MSP's and its
     own), now, once each: every target with None when it was accepted, or why not."""
     targets = every_target(settings, [tenant])
-    notice = test_notice(tenant.id, tenant.name, Links(settings.public_url))
+    notice = trial_notice(tenant.id, tenant.name, Links(settings.public_url))
     key = settings.secret_key.get_secret_value() if settings.secret_key else None
     return [
         (target, send(notice, target, environ, key))
