@@ -86,7 +86,7 @@ COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
     "users": _subgroup("desk", "users_app", "users"),
     "tickets": _subgroup("desk", "tickets_app", "tickets"),
     "approvals": _subgroup("desk", "approvals_app", "approvals"),
-    "escalations": _subgroup("desk", "escalations_app", "escalations"),
+    "escalations": _subgroup("escalations", "escalations_app", "escalations"),
     "tokens": _subgroup("desk", "tokens_app", "tokens"),
     "audit": _subgroup("audit", "audit_app", "audit"),
     "keys": _subgroup("keys", "keys_app", "keys"),

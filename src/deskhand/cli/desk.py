@@ -1,11 +1,10 @@
-"""Commands a technician uses at the desk: tenants, users, tickets, drafts, escalations."""
+"""Commands a technician uses at the desk: tenants, users, tickets, drafts."""
 
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
@@ -24,7 +23,6 @@ tenants_app = group("The MSP's client tenants.")
 users_app = group("The MSP's people who use deskhand.")
 tickets_app = group("Tickets.")
 approvals_app = group("Drafts waiting for a human, and decisions.")
-escalations_app = group("The human queue.")
 tokens_app = group("API tokens for automation.")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
@@ -610,50 +608,6 @@ def approvals_secret(
         rt = open_runtime(ctx)
         value = drafts.reveal_secret(rt, draft_id, as_)
         out.print(f"Temporary password (shown once, give it by phone): [bold]{value}[/]")
-
-
-@escalations_app.command("list")
-def escalations_list(
-    ctx: typer.Context,
-    all_: Annotated[bool, typer.Option("--all", help="Closed ones too.")] = False,
-    json_: JsonOption = False,
-) -> None:
-    """Tickets in the human queue, oldest first, with their reason codes."""
-    from sqlalchemy import select
-
-    from deskhand.store.models import Escalation
-
-    with user_errors():
-        rt = open_runtime(ctx)
-        with rt.db.reading() as session:
-            query = select(Escalation).order_by(Escalation.created_at, Escalation.id)
-            if not all_:
-                query = query.where(Escalation.status == "open")
-            rows: list[dict[str, Any]] = [
-                {
-                    "id": e.id,
-                    "ticket_id": e.ticket_id,
-                    "tenant_id": e.tenant_id,
-                    "reason": e.reason,
-                    "detail": e.detail,
-                    "status": e.status,
-                    "created_at": e.created_at.isoformat(),
-                }
-                for e in session.scalars(query)
-            ]
-        if json_:
-            print_json(rows)
-            return
-        table = Table("#", "Ticket", "Tenant", "Reason", "Detail", box=box.SIMPLE_HEAD)
-        for row in rows:
-            table.add_row(
-                str(row["id"]),
-                str(row["ticket_id"]),
-                row["tenant_id"],
-                row["reason"],
-                escape(row["detail"]),
-            )
-        out.print(table if rows else "The human queue is empty.")
 
 
 def _read_edit(path: Path) -> dict[str, Any]:

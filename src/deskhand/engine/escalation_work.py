@@ -165,6 +165,12 @@ def count_open(rt: Runtime, tenants: Sequence[str] | None) -> int:
         return int(session.scalar(query) or 0)
 
 
+def scope(rt: Runtime, user_email: str) -> tuple[str, ...]:
+    """The tenants whose escalations the user may see (``("*",)``: all)."""
+    with rt.db.reading() as session:
+        return tuple(_user(session, user_email).tenants)
+
+
 def show(rt: Runtime, escalation_id: int, user_email: str) -> EscalationView:
     """One escalation with its notes, for a user who may see its tenant."""
     with rt.db.reading() as session:
