@@ -92,6 +92,7 @@ COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
     "keys": _subgroup("keys", "keys_app", "keys"),
     "triage": _subgroup("triage", "triage_app", "triage"),
     "intake": _subgroup("intake", "intake_app", "intake"),
+    "notify": _subgroup("notify", "notify_app", "notify"),
 }
 
 

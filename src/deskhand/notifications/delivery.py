@@ -66,6 +66,18 @@ def send(notice: Notice, target: Target, environ: Mapping[str, str], key: str | 
     return redact(lines[-1])[:300] if lines else "the receiver did not take the message"
 
 
+def problem(target: Target, environ: Mapping[str, str], key: str | None) -> str | None:
+    """What keeps ``target`` from being used, without sending anything; None when apprise
+    takes its URL."""
+    try:
+        url = target.url(environ, key)
+    except SecretError as error:
+        return error.message
+    if not apprise.Apprise().add(url):
+        return f"apprise does not understand the URL of {target.shown} (check its scheme)"
+    return None
+
+
 def _redactor(url: str) -> Redactor:
     """Knows the parts of an apprise URL that may be secrets: the whole, its password, and
     its host and path segments, which are a webhook's tokens (msteams://TOKEN/…)."""
