@@ -18,7 +18,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import apprise
 
@@ -80,7 +80,7 @@ def problem(target: Target, environ: Mapping[str, str], key: str | None) -> str 
 
 def _redactor(url: str) -> Redactor:
     """Knows the parts of an apprise URL that may be secrets: the whole, its password, and
-    its host and path segments, which are a webhook's tokens (msteams://TOKEN/…)."""
+    its host, path segments and query values, which are a webhook's tokens and signature."""
     redact = Redactor()
     redact.add(url, "notification URL")
     parts = urlsplit(url)
@@ -88,7 +88,8 @@ def _redactor(url: str) -> Redactor:
         redact.add(unquote(parts.password), "notification password")
     host = parts.hostname or ""
     hidden_host = host if host not in shown_target(url) else ""
-    for segment in [hidden_host, *parts.path.split("/")]:
+    query = [value for _, value in parse_qsl(parts.query)]
+    for segment in [hidden_host, *parts.path.split("/"), *query]:
         if len(segment) >= MIN_LENGTH:
             redact.add(unquote(segment), "notification token")
     return redact
