@@ -35,6 +35,7 @@ from deskhand.domain.events import (
     NoteWritten,
     Notified,
     PayloadRefused,
+    PlanApproved,
     PlanProposed,
     ReplyReceived,
     RunClaimed,
@@ -256,6 +257,13 @@ def _draft_created(event: DraftCreated, actor: str) -> str:
         f"draft {event.approval_id} waits for approval until {event.expires_at} "
         f"(payload {event.payload_hash[:12]}…)"
     )
+
+
+@_summary.register
+def _plan_approved(event: PlanApproved, actor: str) -> str:
+    drafts = ", ".join(str(step["approval_id"]) for step in event.steps)
+    verified = f"; requester verified: {event.verification}" if event.verification else ""
+    return f"plan approved whole by {actor}: drafts {drafts}{verified}"
 
 
 @_summary.register

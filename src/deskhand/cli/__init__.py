@@ -74,6 +74,18 @@ def _tenants(app: typer.Typer) -> None:
     app.add_typer(desk.tenants_app, name="tenants")
 
 
+def _approvals(app: typer.Typer) -> None:
+    from deskhand.cli import desk, plans
+
+    if not getattr(desk.approvals_app, "_deskhand_complete", False):
+        desk.approvals_app.command("plans")(plans.plans)
+        desk.approvals_app.command("plan")(plans.plan)
+        desk.approvals_app.command("approve-plan")(plans.approve_plan)
+        desk.approvals_app.command("reject-plan")(plans.reject_plan)
+        desk.approvals_app._deskhand_complete = True  # type: ignore[attr-defined]
+    app.add_typer(desk.approvals_app, name="approvals")
+
+
 # Every top-level command, in the order ``deskhand --help`` lists them, and how to add it.
 COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
     "analyze": _analyze,
@@ -85,7 +97,7 @@ COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
     "tenants": _tenants,
     "users": _subgroup("desk", "users_app", "users"),
     "tickets": _subgroup("desk", "tickets_app", "tickets"),
-    "approvals": _subgroup("desk", "approvals_app", "approvals"),
+    "approvals": _approvals,
     "escalations": _subgroup("escalations", "escalations_app", "escalations"),
     "tokens": _subgroup("desk", "tokens_app", "tokens"),
     "audit": _subgroup("audit", "audit_app", "audit"),

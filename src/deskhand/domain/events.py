@@ -572,3 +572,18 @@ ESCALATION_EVENTS: tuple[type[Event], ...] = (
     EscalationResumed,
 )
 EVENT_TYPES.update({cls.TYPE: cls for cls in ESCALATION_EVENTS})
+
+
+@dataclass(frozen=True)
+class PlanApproved(Event):
+    """A human approved a whole plan (one run of a ticket) in one decision. Each step keeps its
+    own binding in its draft.approved event; this records which steps and payloads the one
+    decision covered, and the requester verification it gave once for all of them."""
+
+    TYPE: ClassVar[str] = "plan.approved"
+    # One per approved step: approval_id, position, action, payload_hash.
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    verification: str = ""
+
+
+EVENT_TYPES[PlanApproved.TYPE] = PlanApproved

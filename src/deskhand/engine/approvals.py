@@ -22,7 +22,7 @@ from deskhand.actions import action
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.decisions import Decision
 from deskhand.domain.escalations import Reason
-from deskhand.domain.risks import BlastRadius
+from deskhand.domain.risks import BlastRadius, risk_rank
 from deskhand.engine import state
 from deskhand.engine.binding import BindingError, TicketRef
 from deskhand.engine.carried_edits import ApprovedEdit, StaleMention, approved_edits, stale_mentions
@@ -305,6 +305,54 @@ def approve(
     away in another draft of the same plan is refused unless the edit corrects it or
     ``acknowledge_stale`` says it is meant. A security draft whose requester needs
     verification is refused until ``verification`` says how the approver verified them."""
+    decided = _decide(
+        rt,
+        approval_id,
+        user_email,
+        edit or {},
+        acknowledge_stale=acknowledge_stale,
+        verification=verification,
+        approve_as=approve_as,
+    )
+    with rt.db.session() as session:
+        approval = _approval(session, approval_id)
+        user = _authorise(rt, session, approval, user_email)
+        if _run_now(approval.step.run).fingerprint() != decided.run.fingerprint():
+            raise DraftClosedError(
+                f"Draft {approval_id}: its plan changed while you were deciding (another of "
+                "its drafts was decided).",
+                hint="Look at the draft again, then decide.",
+            )
+        _store(rt, session, approval, user, decided)
+        return _view(session, approval)
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """An approval worked out outside the transaction that stores it: the plan as it stood,
+    the edit's new plan, and what the approver said."""
+
+    run: RunNow
+    plan: EditPlan
+    values: dict[str, Any]
+    changes: dict[str, list[Any]]
+    stale: list[StaleMention]
+    verification: str
+    approved_as: str
+
+
+def _decide(
+    rt: Runtime,
+    approval_id: int,
+    user_email: str,
+    edit: dict[str, Any],
+    *,
+    acknowledge_stale: bool,
+    verification: str,
+    approve_as: str | None,
+) -> _Decided:
+    """Everything an approval checks before it is stored, as ``approve`` describes; an
+    ApprovalError saying what is missing."""
     with rt.db.session() as session:
         approval = _approval(session, approval_id)
         tenant = session.get(Tenant, approval.tenant_id)
@@ -316,7 +364,7 @@ def approve(
         proposed = state.proposed_params(step)
         edits = approved_edits(session, [step.run_id]).get(step.run_id, [])
     try:
-        plan = plan_edit(rt, tenant, run, step_id, edit or {})
+        plan = plan_edit(rt, tenant, run, step_id, edit)
     except (EditRefused, BindingError, ConnectorError) as error:
         raise EditRefusedError(error.message, hint=getattr(error, "hint", None)) from None
     edited = plan.edited
@@ -344,47 +392,46 @@ def approve(
             hint="Edit the draft (the edit form carries the change over), or approve it as "
             "written if the mention is meant (API: acknowledge_stale; CLI: --as-written).",
         )
-    with rt.db.session() as session:
-        approval = _approval(session, approval_id)
-        user = _authorise(rt, session, approval, user_email)
-        step = approval.step
-        if _run_now(step.run).fingerprint() != run.fingerprint():
-            raise DraftClosedError(
-                f"Draft {approval_id}: its plan changed while you were deciding (another of "
-                "its drafts was decided).",
-                hint="Look at the draft again, then decide.",
-            )
-        for other in plan.others:
-            sibling = next(s for s in step.run.steps if s.id == other.step_id)
-            state.replan_step(
-                session,
-                sibling,
-                params=other.params,
-                description=other.description,
-                blast_radius=other.radius.value,
-                cause=approval,
-                user=user,
-            )
-        if plan.check is not None and plan.check != run.requester_check:
-            state.recheck_requester(
-                session, step.run, plan.check, plan.target, step.run.ticket.requester.email, user
-            )
-        message = state.binding_message(step, approval, values, user.email)
-        state.approve(
+    return _Decided(run, plan, values, changes, stale, verification, approved_as)
+
+
+def _store(
+    rt: Runtime, session: Session, approval: Approval, user: User, decided: _Decided
+) -> None:
+    """The approval worked out by ``_decide``, stored and bound to its payload, with the other
+    steps an edit planned again."""
+    plan, values, changes = decided.plan, decided.values, decided.changes
+    step = approval.step
+    for other in plan.others:
+        sibling = next(s for s in step.run.steps if s.id == other.step_id)
+        state.replan_step(
             session,
-            approval,
-            user,
-            approved_params=values if changes else None,
-            bound_hash=state.payload_hash(approval.tenant_id, step.action, values),
-            binding=rt.keys.sign(APPROVAL_BINDING, message),
-            changes=changes,
-            acknowledged=[m.describe() for m in stale],
-            verification=verification,
-            blast_radius=edited.radius.value,
-            description=edited.description,
-            approved_as=approved_as,
+            sibling,
+            params=other.params,
+            description=other.description,
+            blast_radius=other.radius.value,
+            cause=approval,
+            user=user,
         )
-        return _view(session, approval)
+    if plan.check is not None and plan.check != decided.run.requester_check:
+        state.recheck_requester(
+            session, step.run, plan.check, plan.target, step.run.ticket.requester.email, user
+        )
+    message = state.binding_message(step, approval, values, user.email)
+    state.approve(
+        session,
+        approval,
+        user,
+        approved_params=values if changes else None,
+        bound_hash=state.payload_hash(approval.tenant_id, step.action, values),
+        binding=rt.keys.sign(APPROVAL_BINDING, message),
+        changes=changes,
+        acknowledged=[m.describe() for m in decided.stale],
+        verification=decided.verification,
+        blast_radius=plan.edited.radius.value,
+        description=plan.edited.description,
+        approved_as=decided.approved_as,
+    )
 
 
 def _accepted_class(
@@ -643,3 +690,229 @@ def _view(
         from_directory=sorted(spec.shown),
         secret_expires_at=secret_expires_at,
     )
+
+
+# --- plans: every draft of one ticket run, decided at once ------------------------------------
+
+
+class PlanNotFoundError(ApprovalError):
+    http_status = 404
+
+
+class PlanStepView(BaseModel):
+    """One step of a plan as its card shows it: what it does in words, how risky, its state."""
+
+    position: int
+    action: str
+    description: str
+    blast_radius: str
+    decision: str  # approve, auto, forbid: what the tenant's policy said
+    status: str
+    approval_id: int | None
+    approval_status: str | None
+    undo: str
+    manual: bool
+    verify_first: bool
+    payload_hash: str | None
+
+
+class PlanView(BaseModel):
+    """A plan (one run of a ticket) as the queue shows it: the request, the requester check,
+    every step, what will be said to the client, and when its drafts expire."""
+
+    run_id: int
+    ticket_id: int
+    psa_ticket_id: str
+    tenant_id: str
+    specialist: str
+    requester: str
+    excerpt: str
+    requester_check: dict[str, Any]
+    steps: list[PlanStepView]
+    reply: str | None  # what the client will be told, if the plan replies
+    pending: list[int]  # the approval ids still waiting
+    blast_radius: str  # the riskiest of the waiting steps
+    verify_first: bool  # a waiting step needs the requester verified: asked once per plan
+    expires_at: datetime | None  # when the first waiting draft expires
+
+
+def _plan_view(run: Run) -> PlanView:
+    steps = sorted(run.steps, key=lambda s: s.position)
+    approvals = [s.approval for s in steps if s.approval is not None]
+    check = dict(approvals[0].requester_check or {}) if approvals else {}
+    waiting = [s for s in steps if s.approval is not None and s.approval.status == "pending"]
+    reply = next(
+        (
+            str(state.effective_params(s).get("body", ""))
+            for s in steps
+            if any(r.kind == "requester" for r in action(s.action).references.values())
+        ),
+        None,
+    )
+    views = []
+    for s in steps:
+        spec = action(s.action)
+        pending = s.approval is not None and s.approval.status == "pending"
+        views.append(
+            PlanStepView(
+                position=s.position,
+                action=s.action,
+                description=s.description,
+                blast_radius=s.blast_radius,
+                decision=s.decision,
+                status=s.status,
+                approval_id=s.approval.id if s.approval is not None else None,
+                approval_status=s.approval.status if s.approval is not None else None,
+                undo=spec.undo or "cannot be undone",
+                manual=spec.manual,
+                verify_first=pending and needs_verification(check, s.blast_radius),
+                payload_hash=s.approval.payload_hash if s.approval is not None else None,
+            )
+        )
+    riskiest = min((s.blast_radius for s in waiting), key=risk_rank, default="")
+    return PlanView(
+        run_id=run.id,
+        ticket_id=run.ticket_id,
+        psa_ticket_id=run.ticket.psa_ticket_id,
+        tenant_id=run.tenant_id,
+        specialist=run.specialist or "",
+        requester=run.ticket.requester.email,
+        excerpt=approvals[0].excerpt if approvals else "",
+        requester_check=check,
+        steps=views,
+        reply=reply,
+        pending=[s.approval.id for s in waiting if s.approval is not None],
+        blast_radius=riskiest,
+        verify_first=any(v.verify_first for v in views),
+        expires_at=min((s.approval.expires_at for s in waiting if s.approval), default=None),
+    )
+
+
+def _plan_run(session: Session, run_id: int, user_email: str | None) -> Run:
+    run = session.get(Run, run_id)
+    if run is None or (
+        user_email is not None and not visible_to(_user(session, user_email), run.tenant_id)
+    ):
+        raise PlanNotFoundError(f"No plan {run_id}.")  # another tenant's: not even that
+    return run
+
+
+def show_plan(rt: Runtime, run_id: int, user_email: str | None = None) -> PlanView:
+    with rt.db.reading() as session:
+        return _plan_view(_plan_run(session, run_id, user_email))
+
+
+def list_plans(
+    rt: Runtime, user_email: str | None, *, limit: int | None = None, offset: int = 0
+) -> list[PlanView]:
+    """Plans with drafts waiting, in the tenants the user may see: the riskiest waiting step
+    first, then the oldest."""
+    tenants = None
+    with rt.db.reading() as session:
+        if user_email:
+            user = _user(session, user_email)
+            tenants = None if "*" in user.tenants else tuple(user.tenants)
+        first = (
+            select(
+                Step.run_id,
+                func.min(Approval.risk_rank).label("rank"),
+                func.min(Approval.created_at).label("since"),
+            )
+            .join(Approval, Approval.step_id == Step.id)
+            .where(Approval.status == "pending")
+            .group_by(Step.run_id)
+            .order_by("rank", "since", Step.run_id)
+        )
+        if tenants is not None:
+            first = first.where(Approval.tenant_id.in_(tenants))
+        if limit is not None:
+            first = first.limit(limit).offset(offset)
+        run_ids = [row.run_id for row in session.execute(first)]
+        runs = {
+            run.id: run
+            for run in session.execute(
+                select(Run)
+                .where(Run.id.in_(run_ids))
+                .options(
+                    joinedload(Run.steps).joinedload(Step.approval),
+                    joinedload(Run.ticket).joinedload(Ticket.requester),
+                )
+            )
+            .unique()
+            .scalars()
+        }
+        return [_plan_view(runs[run_id]) for run_id in run_ids]
+
+
+def approve_plan(
+    rt: Runtime,
+    run_id: int,
+    user_email: str,
+    *,
+    verification: str = "",
+    acknowledge_stale: bool = False,
+) -> PlanView:
+    """Approve every waiting draft of a plan as proposed, in one decision: each is checked and
+    bound to its own payload exactly as ``approve`` does, and one event records the plan's
+    steps and hashes. A requester who must be verified is verified once, for the whole plan.
+    Nothing is approved unless all of it can be; a step to change is edited on its own draft
+    (and re-planned) first."""
+    with rt.db.reading() as session:
+        run = _plan_run(session, run_id, user_email)
+        plan = _plan_view(run)
+    if not plan.pending:
+        raise DraftClosedError(f"Plan {run_id} has no drafts waiting for a decision.")
+    verification = " ".join(verification.split())
+    if plan.verify_first and len(verification) < MIN_VERIFICATION_CHARS:
+        needing = ", ".join(str(s.position) for s in plan.steps if s.verify_first)
+        raise VerificationRequiredError(
+            f"Plan {run_id}: verify the requester before approving it (step {needing}) — "
+            f"{plan.requester_check.get('detail') or 'the ticket shows warning signs'}",
+            hint="Call back the number on file (not one from the ticket), then say once how you "
+            "verified them (web: the verification box; API: verification; CLI: --verified).",
+        )
+    decided = {
+        approval_id: _decide(
+            rt,
+            approval_id,
+            user_email,
+            {},
+            acknowledge_stale=acknowledge_stale,
+            verification=verification,
+            approve_as=None,
+        )
+        for approval_id in plan.pending
+    }
+    for approval_id, decision in decided.items():
+        if decision.changes or decision.plan.others:
+            raise DraftClosedError(
+                f"Plan {run_id}: the directory no longer says what draft {approval_id} shows "
+                f"({', '.join(decision.changes) or 'another step changes with it'}).",
+                hint="Look at the plan again: the drafts are shown as the directory has them now.",
+            )
+    with rt.db.session() as session:
+        approvals = [_approval(session, approval_id) for approval_id in plan.pending]
+        users = [_authorise(rt, session, approval, user_email) for approval in approvals]
+        first = next(iter(decided.values()))
+        if _run_now(approvals[0].step.run).fingerprint() != first.run.fingerprint():
+            raise DraftClosedError(
+                f"Plan {run_id} changed while you were deciding (one of its drafts was decided).",
+                hint="Look at the plan again, then decide.",
+            )
+        for approval, user in zip(approvals, users, strict=True):
+            _store(rt, session, approval, user, decided[approval.id])
+        state.record_plan_approval(
+            session, approvals[0].step.run, users[0], approvals, verification
+        )
+        return _plan_view(approvals[0].step.run)
+
+
+def reject_plan(rt: Runtime, run_id: int, user_email: str, reason: str) -> PlanView:
+    """Reject a plan: nothing of it is done, and the ticket goes to the human queue with the
+    reason (as rejecting any one of its drafts does)."""
+    with rt.db.reading() as session:
+        plan = _plan_view(_plan_run(session, run_id, user_email))
+    if not plan.pending:
+        raise DraftClosedError(f"Plan {run_id} has no drafts waiting for a decision.")
+    reject(rt, plan.pending[0], user_email, reason)
+    return show_plan(rt, run_id, user_email)

@@ -583,6 +583,27 @@ def recheck_requester(
     )
 
 
+def record_plan_approval(
+    session: Session, run: Run, user: User, approvals: list[Approval], verification: str
+) -> None:
+    """One decision approved these drafts of ``run`` (each already approved and bound)."""
+    steps = [
+        {
+            "approval_id": str(a.id),
+            "position": a.step.position,
+            "action": a.step.action,
+            "payload_hash": a.payload_hash,
+        }
+        for a in approvals
+    ]
+    append(
+        session,
+        ev.PlanApproved(steps=steps, verification=verification),
+        actor=Actor(ActorKind.USER, user.email),
+        **_ids(run),
+    )
+
+
 def reject(session: Session, approval: Approval, user: User, reason: str) -> None:
     step = approval.step
     _move("approval", APPROVAL_MOVES, approval, "rejected")

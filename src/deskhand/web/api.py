@@ -27,8 +27,8 @@ from deskhand.engine.approvals import DraftFilter, DraftView
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
 from deskhand.intake.answers import receive_reply
-from deskhand.store.models import Escalation, Ticket
-from deskhand.web import api_analysis
+from deskhand.store.models import Ticket
+from deskhand.web import api_analysis, api_escalations
 from deskhand.web.api_common import Problem, Who
 from deskhand.web.params import AfterId, ObjectId, OptionalId
 from deskhand.web.security import (
@@ -116,16 +116,6 @@ class ReplyView(BaseModel):
     escalation_id: int | None
 
 
-class EscalationView(BaseModel):
-    id: int
-    ticket_id: int
-    tenant_id: str
-    reason: str
-    detail: str
-    status: str
-    created_at: datetime
-
-
 class EventView(BaseModel):
     id: int
     at: datetime
@@ -185,6 +175,7 @@ def build(rt: Runtime) -> FastAPI:
 
     _routes(api)
     api.include_router(api_analysis.router)
+    api.include_router(api_escalations.router)
     return api
 
 
@@ -310,21 +301,6 @@ def _routes(api: FastAPI) -> None:
         return Secret(
             draft_id=draft_id, secret=approvals.reveal_secret(_rt(request), draft_id, who.email)
         )
-
-    @api.get("/escalations", response_model=list[EscalationView])
-    def escalations(
-        request: Request, who: Who, status: str | None = "open", limit: Limit = 100
-    ) -> list[EscalationView]:
-        query = select(Escalation).order_by(Escalation.created_at, Escalation.id).limit(limit)
-        if status:
-            query = query.where(Escalation.status == status)
-        if not who.all_tenants:
-            query = query.where(Escalation.tenant_id.in_(who.tenants))
-        with _rt(request).db.reading() as session:
-            return [
-                EscalationView.model_validate(e, from_attributes=True)
-                for e in session.scalars(query)
-            ]
 
     @api.get("/events", response_model=list[EventView])
     def events(

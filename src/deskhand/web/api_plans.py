@@ -1,0 +1,83 @@
+"""/api/v1/plans: a plan is every draft of one run of a ticket, listed, shown and decided at
+once — the same verbs as ``deskhand approvals plans|plan|approve-plan|reject-plan``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from deskhand.engine import approvals
+from deskhand.engine.approvals import PlanView
+from deskhand.engine.runtime import Runtime
+from deskhand.web.api_common import Who
+from deskhand.web.params import ObjectId
+from deskhand.web.security import NotFound, check_csrf
+
+router = APIRouter()
+
+
+class ApprovePlan(BaseModel):
+    verification: str = Field(
+        "",
+        max_length=500,
+        description="How you verified the requester (e.g. called back the number on file), "
+        "once for the whole plan; required when the plan's verify_first is true.",
+    )
+    acknowledge_stale: bool = Field(
+        False,
+        description="Approve even though a draft still mentions a value edited in another draft.",
+    )
+
+
+class RejectPlan(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="Why; goes to the trace.")
+
+
+def _rt(request: Request) -> Runtime:
+    found: Runtime = request.app.state.rt
+    return found
+
+
+@router.get("/plans", response_model=list[PlanView])
+def plans(
+    request: Request,
+    who: Who,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[PlanView]:
+    """Plans with drafts waiting, in the tenants you may see: riskiest, then oldest, first."""
+    return approvals.list_plans(_rt(request), who.email, limit=limit, offset=offset)
+
+
+@router.get("/plans/{run_id}", response_model=PlanView)
+def plan(request: Request, who: Who, run_id: ObjectId) -> PlanView:
+    try:
+        return approvals.show_plan(_rt(request), run_id, who.email)
+    except approvals.PlanNotFoundError:
+        raise NotFound(f"There is no plan {run_id}.") from None
+
+
+@router.post("/plans/{run_id}/approve", response_model=PlanView)
+def approve(
+    request: Request, who: Who, run_id: ObjectId, body: ApprovePlan | None = None
+) -> PlanView:
+    """Approve every waiting draft of the plan as shown, in one decision."""
+    check_csrf(request, who)
+    plan(request, who, run_id)
+    return approvals.approve_plan(
+        _rt(request),
+        run_id,
+        who.email,
+        verification=body.verification if body else "",
+        acknowledge_stale=body.acknowledge_stale if body else False,
+    )
+
+
+@router.post("/plans/{run_id}/reject", response_model=PlanView)
+def reject(request: Request, who: Who, run_id: ObjectId, body: RejectPlan) -> PlanView:
+    """Reject the plan: none of it runs and the ticket goes to the human queue."""
+    check_csrf(request, who)
+    plan(request, who, run_id)
+    return approvals.reject_plan(_rt(request), run_id, who.email, body.reason)

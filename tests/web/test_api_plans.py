@@ -1,0 +1,60 @@
+"""/api/v1/plans with an API token: plans listed one per run, approved whole in one call,
+rejected with a reason, and hidden from a user who may not see the tenant."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from deskhand.engine.runtime import Runtime
+from deskhand.web.app import create_app
+from tests.web.test_api import api, token_for  # noqa: F401  (the fixture)
+
+
+def test_plans_are_listed_shown_and_approved_whole(api: TestClient, web_rt: Runtime) -> None:  # noqa: F811
+    plans = api.get("/plans").json()
+    assert len({p["run_id"] for p in plans}) == len(plans) >= 3
+    drafts = api.get("/drafts", params={"limit": 500}).json()
+    assert sorted(i for p in plans for i in p["pending"]) == sorted(d["id"] for d in drafts)
+    first = next(p for p in plans if not p["verify_first"])
+    assert api.get(f"/plans/{first['run_id']}").json() == first
+
+    approved = api.post(f"/plans/{first['run_id']}/approve")
+
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["pending"] == []
+    for draft_id in first["pending"]:
+        assert api.get(f"/drafts/{draft_id}").json()["status"] == "approved"
+    again = api.post(f"/plans/{first['run_id']}/approve")
+    assert again.status_code == 409
+    assert "no drafts waiting" in again.json()["error"]
+
+
+def test_a_rejected_plan_needs_a_reason_and_goes_to_the_human_queue(api: TestClient) -> None:  # noqa: F811
+    run_id = api.get("/plans").json()[0]["run_id"]
+    assert api.post(f"/plans/{run_id}/reject", json={"reason": ""}).status_code == 422
+
+    rejected = api.post(f"/plans/{run_id}/reject", json={"reason": "the client called it off"})
+
+    assert rejected.status_code == 200 and rejected.json()["pending"] == []
+    queue = api.get("/escalations").json()
+    assert any(e["reason"] == "approval_rejected" for e in queue)
+
+
+def test_another_tenants_plan_is_not_there_for_that_user(web_rt: Runtime) -> None:
+    riley = {"Authorization": f"Bearer {token_for(web_rt, 'riley@msp.example')}"}
+    dana = {"Authorization": f"Bearer {token_for(web_rt, 'dana@msp.example')}"}
+    with TestClient(create_app(web_rt), base_url="https://127.0.0.1/api/v1") as client:
+        contoso = [
+            p
+            for p in client.get("/plans", headers=dana).json()
+            if p["tenant_id"] == "contoso-dental"
+        ]
+        assert contoso
+        run_id = contoso[0]["run_id"]
+        assert all(
+            p["tenant_id"] != "contoso-dental" for p in client.get("/plans", headers=riley).json()
+        )
+        hidden = client.get(f"/plans/{run_id}", headers=riley)
+        assert hidden.status_code == 404 and hidden.json()["error"] == f"There is no plan {run_id}."
+        refused = client.post(f"/plans/{run_id}/approve", headers=riley)
+        assert refused.status_code == 404
