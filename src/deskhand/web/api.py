@@ -28,7 +28,7 @@ from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
 from deskhand.intake.answers import receive_reply
 from deskhand.store.models import Ticket
-from deskhand.web import api_analysis, api_escalations
+from deskhand.web import api_analysis, api_escalations, api_plans
 from deskhand.web.api_common import Problem, Who
 from deskhand.web.params import AfterId, ObjectId, OptionalId
 from deskhand.web.security import (
@@ -176,6 +176,7 @@ def build(rt: Runtime) -> FastAPI:
     _routes(api)
     api.include_router(api_analysis.router)
     api.include_router(api_escalations.router)
+    api.include_router(api_plans.router)
     return api
 
 
