@@ -4,6 +4,7 @@ wait and then given up, counted and recorded; a slow one waits on its own thread
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from sqlalchemy import select
@@ -97,3 +98,22 @@ def test_a_full_queue_gives_the_message_up_at_once_instead_of_waiting(
     assert delivery.counts == {"given_up": 1, "delivered": 2}
     (given_up,) = _given_up(rt)
     assert given_up["notice_id"] == "third" and given_up["reason"] == "the sending queue is full"
+
+
+def test_a_running_worker_tells_on_its_own_and_stops_its_sender_with_it(
+    rt: Runtime, receiver: Receiver
+) -> None:
+    worker = Worker(rt, "test-worker")
+    worker.notifier = notifier(rt, "escalation=" + receiver.url(), notify_seconds=60)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run_forever, args=(stop,))
+    thread.start()
+    try:
+        assert receiver.arrived.wait(10)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert [m["title"] for m in receiver.messages()] == [
+        "[Contoso Dental] Escalated: Password reset for Dr. Raman"
+    ]
