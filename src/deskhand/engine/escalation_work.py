@@ -207,6 +207,7 @@ def assign(rt: Runtime, escalation_id: int, user_email: str, colleague: str) -> 
     with rt.db.session() as session:
         user = _worker(session, user_email)
         escalation = _open(session, escalation_id, user)
+        _text(colleague, "colleague's e-mail address")
         to = session.execute(
             select(User).where(User.email == colleague.strip().lower())
         ).scalar_one_or_none()
@@ -235,10 +236,10 @@ def assign(rt: Runtime, escalation_id: int, user_email: str, colleague: str) -> 
 def note(rt: Runtime, escalation_id: int, user_email: str, text: str) -> EscalationView:
     """Add a note: kept here first, then written to the PSA ticket as an internal note. A PSA
     that refuses it is recorded on the note and in the log; the note stays."""
-    body = _text(text, "note")
     with rt.db.session() as session:
         user = _worker(session, user_email)
         escalation = _escalation(session, escalation_id, user, lock=True)
+        body = _text(text, "note")  # after the scope check: another tenant's reads as missing
         kept = EscalationNote(
             escalation_id=escalation.id,
             tenant_id=escalation.tenant_id,
@@ -280,10 +281,10 @@ def note(rt: Runtime, escalation_id: int, user_email: str, text: str) -> Escalat
 def resolve(rt: Runtime, escalation_id: int, user_email: str, resolution: str) -> EscalationView:
     """The technician dealt with the ticket themselves: the escalation closes with what they
     did, and the ticket is resolved."""
-    text = _text(resolution, "resolution")
     with rt.db.session() as session:
         user = _worker(session, user_email)
         escalation = _open(session, escalation_id, user)
+        text = _text(resolution, "resolution")
         state.close_escalation(escalation, user, RESOLVED)
         escalation.resolution = text
         if escalation.ticket.status == "escalated":
@@ -299,14 +300,14 @@ def resume(
     whose drafts are fresh. ``verification`` says how they verified the requester (e.g.
     "called back 555-0100 on file"); the new run's requester check reads it."""
     said = " ".join(verification.split())
-    if said and len(said) < MIN_VERIFICATION_CHARS:
-        raise EscalationError(
-            f'"{said}" does not say how the requester was verified.',
-            hint="Say how, e.g. 'called back 555-0100, the number on file'.",
-        )
     with rt.db.session() as session:
         user = _worker(session, user_email)
         escalation = _open(session, escalation_id, user)
+        if said and len(said) < MIN_VERIFICATION_CHARS:
+            raise EscalationError(
+                f'"{said}" does not say how the requester was verified.',
+                hint="Say how, e.g. 'called back 555-0100, the number on file'.",
+            )
         ticket = escalation.ticket
         if ticket.status != "escalated":
             raise EscalationClosedError(

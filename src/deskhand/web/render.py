@@ -12,7 +12,8 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from deskhand.web.security import Viewer, optional_viewer
+from deskhand.engine.escalation_work import count_open
+from deskhand.web.security import Viewer, optional_viewer, runtime
 
 # Autoescape always, whatever a template's file name: Starlette's default decides by
 # extension, and ".html.j2" would otherwise render ticket text as raw HTML.
@@ -60,6 +61,7 @@ def page(
             "who": who,
             "flash": flash,
             "active": name.split("/")[0].removesuffix(".html.j2"),
+            "open_escalations": _open_escalations(request, who),
             **context,
         },
         status_code=status_code,
@@ -67,6 +69,16 @@ def page(
     if flash:
         response.delete_cookie(FLASH)
     return response
+
+
+def _open_escalations(request: Request, who: Viewer | None) -> int | None:
+    """How many escalations wait in the user's human queue, for the navigation."""
+    if who is None:
+        return None
+    try:
+        return count_open(runtime(request), None if who.all_tenants else who.tenants)
+    except Exception:  # an error page must render even when the database is the problem
+        return None
 
 
 def flash(response: Response, message: str) -> Response:

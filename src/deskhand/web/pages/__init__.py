@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from deskhand.web.pages import analysis, audit, auth, intake, queue, tenants, tickets, trust
+from deskhand.web.pages import (
+    analysis,
+    audit,
+    auth,
+    escalations,
+    intake,
+    queue,
+    tenants,
+    tickets,
+    trust,
+)
 
 router = APIRouter()
-for module in (auth, queue, tickets, intake, analysis, trust, tenants, audit):
+for module in (auth, queue, tickets, escalations, intake, analysis, trust, tenants, audit):
     router.include_router(module.router)

@@ -1,4 +1,4 @@
-"""Tickets: the list, one ticket's plan and trace, and the human queue of escalations."""
+"""Tickets: the list, and one ticket's plan, trace and escalation."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 from deskhand.actions import action
 from deskhand.audit.trace import trace
 from deskhand.connectors.errors import ConnectorError
-from deskhand.domain.escalations import Reason
 from deskhand.domain.origin import outside_psa
 from deskhand.engine import approvals, state
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError
 from deskhand.intake import quarantine
-from deskhand.store.models import Escalation, Run, StepSecret, Tenant, Ticket
+from deskhand.store.models import Run, StepSecret, Tenant, Ticket
+from deskhand.web.pages.escalations import ticket_context
 from deskhand.web.params import ObjectId
 from deskhand.web.render import page, templates
 from deskhand.web.security import CurrentViewer, NotFound, Viewer, check_csrf, runtime
@@ -76,7 +76,9 @@ def tickets(
 
 @router.get("/tickets/{ticket_id}")
 def ticket_page(request: Request, who: CurrentViewer, ticket_id: ObjectId) -> Response:
-    return page(request, "ticket.html.j2", who, **_ticket(runtime(request), who, ticket_id))
+    rt = runtime(request)
+    context = _ticket(rt, who, ticket_id)
+    return page(request, "ticket.html.j2", who, **context, **ticket_context(rt, who, ticket_id))
 
 
 @router.get("/tickets/{ticket_id}/live")
@@ -192,41 +194,3 @@ def _step(step: Any, secrets: dict[int, datetime | None]) -> dict[str, Any]:
         "secret": step.id in secrets and step.status == "verified",
         "secret_expires_at": secrets.get(step.id),
     }
-
-
-@router.get("/escalations")
-def escalations(request: Request, who: CurrentViewer, show: str = "open") -> Response:
-    rt = runtime(request)
-    query = (
-        select(Escalation, Ticket.subject)
-        .join(Ticket, Ticket.id == Escalation.ticket_id)
-        .order_by(Escalation.created_at, Escalation.id)
-    )
-    if show != "all":
-        query = query.where(Escalation.status == "open")
-    if not who.all_tenants:
-        query = query.where(Escalation.tenant_id.in_(who.tenants))
-    with rt.db.reading() as session:
-        rows = [
-            {
-                "id": e.id,
-                "ticket_id": e.ticket_id,
-                "tenant_id": e.tenant_id,
-                "reason": e.reason,
-                "detail": e.detail,
-                "status": e.status,
-                "created_at": e.created_at,
-                "subject": subject,
-            }
-            for e, subject in session.execute(query.limit(500))
-        ]
-        tenants = {t.id: t.name for t in session.scalars(select(Tenant)) if who.sees(t.id)}
-    return page(
-        request,
-        "escalations.html.j2",
-        who,
-        rows=rows,
-        tenants=tenants,
-        reasons={reason.value: reason.sentence for reason in Reason},
-        show=show,
-    )
