@@ -129,8 +129,13 @@ class Action(ABC):
         return self.radius
 
     def describe(self, params: Parameters) -> str:
-        """One line a technician reads in the approval queue."""
-        return self.summary.format(**params.model_dump())
+        """One line a technician reads in the approval queue: a yes-or-no parameter reads
+        "yes" or "no", not Python's True and False."""
+        words = {True: "yes", False: "no"}
+        values = params.model_dump()
+        return self.summary.format(
+            **{k: words[v] if isinstance(v, bool) else v for k, v in values.items()}
+        )
 
     def target(self, params: Parameters) -> str:
         """Who or what the action changes, for the card's headline."""

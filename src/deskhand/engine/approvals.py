@@ -802,29 +802,47 @@ def show_plan(rt: Runtime, run_id: int, user_email: str | None = None) -> PlanVi
         return _plan_view(_plan_run(session, run_id, user_email))
 
 
-def list_plans(
-    rt: Runtime, user_email: str | None, *, limit: int | None = None, offset: int = 0
-) -> list[PlanView]:
-    """Plans with drafts waiting, in the tenants the user may see: the riskiest waiting step
-    first, then the oldest."""
-    tenants = None
-    with rt.db.reading() as session:
-        if user_email:
-            user = _user(session, user_email)
-            tenants = None if "*" in user.tenants else tuple(user.tenants)
-        first = (
-            select(
-                Step.run_id,
-                func.min(Approval.risk_rank).label("rank"),
-                func.min(Approval.created_at).label("since"),
-            )
-            .join(Approval, Approval.step_id == Step.id)
-            .where(Approval.status == "pending")
-            .group_by(Step.run_id)
-            .order_by("rank", "since", Step.run_id)
+def _waiting_runs(session: Session, user_email: str | None, tenant: str | None) -> Any:
+    """Runs with drafts waiting, in the tenants the user may see (or only ``tenant``), with
+    the rank of their riskiest waiting draft and the time of their oldest."""
+    query = (
+        select(
+            Step.run_id,
+            func.min(Approval.risk_rank).label("rank"),
+            func.min(Approval.created_at).label("since"),
         )
-        if tenants is not None:
-            first = first.where(Approval.tenant_id.in_(tenants))
+        .join(Approval, Approval.step_id == Step.id)
+        .where(Approval.status == "pending")
+        .group_by(Step.run_id)
+    )
+    if user_email:
+        user = _user(session, user_email)
+        if "*" not in user.tenants:
+            query = query.where(Approval.tenant_id.in_(tuple(user.tenants)))
+    if tenant is not None:
+        query = query.where(Approval.tenant_id == tenant)
+    return query
+
+
+def count_plans(rt: Runtime, user_email: str | None, *, tenant: str | None = None) -> int:
+    """How many plans have drafts waiting, as ``list_plans`` would list them all."""
+    with rt.db.reading() as session:
+        waiting = _waiting_runs(session, user_email, tenant).subquery()
+        return int(session.scalar(select(func.count()).select_from(waiting)) or 0)
+
+
+def list_plans(
+    rt: Runtime,
+    user_email: str | None,
+    *,
+    tenant: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[PlanView]:
+    """Plans with drafts waiting, in the tenants the user may see (or only ``tenant``): the
+    riskiest waiting step first, then the oldest."""
+    with rt.db.reading() as session:
+        first = _waiting_runs(session, user_email, tenant).order_by("rank", "since", Step.run_id)
         if limit is not None:
             first = first.limit(limit).offset(offset)
         run_ids = [row.run_id for row in session.execute(first)]

@@ -10,6 +10,7 @@ from deskhand.web.pages import (
     auth,
     escalations,
     intake,
+    plans,
     queue,
     tenants,
     tickets,
@@ -17,5 +18,5 @@ from deskhand.web.pages import (
 )
 
 router = APIRouter()
-for module in (auth, queue, tickets, escalations, intake, analysis, trust, tenants, audit):
+for module in (auth, plans, queue, tickets, escalations, intake, analysis, trust, tenants, audit):
     router.include_router(module.router)

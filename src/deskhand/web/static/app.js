@@ -54,7 +54,8 @@
     if (!shown) return;
     var n = Math.max(0, Number(shown.dataset.count) + change);
     shown.dataset.count = String(n);
-    shown.textContent = n + " draft" + (n === 1 ? "" : "s") + " waiting";
+    var noun = shown.dataset.noun || "draft"; // the plan queue counts plans
+    shown.textContent = n + " " + noun + (n === 1 ? "" : "s") + " waiting";
     var empty = document.getElementById("empty");
     if (empty && n > 0) empty.hidden = true;
   }

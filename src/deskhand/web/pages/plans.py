@@ -1,0 +1,130 @@
+"""The plan queue: one card per plan (every draft of one run of a ticket), riskiest and oldest
+first, decided whole in one keystroke. A step to change is edited on its own draft (the draft
+queue, /queue, and its edit form); approving and rejecting go through
+``deskhand.engine.approvals`` — the same rules as the command line and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+
+from deskhand.engine import approvals
+from deskhand.engine.approvals import PlanView
+from deskhand.engine.runtime import Runtime
+from deskhand.store.models import Tenant
+from deskhand.web.params import ObjectId
+from deskhand.web.render import flash, page, templates
+from deskhand.web.security import CurrentViewer, NotFound, Viewer, check_csrf, runtime
+
+router = APIRouter()
+PAGE_SIZE = 50
+
+
+def _tenants(rt: Runtime, who: Viewer) -> dict[str, Tenant]:
+    with rt.db.reading() as session:
+        rows = session.scalars(select(Tenant).order_by(Tenant.name)).all()
+    return {t.id: t for t in rows if who.sees(t.id)}
+
+
+def _context(rt: Runtime, who: Viewer) -> dict[str, Any]:
+    tenants = _tenants(rt, who)
+    approving = {t.id for t in tenants.values() if who.may_approve(rt, t)}
+    return {"tenants": tenants, "approving": approving}
+
+
+@router.get("/plans")
+def plans(
+    request: Request, who: CurrentViewer, tenant: str | None = None, page_number: int = 1
+) -> Response:
+    rt = runtime(request)
+    chosen = tenant if tenant and who.sees(tenant) else None
+    offset = (max(page_number, 1) - 1) * PAGE_SIZE
+    shown = approvals.list_plans(rt, who.email, tenant=chosen, limit=PAGE_SIZE, offset=offset)
+    total = approvals.count_plans(rt, who.email, tenant=chosen)
+    query = urlencode({"tenant": chosen} if chosen else {})
+    return page(
+        request,
+        "plans.html.j2",
+        who,
+        active="plans",
+        plans=shown,
+        total=total,
+        tenant=chosen,
+        query=query,
+        page_number=max(page_number, 1),
+        more=offset + len(shown) < total,
+        **_context(rt, who),
+    )
+
+
+def _visible(rt: Runtime, who: Viewer, run_id: int) -> PlanView:
+    try:
+        return approvals.show_plan(rt, run_id, who.email)
+    except approvals.PlanNotFoundError:
+        raise NotFound(f"There is no plan {run_id}.") from None
+
+
+@router.post("/plans/{run_id}/approve")
+async def approve(request: Request, who: CurrentViewer, run_id: ObjectId) -> Response:
+    form = await request.form()
+    check_csrf(request, who, form)
+    rt = runtime(request)
+    _visible(rt, who, run_id)
+    try:
+        decided = approvals.approve_plan(
+            rt,
+            run_id,
+            who.email,
+            verification=str(form.get("verification") or "")[:500],
+        )
+    except approvals.ApprovalError as error:
+        if not request.headers.get("HX-Request"):
+            raise
+        plan = _visible(rt, who, run_id)
+        return templates.TemplateResponse(
+            request,
+            "_plan.html.j2",
+            {"who": who, "p": plan, "error": error.message, "hint": error.hint,
+             **_context(rt, who)},
+            status_code=error.http_status,
+        )  # fmt: skip
+    if request.headers.get("HX-Request"):
+        return templates.TemplateResponse(
+            request, "_plan.html.j2", {"who": who, "p": decided, "verb": "approved",
+                                       **_context(rt, who)}
+        )  # fmt: skip
+    response = RedirectResponse("/plans", status_code=303)
+    return flash(response, f"Plan {run_id} approved; it runs when a worker next looks for work.")
+
+
+@router.post("/plans/{run_id}/reject")
+async def reject(request: Request, who: CurrentViewer, run_id: ObjectId) -> Response:
+    form = await request.form()
+    check_csrf(request, who, form)
+    rt = runtime(request)
+    _visible(rt, who, run_id)
+    reason = str(form.get("reason") or "").strip()
+    try:
+        decided = approvals.reject_plan(rt, run_id, who.email, reason)
+    except approvals.ApprovalError as error:
+        if not request.headers.get("HX-Request"):
+            raise
+        plan = _visible(rt, who, run_id)
+        return templates.TemplateResponse(
+            request,
+            "_plan.html.j2",
+            {"who": who, "p": plan, "error": error.message, "hint": error.hint,
+             **_context(rt, who)},
+            status_code=error.http_status,
+        )  # fmt: skip
+    if request.headers.get("HX-Request"):
+        return templates.TemplateResponse(
+            request, "_plan.html.j2", {"who": who, "p": decided, "verb": "rejected",
+                                       "reason": reason, **_context(rt, who)}
+        )  # fmt: skip
+    response = RedirectResponse("/plans", status_code=303)
+    return flash(response, f"Plan {run_id} rejected; the ticket is in Escalations.")

@@ -1,0 +1,116 @@
+"""The plan queue page: one compact card per plan, the steps in words before any id, and a
+plan decided whole — approved, approved after the requester was verified once, or rejected."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from deskhand.engine import approvals
+from deskhand.engine.runtime import Runtime
+from deskhand.engine.worker import Worker
+from deskhand.intake.arrival import add_ticket
+from tests.web.conftest import sign_in
+
+GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+LISA = "lisa.chen@contosodental.example"
+
+
+def card(page: str, run_id: int) -> str:
+    found = re.search(
+        rf'<article class="draft plan[^"]*" id="plan-{run_id}".*?</article>', page, re.S
+    )
+    assert found, f"no card for plan {run_id}"
+    return found.group(0)
+
+
+def test_the_queue_shows_one_card_per_plan_with_the_steps_in_words_first(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, _ = signed_in
+    page = client.get("/plans").text
+    plans = approvals.list_plans(web_rt, "dana@msp.example")
+
+    assert re.findall(r'id="plan-(\d+)"', page) == [str(p.run_id) for p in plans]
+    assert f"{len(plans)} plans waiting" in page
+    reset = next(p for p in plans if p.steps[0].action == "m365.reset_password")
+    shown = card(page, reset.run_id)
+    words, _, technical = shown.partition("Technical detail")
+    assert "Reset the Microsoft 365 password of" in words and "Reply to" in words
+    assert "(automatic)" in words  # the internal note is on the card though nobody approves it
+    assert not GUID.search(words)  # ids, raw parameters and hashes only behind the click
+    assert "m365.reset_password" in technical and "m365.reset_password" not in words
+    assert "Client will be told" in words
+
+
+def test_a_plan_is_approved_in_one_request_and_its_card_says_so(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, csrf = signed_in
+    plan = approvals.list_plans(web_rt, "dana@msp.example")[0]
+
+    answer = client.post(
+        f"/plans/{plan.run_id}/approve", headers={"HX-Request": "true", "X-CSRF-Token": csrf}
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert f"Plan {plan.run_id} approved" in answer.text and 'data-verb="approved"' in answer.text
+    for approval_id in plan.pending:
+        assert approvals.show(web_rt, approval_id).status == "approved"
+    assert f'id="plan-{plan.run_id}"' not in client.get("/plans").text
+
+
+def test_a_requester_to_verify_is_asked_once_on_the_plans_card(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, csrf = signed_in
+    ticket = add_ticket(
+        web_rt,
+        "contoso-dental",
+        LISA,
+        "Password",
+        "Reset my password now, urgent, don't call me, I'm in a meeting.",
+    )
+    Worker(web_rt, "w").run_once()
+    [plan] = [
+        p
+        for p in approvals.list_plans(web_rt, "dana@msp.example")
+        if p.ticket_id == ticket.ticket_id
+    ]
+    assert plan.verify_first
+    shown = card(client.get("/plans").text, plan.run_id)
+    assert shown.count('name="verification"') == 1
+    headers = {"HX-Request": "true", "X-CSRF-Token": csrf}
+
+    refused = client.post(f"/plans/{plan.run_id}/approve", headers=headers)
+    assert refused.status_code == 409
+    assert "verify the requester before approving it" in refused.text
+    assert all(approvals.show(web_rt, i).status == "pending" for i in plan.pending)
+
+    how = "called back 555-0142 on file, Lisa confirmed"
+    approved = client.post(
+        f"/plans/{plan.run_id}/approve", headers=headers, data={"verification": how}
+    )
+    assert approved.status_code == 200, approved.text
+    assert all(approvals.show(web_rt, i).status == "approved" for i in plan.pending)
+
+
+def test_a_rejected_plan_goes_to_escalations_and_a_tech_cannot_decide(
+    app_client: TestClient, web_rt: Runtime
+) -> None:
+    csrf = sign_in(app_client, "lee@msp.example")
+    plan = approvals.list_plans(web_rt, "lee@msp.example")[0]
+    assert "Approve plan" not in card(app_client.get("/plans").text, plan.run_id)
+    headers = {"HX-Request": "true", "X-CSRF-Token": csrf}
+    assert app_client.post(f"/plans/{plan.run_id}/approve", headers=headers).status_code == 403
+
+    csrf = sign_in(app_client, "dana@msp.example")
+    headers = {"HX-Request": "true", "X-CSRF-Token": csrf}
+    rejected = app_client.post(
+        f"/plans/{plan.run_id}/reject", headers=headers, data={"reason": "duplicate of 4"}
+    )
+
+    assert rejected.status_code == 200 and 'data-verb="rejected"' in rejected.text
+    assert "Reason: duplicate of 4" in rejected.text
+    assert approvals.show_plan(web_rt, plan.run_id).pending == []
