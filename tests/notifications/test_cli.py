@@ -59,3 +59,18 @@ def test_check_lists_the_targets_and_what_is_wrong_without_sending(
 def test_an_unknown_tenant_is_named_with_the_known_ones(rt: Runtime, tmp_path: Path) -> None:
     code, said = notify(tmp_path, {}, "test", "contoso")
     assert code == 2 and "No tenant 'contoso'" in said and "contoso-dental" in said
+
+
+def test_a_worker_run_once_from_cron_tells_what_is_due_before_it_exits(
+    rt: Runtime, receiver: Receiver, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["worker", "--once"],
+        env={"DESKHAND_DATA_DIR": str(tmp_path), "DESKHAND_NOTIFY_URLS": receiver.url()},
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(m["title"] for m in receiver.messages()) == [
+        "[Contoso Dental] 4 new plan(s) wait for approval",
+        "[Contoso Dental] Escalated: Password reset for Dr. Raman",
+    ]

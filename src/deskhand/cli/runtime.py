@@ -64,6 +64,9 @@ def worker(
         runner = Worker(rt, name, intake=poll_all)
         if once:
             done = runner.run_once()
+            if rt.settings.notify_seconds > 0:  # from cron: tell what is due, sent before exit
+                runner.notifier.round()
+                runner.notifier.delivery.join()
             out.print(f"Worker {runner.name} worked on {done} run(s).")
             return
         stop = _stop_on_signals()
