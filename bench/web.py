@@ -1,6 +1,6 @@
 """Benchmark: the web app's server time with 10,000 pending drafts and 1,000,000 events in
-PostgreSQL — the approval queue, the ticket page, the poller, the API and approving. Prints
-figures; asserts nothing.
+PostgreSQL — the approval queue (drafts and plans), the ticket page, the poller, the API and
+approving. Prints figures; asserts nothing.
 
     python bench/web.py [--drafts 10000] [--events 1000000] [--templates 300] [--samples 200]
                         [--warmup 10] [--no-verify-chain] [--keep]
@@ -278,9 +278,12 @@ def run_requests(rt: Runtime, args: argparse.Namespace, rng: random.Random) -> l
                 PAGE_TARGET_MS,
             ),
             ("GET /queue/new (poller, no news)", get(f"/queue/new?after={newest}"), None),
+            ("GET /plans (plan queue)", get("/plans"), PAGE_TARGET_MS),
+            (f"GET /plans?tenant={tenant}", get(f"/plans?tenant={tenant}"), PAGE_TARGET_MS),
             ("GET /tickets/{id} (random)", ticket(""), PAGE_TARGET_MS),
             ("GET /tickets/{id}/live", ticket("/live"), None),
             ("GET /api/v1/drafts", api_get(api, "/api/v1/drafts", bearer), None),
+            ("GET /api/v1/plans", api_get(api, "/api/v1/plans", bearer), None),
         ]
         for name, send, target in requests:
             results.append(Result(name, label, measure(timer, send, n, warm), target))

@@ -150,7 +150,14 @@ def make_templates(rt: Runtime, count: int, rng: random.Random) -> tuple[list[in
             approvals.reject(rt, draft_ids[0], "dana@msp.example", "Not what the client asked.")
         else:
             for draft_id in draft_ids:
-                approvals.approve(rt, draft_id, "dana@msp.example")
+                # A VIP's security draft asks how the requester was verified: say it, as a
+                # technician would after the call-back.
+                approvals.approve(
+                    rt,
+                    draft_id,
+                    "dana@msp.example",
+                    verification="called back on the number on file",
+                )
     worker.run_once()
     with rt.db.reading() as session:
         every = session.scalars(select(Base.metadata.tables["tickets"].c.id)).all()

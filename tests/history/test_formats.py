@@ -142,3 +142,22 @@ def test_parse_map_accepts_repeats_and_commas_and_rejects_nonsense() -> None:
 
 def test_normalise_header() -> None:
     assert normalise_header(" Ticket_Number ") == normalise_header("TicketNumber") == "ticketnumber"
+
+
+def test_a_misspelt_map_column_is_named_with_the_closest_one_when_a_file_is_refused() -> None:
+    header = ["Ticket", "Created", "Issue Type"]
+    mapping = {"ticket_id": "Ticket", "opened_at": "Creatd"}
+    with pytest.raises(InputError) as refused:
+        resolve("t.csv", header, mapping, "generic")
+    assert refused.value.message.endswith(
+        "--map opened_at=Creatd: t.csv has no column 'Creatd' (did you mean 'Created'?)."
+    )
+    # One mapping serves every file of an export: a column another file has is no error here.
+    both = {**mapping, "opened_at": "Created", "minutes": "Duration"}
+    assert resolve("t.csv", header, both, "generic").fields["opened_at"] == "Created"
+
+
+def test_the_hint_for_an_unknown_format_repeats_map_for_each_field() -> None:
+    with pytest.raises(InputError) as refused:
+        resolve("weird.csv", ["foo", "bar"], {}, None)
+    assert "--map ticket_id=COLUMN --map opened_at=COLUMN" in (refused.value.hint or "")

@@ -480,7 +480,8 @@ def approvals_list(
     all_: Annotated[bool, typer.Option("--all", help="Decided drafts too.")] = False,
     json_: JsonOption = False,
 ) -> None:
-    """Drafts waiting for approval, soonest to expire first."""
+    """Drafts waiting for approval, riskiest and then oldest first (one line each; `approvals
+    plans` shows them grouped by plan)."""
     from deskhand.engine import approvals as drafts
 
     with user_errors():

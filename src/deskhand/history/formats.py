@@ -291,7 +291,30 @@ def parse_map(pairs: Sequence[str], fields: Sequence[str] = MAP_FIELDS) -> dict[
 def resolve(
     name: str, header: Sequence[str], mapping: Mapping[str, str], forced: str | None
 ) -> Resolved:
-    """Pick the layout for a file from its header (``forced`` = ``--format``)."""
+    """Pick the layout for a file from its header (``forced`` = ``--format``). A ``--map``
+    column the file does not have is no error by itself (one mapping serves every file of an
+    export), but when the file cannot be read the refusal names it, with the closest name."""
+    try:
+        return _resolve(name, header, mapping, forced)
+    except InputError as error:
+        unfound = [
+            (key, column)
+            for key, column in mapping.items()
+            if _find(column, header, {normalise_header(h): h for h in header}) is None
+        ]
+        if not unfound:
+            raise
+        said = []
+        for key, column in unfound:
+            close = difflib.get_close_matches(column, list(header), n=1, cutoff=0.6)
+            maybe = f" (did you mean {close[0]!r}?)" if close else ""
+            said.append(f"--map {key}={column}: {name} has no column {column!r}{maybe}")
+        raise type(error)(f"{error.message} {'; '.join(said)}.", hint=error.hint) from None
+
+
+def _resolve(
+    name: str, header: Sequence[str], mapping: Mapping[str, str], forced: str | None
+) -> Resolved:
     by_normal = {normalise_header(h): h for h in reversed(header)}
     headers = set(by_normal)
     mapped = {field: _find(column, header, by_normal) for field, column in mapping.items()}
@@ -341,9 +364,9 @@ def resolve(
         f"Could not recognise the format of {name} from its columns: {_listing(header)}.",
         hint=(
             "deskhand knows Syncro, ConnectWise Manage, Autotask and HaloPSA exports. For "
-            "anything else, say which column is which: --format generic --map "
-            "ticket_id=COLUMN opened_at=COLUMN category=COLUMN minutes=COLUMN (see "
-            "`deskhand analyze --help`)."
+            "anything else, say which column is which, one --map per field: --format generic "
+            "--map ticket_id=COLUMN --map opened_at=COLUMN --map category=COLUMN "
+            "--map minutes=COLUMN (see `deskhand analyze --help`)."
         ),
     )
 
