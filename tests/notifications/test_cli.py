@@ -30,7 +30,7 @@ def test_a_trial_message_reaches_the_msps_webhook_and_names_it_without_its_token
     assert said.strip() == "env:MSP_HOOK: sent"
     (message,) = receiver.messages()
     assert message["title"] == "[Contoso Dental] deskhand test message"
-    assert "/queue?tenant=contoso-dental" in message["message"]
+    assert "/plans?tenant=contoso-dental" in message["message"]
 
 
 def test_a_target_that_does_not_take_it_fails_the_command(rt: Runtime, tmp_path: Path) -> None:

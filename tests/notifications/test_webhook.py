@@ -3,6 +3,8 @@ tenant; what expires, once; what escalated or failed — and never twice, never 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -12,7 +14,7 @@ from deskhand.engine.escalation import escalate
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.intake.arrival import add_ticket
-from deskhand.store.models import EventRecord, Ticket
+from deskhand.store.models import EventRecord, Run, Ticket
 from deskhand.web.app import create_app
 from tests.notifications.conftest import PUBLIC_URL, Receiver, notifier
 from tests.web.conftest import add_users, sign_in
@@ -37,7 +39,7 @@ def test_waiting_plans_are_one_message_per_tenant_and_escalations_one_each(
     waiting = next(m["message"] for m in receiver.messages() if "wait" in m["title"])
     assert "4 plan(s) with" in waiting and "Oldest: ticket 1 “Forgot my password”" in waiting
     assert "“Locked out” from" in waiting
-    assert f"{PUBLIC_URL}/queue?tenant=contoso-dental" in waiting
+    assert f"{PUBLIC_URL}/plans?tenant=contoso-dental" in waiting
     assert notify.delivery.counts["delivered"] == 2
 
 
@@ -132,16 +134,21 @@ def test_each_link_opens_the_web_app_page_of_what_it_tells(rt: Runtime, receiver
     escalation = next(m["message"] for m in receiver.messages() if "Escalated" in m["title"])
     waiting = next(m["message"] for m in receiver.messages() if "wait" in m["title"])
     ticket_link = escalation.rsplit("Open it at ", 1)[1].strip()
-    queue_link = waiting.rsplit("Approve them at ", 1)[1].strip()
-    assert ticket_link.startswith(PUBLIC_URL) and queue_link.startswith(PUBLIC_URL)
+    plans_link = waiting.rsplit("Approve them at ", 1)[1].strip()
+    card_line = next(line for line in waiting.splitlines() if "“Forgot my password” from" in line)
+    card_link = card_line.rsplit(", ", 1)[1]
+    with rt.db.reading() as session:
+        run_id = session.scalar(select(Run.id).join(Ticket).where(Ticket.subject.like("Forgot%")))
+    assert card_link == f"{PUBLIC_URL}/plans?tenant=contoso-dental#plan-{run_id}"
 
     add_users(rt)
     with TestClient(create_app(rt), base_url="https://127.0.0.1") as client:
         sign_in(client, "dana@msp.example")
         ticket_page = client.get(ticket_link.removeprefix(PUBLIC_URL))
-        queue_page = client.get(queue_link.removeprefix(PUBLIC_URL))
+        plans_page = client.get(plans_link.removeprefix(PUBLIC_URL))
+        card_page = client.get(urlsplit(card_link).path + "?" + urlsplit(card_link).query)
     assert ticket_page.status_code == 200
     assert "Password reset for Dr. Raman" in ticket_page.text
-    assert "identity_unverified" in ticket_page.text or "could not be verified" in ticket_page.text
-    assert queue_page.status_code == 200
-    assert "Forgot my password" in queue_page.text
+    assert plans_page.status_code == 200 and "Forgot my password" in plans_page.text
+    assert card_page.status_code == 200
+    assert f'id="{urlsplit(card_link).fragment}"' in card_page.text  # the card it points at

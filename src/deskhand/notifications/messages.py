@@ -54,11 +54,13 @@ class Links:
     def ticket(self, ticket_id: int) -> str:
         return self._at(f"/tickets/{ticket_id}")
 
-    def queue(self, tenant_id: str) -> str:
-        return self._at(f"/queue?tenant={quote(tenant_id)}")
+    def plans(self, tenant_id: str) -> str:
+        """The tenant's plans waiting for approval, one card each."""
+        return self._at(f"/plans?tenant={quote(tenant_id)}")
 
-    def escalations(self) -> str:
-        return self._at("/escalations")
+    def plan(self, tenant_id: str, run_id: int) -> str:
+        """One plan's card in the tenant's queue."""
+        return f"{self.plans(tenant_id)}#plan-{run_id}"
 
 
 @dataclass(frozen=True)
@@ -110,18 +112,18 @@ def plans_waiting(
         "",
         *(
             f"- “{short(plan.subject)}” from {plan.requester}: {plan.drafts} draft(s), "
-            f"{links.ticket(plan.ticket_id)}"
+            f"{links.plan(tenant_id, plan.run_id)}"
             for plan in new
         ),
         "",
-        f"Approve them at {links.queue(tenant_id)}",
+        f"Approve them at {links.plans(tenant_id)}",
     ]
     return Notice(
         NoticeKind.PLANS_WAITING,
         tenant_id,
         f"[{tenant}] {len(new)} new plan(s) wait for approval",
         "\n".join(lines),
-        links.queue(tenant_id),
+        links.plans(tenant_id),
         tuple(About(f"run:{plan.run_id}", plan.ticket_id, plan.run_id) for plan in new),
     )
 
@@ -135,7 +137,7 @@ def drafts_expiring(tenant_id: str, tenant: str, plans: list[WaitingPlan], links
         "",
         *(
             f"- “{short(plan.subject)}” from {plan.requester}: expires "
-            f"{_when(plan.expires_at)}, {links.ticket(plan.ticket_id)}"
+            f"{_when(plan.expires_at)}, {links.plan(tenant_id, plan.run_id)}"
             for plan in plans
         ),
     ]
@@ -144,7 +146,7 @@ def drafts_expiring(tenant_id: str, tenant: str, plans: list[WaitingPlan], links
         tenant_id,
         f"[{tenant}] {len(plans)} plan(s) expire soon",
         "\n".join(lines),
-        links.ticket(soonest.ticket_id) if len(plans) == 1 else links.queue(tenant_id),
+        links.plan(tenant_id, soonest.run_id) if len(plans) == 1 else links.plans(tenant_id),
         tuple(About(f"expiring:{plan.run_id}", plan.ticket_id, plan.run_id) for plan in plans),
     )
 

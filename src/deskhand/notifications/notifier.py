@@ -103,8 +103,8 @@ def trial_notice(tenant_id: str, tenant: str, links: Links) -> Notice:
         tenant_id,
         f"[{tenant}] deskhand test message",
         f"This target receives deskhand's messages about {tenant}.\n"
-        f"Plans waiting for approval: {links.queue(tenant_id)}",
-        links.queue(tenant_id),
+        f"Plans waiting for approval: {links.plans(tenant_id)}",
+        links.plans(tenant_id),
         (),
     )
 
