@@ -195,3 +195,15 @@ def test_the_queue_filters_and_lists_oldest_first(rt: Runtime) -> None:
     assert ids() == [second]
     assert ids(status="closed") == [first]
     assert work_on.count_open(rt, None) == 1
+
+
+def test_an_empty_note_or_resolution_is_refused_and_nothing_is_recorded(rt: Runtime) -> None:
+    escalation_id = unverified_reset(rt)
+    with pytest.raises(work_on.EscalationError, match="The note is empty"):
+        work_on.note(rt, escalation_id, TECH, "   ")
+    with pytest.raises(work_on.EscalationError, match="The resolution is empty"):
+        work_on.resolve(rt, escalation_id, TECH, "")
+    with pytest.raises(work_on.EscalationError, match="does not say how"):
+        work_on.resume(rt, escalation_id, TECH, "ok")
+    assert work_on.show(rt, escalation_id, TECH).notes == []
+    assert events(rt) == []
