@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from deskhand.audit.chain import verify
+from deskhand.audit.trace import trace
 from deskhand.engine import approvals
 from deskhand.engine import escalation_work as work_on
 from deskhand.engine.escalation_work import EscalationFilter
@@ -207,3 +208,15 @@ def test_an_empty_note_or_resolution_is_refused_and_nothing_is_recorded(rt: Runt
         work_on.resume(rt, escalation_id, TECH, "ok")
     assert work_on.show(rt, escalation_id, TECH).notes == []
     assert events(rt) == []
+
+
+def test_the_trace_tells_what_each_technician_did_in_words(rt: Runtime) -> None:
+    escalation_id = unverified_reset(rt)
+    work_on.take(rt, escalation_id, TECH)
+    work_on.note(rt, escalation_id, TECH, "Calling Priya back.")
+    work_on.resume(rt, escalation_id, TECH, PHONE)
+    with rt.db.reading() as session:
+        lines = [line.summary for line in trace(session, _ticket_of(rt, escalation_id)).lines]
+    assert f"escalation {escalation_id} taken by {TECH}" in lines
+    assert f'note by {TECH} (also on the PSA ticket): "Calling Priya back."' in lines
+    assert f"ticket resumed by {TECH}: planned again; requester verified: {PHONE}" in lines

@@ -30,6 +30,11 @@ from deskhand.domain.events import (
     DraftExpired,
     DraftRejected,
     EntityResolved,
+    EscalationAssigned,
+    EscalationNoted,
+    EscalationResolved,
+    EscalationResumed,
+    EscalationTaken,
     Event,
     IdentityChecked,
     NoteWritten,
@@ -341,6 +346,34 @@ def _run_completed(event: RunCompleted, actor: str) -> str:
 @_summary.register
 def _run_escalated(event: RunEscalated, actor: str) -> str:
     return f"escalated: {event.reason} — {event.detail}"
+
+
+@_summary.register
+def _escalation_taken(event: EscalationTaken, actor: str) -> str:
+    before = f" (from {event.previous})" if event.previous else ""
+    return f"escalation {event.escalation_id} taken by {actor}{before}"
+
+
+@_summary.register
+def _escalation_assigned(event: EscalationAssigned, actor: str) -> str:
+    return f"escalation {event.escalation_id} given to {event.assignee} by {actor}"
+
+
+@_summary.register
+def _escalation_noted(event: EscalationNoted, actor: str) -> str:
+    psa = "also on the PSA ticket" if event.psa_ok else f"the PSA refused it: {event.psa_detail}"
+    return f'note by {actor} ({psa}): "{event.text}"'
+
+
+@_summary.register
+def _escalation_resolved(event: EscalationResolved, actor: str) -> str:
+    return f'escalation {event.escalation_id} resolved by {actor}: "{event.resolution}"'
+
+
+@_summary.register
+def _escalation_resumed(event: EscalationResumed, actor: str) -> str:
+    verified = f"; requester verified: {event.verification}" if event.verification else ""
+    return f"ticket resumed by {actor}: planned again{verified}"
 
 
 @_summary.register
