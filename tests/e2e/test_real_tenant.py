@@ -131,9 +131,12 @@ def test_a_synced_users_password_is_reset_in_active_directory(
     assert revoked != "2026-01-05T09:00:00Z"  # sessions revoked in Entra too
     assert set(step_statuses(desk, ticket_id).values()) == {"verified"}
     written = comments(syncro, psa_id)
-    assert [c["hidden"] for c in written] == [True, False]  # the internal note, then the reply
+    # The internal note, the reply, then who approved it (Syncro shows the key's owner).
+    assert [c["hidden"] for c in written] == [True, False, True]
     assert "[deskhand " in written[0]["body"]
     assert "password" in written[1]["body"].lower()
+    assert f"Approved by {APPROVER} in deskhand" in written[2]["body"]
+    assert syncro.tickets[int(psa_id)]["status"] == "Resolved"
     trace = desk.run("trace", str(ticket_id)).stdout
     assert "specialist:password_reset" in trace
 

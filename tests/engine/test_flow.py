@@ -70,11 +70,13 @@ def escalation(rt: Runtime, ticket_id: int) -> Escalation:
 
 
 def applied(rt: Runtime, operation: str | None = None) -> list[str]:
-    """The sandbox's applied mutating calls (besides opening tickets), in order."""
+    """The sandbox's applied mutating calls, in order: besides opening tickets and the PSA
+    status that follows deskhand's (tests/engine/test_psa_status.py), unless asked for."""
+    bookkeeping = {"create_ticket", "update_status"} - {operation}
     return [
         call.operation
         for call in rt.sandbox.calls(CONTOSO, operation)
-        if call.outcome == "applied" and call.operation != "create_ticket"
+        if call.outcome == "applied" and call.operation not in bookkeeping
     ]
 
 
@@ -111,11 +113,20 @@ def test_password_reset_drafts_then_runs_verified_after_approval(rt: Runtime) ->
     after = sign_in(rt, LISA)
     assert after.password_changed_at != before.password_changed_at  # type: ignore[attr-defined]
     assert after.must_change_password  # type: ignore[attr-defined]
-    assert applied(rt) == ["reset_password", "revoke_sessions", "add_comment", "add_comment"]
+    assert applied(rt) == [
+        "reset_password",
+        "revoke_sessions",
+        "add_comment",
+        "add_comment",
+        "add_comment",
+    ]
     request, *comments = _connectors(rt).psa.list_comments(_psa_id(rt, ticket_id))
     assert not request.hidden  # the ticket's own request comes first, as in Syncro
-    assert [c.hidden for c in comments] == [True, False]  # internal note, then the reply
+    # The plan's internal note, the reply, then who approved it (Syncro names the API key's
+    # owner as the author of every change deskhand makes).
+    assert [c.hidden for c in comments] == [True, False, True]
     assert "[deskhand dh-" in comments[0].body
+    assert f"Approved by {APPROVER} in deskhand" in comments[2].body
     with rt.db.session() as session:
         steps = session.scalars(select(Step).order_by(Step.position)).all()
         assert {s.status for s in steps} == {"verified"}
@@ -126,7 +137,7 @@ def test_password_reset_drafts_then_runs_verified_after_approval(rt: Runtime) ->
     assert (
         types.index("draft.approved") < types.index("step.started") < types.index("step.verified")
     )
-    assert types[-2:] == ["run.completed", "secret.revealed"]
+    assert types[-3:] == ["run.completed", "psa.status_followed", "secret.revealed"]
 
 
 def _psa_id(rt: Runtime, ticket_id: int) -> str:

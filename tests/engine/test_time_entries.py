@@ -63,7 +63,7 @@ def test_the_standard_time_is_a_billing_draft_last_and_is_logged_once_after_appr
     assert time.decision_rule == (
         "no rule for psa.log_time or blast radius billing in contoso.yaml: approve"
     )
-    assert time.description == f"Log 10 minutes (billable: False) on PSA ticket {psa_id}"
+    assert time.description == f"Log 10 minutes (billable: no) on PSA ticket {psa_id}"
     assert time.proposed_params["notes"] == (
         f"deskhand: password reset for {LISA} — standard time for this request (tenant policy)"
     )

@@ -122,7 +122,8 @@ def test_an_answer_is_untrusted_text_like_the_ticket(rt: Runtime) -> None:
     work(rt)
     assert status(rt, ticket_id) in {"awaiting_approval", "escalated"}
     changed = {c.operation for c in rt.sandbox.calls(CONTOSO) if c.outcome == "applied"}
-    assert changed <= {"create_ticket", "add_comment"}  # nothing but the PSA conversation
+    # Nothing but the PSA conversation and the ticket's status there.
+    assert changed <= {"create_ticket", "add_comment", "update_status"}
     assert [c for c in rt.sandbox.calls("northwind-law") if c.outcome == "applied"] == []
 
 

@@ -351,4 +351,5 @@ def test_a_plan_writing_on_an_imported_ticket_escalates_before_anything_runs(
     assert "ticket.triaged" in _event_types(rt, ticket_id)
     assert connectors.psa.list_comments(own.psa_ticket_id) == comments_before
     applied = [c.operation for c in rt.sandbox.calls(CONTOSO) if c.outcome == "applied"]
-    assert applied == ["create_ticket", "add_comment"]  # the printer ticket and its escalation
+    # The printer ticket, its escalation's note and its PSA status; nothing for the import.
+    assert applied == ["create_ticket", "add_comment", "update_status"]

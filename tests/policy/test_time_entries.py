@@ -188,7 +188,7 @@ def test_the_time_step_is_appended_last_with_the_tenant_s_minutes() -> None:
     }
     spec = action("psa.log_time")
     assert spec.describe(spec.validate(last.params)) == (
-        "Log 10 minutes (billable: False) on PSA ticket 4711"
+        "Log 10 minutes (billable: no) on PSA ticket 4711"
     )
 
 

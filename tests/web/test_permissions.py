@@ -22,7 +22,7 @@ from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.intake import quarantine
 from deskhand.intake.arrival import add_ticket
-from deskhand.store.models import Analysis, Approval, Escalation, Quarantined, Ticket, User
+from deskhand.store.models import Analysis, Approval, Escalation, Quarantined, Step, Ticket, User
 from deskhand.web.app import create_app
 from tests.web.conftest import sign_in
 
@@ -111,13 +111,20 @@ def _ids(rt: Runtime, tenant: str) -> dict[str, str]:
             select(Escalation.id).where(Escalation.tenant_id == tenant).order_by(Escalation.id)
         ).first()
         analysis = session.scalars(select(Analysis.id).order_by(Analysis.id)).first()
+        run = session.scalars(
+            select(Step.run_id)
+            .join(Approval, Approval.step_id == Step.id)
+            .where(Approval.id == draft)
+        ).first()
         held = session.scalars(
             select(Quarantined.id).where(Quarantined.tenant_id == tenant).order_by(Quarantined.id)
         ).first()
     assert ticket and draft and escalation and analysis and held, (tenant, ticket, draft, held)
+    assert run is not None
     return {
         "ticket_id": str(ticket),
         "draft_id": str(draft),
+        "run_id": str(run),  # a plan: the run of that draft
         "tenant_id": tenant,
         "escalation_id": str(escalation),
         "analysis_id": str(analysis),
@@ -156,7 +163,15 @@ def _call(client: TestClient, route: Route, url: str, csrf: str, token: str) -> 
 
 def test_every_route_is_covered(web_rt: Runtime) -> None:
     routes = _routes(create_app(web_rt))
-    known = {"ticket_id", "draft_id", "tenant_id", "escalation_id", "analysis_id", "quarantine_id"}
+    known = {
+        "ticket_id",
+        "draft_id",
+        "run_id",
+        "tenant_id",
+        "escalation_id",
+        "analysis_id",
+        "quarantine_id",
+    }
     unknown = {(r.path, p) for r in routes for p in r.params if p not in known}
     assert not unknown, f"add these path parameters to _ids(): {unknown}"
     assert len(routes) >= 20, [r.path for r in routes]
@@ -180,6 +195,7 @@ def _ids_or_dummy(rt: Runtime) -> dict[str, str]:
     return {
         "ticket_id": "1",
         "draft_id": "1",
+        "run_id": "1",
         "tenant_id": "contoso-dental",
         "escalation_id": "1",
         "analysis_id": "1",
@@ -224,6 +240,7 @@ def test_a_scoped_user_gets_nothing_of_another_tenant(
 MISSING = {
     "ticket_id": "987654321",
     "draft_id": "987654321",
+    "run_id": "987654321",
     "tenant_id": "no-such-tenant",
     "escalation_id": "987654321",
     "analysis_id": "987654321",

@@ -43,7 +43,7 @@ def test_the_time_entry_card_is_a_billing_draft_with_its_undo(
     [card] = [
         html.unescape(card)
         for card in cards
-        if f"Log 10 minutes (billable: False) on PSA ticket {received.psa_ticket_id}"
+        if f"Log 10 minutes (billable: no) on PSA ticket {received.psa_ticket_id}"
         in html.unescape(card)
     ]
     assert "radius-billing" in card

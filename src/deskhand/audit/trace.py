@@ -42,6 +42,7 @@ from deskhand.domain.events import (
     PayloadRefused,
     PlanApproved,
     PlanProposed,
+    PsaStatusFollowed,
     ReplyReceived,
     RunClaimed,
     RunCompleted,
@@ -262,6 +263,12 @@ def _draft_created(event: DraftCreated, actor: str) -> str:
         f"draft {event.approval_id} waits for approval until {event.expires_at} "
         f"(payload {event.payload_hash[:12]}…)"
     )
+
+
+@_summary.register
+def _psa_status_followed(event: PsaStatusFollowed, actor: str) -> str:
+    said = f'PSA status set to "{event.status}" ({event.stage})'
+    return said if event.outcome == "set" else f"{said}: {event.outcome}"
 
 
 @_summary.register

@@ -587,3 +587,17 @@ class PlanApproved(Event):
 
 
 EVENT_TYPES[PlanApproved.TYPE] = PlanApproved
+
+
+@dataclass(frozen=True)
+class PsaStatusFollowed(Event):
+    """The ticket's status in the PSA was set to follow deskhand's stage of it (working,
+    waiting, resolved, escalated), or could not be: ``outcome`` is "set" or why not."""
+
+    TYPE: ClassVar[str] = "psa.status_followed"
+    stage: str
+    status: str
+    outcome: str
+
+
+EVENT_TYPES[PsaStatusFollowed.TYPE] = PsaStatusFollowed

@@ -22,7 +22,7 @@ from deskhand.domain import events as ev
 from deskhand.domain.actions import DIRECTORY_KINDS, ActionError
 from deskhand.domain.decisions import Decision
 from deskhand.domain.escalations import Reason
-from deskhand.engine import state
+from deskhand.engine import psa_status, state
 from deskhand.engine.binding import BindingError, TicketRef, bind
 from deskhand.engine.escalation import escalate
 from deskhand.engine.planning import PlanInputs, make_plan, requester_check
@@ -101,6 +101,8 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
     if forbidden:
         detail = "; ".join(f"{s.action}: {s.rule}" for s in forbidden)
         escalate(rt, run_id, Reason.POLICY_FORBID, detail, worker=worker)
+        return
+    psa_status.follow(rt, tenant, run_id, "working")
 
 
 def _vouched(session: Session, run_id: int) -> str | None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain import events as ev
 from deskhand.domain.escalations import Reason
-from deskhand.engine import state
+from deskhand.engine import psa_status, state
 from deskhand.engine.runtime import Runtime
 from deskhand.store.models import Run, Tenant
 
@@ -50,6 +50,7 @@ def escalate(
         f"Trace: deskhand trace {ticket_id} (run {run_id}, escalation {escalation_id})"
     )
     _note(rt, tenant, run_id, psa_ticket_id, body)
+    psa_status.follow(rt, tenant, run_id, "escalated")
     _announce(rt, run_id, escalation_id, reason, detail, tenant.id, ticket_id)
     return escalation_id
 

@@ -34,7 +34,7 @@ from deskhand.domain.actions import ActionError, Params
 from deskhand.domain.decisions import Decision
 from deskhand.domain.escalations import Reason
 from deskhand.domain.risks import APPROVAL_FLOOR
-from deskhand.engine import state
+from deskhand.engine import psa_status, state
 from deskhand.engine.binding import BindingError, TicketRef, bind
 from deskhand.engine.escalation import escalate
 from deskhand.engine.runtime import Runtime
@@ -81,7 +81,10 @@ def execute(rt: Runtime, run_id: int, worker: str) -> None:
         escalate(rt, run_id, halt.reason, halt.detail, worker=worker)
         return
     with rt.db.session() as session:
-        state.complete_run(session, state.hold(session, run_id, worker))
+        run = state.hold(session, run_id, worker)
+        state.complete_run(session, run)
+        asked = run.ticket.status == "waiting_on_requester"
+    psa_status.follow(rt, tenant, run_id, "waiting" if asked else "resolved")
 
 
 def _run_step(

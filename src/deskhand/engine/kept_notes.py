@@ -16,7 +16,8 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deskhand.connectors.errors import NotFoundError
+from deskhand.connectors.capabilities import TicketStatus
+from deskhand.connectors.errors import ForbiddenError, NotFoundError
 from deskhand.connectors.factory import Connectors
 from deskhand.connectors.psa import Psa
 from deskhand.domain.directory import KEPT_NOTE, PsaComment, PsaContact, PsaTicket, PsaTimeEntry
@@ -106,6 +107,22 @@ class KeptNotesPsa:
 
     def contacts(self) -> list[PsaContact]:
         return self.psa.contacts()
+
+    @property
+    def settings(self) -> object:
+        """The PSA's own settings (its status map among them), when it has any."""
+        return getattr(self.psa, "settings", None)
+
+    def update_status(self, ticket_id: str, status: str) -> PsaTicket:
+        """The PSA's status of a ticket it holds; a ticket no PSA holds has none to set."""
+        self._in_psa(ticket_id, "set the status of")
+        if not isinstance(self.psa, TicketStatus):
+            raise ForbiddenError(
+                f"the tenant's PSA connector ({type(self.psa).__name__}) cannot set a ticket's "
+                "status (capability psa.status)",
+                system=SYSTEM,
+            )
+        return self.psa.update_status(ticket_id, status)
 
     # Time is only ever logged in the PSA, on the client's invoice: never kept in deskhand.
     def log_time(self, ticket_id: str, minutes: int, notes: str, billable: bool) -> PsaTimeEntry:

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# Syncro's own statuses (every new account has them), for deskhand's stages of a ticket.
+DEFAULT_STATUSES = {
+    "working": "In Progress",
+    "waiting": "Waiting on Customer",
+    "resolved": "Resolved",
+    "escalated": "In Progress",
+}
+
 
 class SyncroSettings(BaseModel):
     """The Syncro part of a tenant's connection file. The API key is not here: it is a secret,
@@ -19,6 +27,20 @@ class SyncroSettings(BaseModel):
     # its notes and custom properties can be edited by anyone with Customers - Edit (or by the
     # client in the portal), so the list lives in the tenant's configuration, under review.
     authorised_contacts: tuple[str, ...] = ()
+    # The Syncro status a ticket is set to as deskhand works it: working (drafts waiting or
+    # running), waiting (a question to the requester), resolved, escalated (a technician has
+    # it). A stage left out, or an empty map, leaves Syncro's status alone.
+    statuses: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STATUSES))
+
+    @field_validator("statuses")
+    @classmethod
+    def _known_stages(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(DEFAULT_STATUSES))
+        if unknown:
+            raise ValueError(
+                f"unknown stage {', '.join(unknown)}; the stages are {', '.join(DEFAULT_STATUSES)}"
+            )
+        return {stage: status.strip() for stage, status in value.items() if status.strip()}
 
     @field_validator("base_url")
     @classmethod

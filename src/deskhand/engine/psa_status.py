@@ -1,0 +1,89 @@
+"""The PSA stays in step: as deskhand works a ticket, the ticket's status in the PSA follows —
+working (drafts waiting or running), waiting (a question to the requester), resolved,
+escalated (a technician has it) — through the tenant's status map (``statuses:`` in the PSA
+section of its connection file; Syncro's own statuses by default,
+``deskhand.connectors.syncro.settings.DEFAULT_STATUSES``).
+
+This is bookkeeping, not a change to the client's systems, so it is not a draft: it happens
+as the stage changes, is recorded in the event log, and never stops the work — a PSA that
+refuses (a status the account renamed, an outage) is logged and recorded with the reason. When
+a plan ran to the end, an internal note on the ticket names who approved it: Syncro writes
+every API change in the name of the API key's owner.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deskhand.audit.log import append
+from deskhand.connectors.capabilities import PSA_COMMENTS, PSA_STATUS
+from deskhand.connectors.errors import ConnectorError
+from deskhand.connectors.syncro.settings import DEFAULT_STATUSES
+from deskhand.domain import events as ev
+from deskhand.engine.runtime import Runtime
+from deskhand.store.models import Approval, Run, Step, Tenant, User
+
+log = logging.getLogger("deskhand.psa_status")
+
+Stage = Literal["working", "waiting", "resolved", "escalated"]
+
+
+def follow(rt: Runtime, tenant: Tenant, run_id: int, stage: Stage) -> None:
+    """Set the PSA status of the run's ticket for ``stage``, if the tenant maps it."""
+    connectors = rt.ticket_connectors(tenant)
+    statuses = _statuses(connectors.psa)
+    wanted = statuses.get(stage)
+    if not wanted or PSA_STATUS.missing(connectors) is not None:
+        return  # not asked for, or a ticket no PSA holds (its notes are kept in deskhand)
+    with rt.db.reading() as session:
+        run = session.get(Run, run_id)
+        assert run is not None
+        ticket_id, psa_ticket_id = run.ticket_id, run.ticket.psa_ticket_id
+        approvers = _approvers(session, run_id) if stage == "resolved" else []
+    try:
+        PSA_STATUS.of(connectors).update_status(psa_ticket_id, wanted)
+        outcome = "set"
+    except ConnectorError as error:
+        outcome = f"not set: {error}"
+        log.warning("PSA ticket %s kept its status (%s): %s", psa_ticket_id, stage, error)
+    if approvers and PSA_COMMENTS.missing(connectors) is None:
+        body = (
+            f"deskhand finished this ticket. Approved by {', '.join(approvers)} in deskhand "
+            f"(the PSA shows the API key's owner as the author of deskhand's changes). "
+            f"Trace: deskhand trace {ticket_id}"
+        )
+        try:
+            PSA_COMMENTS.of(connectors).add_comment(psa_ticket_id, "deskhand note", body, True)
+        except ConnectorError as error:
+            log.warning("PSA ticket %s: the approvers' note was refused: %s", psa_ticket_id, error)
+    with rt.db.session() as session:
+        append(
+            session,
+            ev.PsaStatusFollowed(stage=stage, status=wanted, outcome=outcome),
+            tenant_id=tenant.id,
+            ticket_id=ticket_id,
+            run_id=run_id,
+        )
+
+
+def _statuses(psa: object) -> dict[str, str]:
+    """The tenant's map of stages to PSA statuses: its PSA settings', else Syncro's own."""
+    settings = getattr(psa, "settings", None)
+    found = getattr(settings, "statuses", None)
+    return dict(found) if isinstance(found, dict) else dict(DEFAULT_STATUSES)
+
+
+def _approvers(session: Session, run_id: int) -> list[str]:
+    rows = session.execute(
+        select(User.email)
+        .join(Approval, Approval.approver_id == User.id)
+        .join(Step, Step.id == Approval.step_id)
+        .where(Step.run_id == run_id, Approval.status.in_(("approved", "used")))
+        .distinct()
+        .order_by(User.email)
+    )
+    return [email for (email,) in rows]
