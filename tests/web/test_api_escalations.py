@@ -74,9 +74,7 @@ def test_scope_and_role_are_those_of_the_pages(rt: Runtime) -> None:
         assert api.get(f"/escalations/{escalation_id}").status_code == 200
         assert api.post(f"/escalations/{escalation_id}/take").status_code == 403
     with client_as(rt, "lee@msp.example") as api:
-        refused = api.post(
-            f"/escalations/{escalation_id}/assign", json={"to": "riley@msp.example"}
-        )
+        refused = api.post(f"/escalations/{escalation_id}/assign", json={"to": "riley@msp.example"})
         assert refused.status_code == 403
         assert "cannot work escalations of contoso-dental" in refused.json()["error"]
 
