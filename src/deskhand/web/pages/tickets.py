@@ -19,6 +19,7 @@ from deskhand.intake import quarantine
 from deskhand.store.models import Run, StepSecret, Tenant, Ticket
 from deskhand.web.pages.escalations import ticket_context
 from deskhand.web.params import ObjectId
+from deskhand.web.psa_links import psa_ticket_url
 from deskhand.web.render import page, templates
 from deskhand.web.security import CurrentViewer, NotFound, Viewer, check_csrf, runtime
 
@@ -126,8 +127,9 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         kept = outside_psa(ticket.origin, ticket.exported_from)
         status = ticket.status
         body = ticket.body
+    psa = rt.ticket_connectors(tenant).psa
     try:
-        notes = rt.ticket_connectors(tenant).psa.list_comments(psa_ticket_id)
+        notes = psa.list_comments(psa_ticket_id)
         notes_error = None
     except ConnectorError as error:
         notes, notes_error = [], str(error)
@@ -140,6 +142,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         "notes": notes,
         "notes_error": notes_error,
         "kept": kept,  # no PSA holds it: its notes are deskhand's
+        "psa_url": None if kept else psa_ticket_url(psa, psa_ticket_id),
         "live": any(run["status"] in OPEN_RUN for run in runs) or status in ("new", "working"),
         "may_approve": who.may_approve(rt, tenant),
     }
