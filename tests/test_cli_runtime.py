@@ -255,3 +255,20 @@ def test_a_tenant_policy_is_checked_before_it_is_used(demo: Desk, tmp_path: Path
     )
     refused = demo.run("tenants", "policy", "contoso-dental", str(broken), check=False)
     assert refused.returncode == 2 and "'name' is undefined" in refused.stderr
+
+
+def test_serve_on_a_port_in_use_says_so_once_and_exits_2(demo: Desk) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = demo.run("serve", "--port", str(port), check=False)
+
+    assert done.returncode == 2
+    assert f"Cannot serve at 127.0.0.1:{port}: another program is already listening there." in (
+        done.stderr
+    )
+    assert f"--port {port + 1}" in done.stderr
+    assert "serving at" not in done.stderr and "Traceback" not in done.stderr

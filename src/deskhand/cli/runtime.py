@@ -157,8 +157,9 @@ def _serve(
     forwarded_allow_ips: str | None = None,
 ) -> None:
     from deskhand.web.app import create_app
-    from deskhand.web.server import run_server
+    from deskhand.web.server import check_port, run_server
 
+    check_port(host, port)  # one clear message, before "serving at", if the port is taken
     app = create_app(rt, worker=worker, forwarded_allow_ips=forwarded_allow_ips)
     _logging()
     where = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"

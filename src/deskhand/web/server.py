@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
+
+from deskhand.errors import UsageError
 
 
 class _Server(uvicorn.Server):
@@ -16,6 +20,27 @@ class _Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
+
+
+def check_port(host: str, port: int) -> None:
+    """A UsageError when ``host:port`` cannot be listened on (another server has it, or the
+    address is not this machine's), said before anything claims to be serving there."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            taken = error.errno == errno.EADDRINUSE
+            raise UsageError(
+                f"Cannot serve at {host}:{port}: "
+                + (
+                    "another program is already listening there." if taken else f"{error.strerror}."
+                ),
+                hint=f"Stop the other server, or choose another port: --port {port + 1}."
+                if taken
+                else "Use an address of this machine with --host (127.0.0.1 or 0.0.0.0).",
+            ) from None
 
 
 def run_server(app: FastAPI, host: str, port: int) -> None:
