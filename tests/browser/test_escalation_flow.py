@@ -1,6 +1,7 @@
 """An escalation worked to the end in the browser: a receptionist's password reset for a
 colleague stops as unverified; the technician takes it from the human queue, notes the
-call-back, resumes the ticket after verifying the caller by phone, and fresh drafts wait."""
+call-back, resumes the ticket after verifying the caller by phone, and the fresh plan is
+approved on its card (the verification said once) and runs verified."""
 
 from __future__ import annotations
 
@@ -71,3 +72,22 @@ def test_take_note_and_resume_after_a_phone_verification_makes_fresh_drafts(
     page.goto(f"/tickets/{ticket_id}")
     expect(page.locator("body")).to_contain_text("awaiting approval")
     shoot("fresh-drafts")
+
+    # The fresh plan, approved whole on its card with the call-back said once, runs verified.
+    run_id = reset["run_id"]
+    page.goto("/plans")
+    card = page.locator(f"#plan-{run_id}")
+    expect(card).to_contain_text("Verify the requester first")
+    card.get_by_label(f"How you verified the requester of plan {run_id}").fill(PHONE)
+    card.get_by_role("button", name="Approve plan").click()
+    expect(page.locator(f"#plan-{run_id}.decided.approved")).to_be_visible()
+    shoot("fresh-plan-approved")
+    deadline = time.monotonic() + 60
+    while desk.json("tickets", "list") and not any(
+        t["id"] == ticket_id and t["status"] == "resolved" for t in desk.json("tickets", "list")
+    ):
+        assert time.monotonic() < deadline, "the approved plan did not run"
+        time.sleep(0.3)
+    page.goto(f"/tickets/{ticket_id}")
+    expect(page.locator("body")).to_contain_text("verified")
+    shoot("fresh-plan-verified")
