@@ -135,7 +135,8 @@ def test_approve_edit_reject_trace_and_audit(demo: Desk, tmp_path: Path) -> None
 
     trace = demo.json("trace", str(access["ticket_id"]))
     kinds = [line["type"] for line in trace["lines"]]
-    assert kinds[0] == "ticket.received" and kinds[-1] == "run.completed"
+    # The run completes, then the PSA status follows it (deskhand.engine.psa_status).
+    assert kinds[0] == "ticket.received" and kinds[-2:] == ["run.completed", "psa.status_followed"]
     assert any(line["actor"]["name"] == APPROVER for line in trace["lines"])
     text = demo.run("trace", str(access["ticket_id"])).stdout
     assert "specialist:access_change" in text, text

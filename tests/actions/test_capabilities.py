@@ -155,3 +155,24 @@ def test_an_ad_group_is_looked_up_in_active_directory_and_its_name_filled_in_fro
     cloud_only = replace(connectors, ad=NoDirectory("contoso-dental"))
     with pytest.raises(BindingError, match="cannot change group memberships in Active Directory"):
         bind(spec, add_tom_to(finance), cloud_only, TICKET)
+
+
+def test_an_undo_by_another_action_reads_as_that_actions_words() -> None:
+    add, remove_licence = action("m365.add_group_member"), action("m365.remove_license")
+    params = add.validate(
+        {"user_id": "u1", "user_principal_name": TOM, "group_id": "g1", "group_name": "Sales"}
+    )
+    licence = remove_licence.validate(
+        {"user_id": "u1", "user_principal_name": TOM, "sku_id": "s1", "sku_name": "E3"}
+    )
+
+    assert add.undo_words(params, catalogue()) == f"Remove {TOM} from the group Sales"
+    assert remove_licence.undo_words(licence, catalogue()) == (
+        f"Assign the licence E3 to {TOM}, within 30 days"
+    )
+    assert (
+        action("m365.reset_password").undo_words(
+            action("m365.reset_password").validate(reset_tom()), catalogue()
+        )
+        == "cannot be undone"
+    )

@@ -137,6 +137,20 @@ class Action(ABC):
             **{k: words[v] if isinstance(v, bool) else v for k, v in values.items()}
         )
 
+    def undo_words(self, params: Parameters, catalogue: Mapping[str, Action]) -> str:
+        """How the step would be undone, in the words a technician reads: an undo declared as
+        "another.action with the same parameters" is that action's own description."""
+        if self.undo is None:
+            return "cannot be undone"
+        name, same, rest = self.undo.partition(" with the same parameters")
+        other = catalogue.get(name) if same else None
+        if other is None:
+            return self.undo
+        try:
+            return other.describe(other.validate(params.model_dump())) + rest
+        except ActionError:
+            return self.undo
+
     def target(self, params: Parameters) -> str:
         """Who or what the action changes, for the card's headline."""
         for field in ("user_principal_name", "to", "sku_name", "psa_ticket_id"):

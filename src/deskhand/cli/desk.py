@@ -556,8 +556,9 @@ def approvals_approve(
     ] = None,
     json_: JsonOption = False,
 ) -> None:
-    """Approve a draft exactly as shown (or as edited); it runs at the worker's next turn. An
-    edit is planned again: names come from the directory, the rest of the plan follows it."""
+    """Approve a draft exactly as shown (or as edited); its plan runs once all its drafts are
+    decided (`approvals approve-plan` decides them at once). An edit is planned again: names
+    come from the directory, the rest of the plan follows it."""
     from deskhand.engine import approvals as drafts
 
     with user_errors():

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from deskhand.actions import action
+from deskhand.actions import action, catalogue
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.decisions import Decision
 from deskhand.domain.escalations import Reason
@@ -667,7 +667,7 @@ def _view(
         blast_radius=step.blast_radius,
         decision_rule=step.rule,
         reason=step.reason,
-        undo=spec.undo or "cannot be undone",
+        undo=spec.undo_words(spec.validate(final), catalogue()),
         proposed_params=proposed,
         approved_params=approval.approved_params,
         changes={k: [proposed.get(k), v] for k, v in final.items() if proposed.get(k) != v},
@@ -763,7 +763,7 @@ def _plan_view(run: Run) -> PlanView:
                 status=s.status,
                 approval_id=s.approval.id if s.approval is not None else None,
                 approval_status=s.approval.status if s.approval is not None else None,
-                undo=spec.undo or "cannot be undone",
+                undo=spec.undo_words(spec.validate(state.effective_params(s)), catalogue()),
                 manual=spec.manual,
                 verify_first=pending and needs_verification(check, s.blast_radius),
                 payload_hash=s.approval.payload_hash if s.approval is not None else None,

@@ -178,7 +178,10 @@ async def approve(request: Request, who: CurrentViewer, draft_id: ObjectId) -> R
         )
     response = RedirectResponse("/queue", status_code=303)
     changed = f" with your edit of {', '.join(decided.changes)}" if decided.changes else ""
-    return flash(response, f"Draft #{draft_id} approved{changed}; it runs at the next turn.")
+    return flash(
+        response,
+        f"Draft #{draft_id} approved{changed}; its plan runs once every draft of it is decided.",
+    )
 
 
 @router.post("/drafts/{draft_id}/reject")

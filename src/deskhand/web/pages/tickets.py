@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import func, select
 
-from deskhand.actions import action
+from deskhand.actions import action, catalogue
 from deskhand.audit.trace import trace
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.origin import outside_psa
@@ -191,7 +191,7 @@ def _step(step: Any, secrets: dict[int, datetime | None]) -> dict[str, Any]:
         "snapshot": step.snapshot,
         "result": step.result,
         "error": step.error,
-        "undo": spec.undo or "cannot be undone",
+        "undo": spec.undo_words(spec.validate(state.effective_params(step)), catalogue()),
         "started_at": step.started_at,
         "finished_at": step.finished_at,
         "secret": step.id in secrets and step.status == "verified",
