@@ -11,6 +11,7 @@ from deskhand.engine import approvals
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.intake.arrival import add_ticket
+from deskhand.store.models import Approval
 from tests.web.conftest import sign_in
 
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -114,3 +115,19 @@ def test_a_rejected_plan_goes_to_escalations_and_a_tech_cannot_decide(
     assert rejected.status_code == 200 and 'data-verb="rejected"' in rejected.text
     assert "Reason: duplicate of 4" in rejected.text
     assert approvals.show_plan(web_rt, plan.run_id).pending == []
+
+
+def test_a_plan_with_a_step_above_the_approvers_authority_says_so_on_its_card(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, _ = signed_in
+    plan = approvals.list_plans(web_rt, "dana@msp.example")[0]
+    first = plan.pending[0]
+    with web_rt.db.session() as session:
+        session.get(Approval, first).approver_roles = ["admin"]  # type: ignore[union-attr]
+
+    shown = card(client.get("/plans").text, plan.run_id)
+
+    position = next(s.position for s in plan.steps if s.approval_id == first)
+    assert f"Step {position} is above your authority: approved by admin." in shown
+    assert "Approve plan" not in shown

@@ -714,6 +714,7 @@ class PlanStepView(BaseModel):
     manual: bool
     verify_first: bool
     payload_hash: str | None
+    approver_roles: list[str] = []  # who may approve this step's draft (its policy's roles)
 
 
 class PlanView(BaseModel):
@@ -767,6 +768,7 @@ def _plan_view(run: Run) -> PlanView:
                 manual=spec.manual,
                 verify_first=pending and needs_verification(check, s.blast_radius),
                 payload_hash=s.approval.payload_hash if s.approval is not None else None,
+                approver_roles=list(s.approval.approver_roles) if s.approval is not None else [],
             )
         )
     riskiest = min((s.blast_radius for s in waiting), key=risk_rank, default="")
