@@ -123,7 +123,9 @@ def test_a_killed_worker_s_run_is_finished_by_another_and_nothing_happens_twice(
     with worker_process(settings, "rescuer") as rescuer:
         wait_for(lambda: statuses(rt)["resolved"] == 2, what="both tickets to be resolved")
         rescuer.send_signal(signal.SIGTERM)
-    assert effects(rt) == {"reset_password": 2, "revoke_sessions": 2, "add_comment": 4}
+    # Per run: the internal note, the reply, and the note naming who approved it (written
+    # once the run is complete, by the worker that completed it).
+    assert effects(rt) == {"reset_password": 2, "revoke_sessions": 2, "add_comment": 6}
     recovered = [t for t in event_types(rt, resets[0]) if t == "step.recovered"]
     assert recovered == ["step.recovered"]
     with rt.db.session() as session:
@@ -167,7 +169,8 @@ def test_two_workers_on_postgresql_drain_200_tickets_without_running_a_step_twic
         for ticket_id in ids:
             approve_all(rt, ticket_id)
         wait_for(lambda: statuses(rt)["resolved"] == 200, what="200 resolved", timeout=600)
-    assert effects(rt) == {"reset_password": 200, "revoke_sessions": 200, "add_comment": 400}
+    # Per run: the internal note, the reply and the note naming who approved it.
+    assert effects(rt) == {"reset_password": 200, "revoke_sessions": 200, "add_comment": 600}
     with rt.db.session() as session:
         started = Counter(
             session.scalars(select(EventRecord.step_id).where(EventRecord.type == "step.started"))

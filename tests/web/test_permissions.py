@@ -139,7 +139,15 @@ def _fill(route: Route, ids: dict[str, str]) -> str:
     return path
 
 
-_BODY = {"reason": "scope test", "from_address": "scope@test.example", "body": "scope test"}
+# Every field a route's body needs, filled, so that what answers is the permission check.
+_BODY = {
+    "reason": "scope test",
+    "from_address": "scope@test.example",
+    "body": "scope test",
+    "text": "scope test",
+    "resolution": "scope test",
+    "to": "scope@test.example",
+}
 
 
 def _call(client: TestClient, route: Route, url: str, csrf: str, token: str) -> tuple[int, str]:

@@ -38,6 +38,9 @@ from deskhand.domain.events import (
     Event,
     IdentityChecked,
     NoteWritten,
+    NoticeDelivered,
+    NoticeGivenUp,
+    NoticeQueued,
     Notified,
     PayloadRefused,
     PlanApproved,
@@ -262,6 +265,26 @@ def _draft_created(event: DraftCreated, actor: str) -> str:
     return (
         f"draft {event.approval_id} waits for approval until {event.expires_at} "
         f"(payload {event.payload_hash[:12]}…)"
+    )
+
+
+@_summary.register
+def _notice_queued(event: NoticeQueued, actor: str) -> str:
+    kind = event.kind.replace("_", " ")
+    return f"notification ({kind}) about {event.about} queued for {_count(event.targets, 'target')}"
+
+
+@_summary.register
+def _notice_delivered(event: NoticeDelivered, actor: str) -> str:
+    tries = _count(event.attempts, "attempt")
+    return f"notification ({event.kind.replace('_', ' ')}) delivered to {event.target} ({tries})"
+
+
+@_summary.register
+def _notice_given_up(event: NoticeGivenUp, actor: str) -> str:
+    return (
+        f"notification ({event.kind.replace('_', ' ')}) to {event.target} given up after "
+        f"{_count(event.attempts, 'attempt')}: {event.reason}"
     )
 
 

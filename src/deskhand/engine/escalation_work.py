@@ -52,6 +52,18 @@ class EscalationNotFoundError(EscalationError):
     http_status = 404
 
 
+class UnknownColleagueError(EscalationError):
+    """The colleague to give the escalation to is not a deskhand user."""
+
+    http_status = 404
+
+
+class VerificationTooShortError(EscalationError):
+    """A verification that says nothing ("ok"): refused as an approval's is (409)."""
+
+    http_status = 409
+
+
 class NotAllowedError(EscalationError):
     """The user's role does not work escalations, or the colleague may not work this tenant."""
 
@@ -212,7 +224,7 @@ def assign(rt: Runtime, escalation_id: int, user_email: str, colleague: str) -> 
             select(User).where(User.email == colleague.strip().lower())
         ).scalar_one_or_none()
         if to is None:
-            raise EscalationError(
+            raise UnknownColleagueError(
                 f"There is no deskhand user {colleague}.",
                 hint="`deskhand users list` shows who can be given an escalation.",
             )
@@ -304,7 +316,7 @@ def resume(
         user = _worker(session, user_email)
         escalation = _open(session, escalation_id, user)
         if said and len(said) < MIN_VERIFICATION_CHARS:
-            raise EscalationError(
+            raise VerificationTooShortError(
                 f'"{said}" does not say how the requester was verified.',
                 hint="Say how, e.g. 'called back 555-0100, the number on file'.",
             )

@@ -27,18 +27,26 @@ MAX_PAGE = 500
 
 
 class Assign(BaseModel):
-    # Emptiness is refused by the engine after the scope check, so that another tenant's
-    # escalation answers 404 whatever the body (as every route does).
-    to: str = Field("", max_length=320, description="The colleague's deskhand user (e-mail).")
+    to: str = Field(
+        min_length=1,
+        max_length=320,
+        pattern=r"\S",
+        description="The colleague's deskhand user (e-mail).",
+    )
 
 
 class Note(BaseModel):
-    text: str = Field("", max_length=work.MAX_TEXT, description="The note.")
+    text: str = Field(
+        min_length=1, max_length=work.MAX_TEXT, pattern=r"\S", description="The note."
+    )
 
 
 class Resolve(BaseModel):
     resolution: str = Field(
-        "", max_length=work.MAX_TEXT, description="What you did about the ticket."
+        min_length=1,
+        max_length=work.MAX_TEXT,
+        pattern=r"\S",
+        description="What you did about the ticket.",
     )
 
 
