@@ -53,6 +53,7 @@ from deskhand.engine.runtime import Runtime  # noqa: E402
 from deskhand.store.db import normalise_url  # noqa: E402
 from deskhand.store.models import Approval, EventRecord, Step, Ticket, User  # noqa: E402
 from deskhand.web.app import create_app  # noqa: E402
+from deskhand.web.server import settle_heap  # noqa: E402
 
 PASSWORD = "bench web password"
 APPROVER = "dana@msp.example"  # approver of every tenant
@@ -249,6 +250,7 @@ def pending_drafts(rt: Runtime) -> list[int]:
 def run_requests(rt: Runtime, args: argparse.Namespace, rng: random.Random) -> list[Result]:
     tokens = prepare_users(rt)
     timer = ServerTimer(create_app(rt))
+    settle_heap()  # as `deskhand serve` does before it serves
     results: list[Result] = []
     n, warm = args.samples, args.warmup
     newest = max(pending_drafts(rt))

@@ -149,3 +149,8 @@ def test_plans_are_listed_one_per_run_riskiest_first(rt: Runtime) -> None:
         approvals.list_drafts(rt, APPROVER, status="pending")
     )
     assert approvals.list_plans(rt, APPROVER, limit=1) == plans[:1]
+    # A page comes with how many plans wait in all, on it or past it.
+    assert approvals.plan_page(rt, APPROVER, limit=1) == (plans[:1], 2)
+    assert approvals.plan_page(rt, APPROVER, limit=1, offset=1) == (plans[1:], 2)
+    assert approvals.plan_page(rt, APPROVER, limit=1, offset=5) == ([], 2)
+    assert approvals.plan_page(rt, APPROVER, tenant="no-such-tenant") == ([], 0)

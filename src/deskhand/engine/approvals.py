@@ -826,28 +826,26 @@ def _waiting_runs(session: Session, user_email: str | None, tenant: str | None) 
     return query
 
 
-def count_plans(rt: Runtime, user_email: str | None, *, tenant: str | None = None) -> int:
-    """How many plans have drafts waiting, as ``list_plans`` would list them all."""
-    with rt.db.reading() as session:
-        waiting = _waiting_runs(session, user_email, tenant).subquery()
-        return int(session.scalar(select(func.count()).select_from(waiting)) or 0)
-
-
-def list_plans(
+def plan_page(
     rt: Runtime,
     user_email: str | None,
     *,
     tenant: str | None = None,
     limit: int | None = None,
     offset: int = 0,
-) -> list[PlanView]:
-    """Plans with drafts waiting, in the tenants the user may see (or only ``tenant``): the
-    riskiest waiting step first, then the oldest."""
+) -> tuple[list[PlanView], int]:
+    """One page of ``list_plans`` and how many plans wait in all, from one pass over the
+    waiting drafts (the count is taken over the grouped runs before the page is cut)."""
     with rt.db.reading() as session:
-        first = _waiting_runs(session, user_email, tenant).order_by("rank", "since", Step.run_id)
+        first = (
+            _waiting_runs(session, user_email, tenant)
+            .add_columns(func.count().over().label("total"))
+            .order_by("rank", "since", Step.run_id)
+        )
         if limit is not None:
             first = first.limit(limit).offset(offset)
-        run_ids = [row.run_id for row in session.execute(first)]
+        rows = session.execute(first).all()
+        run_ids = [row.run_id for row in rows]
         runs = {
             run.id: run
             for run in session.execute(
@@ -861,7 +859,25 @@ def list_plans(
             .unique()
             .scalars()
         }
-        return [_plan_view(runs[run_id]) for run_id in run_ids]
+        plans = [_plan_view(runs[run_id]) for run_id in run_ids]
+    if rows:
+        return plans, int(rows[0].total)
+    if offset:  # past the last page: the count still says how many there are
+        return plans, plan_page(rt, user_email, tenant=tenant, limit=1)[1]
+    return plans, 0
+
+
+def list_plans(
+    rt: Runtime,
+    user_email: str | None,
+    *,
+    tenant: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[PlanView]:
+    """Plans with drafts waiting, in the tenants the user may see (or only ``tenant``): the
+    riskiest waiting step first, then the oldest."""
+    return plan_page(rt, user_email, tenant=tenant, limit=limit, offset=offset)[0]
 
 
 def approve_plan(

@@ -43,8 +43,9 @@ def plans(
     rt = runtime(request)
     chosen = tenant if tenant and who.sees(tenant) else None
     offset = (max(page_number, 1) - 1) * PAGE_SIZE
-    shown = approvals.list_plans(rt, who.email, tenant=chosen, limit=PAGE_SIZE, offset=offset)
-    total = approvals.count_plans(rt, who.email, tenant=chosen)
+    shown, total = approvals.plan_page(
+        rt, who.email, tenant=chosen, limit=PAGE_SIZE, offset=offset
+    )
     query = urlencode({"tenant": chosen} if chosen else {})
     return page(
         request,
