@@ -43,9 +43,7 @@ def plans(
     rt = runtime(request)
     chosen = tenant if tenant and who.sees(tenant) else None
     offset = (max(page_number, 1) - 1) * PAGE_SIZE
-    shown, total = approvals.plan_page(
-        rt, who.email, tenant=chosen, limit=PAGE_SIZE, offset=offset
-    )
+    shown, total = approvals.plan_page(rt, who.email, tenant=chosen, limit=PAGE_SIZE, offset=offset)
     query = urlencode({"tenant": chosen} if chosen else {})
     return page(
         request,
