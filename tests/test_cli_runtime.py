@@ -140,7 +140,7 @@ def test_approve_edit_reject_trace_and_audit(demo: Desk, tmp_path: Path) -> None
     assert any(line["actor"]["name"] == APPROVER for line in trace["lines"])
     text = demo.run("trace", str(access["ticket_id"])).stdout
     assert "specialist:access_change" in text, text
-    assert f"approved by {APPROVER} (edited: group_id, group_name)" in text, text
+    assert f"approved by {APPROVER} (edited: the group)" in text, text
     assert "planned again after dana@msp.example edited draft" in text, text
 
     assert "intact" in demo.run("audit", "verify").stdout

@@ -176,3 +176,21 @@ def test_an_undo_by_another_action_reads_as_that_actions_words() -> None:
         )
         == "cannot be undone"
     )
+
+
+def test_an_edit_names_what_it_changed_in_plain_words_not_parameter_names() -> None:
+    add = action("m365.add_group_member")
+
+    assert add.edited(["group_id", "group_name"]) == "the group"
+    assert add.edited(["user_id", "group_id"]) == "the user and the group"
+    assert action("m365.add_license_seats").edited(["sku_id", "seats"]) == (
+        "the licence and the seats"
+    )
+    assert action("psa.log_time").edited(["minutes", "billable", "notes"]) == (
+        "the minutes, the billing and the notes"
+    )
+    # An event names the fields only: the catalogue's words, agreed by every action.
+    assert catalogue().edited(["group_name", "body"]) == "the group and the text"
+    for spec in catalogue().values():
+        for name in spec.Params.model_fields:
+            assert "_" not in spec.label(name), (spec.name, name)

@@ -188,7 +188,7 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         DraftApproved("12", HASH_A, edited=True, changes={"group_name": ["Sales", "Sales-EU"]}),
         DANA,
         2,
-        "draft 12 approved by dana@msp.example (edited: group_name)",
+        "draft 12 approved by dana@msp.example (edited: the group)",
     ),
     (
         DraftApproved("13", HASH_B, edited=False),
@@ -535,7 +535,7 @@ def test_the_timeline_prints_grouped_by_run_with_ticket_text_shown_literally(
     assert '"Bob is [bold]locked[/bold] out" from alice@contoso.example' in printed
     assert printed.index("ticket") < printed.index("run 1") < printed.index("run 2")
     assert "user:dana@msp.example" in printed
-    assert "draft 12 approved by dana@msp.example (edited: group_name)" in printed
+    assert "draft 12 approved by dana@msp.example (edited: the group)" in printed
 
 
 def test_an_empty_timeline_says_there_is_nothing_yet(db: Database) -> None:

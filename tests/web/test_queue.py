@@ -85,7 +85,7 @@ def test_an_edit_runs_and_the_diff_is_shown(signed_in: tuple[TestClient, str]) -
     diff = client.post("/drafts/4/diff", data=data).text
     assert "<del>Finance Share</del>" in diff and "<ins>Front Desk</ins>" in diff
     done = client.post("/drafts/4/approve", data=data)
-    assert "approved with your edit of group_id, group_name" in done.text
+    assert "approved with your edit of the group" in done.text
 
 
 def test_an_edit_replans_the_reply_and_a_stale_mention_brought_back_is_held_back(
@@ -220,4 +220,4 @@ def test_an_edit_to_a_privileged_group_asks_for_the_new_class_in_the_form(
         "/drafts/4/approve",
         data={**data, "approve_as": "security", "verification": "called back 555-0142 on file"},
     )
-    assert done.status_code == 200 and "approved with your edit of group_id" in done.text
+    assert done.status_code == 200 and "approved with your edit of the group" in done.text

@@ -37,7 +37,7 @@ from __future__ import annotations
 import secrets
 import string
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -45,9 +45,26 @@ from typing import Any, ClassVar
 from pydantic import ValidationError
 
 from deskhand.connectors.capabilities import Capability
-from deskhand.domain.actions import GROUP_KINDS, ActionError, Facts, Reference, references
+from deskhand.domain.actions import (
+    GROUP_KINDS,
+    ActionError,
+    Facts,
+    Reference,
+    ReferenceKind,
+    references,
+)
 from deskhand.domain.actions import Params as Parameters
 from deskhand.domain.risks import BlastRadius
+
+# What a directory reference names, in a technician's words.
+OBJECT_WORDS: Mapping[ReferenceKind, str] = {
+    "user": "user",
+    "group": "group",
+    "ad_group": "group",
+    "licence": "licence",
+    "ticket": "ticket",
+    "requester": "recipient",
+}
 
 
 @dataclass(frozen=True)
@@ -137,6 +154,20 @@ class Action(ABC):
             **{k: words[v] if isinstance(v, bool) else v for k, v in values.items()}
         )
 
+    def label(self, name: str) -> str:
+        """A parameter in a technician's words: a directory reference, and each name it fills
+        in, is the object it names ("group"); any other parameter is its field's title."""
+        for reference_name, reference in self.references.items():
+            if name == reference_name or name in reference.shows:
+                return OBJECT_WORDS[reference.kind]
+        info = self.Params.model_fields.get(name)
+        return (info.title if info is not None and info.title else None) or name.replace("_", " ")
+
+    def edited(self, names: Iterable[str]) -> str:
+        """The parameters an edit changed, as a technician reads them: "the group and the
+        seats", each object once however many of its parameters changed."""
+        return listing(self.label(name) for name in names)
+
     def undo_words(self, params: Parameters, catalogue: Mapping[str, Action]) -> str:
         """How the step would be undone, in the words a technician reads: an undo declared as
         "another.action with the same parameters" is that action's own description."""
@@ -181,6 +212,14 @@ class Action(ABC):
     @abstractmethod
     def check(self, params: Any, c: Any, key: str, baseline: Baseline) -> Check:
         """Read the system back: is the intended state in place?"""
+
+
+def listing(labels: Iterable[str]) -> str:
+    """Labels as a sentence names them: "the group and the seats", each once."""
+    named = list(dict.fromkeys(f"the {label}" for label in labels))
+    if len(named) < 2:
+        return "".join(named)
+    return f"{', '.join(named[:-1])} and {named[-1]}"
 
 
 def temporary_password() -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import entry_points
 
-from deskhand.actions.contract import Action
+from deskhand.actions.contract import Action, listing
 from deskhand.domain.actions import ActionError
 from deskhand.errors import DeskhandError
 
@@ -41,6 +41,19 @@ class Catalogue(Mapping[str, Action]):
 
     def __len__(self) -> int:
         return len(self._by_name)
+
+    def edited(self, names: Iterable[str]) -> str:
+        """The parameters an edit changed, in plain words, when the action is not at hand (an
+        event names only the fields): the label every action with that parameter agrees on."""
+        return listing(self._label(name) for name in names)
+
+    def _label(self, name: str) -> str:
+        labels = {
+            found.label(name)
+            for found in self._by_name.values()
+            if name in found.Params.model_fields
+        }
+        return labels.pop() if len(labels) == 1 else name.replace("_", " ")
 
 
 _catalogue: Catalogue | None = None

@@ -20,6 +20,7 @@ from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deskhand.actions import catalogue
 from deskhand.audit.log import canonical_json
 from deskhand.domain.directory import KEPT_NOTE
 from deskhand.domain.events import (
@@ -306,7 +307,7 @@ def _draft_approved(event: DraftApproved, actor: str) -> str:
     if not event.edited:
         how = "unchanged"
     elif event.changes:
-        how = "edited: " + ", ".join(sorted(event.changes))
+        how = "edited: " + catalogue().edited(sorted(event.changes))
     else:
         how = "edited"
     kept = f"; kept as written: {'; '.join(event.acknowledged)}" if event.acknowledged else ""

@@ -559,6 +559,7 @@ def approvals_approve(
     """Approve a draft exactly as shown (or as edited); its plan runs once all its drafts are
     decided (`approvals approve-plan` decides them at once). An edit is planned again: names
     come from the directory, the rest of the plan follows it."""
+    from deskhand.actions import action
     from deskhand.engine import approvals as drafts
 
     with user_errors():
@@ -576,7 +577,8 @@ def approvals_approve(
         if json_:
             print_json(view.model_dump(mode="json"))
             return
-        edited = f", edited: {', '.join(view.changes)}" if view.changes else ""
+        changed = action(view.action).edited(view.changes)
+        edited = f", with an edit of {changed}" if changed else ""
         out.print(
             f"Draft {view.id} approved by {view.decided_by}{edited}; bound to sha256 "
             f"{(view.payload_hash or '')[:16]}…"

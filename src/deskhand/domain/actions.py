@@ -55,7 +55,11 @@ class UserParams(Params):
 
 
 class PasswordResetParams(UserParams):
-    force_change: bool = Field(True, description="Make the user choose a new password at sign-in")
+    force_change: bool = Field(
+        True,
+        title="password change at sign-in",
+        description="Make the user choose a new password at sign-in",
+    )
 
 
 class GroupMemberParams(UserParams):
@@ -76,32 +80,39 @@ class LicenseParams(UserParams):
 class SeatParams(Params):
     sku_id: Annotated[str, LICENCE] = Field(description="Id of the licence (SKU)")
     sku_name: str = Field(description="The licence's name, from the tenant's subscriptions")
-    seats: int = Field(ge=1, le=50, description="Seats to add to the subscription")
+    seats: int = Field(ge=1, le=50, title="seats", description="Seats to add to the subscription")
 
 
 class NoteParams(Params):
     psa_ticket_id: Annotated[str, TICKET]
-    body: str = Field(min_length=1, max_length=20000)
+    body: str = Field(min_length=1, max_length=20000, title="text")
 
 
 class TimeParams(Params):
     psa_ticket_id: Annotated[str, TICKET]
-    minutes: int = Field(ge=1, le=480, description="Technician minutes to log on the ticket")
-    billable: bool = Field(description="Billable on the client's invoice, or covered by a plan")
-    notes: str = Field(min_length=1, max_length=2000)
+    minutes: int = Field(
+        ge=1, le=480, title="minutes", description="Technician minutes to log on the ticket"
+    )
+    billable: bool = Field(
+        title="billing", description="Billable on the client's invoice, or covered by a plan"
+    )
+    notes: str = Field(min_length=1, max_length=2000, title="notes")
 
 
 class StatusParams(Params):
     psa_ticket_id: Annotated[str, TICKET]
     status: str = Field(
-        min_length=1, max_length=50, description="The PSA's status, as the PSA words it"
+        min_length=1,
+        max_length=50,
+        title="status",
+        description="The PSA's status, as the PSA words it",
     )
 
 
 class ReplyParams(Params):
     psa_ticket_id: Annotated[str, TICKET]
     to: Annotated[str, REQUESTER] = Field(description="The requester's address")
-    body: str = Field(min_length=1, max_length=20000)
+    body: str = Field(min_length=1, max_length=20000, title="text")
 
 
 def references(params: type[Params]) -> dict[str, Reference]:

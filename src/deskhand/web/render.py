@@ -4,6 +4,7 @@ layout's shared context, and short messages carried across a redirect."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
+from deskhand.actions import action
 from deskhand.engine.escalation_work import count_open
 from deskhand.web.security import Viewer, optional_viewer, runtime
 
@@ -40,8 +42,13 @@ def _stamp(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""
 
 
+def _edited(changes: Iterable[str], action_name: str) -> str:
+    """The parameters an edit changed, in the action's plain words ("the group")."""
+    return action(action_name).edited(changes)
+
+
 templates.env.filters.update(
-    ago=_ago, stamp=_stamp, tojson_pretty=lambda v: json.dumps(v, indent=2)
+    ago=_ago, stamp=_stamp, edited=_edited, tojson_pretty=lambda v: json.dumps(v, indent=2)
 )
 
 
