@@ -177,7 +177,8 @@ async def approve(request: Request, who: CurrentViewer, draft_id: ObjectId) -> R
             request, "_decided.html.j2", {"d": decided, "verb": "approved", "who": who}
         )
     response = RedirectResponse("/queue", status_code=303)
-    changed = f" with your edit of {', '.join(decided.changes)}" if decided.changes else ""
+    edited = action(decided.action).edited(decided.changes)
+    changed = f" with your edit of {edited}" if edited else ""
     return flash(
         response,
         f"Draft #{draft_id} approved{changed}; its plan runs once every draft of it is decided.",
