@@ -182,7 +182,7 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         DraftCreated("12", HASH_A, "2026-11-24T12:00:00+00:00"),
         SYSTEM,
         2,
-        "draft 12 waits for approval until 2026-11-24T12:00:00+00:00 (payload aaaaaaaaaaaa…)",
+        "draft 12 waits for approval until 24 Nov 2026 12:00 UTC (payload aaaaaaaaaaaa…)",
     ),
     (
         DraftApproved("12", HASH_A, edited=True, changes={"group_name": ["Sales", "Sales-EU"]}),

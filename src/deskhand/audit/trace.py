@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from deskhand.actions import catalogue
 from deskhand.audit.log import canonical_json
+from deskhand.domain.dates import readable
 from deskhand.domain.directory import KEPT_NOTE
 from deskhand.domain.events import (
     EVENT_TYPES,
@@ -264,7 +265,7 @@ def _step_decided(event: StepDecided, actor: str) -> str:
 @_summary.register
 def _draft_created(event: DraftCreated, actor: str) -> str:
     return (
-        f"draft {event.approval_id} waits for approval until {event.expires_at} "
+        f"draft {event.approval_id} waits for approval until {readable(event.expires_at)} "
         f"(payload {event.payload_hash[:12]}…)"
     )
 

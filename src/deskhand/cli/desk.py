@@ -482,6 +482,7 @@ def approvals_list(
 ) -> None:
     """Drafts waiting for approval, riskiest and then oldest first (one line each; `approvals
     plans` shows them grouped by plan)."""
+    from deskhand.domain.dates import readable
     from deskhand.engine import approvals as drafts
 
     with user_errors():
@@ -498,7 +499,7 @@ def approvals_list(
             out.print(
                 f"[bold]#{v.id}[/]  ticket {v.ticket_id} · {v.tenant_id} · "
                 f"[bold]{v.blast_radius.replace('_', ' ')}[/] · {v.status} · expires "
-                f"{v.expires_at:%d %b %H:%M} UTC"
+                f"{readable(v.expires_at)}"
             )
             out.print(f"     {escape(v.description)}", highlight=False)
 
@@ -631,6 +632,8 @@ def _read_edit(path: Path) -> dict[str, Any]:
 
 
 def _print_draft(view: "drafts.DraftView") -> None:
+    from deskhand.domain.dates import readable
+
     # Descriptions, reasons and parameters carry ticket text: printed as text, not markup.
     lines = [
         f"[bold]{escape(view.description)}[/]",
@@ -641,8 +644,7 @@ def _print_draft(view: "drafts.DraftView") -> None:
         f"Undo: {escape(view.undo)}",
         f"Requester: {escape(view.requester)} — check: {view.requester_check.get('verdict')} "
         f"({escape(str(view.requester_check.get('detail')))})",
-        f"Status: {view.status} (step {view.step_status}); expires "
-        f"{view.expires_at:%Y-%m-%d %H:%M} UTC",
+        f"Status: {view.status} (step {view.step_status}); expires {readable(view.expires_at)}",
         "Parameters:",
         *(f"  {k}: {escape(json.dumps(v))}" for k, v in view.proposed_params.items()),
     ]
@@ -662,6 +664,6 @@ def _print_draft(view: "drafts.DraftView") -> None:
         lines += [f"  {escape(m.describe())}" for m in view.stale]
         lines.append("  Edit it (--edit), or approve it --as-written if the mention is meant.")
     if view.decided_by:
-        lines.append(f"Decided by {view.decided_by} at {view.decided_at:%Y-%m-%d %H:%M} UTC")
+        lines.append(f"Decided by {view.decided_by} at {readable(view.decided_at)}")
     out.print(Panel("\n".join(lines), title=f"Draft {view.id}", title_align="left"))
     out.print(Panel(Text(view.excerpt), title="Ticket", title_align="left"))

@@ -47,6 +47,7 @@ def escalations_list(
     json_: JsonOption = False,
 ) -> None:
     """Tickets in the human queue, oldest first, with why deskhand stopped."""
+    from deskhand.domain.dates import readable
     from deskhand.engine import escalation_work as work
 
     with user_errors():
@@ -73,7 +74,7 @@ def escalations_list(
             state = v.status if v.closed_as is None else v.closed_as
             out.print(
                 f"[bold]#{v.id}[/]  {escape(v.tenant_name)} · ticket {v.ticket_id} · "
-                f"{state} · {who} · since {v.created_at:%d %b %H:%M} UTC",
+                f"{state} · {who} · since {readable(v.created_at)}",
                 highlight=False,
             )
             out.print(f"     {escape(v.subject)}: {escape(v.reason_text)}", highlight=False)
@@ -208,6 +209,8 @@ def _done(view: "EscalationView", json_: bool, said: str) -> None:
 
 
 def _print(v: "EscalationView") -> None:
+    from deskhand.domain.dates import readable
+
     out.print(f"[bold]Escalation {v.id}[/] · {escape(v.tenant_name)}", highlight=False)
     out.print(
         f"Ticket {v.ticket_id} (PSA {escape(v.psa_ticket_id)}): {escape(v.subject)}",
@@ -216,12 +219,12 @@ def _print(v: "EscalationView") -> None:
     out.print(f"From: {escape(v.requester)}", highlight=False)
     out.print(f"Why: {escape(v.reason_text)}.", highlight=False)
     out.print(f"     {escape(v.detail)}", highlight=False)
-    out.print(f"Since: {v.created_at:%d %b %Y %H:%M} UTC", highlight=False)
+    out.print(f"Since: {readable(v.created_at)}", highlight=False)
     out.print(f"Worked by: {escape(v.assignee or 'nobody yet')}", highlight=False)
     if v.closed_as is not None and v.closed_at is not None:
         out.print(
             f"{v.closed_as.capitalize()} by {escape(v.closed_by or '?')} on "
-            f"{v.closed_at:%d %b %Y %H:%M} UTC",
+            f"{readable(v.closed_at)}",
             highlight=False,
         )
     if v.resolution:

@@ -260,6 +260,7 @@ def quarantine_show(
     ] = False,
 ) -> None:
     """Show one item: where it came from, why it was not taken, and its content."""
+    from deskhand.domain.dates import readable
     from deskhand.intake import quarantine
 
     with user_errors():
@@ -277,7 +278,7 @@ def quarantine_show(
             ("Source", view.source),
             ("Reference", view.reference),
             ("Reason", view.reason),
-            ("When", f"{view.created_at:%Y-%m-%d %H:%M} UTC"),
+            ("When", readable(view.created_at)),
             (
                 "Size",
                 f"{view.size:,} bytes"

@@ -113,8 +113,10 @@ def reject_plan(
 def _print_plan(view: "PlanView", *, brief: bool) -> None:
     """A plan at the terminal's width: a head line, the request, then one line per step in
     words, each wrapped under its own indent."""
+    from deskhand.domain.dates import readable
+
     waiting = len(view.pending)
-    expires = f" · expires {view.expires_at:%d %b %H:%M} UTC" if view.expires_at else ""
+    expires = f" · expires {readable(view.expires_at)}" if view.expires_at else ""
     out.print(
         f"[bold]Plan {view.run_id}[/]  ticket {view.ticket_id} · {view.tenant_id} · "
         f"{waiting} to decide{expires}",

@@ -31,6 +31,7 @@ from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors
 from deskhand.domain import events as ev
 from deskhand.domain.actions import ActionError, Params
+from deskhand.domain.dates import readable
 from deskhand.domain.decisions import Decision
 from deskhand.domain.escalations import Reason
 from deskhand.domain.risks import APPROVAL_FLOOR
@@ -224,7 +225,7 @@ def _check_may_run(
         return _Halt(
             Reason.APPROVAL_EXPIRED,
             f"The approval of step {step.position} ({step.description}) expired at "
-            f"{approval.expires_at:%Y-%m-%d %H:%M} UTC before it could run.",
+            f"{readable(approval.expires_at)} before it could run.",
         )
     problem = _binding_problem(rt, session, step, values, current)
     if problem is not None:

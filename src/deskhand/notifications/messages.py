@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from deskhand.domain.dates import readable
 from deskhand.domain.escalations import sentence
 from deskhand.domain.notifications import NoticeKind
 
@@ -94,7 +95,7 @@ def short(subject: str) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return readable(moment)
 
 
 def plans_waiting(

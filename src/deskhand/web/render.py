@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from deskhand.actions import action
+from deskhand.domain.dates import readable
 from deskhand.engine.escalation_work import count_open
 from deskhand.web.security import Viewer, optional_viewer, runtime
 
@@ -38,17 +39,13 @@ def _ago(moment: datetime | None) -> str:
     return "just now"
 
 
-def _stamp(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""
-
-
 def _edited(changes: Iterable[str], action_name: str) -> str:
     """The parameters an edit changed, in the action's plain words ("the group")."""
     return action(action_name).edited(changes)
 
 
 templates.env.filters.update(
-    ago=_ago, stamp=_stamp, edited=_edited, tojson_pretty=lambda v: json.dumps(v, indent=2)
+    ago=_ago, stamp=readable, edited=_edited, tojson_pretty=lambda v: json.dumps(v, indent=2)
 )
 
 
