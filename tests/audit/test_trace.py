@@ -11,7 +11,7 @@ from typing import ClassVar
 import pytest
 from rich.console import Console
 
-from deskhand.audit.log import append, canonical_json
+from deskhand.audit.log import append
 from deskhand.audit.trace import Trace, render_trace, trace
 from deskhand.domain.events import (
     EVENT_TYPES,
@@ -260,7 +260,7 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         DANA,
         2,
         "step 3 planned again after dana@msp.example edited draft 12: Reply to "
-        "alice@contoso.example on PSA ticket 4711 (changed: body); its approval is void and it "
+        "alice@contoso.example on PSA ticket 4711 (changed: the text); its approval is void and it "
         "waits for approval again",
     ),
     (
@@ -364,19 +364,49 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         None,
         "notification (escalation) to json://127.0.0.1 given up after 4 attempts: HTTP 500",
     ),
-    # Account changes belong to no ticket; a trace would show them as their raw data.
-    *[
-        (event, SYSTEM, None, f"{event.TYPE} {canonical_json(event.data())}")
-        for event in (
-            UserAdded("lee@msp.example", "tech", ["contoso"]),
-            UserRoleChanged("lee@msp.example", "tech", "approver"),
-            UserTenantsChanged("lee@msp.example", ["contoso"], ["*"]),
-            UserPasswordChanged("lee@msp.example", 1, 2),
-            UserDisabled("lee@msp.example", 1, 0),
-            UserEnabled("lee@msp.example"),
-            UserRemoved("lee@msp.example", "approver", ["*"]),
-        )
-    ],
+    # Account changes belong to no ticket, but the Audit page shows them in words too.
+    (
+        UserAdded("lee@msp.example", "tech", ["contoso"]),
+        SYSTEM,
+        None,
+        "lee@msp.example given an account as tech by deskhand, for contoso",
+    ),
+    (
+        UserRoleChanged("lee@msp.example", "tech", "approver"),
+        SYSTEM,
+        None,
+        "lee@msp.example's role changed from tech to approver by deskhand",
+    ),
+    (
+        UserTenantsChanged("lee@msp.example", ["contoso"], ["*"]),
+        SYSTEM,
+        None,
+        "lee@msp.example's tenants changed from contoso to every tenant by deskhand",
+    ),
+    (
+        UserPasswordChanged("lee@msp.example", 1, 2),
+        SYSTEM,
+        None,
+        "lee@msp.example's password set anew by deskhand; 1 session ended, 2 API tokens revoked",
+    ),
+    (
+        UserDisabled("lee@msp.example", 1, 0),
+        SYSTEM,
+        None,
+        "lee@msp.example disabled by deskhand; 1 session ended, 0 API tokens revoked",
+    ),
+    (
+        UserEnabled("lee@msp.example"),
+        SYSTEM,
+        None,
+        "lee@msp.example may sign in again (enabled by deskhand)",
+    ),
+    (
+        UserRemoved("lee@msp.example", "approver", ["*"]),
+        SYSTEM,
+        None,
+        "lee@msp.example's account (approver) removed by deskhand",
+    ),
 ]
 
 

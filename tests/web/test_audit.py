@@ -128,7 +128,22 @@ def test_events_are_listed_newest_first_with_who_what_and_the_ticket(
     assert newest.type in cells and newest.actor in cells
     if newest.ticket_id:
         assert f'<a href="/tickets/{newest.ticket_id}">' in cells
-    assert "<details><summary><code>" in cells
+    assert "<details><summary>The event's data</summary><pre>" in cells
+
+
+def test_an_event_reads_as_a_sentence_with_its_raw_data_one_click_away(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, _ = signed_in
+    page = client.get("/audit?type=ticket.received").text
+    received = _events(web_rt, EventRecord.type == "ticket.received")[-1]
+    cells = dict(ROW.findall(page))[str(received.id)]
+    words, raw = cells.split("<details>", 1)
+    assert '<p class="summary">' in words and '{"' not in words  # words, not JSON
+    assert "&#34;" in raw or '"' in raw  # the JSON, inside the details
+    assert json.dumps(received.data, indent=2).split("\n")[1].split(":")[0].strip() in (
+        raw.replace("&#34;", '"')
+    )
 
 
 def test_event_data_is_escaped(signed_in: tuple[TestClient, str], web_rt: Runtime) -> None:

@@ -64,6 +64,13 @@ from deskhand.domain.events import (
     StepVerified,
     TicketReceived,
     TicketTriaged,
+    UserAdded,
+    UserDisabled,
+    UserEnabled,
+    UserPasswordChanged,
+    UserRemoved,
+    UserRoleChanged,
+    UserTenantsChanged,
 )
 from deskhand.errors import InputError
 from deskhand.store.models import EventRecord, Requester, Ticket
@@ -141,7 +148,7 @@ def trace(session: Session, ticket_id: int) -> Trace:
             type=event["type"],
             run_id=event["run_id"],
             step_id=event["step_id"],
-            summary=_summarise(event["type"], event["data"], event["actor"]),
+            summary=summarise(event["type"], event["data"], event["actor"]),
             data=event["data"],
         )
         for event in events
@@ -177,7 +184,9 @@ def render_trace(trace: Trace, console: Console) -> None:
     console.print(table)
 
 
-def _summarise(type_: str, data: dict[str, Any], actor: str) -> str:
+def summarise(type_: str, data: dict[str, Any], actor: str) -> str:
+    """An event of the log in one line of plain words (the trace's, and the Audit page's); one
+    no summary knows, or recorded with fields this deskhand does not have, as its raw data."""
     event_class = EVENT_TYPES.get(type_)
     if event_class is None:
         return _raw(type_, data)
@@ -429,7 +438,7 @@ def _secret_revealed(event: SecretRevealed, actor: str) -> str:
 
 @_summary.register
 def _step_replanned(event: StepReplanned, actor: str) -> str:
-    changed = ", ".join(sorted(event.changes)) or "nothing"
+    changed = catalogue().edited(sorted(event.changes)) or "nothing"
     radius = (
         f"; {event.blast_radius_before} → {event.blast_radius}"
         if event.blast_radius != event.blast_radius_before
@@ -466,3 +475,54 @@ def _secret_erased(event: SecretErased, actor: str) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _tenant_list(tenants: list[str]) -> str:
+    if "*" in tenants:
+        return "every tenant"
+    return ", ".join(tenants) if tenants else "no tenant"
+
+
+@_summary.register
+def _user_added(event: UserAdded, actor: str) -> str:
+    tenants = _tenant_list(event.tenants)
+    return f"{event.user} given an account as {event.role} by {actor}, for {tenants}"
+
+
+@_summary.register
+def _user_role_changed(event: UserRoleChanged, actor: str) -> str:
+    return f"{event.user}'s role changed from {event.before} to {event.after} by {actor}"
+
+
+@_summary.register
+def _user_tenants_changed(event: UserTenantsChanged, actor: str) -> str:
+    return (
+        f"{event.user}'s tenants changed from {_tenant_list(event.before)} to "
+        f"{_tenant_list(event.after)} by {actor}"
+    )
+
+
+def _signed_out(sessions: int, tokens: int) -> str:
+    return f"{_count(sessions, 'session')} ended, {_count(tokens, 'API token')} revoked"
+
+
+@_summary.register
+def _user_password_changed(event: UserPasswordChanged, actor: str) -> str:
+    ended = _signed_out(event.sessions_ended, event.tokens_revoked)
+    return f"{event.user}'s password set anew by {actor}; {ended}"
+
+
+@_summary.register
+def _user_disabled(event: UserDisabled, actor: str) -> str:
+    ended = _signed_out(event.sessions_ended, event.tokens_revoked)
+    return f"{event.user} disabled by {actor}; {ended}"
+
+
+@_summary.register
+def _user_enabled(event: UserEnabled, actor: str) -> str:
+    return f"{event.user} may sign in again (enabled by {actor})"
+
+
+@_summary.register
+def _user_removed(event: UserRemoved, actor: str) -> str:
+    return f"{event.user}'s account ({event.role}) removed by {actor}"

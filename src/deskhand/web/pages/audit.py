@@ -25,8 +25,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from deskhand.audit.checkpoints import CheckpointFile
-from deskhand.audit.log import canonical_json
 from deskhand.audit.search import EventSearch, jsonl_lines, newest_first
+from deskhand.audit.trace import summarise
 from deskhand.audit.verification import ChainCheck, Verification
 from deskhand.domain.events import EVENT_TYPES
 from deskhand.engine.runtime import Runtime
@@ -38,7 +38,6 @@ from deskhand.web.security import CurrentViewer, Viewer, check_csrf, runtime
 
 router = APIRouter()
 PAGE_SIZE = 100
-COMPACT_WIDTH = 140  # characters of an event's data shown before it is opened
 EXPORT_CHUNK = 500  # lines sent together while streaming an export
 POLL_SECONDS = 2
 
@@ -256,9 +255,6 @@ def _filename(filters: AuditFilters) -> str:
 
 
 def _row(event: EventRecord) -> dict[str, Any]:
-    compact = canonical_json(event.data)
-    if len(compact) > COMPACT_WIDTH:
-        compact = compact[: COMPACT_WIDTH - 1] + "…"
     return {
         "id": event.id,
         "at": event.at,
@@ -270,7 +266,7 @@ def _row(event: EventRecord) -> dict[str, Any]:
         "run_id": event.run_id,
         "step_id": event.step_id,
         "data": event.data,
-        "compact": compact,
+        "summary": summarise(event.type, event.data, event.actor),
     }
 
 
