@@ -105,6 +105,24 @@ def test_a_licence_with_a_free_seat_is_just_assigned_unless_already_there() -> N
     assert already.handoff is not None and "already" in already.handoff
 
 
+def test_a_licence_reply_says_what_a_licence_means_not_what_a_group_does() -> None:
+    plan = AccessChange().plan(TICKET, context("access_change", groups=(GROUP,), skus=(FULL,)))
+    reply = plan.steps[-1].params["body"]
+    assert "Lisa Chen has been added to: Finance Share. It can take a few minutes" in reply
+    assert "Lisa Chen now has a licence for Business Premium." in reply
+    assert "Business Premium" not in reply.split("now has")[0]  # not among the groups
+
+    licence_only = AccessChange().plan(TICKET, context("access_change", skus=(FULL,)))
+    words = licence_only.steps[-1].params["body"]
+    assert "now has a licence for Business Premium" in words and "up to an hour" in words
+    assert "added to" not in words and "Outlook, Teams and file shares" not in words
+
+    removed = AccessChange().plan(TICKET, context("access_change", removal=True, skus=(FREE, FULL)))
+    said = removed.steps[-1].params["body"]
+    assert "Lisa Chen's licence for Business Basic has been removed" in said
+    assert "Business Premium" not in said  # she never had it: nothing changes, nothing said
+
+
 def test_removal_removes_memberships_and_only_licences_the_user_has() -> None:
     plan = AccessChange().plan(
         TICKET, context("access_change", removal=True, groups=(GROUP,), skus=(FREE, FULL))

@@ -148,8 +148,14 @@ class AccessChange(Specialist):
                 reason="Record on the ticket what deskhand did and why.",
             )
         )
-        verb = "added to" if request.operation == "add" else "removed from"
-        names = [g.display_name for g in context.groups] + [s.display_name for s in context.skus]
+        groups = [g.display_name for g in context.groups]
+        # Only the licences this plan changes: one already as asked gets no step and no words.
+        licences = [
+            s.display_name
+            for s in context.skus
+            if (s.id in user.licenses) == (request.operation == "remove")
+        ]
+        names = groups + licences
         done: list[str] = []
         summary: list[str] = []
         if shared_mailbox:
@@ -159,11 +165,15 @@ class AccessChange(Specialist):
                 "them access."
             )
             summary.append(f"Convert the mailbox of {user.user_principal_name} to shared")
-        if names:
+        if groups:
+            verb = "added to" if request.operation == "add" else "removed from"
             done.append(
-                f"{user.display_name} has been {verb}: {', '.join(names)}. It can take a few "
+                f"{user.display_name} has been {verb}: {', '.join(groups)}. It can take a few "
                 "minutes to show in Outlook, Teams and file shares."
             )
+        if licences:
+            done.append(_licence_words(user.display_name, request.operation, licences))
+        if names:
             preposition = "to" if request.operation == "add" else "from"
             summary.append(
                 f"{request.operation.capitalize()} {user.user_principal_name} "
@@ -267,3 +277,20 @@ class AccessChange(Specialist):
             )
         )
         return steps
+
+
+def _licence_words(who: str, operation: str, licences: list[str]) -> str:
+    """What a licence change means to the person who asked: what they can use now, and when."""
+    plural = len(licences) > 1
+    named = " and ".join([", ".join(licences[:-1]), licences[-1]] if plural else licences)
+    if operation == "add":
+        return (
+            f"{who} now has {'licences' if plural else 'a licence'} for {named}. The apps and "
+            f"services {'they include' if plural else 'it includes'} can take up to an hour to "
+            "be ready; signing out of the Office apps and back in helps."
+        )
+    return (
+        f"{who}'s {'licences' if plural else 'licence'} for {named} "
+        f"{'have' if plural else 'has'} been removed: the apps and services "
+        f"{'they' if plural else 'it'} included are no longer available to them."
+    )
