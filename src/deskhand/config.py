@@ -21,7 +21,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None  # default: a SQLite file in data_dir
-    sandbox_url: str | None = None  # the simulated client systems; default: beside the database
+    sandbox_url: str | None = None  # the simulated client systems; default: see sandbox()
     escalation_webhook: str | None = None  # POSTed a JSON document for every escalation
     lease_seconds: float = 30.0  # how long a worker's claim on a run lasts without a heartbeat
     poll_seconds: float = 0.25  # how often an idle worker looks for work
@@ -64,4 +64,23 @@ class Settings(BaseSettings):
         return self.audit_checkpoint_file or self.data_dir / "audit-checkpoints.jsonl"
 
     def sandbox(self) -> str:
-        return self.sandbox_url or f"sqlite:///{self.data_dir / 'sandbox.db'}"
+        """The simulated client systems, kept with their database so that two databases never
+        share one simulated client: beside a SQLite database file given in ``database_url``
+        (``demo.db`` → ``demo.sandbox.db``); ``sandbox.db`` in data_dir beside the default
+        database, and for a server database (PostgreSQL) or an in-memory one."""
+        if self.sandbox_url:
+            return self.sandbox_url
+        beside = _sqlite_file(self.database_url) if self.database_url else None
+        if beside is not None:
+            return f"sqlite:///{beside.with_name(beside.stem + '.sandbox.db')}"
+        return f"sqlite:///{self.data_dir / 'sandbox.db'}"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``sqlite:///relative.db``, ``sqlite:////abs/x.db``,
+    ``sqlite+pysqlite:///…?mode=ro``); None for another database or an in-memory one."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme.split("+")[0] != "sqlite" or not rest.startswith("/"):
+        return None
+    path = rest[1:].split("?")[0]
+    return Path(path) if path and path != ":memory:" else None
