@@ -22,6 +22,7 @@ from deskhand.actions import action, catalogue
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.decisions import Decision
 from deskhand.domain.escalations import Reason
+from deskhand.domain.origin import outside_psa
 from deskhand.domain.risks import BlastRadius, risk_rank
 from deskhand.engine import state
 from deskhand.engine.binding import BindingError, TicketRef
@@ -123,6 +124,7 @@ class DraftView(BaseModel):
     tenant_id: str
     ticket_id: int
     psa_ticket_id: str
+    in_psa: bool = True  # the tenant's PSA holds the ticket (not mailed in, not imported)
     run_id: int
     step_position: int
     specialist: str
@@ -658,6 +660,7 @@ def _view(
         tenant_id=approval.tenant_id,
         ticket_id=run.ticket_id,
         psa_ticket_id=run.ticket.psa_ticket_id,
+        in_psa=outside_psa(run.ticket.origin, run.ticket.exported_from) is None,
         run_id=run.id,
         step_position=step.position,
         specialist=run.specialist or "",
@@ -724,6 +727,7 @@ class PlanView(BaseModel):
     run_id: int
     ticket_id: int
     psa_ticket_id: str
+    in_psa: bool = True  # the tenant's PSA holds the ticket (not mailed in, not imported)
     tenant_id: str
     specialist: str
     requester: str
@@ -776,6 +780,7 @@ def _plan_view(run: Run) -> PlanView:
         run_id=run.id,
         ticket_id=run.ticket_id,
         psa_ticket_id=run.ticket.psa_ticket_id,
+        in_psa=outside_psa(run.ticket.origin, run.ticket.exported_from) is None,
         tenant_id=run.tenant_id,
         specialist=run.specialist or "",
         requester=run.ticket.requester.email,

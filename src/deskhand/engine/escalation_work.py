@@ -26,6 +26,7 @@ from deskhand.connectors.errors import ConnectorError
 from deskhand.domain import events as ev
 from deskhand.domain.escalations import sentence
 from deskhand.domain.events import Actor, ActorKind
+from deskhand.domain.origin import outside_psa
 from deskhand.engine import state
 from deskhand.engine.approvals import MIN_VERIFICATION_CHARS, visible_to
 from deskhand.engine.runtime import Runtime
@@ -93,6 +94,7 @@ class EscalationView(BaseModel):
     id: int
     ticket_id: int
     psa_ticket_id: str
+    in_psa: bool = True  # the tenant's PSA holds the ticket (not mailed in, not imported)
     tenant_id: str
     tenant_name: str
     subject: str
@@ -411,6 +413,7 @@ def _view(escalation: Escalation, names: dict[str, str], *, notes: bool = True) 
         id=escalation.id,
         ticket_id=ticket.id,
         psa_ticket_id=ticket.psa_ticket_id,
+        in_psa=outside_psa(ticket.origin, ticket.exported_from) is None,
         tenant_id=escalation.tenant_id,
         tenant_name=names.get(escalation.tenant_id, escalation.tenant_id),
         subject=ticket.subject,

@@ -17,8 +17,10 @@ from deskhand.engine import escalation_work as work
 from deskhand.engine.approvals import visible_to
 from deskhand.engine.escalation_work import EscalationFilter, EscalationView
 from deskhand.engine.runtime import Runtime
-from deskhand.store.models import Tenant, User
+from deskhand.store.models import User
+from deskhand.web.card_context import visible_tenants
 from deskhand.web.params import ObjectId
+from deskhand.web.psa_links import PsaLinks
 from deskhand.web.render import flash, page
 from deskhand.web.security import CurrentViewer, Viewer, check_csrf, runtime
 
@@ -55,12 +57,14 @@ def escalations(
         limit=LIMIT,
     )
     rows = work.list_escalations(rt, where)
+    seen = visible_tenants(rt, who)
     return page(
         request,
         "escalations.html.j2",
         who,
         rows=rows,
-        tenants=_tenants(rt, who),
+        tenants={t.id: t.name for t in seen.values()},
+        psa_link=PsaLinks(rt, seen),
         reasons={r.value: r.sentence for r in Reason},
         colleagues=colleagues(rt, {e.tenant_id for e in rows}),
         show=show if show in SHOW else "open",
@@ -145,11 +149,6 @@ def ticket_context(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         "colleagues": colleagues(rt, {escalation.tenant_id}),
         "may_work": who.at_least("tech"),
     }
-
-
-def _tenants(rt: Runtime, who: Viewer) -> dict[str, str]:
-    with rt.db.reading() as session:
-        return {t.id: t.name for t in session.scalars(select(Tenant)) if who.sees(t.id)}
 
 
 def _back(target: str) -> str:

@@ -5,35 +5,21 @@ queue, /queue, and its edit form); approving and rejecting go through
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 
 from deskhand.engine import approvals
 from deskhand.engine.approvals import PlanView
 from deskhand.engine.runtime import Runtime
-from deskhand.store.models import Tenant
+from deskhand.web.card_context import card_context
 from deskhand.web.params import ObjectId
 from deskhand.web.render import flash, page, templates
 from deskhand.web.security import CurrentViewer, NotFound, Viewer, check_csrf, runtime
 
 router = APIRouter()
 PAGE_SIZE = 50
-
-
-def _tenants(rt: Runtime, who: Viewer) -> dict[str, Tenant]:
-    with rt.db.reading() as session:
-        rows = session.scalars(select(Tenant).order_by(Tenant.name)).all()
-    return {t.id: t for t in rows if who.sees(t.id)}
-
-
-def _context(rt: Runtime, who: Viewer) -> dict[str, Any]:
-    tenants = _tenants(rt, who)
-    approving = {t.id for t in tenants.values() if who.may_approve(rt, t)}
-    return {"tenants": tenants, "approving": approving}
 
 
 @router.get("/plans")
@@ -56,7 +42,7 @@ def plans(
         query=query,
         page_number=max(page_number, 1),
         more=offset + len(shown) < total,
-        **_context(rt, who),
+        **card_context(rt, who),
     )
 
 
@@ -88,13 +74,13 @@ async def approve(request: Request, who: CurrentViewer, run_id: ObjectId) -> Res
             request,
             "_plan.html.j2",
             {"who": who, "p": plan, "error": error.message, "hint": error.hint,
-             **_context(rt, who)},
+             **card_context(rt, who)},
             status_code=error.http_status,
         )  # fmt: skip
     if request.headers.get("HX-Request"):
         return templates.TemplateResponse(
             request, "_plan.html.j2", {"who": who, "p": decided, "verb": "approved",
-                                       **_context(rt, who)}
+                                       **card_context(rt, who)}
         )  # fmt: skip
     response = RedirectResponse("/plans", status_code=303)
     return flash(response, f"Plan {run_id} approved; it runs when a worker next looks for work.")
@@ -117,13 +103,13 @@ async def reject(request: Request, who: CurrentViewer, run_id: ObjectId) -> Resp
             request,
             "_plan.html.j2",
             {"who": who, "p": plan, "error": error.message, "hint": error.hint,
-             **_context(rt, who)},
+             **card_context(rt, who)},
             status_code=error.http_status,
         )  # fmt: skip
     if request.headers.get("HX-Request"):
         return templates.TemplateResponse(
             request, "_plan.html.j2", {"who": who, "p": decided, "verb": "rejected",
-                                       "reason": reason, **_context(rt, who)}
+                                       "reason": reason, **card_context(rt, who)}
         )  # fmt: skip
     response = RedirectResponse("/plans", status_code=303)
     return flash(response, f"Plan {run_id} rejected; the ticket is in Escalations.")

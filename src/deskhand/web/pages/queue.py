@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from deskhand.actions import action
 from deskhand.domain.actions import Reference
@@ -22,6 +21,7 @@ from deskhand.engine.carried_edits import carry_over
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError
 from deskhand.store.models import Tenant
+from deskhand.web.card_context import card_context, visible_tenants
 from deskhand.web.params import ObjectId
 from deskhand.web.render import flash, page, templates
 from deskhand.web.security import CurrentViewer, NotFound, Viewer, check_csrf, runtime
@@ -52,18 +52,6 @@ def _where(who: Viewer, filters: QueueFilters, **more: Any) -> DraftFilter:
     )
 
 
-def _tenants(rt: Runtime, who: Viewer) -> dict[str, Tenant]:
-    with rt.db.reading() as session:
-        rows = session.scalars(select(Tenant).order_by(Tenant.name)).all()
-    return {t.id: t for t in rows if who.sees(t.id)}
-
-
-def _draft_context(rt: Runtime, who: Viewer) -> dict[str, Any]:
-    tenants = _tenants(rt, who)
-    approving = {t.id for t in tenants.values() if who.may_approve(rt, t)}
-    return {"tenants": tenants, "approving": approving}
-
-
 @router.get("/queue")
 def queue(
     request: Request,
@@ -92,7 +80,7 @@ def queue(
         newest=newest,
         page_number=max(page_number, 1),
         more=offset + len(drafts) < total,
-        **_draft_context(rt, who),
+        **card_context(rt, who),
     )
 
 
@@ -114,7 +102,7 @@ def queue_new(
         request,
         "_queue_new.html.j2",
         {"who": who, "drafts": drafts, "newest": newest, "filters": filters,
-         **_draft_context(rt, who)},
+         **card_context(rt, who)},
     )  # fmt: skip
 
 
@@ -144,7 +132,7 @@ def _refused(
     return templates.TemplateResponse(
         request,
         "_draft.html.j2",
-        {**context, "d": draft, **_draft_context(rt, who)},
+        {**context, "d": draft, **card_context(rt, who)},
         status_code=error.http_status,
     )
 
@@ -228,7 +216,7 @@ def _edit_refused(
         d=draft,
         fields=_fields(rt, draft, edit),
         changes=_changes(draft, edit),
-        tenants=_tenants(rt, who),
+        tenants=visible_tenants(rt, who),
         error=error.message,
         hint=error.hint,
         approve_as=reclassified.needed if reclassified else None,
@@ -248,7 +236,7 @@ def edit_form(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Respo
         d=draft,
         fields=_fields(rt, draft, carry_over(_params(draft), draft.stale)),
         changes=_changes(draft, carry_over(_params(draft), draft.stale)),
-        tenants=_tenants(rt, who),
+        tenants=visible_tenants(rt, who),
     )
 
 
