@@ -157,6 +157,24 @@ def test_helpdesk_event_log_with_business_hours() -> None:
     assert document["totals"]["minutes"] < elapsed["totals"]["minutes"]
 
 
+def test_an_event_log_s_proxy_is_named_as_one_in_the_headline_table_and_report(
+    tmp_path: Path,
+) -> None:
+    html = tmp_path / "report.html"
+    result = deskhand(
+        "analyze", SHARED_DATA / "helpdesk.events.csv", *HELPDESK_MAP, "--days", "2000",
+        "--out", html,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    printed = " ".join(result.stdout.split())
+    assert "Categories ranked by total elapsed hours (a proxy)" in printed
+    assert "takes the most elapsed hours (a proxy)" in printed
+    assert "technician minutes" not in printed and "technician time" not in printed
+    page = " ".join(html.read_text().split())
+    assert "ranked by total elapsed hours (a proxy) per category" in page
+    assert "technician minutes" not in page
+
+
 def assert_clear_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr

@@ -35,13 +35,13 @@ COMPARE_MOST_FREQUENT = 3
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def pareto_svg(categories: list[tuple[str, float]]) -> str:
+def pareto_svg(categories: list[tuple[str, float]], what: str = "Technician hours") -> str:
     """Bars of hours per category, largest first, with the cumulative share of minutes as a line.
 
     ``categories`` is (name, minutes); beyond 15 categories the smallest are folded into one
-    "all others" bar.
+    "all others" bar. ``what`` names what the hours are (a proxy says so).
     """
-    title = "Technician hours by category, with cumulative share of all minutes"
+    title = f"{what} by category, with cumulative share of all minutes"
     width, height = 880, 470
     if not categories:
         return _empty_chart(title, width, "No categories to show.")
@@ -122,13 +122,13 @@ def share_of_tickets(rows: Sequence[CategoryRow]) -> dict[str, float]:
     return {row.category: (row.tickets / total if total else 0.0) for row in rows}
 
 
-def minutes_vs_count_svg(rows: list[CategoryRow]) -> str:
+def minutes_vs_count_svg(rows: list[CategoryRow], measure: str = "technician minutes") -> str:
     """Paired bars, share of tickets against share of minutes, for the top categories by minutes.
 
     The most frequent categories are always included, because a count-based ranking would have
     put them first; rows are in order of minutes.
     """
-    title = "Share of tickets compared with share of technician minutes, by category"
+    title = f"Share of tickets compared with share of {measure}, by category"
     width = 880
     if not rows:
         return _empty_chart(title, width, "No categories to show.")

@@ -28,6 +28,7 @@ def render_html(report: Report) -> str:
     """Render ``report`` as one HTML document that needs no network to display or print."""
     template = _environment().get_template("report.html.j2")
     rows = sorted(report.categories, key=lambda r: r.rank_by_minutes)
+    hours_of = report.measure[0].upper() + report.measure[1:]
     return template.render(
         report=report,
         rows=rows,
@@ -37,8 +38,13 @@ def render_html(report: Report) -> str:
         is_proxy=report.totals.minutes_source in PROXY_SOURCES,
         proxy_sources=PROXY_SOURCES,
         source_words=MINUTES_SOURCE_WORDS,
-        pareto=Markup(pareto_svg([(row.category, row.minutes) for row in rows])),
-        minutes_vs_count=Markup(minutes_vs_count_svg(rows)),
+        pareto=Markup(
+            pareto_svg(
+                [(row.category, row.minutes) for row in rows],
+                "Technician hours" if report.totals.minutes_source == "logged" else hours_of,
+            )
+        ),
+        minutes_vs_count=Markup(minutes_vs_count_svg(rows, report.measure)),
         weekly=Markup(weekly_trend_svg(report.weekly)),
     )
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from deskhand.history.report import (
+    MEASURE_WORDS,
     Automation,
     AutomationRow,
     CategoryDetail,
@@ -25,7 +26,7 @@ from deskhand.history.report import (
 
 DAYS_PER_MONTH = 365.25 / 12
 AUTOMATION_ASSUMPTION = (
-    "Hours per month are this category's technician minutes in the window, scaled to an "
+    "Hours per month are this category's {measure} in the window, scaled to an "
     "average month. The cost is those hours at the technician cost you gave (--rate). It is the "
     "ceiling of what automating the category could save — if no ticket in it needed a "
     "technician any more; real automation removes part of it."
@@ -152,7 +153,9 @@ def automation_value(
     return Automation(
         rate=rate,
         currency=currency,
-        assumption=AUTOMATION_ASSUMPTION,
+        assumption=AUTOMATION_ASSUMPTION.format(
+            measure=MEASURE_WORDS[rows[0].minutes_source if rows else "logged"]
+        ),
         rows=[
             AutomationRow(
                 category=row.category,

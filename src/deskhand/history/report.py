@@ -24,6 +24,14 @@ MINUTES_SOURCE_WORDS: dict[str, str] = {
     ),
 }
 
+# What the ranking measures, as its headline and table name it: a proxy says it is one
+# wherever it is named, never "technician minutes".
+MEASURE_WORDS: dict[str, str] = {
+    "logged": "technician minutes",
+    "elapsed": "elapsed hours (a proxy)",
+    "business_hours": "elapsed business hours (a proxy)",
+}
+
 
 class Window(BaseModel):
     """The period analysed; tickets are in it by the time they were opened."""
@@ -168,6 +176,11 @@ class Report(BaseModel):
     def minutes_source_words(self) -> str:
         return MINUTES_SOURCE_WORDS[self.totals.minutes_source]
 
+    @property
+    def measure(self) -> str:
+        """What the ranking measures: "technician minutes", or the proxy, named as one."""
+        return MEASURE_WORDS[self.totals.minutes_source]
+
     def headlines(self) -> list[str]:
         """The findings in words: what costs most, and how ranking by count would mislead."""
         rows = sorted(self.categories, key=lambda r: r.rank_by_minutes)
@@ -182,13 +195,14 @@ class Report(BaseModel):
         )
         if not any(row.minutes > 0 for row in rows):
             return [
-                "No technician minutes were recorded, so the categories cannot be ranked by time.",
+                f"No {self.measure} were recorded, so the categories cannot be ranked by time.",
                 f"{frequent_words}.",
             ]
         top = rows[0]
+        most = "technician time" if self.totals.minutes_source == "logged" else self.measure
         findings = [
-            f"{top.category} takes the most technician time: {top.hours:,.1f} hours, "
-            f"{format_share(top.share_of_minutes)} of all minutes, over {top.tickets:,} tickets."
+            f"{top.category} takes the most {most}: {top.hours:,.1f} hours, "
+            f"{format_share(top.share_of_minutes)} of the total, over {top.tickets:,} tickets."
         ]
         if frequent is top:
             findings.append(f"{frequent_words} as well.")
@@ -213,7 +227,7 @@ class Report(BaseModel):
             share = sum(row.share_of_minutes for row in rows[:3])
             findings.append(
                 f"The top 3 of {len(rows)} categories take {format_share(share)} of all "
-                "technician minutes."
+                f"{self.measure}."
             )
         return findings
 

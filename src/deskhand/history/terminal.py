@@ -110,9 +110,9 @@ def _ranking(report: Report, top: int, width: int) -> Table:
     # Narrow terminals drop the per-ticket spread and the source column (the source is the same
     # for every row and is named in the title) rather than squeezing category names.
     wide = width >= WIDE_TERMINAL
-    title = "Categories ranked by total technician minutes"
-    if not wide:
-        title += f" ({report.totals.minutes_source} minutes)"
+    title = f"Categories ranked by total {report.measure}"
+    if not wide and report.totals.minutes_source == "logged":
+        title += " (logged minutes)"
     table = Table(
         title=title,
         title_justify="left",

@@ -246,6 +246,7 @@ def _report_context(report: Report) -> dict[str, Any]:
         "format": report.format,
         "is_proxy": not logged,
         "source_words": report.minutes_source_words,
+        "measure": report.measure,
         "rows": [
             {
                 "rank": row.rank_by_minutes,
