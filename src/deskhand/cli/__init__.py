@@ -120,6 +120,7 @@ def _options(
         str | None,
         typer.Option(
             "--db",
+            metavar="URL",
             help="Database URL (default: DESKHAND_DATABASE_URL, else a SQLite file in the "
             "user data folder).",
         ),
@@ -134,12 +135,15 @@ def _options(
 
 def build(only: str | None = None) -> typer.Typer:
     """The application with every command, or with the one top-level command ``only``."""
+    from deskhand.cli.common import PlainHelpGroup
+
     built = typer.Typer(
         help=HELP,
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         add_completion=False,
         rich_markup_mode=None,  # plain help, as deskhand.cli.common.group says why
+        cls=PlainHelpGroup,
     )
     built.callback()(_options)
     for name, register in COMMANDS.items():

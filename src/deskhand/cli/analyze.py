@@ -42,6 +42,7 @@ def analyze(
         list[str] | None,
         typer.Option(
             "--map",
+            metavar="FIELD=COLUMN",
             help="field=column, repeatable. Fields: ticket_id, category, subject, body, opened_at, "
             "resolved_at, timestamp (marks an event log), status, tech, customer, minutes, hours, "
             "started_at, ended_at.",
@@ -53,7 +54,9 @@ def analyze(
             "--dayfirst/--no-dayfirst", help="Dates are day/month (default: detect from the data)."
         ),
     ] = None,
-    tz: Annotated[str, typer.Option(help="Time zone of times written without one.")] = "UTC",
+    tz: Annotated[
+        str, typer.Option(metavar="ZONE", help="Time zone of times written without one.")
+    ] = "UTC",
     minutes_from: Annotated[
         MinutesFromName,
         typer.Option(
@@ -63,7 +66,10 @@ def analyze(
     ] = MinutesFromName.auto,
     business_hours: Annotated[
         str | None,
-        typer.Option(help="Working hours on weekdays, e.g. 08:00-18:00, for the elapsed proxy."),
+        typer.Option(
+            metavar="HH:MM-HH:MM",
+            help="Working hours on weekdays, e.g. 08:00-18:00, for the elapsed proxy.",
+        ),
     ] = None,
     recategorize: Annotated[
         bool, typer.Option(help="Categorise every ticket from its text, ignoring PSA categories.")
@@ -79,18 +85,24 @@ def analyze(
             help=f"Window length in days, 1 to {MAX_DAYS} (default {DEFAULT_DAYS}).",
         ),
     ] = None,
-    since: Annotated[str | None, typer.Option(help="Window start, YYYY-MM-DD.")] = None,
-    until: Annotated[str | None, typer.Option(help="Window end, YYYY-MM-DD.")] = None,
+    since: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Window start, YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Window end, YYYY-MM-DD.")
+    ] = None,
     rate: Annotated[
         float | None, typer.Option(help="Technician cost per hour, for the automation value.")
     ] = None,
     currency: Annotated[str, typer.Option(help="Currency of --rate.")] = "USD",
-    out: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write the HTML report here.")
+    ] = None,
     json_: Annotated[
         bool, typer.Option("--json", help="Print one JSON document to stdout and nothing else.")
     ] = False,
     csv: Annotated[
-        Path | None, typer.Option("--csv", help="Write the category table here.")
+        Path | None, typer.Option("--csv", metavar="FILE", help="Write the category table here.")
     ] = None,
     top: Annotated[int, typer.Option(help="Categories shown in the terminal table.")] = 20,
 ) -> None:

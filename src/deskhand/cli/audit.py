@@ -124,11 +124,15 @@ def audit_checkpoint(ctx: typer.Context) -> None:
 @audit_app.command("export")
 def audit_export(
     ctx: typer.Context,
-    since: Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD), UTC.")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to this date (YYYY-MM-DD), UTC.")] = None,
+    since: Annotated[
+        str | None, typer.Option(metavar="DATE", help="From this date (YYYY-MM-DD), UTC.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(metavar="DATE", help="Up to this date (YYYY-MM-DD), UTC.")
+    ] = None,
     format_: Annotated[str, typer.Option("--format", help="Only jsonl for now.")] = "jsonl",
     output: Annotated[
-        Path | None, typer.Option("--out", help="Write here instead of stdout.")
+        Path | None, typer.Option("--out", metavar="FILE", help="Write here instead of stdout.")
     ] = None,
 ) -> None:
     """Export events as JSON Lines, one event per line, in order."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from deskhand.errors import DeskhandError
 
@@ -23,7 +24,55 @@ def group(help: str) -> typer.Typer:
     """A group of commands. Its help is Click's plain text, not Typer's Rich panels: at 80
     columns the panels squeeze each option's words into a narrow column, and building them
     imports Rich's Markdown and traceback modules (about 0.1 s of every ``--help``)."""
-    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None, cls=PlainHelpGroup)
+
+
+class PlainHelpGroup(TyperGroup):
+    """A group whose commands' help reads like a command line's — ``--tenant TENANT``,
+    ``--format [csv|json]``, ``EMAIL``, ``PATH...`` — not like Python's types (``<str>``,
+    ``<list[Path]>``, ``{paths}...``), which is how Typer writes a parameter with no metavar.
+    A parameter that names its own metavar keeps it."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        plain_help(self)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            plain_help(command)
+        return command
+
+
+class _PlainArgument(TyperArgument):
+    """An argument as a command line's usage writes it: ``ID``, ``[ID]``, ``PATH...``."""
+
+    def _rich_display_name(self) -> str:
+        return self.display_name_raw + ("..." if self.nargs != 1 else "")
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None  # the metavar says what to give; its Python type is not the user's concern
+
+
+def plain_help(command: Any) -> None:
+    """Give each parameter of ``command`` a metavar a person reads: the option's or argument's
+    name in capitals (one of many arguments in the singular), or its choices in brackets."""
+    for param in command.params:
+        if isinstance(param, TyperArgument):
+            param.__class__ = _PlainArgument
+            if param.metavar is None:
+                name = (param.name or "value").upper()
+                param.metavar = name.removesuffix("S") if param.nargs != 1 else name
+        elif isinstance(param, TyperOption) and not param.is_flag and param.metavar is None:
+            choices = param.type_descriptor.choices if param.type_descriptor.is_choice else None
+            if choices:
+                param.metavar = "[" + "|".join(str(getattr(c, "value", c)) for c in choices) + "]"
+            else:
+                param.metavar = max(param.opts, key=len).lstrip("-").replace("-", "_").upper()
 
 
 @contextmanager

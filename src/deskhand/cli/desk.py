@@ -26,7 +26,7 @@ approvals_app = group("Drafts waiting for a human, and decisions.")
 tokens_app = group("API tokens for automation.")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
-AsUser = Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail).")]
+AsUser = Annotated[str, typer.Option("--as", metavar="USER", help="Your deskhand user (e-mail).")]
 
 
 @tenants_app.command("list")
@@ -475,7 +475,8 @@ def tickets_list(ctx: typer.Context, json_: JsonOption = False) -> None:
 def approvals_list(
     ctx: typer.Context,
     as_: Annotated[
-        str | None, typer.Option("--as", help="Only drafts of tenants this user may see.")
+        str | None,
+        typer.Option("--as", metavar="USER", help="Only drafts of tenants this user may see."),
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Decided drafts too.")] = False,
     json_: JsonOption = False,
@@ -529,7 +530,9 @@ def approvals_approve(
     as_: AsUser,
     edit: Annotated[
         Path | None,
-        typer.Option(help="A YAML or JSON file of parameters to change before approving."),
+        typer.Option(
+            metavar="FILE", help="A YAML or JSON file of parameters to change before approving."
+        ),
     ] = None,
     as_written: Annotated[
         bool,
@@ -543,6 +546,7 @@ def approvals_approve(
         str,
         typer.Option(
             "--verified",
+            metavar="HOW",
             help="How you verified the requester (e.g. 'called back 555-0100 on file'); needed "
             "for a security draft whose requester check says needs_verification.",
         ),
@@ -551,6 +555,7 @@ def approvals_approve(
         str | None,
         typer.Option(
             "--approve-as",
+            metavar="RADIUS",
             help="The blast radius you accept when your edit raises it or changes the requester "
             "check (the refusal names it, e.g. security).",
         ),

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 escalations_app = group("The human queue: tickets deskhand stopped on, worked to the end.")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
-AsUser = Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail).")]
+AsUser = Annotated[str, typer.Option("--as", metavar="USER", help="Your deskhand user (e-mail).")]
 EscalationId = Annotated[int, typer.Argument(metavar="ID", help="The escalation's number.")]
 AGE = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -29,7 +29,8 @@ UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 def escalations_list(
     ctx: typer.Context,
     as_: Annotated[
-        str | None, typer.Option("--as", help="Only escalations of tenants this user may see.")
+        str | None,
+        typer.Option("--as", metavar="USER", help="Only escalations of tenants this user may see."),
     ] = None,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant's (its id).")] = None,
     reason: Annotated[

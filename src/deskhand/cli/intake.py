@@ -126,6 +126,7 @@ def intake_import(
         list[str] | None,
         typer.Option(
             "--map",
+            metavar="FIELD=COLUMN",
             help="field=column, repeatable. Fields: ticket_id, subject, body, status, "
             "requester_email, requester_name (and analyze's).",
         ),
@@ -299,7 +300,7 @@ def quarantine_show(
 def quarantine_retry(
     ctx: typer.Context,
     item_id: Annotated[int, typer.Argument(metavar="ID", help="The item's number.")],
-    as_: Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail).")],
+    as_: Annotated[str, typer.Option("--as", metavar="USER", help="Your deskhand user (e-mail).")],
 ) -> None:
     """Take a held item again (after a fix): it becomes a ticket, or stays held with the reason."""
     from deskhand.intake.retake import retake
@@ -323,7 +324,7 @@ def quarantine_retry(
 def quarantine_dismiss(
     ctx: typer.Context,
     item_id: Annotated[int, typer.Argument(metavar="ID", help="The item's number.")],
-    as_: Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail).")],
+    as_: Annotated[str, typer.Option("--as", metavar="USER", help="Your deskhand user (e-mail).")],
 ) -> None:
     """Mark a held item handled by hand: it is kept, but no longer counted as waiting."""
     from deskhand.intake import quarantine

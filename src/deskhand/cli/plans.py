@@ -13,14 +13,15 @@ if TYPE_CHECKING:
     from deskhand.engine.approvals import PlanView
 
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
-AsUser = Annotated[str, typer.Option("--as", help="Your deskhand user (e-mail).")]
+AsUser = Annotated[str, typer.Option("--as", metavar="USER", help="Your deskhand user (e-mail).")]
 PlanId = Annotated[int, typer.Argument(metavar="PLAN", help="The plan's number (its run).")]
 
 
 def plans(
     ctx: typer.Context,
     as_: Annotated[
-        str | None, typer.Option("--as", help="Only plans of tenants this user may see.")
+        str | None,
+        typer.Option("--as", metavar="USER", help="Only plans of tenants this user may see."),
     ] = None,
     limit: Annotated[int, typer.Option(help="Show at most this many plans.", min=1)] = 50,
     json_: JsonOption = False,

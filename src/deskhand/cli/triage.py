@@ -20,13 +20,21 @@ Paths = Annotated[
 ]
 LabelColumn = Annotated[
     str | None,
-    typer.Option(help="Read any table and use this column as the label (default: PSA category)."),
+    typer.Option(
+        metavar="COLUMN",
+        help="Read any table and use this column as the label (default: PSA category).",
+    ),
 ]
 MappingFile = Annotated[
-    Path | None, typer.Option(help="YAML file renaming PSA labels to intents (`label: intent`).")
+    Path | None,
+    typer.Option(
+        metavar="FILE", help="YAML file renaming PSA labels to intents (`label: intent`)."
+    ),
 ]
 Folds = Annotated[int, typer.Option(help="Held-out folds.")]
-Target = Annotated[float, typer.Option(help="Precision each routed intent must reach.")]
+Target = Annotated[
+    float, typer.Option(metavar="PRECISION", help="Precision each routed intent must reach.")
+]
 Json = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
 _LISTED = 8  # labels named in a note before "and N more"
 
