@@ -19,6 +19,15 @@ def test_a_sqlite_database_keeps_its_sandbox_beside_it(tmp_path: Path) -> None:
     )
 
 
+def test_a_database_named_deskhand_db_keeps_sandbox_db_beside_it_as_the_default_does(
+    tmp_path: Path,
+) -> None:
+    elsewhere = tmp_path / "clients" / "deskhand.db"
+    assert sandbox_of(f"sqlite:///{elsewhere}", tmp_path) == (
+        f"sqlite:///{elsewhere.parent / 'sandbox.db'}"
+    )
+
+
 def test_the_default_a_server_and_an_in_memory_database_keep_it_in_the_data_folder(
     tmp_path: Path,
 ) -> None:

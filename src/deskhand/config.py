@@ -65,15 +65,16 @@ class Settings(BaseSettings):
 
     def sandbox(self) -> str:
         """The simulated client systems, kept with their database so that two databases never
-        share one simulated client: beside a SQLite database file given in ``database_url``
-        (``demo.db`` → ``demo.sandbox.db``); ``sandbox.db`` in data_dir beside the default
-        database, and for a server database (PostgreSQL) or an in-memory one."""
+        share one simulated client: beside a SQLite database file, ``sandbox.db`` beside
+        ``deskhand.db`` (the default's name, wherever it is) and ``demo.sandbox.db`` beside
+        ``demo.db``; in data_dir for a server database (PostgreSQL) or an in-memory one."""
         if self.sandbox_url:
             return self.sandbox_url
-        beside = _sqlite_file(self.database_url) if self.database_url else None
-        if beside is not None:
-            return f"sqlite:///{beside.with_name(beside.stem + '.sandbox.db')}"
-        return f"sqlite:///{self.data_dir / 'sandbox.db'}"
+        beside = _sqlite_file(self.database())
+        if beside is None:
+            return f"sqlite:///{self.data_dir / 'sandbox.db'}"
+        name = "sandbox.db" if beside.name == "deskhand.db" else f"{beside.stem}.sandbox.db"
+        return f"sqlite:///{beside.with_name(name)}"
 
 
 def _sqlite_file(url: str) -> Path | None:
