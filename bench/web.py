@@ -282,6 +282,7 @@ def run_requests(rt: Runtime, args: argparse.Namespace, rng: random.Random) -> l
             ("GET /queue/new (poller, no news)", get(f"/queue/new?after={newest}"), None),
             ("GET /plans (plan queue)", get("/plans"), PAGE_TARGET_MS),
             (f"GET /plans?tenant={tenant}", get(f"/plans?tenant={tenant}"), PAGE_TARGET_MS),
+            ("GET /tickets?q=password (search)", get("/tickets?q=password"), PAGE_TARGET_MS),
             ("GET /tickets/{id} (random)", ticket(""), PAGE_TARGET_MS),
             ("GET /tickets/{id}/live", ticket("/live"), None),
             ("GET /api/v1/drafts", api_get(api, "/api/v1/drafts", bearer), None),

@@ -1,30 +1,36 @@
-"""Tickets: the list, and one ticket's plan, trace and escalation."""
+"""Tickets: the list (searched by text, requester, tenant, status and who works the escalation;
+each row says where its escalation and plan stand), and one ticket's plan, trace and escalation."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
-from sqlalchemy import func, select
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import select
 
 from deskhand.actions import action, catalogue
 from deskhand.audit.trace import trace
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.origin import outside_psa
 from deskhand.engine import approvals, state
+from deskhand.engine.escalation_work import WORKING_ROLES
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError
 from deskhand.intake import quarantine
-from deskhand.store.models import Run, StepSecret, Tenant, Ticket
+from deskhand.store.models import Run, StepSecret, Tenant, Ticket, User
 from deskhand.web.pages.escalations import ticket_context
 from deskhand.web.params import ObjectId
 from deskhand.web.psa_links import psa_ticket_url
 from deskhand.web.render import page, templates
 from deskhand.web.security import CurrentViewer, NotFound, Viewer, check_csrf, runtime
+from deskhand.web.ticket_search import TicketSearch, tickets_page
 
 router = APIRouter()
 PAGE_SIZE = 50
+MAX_PAGE = 100_000  # past any real history; a larger page number is refused, not computed
+TICKET_STATUSES = tuple(state.TICKET_MOVES)
 OPEN_RUN = ("queued", "dispatching", "awaiting_approval", "ready", "executing")
 
 
@@ -32,34 +38,29 @@ OPEN_RUN = ("queued", "dispatching", "awaiting_approval", "ready", "executing")
 def tickets(
     request: Request,
     who: CurrentViewer,
-    tenant: str | None = None,
-    status: str | None = None,
-    page_number: int = 1,
+    q: str = "",
+    requester: str = "",
+    tenant: str = "",
+    status: str = "",
+    assignee: str = "",
+    page_number: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     rt = runtime(request)
-    query = select(Ticket).order_by(Ticket.id.desc())
-    if not who.all_tenants:
-        query = query.where(Ticket.tenant_id.in_(who.tenants))
-    if tenant:
-        query = query.where(Ticket.tenant_id == tenant)
-    if status:
-        query = query.where(Ticket.status == status)
-    offset = (max(page_number, 1) - 1) * PAGE_SIZE
+    where = TicketSearch(q, requester, tenant, status, assignee)
+    offset = (page_number - 1) * PAGE_SIZE
     with rt.db.reading() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = [
-            {
-                "id": t.id,
-                "tenant_id": t.tenant_id,
-                "subject": t.subject,
-                "requester": t.requester.email,
-                "status": t.status,
-                "updated_at": t.updated_at,
-            }
-            for t in session.scalars(query.limit(PAGE_SIZE).offset(offset))
-        ]
+        rows, total = tickets_page(
+            session,
+            where,
+            scope=None if who.all_tenants else who.tenants,
+            viewer_email=who.email,
+            limit=PAGE_SIZE,
+            offset=offset,
+        )
         tenants = {t.id: t.name for t in session.scalars(select(Tenant)) if who.sees(t.id)}
         quarantined = quarantine.held_count(session, who.tenants)
+    filters = dict(q=q, requester=requester, tenant=tenant, status=status, assignee=assignee)
+    kept = {name: value for name, value in filters.items() if value}
     return page(
         request,
         "tickets.html.j2",
@@ -68,11 +69,31 @@ def tickets(
         rows=rows,
         total=total,
         tenants=tenants,
-        tenant=tenant,
-        status=status,
-        page_number=max(page_number, 1),
+        filters=filters,
+        narrowed=where.narrowed,
+        statuses=TICKET_STATUSES,
+        colleagues=_colleagues(rt, who),
+        page_number=page_number,
+        older=urlencode(kept | {"page_number": page_number + 1}),
+        newer=urlencode(kept | ({"page_number": page_number - 1} if page_number > 2 else {})),
         more=offset + len(rows) < total,
     )
+
+
+def _colleagues(rt: Runtime, who: Viewer) -> list[tuple[str, str]]:
+    """The people an escalation of a tenant the viewer sees can be assigned to: (e-mail,
+    name), the viewer left out (they choose "Assigned to me")."""
+    with rt.db.reading() as session:
+        people = session.scalars(
+            select(User).where(User.disabled_at.is_(None)).order_by(User.name)
+        ).all()
+        return [
+            (u.email, u.name)
+            for u in people
+            if u.role in WORKING_ROLES
+            and u.email != who.email
+            and ("*" in u.tenants or any(who.sees(t) for t in u.tenants))
+        ]
 
 
 @router.get("/tickets/{ticket_id}")
