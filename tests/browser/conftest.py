@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,10 +92,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    """`deskhand demo` seeded, a tech of the other tenant added, `deskhand serve` running."""
-    folder = tmp_path_factory.mktemp("desk")
+def demo_desk(folder: Path, **env: str) -> Desk:
+    """`deskhand demo` seeded into ``folder`` (not served yet); ``env`` adds to or overrides the
+    environment every command and the server run with."""
     desk = Desk(
         folder,
         env={
@@ -103,16 +103,23 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
             "DESKHAND_DATA_DIR": str(folder),
             "DESKHAND_POLL_SECONDS": "0.2",
             "COLUMNS": "160",
+            **env,
         },
     )
-    seeded = desk.json("demo", "--no-serve")
-    desk.approver_password = seeded["password"]
-    desk.run(
-        "users", "add", OTHER_TECH, "--role", "tech", "--tenants", "northwind-law",
-        "--name", "Nora Tech", "--password", OTHER_PASSWORD,
-    )  # fmt: skip
+    desk.approver_password = desk.json("demo", "--no-serve")["password"]
+    return desk
+
+
+@contextmanager
+def serving(desk: Desk, *, settle: float = 60.0, public_url: bool = False) -> Iterator[Desk]:
+    """`deskhand serve` (with its worker) on a free port until the block ends, once its worker
+    has taken every ticket waiting; ``public_url`` tells it its own address (for links in
+    notifications). Fails on a traceback in what it printed."""
     port = _free_port()
-    log = folder / "serve.log"
+    desk.url = f"http://127.0.0.1:{port}"
+    if public_url:
+        desk.env["DESKHAND_PUBLIC_URL"] = desk.url
+    log = desk.folder / "serve.log"
     with log.open("w") as stderr:
         server = subprocess.Popen(
             [sys.executable, "-m", "deskhand", "serve", "--port", str(port)],
@@ -121,10 +128,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
             stderr=stderr,
             text=True,
         )
-    desk.url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(desk.url, server, log)
-        _wait_until(lambda: all(t["status"] != "new" for t in desk.json("tickets", "list")))
+        _wait_until(lambda: all(t["status"] != "new" for t in desk.json("tickets", "list")), settle)
         yield desk
     finally:
         server.send_signal(signal.SIGTERM)
@@ -132,6 +138,18 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     printed = log.read_text()
     assert "Traceback" not in printed, printed
     assert f"deskhand is serving at {desk.url}" in printed, printed
+
+
+@pytest.fixture(scope="session")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    """`deskhand demo` seeded, a tech of the other tenant added, `deskhand serve` running."""
+    desk = demo_desk(tmp_path_factory.mktemp("desk"))
+    desk.run(
+        "users", "add", OTHER_TECH, "--role", "tech", "--tenants", "northwind-law",
+        "--name", "Nora Tech", "--password", OTHER_PASSWORD,
+    )  # fmt: skip
+    with serving(desk):
+        yield desk
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:

@@ -5,8 +5,6 @@ browser tests keep the demo's queue."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,9 +19,9 @@ from tests.browser.conftest import (
     Console,
     Desk,
     Shoot,
-    _free_port,
     _wait_until,
-    _wait_until_serving,
+    demo_desk,
+    serving,
     sign_in,
 )
 
@@ -53,40 +51,12 @@ finally:
 @pytest.fixture(scope="module")
 def monday(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     """`deskhand demo` plus enough synthetic tickets for sixty plans, `deskhand serve` running."""
-    folder = tmp_path_factory.mktemp("monday")
-    desk = Desk(
-        folder,
-        env={
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(Path.home()),
-            "DESKHAND_DATA_DIR": str(folder),
-            "DESKHAND_POLL_SECONDS": "0.1",
-            "COLUMNS": "160",
-        },
-    )
-    desk.approver_password = desk.json("demo", "--no-serve")["password"]
+    desk = demo_desk(tmp_path_factory.mktemp("monday"), DESKHAND_POLL_SECONDS="0.1")
     subprocess.run(
         [sys.executable, "-c", ADD_TICKETS, str(PLANS)], env=desk.env, check=True, timeout=300
     )
-    port = _free_port()
-    log = folder / "serve.log"
-    with log.open("w") as stderr:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "deskhand", "serve", "--port", str(port)],
-            env=desk.env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            text=True,
-        )
-    desk.url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(desk.url, server, log)
-        _wait_until(lambda: all(t["status"] != "new" for t in desk.json("tickets", "list")), 240)
+    with serving(desk, settle=240):
         yield desk
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-    assert "Traceback" not in log.read_text()
 
 
 @pytest.fixture

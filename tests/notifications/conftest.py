@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,8 +42,9 @@ class Receiver:
         return [document for _, document in self.posts]
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextmanager
+def receiving() -> Iterator[Receiver]:
+    """A receiver listening on a free port of 127.0.0.1 until the block ends."""
     state = Receiver(0)
     state.hold.set()
 
@@ -65,10 +67,18 @@ def receiver() -> Iterator[Receiver]:
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield state
-    state.hold.set()
-    server.shutdown()
-    server.server_close()
+    try:
+        yield state
+    finally:
+        state.hold.set()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with receiving() as state:
+        yield state
 
 
 def make_runtime(tmp_path: Path, database_url: str) -> Runtime:

@@ -100,6 +100,24 @@ def test_a_full_queue_gives_the_message_up_at_once_instead_of_waiting(
     assert given_up["notice_id"] == "third" and given_up["reason"] == "the sending queue is full"
 
 
+def test_stopping_with_messages_still_queued_records_them_as_given_up(
+    rt: Runtime, receiver: Receiver
+) -> None:
+    receiver.hold.clear()
+    delivery = Delivery(rt.db, environ={}, key=None)
+    notice = trial_notice("contoso-dental", "Contoso Dental", Links(None))
+    delivery.hand("sending", notice, [Target(receiver.url())])
+    assert receiver.arrived.wait(10)  # being sent, held by the receiver
+    delivery.hand("waiting", notice, [Target(receiver.url())])
+
+    delivery.close(timeout=0.2)  # the thread is still held by the first
+
+    (given_up,) = _given_up(rt)
+    assert given_up["notice_id"] == "waiting"
+    assert given_up["reason"] == "deskhand stopped before it was sent"
+    receiver.hold.set()
+
+
 def test_a_running_worker_tells_on_its_own_and_stops_its_sender_with_it(
     rt: Runtime, receiver: Receiver
 ) -> None:

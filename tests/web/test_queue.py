@@ -26,6 +26,23 @@ def test_pages_need_a_session_and_sign_in_returns_to_the_page(app_client: TestCl
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie
 
 
+def test_sign_in_keeps_a_place_on_the_page_but_nothing_else_after_the_hash(
+    app_client: TestClient,
+) -> None:
+    def lands(target: str) -> str:
+        response = app_client.post(
+            "/login",
+            data={"email": "dana@msp.example", "password": PASSWORD, "next": target},
+            follow_redirects=False,
+        )
+        app_client.cookies.clear()
+        return str(response.headers["location"])
+
+    assert lands("/plans?tenant=northwind-law#plan-6") == "/plans?tenant=northwind-law#plan-6"
+    assert lands('/plans#x"><script>') == "/plans"
+    assert lands("//evil.example/#plan-6") == "/queue"
+
+
 def test_a_wrong_password_says_so_without_saying_which(app_client: TestClient) -> None:
     for email in ("dana@msp.example", "nobody@msp.example"):
         response = app_client.post("/login", data={"email": email, "password": "nope" * 4})

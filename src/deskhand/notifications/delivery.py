@@ -2,9 +2,10 @@
 each message to apprise, target by target, and tries again with a growing wait.
 
 The worker only puts messages on the queue (never waiting: a full queue gives the message up,
-counted and logged). Each attempt is bounded by apprise's own connect and read timeouts
-(``cto``/``rto`` in a URL change them). A target that still fails after ``attempts`` tries is
-given up with its reason; both outcomes are events in the one log and counted in ``counts``.
+counted and logged; so does stopping with messages still queued). Each attempt is bounded by
+apprise's own connect and read timeouts (``cto``/``rto`` in a URL change them). A target that
+still fails after ``attempts`` tries is given up with its reason; both outcomes are events in
+the one log and counted in ``counts``.
 A URL, its token and its password never reach a log line or an event: apprise's own log is
 kept at warnings, and every message of it passes the connectors' redaction with the URL's
 secret parts known.
@@ -144,10 +145,18 @@ class Delivery:
         self._jobs.join()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the thread: what is still queued after ``timeout`` seconds is not sent."""
+        """Stop the thread: what is still queued after ``timeout`` seconds is not sent, and is
+        recorded as given up with that reason (never dropped without a word)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            self._given_up(job, 0, "deskhand stopped before it was sent")
+            self._jobs.task_done()
 
     def _start(self) -> None:
         with self._lock:

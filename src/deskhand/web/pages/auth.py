@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlparse
 
@@ -27,6 +28,7 @@ from deskhand.web.security import (
 )
 
 router = APIRouter()
+_PLACE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a place on the page: #plan-6
 
 
 def _safe_next(target: str | None) -> str:
@@ -34,7 +36,8 @@ def _safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//"):
         return "/queue"
     parsed = urlparse(target)
-    return parsed.path + (f"?{parsed.query}" if parsed.query else "")
+    place = f"#{parsed.fragment}" if _PLACE.fullmatch(parsed.fragment) else ""
+    return parsed.path + (f"?{parsed.query}" if parsed.query else "") + place
 
 
 @router.get("/favicon.ico", include_in_schema=False)

@@ -156,4 +156,11 @@
     });
     opened = [];
   });
+
+  /* A link to a place on a page (/plans?tenant=x#plan-6, from a notification) keeps its place
+     through the sign-in form: the server never sees the part after #, so the form is told. */
+  document.addEventListener("DOMContentLoaded", function () {
+    var next = document.querySelector("form[action='/login'] input[name='next']");
+    if (next && /^#[A-Za-z0-9_-]{1,64}$/.test(location.hash)) next.value += location.hash;
+  });
 })();
