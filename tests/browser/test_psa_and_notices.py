@@ -183,6 +183,17 @@ def test_the_syncro_ticket_follows_each_stage_and_the_messages_links_open_the_wo
     escalation = escalated_page.locator("#escalation")
     expect(escalation).to_contain_text("In the human queue")
 
+    # Taken and noted: the note is on the Syncro ticket too, hidden from the client.
+    escalation.get_by_role("button", name="Take it").click()
+    expect(escalated_page.locator("#messages")).to_contain_text("is yours")
+    escalation.get_by_text("Assign, note, resolve, resume").click()
+    escalation.get_by_label("Note (also written on the PSA ticket").fill("Calling Grace back.")
+    escalation.get_by_role("button", name="Add the note").click()
+    expect(escalated_page.locator("#messages")).to_contain_text("Note kept and written")
+    comments = syncro.tickets[int(psa_id)]["comments"]
+    assert any("Calling Grace back." in c["body"] and c["hidden"] for c in comments)
+    shot(escalated_page, "escalation-noted")
+
     # Resumed after the phone call: fresh drafts, and Syncro is told the work goes on.
     escalation.get_by_text("Assign, note, resolve, resume").click()
     escalation.get_by_label("How you verified the requester").fill(PHONE)

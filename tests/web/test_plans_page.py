@@ -131,3 +131,26 @@ def test_a_plan_with_a_step_above_the_approvers_authority_says_so_on_its_card(
     position = next(s.position for s in plan.steps if s.approval_id == first)
     assert f"Step {position} is above your authority: approved by admin." in shown
     assert "Approve plan" not in shown
+
+
+def test_a_plan_has_a_page_of_its_own_for_links_and_says_when_it_is_decided(
+    app_client: TestClient, web_rt: Runtime
+) -> None:
+    csrf = sign_in(app_client, "dana@msp.example")
+    first, second = approvals.list_plans(web_rt, "dana@msp.example")[:2]
+
+    page = app_client.get(f"/plans/{second.run_id}").text
+    assert re.findall(r'id="plan-(\d+)"', page) == [str(second.run_id)]
+    assert f"<h1>Plan {second.run_id}</h1>" in page
+    assert 'href="/plans?tenant=contoso-dental"' in page
+
+    headers = {"HX-Request": "true", "X-CSRF-Token": csrf}
+    app_client.post(f"/plans/{first.run_id}/reject", headers=headers, data={"reason": "dup"})
+    page = app_client.get(f"/plans/{first.run_id}").text
+    assert 'id="plan-' not in page
+    assert f"Plan {first.run_id} has nothing waiting for approval any more" in page
+    assert f'href="/tickets/{first.ticket_id}"' in page
+
+    sign_in(app_client, "riley@msp.example")  # northwind-law only: contoso's are not hers
+    assert app_client.get(f"/plans/{second.run_id}").status_code == 404
+    assert app_client.get("/plans/999999").status_code == 404

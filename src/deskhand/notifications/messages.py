@@ -60,8 +60,8 @@ class Links:
         return self._at(f"/plans?tenant={quote(tenant_id)}")
 
     def plan(self, tenant_id: str, run_id: int) -> str:
-        """One plan's card in the tenant's queue."""
-        return f"{self.plans(tenant_id)}#plan-{run_id}"
+        """One plan's card, on a page of its own (however long the tenant's queue is)."""
+        return self._at(f"/plans/{run_id}")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from deskhand.store.models import EventRecord, Tenant
 from tests.connectors.syncro.conftest import Client
 
 LISA = "lisa.chen@contosodental.example"
+KAREN = "karen.whitfield@contosodental.example"  # the office manager
 APPROVER = "dana@msp.example"
 SWAGGER = Path(__file__).resolve().parents[4] / "shared" / "contracts" / "syncro-swagger.json"
 
@@ -169,3 +170,23 @@ def test_a_status_map_with_an_unknown_stage_is_refused() -> None:
         SyncroSettings(
             base_url="https://acme.syncromsp.com", customer_id=1, statuses={"finished": "Resolved"}
         )
+
+
+def test_a_question_to_the_requester_waits_on_the_customer_in_syncro(
+    rt: Runtime, syncro: Client
+) -> None:
+    syncro.standin.add_contact(syncro.customer_id, "Karen Whitfield", KAREN)
+    asked = add_ticket(
+        rt, "contoso-dental", KAREN, "Reset", "Please reset the password for Tomasz."
+    )
+    Worker(rt, "w").run_once()
+    [plan] = approvals.list_plans(rt, APPROVER)
+    assert [s.action for s in plan.steps][-1] == "psa.send_reply"  # the question
+    approvals.approve_plan(rt, plan.run_id, APPROVER)
+    Worker(rt, "w").run_once()
+
+    assert status_in_syncro(syncro, asked.psa_ticket_id) == "Waiting on Customer"
+    assert followed(rt, asked.ticket_id) == [
+        ("working", "In Progress", "set"),
+        ("waiting", "Waiting on Customer", "set"),
+    ]

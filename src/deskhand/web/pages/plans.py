@@ -46,6 +46,29 @@ def plans(
     )
 
 
+@router.get("/plans/{run_id}")
+def one_plan(request: Request, who: CurrentViewer, run_id: ObjectId) -> Response:
+    """One plan's card, wherever it sits in the queue: what links (a notification, the tickets
+    page) point at; a plan with nothing left to decide says so and where to look."""
+    rt = runtime(request)
+    plan = _visible(rt, who, run_id)
+    shown = [plan] if plan.pending else []
+    return page(
+        request,
+        "plans.html.j2",
+        who,
+        active="plans",
+        one=plan,
+        plans=shown,
+        total=len(shown),
+        tenant=plan.tenant_id,
+        query=urlencode({"tenant": plan.tenant_id}),
+        page_number=1,
+        more=False,
+        **card_context(rt, who),
+    )
+
+
 def _visible(rt: Runtime, who: Viewer, run_id: int) -> PlanView:
     try:
         return approvals.show_plan(rt, run_id, who.email)
