@@ -97,7 +97,19 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         ),
         SYSTEM,
         1,
-        "triage: password_reset (92% sure, by classifier) — user: bob@contoso.example",
+        "triage: password reset (92% sure, by classifier) — user: bob@contoso.example",
+    ),
+    (
+        TicketTriaged(
+            "access_change",
+            0.8,
+            "taxonomy",
+            entities={"first_person": ["true"], "operation": ["remove"], "emails": ["a@b.c"]},
+        ),
+        SYSTEM,
+        1,
+        "triage: access change (80% sure, by taxonomy) — addresses: a@b.c; asks for "
+        "themselves; asks to remove",
     ),
     (
         EntityResolved("user", "Bob", "bob@contoso.example"),

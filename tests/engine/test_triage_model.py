@@ -106,7 +106,7 @@ def test_a_ticket_the_model_is_sure_of_goes_to_its_specialist(
     assert event["confidence"] == pytest.approx(p, abs=1e-3)
     with rt.db.reading() as session:
         summaries = [line.summary for line in trace(session, ticket_id).lines]
-    assert f"triage: password_reset ({p:.0%} sure, by model v{version})" in "\n".join(summaries)
+    assert f"triage: password reset ({p:.0%} sure, by model v{version})" in "\n".join(summaries)
 
 
 def test_below_its_threshold_a_ticket_escalates_and_a_new_version_is_picked_up(

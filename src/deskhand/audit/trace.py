@@ -230,13 +230,23 @@ def _run_claimed(event: RunClaimed, actor: str) -> str:
 
 @_summary.register
 def _ticket_triaged(event: TicketTriaged, actor: str) -> str:
-    intent = event.intent or "no intent recognised"
+    intent = event.intent.replace("_", " ") if event.intent else "no intent recognised"
     method = event.method if event.model_version is None else f"model v{event.model_version}"
     triaged = f"triage: {intent} ({event.confidence:.0%} sure, by {method})"
     named = "; ".join(
-        f"{kind}: {', '.join(values)}" for kind, values in sorted(event.entities.items()) if values
+        _named(kind, values) for kind, values in sorted(event.entities.items()) if values
     )
     return f"{triaged} — {named}" if named else triaged
+
+
+def _named(kind: str, values: list[str]) -> str:
+    """What triage found in the ticket, in words: "for themselves", "to remove", "user: …"."""
+    if kind == "first_person":
+        return "asks for themselves" if values == ["true"] else "asks for someone else"
+    if kind == "operation":
+        return f"asks to {', '.join(values)}"
+    words = {"emails": "addresses"}.get(kind, kind.replace("_", " "))
+    return f"{words}: {', '.join(values)}"
 
 
 @_summary.register
