@@ -98,6 +98,7 @@ def test_cards_and_the_human_queue_link_each_psa_ticket_to_the_psa(
     # The reply step says "PSA ticket N" in words: that is a link too.
     assert re.search(rf'<a href="{ACME}/tickets/\d+" class="psa"[^>]*>PSA ticket \d+</a>', page)
     assert psa_links(client.get("/queue").text) == contoso
+    assert psa_links(client.get("/tickets").text) >= contoso  # every contoso ticket, linked
 
     # A ticket that came in by e-mail is not in the PSA: no link for it.
     mailed = next(p for p in plans if p.tenant_id == "contoso-dental")
@@ -106,6 +107,7 @@ def test_cards_and_the_human_queue_link_each_psa_ticket_to_the_psa(
         assert ticket is not None
         ticket.origin = TicketOrigin.MAILBOX.value
     assert psa_links(client.get("/plans").text) == contoso - {mailed.psa_ticket_id}
+    assert mailed.psa_ticket_id not in psa_links(client.get("/tickets").text)
 
     # An escalated ticket is linked from the human queue.
     rejected = next(p for p in plans if p.tenant_id == "contoso-dental" and p is not mailed)

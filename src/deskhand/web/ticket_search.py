@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from deskhand.domain.escalations import sentence
+from deskhand.domain.origin import outside_psa
 from deskhand.errors import InputError
 from deskhand.store.models import Approval, Escalation, Requester, Run, Step, Ticket, User
 
@@ -94,6 +95,7 @@ class TicketRow:
     id: int
     tenant_id: str
     psa_ticket_id: str
+    in_psa: bool  # the tenant's PSA holds it (not mailed in, not imported): it has a link
     subject: str
     requester_email: str
     requester_name: str
@@ -130,6 +132,7 @@ def tickets_page(
             id=ticket.id,
             tenant_id=ticket.tenant_id,
             psa_ticket_id=ticket.psa_ticket_id,
+            in_psa=outside_psa(ticket.origin, ticket.exported_from) is None,
             subject=ticket.subject,
             requester_email=email,
             requester_name=name or ticket.requester_display_name or "",

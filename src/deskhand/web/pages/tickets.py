@@ -22,7 +22,7 @@ from deskhand.intake import quarantine
 from deskhand.store.models import Run, StepSecret, Tenant, Ticket, User
 from deskhand.web.pages.escalations import ticket_context
 from deskhand.web.params import ObjectId
-from deskhand.web.psa_links import psa_ticket_url
+from deskhand.web.psa_links import PsaLinks, psa_ticket_url
 from deskhand.web.render import page, templates
 from deskhand.web.security import CurrentViewer, NotFound, Viewer, check_csrf, runtime
 from deskhand.web.ticket_search import TicketSearch, tickets_page
@@ -57,8 +57,9 @@ def tickets(
             limit=PAGE_SIZE,
             offset=offset,
         )
-        tenants = {t.id: t.name for t in session.scalars(select(Tenant)) if who.sees(t.id)}
+        seen = {t.id: t for t in session.scalars(select(Tenant)) if who.sees(t.id)}
         quarantined = quarantine.held_count(session, who.tenants)
+    tenants = {tenant_id: t.name for tenant_id, t in seen.items()}
     filters = dict(q=q, requester=requester, tenant=tenant, status=status, assignee=assignee)
     kept = {name: value for name, value in filters.items() if value}
     return page(
@@ -69,6 +70,7 @@ def tickets(
         rows=rows,
         total=total,
         tenants=tenants,
+        psa_link=PsaLinks(rt, seen),
         filters=filters,
         narrowed=where.narrowed,
         statuses=TICKET_STATUSES,
