@@ -231,7 +231,7 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         StepStarted(1, "m365.reset_password", "run-2-step-1", {"password_changed": "2026-01-01"}),
         SYSTEM,
         2,
-        "step 1 started: m365.reset_password (state before saved for a rollback)",
+        "step 1 started: m365.reset_password (the state before it recorded)",
     ),
     (
         StepFailed(1, "m365.reset_password", "verify", "Graph returned 504"),

@@ -358,7 +358,7 @@ def _draft_expired(event: DraftExpired, actor: str) -> str:
 
 @_summary.register
 def _step_started(event: StepStarted, actor: str) -> str:
-    return f"step {event.position} started: {event.action} (state before saved for a rollback)"
+    return f"step {event.position} started: {event.action} (the state before it recorded)"
 
 
 @_summary.register
