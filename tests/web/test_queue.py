@@ -101,6 +101,8 @@ def test_an_edit_runs_and_the_diff_is_shown(signed_in: tuple[TestClient, str]) -
     data = {"csrf": csrf, "edited": "1", "group_id": front_desk.group(1)}
     diff = client.post("/drafts/4/diff", data=data).text
     assert "<del>Finance Share</del>" in diff and "<ins>Front Desk</ins>" in diff
+    heads = re.findall(r'<th scope="row">(.*?)</th>', diff)
+    assert heads == ['group <small class="muted">(directory id)</small>', "group"]
     done = client.post("/drafts/4/approve", data=data)
     assert "approved with your edit of the group" in done.text
 
