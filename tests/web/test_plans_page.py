@@ -154,3 +154,28 @@ def test_a_plan_has_a_page_of_its_own_for_links_and_says_when_it_is_decided(
     sign_in(app_client, "riley@msp.example")  # northwind-law only: contoso's are not hers
     assert app_client.get(f"/plans/{second.run_id}").status_code == 404
     assert app_client.get("/plans/999999").status_code == 404
+
+
+def test_a_plan_card_says_what_the_ticket_asks_that_a_technician_still_does(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, _ = signed_in
+    received = add_ticket(
+        web_rt,
+        "contoso-dental",
+        "karen.whitfield@contosodental.example",
+        "Marcus Lee left",
+        "Please convert Marcus Lee's mailbox to a shared mailbox and forward his mail to me.",
+    )
+    Worker(web_rt, "w").run_once()
+    [plan] = [
+        p for p in approvals.list_plans(web_rt, "dana@msp.example")
+        if p.ticket_id == received.ticket_id
+    ]  # fmt: skip
+
+    shown = card(client.get("/plans").text, plan.run_id)
+    assert "<strong>Left for a technician</strong>" in shown
+    assert "forward the mail." in shown
+    page = client.get("/plans").text
+    others = [p.run_id for p in approvals.list_plans(web_rt, "dana@msp.example")]
+    assert [r for r in others if "Left for a technician" in card(page, r)] == [plan.run_id]

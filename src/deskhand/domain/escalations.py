@@ -25,6 +25,7 @@ class Reason(StrEnum):
     VERIFICATION_FAILED = "verification_failed"
     UNCERTAIN_EXECUTION = "uncertain_execution"
     REPLY_NOT_FROM_REQUESTER = "reply_not_from_requester"
+    LEFT_FOR_TECHNICIAN = "left_for_technician"
 
     @property
     def sentence(self) -> str:
@@ -49,6 +50,8 @@ _SENTENCES = {
     "not safe to repeat",
     Reason.REPLY_NOT_FROM_REQUESTER: "someone other than the requester answered deskhand's "
     "question",
+    Reason.LEFT_FOR_TECHNICIAN: "the plan ran, and the ticket also asks for what deskhand does "
+    "not do: a technician finishes it",
 }
 
 

@@ -29,6 +29,7 @@ from deskhand.engine.binding import BindingError, TicketRef
 from deskhand.engine.carried_edits import ApprovedEdit, StaleMention, approved_edits, stale_mentions
 from deskhand.engine.edits import EditPlan, EditRefused, RunNow, StepNow, plan_edit
 from deskhand.engine.escalation import escalate
+from deskhand.engine.left_undone import left_of_run
 from deskhand.engine.planning import PlanInputs
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
@@ -739,6 +740,7 @@ class PlanView(BaseModel):
     blast_radius: str  # the riskiest of the waiting steps
     verify_first: bool  # a waiting step needs the requester verified: asked once per plan
     expires_at: datetime | None  # when the first waiting draft expires
+    left: list[str] = []  # what the ticket asks that no step does: a technician does it
 
 
 def _plan_view(run: Run) -> PlanView:
@@ -792,6 +794,7 @@ def _plan_view(run: Run) -> PlanView:
         blast_radius=riskiest,
         verify_first=any(v.verify_first for v in views),
         expires_at=min((s.approval.expires_at for s in waiting if s.approval), default=None),
+        left=left_of_run(run),
     )
 
 

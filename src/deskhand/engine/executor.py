@@ -31,6 +31,7 @@ from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors
 from deskhand.domain import events as ev
 from deskhand.domain.actions import ActionError, Params
+from deskhand.domain.asks import listing
 from deskhand.domain.dates import readable
 from deskhand.domain.decisions import Decision
 from deskhand.domain.escalations import Reason
@@ -38,6 +39,7 @@ from deskhand.domain.risks import APPROVAL_FLOOR
 from deskhand.engine import psa_status, state
 from deskhand.engine.binding import BindingError, TicketRef, bind
 from deskhand.engine.escalation import escalate
+from deskhand.engine.left_undone import left_of_run
 from deskhand.engine.runtime import Runtime
 from deskhand.keys import APPROVAL_BINDING, STEP_SECRET
 from deskhand.store.models import EventRecord, Step, StepSecret, Tenant, now
@@ -83,8 +85,14 @@ def execute(rt: Runtime, run_id: int, worker: str) -> None:
         return
     with rt.db.session() as session:
         run = state.hold(session, run_id, worker)
-        state.complete_run(session, run)
-        asked = run.ticket.status == "waiting_on_requester"
+        left = left_of_run(run)
+        if not left:
+            state.complete_run(session, run)
+            asked = run.ticket.status == "waiting_on_requester"
+    if left:  # done as approved; the rest of what the ticket asks is a person's
+        detail = f"Left for a technician: {listing(left)}."
+        escalate(rt, run_id, Reason.LEFT_FOR_TECHNICIAN, detail, worker=worker)
+        return
     psa_status.follow(rt, tenant, run_id, "waiting" if asked else "resolved")
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from deskhand.connectors.factory import Connectors
 from deskhand.engine.binding import TicketRef
+from deskhand.engine.left_undone import with_left_named
 from deskhand.engine.replies import with_replies_framed, with_reply_text
 from deskhand.engine.time_entries import with_time_entry
 from deskhand.policy.tenant_policy import TimeEntries
@@ -56,6 +57,7 @@ def make_plan(
     if inputs.llm_reply is not None:
         # Only the words of the client reply: recipients, steps and policy stay the plan's.
         plan = with_reply_text(plan, inputs.llm_reply, inputs.llm_proposer)
+    plan = with_left_named(plan, inputs.ticket)  # what no step does, said in note and reply
     context = inputs.context
     plan = with_replies_framed(plan, context, inputs.reply_template)
     return with_time_entry(plan, time_entries, context.triage.intent, ticket, context.targets)

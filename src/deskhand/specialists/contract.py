@@ -152,6 +152,9 @@ class Plan(_View):
     summary: str
     steps: tuple[ProposedStep, ...] = ()
     handoff: str | None = None
+    # What the ticket asks that no step does, in words ("forward the mail"): a technician does
+    # it. Filled in by the engine (``deskhand.domain.asks``), never left to each specialist.
+    left: tuple[str, ...] = ()
 
 
 class Specialist(ABC):
