@@ -14,6 +14,8 @@ from typing import Any
 import polars as pl
 import pytest
 
+from deskhand.history.taxonomy import load_taxonomy
+from deskhand.specialists.registry import discover
 from tests.history.test_formats import SYNCRO_LABOUR, SYNCRO_TICKETS
 from tests.support import EXAMPLES, SHARED_DATA, WriteCsv
 
@@ -29,13 +31,13 @@ HELPDESK_MAP = [
 ]  # fmt: skip
 
 
-def deskhand(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def deskhand(*args: str | Path, columns: int = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "deskhand", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=300,
-        env={"COLUMNS": "120", "PATH": "/usr/bin:/bin", "HOME": str(Path.home())},
+        env={"COLUMNS": str(columns), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())},
     )
 
 
@@ -63,7 +65,7 @@ def test_example_json_has_the_documented_shape(example: dict[str, Any]) -> None:
     first = example["categories"][0]
     assert set(first) == {
         "category", "tickets", "minutes", "share_of_minutes", "median_minutes", "p90_minutes",
-        "rank_by_minutes", "rank_by_count", "minutes_source", "categorized_by",
+        "rank_by_minutes", "rank_by_count", "minutes_source", "categorized_by", "specialist",
     }  # fmt: skip
 
 
@@ -95,6 +97,47 @@ def test_example_vague_third_is_recategorised_and_the_hidden_theme_surfaces(
     top_suggestion = example["suggested_categories"][0]
     assert "opalchart" in top_suggestion["top_terms"]
     assert top_suggestion["tickets"] >= 30
+
+
+def test_example_json_says_which_installed_specialist_covers_each_category(
+    example: dict[str, Any],
+) -> None:
+    registry = discover()
+    routes = load_taxonomy().intents_by_category(registry.intents)
+    rows = example["categories"]
+    for row in rows:
+        intent = routes.get(row["category"])
+        assert row["specialist"] == (registry.by_intent[intent].name if intent else None), row
+    coverage = example["coverage"]
+    assert coverage["specialists"] == sorted(registry.by_name)
+    covered = sum(row["minutes"] for row in rows if row["specialist"])
+    assert covered > 0
+    assert coverage["covered_minutes"] == pytest.approx(covered)
+    assert coverage["total_minutes"] == pytest.approx(example["totals"]["minutes"])
+    assert coverage["share"] == pytest.approx(covered / example["totals"]["minutes"], abs=1e-6)
+    costliest = next(r for r in rows if r["specialist"] is None and r["category"] != "Other")
+    assert coverage["largest_uncovered"] == {
+        "category": costliest["category"],
+        "share": costliest["share_of_minutes"],
+    }
+
+
+def test_at_80_columns_the_terminal_names_the_specialists_and_what_they_cover() -> None:
+    result = deskhand("analyze", EXAMPLES, columns=80)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert any(line.split()[-1:] == ["Specialist"] for line in lines), result.stdout
+    reset = next(line for line in lines if "Password reset" in line)
+    assert reset.rstrip().endswith("password reset"), reset
+    printed = " ".join(result.stdout.split())
+    assert re.search(
+        r"deskhand's specialists cover \d+% of the technician minutes in this history "
+        r"\([\d,.]+ of [\d,.]+ h\)\.",
+        printed,
+    ), printed
+    assert re.search(r"The largest category no specialist covers: [^,]+, \d+% of the", printed)
+    assert "none: a technician does them" in printed
 
 
 def test_example_data_quality_is_counted(example: dict[str, Any]) -> None:
@@ -170,8 +213,13 @@ def test_an_event_log_s_proxy_is_named_as_one_in_the_headline_table_and_report(
     assert "Categories ranked by total elapsed hours (a proxy)" in printed
     assert "takes the most elapsed hours (a proxy)" in printed
     assert "technician minutes" not in printed and "technician time" not in printed
+    assert "deskhand's specialists cover 0% of the elapsed hours (a proxy) in this history" in (
+        printed
+    )
+    assert "The largest category no specialist covers: Value " in printed
     page = " ".join(html.read_text().split())
     assert "ranked by total elapsed hours (a proxy) per category" in page
+    assert "specialists cover 0% of the elapsed hours (a proxy) in this history" in page
     assert "technician minutes" not in page
 
 

@@ -171,6 +171,34 @@ def test_the_framed_html_report_gets_a_policy_for_its_inline_styles_and_nothing_
     assert download.headers["content-disposition"].startswith("attachment")
 
 
+def test_the_page_and_the_framed_report_say_what_the_installed_specialists_cover(
+    dana: tuple[TestClient, str], small_export: Path, web_rt: Runtime
+) -> None:
+    client, csrf = dana
+    response = client.post(
+        "/analysis",
+        data={"csrf": csrf},
+        files=_files(small_export / "tickets.csv", small_export / "labour.csv"),
+        follow_redirects=False,
+    )
+    analysis_id = _started(response)
+    assert _wait(client, analysis_id)["status"] == "done"
+
+    report = client.get(f"/analysis/{analysis_id}/report.json").json()
+    coverage = report["coverage"]
+    assert coverage["specialists"] == sorted(web_rt.registry.by_name)
+    covered = [row for row in report["categories"] if row["specialist"]]
+    assert covered, "the runtime's specialists were not given to the analysis"
+    page = html.unescape(client.get(f"/analysis/{analysis_id}").text)
+    assert "deskhand's specialists cover" in page
+    assert "of the technician minutes covered by deskhand's specialists" in page
+    assert '<th scope="col">Specialist</th>' in page
+    assert covered[0]["specialist"].replace("_", " ") in page
+    assert "none — a technician does these" in page
+    framed = html.unescape(client.get(f"/analysis/{analysis_id}/report.html").text)
+    assert "The largest category no specialist covers: " in framed
+
+
 def test_a_malformed_csv_fails_with_its_message_on_the_page(
     dana: tuple[TestClient, str], tmp_path: Path
 ) -> None:

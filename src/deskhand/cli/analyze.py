@@ -112,6 +112,7 @@ def analyze(
     from deskhand.history.analysis import AnalyzeOptions
     from deskhand.history.analysis import analyze as run_analysis
     from deskhand.history.formats import parse_map
+    from deskhand.specialists.registry import discover
 
     with user_errors():
         options = AnalyzeOptions(
@@ -132,6 +133,7 @@ def analyze(
             rate=rate,
             currency=currency,
         )
+        installed = discover().by_name.values()  # a broken plugin says so before a long read
         total = sum(_size(p) for p in paths)
         with Progress(
             SpinnerColumn(),
@@ -147,7 +149,7 @@ def analyze(
             def advance(name: str, size: int) -> None:
                 progress.update(task, advance=size, description=f"read {name}")
 
-            report = run_analysis(options, progress=advance)
+            report = run_analysis(options, progress=advance, specialists=installed)
         if out is not None:
             from deskhand.history.html import render_html
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import polars as pl
 
 from deskhand.errors import UsageError
 from deskhand.history.categories import categorize
+from deskhand.history.coverage import Installed, cover
 from deskhand.history.dates import check_timezone, parse_bound
 from deskhand.history.importer import Imported, Progress, format_label, import_history
 from deskhand.history.minutes import (
@@ -63,8 +65,14 @@ class AnalyzeOptions:
     top: int = 5
 
 
-def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Report:
-    """Run the whole analysis and return the report model."""
+def analyze(
+    options: AnalyzeOptions,
+    progress: Progress | None = None,
+    *,
+    specialists: Iterable[Installed] | None = None,
+) -> Report:
+    """Run the whole analysis and return the report model; with the installed ``specialists``
+    (the registry's), it says which covers each category and how much of the time they cover."""
     tz = check_timezone(options.tz)
     hours = BusinessHours.parse(options.business_hours) if options.business_hours else None
     since = parse_bound(options.since, tz) if options.since else None
@@ -95,6 +103,9 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Report
     categorized = categorize(tickets, taxonomy, recategorize=options.recategorize)
     tickets = categorized.tickets
     rows = rank_categories(tickets, source)
+    coverage = None
+    if specialists is not None:
+        rows, coverage = cover(rows, taxonomy, specialists)
     top = [row.category for row in rows[: options.top]]
     return Report(
         format=format_label(imported.format),
@@ -113,6 +124,7 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Report
         details=category_details(tickets, _tech_minutes(imported, tickets, source, top), top),
         weekly=weekly_trend(tickets, top, window, tz),
         automation=automation_value(rows, window.days, options.rate, options.currency),
+        coverage=coverage,
         notes=_notes(imported, source, hours, tz),
         generated_at=datetime.now(UTC),
     )

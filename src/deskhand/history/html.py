@@ -19,7 +19,13 @@ from deskhand.history.charts import (
     share_of_tickets,
     weekly_trend_svg,
 )
-from deskhand.history.report import MINUTES_SOURCE_WORDS, Report, format_share, ordinal
+from deskhand.history.report import (
+    MINUTES_SOURCE_WORDS,
+    Report,
+    format_share,
+    ordinal,
+    specialist_words,
+)
 
 PROXY_SOURCES = frozenset({"elapsed", "business_hours"})
 
@@ -136,5 +142,6 @@ def _environment() -> Environment:
         day=day,
         timestamp=timestamp,
         delimiter=delimiter,
+        specialist=specialist_words,
     )
     return environment

@@ -63,6 +63,11 @@ class CategoryRow(BaseModel):
         description="How many of the category's tickets got it from the PSA, the taxonomy or "
         "the model."
     )
+    specialist: str | None = Field(
+        default=None,
+        description="The installed specialist that takes the category's tickets; None when a "
+        "technician does them (or, in a report without ``coverage``, when it was not asked).",
+    )
 
     @property
     def rank_shift(self) -> int:
@@ -147,6 +152,27 @@ class Automation(BaseModel):
     rows: list[AutomationRow]
 
 
+class UncoveredCategory(BaseModel):
+    """The costliest category that no installed specialist takes: a technician does it."""
+
+    category: str
+    share: float = Field(description="Its share of all minutes, 0–1")
+
+
+class Coverage(BaseModel):
+    """How much of the history deskhand's installed specialists take on: the minutes of the
+    categories whose tickets are an intent one of them handles."""
+
+    specialists: list[str] = Field(description="The installed specialists, by name")
+    share: float = Field(description="covered_minutes / total_minutes, 0–1")
+    covered_minutes: float
+    total_minutes: float
+    largest_uncovered: UncoveredCategory | None = Field(
+        description="The costliest category no specialist takes, the remainder ('Other') "
+        "aside; None when every other category has one"
+    )
+
+
 class Categorization(BaseModel):
     """How categories were decided, in numbers and in words."""
 
@@ -169,6 +195,8 @@ class Report(BaseModel):
     details: list[CategoryDetail]
     weekly: WeeklyTrend
     automation: Automation
+    # None in a report made without the installed specialists (saved before they were asked).
+    coverage: Coverage | None = None
     notes: list[str] = Field(default_factory=list, description="sentences for the reader")
     generated_at: datetime
 
@@ -229,7 +257,27 @@ class Report(BaseModel):
                 f"The top 3 of {len(rows)} categories take {format_share(share)} of all "
                 f"{self.measure}."
             )
-        return findings
+        return findings + self.coverage_lines()
+
+    def coverage_lines(self) -> list[str]:
+        """What deskhand's installed specialists take on, in words; none without ``coverage``."""
+        coverage = self.coverage
+        if coverage is None or not self.categories:
+            return []
+        lines = [
+            f"deskhand's specialists cover {format_share(coverage.share)} of the {self.measure} "
+            f"in this history ({coverage.covered_minutes / 60:,.1f} of "
+            f"{coverage.total_minutes / 60:,.1f} h)."
+        ]
+        uncovered = coverage.largest_uncovered
+        if uncovered is None:
+            lines.append("Every category has a specialist, tickets that fit no category aside.")
+        else:
+            lines.append(
+                f"The largest category no specialist covers: {uncovered.category}, "
+                f"{format_share(uncovered.share)} of the {self.measure}."
+            )
+        return lines
 
     def json_document(self) -> dict[str, Any]:
         """The ``--json`` document: the documented keys first, then context a script may want."""
@@ -237,6 +285,7 @@ class Report(BaseModel):
             "window": self.window.model_dump(mode="json"),
             "totals": self.totals.model_dump(mode="json"),
             "categories": [row.model_dump(mode="json") for row in self.categories],
+            "coverage": self.coverage.model_dump(mode="json") if self.coverage else None,
             "suggested_categories": [s.model_dump(mode="json") for s in self.suggested_categories],
             "data_quality": {issue.reason: issue.count for issue in self.data_quality},
             "format": self.format,
@@ -250,6 +299,11 @@ class Report(BaseModel):
 def format_share(share: float) -> str:
     """A 0–1 share as the report writes it everywhere: "18%", or "4.5%" below ten percent."""
     return f"{share * 100:.1f}%" if 0 < share < 0.1 else f"{share * 100:.0f}%"
+
+
+def specialist_words(specialist: str | None) -> str:
+    """A category's specialist as a person reads it: "password reset", or who does them."""
+    return specialist.replace("_", " ") if specialist else "none — a technician does these"
 
 
 def ordinal(number: int) -> str:

@@ -11,9 +11,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from deskhand.history.report import Report, format_share
+from deskhand.history.report import Report, format_share, specialist_words
 
-WIDE_TERMINAL = 110
+WIDE_TERMINAL = 120  # the ranking with every column, the specialist's included, fits
 CSV_COLUMNS = (
     "rank_by_minutes",
     "category",
@@ -27,6 +27,7 @@ CSV_COLUMNS = (
     "rank_shift",
     "minutes_source",
     "categorized_by",
+    "specialist",
 )
 
 
@@ -70,6 +71,7 @@ def category_csv(report: Report) -> str:
                 row.rank_shift,
                 row.minutes_source,
                 ";".join(f"{k}:{v}" for k, v in sorted(row.categorized_by.items())),
+                row.specialist or "",
             ]
         )
     return out.getvalue()
@@ -113,16 +115,23 @@ def _ranking(report: Report, top: int, width: int) -> Table:
     title = f"Categories ranked by total {report.measure}"
     if not wide and report.totals.minutes_source == "logged":
         title += " (logged minutes)"
+    covered = report.coverage is not None
+    caption = []
+    if covered:
+        caption.append(
+            "Specialist: the deskhand specialist that takes these tickets; none: a "
+            "technician does them."
+        )
+    if len(report.categories) > top:
+        caption.append(f"{len(report.categories) - top} more categories in --json, --csv and --out")
     table = Table(
         title=title,
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
-        caption=(
-            f"{len(report.categories) - top} more categories in --json, --csv and --out"
-            if len(report.categories) > top
-            else None
-        ),
+        caption=" ".join(caption) or None,
+        caption_justify="left",
+        collapse_padding=True,  # two spaces between columns, so the specialist fits at 80
     )
     table.add_column("#", justify="right")
     table.add_column("Category", min_width=18, overflow="fold", ratio=1)
@@ -136,6 +145,8 @@ def _ranking(report: Report, top: int, width: int) -> Table:
     table.add_column("Shift", justify="right")
     if wide:
         table.add_column("Minutes from")
+    if covered:
+        table.add_column("Specialist", overflow="fold")
     for row in report.categories[:top]:
         cells: list[str | Text] = [
             str(row.rank_by_minutes),
@@ -149,8 +160,15 @@ def _ranking(report: Report, top: int, width: int) -> Table:
         cells += [str(row.rank_by_count), _shift(row.rank_shift)]
         if wide:
             cells.append(row.minutes_source)
+        if covered:
+            cells.append(_specialist(row.specialist))
         table.add_row(*cells)
     return table
+
+
+def _specialist(specialist: str | None) -> Text:
+    # "none" alone: the table's caption says a technician does those, and the column stays narrow.
+    return Text(specialist_words(specialist)) if specialist else Text("none", "dim")
 
 
 def _hours(hours: float) -> str:

@@ -176,7 +176,11 @@ class _Job:
         folder = folder_of(self.rt, self.id)
         try:
             paths = self._inputs(stored, folder)
-            report = analyze(stored.analyze.for_paths(paths), progress=self._advance)
+            report = analyze(
+                stored.analyze.for_paths(paths),
+                progress=self._advance,
+                specialists=self.rt.registry.by_name.values(),
+            )
             self._progress("writing the report", 0.95)
             _write_outputs(folder, report)
         except _Lost:

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 
 from deskhand.errors import DeskhandError, InputError
 from deskhand.history import html as formats
-from deskhand.history.report import Report, format_share
+from deskhand.history.report import Report, format_share, specialist_words
 from deskhand.history.sources import size_words
 from deskhand.web import analysis_exports as exports
 from deskhand.web import analysis_jobs as jobs
@@ -264,9 +264,13 @@ def _report_context(report: Report) -> dict[str, Any]:
                 "proxy": row.minutes_source != "logged"
                 and report.totals.minutes_source == "logged",
                 "per_month": _per_month(automation.get(row.category), report.automation.currency),
+                "specialist": specialist_words(row.specialist),
+                "covered": row.specialist is not None,
             }
             for row in rows
         ],
+        # None for an analysis saved before reports said what the specialists cover.
+        "coverage": format_share(report.coverage.share) if report.coverage else None,
         "automation": report.automation,
         "rate": (
             formats.money(report.automation.rate, report.automation.currency)
