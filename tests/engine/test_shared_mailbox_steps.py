@@ -15,11 +15,11 @@ from deskhand.engine.worker import Worker
 from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Escalation, Step
 
-REQUEST = "Tom Becker has left us. Please convert Tom Becker's mailbox to a shared mailbox."
+REQUEST = "Tom Becker has moved on. Please convert Tom Becker's mailbox to a shared mailbox."
 
 
 def planned(rt: Runtime, body: str = REQUEST) -> tuple[int, list[approvals.DraftView]]:
-    ticket_id = add_ticket(rt, CONTOSO, KAREN, "Leaver: Tom Becker", body).ticket_id
+    ticket_id = add_ticket(rt, CONTOSO, KAREN, "Tom Becker's mailbox", body).ticket_id
     assert Worker(rt, "test-worker").run_once() == 1
     return ticket_id, approvals.list_drafts(rt, None, status=None, ticket_id=ticket_id)
 

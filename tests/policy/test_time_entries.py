@@ -137,7 +137,9 @@ def test_an_unknown_intent_lists_the_intents_there_are() -> None:
     with pytest.raises(InputError) as caught:
         parse_policy(TAIL + "time_entries:\n  minutes:\n    printer: 10\n", "contoso.yaml")
 
-    assert caught.value.hint == "The intents are access_change, account_unlock, password_reset."
+    assert caught.value.hint == (
+        "The intents are access_change, account_unlock, offboarding, password_reset."
+    )
 
 
 def test_a_plugin_specialist_s_intent_may_have_minutes() -> None:

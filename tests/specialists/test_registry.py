@@ -36,7 +36,12 @@ def test_the_catalogue_is_every_intent_each_specialist_declares() -> None:
     assert registry.intents["printer_mapping"] is PRINTER
     assert registry.for_intent("printer_mapping") is registry.by_name["printer_mapping"]
     assert registry.intents["password_reset"].categories == ("Password reset",)
-    assert set(discover().intents) == {"access_change", "account_unlock", "password_reset"}
+    assert set(discover().intents) == {
+        "access_change",
+        "account_unlock",
+        "offboarding",
+        "password_reset",
+    }
 
 
 def test_intents_given_as_bare_names_are_refused_saying_how_to_declare_them() -> None:

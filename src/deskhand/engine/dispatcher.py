@@ -95,7 +95,12 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
             approver_roles=outcome.approvers,
             excerpt=_excerpt(view),
             requester_check={"verdict": outcome.identity, "detail": outcome.identity_detail},
-            plan_inputs=outcome.inputs.model_dump(mode="json") if outcome.inputs else None,
+            plan_inputs=(
+                # with what the plan leaves for a technician, for the card and after the run
+                {**outcome.inputs.model_dump(mode="json"), "left": list(outcome.plan.left)}
+                if outcome.inputs
+                else None
+            ),
         )
         forbidden = [s for s in outcome.steps if s.decision == Decision.FORBID]
     if forbidden:

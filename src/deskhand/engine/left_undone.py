@@ -6,6 +6,8 @@ to the human queue for it instead of being resolved (``deskhand.engine.executor`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from deskhand.domain.asks import left_over, listing
 from deskhand.specialists.contract import Plan, ProposedStep, TicketView
 from deskhand.store.models import Run
@@ -20,9 +22,10 @@ def left_for(ticket: TicketView, actions: list[str]) -> list[str]:
 
 
 def with_left_named(plan: Plan, ticket: TicketView) -> Plan:
-    """``plan`` with what it leaves for a technician named in its note, its reply and
-    ``Plan.left``; the plan as it is when it does everything the ticket asks."""
-    left = left_for(ticket, [step.action for step in plan.steps])
+    """``plan`` with what it leaves for a technician — what its specialist said it leaves
+    (``Plan.left``) and what the ticket asks that no step does — named in its note, its reply
+    and ``Plan.left``; the plan as it is when it does everything the ticket asks."""
+    left = _merged(plan.left, left_for(ticket, [step.action for step in plan.steps]))
     if not left:
         return plan
     said = listing(left)
@@ -46,10 +49,16 @@ def _told(step: ProposedStep, said: str, left: list[str]) -> ProposedStep:
 
 
 def left_of_run(run: Run) -> list[str]:
-    """What the run's plan leaves for a technician, from the ticket it was planned from (kept
-    with the run) and its steps; nothing for a run planned without them (a question)."""
+    """What the run's plan leaves for a technician: what was named when it was planned (kept
+    with the run), and what the ticket asks that its steps — edited since, maybe — do not do;
+    nothing for a run planned without a ticket view (a question)."""
     inputs = run.plan_inputs or {}
     if "ticket" not in inputs:
         return []
     ticket = TicketView.model_validate(inputs["ticket"])
-    return left_for(ticket, [step.action for step in run.steps])
+    kept = [str(words) for words in inputs.get("left", [])]  # as planned, the specialist's too
+    return _merged(kept, left_for(ticket, [step.action for step in run.steps]))
+
+
+def _merged(*lists: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(words for found in lists for words in found))
