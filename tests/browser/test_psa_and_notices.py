@@ -220,8 +220,12 @@ def test_the_syncro_ticket_follows_each_stage_and_the_messages_links_open_the_wo
             == ["In Progress", "Waiting for Parts", "In Progress", "Resolved"]
         ),
     )
-    notes = [c["body"] for c in syncro.tickets[int(psa_id)]["comments"] if c["hidden"]]
-    assert any(f"Approved by {APPROVER} in deskhand" in body for body in notes), notes
+
+    def approvers_note() -> bool:  # written just after the status, by the same worker turn
+        notes = [c["body"] for c in syncro.tickets[int(psa_id)]["comments"] if c["hidden"]]
+        return any(f"Approved by {APPROVER} in deskhand" in body for body in notes)
+
+    until("the internal note naming the approver", approvers_note)
     escalated_page.goto(f"{desk.url}/tickets/{ticket['id']}")
     expect(escalated_page.locator("body")).to_contain_text("resolved")
     shot(escalated_page, "ticket-resolved")
