@@ -182,6 +182,21 @@ class Action(ABC):
         except ActionError:
             return self.undo
 
+    def undo_steps(
+        self, params: Parameters, snapshot: Mapping[str, Any]
+    ) -> list[tuple[str, dict[str, Any]]] | None:
+        """The steps that would undo this one once it ran, from its parameters and the snapshot
+        kept before it acted: (action name, parameters) each, in the order to run them. None
+        when it cannot be undone by deskhand (``undo`` says why or how, in words). The default
+        reads an ``undo`` declared as "other.action with the same parameters"; an action whose
+        undo needs the snapshot (the groups it removed, the status it replaced) overrides it."""
+        if self.undo is None:
+            return None
+        name, same, _ = self.undo.partition(" with the same parameters")
+        if not same:
+            return None
+        return [(name, params.model_dump(mode="json"))]
+
     def target(self, params: Parameters) -> str:
         """Who or what the action changes, for the card's headline."""
         for field in ("user_principal_name", "to", "sku_name", "psa_ticket_id"):
