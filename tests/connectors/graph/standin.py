@@ -4,11 +4,18 @@ deskhand makes as Graph v1.0 and Entra's token endpoint do, from data held in me
 
 Every entity it returns and every PATCH or action body it receives is checked against Graph's
 published schema (``csdl.schema()``); what does not match is recorded in ``violations`` (the
-``graph`` fixture fails the test on any) and the request is answered 400. It pages by
-``page_size`` with ``@odata.nextLink``, filters ``eq`` on one property, enforces the
-application permissions in the token's ``roles``, refuses a wrong client secret with
-AADSTS7000215, and answers 429 with ``Retry-After`` or 5xx on request (``fail_next``), or as a
-proxy that echoes the request back (``echo_next``).
+``graph`` fixture fails the test on any) and the request is answered 400. It filters ``eq`` on one
+property, enforces the application permissions in the token's ``roles``, refuses a wrong client
+secret with AADSTS7000215, and answers 429 with ``Retry-After`` or 5xx on request
+(``fail_next``), or as a proxy that echoes the request back (``echo_next``).
+
+Its OData handling is Graph's, so that Microsoft's own SDK meets it as it meets Graph (see
+``sdk.py``): a cast segment is ``microsoft.graph.group`` or its alias ``graph.group``; ``$top``
+sets the page size (1 to 999; ``subscribedSkus`` and ``directoryRoles`` and their members refuse
+any) and ``@odata.nextLink`` carries it on; without ``$top`` a page holds ``page_size`` items
+(Graph's default is 100; two here, so that every collection read pages); a page with ``$expand``
+holds at most 100 objects; a ``$select`` or ``$expand`` of a property the type does not have is
+refused 400 and a method a known path does not take 405, each with Graph's code and message.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import jwt
 import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -56,26 +63,30 @@ ROUTES = Map(
     [
         Rule("/<tenant>/v2.0/.well-known/openid-configuration", endpoint="openid"),
         Rule("/<tenant>/oauth2/v2.0/token", endpoint="token", methods=["POST"]),
-        Rule("/v1.0/users", endpoint="users"),
+        Rule("/v1.0/users", endpoint="users", methods=["GET"]),
         Rule("/v1.0/users/<key>", endpoint="user", methods=["GET"]),
         Rule("/v1.0/users/<key>", endpoint="patch_user", methods=["PATCH"]),
-        Rule("/v1.0/users/<key>/memberOf/microsoft.graph.<kind>", endpoint="member_of"),
+        Rule("/v1.0/users/<key>/memberOf", endpoint="member_of", methods=["GET"]),
+        Rule("/v1.0/users/<key>/memberOf/<cast>", endpoint="member_of", methods=["GET"]),
         Rule("/v1.0/users/<key>/revokeSignInSessions", endpoint="revoke", methods=["POST"]),
         Rule("/v1.0/users/<key>/assignLicense", endpoint="assign_license", methods=["POST"]),
         Rule("/v1.0/users/<key>/mailboxSettings", endpoint="mailbox_settings", methods=["GET"]),
-        Rule("/v1.0/groups", endpoint="groups"),
-        Rule("/v1.0/groups/<key>", endpoint="group"),
-        Rule("/v1.0/groups/<key>/members", endpoint="members"),
+        Rule("/v1.0/groups", endpoint="groups", methods=["GET"]),
+        Rule("/v1.0/groups/<key>", endpoint="group", methods=["GET"]),
+        Rule("/v1.0/groups/<key>/members", endpoint="members", methods=["GET"]),
         Rule("/v1.0/groups/<key>/members/$ref", endpoint="add_member", methods=["POST"]),
         Rule(
             "/v1.0/groups/<key>/members/<user>/$ref", endpoint="remove_member", methods=["DELETE"]
         ),
-        Rule("/v1.0/directoryRoles", endpoint="directory_roles"),
-        Rule("/v1.0/directoryRoles/<key>/members", endpoint="role_members"),
-        Rule("/v1.0/subscribedSkus", endpoint="skus"),
-        Rule("/v1.0/organization", endpoint="organization"),
+        Rule("/v1.0/directoryRoles", endpoint="directory_roles", methods=["GET"]),
+        Rule("/v1.0/directoryRoles/<key>/members", endpoint="role_members", methods=["GET"]),
+        Rule("/v1.0/subscribedSkus", endpoint="skus", methods=["GET"]),
+        Rule("/v1.0/organization", endpoint="organization", methods=["GET"]),
     ]
 )
+LARGEST_PAGE = 999  # $top of a directory collection: 1 to 999
+EXPANDED_PAGE = 100  # a page with $expand holds at most this many objects, whatever $top says
+EXPANDABLE = frozenset({"manager"})  # the $expand this stand-in models
 # The application permission each endpoint needs (any one of those listed).
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     "users": ("User.ReadWrite.All", "Directory.Read.All"),
@@ -282,6 +293,12 @@ class GraphStandIn:
                 return echoed(request, echo.status, as_json=echo.as_json)
         try:
             endpoint, args = adapter.match(request.path, method=request.method)
+        except MethodNotAllowed:
+            return _error(
+                405,
+                "Request_BadRequest",
+                "Specified HTTP method is not allowed for the request target.",
+            )
         except HTTPException as error:
             return _error(error.code or 404, "Request_ResourceNotFound", f"{line} unknown")
         try:
@@ -446,21 +463,34 @@ class GraphStandIn:
             user["accountEnabled"] = body["accountEnabled"]
         return Response(status=204)
 
-    def _member_of(self, request: Request, key: str, kind: str) -> Response:
+    def _member_of(self, request: Request, key: str, cast: str = "") -> Response:
+        """memberOf, or memberOf cast to a type (``microsoft.graph.group`` or ``graph.group``);
+        a segment that is no cast names one membership by its id, as in Graph."""
         user = self._find_user(key)
-        if kind == "directoryRole":
-            found = [{"@odata.type": "#microsoft.graph.directoryRole", **GLOBAL_ADMINISTRATOR}]
-            return self._collection(
-                request, "directoryRole", found if user["id"] in self.admins else []
-            )
-        if kind != "group":
-            raise GraphRefusalError(400, "Request_BadRequest", f"Unknown cast {kind}.")
-        groups = [
+        found = [
             {"@odata.type": "#microsoft.graph.group", **g}
             for gid, g in self.groups.items()
             if user["id"] in self.members[gid]
         ]
-        return self._collection(request, "group", groups)
+        if user["id"] in self.admins:
+            found.append({"@odata.type": "#microsoft.graph.directoryRole", **GLOBAL_ADMINISTRATOR})
+        if not cast:
+            return self._collection(request, "directoryObject", found)
+        if not cast.startswith(("microsoft.graph.", "graph.")):
+            raise GraphRefusalError(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{cast}' does not exist or one of its queried reference-property "
+                "objects are not present.",
+            )
+        kind = cast.removeprefix("microsoft.").removeprefix("graph.")
+        if kind not in schema().types or not schema().is_a(kind, "directoryObject"):
+            raise GraphRefusalError(400, "Request_BadRequest", f"Unknown cast {cast}.")
+        return self._collection(
+            request,
+            kind,
+            [item for item in found if schema().is_a(item["@odata.type"].removeprefix("#"), kind)],
+        )
 
     def _revoke(self, request: Request, key: str) -> Response:
         user = self._find_user(key)
@@ -529,6 +559,7 @@ class GraphStandIn:
             "language": {"locale": "en-GB", "displayName": "English (United Kingdom)"},
             "userPurpose": purpose,
         }
+        _check_query(request.args, "mailboxSettings", exchange=True)
         shown = _selected(settings, request.args)
         self._check(schema().check_entity("mailboxSettings", shown))
         context = f"{self.origin}/v1.0/$metadata#users('{user['id']}')/mailboxSettings"
@@ -537,7 +568,9 @@ class GraphStandIn:
     # --- directory roles (activated in the tenant: one, held by ``admins``) -------------------
 
     def _directory_roles(self, request: Request) -> Response:
-        return self._collection(request, "directoryRole", [dict(GLOBAL_ADMINISTRATOR)])
+        return self._collection(
+            request, "directoryRole", [dict(GLOBAL_ADMINISTRATOR)], custom_pages=False
+        )
 
     def _role_members(self, request: Request, key: str) -> Response:
         if key != GLOBAL_ADMINISTRATOR["id"]:
@@ -551,7 +584,7 @@ class GraphStandIn:
             {"@odata.type": "#microsoft.graph.user", **self.users[uid]}
             for uid in sorted(self.admins)
         ]
-        return self._collection(request, "directoryObject", found)
+        return self._collection(request, "directoryObject", found, custom_pages=False)
 
     # --- groups ----------------------------------------------------------------------------
 
@@ -646,7 +679,7 @@ class GraphStandIn:
         found = [
             {**sku, "consumedUnits": self.consumed(sku_id)} for sku_id, sku in self.skus.items()
         ]
-        return self._collection(request, "subscribedSku", found)
+        return self._collection(request, "subscribedSku", found, custom_pages=False)
 
     def _organization(self, request: Request) -> Response:
         found = [{"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, MS_TENANT)), "displayName": "Contoso"}]
@@ -683,6 +716,7 @@ class GraphStandIn:
         )
 
     def _entity(self, request: Request, type_name: str, item: dict[str, Any]) -> Response:
+        _check_query(request.args, type_name)
         shown = _selected(item, request.args)
         self._check(schema().check_entity(type_name, shown))
         return _json(
@@ -690,9 +724,18 @@ class GraphStandIn:
         )
 
     def _collection(
-        self, request: Request, type_name: str, items: list[dict[str, Any]]
+        self,
+        request: Request,
+        type_name: str,
+        items: list[dict[str, Any]],
+        *,
+        custom_pages: bool = True,
     ) -> Response:
+        """One page of ``items``; ``custom_pages=False`` for a collection that refuses
+        ``$top`` (Graph pages it on its own terms)."""
         query = request.args
+        _check_query(query, type_name)
+        size = self._page(query, custom_pages)
         wanted = query.get("$filter")
         if wanted:
             match = re.fullmatch(r"(\w+) eq '((?:[^']|'')*)'", wanted)
@@ -701,18 +744,42 @@ class GraphStandIn:
             name, value = match.group(1), match.group(2).replace("''", "'")
             items = [i for i in items if str(i.get(name) or "").lower() == value.lower()]
         skip = int(query.get("$skiptoken", "0"))
-        page = [_selected(item, query) for item in items[skip : skip + self.page_size]]
+        page = [_selected(item, query) for item in items[skip : skip + size]]
         for item in page:
             self._check(schema().check_entity(type_name, item))
         body: dict[str, Any] = {
             "@odata.context": f"{self.origin}/v1.0/$metadata#{type_name}s",
             "value": page,
         }
-        if skip + self.page_size < len(items):
+        if skip + size < len(items):
             following = {k: v for k, v in query.items() if k != "$skiptoken"}
-            following["$skiptoken"] = str(skip + self.page_size)
+            following["$skiptoken"] = str(skip + size)
             body["@odata.nextLink"] = f"{self.origin}{request.path}?{urlencode(following)}"
         return _json(body)
+
+    def _page(self, query: Any, custom_pages: bool) -> int:
+        """The page size: ``$top`` if given (1 to 999), else ``page_size``; at most 100 with
+        ``$expand``, as Graph answers a directory query that expands."""
+        top = query.get("$top")
+        if top is None:
+            size = self.page_size
+        elif not custom_pages:
+            raise GraphRefusalError(
+                400,
+                "Request_UnsupportedQuery",
+                "This resource does not support custom page sizes. "
+                "Please retry without a page size argument.",
+            )
+        elif not top.isdigit() or not 1 <= int(top) <= LARGEST_PAGE:
+            raise GraphRefusalError(
+                400,
+                "Request_UnsupportedQuery",
+                f"Invalid page size specified: '{top}'. Must be between 1 and "
+                f"{LARGEST_PAGE} inclusive.",
+            )
+        else:
+            size = int(top)
+        return min(size, EXPANDED_PAGE) if query.get("$expand") else size
 
     def _body(self, request: Request, endpoint: str) -> Any:
         try:
@@ -727,6 +794,41 @@ class GraphStandIn:
         if problems:
             self.violations.extend(problems)
             raise GraphRefusalError(400, "BadRequest", "; ".join(problems))
+
+
+def _check_query(query: Any, type_name: str, *, exchange: bool = False) -> None:
+    """Refuse a ``$select`` or ``$expand`` of a property ``type_name`` does not have, in the
+    words of the workload behind it: the directory's (users, groups, …) or Exchange's."""
+    members = schema().members(type_name)
+    selected = [name.strip() for name in (query.get("$select") or "").split(",") if name.strip()]
+    # manager($select=id,displayName): the expanded property is the name before the brackets.
+    expanded = [
+        part.strip().split("(")[0]
+        for part in re.split(r",(?![^(]*\))", query.get("$expand") or "")
+        if part.strip()
+    ]
+    for name in [*selected, *expanded]:
+        if name not in members:
+            if exchange:
+                raise GraphRefusalError(
+                    400,
+                    "RequestBroker--ParseUri",
+                    f"Could not find a property named '{name}' on type "
+                    f"'microsoft.graph.{type_name}'.",
+                )
+            raise GraphRefusalError(
+                400,
+                "Request_BadRequest",
+                f"Could not find a property named '{name}' on type "
+                f"'Microsoft.DirectoryServices.{type_name[0].upper()}{type_name[1:]}'.",
+            )
+    for name in expanded:
+        if name not in EXPANDABLE:
+            raise GraphRefusalError(
+                501,
+                "NotImplemented",
+                f"The Graph stand-in does not model $expand={name}: add it to standin.py.",
+            )
 
 
 def _selected(item: dict[str, Any], query: Any) -> dict[str, Any]:
