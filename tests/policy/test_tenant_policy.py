@@ -64,6 +64,50 @@ BUILTIN_DECISIONS: dict[str, list[tuple[BlastRadius, Decision, str]]] = {
     "m365.add_license_seats": [
         (BlastRadius.BILLING, APPROVE, "blast radius billing: approve (built-in policy)"),
     ],
+    "m365.remove_all_groups": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "m365.remove_all_licences": [
+        (BlastRadius.DESTRUCTIVE, APPROVE, "blast radius destructive: approve (built-in policy)"),
+    ],
+    "m365.clear_auto_reply": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
+    ],
+    "m365.forward_mail": [
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "m365.stop_forwarding": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
+    ],
+    "m365.grant_onedrive_access": [
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "m365.revoke_onedrive_access": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
+    ],
+    "m365.remove_mfa_methods": [
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "m365.set_profile": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
+    ],
+    "m365.create_user": [
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "m365.set_auto_reply": [
+        (
+            BlastRadius.EXTERNAL_COMMUNICATION,
+            APPROVE,
+            "blast radius external_communication: approve (built-in policy)",
+        ),
+    ],
+    "m365.await_user": [
+        (BlastRadius.READ, AUTO, "blast radius read: auto (built-in policy)"),
+    ],
+    "exchange.hide_from_address_list": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
+    ],
     "ad.reset_password": [
         (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
     ],
@@ -424,10 +468,17 @@ def test_floor_actions_are_the_ones_that_can_touch_security_billing_clients_or_d
         "m365.add_license_seats",
         "m365.allow_sign_in",
         "m365.block_sign_in",
+        "m365.create_user",
+        "m365.forward_mail",
+        "m365.grant_onedrive_access",
+        "m365.remove_all_groups",
+        "m365.remove_all_licences",
         "m365.remove_group_member",
         "m365.remove_license",
+        "m365.remove_mfa_methods",
         "m365.reset_password",
         "m365.revoke_sessions",
+        "m365.set_auto_reply",
         "psa.log_time",
         "psa.send_reply",
     ]

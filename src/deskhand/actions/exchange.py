@@ -8,7 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from deskhand.actions.contract import Acted, Action, Baseline, Check
-from deskhand.connectors.capabilities import M365_GROUPS_READ, M365_MAILBOXES
+from deskhand.connectors.capabilities import (
+    M365_ADDRESS_LISTS,
+    M365_GROUPS_READ,
+    M365_MAILBOXES,
+)
 from deskhand.connectors.factory import Connectors
 from deskhand.domain.actions import GroupMemberParams, UserParams
 from deskhand.domain.risks import BlastRadius
@@ -112,4 +116,58 @@ class ConvertToSharedMailbox(Action):
         )
 
 
-ACTIONS = (AddDistributionListMember, RemoveDistributionListMember, ConvertToSharedMailbox)
+class HideFromAddressList(Action):
+    """Graph v1.0 cannot hide a mailbox, and cannot reliably show whether one is hidden: its
+    user.showInAddressList does not follow Exchange's "Hide from address lists" (Microsoft
+    says not to use it) and usually reads null. So checking is honest about what it saw: a
+    user Graph still shows in the address lists is not done; one Graph shows hidden is read
+    back; and when Graph does not say, the step is done on the technician's tick alone, and its
+    record says that it was not read back."""
+
+    name = "exchange.hide_from_address_list"
+    Params = UserParams
+    radius = BlastRadius.INTERNAL
+    summary = (
+        "Exchange admin center → Recipients → Mailboxes → {user_principal_name} → General → "
+        "Manage general settings → Hide from address lists: on → Save (it leaves the address "
+        "book within a day)"
+    )
+    undo = (
+        "Exchange admin center → Recipients → Mailboxes → (the mailbox) → General → Manage "
+        "general settings → Hide from address lists: off → Save"
+    )
+    manual = True
+    safe_to_repeat = True  # acting changes nothing
+    needs = (M365_ADDRESS_LISTS,)
+
+    def snapshot(self, params: UserParams, c: Connectors) -> dict[str, Any]:
+        return {
+            "show_in_address_list": M365_ADDRESS_LISTS.of(c).shown_in_address_list(params.user_id)
+        }
+
+    def act(self, params: UserParams, c: Connectors, key: str, secret: str | None) -> Acted:
+        return Acted(dict(DONE_BY_HAND))
+
+    def check(self, params: UserParams, c: Connectors, key: str, baseline: Baseline) -> Check:
+        shown = M365_ADDRESS_LISTS.of(c).shown_in_address_list(params.user_id)
+        observed: dict[str, Any] = {"show_in_address_list": shown}
+        if shown is None:
+            observed["not_read_back"] = (
+                "Graph does not show whether Exchange hides a mailbox from the address lists: "
+                "done on the technician's word, not read back"
+            )
+            return Check(True, observed)
+        if shown:
+            observed["manual_step"] = (
+                f"Graph still shows {params.user_principal_name} in the address lists: the "
+                "step was ticked off before it was done in Exchange admin center"
+            )
+        return Check(not shown, observed)
+
+
+ACTIONS = (
+    AddDistributionListMember,
+    RemoveDistributionListMember,
+    ConvertToSharedMailbox,
+    HideFromAddressList,
+)

@@ -15,6 +15,16 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from deskhand.connectors.errors import ForbiddenError
+from deskhand.connectors.m365 import (
+    AddressLists,
+    AutoReplies,
+    DriveSharing,
+    MailForwarding,
+    Profiles,
+    SignInMethods,
+    UserCreation,
+    UserGroups,
+)
 from deskhand.domain.directory import (
     DirectoryGroup,
     DirectoryUser,
@@ -218,4 +228,50 @@ PSA_STATUS: Capability[TicketStatus] = Capability(
 )
 PSA_TIME: Capability[TicketTime] = Capability(
     "psa.time", "psa", TicketTime, "log technician time on the ticket"
+)
+
+
+# --- a leaver's and a starter's Microsoft 365 (protocols in deskhand.connectors.m365) --------
+
+M365_USER_GROUPS: Capability[UserGroups] = Capability(
+    "m365.user_groups",
+    "m365",
+    UserGroups,
+    "list and remove a user's group memberships in Microsoft 365",
+)
+M365_AUTO_REPLIES: Capability[AutoReplies] = Capability(
+    "m365.auto_replies", "m365", AutoReplies, "set automatic replies"
+)
+M365_FORWARDING: Capability[MailForwarding] = Capability(
+    "m365.forwarding",
+    "m365",
+    MailForwarding,
+    "forward a mailbox's mail with an inbox rule",
+)
+M365_ONEDRIVE: Capability[DriveSharing] = Capability(
+    "m365.onedrive", "m365", DriveSharing, "share a user's OneDrive files"
+)
+M365_AUTH_METHODS: Capability[SignInMethods] = Capability(
+    "m365.auth_methods",
+    "m365",
+    SignInMethods,
+    "remove a user's MFA methods in Microsoft 365",
+)
+M365_PROFILES: Capability[Profiles] = Capability(
+    "m365.profiles",
+    "m365",
+    Profiles,
+    "change a user's department, job title, usage location or manager",
+)
+M365_CREATE_USERS: Capability[UserCreation] = Capability(
+    "m365.create_users", "m365", UserCreation, "create Microsoft 365 users"
+)
+M365_USERS_READ: Capability[UserLookup] = Capability(
+    "m365.users.read", "m365", UserLookup, "look users up in Microsoft 365"
+)
+M365_ADDRESS_LISTS: Capability[AddressLists] = Capability(
+    "m365.address_lists.read",
+    "m365",
+    AddressLists,
+    "read whether a user shows in the address lists",
 )

@@ -36,6 +36,7 @@ class DirectoryGroup(_Record):
     privileged: bool = False  # membership grants administrative rights (Domain Admins, …)
     mail_enabled: bool = False  # distribution lists and mail-enabled groups: not via Graph
     synced: bool = False  # synced from on-premises AD: its members change there, not via Graph
+    dynamic: bool = False  # members follow a rule (Entra dynamic membership): none are removed
 
 
 class Sku(_Record):
@@ -60,6 +61,66 @@ class SignInState(_Record):
     must_change_password: bool
     locked: bool
     account_enabled: bool
+
+
+class AutoReply(_Record):
+    """A mailbox's automatic reply (mailboxSettings.automaticRepliesSetting)."""
+
+    status: str  # "disabled", "alwaysEnabled" or "scheduled"
+    internal_message: str = ""
+    external_message: str = ""
+    external_audience: str = "none"  # who outside the organisation gets it: none, contactsOnly, all
+
+
+class InboxRule(_Record):
+    """A rule of a mailbox's inbox (mailFolders/inbox/messageRules)."""
+
+    id: str
+    display_name: str
+    forward_to: tuple[str, ...] = ()  # the addresses it forwards every message to
+    enabled: bool = True
+
+
+class DriveGrant(_Record):
+    """One permission on the root of a user's OneDrive: who may open the files, and how."""
+
+    id: str
+    user_id: str | None  # the directory user it is granted to (None: a link, a group, …)
+    roles: tuple[str, ...]  # "read", "write", "owner"
+    inherited: bool = False
+
+
+# The sign-in method that stays when every other one is removed.
+PASSWORD_METHOD = "passwordAuthenticationMethod"
+
+
+class AuthMethod(_Record):
+    """A way a user signs in or proves it is them (users/{id}/authentication/methods)."""
+
+    id: str
+    kind: str  # Graph's type without its namespace: phoneAuthenticationMethod, …
+    label: str = ""  # what tells it apart for a person: a phone number, a device's name
+
+
+class UserProfile(_Record):
+    """The organisational attributes of a user, as Microsoft 365 holds them."""
+
+    department: str | None = None
+    job_title: str | None = None
+    usage_location: str | None = None  # two letters, where the user's services are delivered
+    manager_id: str | None = None
+    synced: bool = False  # set in on-premises AD, not here
+
+
+class NewUser(_Record):
+    """A user to be created in Microsoft 365."""
+
+    display_name: str
+    user_principal_name: str
+    mail_nickname: str
+    department: str | None = None
+    job_title: str | None = None
+    usage_location: str | None = None
 
 
 class PsaContact(_Record):

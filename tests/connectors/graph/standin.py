@@ -82,6 +82,46 @@ ROUTES = Map(
         Rule("/v1.0/directoryRoles/<key>/members", endpoint="role_members", methods=["GET"]),
         Rule("/v1.0/subscribedSkus", endpoint="skus", methods=["GET"]),
         Rule("/v1.0/organization", endpoint="organization", methods=["GET"]),
+        # A leaver's and a starter's.
+        Rule("/v1.0/users", endpoint="create_user", methods=["POST"]),
+        Rule("/v1.0/users/<key>/manager/$ref", endpoint="set_manager", methods=["PUT"]),
+        Rule(
+            "/v1.0/users/<key>/mailboxSettings",
+            endpoint="patch_mailbox_settings",
+            methods=["PATCH"],
+        ),
+        Rule(
+            "/v1.0/users/<key>/mailFolders/inbox/messageRules",
+            endpoint="message_rules",
+            methods=["GET"],
+        ),
+        Rule(
+            "/v1.0/users/<key>/mailFolders/inbox/messageRules",
+            endpoint="add_message_rule",
+            methods=["POST"],
+        ),
+        Rule(
+            "/v1.0/users/<key>/mailFolders/inbox/messageRules/<rule>",
+            endpoint="delete_message_rule",
+            methods=["DELETE"],
+        ),
+        Rule(
+            "/v1.0/users/<key>/drive/root/permissions",
+            endpoint="drive_permissions",
+            methods=["GET"],
+        ),
+        Rule(
+            "/v1.0/users/<key>/drive/root/permissions/<permission>",
+            endpoint="delete_drive_permission",
+            methods=["DELETE"],
+        ),
+        Rule("/v1.0/users/<key>/drive/root/invite", endpoint="drive_invite", methods=["POST"]),
+        Rule("/v1.0/users/<key>/authentication/methods", endpoint="auth_methods", methods=["GET"]),
+        Rule(
+            "/v1.0/users/<key>/authentication/<collection>/<method>",
+            endpoint="delete_auth_method",
+            methods=["DELETE"],
+        ),
     ]
 )
 LARGEST_PAGE = 999  # $top of a directory collection: 1 to 999
@@ -105,6 +145,45 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "role_members": ("Directory.Read.All", "RoleManagement.Read.Directory"),
     "skus": ("Organization.Read.All",),
     "organization": ("Organization.Read.All",),
+    "create_user": ("User.ReadWrite.All",),
+    "set_manager": ("User.ReadWrite.All",),
+    "patch_mailbox_settings": ("MailboxSettings.ReadWrite",),
+    "message_rules": ("MailboxSettings.Read", "MailboxSettings.ReadWrite"),
+    "add_message_rule": ("MailboxSettings.ReadWrite",),
+    "delete_message_rule": ("MailboxSettings.ReadWrite",),
+    "drive_permissions": ("Files.ReadWrite.All", "Sites.ReadWrite.All"),
+    "delete_drive_permission": ("Files.ReadWrite.All", "Sites.ReadWrite.All"),
+    "drive_invite": ("Files.ReadWrite.All", "Sites.ReadWrite.All"),
+    "auth_methods": (
+        "UserAuthenticationMethod.Read.All",
+        "UserAuthenticationMethod.ReadWrite.All",
+    ),
+    "delete_auth_method": ("UserAuthenticationMethod.ReadWrite.All",),
+}
+# What a leaver's and a starter's steps need besides (granted by the tests that use them).
+LIFECYCLE_ROLES = frozenset(
+    {"MailboxSettings.ReadWrite", "Files.ReadWrite.All", "UserAuthenticationMethod.ReadWrite.All"}
+)
+PASSWORD_KIND = "passwordAuthenticationMethod"
+PASSWORD_METHOD_ID = "28c10230-6103-485e-b985-444c60001490"  # every user's, in Graph
+# Each sign-in method collection of users/{id}/authentication, and the type it holds.
+AUTH_COLLECTIONS = {
+    "emailMethods": "emailAuthenticationMethod",
+    "fido2Methods": "fido2AuthenticationMethod",
+    "microsoftAuthenticatorMethods": "microsoftAuthenticatorAuthenticationMethod",
+    "passwordMethods": PASSWORD_KIND,
+    "phoneMethods": "phoneAuthenticationMethod",
+    "platformCredentialMethods": "platformCredentialAuthenticationMethod",
+    "softwareOathMethods": "softwareOathAuthenticationMethod",
+    "temporaryAccessPassMethods": "temporaryAccessPassAuthenticationMethod",
+    "windowsHelloForBusinessMethods": "windowsHelloForBusinessAuthenticationMethod",
+    "externalAuthenticationMethods": "externalAuthenticationMethod",
+}
+DISABLED_REPLY = {
+    "status": "disabled",
+    "externalAudience": "all",
+    "internalReplyMessage": "",
+    "externalReplyMessage": "",
 }
 PASSWORD_PERMISSION = "User-PasswordProfile.ReadWrite.All"
 GLOBAL_ADMINISTRATOR = {
@@ -145,6 +224,11 @@ class GraphStandIn:
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     members: dict[str, list[str]] = field(default_factory=dict)  # group id → user ids
     skus: dict[str, dict[str, Any]] = field(default_factory=dict)  # skuId → subscribedSku
+    replies: dict[str, dict[str, Any]] = field(default_factory=dict)  # automaticRepliesSetting
+    rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # inbox messageRules
+    drives: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # OneDrive root perms
+    methods: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sign-in methods
+    created: list[str] = field(default_factory=list)  # users made by POST users
     token_requests: int = 0
     token_seconds: int = 3599  # a token's expires_in; msal asks again for one under 300
     received: list[str] = field(default_factory=list)  # "METHOD /path?query"
@@ -216,6 +300,8 @@ class GraphStandIn:
             self.managers[user_id] = manager
         if mail:  # a user with a mail address has an Exchange Online mailbox, a user one
             self.purposes[user_id] = "user"
+            # … and a OneDrive, its owner's permission on its root.
+            self.drives[user_id] = [_permission(self.users[user_id], ["owner"])]
         if admin:
             self.admins.add(user_id)
         return user_id
@@ -461,6 +547,9 @@ class GraphStandIn:
             self.forced[user["id"]] = bool(profile.get("forceChangePasswordNextSignIn"))
         if "accountEnabled" in body:
             user["accountEnabled"] = body["accountEnabled"]
+        for name in ("department", "jobTitle", "usageLocation"):
+            if name in body:
+                user[name] = body[name]
         return Response(status=204)
 
     def _member_of(self, request: Request, key: str, cast: str = "") -> Response:
@@ -558,6 +647,7 @@ class GraphStandIn:
             "timeFormat": "HH:mm",
             "language": {"locale": "en-GB", "displayName": "English (United Kingdom)"},
             "userPurpose": purpose,
+            "automaticRepliesSetting": self.replies.get(user["id"], DISABLED_REPLY),
         }
         _check_query(request.args, "mailboxSettings", exchange=True)
         shown = _selected(settings, request.args)
@@ -665,6 +755,13 @@ class GraphStandIn:
                 "Request_BadRequest",
                 "Cannot Update a mail-enabled security groups and or distribution list.",
             )
+        if "DynamicMembership" in group["groupTypes"]:
+            raise GraphRefusalError(
+                400,
+                "Request_BadRequest",
+                # Refused as Graph refuses it; the wording is the stand-in's own.
+                "The group has dynamic membership: its rule adds and removes its members.",
+            )
         if group.get("onPremisesSyncEnabled"):
             raise GraphRefusalError(
                 400,
@@ -684,6 +781,204 @@ class GraphStandIn:
     def _organization(self, request: Request) -> Response:
         found = [{"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, MS_TENANT)), "displayName": "Contoso"}]
         return self._collection(request, "organization", found)
+
+    # --- a leaver's and a starter's: mailbox, OneDrive, sign-in methods, profile, new users ---
+
+    def add_auth_method(self, user_id: str, kind: str, **properties: Any) -> str:
+        """Register a sign-in method (``kind``: phoneAuthenticationMethod, …) for a user."""
+        method_id = str(uuid.uuid4())
+        method = {"@odata.type": f"#microsoft.graph.{kind}", "id": method_id, **properties}
+        self._check(schema().check_entity("authenticationMethod", method))
+        self.methods.setdefault(user_id, []).append(method)
+        return method_id
+
+    def _auth_methods(self, request: Request, key: str) -> Response:
+        user = self._find_user(key)
+        password = {
+            "@odata.type": f"#microsoft.graph.{PASSWORD_KIND}",
+            "id": PASSWORD_METHOD_ID,
+            "password": None,
+            "createdDateTime": user["lastPasswordChangeDateTime"],
+        }
+        found = [password, *self.methods.get(user["id"], [])]
+        return self._collection(request, "authenticationMethod", found, custom_pages=False)
+
+    def _delete_auth_method(
+        self, request: Request, key: str, collection: str, method: str
+    ) -> Response:
+        user = self._find_user(key)
+        kind = AUTH_COLLECTIONS.get(collection)
+        if kind is None or kind == PASSWORD_KIND:
+            raise GraphRefusalError(
+                400 if kind else 404,
+                "badRequest" if kind else "Request_ResourceNotFound",
+                f"DELETE is not supported on authentication/{collection}.",
+            )
+        held = self.methods.get(user["id"], [])
+        for found in held:
+            if found["id"] == method and found["@odata.type"] == f"#microsoft.graph.{kind}":
+                held.remove(found)
+                return Response(status=204)
+        raise GraphRefusalError(404, "itemNotFound", f"No {kind} with the id {method}.")
+
+    def _patch_mailbox_settings(self, request: Request, key: str) -> Response:
+        user = self._mailbox_user(key)
+        body = self._body(request, "patch_mailbox_settings")
+        self._check(schema().check_entity("mailboxSettings", body, "PATCH mailboxSettings"))
+        setting = body.get("automaticRepliesSetting")
+        if setting is not None:
+            stored = {**self.replies.get(user["id"], DISABLED_REPLY), **setting}
+            for name in ("internalReplyMessage", "externalReplyMessage"):
+                stored[name] = _as_html(stored.get(name) or "")
+            self.replies[user["id"]] = stored
+        return _json({"@odata.context": f"{self.origin}/v1.0/$metadata#Me/mailboxSettings", **body})
+
+    def _message_rules(self, request: Request, key: str) -> Response:
+        user = self._mailbox_user(key)
+        return self._collection(
+            request, "messageRule", self.rules.get(user["id"], []), custom_pages=False
+        )
+
+    def _add_message_rule(self, request: Request, key: str) -> Response:
+        user = self._mailbox_user(key)
+        body = self._body(request, "add_message_rule")
+        self._check(schema().check_entity("messageRule", body, "POST messageRule"))
+        rule = {
+            **body,
+            "id": base64.urlsafe_b64encode(uuid.uuid4().bytes).decode(),
+            "hasError": False,
+        }
+        rule.setdefault("isEnabled", True)
+        rule["isReadOnly"] = False
+        self.rules.setdefault(user["id"], []).append(rule)
+        return _json(rule, 201)
+
+    def _delete_message_rule(self, request: Request, key: str, rule: str) -> Response:
+        user = self._mailbox_user(key)
+        held = self.rules.get(user["id"], [])
+        for found in held:
+            if found["id"] == rule:
+                held.remove(found)
+                return Response(status=204)
+        raise GraphRefusalError(
+            404, "ErrorItemNotFound", "The specified object was not found in the store."
+        )
+
+    def _drive_permissions(self, request: Request, key: str) -> Response:
+        owner = self._drive_owner(key)
+        return self._collection(request, "permission", self.drives[owner["id"]], custom_pages=False)
+
+    def _drive_invite(self, request: Request, key: str) -> Response:
+        owner = self._drive_owner(key)
+        body = self._body(request, "drive_invite")
+        self._check(schema().check_action("invite", "driveItem", body))
+        granted = []
+        for recipient in body["recipients"]:
+            user = self._find_user(str(recipient.get("objectId") or recipient.get("email") or ""))
+            permissions = self.drives[owner["id"]]
+            held = next(
+                (p for p in permissions if p["grantedToV2"]["user"]["id"] == user["id"]), None
+            )
+            if held is None:
+                held = _permission(user, list(body.get("roles") or ["read"]))
+                permissions.append(held)
+            else:
+                held["roles"] = sorted({*held["roles"], *(body.get("roles") or [])})
+            granted.append(held)
+        for item in granted:
+            self._check(schema().check_entity("permission", item))
+        return _json(
+            {
+                "@odata.context": f"{self.origin}/v1.0/$metadata#Collection(permission)",
+                "value": granted,
+            }
+        )
+
+    def _delete_drive_permission(self, request: Request, key: str, permission: str) -> Response:
+        owner = self._drive_owner(key)
+        held = self.drives[owner["id"]]
+        for found in held:
+            if found["id"] == permission and "owner" not in found["roles"]:
+                held.remove(found)
+                return Response(status=204)
+        raise GraphRefusalError(404, "itemNotFound", "Item not found")
+
+    def _set_manager(self, request: Request, key: str) -> Response:
+        user = self._find_user(key)
+        body = self._body(request, "set_manager")
+        wanted = f"{self.origin}/v1.0/users/"
+        if not isinstance(body, dict) or set(body) != {"@odata.id"}:
+            self._check([f"manager $ref body must be exactly {{'@odata.id': ...}}, got {body!r}"])
+        if not str(body["@odata.id"]).startswith(wanted):
+            self._check(
+                [f"manager $ref @odata.id must start with {wanted}, got {body['@odata.id']}"]
+            )
+        if user["onPremisesSyncEnabled"]:
+            raise GraphRefusalError(
+                400,
+                "Request_BadRequest",
+                "Unable to update the specified properties for on-premises mastered Directory "
+                "Sync objects or objects currently undergoing migration.",
+            )
+        manager = self._find_user(str(body["@odata.id"]).removeprefix(wanted))
+        self.managers[user["id"]] = manager["id"]
+        return Response(status=204)
+
+    def _create_user(self, request: Request) -> Response:
+        body = self._body(request, "create_user")
+        self._check(schema().check_entity("user", body, "POST user"))
+        required = (
+            "accountEnabled",
+            "displayName",
+            "mailNickname",
+            "userPrincipalName",
+            "passwordProfile",
+        )
+        missing = [name for name in required if name not in body]
+        if missing:
+            raise GraphRefusalError(
+                400,
+                "Request_BadRequest",
+                f"Invalid value specified for property '{missing[0]}' of resource 'User'.",
+            )
+        for name, value in (
+            ("userPrincipalName", body["userPrincipalName"]),
+            ("mailNickname", body["mailNickname"]),
+        ):
+            if any(str(u.get(name, "")).lower() == str(value).lower() for u in self.users.values()):
+                raise GraphRefusalError(
+                    400,
+                    "Request_BadRequest",
+                    f"Another object with the same value for property {name} already exists.",
+                )
+        profile = body["passwordProfile"]
+        user_id = self.add_user(
+            body["userPrincipalName"], body["displayName"], mail=body["userPrincipalName"]
+        )
+        user = self.users[user_id]
+        user["mailNickname"] = body["mailNickname"]
+        for name in ("accountEnabled", "department", "jobTitle", "usageLocation"):
+            if name in body:
+                user[name] = body[name]
+        self.forced[user_id] = bool(profile.get("forceChangePasswordNextSignIn"))
+        self.created.append(user_id)
+        return _json({"@odata.context": f"{self.origin}/v1.0/$metadata#users/$entity", **user}, 201)
+
+    def _mailbox_user(self, key: str) -> dict[str, Any]:
+        user = self._find_user(key)
+        if user["id"] not in self.purposes:
+            raise GraphRefusalError(
+                404,
+                "MailboxNotEnabledForRESTAPI",
+                "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+            )
+        return user
+
+    def _drive_owner(self, key: str) -> dict[str, Any]:
+        user = self._find_user(key)
+        if user["id"] not in self.drives:
+            raise GraphRefusalError(404, "itemNotFound", "Item not found")
+        return user
 
     # --- OData ------------------------------------------------------------------------------
 
@@ -841,6 +1136,24 @@ def _selected(item: dict[str, Any], query: Any) -> dict[str, Any]:
     if "manager" not in (query.get("$expand") or ""):
         shown.pop("manager", None)
     return shown
+
+
+def _permission(user: dict[str, Any], roles: list[str]) -> dict[str, Any]:
+    """A permission on a drive item granted to one directory user."""
+    identity = {"user": {"id": user["id"], "displayName": user["displayName"]}}
+    return {
+        "id": base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
+        "roles": roles,
+        "grantedTo": identity,
+        "grantedToV2": identity,
+    }
+
+
+def _as_html(text: str) -> str:
+    """A reply message as Exchange keeps it: the text in an HTML body."""
+    if not text or text.lstrip().startswith("<html"):
+        return text
+    return f"<html>\r\n<body>\r\n<div>{text}</div>\r\n</body>\r\n</html>\r\n"
 
 
 def _now() -> str:

@@ -27,9 +27,12 @@ from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import ConflictError, ForbiddenError, NotFoundError
 from deskhand.connectors.graph.doctor import examine
 from deskhand.connectors.graph.errors import (
+    AUTH_METHODS,
     DIRECTORY,
+    FILES,
     GROUPS,
     MAILBOX_SETTINGS,
+    MAILBOX_WRITE,
     ORGANIZATION,
     PASSWORDS,
     SYSTEM,
@@ -40,7 +43,18 @@ from deskhand.connectors.graph.errors import (
 from deskhand.connectors.graph.settings import GraphSettings, trusting
 from deskhand.connectors.graph.tokens import AppToken
 from deskhand.connectors.redaction import Redactor
-from deskhand.domain.directory import DirectoryGroup, DirectoryUser, SignInState, Sku
+from deskhand.domain.directory import (
+    AuthMethod,
+    AutoReply,
+    DirectoryGroup,
+    DirectoryUser,
+    DriveGrant,
+    InboxRule,
+    NewUser,
+    SignInState,
+    Sku,
+    UserProfile,
+)
 
 USER_FIELDS = (
     "id,userPrincipalName,displayName,mail,accountEnabled,onPremisesSyncEnabled,assignedLicenses"
@@ -51,6 +65,19 @@ GROUP_FIELDS = (
 SIGN_IN_FIELDS = (
     "id,accountEnabled,lastPasswordChangeDateTime,signInSessionsValidFromDateTime,passwordProfile"
 )
+PROFILE_FIELDS = "id,department,jobTitle,usageLocation,onPremisesSyncEnabled"
+# Where each kind of sign-in method is deleted (users/{id}/authentication/…/{method id}).
+AUTH_METHOD_COLLECTIONS = {
+    "emailAuthenticationMethod": "emailMethods",
+    "fido2AuthenticationMethod": "fido2Methods",
+    "microsoftAuthenticatorAuthenticationMethod": "microsoftAuthenticatorMethods",
+    "phoneAuthenticationMethod": "phoneMethods",
+    "platformCredentialAuthenticationMethod": "platformCredentialMethods",
+    "softwareOathAuthenticationMethod": "softwareOathMethods",
+    "temporaryAccessPassAuthenticationMethod": "temporaryAccessPassMethods",
+    "windowsHelloForBusinessAuthenticationMethod": "windowsHelloForBusinessMethods",
+    "externalAuthenticationMethod": "externalAuthenticationMethods",
+}
 PAGE_SIZE = 999  # Graph's largest page for users and groups
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
@@ -319,6 +346,167 @@ class GraphM365:
             "→ (the client) → Subscriptions → (the subscription) → Quantity, then retry the step",
         )
 
+    # --- a leaver's and a starter's changes ---------------------------------------------------
+
+    def groups_of(self, user_id: str) -> list[DirectoryGroup]:
+        """The groups the user is a direct member of (memberOf, cast to group)."""
+        items = self._pages(
+            f"users/{_segment(user_id)}/memberOf/microsoft.graph.group",
+            {"$select": GROUP_FIELDS, "$top": PAGE_SIZE},
+            DIRECTORY,
+        )
+        return sorted((_directory_group(item) for item in items), key=lambda g: g.display_name)
+
+    def auto_reply(self, user_id: str) -> AutoReply:
+        """mailboxSettings.automaticRepliesSetting; NotFoundError for a user without a mailbox."""
+        path = f"users/{_segment(user_id)}/mailboxSettings"
+        found = self._get(path, {"$select": "automaticRepliesSetting"}, MAILBOX_SETTINGS)
+        setting = found.get("automaticRepliesSetting") or {}
+        return AutoReply(
+            status=str(setting.get("status") or "disabled"),
+            internal_message=str(setting.get("internalReplyMessage") or ""),
+            external_message=str(setting.get("externalReplyMessage") or ""),
+            external_audience=str(setting.get("externalAudience") or "none"),
+        )
+
+    def set_auto_reply(self, user_id: str, reply: AutoReply) -> None:
+        """PATCH mailboxSettings with the whole automaticRepliesSetting."""
+        setting = {
+            "status": reply.status,
+            "externalAudience": reply.external_audience,
+            "internalReplyMessage": reply.internal_message,
+            "externalReplyMessage": reply.external_message,
+        }
+        path = f"users/{_segment(user_id)}/mailboxSettings"
+        self._send(
+            "PATCH", path, MAILBOX_WRITE, idempotent=True, json={"automaticRepliesSetting": setting}
+        )
+
+    def inbox_rules(self, user_id: str) -> list[InboxRule]:
+        """The rules of the user's inbox (mailFolders/inbox/messageRules)."""
+        path = f"users/{_segment(user_id)}/mailFolders/inbox/messageRules"
+        return [_inbox_rule(item) for item in self._pages(path, {}, MAILBOX_WRITE)]
+
+    def add_inbox_rule(self, user_id: str, display_name: str, forward_to: str) -> InboxRule:
+        """POST a rule without conditions (every message), first in order, that forwards.
+        Not retried: a second POST would make a second rule."""
+        rule = {
+            "displayName": display_name,
+            "sequence": 1,
+            "isEnabled": True,
+            "actions": {
+                "forwardTo": [{"emailAddress": {"address": forward_to}}],
+                "stopProcessingRules": False,
+            },
+        }
+        path = f"users/{_segment(user_id)}/mailFolders/inbox/messageRules"
+        made = self._send("POST", path, MAILBOX_WRITE, idempotent=False, json=rule).json()
+        return _inbox_rule(made)
+
+    def delete_inbox_rule(self, user_id: str, rule_id: str) -> None:
+        path = f"users/{_segment(user_id)}/mailFolders/inbox/messageRules/{_segment(rule_id)}"
+        self._send("DELETE", path, MAILBOX_WRITE, idempotent=True)
+
+    def drive_grants(self, owner_id: str) -> list[DriveGrant]:
+        """The permissions on the root of the owner's OneDrive."""
+        path = f"users/{_segment(owner_id)}/drive/root/permissions"
+        return [_drive_grant(item) for item in self._pages(path, {}, FILES)]
+
+    def grant_drive_access(self, owner_id: str, user_id: str) -> None:
+        """POST drive/root/invite: write, sign-in required, no invitation mail."""
+        body = {
+            "recipients": [{"objectId": user_id}],
+            "roles": ["write"],
+            "requireSignIn": True,
+            "sendInvitation": False,
+        }
+        path = f"users/{_segment(owner_id)}/drive/root/invite"
+        self._send("POST", path, FILES, idempotent=True, json=body)
+
+    def remove_drive_grant(self, owner_id: str, grant_id: str) -> None:
+        path = f"users/{_segment(owner_id)}/drive/root/permissions/{_segment(grant_id)}"
+        self._send("DELETE", path, FILES, idempotent=True)
+
+    def auth_methods(self, user_id: str) -> list[AuthMethod]:
+        """Every registered method (authentication/methods), typed by its @odata.type."""
+        path = f"users/{_segment(user_id)}/authentication/methods"
+        return [_auth_method(item) for item in self._pages(path, {}, AUTH_METHODS)]
+
+    def delete_auth_method(self, user_id: str, method: AuthMethod) -> None:
+        """DELETE the method at its own kind's collection; the password, and a kind Graph
+        v1.0 cannot delete, are refused before calling."""
+        collection = AUTH_METHOD_COLLECTIONS.get(method.kind)
+        if collection is None:
+            raise ForbiddenError(
+                f"deskhand cannot remove a sign-in method of the kind {method.kind}",
+                system=SYSTEM,
+                fix="Entra admin center → Users → (the user) → Authentication methods → the "
+                "method → Delete",
+            )
+        path = f"users/{_segment(user_id)}/authentication/{collection}/{_segment(method.id)}"
+        self._send("DELETE", path, AUTH_METHODS, idempotent=True)
+
+    def user_profile(self, user_id: str) -> UserProfile:
+        params = {"$select": PROFILE_FIELDS, "$expand": "manager($select=id)"}
+        found = self._get(f"users/{_segment(user_id)}", params, DIRECTORY)
+        return UserProfile(
+            department=found.get("department") or None,
+            job_title=found.get("jobTitle") or None,
+            usage_location=found.get("usageLocation") or None,
+            manager_id=(found.get("manager") or {}).get("id"),
+            synced=bool(found.get("onPremisesSyncEnabled")),
+        )
+
+    def set_profile(
+        self,
+        user_id: str,
+        *,
+        department: str | None = None,
+        job_title: str | None = None,
+        usage_location: str | None = None,
+    ) -> None:
+        """PATCH the attributes given ("" clears one: null to Graph)."""
+        location = usage_location.upper() if usage_location else usage_location
+        given = {"department": department, "jobTitle": job_title, "usageLocation": location}
+        body = {name: value or None for name, value in given.items() if value is not None}
+        if body:
+            self._send("PATCH", f"users/{_segment(user_id)}", USERS, idempotent=True, json=body)
+
+    def set_manager(self, user_id: str, manager_id: str) -> None:
+        """PUT manager/$ref naming the manager."""
+        reference = {"@odata.id": f"{self.settings.graph_base_url}/users/{manager_id}"}
+        path = f"users/{_segment(user_id)}/manager/$ref"
+        self._send("PUT", path, USERS, idempotent=True, json=reference)
+
+    def create_user(self, new: NewUser, password: str) -> DirectoryUser:
+        """POST users, enabled, with a password to change at first sign-in. Not retried: a
+        second POST answers that the name exists (the action reads the user back instead)."""
+        self.redactor.remember(password, "new password")
+        body: dict[str, Any] = {
+            "accountEnabled": True,
+            "displayName": new.display_name,
+            "mailNickname": new.mail_nickname,
+            "userPrincipalName": new.user_principal_name,
+            "passwordProfile": {"password": password, "forceChangePasswordNextSignIn": True},
+        }
+        extra = {
+            "department": new.department,
+            "jobTitle": new.job_title,
+            "usageLocation": (new.usage_location or "").upper(),
+        }
+        body.update({name: value for name, value in extra.items() if value})
+        made = self._send("POST", "users", USERS, idempotent=False, json=body).json()
+        self._forced[str(made["id"])] = True
+        return self.get_user(str(made["id"]))
+
+    def shown_in_address_list(self, user_id: str) -> bool | None:
+        """user.showInAddressList, as Graph reads it (often null: see AddressLists)."""
+        found = self._get(
+            f"users/{_segment(user_id)}", {"$select": "id,showInAddressList"}, DIRECTORY
+        )
+        shown = found.get("showInAddressList")
+        return None if shown is None else bool(shown)
+
     # --- doctor -----------------------------------------------------------------------------
 
     def doctor(self) -> list[Finding]:
@@ -407,18 +595,67 @@ def _directory_user(item: dict[str, Any], *, admin: bool = False) -> DirectoryUs
 def _directory_group(item: dict[str, Any]) -> DirectoryGroup:
     # A Microsoft 365 group ("Unified") is mail-enabled yet Graph changes its members; a
     # distribution list or mail-enabled security group only Exchange changes.
-    unified = "Unified" in (item.get("groupTypes") or [])
+    types = item.get("groupTypes") or []
     return DirectoryGroup(
         id=str(item["id"]),
         display_name=str(item.get("displayName", "")),
         privileged=bool(item.get("isAssignableToRole")),
-        mail_enabled=bool(item.get("mailEnabled")) and not unified,
+        mail_enabled=bool(item.get("mailEnabled")) and "Unified" not in types,
         synced=bool(item.get("onPremisesSyncEnabled")),
+        dynamic="DynamicMembership" in types,
     )
 
 
-if TYPE_CHECKING:
-    from deskhand.connectors.m365 import M365
+def _inbox_rule(item: dict[str, Any]) -> InboxRule:
+    actions = item.get("actions") or {}
+    return InboxRule(
+        id=str(item["id"]),
+        display_name=str(item.get("displayName") or ""),
+        forward_to=tuple(
+            str((recipient.get("emailAddress") or {}).get("address") or "")
+            for recipient in actions.get("forwardTo") or []
+        ),
+        enabled=bool(item.get("isEnabled", True)),
+    )
 
-    # mypy proves here that the Graph client satisfies the connector protocol.
+
+def _drive_grant(item: dict[str, Any]) -> DriveGrant:
+    granted = item.get("grantedToV2") or item.get("grantedTo") or {}
+    return DriveGrant(
+        id=str(item["id"]),
+        user_id=(granted.get("user") or {}).get("id"),
+        roles=tuple(str(role) for role in item.get("roles") or []),
+        inherited=item.get("inheritedFrom") is not None,
+    )
+
+
+def _auth_method(item: dict[str, Any]) -> AuthMethod:
+    kind = str(item.get("@odata.type", "")).removeprefix("#microsoft.graph.")
+    label = item.get("phoneNumber") or item.get("displayName") or item.get("emailAddress")
+    return AuthMethod(id=str(item["id"]), kind=kind, label=str(label or ""))
+
+
+if TYPE_CHECKING:
+    from deskhand.connectors.m365 import (
+        M365,
+        AddressLists,
+        AutoReplies,
+        DriveSharing,
+        MailForwarding,
+        Profiles,
+        SignInMethods,
+        UserCreation,
+        UserGroups,
+    )
+
+    # mypy proves here that the Graph client satisfies the connector protocols.
     _m365: M365 = GraphM365("", GraphSettings(ms_tenant_id="", client_id=""), None)
+    _graph = GraphM365("", GraphSettings(ms_tenant_id="", client_id=""), None)
+    _groups: UserGroups = _graph
+    _replies: AutoReplies = _graph
+    _forwarding: MailForwarding = _graph
+    _drive: DriveSharing = _graph
+    _methods: SignInMethods = _graph
+    _profiles: Profiles = _graph
+    _creation: UserCreation = _graph
+    _lists: AddressLists = _graph

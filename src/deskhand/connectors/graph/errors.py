@@ -30,6 +30,12 @@ DIRECTORY = "Directory.Read.All"  # managers, memberships, directory roles
 ORGANIZATION = "Organization.Read.All"  # subscribedSkus: licences and their seats
 MAILBOX_SETTINGS = "MailboxSettings.Read"  # userPurpose: a manual conversion to shared, read back
 NEEDED = (USERS, GROUPS, PASSWORDS, DIRECTORY, ORGANIZATION, MAILBOX_SETTINGS)
+# What a leaver's and a starter's steps need besides: automatic replies and forwarding rules,
+# OneDrive sharing, removing sign-in methods.
+MAILBOX_WRITE = "MailboxSettings.ReadWrite"
+FILES = "Files.ReadWrite.All"
+AUTH_METHODS = "UserAuthenticationMethod.ReadWrite.All"
+LIFECYCLE = (MAILBOX_WRITE, FILES, AUTH_METHODS)
 # A granted permission that covers a needed one as well.
 COVERED_BY = {
     GROUPS: ("GroupMember.ReadWrite.All",),
@@ -111,6 +117,15 @@ def refusal(response: httpx.Response, permission: str, app_name: str) -> Connect
             status=status,
             fix="change its members in Exchange admin center → Recipients → Groups (deskhand "
             "plans this as a manual step)",
+        )
+    if "dynamic membership" in words:
+        return ForbiddenError(
+            message,
+            system=SYSTEM,
+            status=status,
+            fix="the group's rule decides its members: change the user's attributes the rule "
+            "reads, or the rule in Entra admin center → Groups → (the group) → Dynamic "
+            "membership rules",
         )
     if "on-premises mastered" in words:
         return ForbiddenError(

@@ -70,6 +70,10 @@ MAILBOX_PURPOSE_DEFAULT = "user"
 _ADDED_COLUMNS = (
     ("sandbox_users", "mailbox_purpose", "VARCHAR(32)", MAILBOX_PURPOSE_DEFAULT),
     ("sandbox_groups", "synced", "BOOLEAN", "0"),
+    ("sandbox_groups", "dynamic", "BOOLEAN", "0"),
+    ("sandbox_users", "department", "VARCHAR(200)", ""),
+    ("sandbox_users", "usage_location", "VARCHAR(2)", ""),
+    ("sandbox_users", "mail_nickname", "VARCHAR(64)", ""),
 )
 
 # Any fixed number: the key of the PostgreSQL advisory lock that makes sandbox writers take turns.
@@ -124,6 +128,10 @@ class SandboxUser(SandboxBase):
     mailbox_purpose: Mapped[str] = mapped_column(
         String(32), default=MAILBOX_PURPOSE_DEFAULT, server_default=MAILBOX_PURPOSE_DEFAULT
     )
+    # Organisational attributes; "" is none set (added to older sandbox files as NOT NULL).
+    department: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    usage_location: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    mail_nickname: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class SandboxGroup(SandboxBase):
@@ -139,6 +147,8 @@ class SandboxGroup(SandboxBase):
     mail_enabled: Mapped[bool] = mapped_column(default=False)
     # Synced from the tenant's AD: its members are changed there (SandboxAD), not via Graph.
     synced: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Dynamic membership: a rule decides the members, Graph refuses to change them.
+    dynamic: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class SandboxGroupMember(SandboxBase):
@@ -187,6 +197,63 @@ class SandboxLicenseAssignment(SandboxBase):
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sku_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class SandboxMailbox(SandboxBase):
+    """What Exchange Online holds for a user's mailbox beyond the user row: the automatic
+    reply, and whether Graph shows the user in the address lists (None: it does not say)."""
+
+    __tablename__ = "sandbox_mailboxes"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["sandbox_users.tenant_id", "sandbox_users.id"]
+        ),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    auto_reply_status: Mapped[str] = mapped_column(String(32), default="disabled")
+    internal_reply: Mapped[str] = mapped_column(Text, default="")
+    external_reply: Mapped[str] = mapped_column(Text, default="")
+    external_audience: Mapped[str] = mapped_column(String(32), default="none")
+    show_in_address_list: Mapped[bool | None]
+
+
+class SandboxInboxRule(SandboxBase):
+    """A rule of a user's inbox that forwards every message."""
+
+    __tablename__ = "sandbox_inbox_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(256))
+    forward_to: Mapped[list[str]] = mapped_column(default=list)
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+
+class SandboxDriveGrant(SandboxBase):
+    """A permission on the root of a user's OneDrive, granted to another user."""
+
+    __tablename__ = "sandbox_drive_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    owner_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    roles: Mapped[list[str]] = mapped_column(default=list)
+
+
+class SandboxAuthMethod(SandboxBase):
+    """A sign-in method a user registered (the password is one)."""
+
+    __tablename__ = "sandbox_auth_methods"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))  # Graph's type: phoneAuthenticationMethod, …
+    label: Mapped[str] = mapped_column(String(200), default="")
 
 
 class SandboxPsaTicket(SandboxBase):

@@ -15,6 +15,7 @@ synced users and knows no licences or sign-in sessions.
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -31,9 +32,13 @@ from deskhand.connectors.errors import (
 )
 from deskhand.connectors.sandbox.store import (
     FIRST_TICKET_NUMBER,
+    SandboxAuthMethod,
+    SandboxDriveGrant,
     SandboxGroup,
     SandboxGroupMember,
+    SandboxInboxRule,
     SandboxLicenseAssignment,
+    SandboxMailbox,
     SandboxPsaComment,
     SandboxPsaContact,
     SandboxPsaTicket,
@@ -44,20 +49,37 @@ from deskhand.connectors.sandbox.store import (
     SandboxUser,
 )
 from deskhand.domain.directory import (
+    PASSWORD_METHOD,
+    AuthMethod,
+    AutoReply,
     DirectoryGroup,
     DirectoryUser,
+    DriveGrant,
+    InboxRule,
+    NewUser,
     PsaComment,
     PsaContact,
     PsaTicket,
     PsaTimeEntry,
     SignInState,
     Sku,
+    UserProfile,
 )
 from deskhand.store.models import now
 
 if TYPE_CHECKING:
     from deskhand.connectors.ad import ActiveDirectory
-    from deskhand.connectors.m365 import M365
+    from deskhand.connectors.m365 import (
+        M365,
+        AddressLists,
+        AutoReplies,
+        DriveSharing,
+        MailForwarding,
+        Profiles,
+        SignInMethods,
+        UserCreation,
+        UserGroups,
+    )
     from deskhand.connectors.psa import Psa
 
 T = TypeVar("T")
@@ -78,6 +100,8 @@ TICKET_STATUSES = (
     "Customer Reply",
 )
 STATUS_NOT_LISTED = "Status is not included in the list"
+# The id Graph gives every user's password method.
+PASSWORD_METHOD_ID = "28c10230-6103-485e-b985-444c60001490"
 
 
 class _SandboxSystem:
@@ -348,6 +372,322 @@ class SandboxM365(_SandboxSystem):
 
         self._apply("add_license_seats", {"sku_id": sku_id, "seats": seats}, change)
 
+    # --- a leaver's and a starter's changes ------------------------------------------------
+
+    def groups_of(self, user_id: str) -> list[DirectoryGroup]:
+        """GET /users/{id}/memberOf/microsoft.graph.group: every group, synced ones too."""
+        with self._reading() as session:
+            user = self._user(session, user_id)
+            rows = session.scalars(
+                select(SandboxGroup)
+                .join(
+                    SandboxGroupMember,
+                    (SandboxGroupMember.tenant_id == SandboxGroup.tenant_id)
+                    & (SandboxGroupMember.group_id == SandboxGroup.id),
+                )
+                .where(
+                    SandboxGroup.tenant_id == self.tenant_id,
+                    SandboxGroupMember.user_id == user.id,
+                )
+                .order_by(SandboxGroup.display_name)
+            )
+            return [_directory_group(row) for row in rows]
+
+    def auto_reply(self, user_id: str) -> AutoReply:
+        """GET mailboxSettings → automaticRepliesSetting; 404 for a user without a mailbox."""
+        with self._reading() as session:
+            user = self._mailbox_user(session, user_id)
+            box = session.get(SandboxMailbox, (self.tenant_id, user.id))
+            if box is None:
+                return AutoReply(status="disabled")
+            return AutoReply(
+                status=box.auto_reply_status,
+                internal_message=box.internal_reply,
+                external_message=box.external_reply,
+                external_audience=box.external_audience,
+            )
+
+    def set_auto_reply(self, user_id: str, reply: AutoReply) -> None:
+        """PATCH mailboxSettings with automaticRepliesSetting."""
+
+        def change(session: Session) -> None:
+            box = self._mailbox(session, user_id)
+            box.auto_reply_status = reply.status
+            box.internal_reply = reply.internal_message
+            box.external_reply = reply.external_message
+            box.external_audience = reply.external_audience
+
+        arguments = {"user_id": user_id, "status": reply.status}
+        self._apply("set_auto_reply", arguments, change)
+
+    def inbox_rules(self, user_id: str) -> list[InboxRule]:
+        """GET /users/{id}/mailFolders/inbox/messageRules."""
+        with self._reading() as session:
+            user = self._mailbox_user(session, user_id)
+            rows = session.scalars(
+                select(SandboxInboxRule)
+                .where(
+                    SandboxInboxRule.tenant_id == self.tenant_id,
+                    SandboxInboxRule.user_id == user.id,
+                )
+                .order_by(SandboxInboxRule.id)
+            )
+            return [_inbox_rule(row) for row in rows]
+
+    def add_inbox_rule(self, user_id: str, display_name: str, forward_to: str) -> InboxRule:
+        """POST …/messageRules: a rule that forwards every message to ``forward_to``."""
+
+        def change(session: Session) -> InboxRule:
+            user = self._mailbox_user(session, user_id)
+            rule = SandboxInboxRule(
+                tenant_id=self.tenant_id,
+                user_id=user.id,
+                display_name=display_name,
+                forward_to=[forward_to],
+            )
+            session.add(rule)
+            session.flush()
+            return _inbox_rule(rule)
+
+        arguments = {"user_id": user_id, "display_name": display_name, "forward_to": forward_to}
+        return self._apply("add_inbox_rule", arguments, change)
+
+    def delete_inbox_rule(self, user_id: str, rule_id: str) -> None:
+        """DELETE …/messageRules/{id}: NotFoundError when there is no such rule."""
+
+        def change(session: Session) -> None:
+            user = self._mailbox_user(session, user_id)
+            rule = session.get(SandboxInboxRule, int(rule_id)) if rule_id.isdigit() else None
+            if rule is None or (rule.tenant_id, rule.user_id) != (self.tenant_id, user.id):
+                raise NotFoundError(
+                    "The specified object was not found in the store.",
+                    system=self.system,
+                    status=404,
+                )
+            session.delete(rule)
+
+        self._apply("delete_inbox_rule", {"user_id": user_id, "rule_id": rule_id}, change)
+
+    def drive_grants(self, owner_id: str) -> list[DriveGrant]:
+        """GET /users/{id}/drive/root/permissions: the owner's own, then those granted."""
+        with self._reading() as session:
+            owner = self._drive_owner(session, owner_id)
+            rows = session.scalars(
+                select(SandboxDriveGrant)
+                .where(
+                    SandboxDriveGrant.tenant_id == self.tenant_id,
+                    SandboxDriveGrant.owner_id == owner.id,
+                )
+                .order_by(SandboxDriveGrant.id)
+            )
+            own = DriveGrant(id="owner", user_id=owner.id, roles=("owner",))
+            return [own, *(_drive_grant(row) for row in rows)]
+
+    def grant_drive_access(self, owner_id: str, user_id: str) -> None:
+        """POST /users/{id}/drive/root/invite (write, sign-in required, no e-mail); a user who
+        already may write is left as they are, as SharePoint does."""
+
+        def change(session: Session) -> None:
+            owner = self._drive_owner(session, owner_id)
+            grantee = self._user(session, user_id)
+            held = session.scalars(
+                select(SandboxDriveGrant).where(
+                    SandboxDriveGrant.tenant_id == self.tenant_id,
+                    SandboxDriveGrant.owner_id == owner.id,
+                    SandboxDriveGrant.user_id == grantee.id,
+                )
+            ).first()
+            if held is None:
+                session.add(
+                    SandboxDriveGrant(
+                        tenant_id=self.tenant_id,
+                        owner_id=owner.id,
+                        user_id=grantee.id,
+                        roles=["write"],
+                    )
+                )
+            elif "write" not in held.roles:
+                held.roles = [*held.roles, "write"]
+
+        arguments = {"owner_id": owner_id, "user_id": user_id}
+        self._apply("grant_drive_access", arguments, change)
+
+    def remove_drive_grant(self, owner_id: str, grant_id: str) -> None:
+        """DELETE /users/{id}/drive/root/permissions/{id}."""
+
+        def change(session: Session) -> None:
+            owner = self._drive_owner(session, owner_id)
+            grant = session.get(SandboxDriveGrant, int(grant_id)) if grant_id.isdigit() else None
+            if grant is None or (grant.tenant_id, grant.owner_id) != (self.tenant_id, owner.id):
+                raise NotFoundError("Item not found", system=self.system, status=404)
+            session.delete(grant)
+
+        arguments = {"owner_id": owner_id, "grant_id": grant_id}
+        self._apply("remove_drive_grant", arguments, change)
+
+    def auth_methods(self, user_id: str) -> list[AuthMethod]:
+        """GET /users/{id}/authentication/methods: the password first, as Graph lists it."""
+        with self._reading() as session:
+            user = self._user(session, user_id)
+            rows = session.scalars(
+                select(SandboxAuthMethod)
+                .where(
+                    SandboxAuthMethod.tenant_id == self.tenant_id,
+                    SandboxAuthMethod.user_id == user.id,
+                )
+                .order_by(SandboxAuthMethod.id)
+            )
+            password = AuthMethod(id=PASSWORD_METHOD_ID, kind=PASSWORD_METHOD)
+            return [password, *(AuthMethod(id=r.id, kind=r.kind, label=r.label) for r in rows)]
+
+    def delete_auth_method(self, user_id: str, method: AuthMethod) -> None:
+        """DELETE /users/{id}/authentication/{kind's collection}/{id}; the password is
+        refused, as Graph refuses it."""
+
+        def change(session: Session) -> None:
+            user = self._user(session, user_id)
+            if method.kind == PASSWORD_METHOD:
+                raise ForbiddenError(
+                    "A password method cannot be deleted; reset the password instead.",
+                    system=self.system,
+                    status=400,
+                )
+            row = session.get(SandboxAuthMethod, (self.tenant_id, method.id))
+            if row is None or row.user_id != user.id or row.kind != method.kind:
+                raise _graph_not_found(method.id)
+            session.delete(row)
+
+        arguments = {"user_id": user_id, "method_id": method.id, "kind": method.kind}
+        self._apply("delete_auth_method", arguments, change)
+
+    def user_profile(self, user_id: str) -> UserProfile:
+        with self._reading() as session:
+            return _user_profile(self._user(session, user_id))
+
+    def set_profile(
+        self,
+        user_id: str,
+        *,
+        department: str | None = None,
+        job_title: str | None = None,
+        usage_location: str | None = None,
+    ) -> None:
+        """PATCH /users/{id} with the attributes given; a synced user is refused."""
+
+        def change(session: Session) -> None:
+            user = self._cloud_user(session, user_id, "department, job title and usage location")
+            if department is not None:
+                user.department = department
+            if job_title is not None:
+                user.job_title = job_title or None
+            if usage_location is not None:
+                user.usage_location = usage_location.upper()
+
+        arguments = {
+            "user_id": user_id,
+            "department": department,
+            "job_title": job_title,
+            "usage_location": usage_location,
+        }
+        self._apply("set_profile", arguments, change)
+
+    def set_manager(self, user_id: str, manager_id: str) -> None:
+        """PUT /users/{id}/manager/$ref; a synced user is refused."""
+
+        def change(session: Session) -> None:
+            user = self._cloud_user(session, user_id, "manager")
+            user.manager_id = self._user(session, manager_id).id
+
+        self._apply("set_manager", {"user_id": user_id, "manager_id": manager_id}, change)
+
+    def create_user(self, new: NewUser, password: str) -> DirectoryUser:
+        """POST /users: a cloud-only user who must change the password at first sign-in."""
+
+        def change(session: Session) -> DirectoryUser:
+            upn = new.user_principal_name
+            taken = _find_user(session, self.tenant_id, upn, by_mail=True, by_sam=False)
+            nickname = session.scalars(
+                select(SandboxUser).where(
+                    SandboxUser.tenant_id == self.tenant_id,
+                    func.lower(SandboxUser.mail_nickname) == new.mail_nickname.lower(),
+                )
+            ).first()
+            if taken is not None or nickname is not None:
+                what = "userPrincipalName" if taken is not None else "mailNickname"
+                raise ConflictError(
+                    f"Another object with the same value for property {what} already exists.",
+                    system=self.system,
+                    status=400,
+                )
+            user = SandboxUser(
+                tenant_id=self.tenant_id,
+                id=str(uuid.uuid4()),
+                upn=upn,
+                display_name=new.display_name,
+                mail=upn,
+                mail_nickname=new.mail_nickname,
+                job_title=new.job_title,
+                department=new.department or "",
+                usage_location=(new.usage_location or "").upper(),
+            )
+            _set_password(user, password, True, minimum_length=8, system=self.system)
+            session.add(user)
+            session.flush()
+            return _directory_user(user, (), in_ad=False)
+
+        # The password itself is never logged.
+        arguments = {"user_principal_name": new.user_principal_name}
+        return self._apply("create_user", arguments, change)
+
+    def shown_in_address_list(self, user_id: str) -> bool | None:
+        """GET /users/{id}?$select=showInAddressList."""
+        with self._reading() as session:
+            user = self._user(session, user_id)
+            box = session.get(SandboxMailbox, (self.tenant_id, user.id))
+            return None if box is None else box.show_in_address_list
+
+    def _mailbox_user(self, session: Session, user_id: str) -> SandboxUser:
+        user = self._user(session, user_id)
+        if not user.mail:
+            raise NotFoundError(
+                f"{user.upn} has no Exchange Online mailbox (the mailbox is either inactive, "
+                "soft-deleted, or is hosted on-premise).",
+                system=self.system,
+                status=404,
+            )
+        return user
+
+    def _mailbox(self, session: Session, user_id: str) -> SandboxMailbox:
+        user = self._mailbox_user(session, user_id)
+        box = session.get(SandboxMailbox, (self.tenant_id, user.id))
+        if box is None:
+            box = SandboxMailbox(tenant_id=self.tenant_id, user_id=user.id)
+            session.add(box)
+        return box
+
+    def _drive_owner(self, session: Session, owner_id: str) -> SandboxUser:
+        # A OneDrive comes with a licence that includes it; a user without mail has none here.
+        owner = self._user(session, owner_id)
+        if not owner.mail:
+            raise NotFoundError(
+                f"{owner.upn} has no OneDrive (it is made when a licensed user first opens it).",
+                system=self.system,
+                status=404,
+            )
+        return owner
+
+    def _cloud_user(self, session: Session, user_id: str, what: str) -> SandboxUser:
+        user = self._user(session, user_id)
+        if user.synced:
+            raise ForbiddenError(
+                "Unable to update the specified properties for on-premises mastered Directory "
+                f"Sync objects or objects currently undergoing migration. {user.upn} is synced "
+                f"from on-premises Active Directory: set the {what} there.",
+                system=self.system,
+                status=400,
+            )
+        return user
+
     def _user(self, session: Session, key: str, *, by_mail: bool = False) -> SandboxUser:
         # Graph addresses a user by id or user principal name; get_user also takes a mail.
         row = _find_user(session, self.tenant_id, key, by_mail=by_mail, by_sam=False)
@@ -384,6 +724,14 @@ class SandboxM365(_SandboxSystem):
                 status=400,
                 fix="the group is synced from Active Directory: change its members there "
                 "(ad.add_group_member, ad.remove_group_member)",
+            )
+        if group.dynamic:
+            raise ForbiddenError(
+                f"{group.display_name} has dynamic membership: its members follow its rule.",
+                system=self.system,
+                status=400,
+                fix="change the user's attributes the rule reads, or the rule itself in Entra "
+                "admin center → Groups → the group → Dynamic membership rules",
             )
         return group
 
@@ -810,6 +1158,30 @@ def _directory_group(row: SandboxGroup) -> DirectoryGroup:
         privileged=row.privileged,
         mail_enabled=row.mail_enabled,
         synced=row.synced,
+        dynamic=row.dynamic,
+    )
+
+
+def _inbox_rule(row: SandboxInboxRule) -> InboxRule:
+    return InboxRule(
+        id=str(row.id),
+        display_name=row.display_name,
+        forward_to=tuple(row.forward_to),
+        enabled=row.enabled,
+    )
+
+
+def _drive_grant(row: SandboxDriveGrant) -> DriveGrant:
+    return DriveGrant(id=str(row.id), user_id=row.user_id, roles=tuple(row.roles))
+
+
+def _user_profile(row: SandboxUser) -> UserProfile:
+    return UserProfile(
+        department=row.department or None,
+        job_title=row.job_title or None,
+        usage_location=row.usage_location or None,
+        manager_id=row.manager_id,
+        synced=row.synced,
     )
 
 
@@ -860,5 +1232,14 @@ def _psa_time_entry(row: SandboxPsaTimeEntry) -> PsaTimeEntry:
 if TYPE_CHECKING:
     # mypy proves here that the sandbox systems satisfy the connector protocols.
     _m365: M365 = SandboxM365(SandboxStore(""), "")
+    _sandbox = SandboxM365(SandboxStore(""), "")
+    _groups: UserGroups = _sandbox
+    _replies: AutoReplies = _sandbox
+    _forwarding: MailForwarding = _sandbox
+    _drive: DriveSharing = _sandbox
+    _methods: SignInMethods = _sandbox
+    _profiles: Profiles = _sandbox
+    _creation: UserCreation = _sandbox
+    _lists: AddressLists = _sandbox
     _ad: ActiveDirectory = SandboxAD(SandboxStore(""), "")
     _psa: Psa = SandboxPsa(SandboxStore(""), "")
