@@ -54,6 +54,7 @@ from deskhand.domain.events import (
     StepStarted,
     StepUncertain,
     StepVerified,
+    StepWaiting,
     TicketReceived,
     TicketTriaged,
     UserAdded,
@@ -245,6 +246,19 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         2,
         "step 1 re-checked after a restart: m365.reset_password had already taken effect, so "
         "it is not repeated",
+    ),
+    (
+        StepWaiting(
+            2,
+            "m365.await_user",
+            {"found": False},
+            "2026-12-30T17:05:00+00:00",
+            "2026-12-30T18:00:00+00:00",
+        ),
+        SYSTEM,
+        2,
+        "step 2 not showing yet: m365.await_user is read back again at 30 Dec 2026 17:05 UTC, "
+        "until 30 Dec 2026 18:00 UTC at the latest",
     ),
     (
         StepVerified(1, "m365.reset_password", {"force_change": True}),

@@ -3,7 +3,8 @@ offboard Marcus" no longer escalates as no specialist. Sign-in is blocked first 
 synced user, never through Graph), every session revoked, the mailbox kept as a shared mailbox
 (a manual step, read back); what deskhand does not do yet — the licences after the conversion,
 the groups, forwarding — is left for a technician on the plan, in the note and the reply, and
-the ticket goes to the human queue for it. A leaver whose last day is later is not acted on."""
+the ticket goes to the human queue for it. A leaver whose last day is later is scheduled
+(tests/engine/test_schedules.py)."""
 
 from __future__ import annotations
 
@@ -84,18 +85,3 @@ def test_a_synced_leaver_is_disabled_in_active_directory_not_through_graph(rt: R
     actions = [s.action for s in plan.steps]
     assert actions[:2] == ["ad.disable_account", "m365.revoke_sessions"]
     assert "m365.block_sign_in" not in actions
-
-
-def test_a_leaver_whose_last_day_is_later_is_not_acted_on_now(rt: Runtime) -> None:
-    ticket_id = ticket(
-        rt,
-        KAREN,
-        "Offboarding Marcus Lee",
-        "Marcus Lee's last day is 30 December 2026. Please offboard him then.",
-    )
-    work(rt)
-    assert status(rt, ticket_id) == "escalated"
-    escalation = escalation_of(rt, ticket_id)
-    assert escalation.reason == "needs_human"
-    assert "does not schedule an offboarding yet" in escalation.detail
-    assert sandbox_user(rt, "marcus.lee@contosodental.example").account_enabled is True

@@ -39,7 +39,7 @@ import string
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
@@ -110,6 +110,12 @@ class Action(ABC):
     # this is true; otherwise (buy seats, log time, send a reply) the run escalates instead.
     safe_to_repeat: ClassVar[bool] = False
     needs: ClassVar[tuple[Capability[Any], ...]] = ()  # what the tenant's connectors must offer
+    # A change that shows only after a while (a user created in AD reaches Microsoft 365 at the
+    # next directory sync): reading back is repeated every ``recheck_every`` until it shows,
+    # for at most this long after the step started; then the step fails and the run escalates.
+    # None: reading back right after acting is final.
+    settles_within: ClassVar[timedelta | None] = None
+    recheck_every: ClassVar[timedelta] = timedelta(minutes=2)
 
     # --- what it is (pure) ------------------------------------------------------------------
 

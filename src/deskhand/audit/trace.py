@@ -62,6 +62,7 @@ from deskhand.domain.events import (
     StepStarted,
     StepUncertain,
     StepVerified,
+    StepWaiting,
     TicketReceived,
     TicketTriaged,
     UserAdded,
@@ -273,7 +274,10 @@ def _identity_checked(event: IdentityChecked, actor: str) -> str:
 @_summary.register
 def _plan_proposed(event: PlanProposed, actor: str) -> str:
     steps = _count(len(event.actions), "step")
-    return f"plan by {event.specialist}: {event.summary} — {steps}: {', '.join(event.actions)}"
+    when = f", to run at {readable(event.not_before)}" if event.not_before else ""
+    return (
+        f"plan by {event.specialist}: {event.summary} — {steps}: {', '.join(event.actions)}{when}"
+    )
 
 
 @_summary.register
@@ -379,6 +383,14 @@ def _step_recovered(event: StepRecovered, actor: str) -> str:
     else:
         outcome = "had not taken effect"
     return f"step {event.position} re-checked after a restart: {event.action} {outcome}"
+
+
+@_summary.register
+def _step_waiting(event: StepWaiting, actor: str) -> str:
+    return (
+        f"step {event.position} not showing yet: {event.action} is read back again at "
+        f"{readable(event.until)}, until {readable(event.deadline)} at the latest"
+    )
 
 
 @_summary.register

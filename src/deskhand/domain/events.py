@@ -130,6 +130,7 @@ class PlanProposed(Event):
     specialist: str
     summary: str
     actions: list[str]
+    not_before: str = ""  # ISO 8601: nothing runs before it (a leaver's last day); "": at once
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,20 @@ class StepRecovered(Event):
     position: int
     action: str
     already_done: bool
+
+
+@dataclass(frozen=True)
+class StepWaiting(Event):
+    """A change that shows only after a while (a user created in AD appears in Microsoft 365 at
+    the next directory sync) was not there yet: read back again at ``until``, up to
+    ``deadline``, after which the step fails and the run escalates."""
+
+    TYPE: ClassVar[str] = "step.waiting"
+    position: int
+    action: str
+    observed: dict[str, Any]
+    until: str  # ISO 8601
+    deadline: str  # ISO 8601
 
 
 @dataclass(frozen=True)
@@ -363,6 +378,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StepVerified,
         StepFailed,
         StepRecovered,
+        StepWaiting,
         PayloadRefused,
         RunCompleted,
         RunEscalated,

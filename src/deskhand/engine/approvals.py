@@ -741,6 +741,10 @@ class PlanView(BaseModel):
     verify_first: bool  # a waiting step needs the requester verified: asked once per plan
     expires_at: datetime | None  # when the first waiting draft expires
     left: list[str] = []  # what the ticket asks that no step does: a technician does it
+    not_before: datetime | None = None  # scheduled: nothing runs before this moment
+    # Steps that declared what they wait for (position → positions); the others wait for
+    # every step before them.
+    waits_for: dict[int, list[int]] = {}
 
 
 def _plan_view(run: Run) -> PlanView:
@@ -795,6 +799,8 @@ def _plan_view(run: Run) -> PlanView:
         verify_first=any(v.verify_first for v in views),
         expires_at=min((s.approval.expires_at for s in waiting if s.approval), default=None),
         left=left_of_run(run),
+        not_before=run.not_before,
+        waits_for={s.position: list(state.waits_for(s)) for s in steps if s.depends_on is not None},
     )
 
 

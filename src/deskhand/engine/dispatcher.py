@@ -73,7 +73,12 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
             requester_name=ticket.requester_display_name or ticket.requester.name,
             received_at=ticket.created_at,
         )
-        tenant_view = TenantView(id=tenant.id, name=tenant.name, domains=tuple(tenant.domains))
+        tenant_view = TenantView(
+            id=tenant.id,
+            name=tenant.name,
+            domains=tuple(tenant.domains),
+            time_zone=rt.policy(tenant).time_zone,
+        )
         ref = TicketRef.of(ticket)
         vouched = _vouched(session, run_id)
     try:
@@ -101,6 +106,7 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
                 if outcome.inputs
                 else None
             ),
+            not_before=outcome.plan.not_before,
         )
         forbidden = [s for s in outcome.steps if s.decision == Decision.FORBID]
     if forbidden:
@@ -278,8 +284,12 @@ def _with_policy(
     early = _reply_before_a_change(plan)
     if early is not None:
         raise Stop(Reason.PLAN_INVALID, f"{planner}: {early}", events)
+    try:
+        waits = dependencies(plan)
+    except ValueError as error:
+        raise Stop(Reason.PLAN_INVALID, f"{planner}: {error}", events) from None
     steps = []
-    for proposed in plan.steps:
+    for proposed, after in zip(plan.steps, waits, strict=True):
         try:
             spec = action(proposed.action)
             bound = bind(spec, proposed.params, connectors, ticket)
@@ -297,6 +307,7 @@ def _with_policy(
                 blast_radius=radius.value,
                 decision=decision.value,
                 rule=rule,
+                depends_on=after,
             )
         )
     return _Outcome(
@@ -328,6 +339,31 @@ def _reply_before_a_change(plan: Plan) -> str | None:
                 f"({proposed.action}) has run; a reply comes after the changes it reports."
             )
     return None
+
+
+def dependencies(plan: Plan) -> list[tuple[int, ...] | None]:
+    """What each step waits for, checked: earlier positions only (a ValueError that says which
+    step is wrong otherwise). A reply to the client waits for every step before it, whatever
+    the specialist declared, so that it never reports a change that did not verify."""
+    found: list[tuple[int, ...] | None] = []
+    for position, proposed in enumerate(plan.steps, start=1):
+        after = proposed.after
+        spec = catalogue().get(proposed.action)
+        replies = spec is not None and any(
+            ref.kind == "requester" for ref in spec.references.values()
+        )
+        if after is None or replies:
+            found.append(None)
+            continue
+        wrong = sorted(p for p in set(after) if not 1 <= p < position)
+        if wrong:
+            raise ValueError(
+                f"step {position} ({proposed.action}) waits for step "
+                f"{', '.join(map(str, wrong))}, which does not come before it; a step can "
+                "only wait for earlier steps."
+            )
+        found.append(tuple(sorted(set(after))))
+    return found
 
 
 def _triage(

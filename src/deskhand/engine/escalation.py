@@ -65,9 +65,35 @@ def _lock(session: Session, run_id: int, worker: str | None) -> Run:
 
 
 def _done_so_far(run: Run) -> str:
+    """Every step and where it stands, in words: what is done and what is not, and for a step
+    that did not run because another failed, which one it waited for."""
     if not run.steps:
         return "- nothing was changed"
-    return "\n".join(f"- {step.description}: {step.status}" for step in run.steps)
+    failed = {step.position for step in run.steps if step.status in ("failed", "uncertain")}
+    lines = []
+    for step in sorted(run.steps, key=lambda s: s.position):
+        where = STANDING.get(step.status, step.status)
+        if step.status in ("failed", "uncertain") and step.error:
+            where += f": {step.error}"
+        elif step.status == "cancelled":
+            blocked = sorted(failed.intersection(state.waits_for(step)))
+            if blocked:
+                where += f" (it waits for step {', '.join(map(str, blocked))})"
+        lines.append(f"- {step.position}. {step.description}: {where}")
+    return "\n".join(lines)
+
+
+# A step's state as the escalation note says it.
+STANDING = {
+    "verified": "done, read back",
+    "failed": "failed",
+    "uncertain": "not known (check by hand)",
+    "cancelled": "not done",
+    "executing": "started, not read back",
+    "forbidden": "not done (the tenant's policy forbids it)",
+    "rejected": "not done (rejected)",
+    "expired": "not done (its approval expired)",
+}
 
 
 def _note(rt: Runtime, tenant: Tenant, run_id: int, psa_ticket_id: str, body: str) -> None:

@@ -19,7 +19,7 @@ that returns after the lease was lost is recorded and nothing else is written.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,10 +46,34 @@ from deskhand.store.models import EventRecord, Step, StepSecret, Tenant, now
 
 
 class _Halt(Exception):  # noqa: N818 - control flow: the run stops and escalates
-    def __init__(self, reason: Reason, detail: str) -> None:
+    """The run cannot go on as approved. ``local``: one step failed while acting or reading
+    back; the steps that wait for it do not run, the others still do, and the run escalates
+    after them. Otherwise (a refusal before acting, an uncertain takeover) nothing more runs."""
+
+    def __init__(self, reason: Reason, detail: str, *, local: bool = False) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+        self.local = local
+
+
+class _Wait(Exception):  # noqa: N818 - control flow: the run pauses until ``until``
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """A step of the run as read when the run is taken up: what it waits for, and how an
+    earlier pass (before the run paused for a change to show) left it."""
+
+    step_id: int
+    position: int
+    waits_for: tuple[int, ...]
+    status: str
+    description: str
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -69,19 +93,52 @@ class _Work:
 
 
 def execute(rt: Runtime, run_id: int, worker: str) -> None:
-    """Run every step of a run this worker holds, then complete it; or escalate."""
+    """Run every step of a run this worker holds, each once the steps it waits for are
+    verified, then complete it; or pause it until a change can show; or escalate."""
     with rt.db.session() as session:
         run = state.hold(session, run_id, worker)
         tenant = session.get(Tenant, run.tenant_id)
         assert tenant is not None
-        step_ids = [step.id for step in run.steps]
+        turns = [
+            _Turn(
+                step.id,
+                step.position,
+                state.waits_for(step),
+                step.status,
+                step.description,
+                step.error,
+            )
+            for step in run.steps
+        ]
         ticket = TicketRef.of(run.ticket)
     connectors = rt.ticket_connectors(tenant)
-    try:
-        for step_id in step_ids:
-            _run_step(rt, run_id, step_id, worker, connectors, ticket, tenant)
-    except _Halt as halt:
-        escalate(rt, run_id, halt.reason, halt.detail, worker=worker)
+    first: _Halt | None = None
+    stopped: set[int] = set()  # positions that failed, or did not run because of one
+    for turn in turns:
+        if turn.status == "failed":  # in a pass before the run paused
+            first = first or _Halt(
+                Reason.EXECUTION_FAILED,
+                f"Step {turn.position} ({turn.description}) failed: {turn.error}",
+                local=True,
+            )
+            stopped.add(turn.position)
+            continue
+        if stopped.intersection(turn.waits_for):
+            stopped.add(turn.position)
+            continue
+        try:
+            _run_step(rt, run_id, turn.step_id, worker, connectors, ticket, tenant)
+        except _Wait as wait:
+            _pause(rt, run_id, worker, wait.until)
+            return
+        except _Halt as halt:
+            if not halt.local:
+                escalate(rt, run_id, halt.reason, halt.detail, worker=worker)
+                return
+            first = first or halt
+            stopped.add(turn.position)
+    if first is not None:
+        escalate(rt, run_id, first.reason, first.detail, worker=worker)
         return
     with rt.db.session() as session:
         run = state.hold(session, run_id, worker)
@@ -120,7 +177,9 @@ def _run_step(
         _after_act(rt, run_id, worker, work, f"failed: {error}")
         _fail(rt, run_id, worker, step_id, "act", str(error))
         raise _Halt(
-            Reason.EXECUTION_FAILED, f"Step {work.position} ({work.description}) failed: {error}"
+            Reason.EXECUTION_FAILED,
+            f"Step {work.position} ({work.description}) failed: {error}",
+            local=True,
         ) from None
     _after_act(rt, run_id, worker, work, "the call returned")
     _verify(rt, run_id, worker, work, c, baseline)
@@ -228,7 +287,7 @@ def _check_may_run(
             f"Step {step.position} ({step.description}) is {radius.value} and has no valid "
             "approval. Nothing ran.",
         )
-    if approval.expires_at <= now():
+    if approval.expires_at <= rt.clock():
         state.expire(session, approval)
         return _Halt(
             Reason.APPROVAL_EXPIRED,
@@ -305,7 +364,11 @@ def _already_done(
 ) -> bool:
     """After a takeover: read state before acting again, and record what was found. A change
     not seen is acted again only if the action is safe to repeat; otherwise the run halts as
-    an uncertain execution."""
+    an uncertain execution. A step waiting for a change to show is read back again: done,
+    waiting again, or failed past its bound."""
+    if work.operation.settles_within is not None:
+        _verify(rt, run_id, worker, work, c, baseline)
+        return True
     try:
         check = work.operation.check(work.params, c, work.key, baseline)
     except ConnectorError as error:
@@ -338,7 +401,10 @@ def _start(rt: Runtime, run_id: int, worker: str, work: _Work, c: Connectors) ->
     except ConnectorError as error:
         _fail(rt, run_id, worker, work.step_id, "act", f"snapshot failed: {error}")
         raise _Halt(
-            Reason.EXECUTION_FAILED, f"Step {work.position}: snapshot failed: {error}"
+            Reason.EXECUTION_FAILED,
+            f"Step {work.position} ({work.description}): reading the state before it failed, "
+            f"so nothing was changed: {error}",
+            local=True,
         ) from None
     secret = work.operation.secret()
     with rt.db.session() as session:
@@ -396,19 +462,50 @@ def _verify(
     except ConnectorError as error:
         _fail(rt, run_id, worker, work.step_id, "verify", str(error))
         raise _Halt(
-            Reason.VERIFICATION_FAILED, f"Reading back step {work.position}: {error}"
+            Reason.VERIFICATION_FAILED, f"Reading back step {work.position}: {error}", local=True
         ) from None
+    settles = work.operation.settles_within
+    waiting: datetime | None = None  # raised once the wait is committed, not inside it
     with rt.db.session() as session:
         state.hold(session, run_id, worker)
         step = _step(session, work.step_id)
         if check.done:
             state.verify_step(session, step, check.observed, work.payload)
             return
-        state.fail_step(session, step, "verify", f"reading back showed {check.observed}")
+        why = f"reading back showed {check.observed}"
+        if settles is not None:
+            deadline = baseline.started_at + settles
+            moment = rt.clock()
+            if moment < deadline:
+                waiting = min(deadline, moment + work.operation.recheck_every)
+                state.wait_step(session, step, check.observed, waiting, deadline)
+            else:
+                why = f"it did not show within {_span(settles)}: {why}"
+        if waiting is None:
+            state.fail_step(session, step, "verify", why)
+    if waiting is not None:
+        raise _Wait(waiting)
     raise _Halt(
         Reason.VERIFICATION_FAILED,
-        f"Step {work.position} ({work.description}) ran, but reading back showed {check.observed}.",
+        f"Step {work.position} ({work.description}) ran, but {why}.",
+        local=True,
     )
+
+
+def _pause(rt: Runtime, run_id: int, worker: str, until: datetime) -> None:
+    """The run waits for a change to show: another worker (or this one) takes it up again at
+    ``until``, with the step still executing, to read it back again."""
+    with rt.db.session() as session:
+        run = state.hold(session, run_id, worker)
+        state.pause_run(session, run, until)
+
+
+def _span(length: timedelta) -> str:
+    minutes = round(length.total_seconds() / 60)
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _step(session: Session, step_id: int) -> Step:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -16,7 +18,7 @@ from deskhand.plugins import installed
 from deskhand.policy.tenant_policy import TenantPolicy, load_policy
 from deskhand.specialists.registry import Registry, discover
 from deskhand.store.db import Database
-from deskhand.store.models import Tenant, TriageModelVersion
+from deskhand.store.models import Tenant, TriageModelVersion, now
 from deskhand.triage.llm import LlmTriager
 from deskhand.triage.llm import from_settings as llm_from_settings
 from deskhand.triage.models_store import ActiveModel, load
@@ -33,6 +35,9 @@ class Runtime:
     _triage_model: ActiveModel | None = None
     _keys: ServerKeys | None = None
     _keys_stamp: int | None = None
+    # What time it is for scheduling: when a scheduled run is due, how long a step has waited
+    # for a change to show. A test sets its own, to see Friday 17:00 come without sleeping.
+    clock: Callable[[], datetime] = now
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

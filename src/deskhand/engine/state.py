@@ -10,6 +10,7 @@ bug (or a race another worker won) and raises ``StateError``; nothing is half-do
               escalated → working (a technician resumed it: a new run is queued) | resolved
     run       queued → dispatching → awaiting_approval → ready → executing → completed
               dispatching → ready (nothing to approve) ; any open state → escalated
+              executing → ready (paused until a change can show: taken up again at not_before)
     step      proposed → awaiting_approval → approved → executing → verified | failed
               proposed → ready → executing (policy: auto) ; proposed → forbidden
               awaiting_approval → rejected | expired ; approved → expired
@@ -65,7 +66,7 @@ RUN_MOVES = {
     "dispatching": {"dispatching", "awaiting_approval", "ready", "escalated"},
     "awaiting_approval": {"ready", "escalated"},
     "ready": {"executing", "escalated"},
-    "executing": {"executing", "completed", "escalated"},
+    "executing": {"executing", "completed", "escalated", "ready"},
     "completed": set(),
     "escalated": set(),
 }
@@ -113,6 +114,13 @@ def _move(kind: str, table: Mapping[str, set[str]], row: Any, new: str) -> None:
     if new not in table.get(old, set()):
         raise StateError(f"{kind} {row.id} cannot go from {old} to {new}.")
     row.status = new
+
+
+def waits_for(step: Step) -> tuple[int, ...]:
+    """The positions of the steps this one waits for: those it names, or every earlier one."""
+    if step.depends_on is None:
+        return tuple(range(1, step.position))
+    return tuple(step.depends_on)
 
 
 def payload_hash(tenant_id: str, action: str, params: Mapping[str, Any]) -> str:
@@ -346,6 +354,7 @@ class DecidedStep:
     blast_radius: str
     decision: str
     rule: str
+    depends_on: tuple[int, ...] | None = None  # positions; None: every earlier step
 
 
 def store_plan(
@@ -360,18 +369,29 @@ def store_plan(
     excerpt: str,
     requester_check: Mapping[str, Any],
     plan_inputs: Mapping[str, Any] | None = None,
+    not_before: datetime | None = None,
 ) -> list[Step]:
     """Store the steps; drafts for those that need approval; the run waits or is ready.
+
+    A run scheduled for later (``not_before``) is approved ahead: its drafts expire
+    ``expires_in`` after that moment, not after now, so the approval holds until it runs.
 
     When policy forbade a step, the run stays with its worker, which escalates it next: it
     must never become ready for another worker to execute in between.
     """
     run.specialist = specialist
     run.plan_inputs = dict(plan_inputs) if plan_inputs is not None else None
+    run.not_before = not_before
+    expires_at = max(now(), not_before or now()) + expires_in
     actor = Actor(ActorKind.SPECIALIST, specialist)
     append(
         session,
-        ev.PlanProposed(specialist=specialist, summary=summary, actions=[s.action for s in steps]),
+        ev.PlanProposed(
+            specialist=specialist,
+            summary=summary,
+            actions=[s.action for s in steps],
+            not_before=not_before.isoformat() if not_before is not None else "",
+        ),
         actor=actor,
         **_ids(run),
     )
@@ -385,6 +405,7 @@ def store_plan(
             params=decided.params,
             description=decided.description,
             reason=decided.reason,
+            depends_on=list(decided.depends_on) if decided.depends_on is not None else None,
             blast_radius=decided.blast_radius,
             decision=decided.decision,
             rule=decided.rule,
@@ -421,7 +442,7 @@ def store_plan(
                 approver_roles=list(approver_roles),
                 excerpt=excerpt,
                 requester_check=dict(requester_check),
-                expires_at=now() + expires_in,
+                expires_at=expires_at,
             )
             session.add(approval)
             session.flush()
@@ -680,6 +701,40 @@ def start_step(
         step_id=step.id,
         **_ids(step.run),
     )
+
+
+def wait_step(
+    session: Session,
+    step: Step,
+    observed: dict[str, Any],
+    until: datetime,
+    deadline: datetime,
+) -> None:
+    """The step acted, and its change does not show yet: it stays executing, to be read back
+    again at ``until`` (no later than ``deadline``)."""
+    if step.status != "executing":
+        raise StateError(f"Step {step.id} is {step.status}, not executing.")
+    step.result = {"observed": observed, "waiting_until": until.isoformat()}
+    append(
+        session,
+        ev.StepWaiting(
+            position=step.position,
+            action=step.action,
+            observed=observed,
+            until=until.isoformat(),
+            deadline=deadline.isoformat(),
+        ),
+        step_id=step.id,
+        **_ids(step.run),
+    )
+
+
+def pause_run(session: Session, run: Run, until: datetime) -> None:
+    """The run waits (a step's change does not show yet): ready again, due at ``until``."""
+    _move("run", RUN_MOVES, run, "ready")
+    run.not_before = until
+    _release(run)
+    _touch(run)
 
 
 def recover_step(session: Session, step: Step, already_done: bool) -> None:

@@ -131,14 +131,20 @@ class Worker:
         return True
 
     def claim(self) -> tuple[int, str] | None:
-        """Take the oldest runnable run: queued or ready, or one whose worker's lease expired."""
+        """Take the oldest runnable run: queued, or ready and due (a run scheduled for later
+        waits for its moment), or one whose worker's lease expired."""
         with self.rt.db.session() as session:
             moment = now()
+            due = self.rt.clock()
             query = (
                 select(Run)
                 .where(
                     or_(
-                        Run.status.in_(("queued", "ready")),
+                        Run.status == "queued",
+                        and_(
+                            Run.status == "ready",
+                            or_(Run.not_before.is_(None), Run.not_before <= due),
+                        ),
                         and_(
                             Run.status.in_(("dispatching", "executing")),
                             Run.lease_expires_at < moment,

@@ -16,6 +16,7 @@ from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Protocol, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -40,6 +41,7 @@ _KEYS = (
     "approval_expiry_hours",
     "reply_template",
     "time_entries",
+    "time_zone",
 )
 _TIME_KEYS = ("billable", "minutes")
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -120,6 +122,8 @@ class TenantPolicy(BaseModel):
     approval_expiry_hours: float = Field(gt=0, le=MAX_EXPIRY_HOURS)
     reply_template: str = replies.DEFAULT  # the frame of every reply to the client (Jinja)
     time_entries: TimeEntries | None = None  # None: deskhand never plans logging time
+    # The client's time zone (IANA name): what "her last day is Friday" and "17:00" mean.
+    time_zone: str = "UTC"
 
     @model_validator(mode="after")
     def _keeps_the_floor(self) -> Self:
@@ -243,10 +247,32 @@ def parse_policy(text: str, source: str, installed: Installed) -> TenantPolicy:
                 if "time_entries" in sections
                 else None
             ),
+            time_zone=(
+                _time_zone(sections["time_zone"][1], source) if "time_zone" in sections else "UTC"
+            ),
         )
     except ValidationError as error:
         # What the model refuses (the floor, unknown actions) is already worded with its line.
         raise InputError(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+
+
+def _time_zone(node: yaml.Node, source: str) -> str:
+    """``time_zone``: an IANA name the machine's time zone database knows."""
+    value = node.value if isinstance(node, yaml.ScalarNode) else None
+    if not isinstance(value, str) or not value.strip():
+        raise _error(
+            source, node, "`time_zone` must be a time zone's name, like Europe/London.", _TZ_HINT
+        )
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _error(
+            source, node, f"`time_zone`: {value!r} is not a time zone this machine knows.", _TZ_HINT
+        ) from None
+    return value.strip()
+
+
+_TZ_HINT = "Use the IANA name (Europe/London, America/New_York, Australia/Sydney), not BST or EST."
 
 
 def _reply_template(node: yaml.Node, source: str) -> str:

@@ -66,7 +66,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from deskhand.domain.dates import DateMention
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
@@ -106,6 +106,7 @@ class TenantView(_View):
     id: str
     name: str
     domains: tuple[str, ...] = ()
+    time_zone: str = "UTC"  # an IANA name (Europe/London): what "Friday 17:00" means here
 
 
 class TriageView(_View):
@@ -138,11 +139,17 @@ class PlanContext(_View):
 
 class ProposedStep(_View):
     """One action the specialist proposes, with its parameters and why, in a sentence a
-    technician reads in the approval queue."""
+    technician reads in the approval queue.
+
+    ``after`` names the steps (by position, from 1) that must be verified before this one
+    runs: a failure stops its dependents, and the steps that do not depend on it still run.
+    None (the default) means every earlier step, as a plain sequence. A reply to the client
+    always waits for every change before it, whatever it says."""
 
     action: str
     params: dict[str, Any]
     reason: str
+    after: tuple[int, ...] | None = None
 
 
 class Plan(_View):
@@ -152,6 +159,18 @@ class Plan(_View):
     summary: str
     steps: tuple[ProposedStep, ...] = ()
     handoff: str | None = None
+    # When the steps run: None, as soon as they are approved; a moment (timezone-aware) for a
+    # leaver's last day or a starter's first, when the approval is given ahead and nothing
+    # runs before it. What was approved is checked against the directory again just before.
+    not_before: datetime | None = None
+
+    @field_validator("not_before")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("must say its time zone (a naive time is read nowhere the same)")
+        return value
+
     # What the ticket asks that no step does, in words ("forward the mail"): a technician does
     # it. Filled in by the engine (``deskhand.domain.asks``), never left to each specialist.
     left: tuple[str, ...] = ()

@@ -9,14 +9,23 @@ conversion is verified (a licence removed first deletes the mailbox after 30 day
 memberships, forwarding and file access are the technician's: each is "left for a technician"
 on the plan, in the note and in the reply (``Plan.left``).
 
-A ticket that names a later day ("her last day is Friday") is not planned now: deskhand does not
-schedule an offboarding yet, and acting early would lock a person out on their last days.
+A ticket that names a later day ("her last day is Friday") is planned now and scheduled: the
+plan is approved ahead and runs at the end of that day (17:00, or the time the ticket names) in
+the tenant's time zone, not before — acting early would lock a person out on their last days.
+Just before it runs, what was approved is checked against the directory again.
+
+The steps say what they wait for: revoking the sessions waits for sign-in to be blocked (a
+session revoked while sign-in still works is signed in again); the mailbox conversion waits for
+nothing, so a failed block does not keep the mail from being kept; the note and the reply wait
+for everything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, time
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -32,6 +41,7 @@ from deskhand.specialists.contract import (
 from deskhand.specialists.replies import named_in_ticket, note, reply
 
 OFFBOARDING = "offboarding"
+LEAVE_AT = time(17, 0)  # when a leaver's last day ends, unless the ticket names a time
 ALWAYS_LEFT = (
     "remove the licences once the mailbox is verified as shared",
     "remove the group memberships",
@@ -49,8 +59,9 @@ class OffboardingRequest(BaseModel):
 class Offboarding(Specialist):
     name = "offboarding"
     description = (
-        "Offboards a leaver now: blocks sign-in, signs out every session and keeps the mailbox "
-        "as a shared mailbox; names what a technician still does."
+        "Offboards a leaver, now or at the end of their last day: blocks sign-in, signs out "
+        "every session and keeps the mailbox as a shared mailbox; names what a technician "
+        "still does."
     )
     intents: ClassVar[Mapping[str, Intent]] = {
         OFFBOARDING: Intent(
@@ -91,17 +102,13 @@ class Offboarding(Specialist):
                 handoff="The ticket does not name exactly one user in the tenant's directory.",
             )
         user = context.targets[0]
-        later = [
-            d
-            for d in context.dates
-            if ticket.received_at is not None and d.on > ticket.received_at.date()
-        ]
-        if later:
+        when = _last_moment(ticket, context)
+        if when is not None and len({d.on for d in context.dates}) > 1:
+            days = ", ".join(d.describe() for d in context.dates)
             return Plan(
-                summary=f"Offboarding of {user.user_principal_name} on a later day",
-                handoff=f"The ticket names a later day ({later[0].describe()}): deskhand does "
-                "not schedule an offboarding yet, and acting now would lock "
-                f"{user.display_name} out early. A technician does it on the day.",
+                summary=f"Offboarding of {user.user_principal_name}: which day is not clear",
+                handoff=f"The ticket names more than one day ({days}); a technician asks the "
+                "requester which is the last day.",
             )
         if user.admin:
             return Plan(
@@ -113,6 +120,7 @@ class Offboarding(Specialist):
             *self._access_ended(user),
             ProposedStep(
                 action="exchange.convert_to_shared_mailbox",
+                after=(),
                 params=_who(user),
                 reason=f"Keep the mail of {user.user_principal_name} as a shared mailbox. It is "
                 "done in Exchange admin center: do it as shown, then approve to tick it off; "
@@ -145,16 +153,19 @@ class Offboarding(Specialist):
                 reason="Tell the requester what is done and what a technician still does.",
             ),
         ]
+        at = f"at {_shown(when)}" if when is not None else "now"
         return Plan(
-            summary=f"Offboard {user.user_principal_name} now",
+            summary=f"Offboard {user.user_principal_name} {at}",
             steps=tuple(steps),
             left=ALWAYS_LEFT,
+            not_before=when,
         )
 
     def _access_ended(self, user: DirectoryUser) -> list[ProposedStep]:
         if user.synced:
             blocked = ProposedStep(
                 action="ad.disable_account",
+                after=(),
                 params=_who(user),
                 reason=f"{user.user_principal_name} is synced from on-premises AD: disable the "
                 "account there (Microsoft 365 follows at the next sync; a synced account is "
@@ -163,16 +174,37 @@ class Offboarding(Specialist):
         else:
             blocked = ProposedStep(
                 action="m365.block_sign_in",
+                after=(),
                 params=_who(user),
                 reason=f"Block {user.user_principal_name} from signing in first, before "
                 "anything else changes.",
             )
         revoked = ProposedStep(
             action="m365.revoke_sessions",
+            after=(1,),
             params=_who(user),
             reason="Sign out every session and device, so nothing signed in stays in.",
         )
         return [blocked, revoked]
+
+
+def _last_moment(ticket: TicketView, context: PlanContext) -> datetime | None:
+    """When access ends: the end of the later day the ticket names (17:00, or the time it
+    names), in the tenant's time zone; None for today or no day at all: now."""
+    if ticket.received_at is None:
+        return None
+    zone = ZoneInfo(context.tenant.time_zone)
+    today = ticket.received_at.astimezone(zone).date()
+    later = [d for d in context.dates if d.on > today]
+    if not later:
+        return None
+    day = later[0]
+    return datetime.combine(day.on, day.at or LEAVE_AT, tzinfo=zone)
+
+
+def _shown(moment: datetime) -> str:
+    """ "Wed 30 Dec 2026 17:00 (Europe/London)": in the tenant's own time."""
+    return f"{moment:%a %d %b %Y %H:%M} ({moment.tzinfo})"
 
 
 def _who(user: DirectoryUser) -> dict[str, str]:

@@ -146,6 +146,9 @@ class Run(Base):
     # What the specialist planned from (deskhand.engine.replan.PlanInputs): an approver's edit
     # of a directory reference is planned again from these, never patched into the old plan.
     plan_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Nothing of the run is done before this moment (a leaver's last day; a step waiting for a
+    # directory sync to show a change): a worker claims it only then. None: at once.
+    not_before: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -171,6 +174,9 @@ class Step(Base):
     replanned_by: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
+    # The positions of the steps that must be verified before this one runs (a failure stops
+    # its dependents only). None: every earlier step, as runs planned before dependencies were.
+    depends_on: Mapped[list[int] | None] = mapped_column(JSON)
     blast_radius: Mapped[str] = mapped_column(String(32))
     decision: Mapped[str] = mapped_column(String(16))
     rule: Mapped[str] = mapped_column(Text)
