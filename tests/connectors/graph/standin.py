@@ -56,6 +56,10 @@ ALL_ROLES = frozenset(
         "Directory.Read.All",
         "Organization.Read.All",
         "MailboxSettings.Read",
+        # What a leaver's steps need besides (``LIFECYCLE_ROLES``).
+        "MailboxSettings.ReadWrite",
+        "Files.ReadWrite.All",
+        "UserAuthenticationMethod.ReadWrite.All",
     }
 )
 
@@ -160,7 +164,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     "delete_auth_method": ("UserAuthenticationMethod.ReadWrite.All",),
 }
-# What a leaver's and a starter's steps need besides (granted by the tests that use them).
+# What a leaver's and a starter's steps need besides (the doctor only warns without them).
 LIFECYCLE_ROLES = frozenset(
     {"MailboxSettings.ReadWrite", "Files.ReadWrite.All", "UserAuthenticationMethod.ReadWrite.All"}
 )

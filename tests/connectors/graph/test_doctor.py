@@ -21,8 +21,28 @@ def test_everything_granted_is_all_ok(m365: GraphM365) -> None:
         ("permission Directory.Read.All", "ok"),
         ("permission Organization.Read.All", "ok"),
         ("permission MailboxSettings.Read", "ok"),
+        ("permission MailboxSettings.ReadWrite", "ok"),
+        ("permission Files.ReadWrite.All", "ok"),
+        ("permission UserAuthenticationMethod.ReadWrite.All", "ok"),
         ("clock skew", "ok"),
     ]
+
+
+def test_a_permission_only_a_leavers_steps_need_is_a_warning_naming_those_steps(
+    graph: GraphStandIn, tenant: Tenant, waits: Waits
+) -> None:
+    graph.roles -= {"UserAuthenticationMethod.ReadWrite.All", "Files.ReadWrite.All"}
+    graph.roles.add("Sites.ReadWrite.All")
+
+    findings = {f.check: f for f in client_for(graph, waits).doctor()}
+
+    methods = findings["permission UserAuthenticationMethod.ReadWrite.All"]
+    assert (methods.outcome, methods.detail) == (
+        "warn",
+        "not granted: deskhand cannot remove MFA methods for this tenant",
+    )
+    assert methods.fix is not None and "UserAuthenticationMethod.ReadWrite.All" in methods.fix
+    assert findings["permission Files.ReadWrite.All"].outcome == "ok"  # Sites.ReadWrite.All does
 
 
 def test_a_permission_missing_from_the_tokens_roles_fails_with_how_to_grant_it(
@@ -57,7 +77,7 @@ def test_group_member_read_write_covers_group_membership(
 def test_mailbox_settings_missing_fails_and_read_write_covers_it(
     graph: GraphStandIn, tenant: Tenant, waits: Waits
 ) -> None:
-    graph.roles.discard("MailboxSettings.Read")
+    graph.roles -= {"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
 
     missing = {f.check: f for f in client_for(graph, waits).doctor()}
     graph.roles.add("MailboxSettings.ReadWrite")

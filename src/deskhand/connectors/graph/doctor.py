@@ -1,5 +1,6 @@
 """`deskhand tenants doctor` for Microsoft Graph: does Entra give deskhand an app-only token,
-does the token carry each application permission deskhand needs, and do the clocks agree."""
+does the token carry each application permission deskhand needs (and, as a warning, those only
+a leaver's steps need), and do the clocks agree."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from deskhand.connectors.doctor import Finding
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.graph.errors import (
     COVERED_BY,
+    LIFECYCLE,
     NEEDED,
     ORGANIZATION,
     SYSTEM,
@@ -41,6 +43,19 @@ def examine(m365: GraphM365) -> list[Finding]:
                 f"granted: {', '.join(sorted(granted))}"
                 if granted
                 else f"not among the app's roles ({', '.join(sorted(roles)) or 'none'})",
+                None if granted else permission_fix(permission, app),
+            )
+        )
+    for permission, steps in LIFECYCLE.items():
+        granted = {permission, *COVERED_BY.get(permission, ())} & roles
+        findings.append(
+            Finding(
+                SYSTEM,
+                f"permission {permission}",
+                "ok" if granted else "warn",
+                f"granted: {', '.join(sorted(granted))}"
+                if granted
+                else f"not granted: deskhand cannot {steps} for this tenant",
                 None if granted else permission_fix(permission, app),
             )
         )

@@ -35,10 +35,16 @@ NEEDED = (USERS, GROUPS, PASSWORDS, DIRECTORY, ORGANIZATION, MAILBOX_SETTINGS)
 MAILBOX_WRITE = "MailboxSettings.ReadWrite"
 FILES = "Files.ReadWrite.All"
 AUTH_METHODS = "UserAuthenticationMethod.ReadWrite.All"
-LIFECYCLE = (MAILBOX_WRITE, FILES, AUTH_METHODS)
+# Each with the steps that need it: without it, only those steps are refused.
+LIFECYCLE = {
+    MAILBOX_WRITE: "set automatic replies or forward mail",
+    FILES: "share a leaver's OneDrive files",
+    AUTH_METHODS: "remove MFA methods",
+}
 # A granted permission that covers a needed one as well.
 COVERED_BY = {
     GROUPS: ("GroupMember.ReadWrite.All",),
+    FILES: ("Sites.ReadWrite.All",),
     DIRECTORY: ("Directory.ReadWrite.All",),
     MAILBOX_SETTINGS: ("MailboxSettings.ReadWrite",),
 }
