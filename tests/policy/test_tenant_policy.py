@@ -128,6 +128,16 @@ BUILTIN_DECISIONS: dict[str, list[tuple[BlastRadius, Decision, str]]] = {
         (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
         (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
     ],
+    "ad.remove_all_groups": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "ad.move_to_ou": [
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
+    "ad.create_user": [
+        (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
+    ],
     "exchange.add_distribution_list_member": [
         (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
         (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
@@ -456,8 +466,11 @@ def test_floor_actions_are_the_ones_that_can_touch_security_billing_clients_or_d
     # Pins the domain: if an action's radius changes, this test asks whether that was meant.
     assert FLOOR_ACTIONS == [
         "ad.add_group_member",
+        "ad.create_user",
         "ad.disable_account",
         "ad.enable_account",
+        "ad.move_to_ou",
+        "ad.remove_all_groups",
         "ad.remove_group_member",
         "ad.reset_password",
         "ad.unlock_account",

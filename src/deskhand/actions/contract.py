@@ -61,6 +61,7 @@ OBJECT_WORDS: Mapping[ReferenceKind, str] = {
     "user": "user",
     "group": "group",
     "ad_group": "group",
+    "ad_user": "user",
     "licence": "licence",
     "ticket": "ticket",
     "requester": "recipient",
@@ -151,6 +152,12 @@ class Action(ABC):
             return self.privileged_radius
         return self.radius
 
+    def facts(self, params: Parameters, c: Any) -> Facts:
+        """What the tenant's systems say that raises this step's radius beyond the objects its
+        parameters name (the groups of a user a step removes from all of them); read by the
+        engine when it binds the step. Most actions name what they touch: nothing more."""
+        return Facts()
+
     def describe(self, params: Parameters) -> str:
         """One line a technician reads in the approval queue: a yes-or-no parameter reads
         "yes" or "no", not Python's True and False."""
@@ -165,7 +172,9 @@ class Action(ABC):
         in, is the object it names ("group"); any other parameter is its field's title."""
         for reference_name, reference in self.references.items():
             if name == reference_name or name in reference.shows:
-                return OBJECT_WORDS[reference.kind]
+                # A reference with a title of its own names its role: the user's "manager".
+                titled = self.Params.model_fields[reference_name].title
+                return titled or OBJECT_WORDS[reference.kind]
         info = self.Params.model_fields.get(name)
         return (info.title if info is not None and info.title else None) or name.replace("_", " ")
 

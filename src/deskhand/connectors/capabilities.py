@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
+from deskhand.connectors.ad import AdPlacement, AdProvisioning
 from deskhand.connectors.errors import ForbiddenError
 from deskhand.connectors.m365 import (
     AddressLists,
@@ -274,4 +275,17 @@ M365_ADDRESS_LISTS: Capability[AddressLists] = Capability(
     "m365",
     AddressLists,
     "read whether a user shows in the address lists",
+)
+
+
+# --- Active Directory accounts: moving between OUs, creating (protocols in connectors/ad.py) ---
+
+AD_PLACEMENT: Capability[AdPlacement] = Capability(
+    "ad.placement",
+    "ad",
+    AdPlacement,
+    "move accounts between organisational units in Active Directory",
+)
+AD_PROVISIONING: Capability[AdProvisioning] = Capability(
+    "ad.provisioning", "ad", AdProvisioning, "create user accounts in Active Directory"
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from deskhand.errors import DeskhandError
 
@@ -23,11 +23,13 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-ReferenceKind = Literal["user", "group", "ad_group", "licence", "ticket", "requester"]
+ReferenceKind = Literal["user", "group", "ad_group", "ad_user", "licence", "ticket", "requester"]
 # The kinds that name a group (a privileged one raises a step's radius), and every kind that
 # names an object in the tenant's directory.
 GROUP_KINDS: frozenset[ReferenceKind] = frozenset({"group", "ad_group"})
-DIRECTORY_KINDS: frozenset[ReferenceKind] = frozenset({"user", "group", "ad_group", "licence"})
+DIRECTORY_KINDS: frozenset[ReferenceKind] = frozenset(
+    {"user", "group", "ad_group", "ad_user", "licence"}
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Reference:
 USER = Reference("user", shows=("user_principal_name",))
 GROUP = Reference("group", shows=("group_name",))
 AD_GROUP = Reference("ad_group", shows=("group_name",))  # a group in on-premises AD
+AD_MANAGER = Reference("ad_user", shows=("manager_principal_name",))  # a user in on-premises AD
 LICENCE = Reference("licence", shows=("sku_name",))
 TICKET = Reference("ticket")
 REQUESTER = Reference("requester")
@@ -70,6 +73,84 @@ class GroupMemberParams(UserParams):
 class AdGroupMemberParams(UserParams):
     group_id: Annotated[str, AD_GROUP] = Field(description="Active Directory id of the group")
     group_name: str = Field(description="The group's name, from Active Directory")
+
+
+_NOT_IN_LOGON_NAMES = set('"/\\[]:;|=,+*?<>@')
+
+
+def _logon_name(value: str) -> str:
+    """A pre-Windows 2000 logon name (sAMAccountName) as Active Directory takes it."""
+    bad = sorted({c for c in value if c in _NOT_IN_LOGON_NAMES or c.isspace() or ord(c) < 32})
+    if bad or not 1 <= len(value) <= 20 or value.endswith("."):
+        raise ValueError(
+            'a logon name has 1 to 20 characters, no spaces, none of " / \\ [ ] : ; | = , + * '
+            "? < > @ and no full stop at the end" + (f" (found {' '.join(bad)!r})" if bad else "")
+        )
+    return value
+
+
+def _sign_in_name(value: str) -> str:
+    """A user principal name: name@domain, without spaces."""
+    name, at, domain = value.partition("@")
+    if not name or not at or "." not in domain or any(c.isspace() or c == "@" for c in domain):
+        raise ValueError("a sign-in name is name@domain, as in anna.berg@contoso.com")
+    if any(c.isspace() or ord(c) < 32 for c in name):
+        raise ValueError("a sign-in name has no spaces")
+    return value
+
+
+def _organisational_unit(value: str) -> str:
+    """An OU's distinguished name as a technician would give it; the Active Directory
+    connector checks it fully (syntax, inside the domain, an OU that exists)."""
+    text = value.strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValueError("an OU's distinguished name has no control characters")
+    if not text.upper().startswith("OU=") or "=" not in text[3:]:
+        raise ValueError(
+            "give the OU's distinguished name, as in OU=Disabled Users,DC=contoso,DC=local "
+            "(Active Directory Users and Computers → View → Advanced Features → the OU → "
+            "Properties → Attribute Editor → distinguishedName)"
+        )
+    return text
+
+
+OrganisationalUnit = Annotated[
+    str, Field(min_length=4, max_length=1000), AfterValidator(_organisational_unit)
+]
+
+
+class MoveToOuParams(UserParams):
+    ou: OrganisationalUnit = Field(
+        title="organisational unit",
+        description="The distinguished name of the OU the account moves to",
+    )
+
+
+class CreateAdUserParams(Params):
+    display_name: str = Field(min_length=1, max_length=256, title="display name")
+    given_name: str = Field(min_length=1, max_length=64, title="first name")
+    surname: str = Field(min_length=1, max_length=64, title="last name")
+    sam_account_name: Annotated[str, AfterValidator(_logon_name)] = Field(
+        title="logon name",
+        description="The pre-Windows 2000 logon name: at most 20 characters, no spaces",
+    )
+    user_principal_name: Annotated[str, AfterValidator(_sign_in_name)] = Field(
+        max_length=256,
+        title="sign-in name",
+        description="The user's sign-in name, name@domain",
+    )
+    ou: OrganisationalUnit = Field(
+        title="organisational unit",
+        description="The distinguished name of the OU the account is created in",
+    )
+    department: str | None = Field(None, max_length=64, title="department")
+    job_title: str | None = Field(None, max_length=128, title="job title")
+    manager: Annotated[str | None, AD_MANAGER] = Field(
+        None, title="manager", description="The manager's account in Active Directory"
+    )
+    manager_principal_name: str | None = Field(
+        None, title="manager", description="The manager's sign-in name, from Active Directory"
+    )
 
 
 class LicenseParams(UserParams):

@@ -167,3 +167,56 @@ class PsaTimeEntry(_Record):
     minutes: int
     notes: str
     billable: bool
+
+
+class AdAccount(_Record):
+    """A user's account in on-premises Active Directory: where it sits and what it holds, as
+    reading it back after creating or moving it shows."""
+
+    id: str  # objectGUID
+    distinguished_name: str
+    ou: str  # the distinguished name of the organisational unit that holds it
+    sam_account_name: str
+    user_principal_name: str
+    display_name: str
+    given_name: str | None = None
+    surname: str | None = None
+    department: str | None = None
+    job_title: str | None = None
+    manager_id: str | None = None
+    account_enabled: bool = True
+    must_change_password: bool = False
+
+
+class NewAdAccount(_Record):
+    """A user account to be created in on-premises Active Directory; ``manager`` is how AD
+    knows the manager (an objectGUID or a sign-in name)."""
+
+    sam_account_name: str
+    user_principal_name: str
+    display_name: str
+    given_name: str
+    surname: str
+    ou: str
+    department: str | None = None
+    job_title: str | None = None
+    manager: str | None = None
+
+
+def dn_key(dn: str) -> str:
+    """A distinguished name as Active Directory compares two: each part's type and value
+    without the spaces around them, ignoring case ("OU=Staff, DC=x" is "ou=staff,dc=x")."""
+    parts, current, escaped = [], "", False
+    for c in dn:
+        if escaped:
+            current, escaped = current + c, False
+        elif c == "\\":
+            current, escaped = current + c, True
+        elif c == ",":
+            parts.append(current)
+            current = ""
+        else:
+            current += c
+    parts.append(current)
+    pairs = (part.partition("=") for part in parts if part.strip())
+    return ",".join(f"{name.strip()}={value.strip()}".lower() for name, _, value in pairs)

@@ -93,6 +93,9 @@ def bind(spec: Action, raw: Mapping[str, Any], connectors: Connectors, ticket: T
             if reference.kind == "requester":
                 _check_requester(name, str(value), ticket)
                 continue
+            if value is None:  # an optional reference left out (a new user with no manager)
+                values.update(dict.fromkeys(reference.shows))
+                continue
             obj = _look_up(reference, str(value), connectors)
             found[name] = obj
             values[name] = obj.id
@@ -109,6 +112,10 @@ def bind(spec: Action, raw: Mapping[str, Any], connectors: Connectors, ticket: T
         params = spec.validate(values)
     except ActionError as error:  # a directory value that does not fit (should not happen)
         raise BindingError(str(error)) from None
+    try:
+        privileged |= spec.facts(params, connectors).privileged_groups
+    except ConnectorError as error:
+        raise BindingError(f"The step names something this tenant does not have: {error}") from None
     return Bound(
         params=params,
         facts=Facts(privileged_groups=frozenset(privileged)),
@@ -124,6 +131,8 @@ def _look_up(reference: Reference, value: str, connectors: Connectors) -> Direct
         return connectors.m365.get_group(value)
     if reference.kind == "ad_group":
         return AD_GROUPS.of(connectors).get_group(value)
+    if reference.kind == "ad_user":
+        return connectors.ad.get_user(value)  # as AD knows them: its own id (objectGUID)
     for sku in connectors.m365.subscribed_skus():
         if value in (sku.id, sku.part_number):
             return sku
@@ -131,18 +140,14 @@ def _look_up(reference: Reference, value: str, connectors: Connectors) -> Direct
 
 
 def _shown(reference: Reference, obj: DirectoryObject) -> dict[str, str]:
-    """What each display field of ``reference`` says for ``obj``."""
-    names = {
-        "user_principal_name": obj.user_principal_name if isinstance(obj, DirectoryUser) else "",
-        "group_name": obj.display_name if isinstance(obj, DirectoryGroup) else "",
-        "sku_name": obj.display_name if isinstance(obj, Sku) else "",
-    }
-    shown = {}
-    for name in reference.shows:
-        if not names.get(name):
-            raise ActionError(f"Nothing in the directory fills in {name} for a {reference.kind}.")
-        shown[name] = names[name]
-    return shown
+    """What each display field of ``reference`` says for ``obj``: a user's sign-in name, a
+    group's or a licence's name, whatever the parameter is called (manager_principal_name)."""
+    value = obj.user_principal_name if isinstance(obj, DirectoryUser) else obj.display_name
+    if not value:
+        raise ActionError(
+            f"Nothing in the directory fills in {reference.shows} for a {reference.kind}."
+        )
+    return dict.fromkeys(reference.shows, value)
 
 
 def _check_requester(name: str, value: str, ticket: TicketRef) -> None:

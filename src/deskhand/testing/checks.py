@@ -53,6 +53,13 @@ def reference_problems(
         "group": {g.id: g for g in context.groups},
         # A group synced from AD, named as the plan context shows it: binding finds it in AD.
         "ad_group": {key: g for g in context.groups if g.synced for key in (g.id, g.display_name)},
+        # A user synced from AD (a new user's manager), named by id or sign-in name: found in AD.
+        "ad_user": {
+            key: u
+            for u in (*context.targets, *filter(None, [context.requester]))
+            if u.synced
+            for key in (u.id, u.user_principal_name)
+        },
         "licence": {s.id: s for s in context.skus},
         "ticket": {ticket.psa_ticket_id: None},
         "requester": dict(requester),
@@ -60,6 +67,8 @@ def reference_problems(
     problems = []
     for name, reference in spec.references.items():
         objects = known[reference.kind]
+        if params[name] is None and spec.Params.model_fields[name].default is None:
+            continue  # an optional reference left out
         if params[name] not in objects:
             problems.append(f"{name}={params[name]!r} is not a {reference.kind} of the ticket")
             continue

@@ -26,6 +26,7 @@ from deskhand.connectors.sandbox.store import (
     SandboxGroup,
     SandboxGroupMember,
     SandboxLicenseAssignment,
+    SandboxOrganisationalUnit,
     SandboxPsaContact,
     SandboxSku,
     SandboxStore,
@@ -38,7 +39,14 @@ from deskhand.connectors.syncro.limiter import RequestLimiter
 from tests.connectors.graph.conftest import Waits, client_for
 from tests.connectors.graph.standin import GraphStandIn
 from tests.connectors.ldap.fixtures import MakeGroup, MakeUser
-from tests.connectors.ldap.samba_dc import ADMIN_PASSWORD, LOCKOUT_THRESHOLD, SambaDC
+from tests.connectors.ldap.samba_dc import (
+    ADMIN_PASSWORD,
+    ARCHIVE_OU,
+    DISABLED_OU,
+    LOCKOUT_THRESHOLD,
+    STAFF_OU,
+    SambaDC,
+)
 from tests.connectors.ldap.support import Person, binds, directory_for, settings
 from tests.connectors.syncro.standin import API_KEY, SyncroStandIn
 
@@ -328,6 +336,7 @@ class _SandboxAdBuilder:
                     sam_account_name=sam,
                     manager_id=manager.id if manager else None,
                     synced=True,  # the sandbox's AD holds its synced users only
+                    ou=STAFF_OU,  # as the Samba DC's test users
                 )
             )
         return person
@@ -376,6 +385,9 @@ class _SambaBuilder:
 @pytest.fixture(params=["sandbox", pytest.param("ldap", marks=SAMBA)])
 def ad_case(request: pytest.FixtureRequest, sandbox: SandboxStore) -> AdCase:
     if request.param == "sandbox":
+        with sandbox.session() as session:  # the Samba DC's organisational units
+            for dn in (STAFF_OU, DISABLED_OU, ARCHIVE_OU):
+                session.add(SandboxOrganisationalUnit(tenant_id=TENANT, dn=dn))
         return AdCase(SandboxAD(sandbox, TENANT), _SandboxAdBuilder(sandbox))
     builder = _SambaBuilder(
         request.getfixturevalue("make_user"),

@@ -3,9 +3,10 @@
 Provisioned from scratch into a directory the test session owns (a few seconds), listening
 only on a loopback address of its own (127.0.0.N, so 389/636 need not be free on 127.0.0.1),
 with LDAP as its only service and Samba's self-signed certificate for LDAPS. Before it starts,
-an OU ``Staff`` is made and a service account ``svc-deskhand`` is delegated on it exactly what
-deskhand needs — the rights an admin grants in ADUC → Delegate Control… — and the domain locks
-an account after three bad passwords.
+the OUs ``Staff`` and ``Disabled Users`` are made and a service account ``svc-deskhand`` is
+delegated on both exactly what deskhand needs — the rights an admin grants in ADUC → Delegate
+Control… — and the domain locks an account after three bad passwords. A third OU, ``Archive``,
+delegates nothing: what deskhand may not do there is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ REALM = "DESKHAND.TEST"
 DOMAIN = "DESKHAND"
 BASE_DN = "DC=deskhand,DC=test"
 STAFF_OU = f"OU=Staff,{BASE_DN}"
+DISABLED_OU = f"OU=Disabled Users,{BASE_DN}"
+ARCHIVE_OU = f"OU=Archive,{BASE_DN}"
 CERT_NAME = "DC1.deskhand.test"  # the name on Samba's self-signed certificate
 ADMIN_PASSWORD = "Adm1n-Passw0rd-Samba"
 SERVICE_USER = f"svc-deskhand@{REALM.lower()}"
@@ -36,8 +39,13 @@ _USER_CLASS = "bf967aba-0de6-11d0-a285-00aa003049e2"
 _GROUP_CLASS = "bf967a9c-0de6-11d0-a285-00aa003049e2"
 # What Delegate Control… writes for "Reset user passwords and force password change at next
 # logon", "Modify the membership of a group", and write access to lockoutTime and
-# userAccountControl, each inherited by the users (or groups) of the OU.
+# userAccountControl, each inherited by the users (or groups) of the OU; and, of "Create, delete,
+# and manage user accounts", what creating and moving an account takes: creating and deleting
+# user objects in the OU, and writing a user's name (its RDN, cn).
 _DELEGATION = [
+    ("CCDC", _USER_CLASS, ""),  # create and delete user objects in the OU
+    ("WP", "bf967a0e-0de6-11d0-a285-00aa003049e2", _USER_CLASS),  # name
+    ("WP", "bf96793f-0de6-11d0-a285-00aa003049e2", _USER_CLASS),  # cn
     ("CR", "00299570-246d-11d0-a768-00aa006e0529", _USER_CLASS),  # Reset Password
     ("RPWP", "bf967a0a-0de6-11d0-a285-00aa003049e2", _USER_CLASS),  # pwdLastSet
     ("RPWP", "28630ebf-41d5-11d1-a9c1-0000f80367c1", _USER_CLASS),  # lockoutTime
@@ -120,14 +128,16 @@ def start(root: Path) -> SambaDC:
         f"--account-lockout-threshold={LOCKOUT_THRESHOLD}",
         *database,
     )
-    _tool("ou", "create", STAFF_OU, *database)
+    for ou in (STAFF_OU, DISABLED_OU, ARCHIVE_OU):
+        _tool("ou", "create", ou, *database)
     _tool("user", "create", "svc-deskhand", SERVICE_PASSWORD, *database)
     shown = _tool("user", "show", "svc-deskhand", "--attributes=objectSid", *database)
     sid = next(
         line.split(":", 1)[1].strip() for line in shown.splitlines() if line.startswith("objectSid")
     )
     aces = "".join(f"(OA;CI;{rights};{what};{on};{sid})" for rights, what, on in _DELEGATION)
-    _tool("dsacl", "set", f"--objectdn={STAFF_OU}", "--action=allow", f"--sddl={aces}", *database)
+    for ou in (STAFF_OU, DISABLED_OU):
+        _tool("dsacl", "set", f"--objectdn={ou}", "--action=allow", f"--sddl={aces}", *database)
     log = (root / "samba.log").open("wb")
     process = subprocess.Popen(
         ["samba", "--interactive", "--model=single", "-s", str(config)],

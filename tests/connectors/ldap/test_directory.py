@@ -12,13 +12,15 @@ import pytest
 from deskhand.connectors.errors import (
     AuthenticationError,
     ConflictError,
+    ConnectorError,
     ForbiddenError,
     NotFoundError,
     UnavailableError,
 )
 from deskhand.connectors.ldap import LdapDirectory
+from deskhand.domain.directory import NewAdAccount
 from tests.connectors.ldap.fixtures import MakeGroup, MakeUser
-from tests.connectors.ldap.samba_dc import LOCKOUT_THRESHOLD, SambaDC
+from tests.connectors.ldap.samba_dc import ARCHIVE_OU, LOCKOUT_THRESHOLD, SambaDC
 from tests.connectors.ldap.support import binds, change, directory_for, read, settings
 
 NEW_PASSWORD = "Fresh-Passw0rd-42"
@@ -231,3 +233,44 @@ def test_start_tls_on_the_plain_port_works_for_password_resets(
     start_tls.reset_password(person.upn, NEW_PASSWORD, force_change=False)
 
     assert binds(samba, person.upn, NEW_PASSWORD)[0]
+
+
+def test_moving_to_or_creating_in_an_ou_without_the_delegated_task_is_forbidden_and_says_which(
+    directory: LdapDirectory, make_user: MakeUser, admin: ldap3.Connection
+) -> None:
+    person = make_user()
+
+    with pytest.raises(ForbiddenError) as refused:
+        directory.move_to_ou(person.upn, ARCHIVE_OU)
+    with pytest.raises(ForbiddenError, match="'Create, delete, and manage user accounts'"):
+        directory.create_user(
+            NewAdAccount(
+                sam_account_name="archived1",
+                user_principal_name="archived1@deskhand.test",
+                display_name="Archived One",
+                given_name="Archived",
+                surname="One",
+                ou=ARCHIVE_OU,
+            ),
+            NEW_PASSWORD,
+        )
+
+    assert "the bind account lacks the 'Create, delete, and manage user accounts' task" in str(
+        refused.value
+    )
+    assert read(admin, person.dn, "sAMAccountName")["sAMAccountName"] == [person.sam]
+
+
+def test_a_distinguished_name_that_is_not_an_ou_of_the_domain_is_refused_before_any_server_is_asked(
+    samba: SambaDC,
+) -> None:
+    # No server answers here: a refusal that names the DN was made before connecting.
+    offline = directory_for(settings(samba, servers=["ldaps://127.0.0.1:1"], timeout_seconds=1))
+
+    with pytest.raises(ConnectorError) as refused:
+        offline.move_to_ou("anyone@deskhand.test", "OU=Staff,DC=deskhand,DC=test)(cn=*")
+    with pytest.raises(NotFoundError, match="not under DC=deskhand,DC=test"):
+        offline.move_to_ou("anyone@deskhand.test", "OU=Domain Controllers,DC=evil,DC=test")
+
+    assert refused.value.status == 34
+    assert "is not the distinguished name of an organisational unit" in refused.value.message

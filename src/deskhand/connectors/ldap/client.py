@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import ldap3
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
+from ldap3.utils.dn import escape_rdn, parse_dn
 
 from deskhand.connectors.calls import Caller, caller_for
 from deskhand.connectors.doctor import Finding
@@ -34,19 +35,28 @@ from deskhand.connectors.ldap.errors import (
     SYSTEM,
     bind_refusal,
     broken_connection,
+    parent_of,
     refusal,
 )
-from deskhand.connectors.ldap.security import is_administrator, sid_text
+from deskhand.connectors.ldap.security import checked_dn, is_administrator, sid_text
 from deskhand.connectors.ldap.settings import LdapSettings
 from deskhand.connectors.redaction import Redactor
-from deskhand.domain.directory import DirectoryGroup, DirectoryUser, SignInState
+from deskhand.domain.directory import (
+    AdAccount,
+    DirectoryGroup,
+    DirectoryUser,
+    NewAdAccount,
+    SignInState,
+    dn_key,
+)
 
 if TYPE_CHECKING:
-    from deskhand.connectors.ad import ActiveDirectory
+    from deskhand.connectors.ad import ActiveDirectory, AdPlacement, AdProvisioning
 
 T = TypeVar("T")
 
 ACCOUNT_DISABLED = 0x2  # userAccountControl ACCOUNTDISABLE
+NORMAL_ACCOUNT = 0x200  # userAccountControl of an ordinary, enabled user account
 LOCKED_OUT = 0x10  # msDS-User-Account-Control-Computed UF_LOCKOUT
 _UNICODE_PWD_ATTID = 0x9005A  # unicodePwd in replPropertyMetaData
 _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
@@ -66,6 +76,7 @@ _USER_ATTRIBUTES = [
     "pwdLastSet",
     "replPropertyMetaData",
 ]
+_ACCOUNT_ATTRIBUTES = ["givenName", "sn", "department", "title"]
 _GROUP_ATTRIBUTES = ["objectGUID", "distinguishedName", "cn", "mail", "adminCount"]
 
 
@@ -257,6 +268,82 @@ class LdapDirectory:
 
         self._call(write, idempotent=True)
 
+    # --- more than the protocol: capabilities (ad.placement, ad.provisioning) ---------------
+
+    def account(self, user_id: str) -> AdAccount:
+        """The account with the OU that holds it and what it was created with."""
+
+        def read(connection: ldap3.Connection) -> AdAccount:
+            entry = self._user(connection, user_id, extra=_ACCOUNT_ATTRIBUTES)
+            manager_dn = entry.text("manager")
+            manager = self.entry(connection, manager_dn, ["objectGUID"]) if manager_dn else None
+            return _ad_account(entry, manager.guid() if manager else None)
+
+        return self._call(read, idempotent=True)
+
+    def move_to_ou(self, user_id: str, ou: str) -> None:
+        """Modify the account's DN to the same name under ``ou``: the OU is checked first
+        (``checked_dn``, then that it is an organisationalUnit on the server); moving it where
+        it already is is not an error. Group memberships follow: AD keeps them by object."""
+        target = checked_dn(ou, self.settings.base_dn, system=SYSTEM)
+
+        def write(connection: ldap3.Connection) -> None:
+            entry = self._user(connection, user_id)
+            self._organisational_unit(connection, target)
+            if dn_key(parent_of(entry.dn)) == dn_key(target):
+                return
+            name, value, _ = parse_dn(entry.dn, escape=False)[0]
+            moved = connection.modify_dn(
+                entry.dn, f"{name}={value}", delete_old_dn=True, new_superior=target
+            )
+            if not moved:
+                raise refusal(
+                    connection.result,
+                    doing=f"moving {entry.dn} to {target}",
+                    target=entry.dn,
+                    change="move",
+                )
+
+        # Safe to try again: a move that landed is found where it went, and not made twice.
+        self._call(write, idempotent=True)
+
+    def create_user(self, account: NewAdAccount, password: str) -> None:
+        """Add the user in ``account.ou``, enabled (NORMAL_ACCOUNT), with ``password`` in
+        unicodePwd and pwdLastSet 0 (change at next logon), in one add: the account never
+        exists without its password. A taken logon name or sign-in name is a ConflictError
+        that names the account holding it."""
+        self.redactor.remember(password, "new password")  # an error may echo the request
+        target = checked_dn(account.ou, self.settings.base_dn, system=SYSTEM)
+
+        def write(connection: ldap3.Connection) -> None:
+            self._organisational_unit(connection, target)
+            self._refuse_taken(connection, account)
+            manager = self._user(connection, account.manager).dn if account.manager else None
+            dn = f"CN={escape_rdn(account.display_name)},{target}"
+            attributes = {
+                "sAMAccountName": account.sam_account_name,
+                "userPrincipalName": account.user_principal_name,
+                "displayName": account.display_name,
+                "givenName": account.given_name,
+                "sn": account.surname,
+                "department": account.department,
+                "title": account.job_title,
+                "manager": manager,
+                "unicodePwd": _encoded_password(password),
+                "userAccountControl": str(NORMAL_ACCOUNT),
+                "pwdLastSet": "0",
+            }
+            added = connection.add(  # type: ignore[no-untyped-call]
+                dn, ["user"], {k: v for k, v in attributes.items() if v}
+            )
+            if not added:
+                raise refusal(
+                    connection.result, doing=f"creating {dn}", target=dn, change="create_user"
+                )
+
+        # Not repeated: a second add after the first landed would find the name taken.
+        self._call(write, idempotent=False)
+
     def doctor(self) -> list[Finding]:
         """Reachability, TLS, the bind, the rights deskhand needs and clock skew, per finding."""
         return self.redactor.findings(examine(self))
@@ -436,6 +523,50 @@ class LdapDirectory:
         if not connection.modify(dn, changes):  # type: ignore[no-untyped-call]
             raise refusal(connection.result, doing=f"{doing} {dn}", target=dn, change=change)
 
+    def _organisational_unit(self, connection: ldap3.Connection, dn: str) -> None:
+        """NotFoundError unless ``dn`` is an organisational unit on the server."""
+        try:
+            found = self.entry(connection, dn, ["objectClass"])
+        except NotFoundError:
+            found = None
+        classes = (
+            {v.decode().lower() for v in found.attributes.get("objectclass", [])}
+            if found
+            else set()
+        )
+        if "organizationalunit" not in classes:
+            raise NotFoundError(
+                f"There is no organisational unit {dn} in the domain"
+                + (" (it is another kind of object)." if found else "."),
+                system=SYSTEM,
+                status=32,
+                fix="check the OU's distinguishedName in Active Directory Users and Computers "
+                "(View → Advanced Features → the OU → Properties → Attribute Editor)",
+            )
+
+    def _refuse_taken(self, connection: ldap3.Connection, account: NewAdAccount) -> None:
+        """ConflictError when an account already has this logon name or sign-in name."""
+        sam = escape_filter_chars(account.sam_account_name)
+        upn = escape_filter_chars(account.user_principal_name)
+        query = f"(&(objectClass=user)(|(sAMAccountName={sam})(userPrincipalName={upn})))"
+        found = self.search(
+            connection,
+            self.settings.base_dn,
+            query,
+            ["sAMAccountName", "userPrincipalName"],
+            doing="looking for an account with the same name under",
+        )
+        if found:
+            raise ConflictError(
+                f"An account with the logon name {account.sam_account_name} or the sign-in "
+                f"name {account.user_principal_name} already exists: {found[0].dn}. deskhand "
+                "did not create another.",
+                system=SYSTEM,
+                status=68,
+                fix="choose a logon name and sign-in name no account has, or use the account "
+                "that exists",
+            )
+
     def _account_control(self, user_id: str, *, enabled: bool) -> None:
         def write(connection: ldap3.Connection) -> None:
             entry = self._user(connection, user_id)
@@ -499,6 +630,24 @@ def _sign_in_state(entry: Entry) -> SignInState:
     )
 
 
+def _ad_account(entry: Entry, manager_id: str | None) -> AdAccount:
+    return AdAccount(
+        id=entry.guid(),
+        distinguished_name=entry.dn,
+        ou=parent_of(entry.dn),
+        sam_account_name=entry.text("sAMAccountName") or "",
+        user_principal_name=entry.text("userPrincipalName") or "",
+        display_name=entry.text("displayName") or entry.text("cn") or "",
+        given_name=entry.text("givenName"),
+        surname=entry.text("sn"),
+        department=entry.text("department"),
+        job_title=entry.text("title"),
+        manager_id=manager_id,
+        account_enabled=not entry.number("userAccountControl") & ACCOUNT_DISABLED,
+        must_change_password=entry.text("pwdLastSet") == "0",
+    )
+
+
 def _directory_group(entry: Entry) -> DirectoryGroup:
     return DirectoryGroup(
         id=entry.guid(),
@@ -510,7 +659,8 @@ def _directory_group(entry: Entry) -> DirectoryGroup:
 
 
 if TYPE_CHECKING:
-    # mypy proves here that LdapDirectory satisfies the connector protocol.
-    _ad: ActiveDirectory = LdapDirectory(
-        "", LdapSettings(servers=["ldaps://x"], base_dn="", bind_user=""), ""
-    )
+    # mypy proves here that LdapDirectory satisfies the connector protocol and capabilities.
+    _ldap = LdapDirectory("", LdapSettings(servers=["ldaps://x"], base_dn="", bind_user=""), "")
+    _ad: ActiveDirectory = _ldap
+    _placement: AdPlacement = _ldap
+    _provisioning: AdProvisioning = _ldap

@@ -27,6 +27,10 @@ RIGHTS = {
     "disable": "the custom task 'User objects' → 'Read and write userAccountControl'",
     "enable": "the custom task 'User objects' → 'Read and write userAccountControl'",
     "group_membership": "the 'Modify the membership of a group' task",
+    "move": "the 'Create, delete, and manage user accounts' task (on both the OU the account "
+    "is in and the one it moves to)",
+    "create_user": "the 'Create, delete, and manage user accounts' task and the 'Reset user "
+    "passwords and force password change at next logon' task",
 }
 
 # Windows error codes in the "data" part of a refused bind ([MS-ADTS] bind errors).
@@ -87,7 +91,7 @@ def refusal(
             fix=f"the bind account lacks {needed} on {parent_of(target)}: grant it in Active "
             "Directory Users and Computers → that OU → Delegate Control…",
         )
-    if code == 19 and change == "reset_password":
+    if code == 19 and change in ("reset_password", "create_user"):
         return ConflictError(
             "the password does not meet the domain's complexity, length or history policy "
             f"({said})",

@@ -16,6 +16,7 @@ from deskhand.connectors.sandbox.store import (
     SandboxGroup,
     SandboxGroupMember,
     SandboxLicenseAssignment,
+    SandboxOrganisationalUnit,
     SandboxPsaContact,
     SandboxSku,
     SandboxStore,
@@ -83,11 +84,17 @@ class _TenantSeed:
     groups: tuple[_Group, ...]
     subscriptions: tuple[_Subscription, ...]
     contacts: dict[str, bool] = field(default_factory=dict)  # login → authorised
+    # The OUs of its AD domain, by distinguished name: synced users are in the first; a leaver
+    # is moved to another ("Disabled Users").
+    ous: tuple[str, ...] = ()
 
     @property
     def domain(self) -> str:
         return self.tenant.domains[0]
 
+
+CONTOSO_STAFF_OU = "OU=Staff,DC=contosodental,DC=example"
+CONTOSO_DISABLED_OU = "OU=Disabled Users,DC=contosodental,DC=example"
 
 _CONTOSO_FRONT_DESK = ("jake.morrison", "emily.nguyen", "rachel.kim", "hannah.brooks")
 _CONTOSO_CLINICAL = (
@@ -171,6 +178,7 @@ CONTOSO_DENTAL = _TenantSeed(
         _Subscription(EXCHANGE_PLAN_1, ("it.admin",), free_seats=1),
     ),
     contacts={"karen.whitfield": True, "maria.alvarez": True, "jake.morrison": False},
+    ous=(CONTOSO_STAFF_OU, CONTOSO_DISABLED_OU),
 )
 
 _NORTHWIND_LAWYERS = ("eleanor.vance", "robert.hale", "aisha.patel", "daniel.brooks")
@@ -235,6 +243,7 @@ def _create(session: Session, seed: _TenantSeed) -> None:
     users = {person.login: _user(seed, person) for person in seed.people}
     groups = {group.name: _group(tenant.id, group) for group in seed.groups}
     session.add_all([*users.values(), *groups.values()])
+    session.add_all(SandboxOrganisationalUnit(tenant_id=tenant.id, dn=dn) for dn in seed.ous)
     session.add_all(_sku(tenant.id, subscription) for subscription in seed.subscriptions)
     session.flush()
     session.add_all(
@@ -301,5 +310,6 @@ def _user(seed: _TenantSeed, person: _Person) -> SandboxUser:
         vip=person.vip,
         admin=person.admin,
         synced=person.sam_account_name is not None,
+        ou=seed.ous[0] if person.sam_account_name is not None and seed.ous else "",
         locked=person.locked,
     )

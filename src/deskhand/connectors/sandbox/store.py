@@ -68,6 +68,9 @@ MAILBOX_PURPOSE_DEFAULT = "user"
 # Columns added after a table was first shipped: create_all does not add them to a sandbox file
 # made before, so they are added on opening (table, column, its SQL type and default).
 _ADDED_COLUMNS = (
+    ("sandbox_users", "ou", "VARCHAR(500)", ""),
+    ("sandbox_users", "given_name", "VARCHAR(64)", ""),
+    ("sandbox_users", "surname", "VARCHAR(64)", ""),
     ("sandbox_users", "mailbox_purpose", "VARCHAR(32)", MAILBOX_PURPOSE_DEFAULT),
     ("sandbox_groups", "synced", "BOOLEAN", "0"),
     ("sandbox_groups", "dynamic", "BOOLEAN", "0"),
@@ -114,6 +117,10 @@ class SandboxUser(SandboxBase):
     job_title: Mapped[str | None] = mapped_column(String(200))
     mail: Mapped[str | None] = mapped_column(String(320))
     sam_account_name: Mapped[str | None] = mapped_column(String(20))  # synced users only
+    # A synced user's organisational unit in AD (its distinguished name); "" when not known.
+    ou: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    given_name: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    surname: Mapped[str] = mapped_column(String(64), default="", server_default="")
     manager_id: Mapped[str | None] = mapped_column(String(64))
     vip: Mapped[bool] = mapped_column(default=False)
     admin: Mapped[bool] = mapped_column(default=False)
@@ -167,6 +174,15 @@ class SandboxGroupMember(SandboxBase):
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class SandboxOrganisationalUnit(SandboxBase):
+    """An organisational unit of a tenant's AD domain, by its distinguished name."""
+
+    __tablename__ = "sandbox_organisational_units"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("sandbox_tenants.id"), primary_key=True)
+    dn: Mapped[str] = mapped_column(String(500), primary_key=True)
 
 
 class SandboxSku(SandboxBase):

@@ -30,6 +30,7 @@ from deskhand.connectors.errors import (
     NotFoundError,
     QuotaExceededError,
 )
+from deskhand.connectors.ldap.security import checked_dn
 from deskhand.connectors.sandbox.store import (
     FIRST_TICKET_NUMBER,
     SandboxAuthMethod,
@@ -39,6 +40,7 @@ from deskhand.connectors.sandbox.store import (
     SandboxInboxRule,
     SandboxLicenseAssignment,
     SandboxMailbox,
+    SandboxOrganisationalUnit,
     SandboxPsaComment,
     SandboxPsaContact,
     SandboxPsaTicket,
@@ -50,12 +52,14 @@ from deskhand.connectors.sandbox.store import (
 )
 from deskhand.domain.directory import (
     PASSWORD_METHOD,
+    AdAccount,
     AuthMethod,
     AutoReply,
     DirectoryGroup,
     DirectoryUser,
     DriveGrant,
     InboxRule,
+    NewAdAccount,
     NewUser,
     PsaComment,
     PsaContact,
@@ -64,11 +68,12 @@ from deskhand.domain.directory import (
     SignInState,
     Sku,
     UserProfile,
+    dn_key,
 )
 from deskhand.store.models import now
 
 if TYPE_CHECKING:
-    from deskhand.connectors.ad import ActiveDirectory
+    from deskhand.connectors.ad import ActiveDirectory, AdPlacement, AdProvisioning
     from deskhand.connectors.m365 import (
         M365,
         AddressLists,
@@ -872,6 +877,74 @@ class SandboxAD(_SandboxSystem):
 
         self._apply("remove_group_member", {"group_id": group_id, "user_id": user_id}, change)
 
+    def account(self, user_id: str) -> AdAccount:
+        """The account with the OU that holds it and what it was created with."""
+        with self._reading() as session:
+            return _ad_account(self._user(session, user_id))
+
+    def move_to_ou(self, user_id: str, ou: str) -> None:
+        """Move the account into the OU ``ou``: NotFoundError when the domain has no such OU;
+        moving it where it already is is not an error."""
+        target = checked_dn(ou, "", system=self.system)
+
+        def change(session: Session) -> None:
+            user = self._user(session, user_id)
+            user.ou = self._organisational_unit(session, target).dn
+
+        self._apply("move_to_ou", {"user_id": user_id, "ou": ou}, change)
+
+    def create_user(self, account: NewAdAccount, password: str) -> None:
+        """Create the account enabled, its password to be changed at the next logon; synced,
+        it is in Microsoft 365 at once (a real tenant sees it at the next sync)."""
+        target = checked_dn(account.ou, "", system=self.system)
+
+        def change(session: Session) -> None:
+            ou = self._organisational_unit(session, target).dn
+            for key in (account.sam_account_name, account.user_principal_name):
+                taken = _find_user(session, self.tenant_id, key, by_mail=True, by_sam=True)
+                if taken is not None:
+                    raise ConflictError(
+                        f"An account with the logon name {account.sam_account_name} or the "
+                        f"sign-in name {account.user_principal_name} already exists: "
+                        f"{_distinguished_name(taken)}. deskhand did not create another.",
+                        system=self.system,
+                        status=68,
+                    )
+            manager = self._user(session, account.manager) if account.manager else None
+            user = SandboxUser(
+                tenant_id=self.tenant_id,
+                id=str(uuid.uuid4()),
+                upn=account.user_principal_name,
+                display_name=account.display_name,
+                given_name=account.given_name,
+                surname=account.surname,
+                job_title=account.job_title,
+                department=account.department or "",
+                sam_account_name=account.sam_account_name,
+                manager_id=manager.id if manager else None,
+                synced=True,
+                ou=ou,
+            )
+            _set_password(user, password, True, minimum_length=7, system=self.system)
+            session.add(user)
+
+        # The password itself is never logged.
+        arguments = account.model_dump(exclude_none=True)
+        self._apply("create_user", arguments, change)
+
+    def _organisational_unit(self, session: Session, dn: str) -> SandboxOrganisationalUnit:
+        wanted = dn_key(dn)
+        for row in session.scalars(
+            select(SandboxOrganisationalUnit).where(
+                SandboxOrganisationalUnit.tenant_id == self.tenant_id
+            )
+        ):
+            if dn_key(row.dn) == wanted:
+                return row
+        raise NotFoundError(
+            f"There is no organisational unit {dn} in the domain.", system=self.system, status=32
+        )
+
     def _group(self, session: Session, key: str) -> SandboxGroup:
         wanted = key.strip().lower()
         row = session.scalars(
@@ -1151,6 +1224,29 @@ def _directory_user(row: SandboxUser, licences: tuple[str, ...], *, in_ad: bool)
     )
 
 
+def _distinguished_name(row: SandboxUser) -> str:
+    name = "".join(f"\\{c}" if c in ',+"\\<>;=#' else c for c in row.display_name)
+    return f"CN={name},{row.ou}"
+
+
+def _ad_account(row: SandboxUser) -> AdAccount:
+    return AdAccount(
+        id=row.id,
+        distinguished_name=_distinguished_name(row),
+        ou=row.ou,
+        sam_account_name=row.sam_account_name or "",
+        user_principal_name=row.upn,
+        display_name=row.display_name,
+        given_name=row.given_name or None,
+        surname=row.surname or None,
+        department=row.department or None,
+        job_title=row.job_title,
+        manager_id=row.manager_id,
+        account_enabled=row.account_enabled,
+        must_change_password=row.must_change_password,
+    )
+
+
 def _directory_group(row: SandboxGroup) -> DirectoryGroup:
     return DirectoryGroup(
         id=row.id,
@@ -1242,4 +1338,6 @@ if TYPE_CHECKING:
     _creation: UserCreation = _sandbox
     _lists: AddressLists = _sandbox
     _ad: ActiveDirectory = SandboxAD(SandboxStore(""), "")
+    _placement: AdPlacement = SandboxAD(SandboxStore(""), "")
+    _provisioning: AdProvisioning = SandboxAD(SandboxStore(""), "")
     _psa: Psa = SandboxPsa(SandboxStore(""), "")
