@@ -124,7 +124,7 @@ def test_each_mfa_method_is_deleted_at_its_own_kinds_endpoint_and_the_phone_last
     )
     key = graph.add_auth_method(tenant.bob, "fido2AuthenticationMethod", displayName="YubiKey")
 
-    run(
+    acted = run(
         "m365.remove_mfa_methods",
         {"user_id": tenant.bob, "user_principal_name": "b"},
         m365,
@@ -137,6 +137,15 @@ def test_each_mfa_method_is_deleted_at_its_own_kinds_endpoint_and_the_phone_last
         f"{base}/fido2Methods/{key}",
         f"{base}/phoneMethods/{phone}",
     ]
+    # The password is never among what it tries to remove.
+    assert acted.result == {
+        "removed": [
+            "microsoftAuthenticatorAuthenticationMethod",
+            "fido2AuthenticationMethod",
+            "phoneAuthenticationMethod",
+        ],
+        "refused": [],
+    }
 
 
 def test_a_new_user_is_one_post_with_the_temporary_password_kept_out_of_the_record(
