@@ -31,6 +31,7 @@ def test_a_good_configuration_passes_every_check(
         "clock skew",
         "right Reset password",
         "may change user attributes",
+        "may create and move accounts",
         "may change group membership",
     }
     assert {check: f.outcome for check, f in findings.items() if f.outcome != "ok"} == {}
@@ -82,6 +83,10 @@ def test_an_account_without_delegated_rights_is_told_what_to_delegate(
     assert reset.fix is not None and "Delegate Control" in reset.fix and STAFF_OU in reset.fix
     assert findings["may change user attributes"].outcome == "fail"
     assert findings["may change group membership"].outcome == "fail"
+    # Only a leaver's and a starter's steps need it: a warning that names them.
+    creates = findings["may create and move accounts"]
+    assert creates.outcome == "warn" and "ad.create_user" in creates.detail
+    assert creates.fix is not None and "'Create, delete, and manage user accounts'" in creates.fix
 
 
 def test_the_domain_administrator_has_every_right(samba: SambaDC, make_user: MakeUser) -> None:

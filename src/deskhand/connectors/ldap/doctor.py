@@ -137,6 +137,7 @@ def _rights(directory: LdapDirectory, connection: ldap3.Connection) -> list[Find
             sample, "user attributes", _USER_WRITES, RIGHTS["unlock"] + " and …userAccountControl"
         )
     )
+    findings.append(_creates_users(directory, connection, parent_of(sample.dn)))
     group = _sample(directory, connection, "(objectClass=group)", account, group=True)
     if group is not None:
         findings.append(_writes(group, "group membership", ("member",), RIGHTS["group_membership"]))
@@ -214,6 +215,28 @@ def _reset_right(
         f"{directory.settings.bind_user} may not reset the password of {user.dn}",
         f"the bind account lacks {RIGHTS['reset_password']} on {parent_of(user.dn)}: grant it "
         "in Active Directory Users and Computers → that OU → Delegate Control…",
+    )
+
+
+def _creates_users(directory: LdapDirectory, connection: ldap3.Connection, ou: str) -> Finding:
+    """Whether the bind account may create user objects in the users' OU: what creating a
+    starter's account and moving a leaver's (in and out of an OU) take. A warning, not a
+    failure: only those steps need it."""
+    check = "may create and move accounts"
+    entry = directory.entry(connection, ou, ["allowedChildClassesEffective"])
+    allowed = {
+        value.decode().lower() for value in entry.attributes.get("allowedchildclasseseffective", [])
+    }
+    if "user" in allowed:
+        return Finding(SYSTEM, check, "ok", f"user accounts may be created in {ou}")
+    return Finding(
+        SYSTEM,
+        check,
+        "warn",
+        f"{directory.settings.bind_user} may not create user accounts in {ou}: a starter's "
+        "account (ad.create_user) and a leaver's move to another OU (ad.move_to_ou) are refused",
+        f"grant the bind account {RIGHTS['move']} in Active Directory Users and Computers → "
+        "that OU → Delegate Control…",
     )
 
 
