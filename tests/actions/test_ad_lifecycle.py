@@ -168,3 +168,21 @@ def test_removing_every_group_is_security_when_a_group_the_user_is_in_is_privile
 
     assert remove_all.blast_radius(raised.params, raised.facts) == BlastRadius.SECURITY
     assert "ad.remove_all_groups" in catalogue()
+
+
+def test_a_starter_created_in_the_demo_domain_with_fields_left_empty_is_verified(
+    connectors: Connectors,
+) -> None:
+    create = action("ad.create_user")
+    params = bind(
+        create, {**STARTER, "department": "", "job_title": None}, connectors, TICKET
+    ).params
+    baseline = Baseline(now(), create.snapshot(params, connectors))
+
+    create.act(params, connectors, "key-1", create.secret())
+
+    check = create.check(params, connectors, "key-1", baseline)
+    assert check.done, check.observed
+    assert (check.observed["department"], check.observed["job_title"]) == (None, None)
+    # Synced at once in the sandbox: the new user is in Microsoft 365 too, not yet licensed.
+    assert connectors.m365.get_user(STARTER["user_principal_name"]).synced

@@ -350,8 +350,8 @@ class CreateUser(Action):
             "given_name": params.given_name,
             "surname": params.surname,
             "ou": dn_key(params.ou),
-            "department": params.department,
-            "job_title": params.job_title,
+            "department": params.department or None,  # left empty: none set
+            "job_title": params.job_title or None,
             "manager_id": params.manager,
             "account_enabled": True,
             "must_change_password": True,
