@@ -17,6 +17,7 @@ from deskhand.connectors.sandbox.store import SandboxStore
 from deskhand.connectors.sandbox.systems import SandboxAD, SandboxM365, SandboxPsa
 from deskhand.domain.risks import BlastRadius
 from deskhand.engine.binding import BindingError, TicketRef, bind
+from deskhand.engine.edits import _why
 
 TENANT = "contoso-dental"
 TOM = "tom.becker@contosodental.example"
@@ -104,3 +105,7 @@ def test_removing_every_group_is_security_when_one_of_them_is_privileged(
     }
     assert spec.blast_radius(admin.params, admin.facts) == BlastRadius.SECURITY
     assert spec.blast_radius(tom.params, tom.facts) == BlastRadius.INTERNAL
+    # What an edit that raises it says why, in words (not "m365.remove_all_groups is always").
+    assert _why(spec, admin, BlastRadius.SECURITY) == (
+        "a privileged group is among the groups it changes: membership gives administrative control"
+    )

@@ -339,4 +339,10 @@ def _why(spec: Action, bound: Bound, radius: BlastRadius) -> str:
             f"{', '.join(privileged)} is a privileged group: membership gives administrative "
             "control"
         )
+    if bound.facts.privileged_groups and radius == spec.privileged_radius:
+        # The groups are the user's, read when the step was bound (remove from every group).
+        return (
+            "a privileged group is among the groups it changes: membership gives "
+            "administrative control"
+        )
     return f"{spec.name} is always {radius.value}"
