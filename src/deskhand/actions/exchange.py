@@ -130,7 +130,9 @@ class HideFromAddressList(Action):
     summary = (
         "Exchange admin center → Recipients → Mailboxes → {user_principal_name} → General → "
         "Manage general settings → Hide from address lists: on → Save (it leaves the address "
-        "book within a day)"
+        "book within a day). For a user synced from AD it is set there instead: Active "
+        "Directory Users and Computers → the user → Attribute Editor → msExchHideFromAddressLists "
+        "→ TRUE, then the next sync"
     )
     undo = (
         "Exchange admin center → Recipients → Mailboxes → (the mailbox) → General → Manage "

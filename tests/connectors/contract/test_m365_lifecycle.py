@@ -580,6 +580,9 @@ def test_hiding_from_the_address_list_is_verified_only_as_far_as_graph_can_show_
     lifecycle.extras.show_in_address_list(case.bob, False)
     hidden = spec.check(valid, c, "key-1", baseline)
 
+    # The instructions say where: Exchange admin center, or AD for a user synced from there.
+    assert spec.describe(valid).startswith("Exchange admin center → Recipients → Mailboxes → ")
+    assert "Attribute Editor → msExchHideFromAddressLists → TRUE" in spec.describe(valid)
     assert unknown.done and "not read back" in unknown.observed["not_read_back"]
     assert not still_shown.done and "ticked off before" in still_shown.observed["manual_step"]
     assert (hidden.done, hidden.observed) == (True, {"show_in_address_list": False})
