@@ -108,6 +108,9 @@ BUILTIN_DECISIONS: dict[str, list[tuple[BlastRadius, Decision, str]]] = {
     "exchange.hide_from_address_list": [
         (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
     ],
+    "vendor.checklist_item": [
+        (BlastRadius.INTERNAL, APPROVE, "blast radius internal: approve (built-in policy)"),
+    ],
     "ad.reset_password": [
         (BlastRadius.SECURITY, APPROVE, "blast radius security: approve (built-in policy)"),
     ],

@@ -49,7 +49,7 @@ ASKS: tuple[Ask, ...] = (
         "remove_licence",
         "remove the licence",
         rf"\b(?:remove|revoke|unassign|take\s+away|reclaim|release)\b{_S}{{0,40}}?\blicen[cs]es?\b",
-        frozenset({"m365.remove_license"}),
+        frozenset({"m365.remove_license", "m365.remove_all_licences"}),
     ),
     Ask(
         "shared_mailbox",
@@ -62,29 +62,34 @@ ASKS: tuple[Ask, ...] = (
         "forward the mail",
         rf"(?<!look )(?<!looking )\bforward(?:s|ed|ing)?\b{_S}{{0,50}}?\b(?:e-?mails?|mail|inbox)\b"
         rf"|\b(?:e-?mails?|mail|inbox)\b{_S}{{0,30}}?\bforward(?:ed|ing)?\b",
+        frozenset({"m365.forward_mail"}),
     ),
     Ask(
         "auto_reply",
         "set an automatic reply",
         r"\bauto(?:matic)?[\s-]?(?:reply|replies|responder)\b"
         r"|\bout[\s-]of[\s-](?:the[\s-])?office\s+(?:reply|message|notice)\b",
+        frozenset({"m365.set_auto_reply"}),
     ),
     Ask(
         "files_access",
         "give access to the OneDrive files",
         rf"\bone\s?drive\b|\b(?:give|grant|transfer|hand\s+over)\b{_S}{{0,40}}?"
         r"\b(?:his|her|their)\s+files\b",
+        frozenset({"m365.grant_onedrive_access"}),
     ),
     Ask(
         "reset_mfa",
         "reset MFA",
         rf"\b(?:reset|remove|clear|re-?register|set\s+up\s+again)\b{_S}{{0,40}}?"
         r"\b(?:mfa|multi[\s-]?factor|2fa|two[\s-]factor|authenticator)\b",
+        frozenset({"m365.remove_mfa_methods"}),
     ),
     Ask(
         "hide_from_address_list",
         "hide from the address list",
         rf"\bhid(?:e|den|ing)\b{_S}{{0,40}}?\b(?:address\s+(?:list|book)|gal)\b",
+        frozenset({"exchange.hide_from_address_list"}),
     ),
     Ask(
         "wipe_device",

@@ -9,6 +9,7 @@ the middle leaves the run as it was and another worker simply dispatches it agai
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -18,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from deskhand.actions import action, catalogue
 from deskhand.connectors.errors import ConnectorError
+from deskhand.connectors.factory import Connectors
 from deskhand.domain import events as ev
 from deskhand.domain.actions import DIRECTORY_KINDS, ActionError
 from deskhand.domain.decisions import Decision
+from deskhand.domain.directory import DirectoryUser
 from deskhand.domain.escalations import Reason
 from deskhand.engine import psa_status, state
 from deskhand.engine.binding import BindingError, TicketRef, bind
@@ -173,6 +176,7 @@ def _decide(
             connectors.m365,
             tenant_name=tenant_view.name,
             strict=specialist.resolves,
+            several=specialist.several_users,
         )
         resolution.targets = with_lockout(resolution.targets, connectors.ad)
     except ConnectorError as error:
@@ -215,7 +219,22 @@ def _decide(
         devices=found.named.devices,
         dates=found.named.dates,
         identity="unchecked",
+        lifecycle=rt.policy(tenant).lifecycle,
+        managers=(_managers(connectors, resolution.targets) if specialist.needs_managers else ()),
     )
+    if specialist.several_users and len(context.targets) > 1:
+        # The requester is checked against the user the plan is about, named first.
+        subject = specialist.subject(view, context)
+        if subject is None:
+            names = ", ".join(t.user_principal_name for t in context.targets)
+            raise Stop(
+                Reason.LOW_CONFIDENCE,
+                f"The ticket names several users ({names}) and {specialist.name} cannot tell "
+                "which one it is about.",
+                events,
+            )
+        others = tuple(t for t in context.targets if t.id != subject.id)
+        context = context.model_copy(update={"targets": (subject, *others)})
     identity, identity_detail = "unchecked", "the specialist does not ask for an identity check"
     if specialist.needs_identity:
         try:
@@ -339,6 +358,22 @@ def _reply_before_a_change(plan: Plan) -> str | None:
                 f"({proposed.action}) has run; a reply comes after the changes it reports."
             )
     return None
+
+
+def _managers(
+    connectors: Connectors, targets: Sequence[DirectoryUser]
+) -> tuple[DirectoryUser, ...]:
+    """The targets' managers, as the directory has them (one who cannot be read is left out:
+    a plan that needs them says who is missing)."""
+    found = []
+    for target in targets:
+        if not target.manager_id:
+            continue
+        try:
+            found.append(connectors.m365.get_user(target.manager_id))
+        except ConnectorError:
+            continue
+    return tuple(found)
 
 
 def dependencies(plan: Plan) -> list[tuple[int, ...] | None]:

@@ -117,11 +117,14 @@ def resolve(
     *,
     tenant_name: str = "",
     strict: frozenset[str] = frozenset(),
+    several: bool = False,
 ) -> Resolution:
     """Match the ticket's addresses and names against the directory. ``tenant_name`` is not a
     person's name ("Contoso Dental" in a signature is not the "Contoso Dental IT Admin").
     ``strict``: the kinds ("group", "licence") whose every mention must resolve — those the
-    specialist plans with; other mentions are only matched exactly."""
+    specialist plans with; other mentions are only matched exactly. ``several``: the specialist
+    tells apart several users the ticket names (a leaver and the colleague who takes over);
+    otherwise more than one is a problem, and deskhand does not pick."""
     text = f"{subject}\n{body}"
     users = m365.list_users()
     result = Resolution(requester=_by_address(users, requester_email))
@@ -144,7 +147,7 @@ def resolve(
     for phrase in [*ignore, tenant_name]:
         if phrase:
             loose = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", loose, flags=re.IGNORECASE)
-    _resolve_targets(text, loose, requester_email, found, users, result)
+    _resolve_targets(text, loose, requester_email, found, users, result, several=several)
     if unclear:
         if result.unresolved is None:
             result.unresolved = Unresolved(users=False)
@@ -180,6 +183,8 @@ def _resolve_targets(
     found: Triage,
     users: list[DirectoryUser],
     out: Resolution,
+    *,
+    several: bool = False,
 ) -> None:
     named: dict[str, DirectoryUser] = {}
     for address in found.emails:
@@ -232,7 +237,7 @@ def _resolve_targets(
             )
         )
     out.targets = list(named.values())
-    if len(out.targets) > 1 and out.problem is None:
+    if len(out.targets) > 1 and out.problem is None and not several:
         upns = ", ".join(u.user_principal_name for u in out.targets)
         out.problem = f"The ticket names more than one user ({upns}); deskhand will not pick one."
     if not out.targets and out.problem is None:

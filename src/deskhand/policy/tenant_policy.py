@@ -22,10 +22,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from deskhand.domain.decisions import Decision
+from deskhand.domain.lifecycle import Lifecycle
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.domain.roles import ROLES, Role
 from deskhand.errors import InputError
 from deskhand.policy import replies
+from deskhand.policy.lifecycle import parse_lifecycle
 from deskhand.yaml_nodes import compose
 
 BUILTIN_SOURCE = "built-in policy"
@@ -42,6 +44,7 @@ _KEYS = (
     "reply_template",
     "time_entries",
     "time_zone",
+    "lifecycle",
 )
 _TIME_KEYS = ("billable", "minutes")
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -124,6 +127,8 @@ class TenantPolicy(BaseModel):
     time_entries: TimeEntries | None = None  # None: deskhand never plans logging time
     # The client's time zone (IANA name): what "her last day is Friday" and "17:00" mean.
     time_zone: str = "UTC"
+    # Offboarding defaults, starter roles and the vendor-portal checklist (domain.lifecycle).
+    lifecycle: Lifecycle = Lifecycle()
 
     @model_validator(mode="after")
     def _keeps_the_floor(self) -> Self:
@@ -249,6 +254,11 @@ def parse_policy(text: str, source: str, installed: Installed) -> TenantPolicy:
             ),
             time_zone=(
                 _time_zone(sections["time_zone"][1], source) if "time_zone" in sections else "UTC"
+            ),
+            lifecycle=(
+                parse_lifecycle(sections["lifecycle"][1], source)
+                if "lifecycle" in sections
+                else Lifecycle()
             ),
         )
     except ValidationError as error:

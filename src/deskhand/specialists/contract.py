@@ -71,6 +71,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from deskhand.domain.dates import DateMention
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
 from deskhand.domain.intents import Intent
+from deskhand.domain.lifecycle import Lifecycle
 
 __all__ = [
     "Intent",
@@ -135,6 +136,13 @@ class PlanContext(_View):
     )
     identity: str = Field(description="Identity check verdict: target, manager, …, unchecked")
     msp_name: str = "your IT team"
+    lifecycle: Lifecycle = Field(
+        default=Lifecycle(),
+        description="The tenant's offboarding defaults, starter roles and vendor checklist",
+    )
+    managers: tuple[DirectoryUser, ...] = Field(
+        default=(), description="The targets' managers, looked up in the directory"
+    )
 
 
 class ProposedStep(_View):
@@ -189,6 +197,18 @@ class Specialist(ABC):
     # The kinds of directory object it plans with ("group", "licence"): every one the ticket
     # names must resolve exactly, or the requester is asked (near matches) or the ticket escalates.
     resolves: ClassVar[frozenset[str]] = frozenset()
+    # The targets' managers are looked up for it (context.managers): who takes over a leaver's
+    # mail and files, to whom a starter reports. Off by default: it costs a directory call.
+    needs_managers: ClassVar[bool] = False
+    # It tells apart several users the ticket names (context.targets): a leaver and the
+    # colleague who takes over. Otherwise a ticket naming more than one user is not planned.
+    several_users: ClassVar[bool] = False
+
+    def subject(self, ticket: TicketView, context: PlanContext) -> DirectoryUser | None:
+        """Which of several users the ticket names the plan is about (the leaver, not the
+        colleague who takes over): the requester is checked against this one. Asked only of a
+        specialist with ``several_users``; None when it cannot tell."""
+        return context.targets[0] if len(context.targets) == 1 else None
 
     @abstractmethod
     def plan(self, ticket: TicketView, context: PlanContext) -> Plan:

@@ -1,34 +1,37 @@
-"""Offboarding a leaver, now: the security steps first, then the mailbox kept as a shared
-mailbox, and what deskhand does not do yet named for a technician — never dropped.
+"""Offboarding a leaver, now or at the end of their last day: every step the tenant's
+offboarding defaults ask for (``lifecycle.offboarding`` in its policy file), in a safe order,
+each waiting only for what it must — and what deskhand does not do named for a technician.
 
-The order is the safe one: sign-in is blocked (in Active Directory for a user synced from it —
-a synced attribute is never changed through Graph — else in Microsoft 365) and every session
-revoked before anything else; the mailbox is converted to a shared mailbox (a manual step in
-Exchange admin center, read back through Graph). Removing the licences must wait until that
-conversion is verified (a licence removed first deletes the mailbox after 30 days), and group
-memberships, forwarding and file access are the technician's: each is "left for a technician"
-on the plan, in the note and in the reply (``Plan.left``).
+The order is the safe one. Sign-in is blocked first (in Active Directory for a user synced from
+it — a synced attribute is never changed through Graph — else in Microsoft 365) and every
+session revoked after it (a session revoked while sign-in still works is signed in again); the
+password is reset and the MFA methods removed once sign-in is blocked. The mailbox is kept as a
+shared mailbox (a manual step in Exchange admin center, read back through Graph) and the
+licences are removed **only after that conversion is verified**: a licence removed first deletes
+the mailbox after 30 days. Mail is forwarded and the OneDrive files shared with the colleague
+the ticket names, or else the leaver's manager from the directory. Group memberships go (the
+list kept for undo); for a synced leaver, the AD groups too and the account moves to the
+tenant's disabled OU. The tenant's vendor-portal checklist becomes manual steps with its exact
+instructions. The note and the reply wait for every step, so the reply says only what verified.
 
-A ticket that names a later day ("her last day is Friday") is planned now and scheduled: the
-plan is approved ahead and runs at the end of that day (17:00, or the time the ticket names) in
+A ticket that names a later day ("her last day is Friday") is scheduled: the plan is approved
+ahead and runs at the end of that day (17:00 unless the ticket or the tenant says otherwise) in
 the tenant's time zone, not before — acting early would lock a person out on their last days.
 Just before it runs, what was approved is checked against the directory again.
-
-The steps say what they wait for: revoking the sessions waits for sign-in to be blocked (a
-session revoked while sign-in still works is signed in again); the mailbox conversion waits for
-nothing, so a failed block does not keep the mail from being kept; the note and the reply wait
-for everything.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from deskhand.domain.asks import asked
 from deskhand.domain.directory import DirectoryUser
 from deskhand.specialists.contract import (
     Intent,
@@ -41,11 +44,6 @@ from deskhand.specialists.contract import (
 from deskhand.specialists.replies import named_in_ticket, note, reply
 
 OFFBOARDING = "offboarding"
-LEAVE_AT = time(17, 0)  # when a leaver's last day ends, unless the ticket names a time
-ALWAYS_LEFT = (
-    "remove the licences once the mailbox is verified as shared",
-    "remove the group memberships",
-)
 
 
 class OffboardingRequest(BaseModel):
@@ -59,9 +57,10 @@ class OffboardingRequest(BaseModel):
 class Offboarding(Specialist):
     name = "offboarding"
     description = (
-        "Offboards a leaver, now or at the end of their last day: blocks sign-in, signs out "
-        "every session and keeps the mailbox as a shared mailbox; names what a technician "
-        "still does."
+        "Offboards a leaver, now or at the end of their last day, as the tenant's offboarding "
+        "defaults say: sign-in blocked and sessions ended first, mail and files handed over, "
+        "the mailbox kept as shared before the licences go, groups removed, the vendor "
+        "checklist ticked off; names what a technician still does."
     )
     intents: ClassVar[Mapping[str, Intent]] = {
         OFFBOARDING: Intent(
@@ -94,103 +93,335 @@ class Offboarding(Specialist):
     }
     Parameters = OffboardingRequest
     needs_identity = True
+    needs_managers = True  # the manager takes over mail and files unless the ticket names someone
+    several_users = True  # "forward his mail to Sarah": the leaver and who takes over
+
+    def subject(self, ticket: TicketView, context: PlanContext) -> DirectoryUser | None:
+        leaver, _ = _who_leaves(context.targets, f"{ticket.subject}\n{ticket.body}")
+        return leaver
 
     def plan(self, ticket: TicketView, context: PlanContext) -> Plan:
-        if len(context.targets) != 1:
+        text = f"{ticket.subject}\n{ticket.body}"
+        leaver, delegates = _who_leaves(context.targets, text)
+        if leaver is None:
             return Plan(
                 summary="Offboarding: who leaves is not clear",
-                handoff="The ticket does not name exactly one user in the tenant's directory.",
+                handoff="The ticket does not name exactly one leaver in the tenant's directory "
+                f"(it names {_names(context.targets) or 'nobody deskhand found'}).",
             )
-        user = context.targets[0]
-        when = _last_moment(ticket, context)
+        defaults = context.lifecycle.offboarding
+        when = _last_moment(ticket, context, defaults.leave_at)
         if when is not None and len({d.on for d in context.dates}) > 1:
             days = ", ".join(d.describe() for d in context.dates)
             return Plan(
-                summary=f"Offboarding of {user.user_principal_name}: which day is not clear",
+                summary=f"Offboarding of {leaver.user_principal_name}: which day is not clear",
                 handoff=f"The ticket names more than one day ({days}); a technician asks the "
                 "requester which is the last day.",
             )
-        if user.admin:
+        if leaver.admin:
             return Plan(
-                summary=f"Offboarding of an administrator ({user.user_principal_name})",
-                handoff=f"{user.user_principal_name} holds an administrative role: offboarding "
+                summary=f"Offboarding of an administrator ({leaver.user_principal_name})",
+                handoff=f"{leaver.user_principal_name} holds an administrative role: offboarding "
                 "an administrator is a technician's, start to finish.",
             )
-        steps = [
-            *self._access_ended(user),
-            ProposedStep(
-                action="exchange.convert_to_shared_mailbox",
-                after=(),
-                params=_who(user),
-                reason=f"Keep the mail of {user.user_principal_name} as a shared mailbox. It is "
-                "done in Exchange admin center: do it as shown, then approve to tick it off; "
-                "deskhand reads the mailbox type back through Graph. Its licences are removed "
-                "only after this (a licence removed first deletes the mailbox after 30 days).",
-            ),
-            ProposedStep(
-                action="psa.add_internal_note",
-                params={
-                    "psa_ticket_id": ticket.psa_ticket_id,
-                    "body": note(
-                        f"Offboarding of {user.user_principal_name} planned by {self.name}: "
-                        "sign-in blocked, sessions revoked, mailbox kept as a shared mailbox.",
-                        f"Requester check: {context.identity}.",
-                        *named_in_ticket(context),
-                    ),
-                },
-                reason="Record on the ticket what deskhand did and why.",
-            ),
-            ProposedStep(
-                action="psa.send_reply",
-                params={
-                    "psa_ticket_id": ticket.psa_ticket_id,
-                    "to": ticket.requester_email,
-                    "body": reply(
-                        f"{user.display_name} can no longer sign in, every device has been "
-                        "signed out, and their mailbox is kept as a shared mailbox."
-                    ),
-                },
-                reason="Tell the requester what is done and what a technician still does.",
-            ),
-        ]
-        at = f"at {_shown(when)}" if when is not None else "now"
+        delegate = (
+            delegates[0]
+            if delegates
+            else _requester_takes_over(context, text) or _manager(leaver, context)
+        )
+        steps, done, left = _steps(ticket, context, leaver, delegate, text)
+        runs_at = _shown(when) if when is not None else None
+        steps.append(
+            Step(
+                "note",
+                ProposedStep(
+                    action="psa.add_internal_note",
+                    params={
+                        "psa_ticket_id": ticket.psa_ticket_id,
+                        "body": note(
+                            f"Offboarding of {leaver.user_principal_name} planned by "
+                            f"{self.name}"
+                            + (f", to run at {runs_at}" if runs_at else "")
+                            + ": "
+                            + "; ".join(done)
+                            + ".",
+                            f"Requester check: {context.identity}.",
+                            *named_in_ticket(context, runs_at),
+                        ),
+                    },
+                    reason="Record on the ticket what deskhand did and why.",
+                ),
+            )
+        )
+        steps.append(
+            Step(
+                "reply",
+                ProposedStep(
+                    action="psa.send_reply",
+                    params={
+                        "psa_ticket_id": ticket.psa_ticket_id,
+                        "to": ticket.requester_email,
+                        "body": reply(
+                            f"{leaver.display_name}'s offboarding is done: " + _sentence(done) + "."
+                        ),
+                    },
+                    reason="Tell the requester what is done and what a technician still does.",
+                ),
+            )
+        )
+        at = f"at {runs_at}" if runs_at else "now"
         return Plan(
-            summary=f"Offboard {user.user_principal_name} {at}",
-            steps=tuple(steps),
-            left=ALWAYS_LEFT,
+            summary=f"Offboard {leaver.user_principal_name} {at}",
+            steps=_ordered(steps),
+            left=tuple(left),
             not_before=when,
         )
 
-    def _access_ended(self, user: DirectoryUser) -> list[ProposedStep]:
-        if user.synced:
-            blocked = ProposedStep(
-                action="ad.disable_account",
-                after=(),
-                params=_who(user),
-                reason=f"{user.user_principal_name} is synced from on-premises AD: disable the "
-                "account there (Microsoft 365 follows at the next sync; a synced account is "
-                "never changed through Graph).",
-            )
-        else:
-            blocked = ProposedStep(
-                action="m365.block_sign_in",
-                after=(),
-                params=_who(user),
-                reason=f"Block {user.user_principal_name} from signing in first, before "
-                "anything else changes.",
-            )
-        revoked = ProposedStep(
-            action="m365.revoke_sessions",
-            after=(1,),
-            params=_who(user),
-            reason="Sign out every session and device, so nothing signed in stays in.",
+
+@dataclass(frozen=True)
+class Step:
+    """A step with the keys of the steps it waits for (positions are given at the end)."""
+
+    key: str
+    proposed: ProposedStep
+    waits: tuple[str, ...] | None = None  # None: every step before it
+
+
+def _ordered(steps: list[Step]) -> tuple[ProposedStep, ...]:
+    """The steps with ``after`` as positions: only the waited-for steps that are in the plan."""
+    position = {step.key: number for number, step in enumerate(steps, start=1)}
+    return tuple(
+        step.proposed.model_copy(
+            update={
+                "after": None
+                if step.waits is None
+                else tuple(position[k] for k in step.waits if k in position)
+            }
         )
-        return [blocked, revoked]
+        for step in steps
+    )
 
 
-def _last_moment(ticket: TicketView, context: PlanContext) -> datetime | None:
-    """When access ends: the end of the later day the ticket names (17:00, or the time it
-    names), in the tenant's time zone; None for today or no day at all: now."""
+def _steps(
+    ticket: TicketView,
+    context: PlanContext,
+    leaver: DirectoryUser,
+    delegate: DirectoryUser | None,
+    text: str,
+) -> tuple[list[Step], list[str], list[str]]:
+    """The steps the tenant's defaults (and the ticket) ask for; what they do, in words for
+    the note and the reply; and what is left for a technician."""
+    d = context.lifecycle.offboarding
+    upn = leaver.user_principal_name
+    who = _who(leaver)
+    steps: list[Step] = []
+    done: list[str] = []
+    left: list[str] = []
+
+    def add(key: str, action: str, params: dict[str, object], reason: str, *waits: str) -> None:
+        steps.append(Step(key, ProposedStep(action=action, params=params, reason=reason), waits))
+
+    if leaver.synced:
+        add(
+            "block",
+            "ad.disable_account",
+            who,
+            f"{upn} is synced from on-premises AD: disable the account there (Microsoft 365 "
+            "follows at the next sync; a synced account is never changed through Graph).",
+        )
+    else:
+        add("block", "m365.block_sign_in", who, f"Block {upn} from signing in first.")
+    done.append(f"{leaver.display_name} can no longer sign in")
+    add(
+        "revoke",
+        "m365.revoke_sessions",
+        who,
+        "Sign out every session and device once sign-in is blocked, so nothing stays in.",
+        "block",
+    )
+    done.append("every device has been signed out")
+    if d.reset_password:
+        add(
+            "password",
+            "ad.reset_password" if leaver.synced else "m365.reset_password",
+            {**who, "force_change": True},
+            "A new password nobody is told, so a password someone knows no longer works.",
+            "block",
+        )
+    if d.remove_mfa:
+        add(
+            "mfa",
+            "m365.remove_mfa_methods",
+            who,
+            "Remove every MFA method, so a phone the leaver keeps cannot approve a sign-in.",
+            "block",
+        )
+    forward = d.forward_to_manager or _asked(text, "forward_mail")
+    files = d.files_to_manager or _asked(text, "files_access")
+    if delegate is not None:
+        taking = {"delegate_id": delegate.id, "delegate_principal_name": ""}
+        if d.auto_reply:
+            message = d.auto_reply.format(name=leaver.display_name, delegate=delegate.display_name)
+            add(
+                "reply_rule",
+                "m365.set_auto_reply",
+                {**who, "message": message},
+                "The tenant's automatic reply for leavers.",
+            )
+            done.append("an automatic reply is set")
+        if forward:
+            add(
+                "forward",
+                "m365.forward_mail",
+                {**who, **taking},
+                f"Forward new mail to {delegate.display_name}.",
+            )
+            done.append(f"new mail is forwarded to {delegate.display_name}")
+        if files:
+            add(
+                "files",
+                "m365.grant_onedrive_access",
+                {**who, **taking},
+                f"Give {delegate.display_name} the OneDrive files (move what is needed within "
+                "30 days of the licence being removed).",
+            )
+            done.append(f"{delegate.display_name} can open their OneDrive files")
+    elif forward or files or d.auto_reply:
+        left.append(
+            "forward the mail and share the files: the ticket names nobody to take them over "
+            f"and {leaver.display_name} has no manager in the directory"
+        )
+    if d.convert_to_shared:
+        add(
+            "shared",
+            "exchange.convert_to_shared_mailbox",
+            who,
+            f"Keep the mail of {upn} as a shared mailbox. It is done in Exchange admin center: "
+            "do it as shown, then approve to tick it off; deskhand reads the mailbox type back "
+            "through Graph. The licences are removed only after this.",
+        )
+        done.append("their mailbox is kept as a shared mailbox")
+        if d.remove_licences:
+            add(
+                "licences",
+                "m365.remove_all_licences",
+                who,
+                "Free the licences, only once the mailbox is verified as shared (a licence "
+                "removed first deletes the mailbox after 30 days).",
+                "shared",
+                "forward",
+                "files",
+                "reply_rule",
+            )
+            done.append("their licences are removed")
+    elif d.remove_licences:
+        left.append(
+            "decide about the licences: the mailbox is not kept as a shared mailbox, and "
+            "removing them would delete it after 30 days"
+        )
+    if d.hide_from_address_list:
+        add(
+            "hide",
+            "exchange.hide_from_address_list",
+            who,
+            "Hide the leaver from the address list, so colleagues stop picking them.",
+            "shared",
+        )
+        done.append("they are hidden from the address list")
+    if d.remove_groups:
+        add(
+            "groups",
+            "m365.remove_all_groups",
+            who,
+            "Remove every group membership (the list is kept, so it can be undone).",
+            "block",
+            "files",
+        )
+        done.append("they are removed from their Microsoft 365 groups")
+    if leaver.synced:
+        if d.remove_groups:
+            add(
+                "ad_groups",
+                "ad.remove_all_groups",
+                who,
+                "Remove the Active Directory groups too (the list is kept for undo).",
+                "block",
+            )
+        if d.disabled_ou:
+            add(
+                "ou",
+                "ad.move_to_ou",
+                {**who, "ou": d.disabled_ou},
+                "Move the account to the tenant's OU for disabled users.",
+                "block",
+            )
+            done.append("the account is moved to the disabled users")
+    for number, item in enumerate(context.lifecycle.vendor_checklist, start=1):
+        if item.offboarding:
+            add(
+                f"vendor{number}",
+                "vendor.checklist_item",
+                {"system": item.system, "person": upn, "instructions": item.offboarding},
+                f"The tenant's checklist: {item.system}, which deskhand cannot reach. Do it as "
+                "shown, then approve to tick it off.",
+            )
+            done.append(f"their {item.system} access is ended")
+    return steps, done, left
+
+
+def _who_leaves(
+    targets: tuple[DirectoryUser, ...], text: str
+) -> tuple[DirectoryUser | None, list[DirectoryUser]]:
+    """The leaver and the colleagues who take over, among the users the ticket names: a user
+    named after "to", "give" or "with" ("forward his mail to Sarah") takes over; exactly one
+    other is the leaver. None when that is not clear."""
+    taking = [t for t in targets if _takes_over(t, text)]
+    leaving = [t for t in targets if t not in taking]
+    if len(leaving) != 1 or len(taking) > 1:
+        return None, []
+    return leaving[0], taking
+
+
+def _takes_over(user: DirectoryUser, text: str) -> bool:
+    names = {user.display_name, user.display_name.split()[0] if user.display_name else ""}
+    names |= {user.user_principal_name, user.mail or ""}
+    for name in sorted(filter(None, names), key=len, reverse=True):
+        pattern = rf"\b(?:to|give|with|for|over to|cc)\s+(?:\w+\s+){{0,2}}?{re.escape(name)}\b"
+        if re.search(pattern, text, re.IGNORECASE):
+            return True
+    return False
+
+
+def _requester_takes_over(context: PlanContext, text: str) -> DirectoryUser | None:
+    """The requester, when they ask for the mail or files themselves ("forward it to me")."""
+    if context.requester is None:
+        return None
+    if re.search(r"\b(?:to|give|with|for)\s+me\b", text, re.IGNORECASE) is None:
+        return None
+    return context.requester
+
+
+def _manager(user: DirectoryUser, context: PlanContext) -> DirectoryUser | None:
+    return next((m for m in context.managers if m.id == user.manager_id), None)
+
+
+def _asked(text: str, kind: str) -> bool:
+    return any(ask.kind == kind for ask in asked(text))
+
+
+def _names(users: tuple[DirectoryUser, ...]) -> str:
+    return ", ".join(u.display_name or u.user_principal_name for u in users)
+
+
+def _sentence(parts: list[str]) -> str:
+    if len(parts) < 2:
+        return "".join(parts)
+    return f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _last_moment(ticket: TicketView, context: PlanContext, leave_at: time) -> datetime | None:
+    """When access ends: the end of the later day the ticket names (the time it names, or the
+    tenant's leave_at), in the tenant's time zone; None for today or no day at all: now."""
     if ticket.received_at is None:
         return None
     zone = ZoneInfo(context.tenant.time_zone)
@@ -199,7 +430,7 @@ def _last_moment(ticket: TicketView, context: PlanContext) -> datetime | None:
     if not later:
         return None
     day = later[0]
-    return datetime.combine(day.on, day.at or LEAVE_AT, tzinfo=zone)
+    return datetime.combine(day.on, day.at or leave_at, tzinfo=zone)
 
 
 def _shown(moment: datetime) -> str:
@@ -207,5 +438,5 @@ def _shown(moment: datetime) -> str:
     return f"{moment:%a %d %b %Y %H:%M} ({moment.tzinfo})"
 
 
-def _who(user: DirectoryUser) -> dict[str, str]:
+def _who(user: DirectoryUser) -> dict[str, object]:
     return {"user_id": user.id, "user_principal_name": user.user_principal_name}

@@ -18,15 +18,19 @@ def note(*lines: str) -> str:
     return "deskhand: " + "\n".join(lines)
 
 
-def named_in_ticket(context: PlanContext) -> list[str]:
+def named_in_ticket(context: PlanContext, runs_at: str | None = None) -> list[str]:
     """Lines for an internal note: the devices and dates the ticket names, for the technician.
-    Deskhand neither checks a device nor waits for a date: a step runs once it is approved."""
+    Deskhand does not check a device; a plan runs once it is approved, or at ``runs_at`` when
+    its specialist scheduled it."""
     lines = []
     if context.devices:
         lines.append(f"Devices named in the ticket (not checked): {', '.join(context.devices)}.")
     if context.dates:
         dates = "; ".join(d.describe() for d in context.dates)
-        lines.append(
-            f"Dates named in the ticket: {dates}. Steps run when approved, not on these dates."
+        when = (
+            f"The steps run at {runs_at}."
+            if runs_at
+            else "Steps run when approved, not on these dates."
         )
+        lines.append(f"Dates named in the ticket: {dates}. {when}")
     return lines

@@ -120,7 +120,9 @@ def action_problems(spec: Action) -> list[str]:
         spec.summary.format(**dict.fromkeys(fields, "x"))
     except (KeyError, IndexError, ValueError) as error:
         problems.append(f"summary names {error} that is not a parameter")
-    if not spec.needs or not all(isinstance(n, Capability) for n in spec.needs):
+    # A manual step in a system deskhand cannot reach (a vendor portal) needs nothing of the
+    # tenant's connectors; every other action says what it needs.
+    if not all(isinstance(n, Capability) for n in spec.needs) or not (spec.needs or spec.manual):
         problems.append("needs names no Capability: say what the tenant's systems must offer")
     for name, reference in spec.references.items():
         missing = [shown for shown in reference.shows if shown not in fields]
