@@ -194,3 +194,31 @@ def test_a_profile_is_one_patch_and_the_manager_one_reference(
     ]
     assert sent(graph, "patch_user") == [{"jobTitle": "Buyer"}]
     assert sent(graph, "set_manager") == [{"@odata.id": f"{graph.origin}/v1.0/users/{tenant.dan}"}]
+
+
+def test_a_licence_a_group_gives_is_kept_and_named_and_only_the_users_own_are_removed(
+    m365: GraphM365, graph: GraphStandIn, tenant: Tenant, tmp_path: Path
+) -> None:
+    graph.license_through_group(tenant.bob, tenant.full, tenant.sales)
+    graph.users[tenant.bob]["assignedLicenses"].append(
+        {"skuId": tenant.premium, "disabledPlans": []}
+    )
+
+    acted = run(
+        "m365.remove_all_licences",
+        {"user_id": tenant.bob, "user_principal_name": "bob@contoso.com"},
+        m365,
+        tmp_path,
+    )
+
+    assert sent(graph, "assign_license") == [
+        {"addLicenses": [], "removeLicenses": [tenant.premium]}
+    ]
+    assert acted.result["kept"] == [
+        {
+            "id": tenant.full,
+            "name": "Microsoft 365 Business Basic",
+            "why": "a group gives it: it goes when they leave the group",
+        }
+    ]
+    assert [a["skuId"] for a in graph.users[tenant.bob]["assignedLicenses"]] == [tenant.full]

@@ -18,11 +18,11 @@ from pydantic import AfterValidator, Field, model_validator
 
 from deskhand.actions.contract import Acted, Action, Baseline, Check, temporary_password
 from deskhand.connectors.capabilities import (
+    M365_ALL_LICENCES,
     M365_AUTH_METHODS,
     M365_AUTO_REPLIES,
     M365_CREATE_USERS,
     M365_FORWARDING,
-    M365_LICENCES,
     M365_ONEDRIVE,
     M365_PROFILES,
     M365_USER_GROUPS,
@@ -211,6 +211,9 @@ class RemoveAllGroups(Action):
 
 
 class RemoveAllLicences(Action):
+    """A licence a group gives the user (group-based licensing) is not removed from the user:
+    Graph refuses it; it goes when they leave the group. Those are kept and named."""
+
     name = "m365.remove_all_licences"
     Params = UserParams
     radius = BlastRadius.DESTRUCTIVE
@@ -221,22 +224,36 @@ class RemoveAllLicences(Action):
     )
     undo = "assign each licence it removed again (kept with the step), within 30 days"
     safe_to_repeat = True
-    needs = (M365_LICENCES,)
+    needs = (M365_ALL_LICENCES,)
+
+    def _held(self, params: UserParams, c: Connectors) -> tuple[list[str], list[str]]:
+        """The user's own licences, and those only a group gives them."""
+        licences = M365_ALL_LICENCES.of(c)
+        own = licences.direct_licences(params.user_id)
+        held = licences.get_user(params.user_id).licenses
+        return own, [sku for sku in held if sku not in own]
+
+    def _named(self, skus: list[str], c: Connectors) -> list[dict[str, str]]:
+        names = {sku.id: sku.display_name for sku in c.m365.subscribed_skus()}
+        return [{"id": sku, "name": names.get(sku, sku)} for sku in skus]
+
+    def _kept(self, skus: list[str], c: Connectors) -> list[dict[str, str]]:
+        why = "a group gives it: it goes when they leave the group"
+        return [{**named, "why": why} for named in self._named(skus, c)]
 
     def snapshot(self, params: UserParams, c: Connectors) -> dict[str, Any]:
-        held = c.m365.get_user(params.user_id).licenses
-        names = {sku.id: sku.display_name for sku in c.m365.subscribed_skus()}
-        return {"licences": [{"id": sku, "name": names.get(sku, sku)} for sku in held]}
+        own, through_groups = self._held(params, c)
+        return {"licences": self._named(own, c), "kept": self._kept(through_groups, c)}
 
     def act(self, params: UserParams, c: Connectors, key: str, secret: str | None) -> Acted:
-        held = list(c.m365.get_user(params.user_id).licenses)
-        if held:
-            M365_LICENCES.of(c).assign_license(params.user_id, add=[], remove=held)
-        return Acted({"removed": held})
+        own, through_groups = self._held(params, c)
+        if own:
+            M365_ALL_LICENCES.of(c).assign_license(params.user_id, add=[], remove=own)
+        return Acted({"removed": own, "kept": self._kept(through_groups, c)})
 
     def check(self, params: UserParams, c: Connectors, key: str, baseline: Baseline) -> Check:
-        held = c.m365.get_user(params.user_id).licenses
-        return Check(not held, {"licences": list(held)})
+        own, through_groups = self._held(params, c)
+        return Check(not own, {"licences": own, "kept": self._kept(through_groups, c)})
 
     def undo_steps(self, params: Any, snapshot: Any) -> list[tuple[str, dict[str, Any]]] | None:
         return [
@@ -620,6 +637,7 @@ class SetProfile(Action):
 
 
 class CreateUser(Action):
+    creates = "user_principal_name"
     """Security: an account that can sign in. The temporary password is made before acting
     and stored (``secret``): the technician reveals it once; it is never in a message."""
 

@@ -18,6 +18,7 @@ from deskhand.connectors.ad import AdPlacement, AdProvisioning
 from deskhand.connectors.errors import ForbiddenError
 from deskhand.connectors.m365 import (
     AddressLists,
+    AllLicences,
     AutoReplies,
     DriveSharing,
     MailForwarding,
@@ -239,6 +240,12 @@ M365_USER_GROUPS: Capability[UserGroups] = Capability(
     "m365",
     UserGroups,
     "list and remove a user's group memberships in Microsoft 365",
+)
+M365_ALL_LICENCES: Capability[AllLicences] = Capability(
+    "m365.all_licences",
+    "m365",
+    AllLicences,
+    "tell a user's own licences from those a group gives them",
 )
 M365_AUTO_REPLIES: Capability[AutoReplies] = Capability(
     "m365.auto_replies", "m365", AutoReplies, "set automatic replies"

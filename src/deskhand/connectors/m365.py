@@ -97,6 +97,19 @@ class UserGroups(Protocol):
 
 
 @runtime_checkable
+class AllLicences(Protocol):
+    def get_user(self, key: str) -> DirectoryUser: ...
+
+    def direct_licences(self, user_id: str) -> list[str]:
+        """The SKU ids assigned to the user directly; a licence held only through a group
+        (group-based licensing) is not among them: Graph refuses to remove it from the user,
+        it goes when they leave the group."""
+        ...
+
+    def assign_license(self, user_id: str, add: list[str], remove: list[str]) -> None: ...
+
+
+@runtime_checkable
 class AutoReplies(Protocol):
     def auto_reply(self, user_id: str) -> AutoReply:
         """The mailbox's automatic reply; NotFoundError when the user has no mailbox."""

@@ -373,6 +373,15 @@ def test_removing_every_group_leaves_the_ones_changed_elsewhere_and_is_undone_gr
     assert case.ada in lifecycle.m365.group_members(case.sales)
 
 
+def test_a_users_own_licences_are_every_licence_they_hold_unless_a_group_gives_one(
+    lifecycle: Lifecycle,
+) -> None:
+    case = lifecycle.case
+
+    assert lifecycle.m365.direct_licences(case.ada) == sorted((case.premium, case.full))
+    assert lifecycle.m365.direct_licences(case.bob) == []
+
+
 def test_removing_every_licence_frees_the_seats_and_is_undone_licence_by_licence(
     lifecycle: Lifecycle, sandbox: SandboxStore
 ) -> None:
@@ -381,6 +390,7 @@ def test_removing_every_licence_frees_the_seats_and_is_undone_licence_by_licence
     valid, baseline = run("m365.remove_all_licences", user(case, "ada"), c)
 
     assert lifecycle.m365.get_user(case.ada).licenses == ()
+    assert baseline.snapshot["kept"] == []
     assert {s["name"] for s in baseline.snapshot["licences"]} == {
         "Microsoft 365 Business Premium",
         "Microsoft 365 Business Basic",

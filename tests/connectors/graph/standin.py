@@ -233,6 +233,7 @@ class GraphStandIn:
     drives: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # OneDrive root perms
     methods: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sign-in methods
     created: list[str] = field(default_factory=list)  # users made by POST users
+    group_licences: dict[str, dict[str, str]] = field(default_factory=dict)  # user → sku → group
     token_requests: int = 0
     token_seconds: int = 3599  # a token's expires_in; msal asks again for one under 300
     received: list[str] = field(default_factory=list)  # "METHOD /path?query"
@@ -611,6 +612,14 @@ class GraphStandIn:
                 )
         held = [a["skuId"] for a in user["assignedLicenses"]]
         for sku_id in body["removeLicenses"]:
+            if sku_id in self.group_licences.get(user["id"], {}):
+                raise GraphRefusalError(
+                    400,
+                    "Request_BadRequest",
+                    "User license is inherited from a group membership and it cannot be removed "
+                    "directly from the user.",
+                )
+        for sku_id in body["removeLicenses"]:
             if sku_id not in held:
                 raise GraphRefusalError(
                     400, "Request_BadRequest", "User does not have a corresponding license."
@@ -986,9 +995,24 @@ class GraphStandIn:
 
     # --- OData ------------------------------------------------------------------------------
 
+    def license_through_group(self, user_id: str, sku_id: str, group_id: str) -> None:
+        """Group-based licensing: the user holds ``sku_id`` because they are in the group."""
+        self.users[user_id]["assignedLicenses"].append({"skuId": sku_id, "disabledPlans": []})
+        self.group_licences.setdefault(user_id, {})[sku_id] = group_id
+
     def _shown(self, user: dict[str, Any]) -> dict[str, Any]:
         manager = self.managers.get(user["id"])
         shown = dict(user)
+        through = self.group_licences.get(user["id"], {})
+        shown["licenseAssignmentStates"] = [
+            {
+                "skuId": a["skuId"],
+                "assignedByGroup": through.get(a["skuId"]),
+                "state": "Active",
+                "disabledPlans": [],
+            }
+            for a in user["assignedLicenses"]
+        ]
         if manager:
             shown["manager"] = {"@odata.type": "#microsoft.graph.user", "id": manager}
         return shown

@@ -267,3 +267,17 @@ def test_the_address_list_setting_read(sdk: SdkClient, graph: GraphStandIn, tena
     unknown = sdk.get(lambda c: c.users.by_user_id(tenant.ada), select=["id", "showInAddressList"])
 
     assert (user.show_in_address_list, unknown.show_in_address_list) == (False, None)
+
+
+def test_licences_a_group_gives_read_by_their_assignment_states(
+    sdk: SdkClient, graph: GraphStandIn, tenant: Tenant
+) -> None:
+    graph.license_through_group(tenant.bob, tenant.full, tenant.sales)
+
+    user = sdk.get(
+        lambda c: c.users.by_user_id(tenant.bob), select=["id", "licenseAssignmentStates"]
+    )
+
+    assert [(str(s.sku_id), s.assigned_by_group) for s in user.license_assignment_states] == [
+        (tenant.full, tenant.sales)
+    ]

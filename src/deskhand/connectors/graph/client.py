@@ -357,6 +357,20 @@ class GraphM365:
         )
         return sorted((_directory_group(item) for item in items), key=lambda g: g.display_name)
 
+    def direct_licences(self, user_id: str) -> list[str]:
+        """The SKUs with an assignment of the user's own (licenseAssignmentStates without
+        assignedByGroup); one held through a group as well counts as the user's own."""
+        found = self._get(
+            f"users/{_segment(user_id)}", {"$select": "id,licenseAssignmentStates"}, USERS
+        )
+        return sorted(
+            {
+                str(state["skuId"])
+                for state in found.get("licenseAssignmentStates") or []
+                if not state.get("assignedByGroup")
+            }
+        )
+
     def auto_reply(self, user_id: str) -> AutoReply:
         """mailboxSettings.automaticRepliesSetting; NotFoundError for a user without a mailbox."""
         path = f"users/{_segment(user_id)}/mailboxSettings"
@@ -639,6 +653,7 @@ if TYPE_CHECKING:
     from deskhand.connectors.m365 import (
         M365,
         AddressLists,
+        AllLicences,
         AutoReplies,
         DriveSharing,
         MailForwarding,
@@ -652,6 +667,7 @@ if TYPE_CHECKING:
     _m365: M365 = GraphM365("", GraphSettings(ms_tenant_id="", client_id=""), None)
     _graph = GraphM365("", GraphSettings(ms_tenant_id="", client_id=""), None)
     _groups: UserGroups = _graph
+    _all_licences: AllLicences = _graph
     _replies: AutoReplies = _graph
     _forwarding: MailForwarding = _graph
     _drive: DriveSharing = _graph

@@ -77,6 +77,7 @@ if TYPE_CHECKING:
     from deskhand.connectors.m365 import (
         M365,
         AddressLists,
+        AllLicences,
         AutoReplies,
         DriveSharing,
         MailForwarding,
@@ -397,6 +398,12 @@ class SandboxM365(_SandboxSystem):
                 .order_by(SandboxGroup.display_name)
             )
             return [_directory_group(row) for row in rows]
+
+    def direct_licences(self, user_id: str) -> list[str]:
+        """Every licence: the sandbox assigns licences to users only, never through groups."""
+        with self._reading() as session:
+            user = self._user(session, user_id)
+            return list(_licences(session, self.tenant_id, [user.id])[user.id])
 
     def auto_reply(self, user_id: str) -> AutoReply:
         """GET mailboxSettings → automaticRepliesSetting; 404 for a user without a mailbox."""
@@ -1330,6 +1337,7 @@ if TYPE_CHECKING:
     _m365: M365 = SandboxM365(SandboxStore(""), "")
     _sandbox = SandboxM365(SandboxStore(""), "")
     _groups: UserGroups = _sandbox
+    _all_licences: AllLicences = _sandbox
     _replies: AutoReplies = _sandbox
     _forwarding: MailForwarding = _sandbox
     _drive: DriveSharing = _sandbox
