@@ -15,6 +15,7 @@ from deskhand.connectors.factory import Connectors
 from deskhand.connectors.sandbox.seed import object_id, seed_demo
 from deskhand.connectors.sandbox.store import SandboxStore
 from deskhand.connectors.sandbox.systems import SandboxAD, SandboxM365, SandboxPsa
+from deskhand.domain.actions import ActionError
 from deskhand.domain.risks import BlastRadius
 from deskhand.engine.binding import BindingError, TicketRef, bind
 from deskhand.engine.edits import _why
@@ -109,3 +110,43 @@ def test_removing_every_group_is_security_when_one_of_them_is_privileged(
     assert _why(spec, admin, BlastRadius.SECURITY) == (
         "a privileged group is among the groups it changes: membership gives administrative control"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "says"),
+    [
+        (
+            "m365.set_profile",
+            {"user_id": "u1", "user_principal_name": TOM},
+            "give a department, a job title, a usage location or a manager",
+        ),
+        (
+            "m365.set_profile",
+            {"user_id": "u1", "user_principal_name": TOM, "usage_location": "Germany"},
+            "usage_location: Value error, a usage location is a country's two letters",
+        ),
+        (
+            "m365.create_user",
+            {"display_name": "Fay", "user_principal_name": "fay", "mail_nickname": "fay"},
+            "user_principal_name: Value error, a sign-in name is name@domain",
+        ),
+        (
+            "m365.create_user",
+            {"display_name": "Fay", "user_principal_name": "f@x.example", "mail_nickname": "f y"},
+            "mail_nickname: String should match pattern",
+        ),
+        (
+            "m365.set_auto_reply",
+            {"user_id": "u1", "user_principal_name": TOM, "message": ""},
+            "message: String should have at least 1 character",
+        ),
+    ],
+)
+def test_bad_parameters_are_refused_in_words_that_name_them(
+    name: str, raw: dict[str, str], says: str
+) -> None:
+    with pytest.raises(ActionError) as refused:
+        action(name).validate(raw)
+
+    assert str(refused.value).startswith(f"Parameters for {name} are not valid: ")
+    assert says in str(refused.value)
