@@ -57,6 +57,7 @@ from deskhand.domain.events import (
     StepWaiting,
     TicketReceived,
     TicketTriaged,
+    UndoProposed,
     UserAdded,
     UserDisabled,
     UserEnabled,
@@ -339,6 +340,12 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         2,
         "plan approved whole by dana@msp.example: drafts 7, 8; requester verified: called "
         "back 555-0100 on file",
+    ),
+    (
+        UndoProposed(undo_of=2, steps=9, left=3),
+        DANA,
+        3,
+        "undo of plan 2 proposed by dana@msp.example: 9 steps; 3 left for a technician",
     ),
     (
         PsaStatusFollowed("resolved", "Resolved", "set"),

@@ -24,7 +24,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "deskhand"
         (state.STEP_MOVES, "rejected", "approved"),
         (state.APPROVAL_MOVES, "used", "approved"),
         (state.APPROVAL_MOVES, "expired", "approved"),
-        (state.TICKET_MOVES, "resolved", "working"),
+        (state.TICKET_MOVES, "resolved", "awaiting_approval"),
     ],
 )
 def test_forbidden_transitions_raise_and_change_nothing(

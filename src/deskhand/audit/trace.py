@@ -65,6 +65,7 @@ from deskhand.domain.events import (
     StepWaiting,
     TicketReceived,
     TicketTriaged,
+    UndoProposed,
     UserAdded,
     UserDisabled,
     UserEnabled,
@@ -317,6 +318,12 @@ def _notice_given_up(event: NoticeGivenUp, actor: str) -> str:
 def _psa_status_followed(event: PsaStatusFollowed, actor: str) -> str:
     said = f'PSA status set to "{event.status}" ({event.stage})'
     return said if event.outcome == "set" else f"{said}: {event.outcome}"
+
+
+@_summary.register
+def _undo_proposed(event: UndoProposed, actor: str) -> str:
+    planned = f"undo of plan {event.undo_of} proposed by {actor}: {_count(event.steps, 'step')}"
+    return f"{planned}; {event.left} left for a technician" if event.left else planned
 
 
 @_summary.register

@@ -617,3 +617,18 @@ class PsaStatusFollowed(Event):
 
 
 EVENT_TYPES[PsaStatusFollowed.TYPE] = PsaStatusFollowed
+
+
+@dataclass(frozen=True)
+class UndoProposed(Event):
+    """A person (the actor) proposed undoing run ``undo_of``: this run's plan holds ``steps``
+    steps that put back what it changed, drafts approved like any plan, and names ``left``
+    changes deskhand cannot undo, for a technician. A resolved ticket is worked again."""
+
+    TYPE: ClassVar[str] = "plan.undo_proposed"
+    undo_of: int
+    steps: int
+    left: int
+
+
+EVENT_TYPES[UndoProposed.TYPE] = UndoProposed

@@ -30,7 +30,7 @@ from deskhand.engine.carried_edits import ApprovedEdit, StaleMention, approved_e
 from deskhand.engine.edits import EditPlan, EditRefused, RunNow, StepNow, plan_edit
 from deskhand.engine.escalation import escalate
 from deskhand.engine.left_undone import left_of_run
-from deskhand.engine.planning import PlanInputs
+from deskhand.engine.planning import kept_inputs
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
 from deskhand.keys import APPROVAL_BINDING, STEP_SECRET
@@ -489,7 +489,7 @@ def _run_now(run: Run) -> RunNow:
         run_id=run.id,
         specialist=run.specialist,
         ticket=TicketRef.of(ticket),
-        inputs=PlanInputs.model_validate(run.plan_inputs) if run.plan_inputs else None,
+        inputs=kept_inputs(run.plan_inputs),
         steps=tuple(
             StepNow(
                 id=s.id,
@@ -745,6 +745,7 @@ class PlanView(BaseModel):
     # Steps that declared what they wait for (position → positions); the others wait for
     # every step before them.
     waits_for: dict[int, list[int]] = {}
+    undo_of: int | None = None  # the plan this one undoes (deskhand.engine.undo)
 
 
 def _plan_view(run: Run) -> PlanView:
@@ -801,6 +802,7 @@ def _plan_view(run: Run) -> PlanView:
         left=left_of_run(run),
         not_before=run.not_before,
         waits_for={s.position: list(state.waits_for(s)) for s in steps if s.depends_on is not None},
+        undo_of=(run.plan_inputs or {}).get("undo_of"),
     )
 
 

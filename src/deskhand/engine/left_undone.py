@@ -51,12 +51,13 @@ def _told(step: ProposedStep, said: str, left: list[str]) -> ProposedStep:
 def left_of_run(run: Run) -> list[str]:
     """What the run's plan leaves for a technician: what was named when it was planned (kept
     with the run), and what the ticket asks that its steps — edited since, maybe — do not do;
-    nothing for a run planned without a ticket view (a question)."""
+    for a plan not made from the ticket's words (an undo), only what it named; nothing for a
+    question."""
     inputs = run.plan_inputs or {}
-    if "ticket" not in inputs:
-        return []
-    ticket = TicketView.model_validate(inputs["ticket"])
     kept = [str(words) for words in inputs.get("left", [])]  # as planned, the specialist's too
+    if "ticket" not in inputs:
+        return kept
+    ticket = TicketView.model_validate(inputs["ticket"])
     return _merged(kept, left_for(ticket, [step.action for step in run.steps]))
 
 

@@ -9,6 +9,7 @@ old one — re-planned, never patched (``deskhand.engine.edits``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -43,6 +44,14 @@ class PlanInputs(BaseModel):
             if "reply_template" in context and "reply_template" not in data:
                 data = {**data, "reply_template": context["reply_template"]}
         return data
+
+
+def kept_inputs(stored: Mapping[str, Any] | None) -> PlanInputs | None:
+    """What a run's plan was made from, as kept with the run; None for a plan no specialist
+    made from the ticket (a question to the requester, an undo of another plan)."""
+    if not stored or "ticket" not in stored:
+        return None
+    return PlanInputs.model_validate(stored)
 
 
 def make_plan(

@@ -8,6 +8,8 @@ bug (or a race another worker won) and raises ``StateError``; nothing is half-do
               working → waiting_on_requester (a question run sent its reply) → working | escalated
               (working: the requester answered and a new run is queued)
               escalated → working (a technician resumed it: a new run is queued) | resolved
+              resolved | escalated → working (a person proposed undoing a finished run: the
+              undo plan is a new run of the ticket)
     run       queued → dispatching → awaiting_approval → ready → executing → completed
               dispatching → ready (nothing to approve) ; any open state → escalated
               executing → ready (paused until a change can show: taken up again at not_before)
@@ -58,7 +60,7 @@ TICKET_MOVES = {
     "working": {"awaiting_approval", "resolved", "escalated", "working", "waiting_on_requester"},
     "awaiting_approval": {"working", "escalated"},
     "waiting_on_requester": {"working", "escalated"},
-    "resolved": set(),
+    "resolved": {"working"},
     "escalated": {"working", "resolved"},
 }
 RUN_MOVES = {
@@ -96,6 +98,8 @@ OPEN_RUN = frozenset({"queued", "dispatching", "awaiting_approval", "ready", "ex
 # The planner of a run whose plan is a question to the requester (whom did they mean?): when
 # it completes, the ticket waits on the requester's answer instead of being resolved.
 ASK_REQUESTER = "ask_requester"
+# The planner of a run that undoes another (deskhand.engine.undo): a person proposed it.
+UNDO = "undo"
 # How an answer is set apart in the ticket's text, so the technician sees who added what. No
 # address in it: triage would read the requester's own address as a user the ticket names.
 ANSWER_HEADING = "--- The requester's reply ---"
@@ -869,6 +873,26 @@ def resume_ticket(session: Session, ticket: Ticket, actor: Actor) -> Run:
     _touch(run, ticket)
     append(
         session, ev.RunQueued(reason="a technician resumed the ticket"), actor=actor, **_ids(run)
+    )
+    return run
+
+
+def queue_undo(session: Session, original: Run, user: User, steps: int, left: int) -> Run:
+    """``user`` proposed undoing the finished run ``original``: its ticket is worked again (a
+    resolved one reopened) by a new run, held for its plan — which the caller stores next in
+    this transaction (``store_plan``), so that no worker ever sees it without one."""
+    ticket = original.ticket
+    _move("ticket", TICKET_MOVES, ticket, "working")
+    run = Run(ticket_id=ticket.id, tenant_id=ticket.tenant_id, status="queued")
+    session.add(run)
+    session.flush()
+    _move("run", RUN_MOVES, run, "dispatching")  # planned here, not by a worker's dispatch
+    _touch(run, ticket)
+    append(
+        session,
+        ev.UndoProposed(undo_of=original.id, steps=steps, left=left),
+        actor=Actor(ActorKind.USER, user.email),
+        **_ids(run),
     )
     return run
 
