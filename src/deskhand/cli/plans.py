@@ -111,6 +111,29 @@ def reject_plan(
         out.print(f"Plan {view.run_id} rejected; ticket {view.ticket_id} is in the human queue.")
 
 
+def undo_plan(ctx: typer.Context, run_id: PlanId, as_: AsUser, json_: JsonOption = False) -> None:
+    """Propose undoing a finished plan: a new plan of its ticket that puts back what the plan
+    changed, step by step from what each step kept before it acted, last done first undone.
+    Nothing runs until it is approved like any plan; what deskhand cannot undo is listed for a
+    technician."""
+    from deskhand.engine import approvals
+    from deskhand.engine.undo import propose_undo
+
+    with user_errors():
+        rt = open_runtime(ctx)
+        undo = propose_undo(rt, run_id, as_)
+        view = approvals.show_plan(rt, undo, as_)
+        if json_:
+            print_json(view.model_dump(mode="json"))
+            return
+        out.print(
+            f"Plan {undo} undoes plan {run_id}: approve it like any plan "
+            f"(deskhand approvals approve-plan {undo} --as USER).",
+            highlight=False,
+        )
+        _print_plan(view, brief=False)
+
+
 def _print_plan(view: "PlanView", *, brief: bool) -> None:
     """A plan at the terminal's width: a head line, the request, then one line per step in
     words, each wrapped under its own indent."""
@@ -134,6 +157,10 @@ def _print_plan(view: "PlanView", *, brief: bool) -> None:
             state = f"automatic, {step.status}"
         radius = step.blast_radius.replace("_", " ")
         _say(f"{step.description} ({radius}; {state})", f"  {step.position}. ", "     ")
+    if view.left:
+        _say("Left for a technician (deskhand does not do these):", "  ", "  ")
+        for words in view.left:
+            _say(words, "  - ", "    ")
     if view.reply and not brief:
         _say("The client will be told:", "  ", "  ")
         for line in view.reply.splitlines():
