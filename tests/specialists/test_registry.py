@@ -39,6 +39,7 @@ def test_the_catalogue_is_every_intent_each_specialist_declares() -> None:
     assert set(discover().intents) == {
         "access_change",
         "account_unlock",
+        "mfa_reset",
         "offboarding",
         "password_reset",
     }

@@ -55,6 +55,40 @@ def test_a_specialist_s_examples_route_in_any_language_and_case(subject: str, in
     assert reading.found.confidence >= 0.5
 
 
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("New phone", "I got a new phone and need to set up the Authenticator app again"),
+        ("Lost my phone", "I lost my phone and now I can't sign in because of the MFA"),
+        ("Authenticator", "The Microsoft Authenticator app stopped working, please reset it"),
+        ("Help", "My phone was stolen, can you reset my two factor"),
+        ("Outlook asking for a code", "I'm not getting the verification code on my new phone"),
+        ("Lisa", "Lisa Chen has a new phone, please re-register her MFA"),
+        ("2FA", "2FA not working on new phone"),
+        ("Handy verloren", "Ich habe mein Handy verloren, bitte MFA zurücksetzen"),
+    ],
+)
+def test_mfa_wording_is_an_mfa_reset(subject: str, body: str) -> None:
+    reading = read(subject, body)
+    assert (reading.found.intent, reading.category) == ("mfa_reset", None)
+    assert reading.found.confidence >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Forgot my password", "I forgot my password, please reset it"),
+        ("Password", "I forgot my password. My authenticator still works fine."),
+        ("Password expired", "My password has expired, MFA is fine"),
+        ("Can't sign in", "I can't sign in, my password has expired"),
+    ],
+)
+def test_a_password_reset_that_mentions_mfa_stays_a_password_reset(subject: str, body: str) -> None:
+    reading = read(subject, body)
+    assert (reading.found.intent, reading.category) == ("password_reset", None)
+    assert reading.found.confidence >= 0.5
+
+
 def test_a_vague_ticket_has_no_intent_and_no_confidence() -> None:
     reading = read("Help", "it's broken")
     assert (reading.found.intent, reading.category, reading.found.confidence) == (None, None, 0)

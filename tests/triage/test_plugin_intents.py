@@ -130,6 +130,7 @@ def test_with_an_llm_a_plugin_intent_is_offered_with_its_description_and_routed(
         assert sorted(schema["enum"]) == [
             "access_change",
             "account_unlock",
+            "mfa_reset",
             "offboarding",
             "other",
             "password_reset",
