@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from deskhand.engine.runtime import Runtime
+from deskhand.engine.worker import Worker
 from deskhand.web.app import create_app
 from tests.web.test_api import api, token_for  # noqa: F401  (the fixture)
 
@@ -58,3 +59,57 @@ def test_another_tenants_plan_is_not_there_for_that_user(web_rt: Runtime) -> Non
         assert hidden.status_code == 404 and hidden.json()["error"] == f"There is no plan {run_id}."
         refused = client.post(f"/plans/{run_id}/approve", headers=riley)
         assert refused.status_code == 404
+
+
+def _finished_group_change(api: TestClient, web_rt: Runtime) -> int:  # noqa: F811
+    """The demo's plan that adds a user to a group, approved and run: its number."""
+    [added] = [
+        p
+        for p in api.get("/plans").json()
+        if [s["action"] for s in p["steps"]][0] == "m365.add_group_member" and len(p["steps"]) == 3
+    ]
+    assert api.post(f"/plans/{added['run_id']}/approve").status_code == 200
+    Worker(web_rt, "test-worker").run_once()
+    assert api.get(f"/plans/{added['run_id']}").json()["steps"][0]["status"] == "verified"
+    return int(added["run_id"])
+
+
+def test_a_finished_plan_is_undone_as_a_new_plan_waiting_for_approval(
+    api: TestClient,  # noqa: F811
+    web_rt: Runtime,
+) -> None:
+    finished = _finished_group_change(api, web_rt)
+
+    proposed = api.post(f"/plans/{finished}/undo")
+
+    assert proposed.status_code == 201, proposed.text
+    undo = proposed.json()
+    assert undo["undo_of"] == finished and undo["specialist"] == "undo"
+    assert [s["action"] for s in undo["steps"]] == ["m365.remove_group_member"]
+    assert undo["pending"] and undo["run_id"] in {p["run_id"] for p in api.get("/plans").json()}
+    again = api.post(f"/plans/{finished}/undo")
+    assert again.status_code == 409
+    assert again.json()["error"] == (
+        f"The undo of plan {finished} is proposed already: plan {undo['run_id']}, waiting for "
+        "approval."
+    )
+    still_open = api.post(f"/plans/{undo['run_id']}/undo")
+    assert still_open.status_code == 409
+    assert "is still waiting for approval" in still_open.json()["error"]
+
+
+def test_only_an_approver_who_sees_the_tenant_may_propose_an_undo(
+    api: TestClient,  # noqa: F811
+    web_rt: Runtime,
+) -> None:
+    finished = _finished_group_change(api, web_rt)
+    with TestClient(create_app(web_rt), base_url="https://127.0.0.1/api/v1") as client:
+        riley = {"Authorization": f"Bearer {token_for(web_rt, 'riley@msp.example')}"}
+        hidden = client.post(f"/plans/{finished}/undo", headers=riley)
+        assert hidden.status_code == 404
+        assert hidden.json()["error"] == f"There is no plan {finished}."
+        lee = {"Authorization": f"Bearer {token_for(web_rt, 'lee@msp.example')}"}
+        refused = client.post(f"/plans/{finished}/undo", headers=lee)
+        assert refused.status_code == 403
+        assert "lee@msp.example is a tech" in refused.json()["error"]
+    assert [p for p in api.get("/plans").json() if p["undo_of"] == finished] == []

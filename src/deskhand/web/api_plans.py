@@ -1,5 +1,6 @@
 """/api/v1/plans: a plan is every draft of one run of a ticket, listed, shown and decided at
-once — the same verbs as ``deskhand approvals plans|plan|approve-plan|reject-plan``."""
+once, and a finished one undone as a new plan — the same verbs as ``deskhand approvals
+plans|plan|approve-plan|reject-plan|undo-plan``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field
 from deskhand.engine import approvals
 from deskhand.engine.approvals import PlanView
 from deskhand.engine.runtime import Runtime
+from deskhand.engine.undo import propose_undo
 from deskhand.web.api_common import Who
 from deskhand.web.params import ObjectId
 from deskhand.web.security import NotFound, check_csrf
@@ -81,3 +83,15 @@ def reject(request: Request, who: Who, run_id: ObjectId, body: RejectPlan) -> Pl
     check_csrf(request, who)
     plan(request, who, run_id)
     return approvals.reject_plan(_rt(request), run_id, who.email, body.reason)
+
+
+@router.post("/plans/{run_id}/undo", response_model=PlanView, status_code=201)
+def undo(request: Request, who: Who, run_id: ObjectId) -> PlanView:
+    """Propose undoing a finished plan: the new plan of its ticket, which puts back what the
+    plan changed and waits for approval like any plan (``undo_of`` names this one; ``left``
+    what deskhand cannot undo). 409 when the plan is still open, changed nothing deskhand can
+    undo, or its undo is proposed already."""
+    check_csrf(request, who)
+    plan(request, who, run_id)
+    rt = _rt(request)
+    return approvals.show_plan(rt, propose_undo(rt, run_id, who.email), who.email)
