@@ -1,9 +1,10 @@
 """The Microsoft 365 connector interface: users, groups, licences and sign-in, as Graph offers
 them; and the protocols of what a leaver's and a starter's steps change besides (a user's
-groups, automatic replies, mail forwarding, OneDrive sharing, sign-in methods, profile,
-creation), each offered as a capability (``deskhand.connectors.capabilities``). Implemented by
-the sandbox and by the Graph client; tests/connectors/contract/test_m365.py holds both to what
-is promised here."""
+groups and own licences, automatic replies, mail forwarding, OneDrive sharing, sign-in
+methods, profile, creation, the address list), each offered as a capability
+(``deskhand.connectors.capabilities``). Implemented by the sandbox and by the Graph client;
+tests/connectors/contract/test_m365.py and test_m365_lifecycle.py hold both to what is
+promised here."""
 
 from __future__ import annotations
 
