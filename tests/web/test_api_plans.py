@@ -66,7 +66,7 @@ def _finished_group_change(api: TestClient, web_rt: Runtime) -> int:  # noqa: F8
     [added] = [
         p
         for p in api.get("/plans").json()
-        if [s["action"] for s in p["steps"]][0] == "m365.add_group_member" and len(p["steps"]) == 3
+        if p["steps"][0]["action"] == "m365.add_group_member" and len(p["steps"]) == 3
     ]
     assert api.post(f"/plans/{added['run_id']}/approve").status_code == 200
     Worker(web_rt, "test-worker").run_once()
