@@ -138,7 +138,8 @@ def test_an_unknown_intent_lists_the_intents_there_are() -> None:
         parse_policy(TAIL + "time_entries:\n  minutes:\n    printer: 10\n", "contoso.yaml")
 
     assert caught.value.hint == (
-        "The intents are access_change, account_unlock, mfa_reset, offboarding, password_reset."
+        "The intents are access_change, account_unlock, mfa_reset, offboarding, onboarding, "
+        "password_reset."
     )
 
 

@@ -41,6 +41,7 @@ def test_the_catalogue_is_every_intent_each_specialist_declares() -> None:
         "account_unlock",
         "mfa_reset",
         "offboarding",
+        "onboarding",
         "password_reset",
     }
 

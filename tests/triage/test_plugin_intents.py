@@ -132,6 +132,7 @@ def test_with_an_llm_a_plugin_intent_is_offered_with_its_description_and_routed(
             "account_unlock",
             "mfa_reset",
             "offboarding",
+            "onboarding",
             "other",
             "password_reset",
             "printer_mapping",

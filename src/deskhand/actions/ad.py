@@ -287,6 +287,7 @@ class MoveToOu(Action):
 
 
 class CreateUser(Action):
+    creates = "user_principal_name"
     """A starter's account, created in Active Directory with a temporary password (made before
     acting and kept with the step, as a password reset's), enabled and to be changed at the
     first logon; Microsoft 365 gets the user at the next directory sync. A logon name or

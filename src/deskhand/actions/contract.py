@@ -116,6 +116,9 @@ class Action(ABC):
     # for at most this long after the step started; then the step fails and the run escalates.
     # None: reading back right after acting is final.
     settles_within: ClassVar[timedelta | None] = None
+    # The parameter holding the sign-in name of the user this step creates (a starter): the
+    # later steps of the same plan may name that user by it before the user exists.
+    creates: ClassVar[str | None] = None
     recheck_every: ClassVar[timedelta] = timedelta(minutes=2)
 
     # --- what it is (pure) ------------------------------------------------------------------

@@ -134,17 +134,18 @@ class _Membership(Action):
     member: bool
 
     def _is_member(self, params: GroupMemberParams, c: Connectors) -> bool:
-        return params.user_id in c.m365.group_members(params.group_id)
+        return _object_id(params.user_id, c) in c.m365.group_members(params.group_id)
 
     def snapshot(self, params: GroupMemberParams, c: Connectors) -> dict[str, Any]:
         return {"member": self._is_member(params, c)}
 
     def act(self, params: GroupMemberParams, c: Connectors, key: str, secret: str | None) -> Acted:
         try:
+            user_id = _object_id(params.user_id, c)
             if self.member:
-                c.m365.add_group_member(params.group_id, params.user_id)
+                c.m365.add_group_member(params.group_id, user_id)
             else:
-                c.m365.remove_group_member(params.group_id, params.user_id)
+                c.m365.remove_group_member(params.group_id, user_id)
         except (ConflictError, NotFoundError) as error:
             # Already as asked (someone else did it): reading back decides, not the error.
             return Acted({"already": str(error)})
@@ -155,6 +156,12 @@ class _Membership(Action):
     ) -> Check:
         member = self._is_member(params, c)
         return Check(member == self.member, {"member": member})
+
+
+def _object_id(user: str, c: Connectors) -> str:
+    """The directory id of ``user``: a starter is named by their sign-in name in the plan that
+    creates them (Graph takes it in a path, but a membership needs the object's id)."""
+    return c.m365.get_user(user).id if "@" in user else user
 
 
 class AddGroupMember(_Membership):

@@ -11,13 +11,14 @@ group) is returned as the facts that decide the step's blast radius.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from deskhand.actions.contract import Action
+from deskhand.actions.registry import catalogue
 from deskhand.connectors.capabilities import AD_GROUPS
-from deskhand.connectors.errors import ConnectorError
+from deskhand.connectors.errors import ConnectorError, NotFoundError
 from deskhand.connectors.factory import Connectors
 from deskhand.domain.actions import (
     ActionError,
@@ -69,10 +70,21 @@ class Bound:
     mismatched: tuple[tuple[str, str, str], ...] = ()
 
 
-def bind(spec: Action, raw: Mapping[str, Any], connectors: Connectors, ticket: TicketRef) -> Bound:
+def bind(
+    spec: Action,
+    raw: Mapping[str, Any],
+    connectors: Connectors,
+    ticket: TicketRef,
+    created: frozenset[str] = frozenset(),
+) -> Bound:
     """``raw`` validated for ``spec`` and resolved against the tenant's systems; a
     BindingError (or ActionError for parameters that do not fit) naming what is wrong — also
-    when the tenant's connectors lack a capability the action needs."""
+    when the tenant's connectors lack a capability the action needs.
+
+    ``created``: the sign-in names (folded) of the users an earlier step of the same plan
+    creates. A user reference that names one by its sign-in name is kept as that name (it is
+    the starter's id until they exist): looked up when the user exists, to check it is them,
+    and not before."""
     missing = spec.missing(connectors)
     if missing:
         raise BindingError(
@@ -95,6 +107,9 @@ def bind(spec: Action, raw: Mapping[str, Any], connectors: Connectors, ticket: T
                 continue
             if value is None:  # an optional reference left out (a new user with no manager)
                 values.update(dict.fromkeys(reference.shows))
+                continue
+            if reference.kind == "user" and str(value).casefold() in created:
+                _keep_new_user(reference, str(value), values, connectors)
                 continue
             obj = _look_up(reference, str(value), connectors)
             found[name] = obj
@@ -124,6 +139,33 @@ def bind(spec: Action, raw: Mapping[str, Any], connectors: Connectors, ticket: T
     )
 
 
+def _keep_new_user(
+    reference: Reference, value: str, values: dict[str, Any], connectors: Connectors
+) -> None:
+    """A starter named by the sign-in name an earlier step creates them with: not there yet
+    when the plan is made; once they exist, it must be them (the same sign-in name)."""
+    try:
+        found = connectors.m365.get_user(value)
+    except NotFoundError:
+        found = None
+    if found is not None and found.user_principal_name.casefold() != value.casefold():
+        raise BindingError(
+            f"{value} now names {found.user_principal_name}, not the user this plan creates."
+        )
+    values.update(dict.fromkeys(reference.shows, value))
+
+
+def created_by(steps: Sequence[tuple[str, Mapping[str, Any]]]) -> frozenset[str]:
+    """The sign-in names (folded) of the users these steps create."""
+    names = set()
+    for name, params in steps:
+        made = catalogue().get(name)
+        field = made.creates if made is not None else None
+        if field and params.get(field):
+            names.add(str(params[field]).casefold())
+    return frozenset(names)
+
+
 def _look_up(reference: Reference, value: str, connectors: Connectors) -> DirectoryObject:
     if reference.kind == "user":
         return connectors.m365.get_user(value)  # an id or a sign-in name; the id comes back
@@ -134,7 +176,8 @@ def _look_up(reference: Reference, value: str, connectors: Connectors) -> Direct
     if reference.kind == "ad_user":
         return connectors.ad.get_user(value)  # as AD knows them: its own id (objectGUID)
     for sku in connectors.m365.subscribed_skus():
-        if value in (sku.id, sku.part_number):
+        # by id, part number or product name ("Microsoft 365 Business Premium" in a template)
+        if value in (sku.id, sku.part_number) or value.casefold() == sku.display_name.casefold():
             return sku
     raise BindingError(f"The licence {value} is not one this tenant subscribes to.")
 

@@ -18,15 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deskhand.actions import action, catalogue
+from deskhand.connectors.capabilities import M365_USER_GROUPS
 from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors
 from deskhand.domain import events as ev
 from deskhand.domain.actions import DIRECTORY_KINDS, ActionError
 from deskhand.domain.decisions import Decision
-from deskhand.domain.directory import DirectoryUser
+from deskhand.domain.directory import DirectoryGroup, DirectoryUser
 from deskhand.domain.escalations import Reason
 from deskhand.engine import psa_status, state
-from deskhand.engine.binding import BindingError, TicketRef, bind
+from deskhand.engine.binding import BindingError, TicketRef, bind, created_by
 from deskhand.engine.escalation import escalate
 from deskhand.engine.planning import PlanInputs, make_plan, requester_check
 from deskhand.engine.questions import question, why_not_ask
@@ -177,6 +178,7 @@ def _decide(
             tenant_name=tenant_view.name,
             strict=specialist.resolves,
             several=specialist.several_users,
+            new_people=specialist.new_people,
         )
         resolution.targets = with_lockout(resolution.targets, connectors.ad)
     except ConnectorError as error:
@@ -221,6 +223,13 @@ def _decide(
         identity="unchecked",
         lifecycle=rt.policy(tenant).lifecycle,
         managers=(_managers(connectors, resolution.targets) if specialist.needs_managers else ()),
+        memberships=(
+            _memberships(connectors, resolution.targets, events)
+            if specialist.needs_memberships
+            else {}
+        ),
+        directory="cloud" if getattr(connectors.ad, "absent", None) else "hybrid",
+        subscriptions=(tuple(resolution.subscriptions) if specialist.new_people else ()),
     )
     if specialist.several_users and len(context.targets) > 1:
         # The requester is checked against the user the plan is about, named first.
@@ -308,10 +317,11 @@ def _with_policy(
     except ValueError as error:
         raise Stop(Reason.PLAN_INVALID, f"{planner}: {error}", events) from None
     steps = []
-    for proposed, after in zip(plan.steps, waits, strict=True):
+    for position, (proposed, after) in enumerate(zip(plan.steps, waits, strict=True)):
+        earlier = created_by([(s.action, s.params) for s in plan.steps[:position]])
         try:
             spec = action(proposed.action)
-            bound = bind(spec, proposed.params, connectors, ticket)
+            bound = bind(spec, proposed.params, connectors, ticket, earlier)
         except (ActionError, BindingError) as error:
             raise Stop(Reason.PLAN_INVALID, f"{planner}: {error}", events) from None
         params = bound.params
@@ -374,6 +384,20 @@ def _managers(
         except ConnectorError:
             continue
     return tuple(found)
+
+
+def _memberships(
+    connectors: Connectors, targets: Sequence[DirectoryUser], events: list[ev.Event]
+) -> dict[str, tuple[DirectoryGroup, ...]]:
+    """The groups of each target, as Microsoft 365 has them; a lookup that fails stops the
+    dispatch like any failed lookup of the directory."""
+    try:
+        directory = M365_USER_GROUPS.of(connectors)
+        return {t.id: tuple(directory.groups_of(t.id)) for t in targets}
+    except ConnectorError as error:
+        raise Stop(
+            Reason.EXECUTION_FAILED, f"Reading group memberships failed: {error}", events
+        ) from None
 
 
 def dependencies(plan: Plan) -> list[tuple[int, ...] | None]:

@@ -27,7 +27,14 @@ from deskhand.domain.actions import ActionError
 from deskhand.domain.decisions import Decision
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser
 from deskhand.domain.risks import QUEUE_ORDER, BlastRadius, risk_rank
-from deskhand.engine.binding import BindingError, Bound, DirectoryObject, TicketRef, bind
+from deskhand.engine.binding import (
+    BindingError,
+    Bound,
+    DirectoryObject,
+    TicketRef,
+    bind,
+    created_by,
+)
 from deskhand.engine.planning import PlanInputs, make_plan, requester_check
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
@@ -122,6 +129,11 @@ class EditPlan:
         return min(radii, key=lambda r: QUEUE_ORDER.index(r))
 
 
+def _created(run: RunNow, step: StepNow) -> frozenset[str]:
+    """The users the steps before ``step`` create (a starter named before they exist)."""
+    return created_by([(s.action, s.params) for s in run.steps if s.position < step.position])
+
+
 def plan_edit(
     rt: Runtime, tenant: Tenant, run: RunNow, step_id: int, edit: Mapping[str, Any]
 ) -> EditPlan:
@@ -138,7 +150,7 @@ def plan_edit(
             hint=f"It has: {', '.join(spec.Params.model_fields)}.",
         )
     try:
-        bound = bind(spec, {**step.params, **edit}, connectors, run.ticket)
+        bound = bind(spec, {**step.params, **edit}, connectors, run.ticket, _created(run, step))
     except (ActionError, BindingError) as error:
         raise EditRefused(f"The edit cannot be approved: {error}") from None
     _refuse_edited_names(spec, bound, step, edit)
@@ -242,7 +254,7 @@ def _replanned(
                 {k: v for k, v in edit.items() if k not in spec.references and k not in spec.shown}
             )
         try:
-            bound = bind(stored_spec, raw, connectors, run.ticket)
+            bound = bind(stored_spec, raw, connectors, run.ticket, _created(run, stored))
         except (ActionError, BindingError) as error:
             raise EditRefused(f"Step {stored.position} of the new plan: {error}") from None
         planned = _planned(stored_spec, bound, stored, policy)

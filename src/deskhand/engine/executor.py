@@ -37,7 +37,7 @@ from deskhand.domain.decisions import Decision
 from deskhand.domain.escalations import Reason
 from deskhand.domain.risks import APPROVAL_FLOOR
 from deskhand.engine import psa_status, state
-from deskhand.engine.binding import BindingError, TicketRef, bind
+from deskhand.engine.binding import BindingError, TicketRef, bind, created_by
 from deskhand.engine.escalation import escalate
 from deskhand.engine.left_undone import left_of_run
 from deskhand.engine.runtime import Runtime
@@ -254,7 +254,14 @@ def _check_may_run(
     spec = action(step.action)
     values = params.model_dump(mode="json")
     try:
-        bound = bind(spec, values, c, ticket)
+        earlier = created_by(
+            [
+                (s.action, state.effective_params(s))
+                for s in step.run.steps
+                if s.position < step.position
+            ]
+        )
+        bound = bind(spec, values, c, ticket, earlier)
     except (BindingError, ActionError, ConnectorError) as error:
         _refuse_and_fail(session, step, str(error))
         return _Halt(Reason.PLAN_INVALID, f"Step {step.position}: {error}")

@@ -90,6 +90,7 @@ class Resolution:
     targets: list[DirectoryUser] = field(default_factory=list)
     groups: list[DirectoryGroup] = field(default_factory=list)
     skus: list[Sku] = field(default_factory=list)
+    subscriptions: list[Sku] = field(default_factory=list)  # every licence the tenant has
     events: list[EntityResolved] = field(default_factory=list)
     problem: str | None = None
     unresolved: Unresolved | None = None  # the target is not known: ask, never pick
@@ -118,17 +119,21 @@ def resolve(
     tenant_name: str = "",
     strict: frozenset[str] = frozenset(),
     several: bool = False,
+    new_people: bool = False,
 ) -> Resolution:
     """Match the ticket's addresses and names against the directory. ``tenant_name`` is not a
     person's name ("Contoso Dental" in a signature is not the "Contoso Dental IT Admin").
     ``strict``: the kinds ("group", "licence") whose every mention must resolve — those the
     specialist plans with; other mentions are only matched exactly. ``several``: the specialist
     tells apart several users the ticket names (a leaver and the colleague who takes over);
-    otherwise more than one is a problem, and deskhand does not pick."""
+    otherwise more than one is a problem, and deskhand does not pick. ``new_people``: the
+    ticket may name people who are not in the directory yet (a starter): a name or address
+    that matches nobody is not asked about; the users it does name are still resolved."""
     text = f"{subject}\n{body}"
     users = m365.list_users()
     result = Resolution(requester=_by_address(users, requester_email))
     groups, skus = m365.list_groups(), m365.subscribed_skus()
+    result.subscriptions = list(skus)
     _resolve_named(text, groups, result, kind="group")
     _resolve_skus(text, skus, result)
     # "remove Tom Becker's licence": the words before "licence" are a person, not a product.
@@ -147,7 +152,9 @@ def resolve(
     for phrase in [*ignore, tenant_name]:
         if phrase:
             loose = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", loose, flags=re.IGNORECASE)
-    _resolve_targets(text, loose, requester_email, found, users, result, several=several)
+    _resolve_targets(
+        text, loose, requester_email, found, users, result, several=several, new_people=new_people
+    )
     if unclear:
         if result.unresolved is None:
             result.unresolved = Unresolved(users=False)
@@ -185,6 +192,7 @@ def _resolve_targets(
     out: Resolution,
     *,
     several: bool = False,
+    new_people: bool = False,
 ) -> None:
     named: dict[str, DirectoryUser] = {}
     for address in found.emails:
@@ -196,7 +204,7 @@ def _resolve_targets(
         )
         if user is not None:
             named[user.id] = user
-        elif address != requester_email.lower():
+        elif address != requester_email.lower() and not new_people:
             out.problem = f"{address} is not a user in this tenant's directory."
     for user in users:
         if any(_mentions(text, name) for name in _names(user)) and user.id not in named:
@@ -209,7 +217,7 @@ def _resolve_targets(
     # The requester's own name in a signature is not a second target.
     if out.requester is not None and len(named) > 1:
         named.pop(out.requester.id, None)
-    if not named and out.problem is None:
+    if not named and out.problem is None and not new_people:
         # Beside "me"/"my", a lone first name is someone else ("Maria approved it, add me"):
         # the requester stays the target unless a fuller name is close to another user.
         least = 2 if found.first_person else 1
@@ -240,7 +248,7 @@ def _resolve_targets(
     if len(out.targets) > 1 and out.problem is None and not several:
         upns = ", ".join(u.user_principal_name for u in out.targets)
         out.problem = f"The ticket names more than one user ({upns}); deskhand will not pick one."
-    if not out.targets and out.problem is None:
+    if not out.targets and out.problem is None and not new_people:
         out.problem = "The ticket names no user that is in this tenant's directory."
 
 

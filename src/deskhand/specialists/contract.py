@@ -143,6 +143,19 @@ class PlanContext(_View):
     managers: tuple[DirectoryUser, ...] = Field(
         default=(), description="The targets' managers, looked up in the directory"
     )
+    memberships: dict[str, tuple[DirectoryGroup, ...]] = Field(
+        default_factory=dict, description="The groups of each target (by user id)"
+    )
+    subscriptions: tuple[Sku, ...] = Field(
+        default=(),
+        description="Every licence the tenant subscribes to, with its seats (for a specialist "
+        "that names new people: a starter's licences)",
+    )
+    directory: str = Field(
+        "cloud",
+        description="Where the tenant's users are mastered: cloud (Microsoft 365 only) or "
+        "hybrid (an on-premises AD deskhand can reach)",
+    )
 
 
 class ProposedStep(_View):
@@ -203,6 +216,12 @@ class Specialist(ABC):
     # It tells apart several users the ticket names (context.targets): a leaver and the
     # colleague who takes over. Otherwise a ticket naming more than one user is not planned.
     several_users: ClassVar[bool] = False
+    # The ticket names people who are not in the directory yet (a starter): names that match
+    # nobody are not asked about, and the plan may have no target user.
+    new_people: ClassVar[bool] = False
+    # The groups of the users the ticket names are looked up (context.memberships): a starter
+    # "with the same access as Bob" gets Bob's groups.
+    needs_memberships: ClassVar[bool] = False
 
     def subject(self, ticket: TicketView, context: PlanContext) -> DirectoryUser | None:
         """Which of several users the ticket names the plan is about (the leaver, not the
