@@ -78,6 +78,7 @@ def test_a_starter_in_a_role_with_an_ou_is_created_in_active_directory(
         "  roles:\n"
         "    Front Desk:\n"
         "      licences: [Microsoft 365 Business Basic]\n"
+        "      groups: [Front Desk]\n"
         f'      ou: "{STAFF_OU}"\n',
     )
     ticket_id = ticket(
@@ -86,7 +87,12 @@ def test_a_starter_in_a_role_with_an_ou_is_created_in_active_directory(
     work(rt)
     plan = the_plan(rt, ticket_id)
     actions = [s.action for s in plan.steps]
-    assert actions[:3] == ["ad.create_user", "m365.await_user", "m365.assign_license"]
+    assert actions[:4] == [
+        "ad.create_user",
+        "m365.await_user",
+        "m365.assign_license",
+        "m365.add_group_member",
+    ]
     assert plan.waits_for[2] == [1] and plan.waits_for[3] == [2]  # nothing in 365 before sync
 
     approve_all(rt, ticket_id)
@@ -94,7 +100,9 @@ def test_a_starter_in_a_role_with_an_ou_is_created_in_active_directory(
     assert {s.status for s in steps_of(rt, ticket_id)} == {"verified"}
     jane = sandbox_user(rt, JANE)
     assert jane is not None and jane.synced and jane.ou == STAFF_OU
-    assert m365(rt).get_user(JANE).licenses
+    graph = m365(rt)
+    assert graph.get_user(JANE).licenses
+    assert {g.display_name for g in graph.groups_of(jane.id)} == {"Front Desk"}
 
 
 def test_a_starter_who_starts_later_is_created_before_their_first_morning(rt: Runtime) -> None:

@@ -343,17 +343,43 @@ def _steps(
             f"licence:{sku.id}",
             "m365.assign_license",
             {"user_id": upn, "user_principal_name": upn, "sku_id": sku.id, "sku_name": ""},
-            f"The {sku.display_name} licence"
-            + (
-                f" of the {role_name} role."
-                if colleague is None
-                else f", as {colleague_name(colleague)} has."
-            ),
+            f"The {sku.display_name} licence, " + _why(role_name, colleague, "has"),
             ready,
             f"seat:{sku.id}",
         )
         done.append(f"they have {sku.display_name}")
     groups, kept = _groups(context, role, colleague)
+    named = [] if colleague is not None or role is None else role.groups
+    for group_name in named:  # the role's groups, by name: binding finds each in the tenant
+        add(
+            f"group:{group_name}",
+            "m365.add_group_member",
+            {
+                "user_id": upn,
+                "user_principal_name": upn,
+                "group_id": group_name,
+                "group_name": "",
+            },
+            f"Member of {group_name}, " + _why(role_name, None, "is"),
+            ready,
+        )
+    if hybrid and role is not None:
+        for group_name in role.ad_groups:
+            add(
+                f"ad_group:{group_name}",
+                "ad.add_group_member",
+                {
+                    "user_id": upn,
+                    "user_principal_name": upn,
+                    "group_id": group_name,
+                    "group_name": "",
+                },
+                f"Member of the Active Directory group {group_name}, "
+                + _why(role_name, None, "is"),
+                "account",
+            )
+    if named:
+        done.append(f"they are in {_sentence(list(named))}")
     for group in groups:
         add(
             f"group:{group.id}",
@@ -364,12 +390,7 @@ def _steps(
                 "group_id": group.id,
                 "group_name": "",
             },
-            f"Member of {group.display_name}"
-            + (
-                f", as {colleague_name(colleague)} is."
-                if colleague is not None
-                else f" ({role_name})."
-            ),
+            f"Member of {group.display_name}, " + _why(role_name, colleague, "is"),
             ready,
         )
     if groups:
@@ -388,6 +409,12 @@ def _steps(
             )
             done.append(f"their {item.system} access is set up")
     return steps, done, left
+
+
+def _why(role_name: str | None, colleague: DirectoryUser | None, verb: str) -> str:
+    if colleague is not None:
+        return f"as {colleague.display_name} {verb}."
+    return f"from the {role_name} role's template."
 
 
 def colleague_name(user: DirectoryUser | None) -> str:
