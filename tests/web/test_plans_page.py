@@ -179,3 +179,65 @@ def test_a_plan_card_says_what_the_ticket_asks_that_a_technician_still_does(
     page = client.get("/plans").text
     others = [p.run_id for p in approvals.list_plans(web_rt, "dana@msp.example")]
     assert [r for r in others if "Left for a technician" in card(page, r)] == [plan.run_id]
+
+
+def _finished_group_change(web_rt: Runtime) -> int:
+    """The demo's plan that adds a user to a group, approved and run: its number."""
+    [plan] = [
+        p
+        for p in approvals.list_plans(web_rt, "dana@msp.example")
+        if p.steps[0].action == "m365.add_group_member" and len(p.steps) == 3
+    ]
+    approvals.approve_plan(web_rt, plan.run_id, "dana@msp.example")
+    Worker(web_rt, "w").run_once()
+    return plan.run_id
+
+
+def test_a_finished_plan_offers_its_undo_and_the_undo_plan_is_a_card_to_approve(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, csrf = signed_in
+    finished = _finished_group_change(web_rt)
+    page = client.get(f"/plans/{finished}").text
+    assert f"What plan {finished} did" in page and "Propose undo" in page
+    assert "Undo: Remove tom.becker@contosodental.example from the group Finance Share" in page
+
+    proposed = client.post(f"/plans/{finished}/undo", data={"csrf": csrf}, follow_redirects=False)
+
+    assert proposed.status_code == 303, proposed.text
+    undo = int(proposed.headers["location"].rsplit("/", 1)[1])
+    shown = client.get(proposed.headers["location"]).text
+    assert f"Plan {undo} undoes plan {finished}" in shown  # the flash
+    undoing = card(shown, undo)
+    assert f'Undoes <a href="/plans/{finished}">plan {finished}</a>' in undoing
+    assert "Remove tom.becker@contosodental.example from the group Finance Share" in undoing
+    assert "Approve plan" in undoing
+    assert f'id="plan-{undo}"' in client.get("/plans").text  # in the queue
+    again = client.get(f"/plans/{finished}").text
+    assert "Propose undo" not in again
+    assert f"The undo of plan {finished} is proposed already: plan {undo}" in again
+    twice = client.post(f"/plans/{finished}/undo", data={"csrf": csrf})
+    assert twice.status_code == 409 and "proposed already" in twice.text
+
+
+def test_the_ticket_page_offers_an_undo_to_an_approver_only(
+    app_client: TestClient, web_rt: Runtime
+) -> None:
+    finished = _finished_group_change(web_rt)
+    ticket_id = approvals.show_plan(web_rt, finished).ticket_id
+    csrf = sign_in(app_client, "lee@msp.example")  # a tech of Contoso Dental
+    assert "Propose undo" not in app_client.get(f"/tickets/{ticket_id}").text
+    assert "Propose undo" not in app_client.get(f"/plans/{finished}").text
+    refused = app_client.post(f"/plans/{finished}/undo", data={"csrf": csrf})
+    assert refused.status_code == 403
+
+    csrf = sign_in(app_client, "dana@msp.example")
+    page = app_client.get(f"/tickets/{ticket_id}").text
+    assert f'id="propose-undo-{finished}"' in page
+    proposed = app_client.post(
+        f"/plans/{finished}/undo", data={"csrf": csrf}, follow_redirects=False
+    )
+    assert proposed.status_code == 303
+    after = app_client.get(f"/tickets/{ticket_id}").text
+    assert f'id="propose-undo-{finished}"' not in after
+    assert "Undoes <a" in after and "awaiting approval" in after

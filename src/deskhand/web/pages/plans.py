@@ -1,7 +1,8 @@
 """The plan queue: one card per plan (every draft of one run of a ticket), riskiest and oldest
 first, decided whole in one keystroke. A step to change is edited on its own draft (the draft
 queue, /queue, and its edit form); approving and rejecting go through
-``deskhand.engine.approvals`` — the same rules as the command line and the API."""
+``deskhand.engine.approvals`` — the same rules as the command line and the API. A finished
+plan's page offers to undo it (``deskhand.engine.undo``): a new plan, approved like any."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from deskhand.engine import approvals
 from deskhand.engine.approvals import PlanView
 from deskhand.engine.runtime import Runtime
+from deskhand.engine.undo import propose_undo, undo_offer
 from deskhand.web.card_context import card_context
 from deskhand.web.params import ObjectId
 from deskhand.web.render import flash, page, templates
@@ -59,6 +61,7 @@ def one_plan(request: Request, who: CurrentViewer, run_id: ObjectId) -> Response
         who,
         active="plans",
         one=plan,
+        undo=None if plan.pending else undo_offer(rt, run_id, who.email),
         plans=shown,
         total=len(shown),
         tenant=plan.tenant_id,
@@ -136,3 +139,18 @@ async def reject(request: Request, who: CurrentViewer, run_id: ObjectId) -> Resp
         )  # fmt: skip
     response = RedirectResponse("/plans", status_code=303)
     return flash(response, f"Plan {run_id} rejected; the ticket is in Escalations.")
+
+
+@router.post("/plans/{run_id}/undo")
+async def undo(request: Request, who: CurrentViewer, run_id: ObjectId) -> Response:
+    """Propose undoing a finished plan; the new plan's card comes next, to approve like any."""
+    form = await request.form()
+    check_csrf(request, who, form)
+    rt = runtime(request)
+    _visible(rt, who, run_id)
+    proposed = propose_undo(rt, run_id, who.email)
+    response = RedirectResponse(f"/plans/{proposed}", status_code=303)
+    return flash(
+        response,
+        f"Plan {proposed} undoes plan {run_id}. Nothing of it runs until it is approved.",
+    )

@@ -17,6 +17,7 @@ from deskhand.domain.origin import outside_psa
 from deskhand.engine import approvals, state
 from deskhand.engine.escalation_work import WORKING_ROLES
 from deskhand.engine.runtime import Runtime
+from deskhand.engine.undo import undo_offer
 from deskhand.errors import InputError
 from deskhand.intake import quarantine
 from deskhand.store.models import Run, StepSecret, Tenant, Ticket, User
@@ -139,9 +140,11 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
                 "intent": run.intent,
                 "confidence": run.confidence,
                 "steps": [_step(step, with_secret) for step in run.steps],
+                "undo_of": (run.plan_inputs or {}).get("undo_of"),
             }
             for run in found
         ]
+        ended = [run.id for run in found if run.status in ("completed", "escalated") and run.steps]
         try:
             timeline = trace(session, ticket_id)
         except InputError:
@@ -150,6 +153,11 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         kept = outside_psa(ticket.origin, ticket.exported_from)
         status = ticket.status
         body = ticket.body
+    may_approve = who.may_approve(rt, tenant)
+    # A finished plan an approver may undo, as a new plan (deskhand.engine.undo).
+    offers = {run_id: undo_offer(rt, run_id, who.email) for run_id in ended if may_approve}
+    for row, run in zip(found, runs, strict=True):
+        run["undo"] = offers.get(row.id)
     psa = rt.ticket_connectors(tenant).psa
     try:
         notes = psa.list_comments(psa_ticket_id)
@@ -167,7 +175,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         "kept": kept,  # no PSA holds it: its notes are deskhand's
         "psa_url": None if kept else psa_ticket_url(psa, psa_ticket_id),
         "live": any(run["status"] in OPEN_RUN for run in runs) or status in ("new", "working"),
-        "may_approve": who.may_approve(rt, tenant),
+        "may_approve": may_approve,
     }
 
 
