@@ -78,7 +78,7 @@ def test_demo_seeds_tenants_users_and_tickets(desk: Desk) -> None:
     seeded = desk.json("demo", "--no-serve")
     assert seeded["tenants"] == ["contoso-dental", "northwind-law"]
     assert seeded["approver"] == APPROVER
-    assert len(seeded["tickets"]) == 5
+    assert len(seeded["tickets"]) == 7  # five samples, a leaver's and a starter's
     tenants = desk.json("tenants", "list")
     assert [t["id"] for t in tenants] == ["contoso-dental", "northwind-law"]
     users = {u["email"]: u for u in desk.json("users", "list")}
@@ -87,8 +87,44 @@ def test_demo_seeds_tenants_users_and_tickets(desk: Desk) -> None:
     assert desk.json("demo", "--no-serve")["tickets"] == []  # seeding again adds nothing
 
 
+def test_the_demo_offboards_a_synced_leaver_as_contoso_s_lifecycle_templates_say(
+    demo: Desk,
+) -> None:
+    policies = {t["id"]: t["policy"] for t in demo.json("tenants", "list")}
+    assert policies["contoso-dental"].endswith("demo_policies/contoso-dental.yaml")
+    assert policies["northwind-law"] == "built-in"
+    demo.run("worker", "--once")
+    tickets = {t["subject"]: t for t in demo.json("tickets", "list")}
+    # the starter's ticket is there whichever way it goes (planned, or escalated when no
+    # installed specialist onboards)
+    assert tickets["New starter: Jane Doe"]["status"] in ("awaiting_approval", "escalated")
+
+    [leaver] = [
+        p
+        for p in demo.json("approvals", "plans")
+        if p["ticket_id"] == tickets["Leaver: Tom Becker"]["id"]
+    ]
+    steps = [(s["action"], s["description"]) for s in leaver["steps"]]
+
+    assert leaver["specialist"] == "offboarding" and leaver["not_before"].endswith("17:00:00Z")
+    actions = [action for action, _ in steps]
+    assert actions[0] == "ad.disable_account"  # synced from AD: blocked there first
+    assert actions.index("exchange.convert_to_shared_mailbox") < actions.index(
+        "m365.remove_all_licences"
+    )
+    said = dict(steps)
+    assert "karen.whitfield@contosodental.example" in said["m365.forward_mail"]
+    assert "has left Contoso Dental" in said["m365.set_auto_reply"]
+    assert "OU=Disabled Users,DC=contosodental,DC=example" in said["ad.move_to_ou"]
+    vendors = [d for a, d in steps if a == "vendor.checklist_item"]
+    assert [v.split(",")[0] for v in vendors] == [
+        "Dentrix",
+        "Distributor portal (Microsoft 365 seats)",
+    ]
+
+
 def test_approve_edit_reject_trace_and_audit(demo: Desk, tmp_path: Path) -> None:
-    assert "worked on 5 run(s)" in demo.run("worker", "--once").stdout
+    assert "worked on 7 run(s)" in demo.run("worker", "--once").stdout
     drafts = demo.json("approvals", "list")
     access = next(d for d in drafts if d["action"] == "m365.add_group_member")
     shown = demo.json("approvals", "show", str(access["id"]))

@@ -506,3 +506,50 @@ def test_doctor_checks_licence_names_and_approvers_against_the_tenant(desk: Desk
     assert {checks[f"approver {who}@msp.example"]["outcome"] for who in ("lee", "riley")} == {
         "warn"
     }
+
+
+def test_policy_shows_the_demo_tenant_s_lifecycle_in_plain_words_at_80_columns(
+    desk: Desk,
+) -> None:
+    desk.run("demo", "--no-serve")
+
+    shown = desk.run("tenants", "policy", "contoso-dental", COLUMNS="80").stdout
+    lifecycle = shown[shown.index("Time zone:") :]
+
+    assert all(len(line) <= 80 for line in lifecycle.splitlines()), lifecycle
+    assert lifecycle.startswith("Time zone: Europe/London\n")
+    flat = " ".join(lifecycle.split())
+    assert "approved ahead and run at 17:00 (Europe/London) on that day" in flat
+    order = [
+        "1. Block sign-in",
+        "2. Sign out every session",
+        "Set the automatic reply: “{name} has left Contoso Dental.",
+        "Keep the mailbox as a shared mailbox",
+        "Remove every licence, only once the shared mailbox is verified",
+        "For a leaver synced from AD: move the account to OU=Disabled "
+        "Users,DC=contosodental,DC=example.",
+        "Dentrix, by hand (ticked off): Dentrix → Office Manager",
+        "Distributor portal (Microsoft 365 seats), by hand (ticked off):",
+        "The reply to the requester",
+        "A starter's first day begins at 09:00 (Europe/London).",
+        "Role Front Desk: licences Microsoft 365 Business Basic; groups Front Desk, Practice "
+        "Management App Users.",
+        "Vendor checklist (manual steps a technician ticks off): Dentrix Leaver: Dentrix →",
+        "Starter: Before the first day: distributor portal",
+    ]
+    at = [flat.index(part) for part in order]
+    assert at == sorted(at)
+    assert "Not done here" not in flat  # the demo's templates ask for every step
+    # a wrapped step lines up under its text, not under its number
+    assert "\n      365 follows at the next sync" in lifecycle
+
+
+def test_policy_shows_the_built_in_lifecycle_and_what_it_leaves_out(desk: Desk) -> None:
+    desk.run("demo", "--no-serve")
+
+    flat = " ".join(desk.run("tenants", "policy", "northwind-law").stdout.split())
+
+    assert "Time zone: UTC" in flat and "run at 17:00 (UTC)" in flat
+    assert "Not done here: No automatic reply is set (no auto_reply)." in flat
+    assert "No starter roles: a technician says what each starter gets." in flat
+    assert "Vendor checklist: none." in flat

@@ -8,6 +8,7 @@ Everything it creates is synthetic: the tenants live in the sandbox, every addre
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 
 from sqlalchemy import select
 
@@ -70,6 +71,28 @@ SAMPLE_TICKETS = (
         "I'm locked out of my account after too many attempts this morning. Emily",
     ),
 )
+# The lifecycle part of the demo (issue 15), seeded by `deskhand demo` and left out of the plain
+# seed most tests use: Contoso Dental's policy file (deskhand/demo_policies/contoso-dental.yaml:
+# the built-in rules, the time zone Europe/London and lifecycle templates) and two tickets that
+# are planned from it.
+DEMO_POLICIES = ("contoso-dental",)
+LIFECYCLE_TICKETS = (
+    # A leaver synced from AD whose last day is later: approved now, run at 17:00 that day.
+    (
+        "contoso-dental",
+        "dr.alvarez@contosodental.example",
+        "Leaver: Tom Becker",
+        "Tom Becker's last day is Friday; forward his mail to Karen Whitfield. Thanks, Maria",
+    ),
+    # A cloud-only starter in the Front Desk role, with a colleague's access.
+    (
+        "contoso-dental",
+        "karen.whitfield@contosodental.example",
+        "New starter: Jane Doe",
+        "New starter: Jane Doe, Front Desk, starts Monday 9:00, same access as Jake Morrison. "
+        "Thanks, Karen",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -80,8 +103,11 @@ class Seeded:
     password: str  # the demo approver's, new at every seeding
 
 
-def seed(rt: Runtime, *, tickets: bool = True) -> Seeded:
-    """Create (or leave as they are) the demo tenants, users and sample tickets."""
+def seed(rt: Runtime, *, tickets: bool = True, lifecycle: bool = False) -> Seeded:
+    """Create (or leave as they are) the demo tenants, users and sample tickets. With
+    ``lifecycle`` (as `deskhand demo` seeds), the lifecycle part too: a tenant created now gets
+    the demo's policy file if it has one, and the leaver's and the starter's tickets come with
+    the samples; without, every tenant keeps the built-in policy, as most tests expect."""
     rt.db.upgrade()
     seeded = seed_demo(rt.sandbox)
     with rt.db.session() as session:
@@ -94,6 +120,7 @@ def seed(rt: Runtime, *, tickets: bool = True) -> Seeded:
                         psa_customer_id=item.psa_customer_id,
                         domains=list(item.domains),
                         connector="sandbox",
+                        policy_path=demo_policy(item.id) if lifecycle else None,
                     )
                 )
         for user in MSP_USERS:
@@ -115,5 +142,13 @@ def seed(rt: Runtime, *, tickets: bool = True) -> Seeded:
         set_password(approver, password)
     received = []
     if tickets and not has_tickets:
-        received = [add_ticket(rt, *sample) for sample in SAMPLE_TICKETS]
+        samples = SAMPLE_TICKETS + (LIFECYCLE_TICKETS if lifecycle else ())
+        received = [add_ticket(rt, *sample) for sample in samples]
     return Seeded([t.id for t in seeded], list(MSP_USERS), received, password)
+
+
+def demo_policy(tenant_id: str) -> str | None:
+    """The path of the demo's policy file for ``tenant_id``, or None: the built-in policy."""
+    if tenant_id not in DEMO_POLICIES:
+        return None
+    return str(resources.files("deskhand") / "demo_policies" / f"{tenant_id}.yaml")

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from deskhand import accounts
     from deskhand.domain.events import Actor
     from deskhand.engine import approvals as drafts
+    from deskhand.policy.lifecycle_words import LifecycleWords
 
 tenants_app = group("The MSP's client tenants.")
 users_app = group("The MSP's people who use deskhand.")
@@ -82,6 +83,7 @@ def tenants_policy(
     from deskhand.plugins import installed
     from deskhand.policy import replies
     from deskhand.policy.effective import action_decisions
+    from deskhand.policy.lifecycle_words import lifecycle_words
     from deskhand.policy.tenant_policy import load_policy
     from deskhand.store.models import Tenant
 
@@ -125,6 +127,56 @@ def tenants_policy(
         else:
             out.print("Replies to the client are framed by this reply_template:")
             out.print(Text(policy.reply_template), soft_wrap=True)
+        _print_lifecycle(lifecycle_words(policy))
+
+
+def _print_lifecycle(words: "LifecycleWords") -> None:
+    """The time zone and lifecycle templates, wrapped to the terminal under their indents."""
+    out.print(f"Time zone: {words.time_zone}", highlight=False)
+    leaver = words.offboarding
+    _wrapped("A leaver's offboarding here runs " + leaver.when)
+    _wrapped(leaver.takes_over, indent="  ")
+    for number, step in enumerate(leaver.steps, start=1):
+        text = step.words
+        if step.synced_only:
+            text = f"For a leaver synced from AD: {text[0].lower()}{text[1:]}"
+        if step.condition:
+            text += f" ({step.condition})"
+        _wrapped(text, indent=f"{number:4}. ")
+    if leaver.not_done:
+        out.print("Not done here:")
+        for line in leaver.not_done:
+            _wrapped(line, indent="  ")
+    _wrapped(f"A starter's first day begins at {words.start_at} ({words.time_zone}).")
+    if not words.roles:
+        _wrapped("No starter roles: a technician says what each starter gets.", indent="  ")
+    for role in words.roles:
+        parts = [f"licences {role.licences}", f"groups {role.groups}"]
+        parts += [f"AD groups {role.ad_groups}"] if role.ad_groups else []
+        parts += [f"created in {role.ou}"] if role.ou else []
+        _wrapped(f"Role {role.name}: " + "; ".join(parts) + ".", indent="  ")
+    if not words.vendors:
+        out.print("Vendor checklist: none.")
+        return
+    out.print("Vendor checklist (manual steps a technician ticks off):")
+    for vendor in words.vendors:
+        _wrapped(f"{vendor.system}", indent="  ")
+        _wrapped(f"Leaver: {vendor.leaver or 'nothing to do'}", indent="    ")
+        _wrapped(f"Starter: {vendor.starter or 'nothing to do'}", indent="    ")
+
+
+def _wrapped(text: str, *, indent: str = "") -> None:
+    """``text`` after ``indent``, wrapped to the terminal; wrapped lines line up under it."""
+    import textwrap
+
+    lines = textwrap.wrap(
+        text,
+        width=max(out.width, 40),
+        initial_indent=indent,
+        subsequent_indent=" " * len(indent),
+        break_on_hyphens=False,
+    )
+    out.print(Text("\n".join(lines)), soft_wrap=True)
 
 
 @users_app.command("list")

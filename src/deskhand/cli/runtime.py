@@ -119,7 +119,7 @@ def demo(
 
     with user_errors():
         rt = open_runtime(ctx, current=False)
-        seeded = seed(rt)
+        seeded = seed(rt, lifecycle=True)
         document: dict[str, Any] = {
             "database": rt.db.engine.url.render_as_string(),
             "tenants": seeded.tenants,
@@ -142,6 +142,11 @@ def demo(
             if seeded.tickets:
                 ids = ", ".join(str(t.ticket_id) for t in seeded.tickets)
                 out.print(f"Sample tickets: {ids}")
+            out.print(
+                "What offboarding and onboarding mean at Contoso Dental: Tenants → Contoso "
+                "Dental, or `deskhand tenants policy contoso-dental`",
+                highlight=False,
+            )
         if not no_serve:
             login = f"Sign in as {DEMO_APPROVER.email} with the password {seeded.password}."
             _serve(rt, host, port, worker=True, login=login)
