@@ -1,5 +1,6 @@
-"""The Tenants pages: each tenant's connector, approvers and open work, and its policy with the
-effective decision for every action — within the user's tenant scope only."""
+"""The Tenants pages: each tenant's connector, approvers and open work, its leavers' and starters'
+templates, and its policy with the effective decision for every action — within the user's
+tenant scope only."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from deskhand.actions import catalogue
+from deskhand.demo import demo_policy
 from deskhand.domain.decisions import Decision
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.engine.runtime import Runtime
@@ -324,3 +326,61 @@ def test_the_tenant_page_says_what_time_the_policy_logs(
     said = page.split('<p class="time-entries">')[1].split("</p>")[0]
     assert "psa.log_time; billable)" in said and "not billable" not in said
     assert "access change 15 min, password reset 10 min." in said
+
+
+def test_the_tenant_page_shows_a_leaver_s_offboarding_the_roles_and_the_vendor_checklist(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, _ = signed_in
+    _use_policy(web_rt, "contoso-dental", Path(demo_policy("contoso-dental") or ""))
+
+    page = client.get("/tenants/contoso-dental").text
+    section = page.split('<section class="lifecycle" id="lifecycle">')[1].split("</section>")[0]
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
+
+    assert "Time zone Europe/London" in text
+    assert "run at 17:00 (Europe/London) on that day" in text
+    steps = re.findall(r'<li data-action="([^"]+)">', section)
+    assert steps[:2] == ["ad.disable_account", "m365.revoke_sessions"]
+    assert steps.index("exchange.convert_to_shared_mailbox") < steps.index(
+        "m365.remove_all_licences"
+    )
+    assert steps[-2:] == ["psa.add_internal_note", "psa.send_reply"]
+    assert steps.count("vendor.checklist_item") == 2
+    assert "synced from AD only Move the account to OU=Disabled Users,DC=contosodental" in text
+    assert "{name} has left Contoso Dental." in text
+    assert "Front Desk Licences: Microsoft 365 Business Basic · Groups: Front Desk, " in text
+    assert "Dentrix Leaver: Dentrix → Office Manager" in text
+    assert "Starter: Before the first day: distributor portal" in text
+    assert "Not done here" not in text
+    # the section comes before the policy's decision table
+    assert page.index('id="lifecycle"') < page.index('class="striped decisions"')
+
+
+def test_a_tenant_on_the_built_in_policy_shows_the_default_offboarding_and_what_it_leaves_out(
+    signed_in: tuple[TestClient, str],
+) -> None:
+    client, _ = signed_in
+
+    page = client.get("/tenants/northwind-law").text
+    section = page.split('id="lifecycle"')[1].split("</section>")[0]
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
+
+    assert "Time zone UTC" in text
+    assert "Not done here: No automatic reply is set (no auto_reply)." in text
+    assert "No starter roles" in text and "None: the policy has no vendor_checklist" in text
+
+
+def test_a_policy_that_no_longer_loads_shows_no_lifecycle_section(
+    signed_in: tuple[TestClient, str], web_rt: Runtime, tmp_path: Path
+) -> None:
+    client, _ = signed_in
+    path = tmp_path / "contoso.yaml"
+    path.write_text("approvers: [approver]\napproval_expiry_hours: 24\nlifecycle: [1]\n")
+    _use_policy(web_rt, "contoso-dental", path)
+
+    page = client.get("/tenants/contoso-dental")
+
+    assert page.status_code == 200
+    assert "This policy cannot be loaded" in page.text
+    assert 'id="lifecycle"' not in page.text

@@ -1,5 +1,6 @@
-"""Tenants: each client's connector, who may approve its drafts, its open work, and its policy —
-the file as stored beside the decision it gives every action.
+"""Tenants: each client's connector, who may approve its drafts, its open work, its leavers' and
+starters' templates (what an offboarding does here, read before approving one), and its policy
+— the file as stored beside the decision it gives every action.
 
 A user sees only the tenants in their scope; any other tenant answers 404, like a missing one.
 Connector status is fetched by each row on its own (HTMX) with a time limit, so a slow or broken
@@ -23,6 +24,7 @@ from deskhand.connectors.errors import ConnectorError
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError, InputError
 from deskhand.policy.effective import action_decisions
+from deskhand.policy.lifecycle_words import lifecycle_words
 from deskhand.policy.tenant_policy import TenantPolicy
 from deskhand.store.models import Approval, Escalation, Tenant, Ticket, User
 from deskhand.web.render import page, templates
@@ -97,6 +99,7 @@ def tenant_page(request: Request, who: CurrentViewer, tenant_id: str) -> Respons
         row=row,
         tenant=tenant,
         decisions=action_decisions(policy, catalogue()) if policy is not None else [],
+        lifecycle=lifecycle_words(policy) if policy is not None else None,
     )
 
 
