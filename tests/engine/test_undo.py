@@ -87,7 +87,8 @@ def test_a_rehire_is_a_plan_that_restores_the_account_and_names_what_it_cannot(
     assert actions.count("m365.assign_license") == len(licences_before)
     assert actions.index("m365.assign_license") < actions.index("m365.revoke_onedrive_access")
     assert {"m365.stop_forwarding", "m365.clear_auto_reply"} <= set(actions)
-    assert not [a for a in actions if a.startswith("psa.")]  # the note and reply stay
+    assert not [a for a in actions if a.startswith("psa.")]  # the note and reply stay,
+    assert not [words for words in plan.left if "PSA ticket" in words]  # as the record
     assert all(s.status == "awaiting_approval" for s in plan.steps if s.decision == "approve")
     assert plan.pending  # nothing runs before a human approves
     left = " | ".join(plan.left)
