@@ -256,3 +256,15 @@ def _events(rt: Runtime, ticket_id: int) -> list[EventRecord]:
         for event in found:
             session.expunge(event)
         return found
+
+
+def test_an_undo_step_is_not_retargeted_by_an_edit(rt: Runtime) -> None:
+    _, offboarding = offboarded(
+        rt, "Please offboard Marcus Lee", "Marcus Lee has left the company.", MARCUS
+    )
+    undo = propose_undo(rt, offboarding, APPROVER)
+    first = approvals.show_plan(rt, undo, APPROVER).steps[0]
+    assert first.action == "m365.add_group_member" and first.approval_id is not None
+    with pytest.raises(approvals.EditRefusedError, match="it undoes another plan, step by step"):
+        approvals.approve(rt, first.approval_id, APPROVER, {"group_id": "Finance Share"})
+    assert approvals.show(rt, first.approval_id).status == "pending"

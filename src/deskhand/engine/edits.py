@@ -27,6 +27,7 @@ from deskhand.domain.actions import ActionError
 from deskhand.domain.decisions import Decision
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser
 from deskhand.domain.risks import QUEUE_ORDER, BlastRadius, risk_rank
+from deskhand.engine import state
 from deskhand.engine.binding import (
     BindingError,
     Bound,
@@ -199,11 +200,13 @@ def _replanned(
     """The whole plan made again by its specialist, with the edited objects in place."""
     specialist = rt.registry.by_name.get(run.specialist or "")
     if run.inputs is None or specialist is None:
+        made = {
+            state.UNDO: "it undoes another plan, step by step from what each step kept",
+            state.ASK_REQUESTER: "it is a question to the requester",
+        }.get(run.specialist or "", "it was planned before deskhand kept what plans are made from")
         raise EditRefused(
             "This edit changes whom or what the step acts on, and this plan cannot be made "
-            "again: it was "
-            + ("made by a question to the requester" if specialist is None else "planned before")
-            + " deskhand kept what plans are made from.",
+            f"again: {made}.",
             hint="Reject the draft, saying what should change; the ticket goes to a technician.",
         )
     connectors = rt.ticket_connectors(tenant)
