@@ -22,8 +22,11 @@ from deskhand.actions import registry
 from deskhand.actions.exchange import ConvertToSharedMailbox
 from deskhand.actions.registry import Catalogue, discover
 from deskhand.connectors.sandbox.store import SandboxUser
+from deskhand.domain.notifications import NoticeKind
 from deskhand.engine import approvals
 from deskhand.engine.runtime import Runtime
+from deskhand.notifications import due as notifications_due
+from deskhand.notifications.messages import Links
 from deskhand.specialists.access_change import AccessChange
 from deskhand.specialists.contract import Plan, PlanContext, TicketView
 from deskhand.specialists.offboarding import Offboarding
@@ -369,3 +372,57 @@ def test_a_change_that_never_shows_fails_after_its_bound_and_escalates(slow: Run
     found = escalation_of(rt, ticket_id)
     assert found.reason == "verification_failed"
     assert "did not show within 30 minutes" in found.detail
+
+
+# --- manual steps of a scheduled plan -----------------------------------------------------------
+
+
+def test_a_scheduled_plan_waits_for_its_manual_steps_and_tells_the_technicians(
+    rt: Runtime,
+) -> None:
+    ticket_id = ticket(rt, KAREN, "Offboarding Marcus Lee", LATER)
+    work(rt)
+    approve_all(rt, ticket_id)  # Tuesday: approved ahead, the mailbox cannot be converted yet
+    due = datetime(2026, 12, 30, 17, 0, tzinfo=UTC)
+    at(rt, due)
+    work(rt)
+
+    steps = {s.action: s.status for s in steps_of(rt, ticket_id)}
+    assert steps["m365.block_sign_in"] == steps["m365.remove_all_groups"] == "verified"
+    assert steps["exchange.convert_to_shared_mailbox"] == "executing"  # read back until shown
+    assert steps["m365.remove_all_licences"] == "approved"  # waits for it, not cancelled
+    assert steps["psa.send_reply"] == "approved"
+    assert status(rt, ticket_id) != "escalated"
+    with rt.db.reading() as session:
+        notices = notifications_due.due(
+            session,
+            tenants={CONTOSO: "Contoso Dental"},
+            moment=due,
+            expiry_window=timedelta(minutes=30),
+            links=Links(None),
+        )
+    [manual] = [n for n in notices if n.kind is NoticeKind.MANUAL_STEPS_DUE]
+    assert "Convert to shared mailbox" in manual.body and manual.link.startswith("/plans/")
+
+    in_exchange(rt, MARCUS, mailbox_purpose="shared")  # the technician, at 17:03
+    at(rt, due + timedelta(minutes=6))
+    work(rt)
+    assert {s.status for s in steps_of(rt, ticket_id)} == {"verified"}
+    assert status(rt, ticket_id) == "resolved"
+
+
+def test_a_manual_step_never_done_fails_after_the_window_and_keeps_the_licences(
+    rt: Runtime,
+) -> None:
+    ticket_id = ticket(rt, KAREN, "Offboarding Marcus Lee", LATER)
+    work(rt)
+    approve_all(rt, ticket_id)
+    due = datetime(2026, 12, 30, 17, 0, tzinfo=UTC)
+    at(rt, due)
+    work(rt)
+    at(rt, due + timedelta(hours=9))  # the eight-hour window has passed
+    work(rt)
+    steps = {s.action: s.status for s in steps_of(rt, ticket_id)}
+    assert steps["exchange.convert_to_shared_mailbox"] == "failed"
+    assert steps["m365.remove_all_licences"] == "cancelled"
+    assert escalation_of(rt, ticket_id).reason == "verification_failed"

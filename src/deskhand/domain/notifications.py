@@ -14,6 +14,7 @@ class NoticeKind(StrEnum):
     DRAFTS_EXPIRING = "drafts_expiring"  # drafts whose approval expires soon (once each)
     ESCALATION = "escalation"  # a ticket reached the human queue
     EXECUTION_FAILED = "execution_failed"  # a step failed, did not verify, or is uncertain
+    MANUAL_STEPS_DUE = "manual_steps_due"  # a scheduled plan ran: its manual steps are due now
 
 
 def parse_kinds(names: str) -> list[NoticeKind]:

@@ -44,6 +44,9 @@ from deskhand.engine.runtime import Runtime
 from deskhand.keys import APPROVAL_BINDING, STEP_SECRET
 from deskhand.store.models import EventRecord, Step, StepSecret, Tenant, now
 
+# How long a manual step of a scheduled plan is waited for (technicians are told it is due).
+MANUAL_WINDOW = timedelta(hours=8)
+
 
 class _Halt(Exception):  # noqa: N818 - control flow: the run stops and escalates
     """The run cannot go on as approved. ``local``: one step failed while acting or reading
@@ -90,6 +93,10 @@ class _Work:
     operation: Action
     recovering: Baseline | None  # set when a takeover found it executing
     safe_to_repeat: bool
+    # How long reading back may take to show the change (None: it shows at once), and how
+    # often it is read again meanwhile.
+    settles: timedelta | None = None
+    recheck: timedelta = timedelta(minutes=5)
 
 
 def execute(rt: Runtime, run_id: int, worker: str) -> None:
@@ -114,6 +121,8 @@ def execute(rt: Runtime, run_id: int, worker: str) -> None:
     connectors = rt.ticket_connectors(tenant)
     first: _Halt | None = None
     stopped: set[int] = set()  # positions that failed, or did not run because of one
+    held: set[int] = set()  # waiting for a change to show, or for a step that is
+    until: datetime | None = None  # when the first of the waiting steps is read back again
     for turn in turns:
         if turn.status == "failed":  # in a pass before the run paused
             first = first or _Halt(
@@ -126,11 +135,15 @@ def execute(rt: Runtime, run_id: int, worker: str) -> None:
         if stopped.intersection(turn.waits_for):
             stopped.add(turn.position)
             continue
+        if held.intersection(turn.waits_for):
+            held.add(turn.position)  # runs in a later pass, once what it waits for shows
+            continue
         try:
             _run_step(rt, run_id, turn.step_id, worker, connectors, ticket, tenant)
-        except _Wait as wait:
-            _pause(rt, run_id, worker, wait.until)
-            return
+        except _Wait as wait:  # the steps that do not wait for it go on
+            held.add(turn.position)
+            until = wait.until if until is None else min(until, wait.until)
+            continue
         except _Halt as halt:
             if not halt.local:
                 escalate(rt, run_id, halt.reason, halt.detail, worker=worker)
@@ -139,6 +152,9 @@ def execute(rt: Runtime, run_id: int, worker: str) -> None:
             stopped.add(turn.position)
     if first is not None:
         escalate(rt, run_id, first.reason, first.detail, worker=worker)
+        return
+    if until is not None:
+        _pause(rt, run_id, worker, until)
         return
     with rt.db.session() as session:
         run = state.hold(session, run_id, worker)
@@ -232,6 +248,8 @@ def _prepare(
                     else None
                 ),
                 safe_to_repeat=spec.safe_to_repeat,
+                settles=_settles(spec, scheduled=step.run.not_before is not None),
+                recheck=spec.recheck_every,
             )
     if halt is not None:
         raise halt
@@ -373,7 +391,7 @@ def _already_done(
     not seen is acted again only if the action is safe to repeat; otherwise the run halts as
     an uncertain execution. A step waiting for a change to show is read back again: done,
     waiting again, or failed past its bound."""
-    if work.operation.settles_within is not None:
+    if work.settles is not None:
         _verify(rt, run_id, worker, work, c, baseline)
         return True
     try:
@@ -471,7 +489,7 @@ def _verify(
         raise _Halt(
             Reason.VERIFICATION_FAILED, f"Reading back step {work.position}: {error}", local=True
         ) from None
-    settles = work.operation.settles_within
+    settles = work.settles
     waiting: datetime | None = None  # raised once the wait is committed, not inside it
     with rt.db.session() as session:
         state.hold(session, run_id, worker)
@@ -481,11 +499,13 @@ def _verify(
             return
         why = f"reading back showed {check.observed}"
         if settles is not None:
-            deadline = baseline.started_at + settles
+            # Counted from the first read-back that did not show it, by the runtime's clock.
             moment = rt.clock()
+            since = state.waiting_since(step) or moment
+            deadline = since + settles
             if moment < deadline:
-                waiting = min(deadline, moment + work.operation.recheck_every)
-                state.wait_step(session, step, check.observed, waiting, deadline)
+                waiting = min(deadline, moment + work.recheck)
+                state.wait_step(session, step, check.observed, waiting, deadline, since)
             else:
                 why = f"it did not show within {_span(settles)}: {why}"
         if waiting is None:
@@ -497,6 +517,15 @@ def _verify(
         f"Step {work.position} ({work.description}) ran, but {why}.",
         local=True,
     )
+
+
+def _settles(spec: Action, *, scheduled: bool) -> timedelta | None:
+    """How long a step's change may take to show. A manual step of a scheduled plan was
+    approved ahead: the technician does it when the plan runs, so it is read back until it
+    shows, for up to MANUAL_WINDOW; its dependents wait for it, the other steps go on."""
+    if spec.settles_within is not None:
+        return spec.settles_within
+    return MANUAL_WINDOW if spec.manual and scheduled else None
 
 
 def _pause(rt: Runtime, run_id: int, worker: str, until: datetime) -> None:

@@ -713,12 +713,17 @@ def wait_step(
     observed: dict[str, Any],
     until: datetime,
     deadline: datetime,
+    since: datetime,
 ) -> None:
-    """The step acted, and its change does not show yet: it stays executing, to be read back
-    again at ``until`` (no later than ``deadline``)."""
+    """The step acted, and its change does not show yet (since ``since``): it stays
+    executing, to be read back again at ``until`` (no later than ``deadline``)."""
     if step.status != "executing":
         raise StateError(f"Step {step.id} is {step.status}, not executing.")
-    step.result = {"observed": observed, "waiting_until": until.isoformat()}
+    step.result = {
+        "observed": observed,
+        "waiting_since": since.isoformat(),
+        "waiting_until": until.isoformat(),
+    }
     append(
         session,
         ev.StepWaiting(
@@ -731,6 +736,12 @@ def wait_step(
         step_id=step.id,
         **_ids(step.run),
     )
+
+
+def waiting_since(step: Step) -> datetime | None:
+    """When reading the step back first did not show its change (None: it has not waited)."""
+    since = (step.result or {}).get("waiting_since")
+    return datetime.fromisoformat(since) if isinstance(since, str) else None
 
 
 def pause_run(session: Session, run: Run, until: datetime) -> None:

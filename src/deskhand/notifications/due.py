@@ -17,10 +17,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from deskhand.actions.registry import catalogue
 from deskhand.audit import log as event_log
 from deskhand.domain import events as ev
 from deskhand.notifications import messages
-from deskhand.notifications.messages import EscalatedTicket, Links, Notice, WaitingPlan
+from deskhand.notifications.messages import (
+    EscalatedTicket,
+    Links,
+    ManualStep,
+    Notice,
+    WaitingPlan,
+)
 from deskhand.store.models import (
     Approval,
     ChainHead,
@@ -47,10 +54,12 @@ def due(
     """The messages due now for ``tenants`` (id → name), none of them told before."""
     waiting = _waiting_plans(session, tenants)
     escalations = _escalations(session, tenants, moment - LOOKBACK)
+    manual = _manual_due(session, tenants)
     told = _told(
         session,
         {plan.ticket_id for plans in waiting.values() for plan in plans}
-        | {ticket.ticket_id for _, ticket in escalations},
+        | {ticket.ticket_id for _, ticket in escalations}
+        | {step.ticket_id for _, step in manual},
     )
     notices = []
     for tenant_id, plans in waiting.items():
@@ -70,6 +79,12 @@ def due(
     for tenant_id, ticket in escalations:
         if f"escalation:{ticket.escalation_id}" not in told:
             notices.append(messages.escalated(tenant_id, tenants[tenant_id], ticket, links))
+    by_run: dict[tuple[str, int], list[ManualStep]] = defaultdict(list)
+    for tenant_id, step in manual:
+        if f"manual:{step.step_id}" not in told:
+            by_run[(tenant_id, step.run_id)].append(step)
+    for (tenant_id, _), steps in by_run.items():
+        notices.append(messages.manual_due(tenant_id, tenants[tenant_id], steps, links))
     return notices
 
 
@@ -123,6 +138,30 @@ def _waiting_plans(session: Session, tenants: Iterable[str]) -> dict[str, list[W
         found[tenant_id].append(
             WaitingPlan(run_id, ticket_id, subject, requester, drafts, since, expires)
         )
+    return found
+
+
+def _manual_due(session: Session, tenants: Iterable[str]) -> list[tuple[str, ManualStep]]:
+    """Manual steps a paused run waits for (a scheduled plan ran; the technician does them)."""
+    rows = session.execute(
+        select(Step.id, Step.run_id, Step.action, Step.description, Run.tenant_id, Ticket.id)
+        .add_columns(Ticket.subject)
+        .join(Run, Run.id == Step.run_id)
+        .join(Ticket, Ticket.id == Run.ticket_id)
+        .where(
+            Step.status == "executing",
+            Run.status == "ready",
+            Run.tenant_id.in_(list(tenants)),
+        )
+        .order_by(Step.run_id, Step.position)
+        .limit(NEWEST)
+    ).all()
+    found = []
+    for step_id, run_id, name, description, tenant_id, ticket_id, subject in rows:
+        spec = catalogue().get(name)
+        if spec is None or not spec.manual:
+            continue
+        found.append((tenant_id, ManualStep(step_id, run_id, ticket_id, subject, description)))
     return found
 
 

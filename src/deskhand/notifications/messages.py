@@ -155,6 +155,38 @@ def drafts_expiring(tenant_id: str, tenant: str, plans: list[WaitingPlan], links
 FAILURES = frozenset({"execution_failed", "verification_failed", "uncertain_execution"})
 
 
+@dataclass(frozen=True)
+class ManualStep:
+    """A manual step of a scheduled plan, due now: deskhand reads its result back until the
+    technician has done it."""
+
+    step_id: int
+    run_id: int
+    ticket_id: int
+    subject: str
+    description: str  # the exact instructions
+
+
+def manual_due(tenant_id: str, tenant: str, steps: list[ManualStep], links: Links) -> Notice:
+    """A scheduled plan reached its manual steps: do them now; deskhand sees them done."""
+    first = steps[0]
+    lines = [
+        f"Manual steps are due now at {tenant}: ticket {first.ticket_id} "
+        f"“{short(first.subject)}” ran as scheduled, and deskhand waits for these to show:",
+        *(f"- {step.description}" for step in steps),
+        "",
+        f"Open the plan at {links.plan(tenant_id, first.run_id)}",
+    ]
+    return Notice(
+        NoticeKind.MANUAL_STEPS_DUE,
+        tenant_id,
+        f"[{tenant}] Manual steps due: {short(first.subject)}",
+        "\n".join(lines),
+        links.plan(tenant_id, first.run_id),
+        tuple(About(f"manual:{s.step_id}", s.ticket_id, s.run_id, s.step_id) for s in steps),
+    )
+
+
 def escalated(tenant_id: str, tenant: str, ticket: EscalatedTicket, links: Links) -> Notice:
     """A ticket reached the human queue; a failed or uncertain execution is its own kind."""
     failed = ticket.reason in FAILURES
