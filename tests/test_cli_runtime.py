@@ -121,6 +121,9 @@ def test_the_demo_offboards_a_synced_leaver_as_contoso_s_lifecycle_templates_say
         "Dentrix",
         "Distributor portal (Microsoft 365 seats)",
     ]
+    shown = demo.run("approvals", "plans").stdout  # what a technician reads at 80 columns
+    assert "Scheduled: nothing runs before" in shown and "approves it ahead" in shown
+    assert "(security; waiting; after step 1)" in shown
 
 
 def test_approve_edit_reject_trace_and_audit(demo: Desk, tmp_path: Path) -> None:

@@ -151,12 +151,21 @@ def _print_plan(view: "PlanView", *, brief: bool) -> None:
     if view.verify_first:
         detail = view.requester_check.get("detail") or "the ticket shows warning signs"
         _say(f"Verify the requester first: {detail}", "  ! ", "    ")
+    if view.not_before is not None:
+        _say(
+            f"Scheduled: nothing runs before {readable(view.not_before)}; approving now "
+            "approves it ahead.",
+            "  ",
+            "    ",
+        )
     for step in view.steps:
         state = "waiting" if step.approval_status == "pending" else step.status
         if step.decision == "auto":
             state = f"automatic, {step.status}"
         radius = step.blast_radius.replace("_", " ")
-        _say(f"{step.description} ({radius}; {state})", f"  {step.position}. ", "     ")
+        after = view.waits_for.get(step.position)
+        waits = f"; after {_steps(after)}" if after else ""
+        _say(f"{step.description} ({radius}; {state}{waits})", f"  {step.position}. ", "     ")
     if view.left:
         _say("Left for a technician (deskhand does not do these):", "  ", "  ")
         for words in view.left:
@@ -166,6 +175,13 @@ def _print_plan(view: "PlanView", *, brief: bool) -> None:
         for line in view.reply.splitlines():
             _say(line, "    ", "    ")
     out.print("")
+
+
+def _steps(positions: list[int]) -> str:
+    """ "step 1", "steps 5, 6 and 7"."""
+    if len(positions) == 1:
+        return f"step {positions[0]}"
+    return f"steps {', '.join(map(str, positions[:-1]))} and {positions[-1]}"
 
 
 def _say(text: str, first: str, rest: str) -> None:
