@@ -181,6 +181,34 @@ def test_a_plan_card_says_what_the_ticket_asks_that_a_technician_still_does(
     assert [r for r in others if "Left for a technician" in card(page, r)] == [plan.run_id]
 
 
+def test_a_scheduled_plan_s_card_says_when_it_runs_and_what_each_step_waits_for(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, csrf = signed_in
+    received = add_ticket(
+        web_rt,
+        "contoso-dental",
+        "karen.whitfield@contosodental.example",
+        "Offboarding Marcus Lee",
+        "Marcus Lee's last day is 30 December 2026. Please offboard him then.",
+    )
+    Worker(web_rt, "w").run_once()
+    [plan] = [
+        p for p in approvals.list_plans(web_rt, "dana@msp.example")
+        if p.ticket_id == received.ticket_id
+    ]  # fmt: skip
+
+    shown = card(client.get("/plans").text, plan.run_id)
+    assert "<strong>Scheduled:</strong> nothing runs before" in shown
+    assert "30 Dec 2026 17:00 UTC" in shown
+    assert '<span class="muted after">after step 1</span>' in shown
+    assert '<span class="muted after">after steps 5, 6, 7</span>' in shown
+    decided = client.post(
+        f"/plans/{plan.run_id}/approve", headers={"HX-Request": "true", "X-CSRF-Token": csrf}
+    ).text
+    assert "it runs at 30 Dec 2026 17:00 UTC, not before" in decided
+
+
 def _finished_group_change(web_rt: Runtime) -> int:
     """The demo's plan that adds a user to a group, approved and run: its number."""
     [plan] = [
