@@ -130,3 +130,37 @@ def test_a_ticket_without_the_starter_s_name_goes_to_a_technician(rt: Runtime) -
     found = escalation(rt, ticket_id)
     assert found.reason == "needs_human"
     assert "first and last name" in found.detail
+
+
+def test_an_hr_form_mailed_in_is_read_and_the_role_s_title_and_location_are_set(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    with_policy(
+        rt,
+        tmp_path,
+        "lifecycle:\n"
+        "  usage_location: GB\n"
+        "  roles:\n"
+        "    Front Desk:\n"
+        "      job_title: Receptionist\n"
+        "      licences: [Microsoft 365 Business Basic]\n",
+    )
+    ticket_id = ticket(
+        rt,
+        KAREN,
+        "Starter form",
+        "Please set up the following new starter.\n"
+        "Name: Jane Doe\nDepartment: Front Desk\nStart date: today\n",
+    )
+    work(rt)
+    [create, licence, *_] = the_plan(rt, ticket_id).steps
+    assert create.action == "m365.create_user" and licence.action == "m365.assign_license"
+    approve_all(rt, ticket_id)
+    work(rt)
+    jane = sandbox_user(rt, JANE)
+    assert jane is not None
+    assert (jane.display_name, jane.job_title, jane.usage_location) == (
+        "Jane Doe",
+        "Receptionist",
+        "GB",
+    )

@@ -103,3 +103,13 @@ def test_a_mistake_is_named_with_its_file_and_line(text: str, expected: str) -> 
     with pytest.raises(InputError) as raised:
         parse_policy(TAIL + text, "contoso.yaml")
     assert raised.value.message == expected
+
+
+def test_a_usage_location_is_two_capital_letters() -> None:
+    assert lifecycle("lifecycle:\n  usage_location: GB\n").usage_location == "GB"
+    with pytest.raises(InputError) as raised:
+        lifecycle("lifecycle:\n  usage_location: Britain\n")
+    assert raised.value.message == (
+        "contoso.yaml, line 4: `lifecycle.usage_location`: must be a country's two capital "
+        "letters, like GB or DE."
+    )

@@ -70,6 +70,7 @@ class OffboardingDefaults(_Template):
 class RoleTemplate(_Template):
     """What a starter in this role gets."""
 
+    job_title: Text | None = Field(None, description="The starter's job title")
     licences: list[Text] = Field(default_factory=list)
     groups: list[Text] = Field(default_factory=list)
     ad_groups: list[Text] = Field(default_factory=list)
@@ -81,6 +82,11 @@ class Lifecycle(_Template):
 
     offboarding: OffboardingDefaults = OffboardingDefaults()
     start_at: time = Field(time(9, 0), description="When a starter's first day begins")
+    usage_location: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
+        None,
+        description="Where a new user's services are (two capital letters, as GB or DE): "
+        "Microsoft 365 assigns no licence without it",
+    )
     roles: dict[Text, RoleTemplate] = Field(default_factory=dict)
     vendor_checklist: list[VendorItem] = Field(default_factory=list)
 

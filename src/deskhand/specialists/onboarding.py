@@ -103,6 +103,11 @@ _STARTER = (
     re.compile(
         rf"(?P<name>{_NAME})\s+(?i:(?:is\s+)?(?:starts|starting|joins|joining|will\s+start))\b"
     ),
+    # an HR form mailed in: "Name: Jane Doe", "Full name: Jane Doe", "Employee name: …"
+    re.compile(
+        r"(?im:^[ \t]*(?:full[ \t]+|employee[ \t]+|starter[ \t]+)?name[ \t]*[:=][ \t]*)"
+        rf"(?P<name>{_NAME})"
+    ),
 )
 _SAME_AS = re.compile(
     r"\b(?:same|identical|matching)\s+(?:access|permissions|groups|setup|set-?up|rights)?\s*"
@@ -295,6 +300,7 @@ def _steps(
                 "user_principal_name": upn,
                 "ou": ou,
                 "department": department,
+                "job_title": role.job_title if role is not None else None,
                 "manager": manager.user_principal_name if manager is not None else None,
             },
             f"Create {name} in Active Directory ({ou}); Microsoft 365 follows at the next sync.",
@@ -317,6 +323,8 @@ def _steps(
                 "user_principal_name": upn,
                 "mail_nickname": alias,
                 "department": department,
+                "job_title": role.job_title if role is not None else None,
+                "usage_location": context.lifecycle.usage_location,
             },
             f"Create {name} in Microsoft 365 with a temporary password they change at first "
             "sign-in.",
