@@ -214,3 +214,19 @@ def test_a_synced_leaver_is_ended_in_active_directory_as_the_tenant_s_template_s
     tom = sandbox_user(rt, TOM)
     assert tom.account_enabled is False
     assert tom.ou == DISABLED_OU
+
+
+def test_a_colleague_the_directory_does_not_know_is_named_not_guessed(rt: Runtime) -> None:
+    ticket_id = ticket(
+        rt,
+        KAREN,
+        "Please offboard Marcus Lee",
+        "Marcus Lee has left the company. Please offboard him and forward his mail to Tina.",
+    )
+    work(rt)
+    plan = the_plan(rt, ticket_id)
+    actions = [s.action for s in plan.steps]
+    assert "m365.forward_mail" not in actions and "m365.grant_onedrive_access" not in actions
+    assert not any(PRIYA in s.description for s in plan.steps)  # not the manager instead
+    assert plan.left[0].startswith("hand the mail and the files over to Tina")
+    assert plan.reply is not None and "over to Tina" in plan.reply

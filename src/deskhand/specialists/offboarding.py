@@ -124,12 +124,15 @@ class Offboarding(Specialist):
                 handoff=f"{leaver.user_principal_name} holds an administrative role: offboarding "
                 "an administrator is a technician's, start to finish.",
             )
+        unknown = None if delegates else _unknown_taker(text, context)
         delegate = (
             delegates[0]
             if delegates
+            else None
+            if unknown
             else _requester_takes_over(context, text) or _manager(leaver, context)
         )
-        steps, done, left = _steps(ticket, context, leaver, delegate, text)
+        steps, done, left = _steps(ticket, context, leaver, delegate, text, unknown)
         runs_at = _shown(when) if when is not None else None
         steps.append(
             Step(
@@ -208,6 +211,7 @@ def _steps(
     leaver: DirectoryUser,
     delegate: DirectoryUser | None,
     text: str,
+    unknown: str | None = None,
 ) -> tuple[list[Step], list[str], list[str]]:
     """The steps the tenant's defaults (and the ticket) ask for; what they do, in words for
     the note and the reply; and what is left for a technician."""
@@ -286,6 +290,11 @@ def _steps(
                 "30 days of the licence being removed).",
             )
             done.append(f"{delegate.display_name} can open their OneDrive files")
+    elif unknown is not None:
+        left.append(
+            f"hand the mail and the files over to {unknown} (deskhand found nobody by that name "
+            "in the directory and did not guess)"
+        )
     elif forward or files or d.auto_reply:
         left.append(
             "forward the mail and share the files: the ticket names nobody to take them over "
@@ -390,6 +399,31 @@ def _takes_over(user: DirectoryUser, text: str) -> bool:
         if re.search(pattern, text, re.IGNORECASE):
             return True
     return False
+
+
+# "forward his mail to Karen", "give Sarah his files": who the ticket says takes over.
+_TAKER = re.compile(
+    r"\b(?:forward|redirect|send)\w*\b[^.\n]{0,40}?\bto\s+(?P<to>[A-Z][\w'’-]+)"
+    r"|\bgive\s+(?P<give>[A-Z][\w'’-]+)\b"
+)
+
+
+def _unknown_taker(text: str, context: PlanContext) -> str | None:
+    """A colleague the ticket names to take over the mail or the files whom the directory
+    lookup did not find (a first name alone: "to Karen"): named, never guessed."""
+    known = {
+        word.casefold()
+        for user in (*context.targets, *([context.requester] if context.requester else []))
+        for word in (user.display_name or "").replace(".", " ").split()
+    }
+    for match in _TAKER.finditer(text):
+        name = match.group("to") or match.group("give")
+        if name and name.casefold() not in known and name.casefold() not in _NOT_TAKERS:
+            return name
+    return None
+
+
+_NOT_TAKERS = frozenset({"me", "us", "the", "our", "his", "her", "their", "it", "them"})
 
 
 def _requester_takes_over(context: PlanContext, text: str) -> DirectoryUser | None:
