@@ -230,3 +230,14 @@ def test_a_colleague_the_directory_does_not_know_is_named_not_guessed(rt: Runtim
     assert not any(PRIYA in s.description for s in plan.steps)  # not the manager instead
     assert plan.left[0].startswith("hand the mail and the files over to Tina")
     assert plan.reply is not None and "over to Tina" in plan.reply
+
+
+def test_licences_the_tenant_keeps_for_some_days_are_left_for_a_technician(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    with_policy(rt, tmp_path, "lifecycle:\n  offboarding:\n    keep_licences_days: 30\n")
+    ticket_id = ticket(rt, KAREN, "Please offboard Marcus Lee", "Marcus Lee has left the company.")
+    work(rt)
+    plan = the_plan(rt, ticket_id)
+    assert "m365.remove_all_licences" not in [s.action for s in plan.steps]
+    assert "remove the licences 30 days after the last day" in plan.left[0]

@@ -105,6 +105,17 @@ def test_a_mistake_is_named_with_its_file_and_line(text: str, expected: str) -> 
     assert raised.value.message == expected
 
 
+def test_licences_kept_for_some_days_are_a_whole_number_up_to_ninety() -> None:
+    found = lifecycle("lifecycle:\n  offboarding:\n    keep_licences_days: 30\n")
+    assert found.offboarding.keep_licences_days == 30
+    with pytest.raises(InputError) as raised:
+        lifecycle("lifecycle:\n  offboarding:\n    keep_licences_days: 365\n")
+    assert raised.value.message == (
+        "contoso.yaml, line 5: `lifecycle.offboarding.keep_licences_days`: must be a whole "
+        "number of days from 0 to 90."
+    )
+
+
 def test_a_usage_location_is_two_capital_letters() -> None:
     assert lifecycle("lifecycle:\n  usage_location: GB\n").usage_location == "GB"
     with pytest.raises(InputError) as raised:

@@ -60,6 +60,13 @@ class OffboardingDefaults(_Template):
     remove_licences: bool = Field(
         True, description="Remove the licences once the shared mailbox is verified"
     )
+    keep_licences_days: int = Field(
+        0,
+        ge=0,
+        le=90,
+        description="Days the licences stay after the last day (0: removed by the plan, once "
+        "the shared mailbox is verified); a technician removes them then",
+    )
     remove_groups: bool = Field(True, description="Remove every group membership")
     hide_from_address_list: bool = Field(True, description="Hide the mailbox from the address list")
     disabled_ou: Text | None = Field(

@@ -92,6 +92,8 @@ def _worded(error: Any) -> str:
         return "must not be empty"
     if kind in ("string_too_long",):
         return f"is too long ({error['ctx']['max_length']} characters at most)"
+    if kind in ("greater_than_equal", "less_than_equal", "int_parsing", "int_type"):
+        return "must be a whole number of days from 0 to 90"
     if kind == "string_pattern_mismatch":  # the one pattern: a usage location
         return "must be a country's two capital letters, like GB or DE"
     if kind in ("list_type",):

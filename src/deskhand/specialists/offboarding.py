@@ -310,7 +310,12 @@ def _steps(
             "through Graph. The licences are removed only after this.",
         )
         done.append("their mailbox is kept as a shared mailbox")
-        if d.remove_licences:
+        if d.remove_licences and d.keep_licences_days:
+            left.append(
+                f"remove the licences {d.keep_licences_days} days after the last day, as the "
+                "tenant keeps them that long"
+            )
+        elif d.remove_licences:
             add(
                 "licences",
                 "m365.remove_all_licences",
