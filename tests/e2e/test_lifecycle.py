@@ -175,6 +175,8 @@ def offboarded(
     admin: ldap3.Connection,
     client: Client,
     leaver: Leaver,
+    *,
+    converted: bool = True,
 ) -> tuple[int, int, approvals.PlanView]:
     """Sam's last day, three days ahead, asked for by Olga; planned, approved once the day
     before, and run at the end of the day. The PSA's ticket id, deskhand's, and the plan."""
@@ -202,7 +204,8 @@ def offboarded(
     assert graph.users[leaver.graph_id]["assignedLicenses"]
     assert {s.status for s in steps_of(desk, plan.run_id)} <= {"approved", "ready"}
 
-    graph.purposes[leaver.graph_id] = "shared"  # the technician converted it in Exchange
+    if converted:
+        graph.purposes[leaver.graph_id] = "shared"  # the technician converted it in Exchange
     at(desk, due)
     assert work(desk) == 1
     return psa_id, ticket_id, plan
@@ -239,23 +242,33 @@ def test_a_synced_leaver_is_offboarded_at_the_end_of_their_last_day(
     assert leaver.graph_id not in graph.members[client.finance]
     assert graph.methods[leaver.graph_id] == []
     assert any(OLGA in str(rule) for rule in graph.rules[leaver.graph_id])
-    # The PSA: the note lists every step and its state; the reply what was done.
+    # The PSA: the last note lists every step and its state; the reply what was done.
     written = comments(syncro, psa_id)
-    [note] = [c["body"] for c in written if c["hidden"] and c["body"].startswith("deskhand: ")]
+    finished = written[-1]["body"]
+    assert written[-1]["hidden"] and finished.startswith("deskhand finished this ticket")
+    for step in steps_of(desk, plan.run_id):
+        read_back = step.action not in {"exchange.hide_from_address_list", "vendor.checklist_item"}
+        where = "done, read back" if read_back else "done on the technician's word, not read back"
+        assert f"- {step.position}. {step.description}: {where}\n" in finished, step.action
+    [reply] = [c["body"] for c in written if not c["hidden"]]
     for words in (
-        "can no longer sign in",
+        "Sam Leaver can no longer sign in",
         "every device has been signed out",
+        "their password is changed",
+        "their MFA methods are removed",
         "an automatic reply is set",
         "new mail is forwarded to Olga Office",
+        "Olga Office can open their OneDrive files",
         "their mailbox is kept as a shared mailbox",
         "their licences are removed",
-        "moved to the disabled users",
+        "they are hidden from the address list",
+        "they are removed from their Microsoft 365 groups",
+        "they are removed from their Active Directory groups",
+        "the account is moved to the disabled users",
         "their Dentrix access is ended",
     ):
-        assert words in note, words
-    [reply] = [c["body"] for c in written if not c["hidden"]]
-    assert "Sam Leaver's offboarding is done" in reply
-    assert "their licences are removed" in reply
+        assert words in reply, words
+    assert "A technician will also" not in reply  # nothing is left for them
     assert syncro.tickets[psa_id]["status"] == "Resolved"
     # One human decision: the plan approval, which also ticked off the three manual steps.
     with desk.rt.db.reading() as session:
@@ -266,6 +279,30 @@ def test_a_synced_leaver_is_offboarded_at_the_end_of_their_last_day(
         ).all()
     assert decisions.count("plan.approved") == 1
     assert sum(s.manual for s in plan.steps) == 3
+
+
+def test_the_licences_stay_when_the_mailbox_was_not_converted(
+    desk: Desk,
+    syncro: SyncroStandIn,
+    graph: GraphStandIn,
+    admin: ldap3.Connection,
+    client: Client,
+    leaver: Leaver,
+) -> None:
+    _, ticket_id, plan = offboarded(desk, syncro, graph, admin, client, leaver, converted=False)
+
+    steps = {s.action: s.status for s in steps_of(desk, plan.run_id)}
+    assert steps["exchange.convert_to_shared_mailbox"] == "failed"
+    assert steps["m365.remove_all_licences"] == "cancelled"
+    assert steps["ad.disable_account"] == steps["ad.move_to_ou"] == "verified"
+    assert disabled(admin, leaver.person.sam)  # access still ends on time
+    assert [a["skuId"] for a in graph.users[leaver.graph_id]["assignedLicenses"]] == [
+        client.premium
+    ]  # the mailbox is safe
+    assert not [r for r in graph.received if r.startswith("POST") and "assignLicense" in r]
+    found = escalation_of(desk, ticket_id)
+    assert found.reason == "verification_failed"
+    assert "still a user mailbox" in found.detail
 
 
 def test_the_leaver_s_undo_plan_restores_the_account(

@@ -39,7 +39,7 @@ def escalate(
             prepare(session, run)
         escalation = state.escalate(session, run, reason, detail)
         escalation_id = escalation.id
-        summary = _done_so_far(run)
+        summary = psa_status.steps_in_words(run)
         tenant = session.get(Tenant, run.tenant_id)
         psa_ticket_id = run.ticket.psa_ticket_id
         ticket_id = run.ticket_id
@@ -62,38 +62,6 @@ def _lock(session: Session, run_id: int, worker: str | None) -> Run:
     if run.status not in state.OPEN_RUN:
         raise state.StateError(f"Run {run_id} is already {run.status}.")
     return run
-
-
-def _done_so_far(run: Run) -> str:
-    """Every step and where it stands, in words: what is done and what is not, and for a step
-    that did not run because another failed, which one it waited for."""
-    if not run.steps:
-        return "- nothing was changed"
-    failed = {step.position for step in run.steps if step.status in ("failed", "uncertain")}
-    lines = []
-    for step in sorted(run.steps, key=lambda s: s.position):
-        where = STANDING.get(step.status, step.status)
-        if step.status in ("failed", "uncertain") and step.error:
-            where += f": {step.error}"
-        elif step.status == "cancelled":
-            blocked = sorted(failed.intersection(state.waits_for(step)))
-            if blocked:
-                where += f" (it waits for step {', '.join(map(str, blocked))})"
-        lines.append(f"- {step.position}. {step.description}: {where}")
-    return "\n".join(lines)
-
-
-# A step's state as the escalation note says it.
-STANDING = {
-    "verified": "done, read back",
-    "failed": "failed",
-    "uncertain": "not known (check by hand)",
-    "cancelled": "not done",
-    "executing": "started, not read back",
-    "forbidden": "not done (the tenant's policy forbids it)",
-    "rejected": "not done (rejected)",
-    "expired": "not done (its approval expired)",
-}
 
 
 def _note(rt: Runtime, tenant: Tenant, run_id: int, psa_ticket_id: str, body: str) -> None:

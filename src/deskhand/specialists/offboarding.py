@@ -252,6 +252,7 @@ def _steps(
             "A new password nobody is told, so a password someone knows no longer works.",
             "block",
         )
+        done.append("their password is changed")
     if d.remove_mfa:
         add(
             "mfa",
@@ -260,6 +261,7 @@ def _steps(
             "Remove every MFA method, so a phone the leaver keeps cannot approve a sign-in.",
             "block",
         )
+        done.append("their MFA methods are removed")
     forward = d.forward_to_manager or _asked(text, "forward_mail")
     files = d.files_to_manager or _asked(text, "files_access")
     if delegate is not None:
@@ -361,6 +363,7 @@ def _steps(
                 "Remove the Active Directory groups too (the list is kept for undo).",
                 "block",
             )
+            done.append("they are removed from their Active Directory groups")
         if d.disabled_ou:
             add(
                 "ou",
