@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from deskhand.engine import approvals, undo
+from deskhand.engine.executor import MANUAL_WINDOW
 from deskhand.store.models import Escalation, EventRecord, Step, now
 from tests.connectors.graph.standin import GraphStandIn
 from tests.connectors.ldap.fixtures import MakeGroup, MakeUser
@@ -246,10 +247,10 @@ def test_a_synced_leaver_is_offboarded_at_the_end_of_their_last_day(
     written = comments(syncro, psa_id)
     finished = written[-1]["body"]
     assert written[-1]["hidden"] and finished.startswith("deskhand finished this ticket")
-    for step in steps_of(desk, plan.run_id):
-        read_back = step.action not in {"exchange.hide_from_address_list", "vendor.checklist_item"}
+    for ran in steps_of(desk, plan.run_id):
+        read_back = ran.action not in {"exchange.hide_from_address_list", "vendor.checklist_item"}
         where = "done, read back" if read_back else "done on the technician's word, not read back"
-        assert f"- {step.position}. {step.description}: {where}\n" in finished, step.action
+        assert f"- {ran.position}. {ran.description}: {where}\n" in finished, ran.action
     [reply] = [c["body"] for c in written if not c["hidden"]]
     for words in (
         "Sam Leaver can no longer sign in",
@@ -281,7 +282,7 @@ def test_a_synced_leaver_is_offboarded_at_the_end_of_their_last_day(
     assert sum(s.manual for s in plan.steps) == 3
 
 
-def test_the_licences_stay_when_the_mailbox_was_not_converted(
+def test_the_licences_stay_while_the_mailbox_is_not_converted(
     desk: Desk,
     syncro: SyncroStandIn,
     graph: GraphStandIn,
@@ -290,15 +291,26 @@ def test_the_licences_stay_when_the_mailbox_was_not_converted(
     leaver: Leaver,
 ) -> None:
     _, ticket_id, plan = offboarded(desk, syncro, graph, admin, client, leaver, converted=False)
+    licences = [client.premium]
 
-    steps = {s.action: s.status for s in steps_of(desk, plan.run_id)}
-    assert steps["exchange.convert_to_shared_mailbox"] == "failed"
-    assert steps["m365.remove_all_licences"] == "cancelled"
+    def statuses() -> dict[str, str]:
+        return {s.action: s.status for s in steps_of(desk, plan.run_id)}
+
+    steps = statuses()
+    assert steps["exchange.convert_to_shared_mailbox"] == "executing"  # read back until shown
+    assert steps["m365.remove_all_licences"] == "approved"  # waits for it
     assert steps["ad.disable_account"] == steps["ad.move_to_ou"] == "verified"
     assert disabled(admin, leaver.person.sam)  # access still ends on time
-    assert [a["skuId"] for a in graph.users[leaver.graph_id]["assignedLicenses"]] == [
-        client.premium
-    ]  # the mailbox is safe
+    assert [a["skuId"] for a in graph.users[leaver.graph_id]["assignedLicenses"]] == licences
+
+    due = plan.not_before
+    assert due is not None
+    at(desk, due + MANUAL_WINDOW + timedelta(minutes=5))  # never converted that day
+    work(desk)
+    steps = statuses()
+    assert steps["exchange.convert_to_shared_mailbox"] == "failed"
+    assert steps["m365.remove_all_licences"] == "cancelled"
+    assert [a["skuId"] for a in graph.users[leaver.graph_id]["assignedLicenses"]] == licences
     assert not [r for r in graph.received if r.startswith("POST") and "assignLicense" in r]
     found = escalation_of(desk, ticket_id)
     assert found.reason == "verification_failed"
