@@ -325,14 +325,27 @@ def test_the_leaver_s_undo_plan_restores_the_account(
     client: Client,
     leaver: Leaver,
 ) -> None:
-    _, _, plan = offboarded(desk, syncro, graph, admin, client, leaver)
+    _, ticket_id, plan = offboarded(desk, syncro, graph, admin, client, leaver)
     assert disabled(admin, leaver.person.sam)
     desk.rt.clock = now  # the real time again: drafts expire by it
 
     undo_run = undo.propose_undo(desk.rt, plan.run_id, APPROVER)
     undoing = approvals.show_plan(desk.rt, undo_run, APPROVER)
     assert undoing.undo_of == plan.run_id
-    assert undoing.left  # the password, the MFA methods and the shared mailbox: by hand
+    # Last done, first undone; the account enabled once everything else is back.
+    undone = [s.action for s in undoing.steps]
+    assert undone[0] == "ad.move_to_ou" and undone[-1] == "ad.enable_account"
+    # What deskhand cannot undo is named for a technician, each in its action's words.
+    by_hand = " ".join(undoing.left)
+    for action in (
+        "vendor.checklist_item",
+        "exchange.hide_from_address_list",
+        "exchange.convert_to_shared_mailbox",
+        "Remove every MFA method",
+        "Reset the Active Directory password",
+        "out of every session",
+    ):
+        assert action in by_hand, action
     approvals.approve_plan(desk.rt, undo_run, APPROVER)
     assert work(desk) == 1
 
@@ -345,6 +358,13 @@ def test_the_leaver_s_undo_plan_restores_the_account(
     assert [a["skuId"] for a in user["assignedLicenses"]] == [client.premium]
     assert leaver.graph_id in graph.members[client.finance]
     assert not any(OLGA in str(r) for r in graph.rules.get(leaver.graph_id, []))
+    assert graph.replies[leaver.graph_id]["status"] == "disabled"  # the automatic reply
+    assert [p["roles"] for p in graph.drives[leaver.graph_id]] == [["owner"]]  # OneDrive
+    with desk.rt.db.reading() as session:  # what is left goes to a technician
+        reasons = session.scalars(
+            select(Escalation.reason).where(Escalation.ticket_id == ticket_id)
+        ).all()
+    assert reasons == ["left_for_technician"]
 
 
 # --- (c) a cloud-only starter ------------------------------------------------------------------
