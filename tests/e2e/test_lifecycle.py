@@ -454,8 +454,11 @@ def test_a_hybrid_starter_whose_sync_never_comes_escalates_after_the_bounded_wai
     work(desk)
     steps = steps_of(desk, plan.run_id)
     assert [s.status for s in steps[:3]] == ["verified", "executing", "approved"]
-    where, _ = in_ad(admin, jane_in_ad, "userAccountControl")
+    where, account = in_ad(admin, jane_in_ad, "userPrincipalName", "pwdLastSet")
     assert where.endswith(f",{STAFF_OU}")  # created in AD, read back
+    assert account["userPrincipalName"] == [f"jane.doe@{DOMAIN}"]
+    assert account["pwdLastSet"] == ["0"]  # the temporary password is changed at first sign-in
+    assert not disabled(admin, jane_in_ad)
 
     at(desk, start + timedelta(minutes=45))
     work(desk)  # still not synced: waits again
