@@ -40,7 +40,8 @@ How to add a test for a new Graph call (one test per call deskhand's client make
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import httpx
@@ -102,7 +103,7 @@ class SdkClient:
         async def run(client: GraphServiceClient) -> T:
             return await request(client)
 
-        return asyncio.run(self._with_client(run))
+        return _in_own_loop(self._with_client(run))
 
     def get(self, builder: Callable[[GraphServiceClient], Any], **query: Any) -> Any:
         """GET through the request builder ``builder`` returns, with these OData query options
@@ -112,7 +113,7 @@ class SdkClient:
             chosen = builder(client)
             return await chosen.get(request_configuration=_configured(chosen, query))
 
-        return asyncio.run(self._with_client(run))
+        return _in_own_loop(self._with_client(run))
 
     def pages(self, builder: Callable[[GraphServiceClient], Any], **query: Any) -> list[Any]:
         """Every item of a collection: the first page with these query options, then each
@@ -127,7 +128,7 @@ class SdkClient:
                 items.extend(page.value or [])
             return items
 
-        return asyncio.run(self._with_client(run))
+        return _in_own_loop(self._with_client(run))
 
     async def _with_client(self, run: Callable[[GraphServiceClient], Awaitable[T]]) -> T:
         base = f"{self.graph.origin}/v1.0"
@@ -150,3 +151,11 @@ def _configured(builder: Any, query: dict[str, Any]) -> RequestConfiguration[Any
         kind for name, kind in vars(type(builder)).items() if name.endswith("GetQueryParameters")
     )
     return RequestConfiguration(query_parameters=parameters(**query))
+
+
+def _in_own_loop(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` to the end in a thread of its own, with an event loop of its own: a test
+    process may already run a loop in this thread (Playwright's sync API, in the browser tests
+    that ran before on the same worker), and asyncio.run refuses to start a second one."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, work).result()

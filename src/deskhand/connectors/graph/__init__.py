@@ -8,7 +8,11 @@ admin center, ``doctor.py`` the checks of ``deskhand tenants doctor``.
 Capabilities (``deskhand.connectors.capabilities``):
 
 - ``GraphM365``: m365.passwords, m365.sessions, m365.sign_in, m365.groups, m365.groups.read,
-  m365.licences, m365.mailboxes, m365.seats (asked to buy seats, it says where: Graph cannot)
+  m365.licences, m365.all_licences, m365.mailboxes, m365.seats (asked to buy seats, it says
+  where: Graph cannot), m365.users.read, m365.user_groups, m365.profiles, m365.create_users,
+  m365.auto_replies, m365.forwarding, m365.onedrive, m365.auth_methods,
+  m365.address_lists.read; and ad.groups, by the shape of its methods only (a tenant's AD is
+  always its own connector)
 """
 
 from deskhand.connectors.graph.client import GraphM365

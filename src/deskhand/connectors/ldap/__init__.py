@@ -7,7 +7,9 @@ of ``deskhand tenants doctor``.
 
 Capabilities (``deskhand.connectors.capabilities``):
 
-- ``LdapDirectory``: ad.passwords, ad.unlock, ad.accounts, ad.groups
+- ``LdapDirectory``: ad.passwords, ad.unlock, ad.accounts, ad.groups, ad.placement,
+  ad.provisioning; and m365.users.read, m365.user_groups, m365.create_users, by the shape
+  of its methods only (Microsoft 365 is always its own connector)
 """
 
 from deskhand.connectors.ldap.client import LdapDirectory
