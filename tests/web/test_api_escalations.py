@@ -13,6 +13,7 @@ from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.intake.arrival import add_ticket
 from deskhand.web.app import create_app
+from deskhand.web.params import NOT_BLANK
 from tests.web.conftest import sign_in
 from tests.web.test_api import token_for
 
@@ -86,3 +87,19 @@ def test_a_browser_session_needs_the_csrf_header(web_rt: Runtime, app_client: Te
     path = f"/api/v1/escalations/{listed[0]['id']}/take"
     assert app_client.post(path).status_code == 403
     assert app_client.post(path, headers={"X-CSRF-Token": csrf}).status_code == 200
+
+
+def test_a_blank_note_is_refused_whatever_counts_as_blank_to_the_schema(rt: Runtime) -> None:
+    """The schema's regex is ECMAScript's, which does not count U+0085 or U+001C as white space;
+    the server must refuse as blank exactly what the schema says is blank, and take the rest."""
+    ticket_id = escalated_reset(rt)
+    with client_as(rt, "lee@msp.example") as api:
+        escalation_id = api.get("/escalations", params={"ticket_id": ticket_id}).json()[0]["id"]
+        schema = api.get("/openapi.json").json()["components"]["schemas"]["Note"]
+        assert schema["properties"]["text"]["pattern"] == NOT_BLANK
+        for blank in ("\u0085", "\x1c", "\ufeff", " \u00a0\t"):
+            refused = api.post(f"/escalations/{escalation_id}/notes", json={"text": blank})
+            assert refused.status_code == 422, repr(blank)
+            assert "not valid" in refused.json()["error"]
+        kept = api.post(f"/escalations/{escalation_id}/notes", json={"text": "\u0085Called."})
+        assert kept.status_code == 200 and kept.json()["notes"][-1]["text"] == "Called."

@@ -30,7 +30,7 @@ from deskhand.intake.answers import receive_reply
 from deskhand.store.models import Ticket
 from deskhand.web import api_analysis, api_escalations, api_plans
 from deskhand.web.api_common import Problem, Who
-from deskhand.web.params import AfterId, ObjectId, OptionalId
+from deskhand.web.params import NOT_BLANK, AfterId, ObjectId, OptionalId
 from deskhand.web.security import (
     NotFound,
     check_csrf,
@@ -103,7 +103,7 @@ class Reply(BaseModel):
         description="Who answered: their e-mail address.",
     )
     body: str = Field(
-        min_length=1, max_length=20_000, pattern=r"\S", description="The answer's text."
+        min_length=1, max_length=20_000, pattern=NOT_BLANK, description="The answer's text."
     )
 
 

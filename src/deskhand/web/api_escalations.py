@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from deskhand.engine import escalation_work as work
 from deskhand.engine.escalation_work import EscalationFilter, EscalationView
 from deskhand.web.api_common import Who
-from deskhand.web.params import ObjectId, OptionalId
+from deskhand.web.params import NOT_BLANK, ObjectId, OptionalId
 from deskhand.web.security import Viewer, check_csrf, runtime
 
 router = APIRouter()
@@ -30,14 +30,14 @@ class Assign(BaseModel):
     to: str = Field(
         min_length=1,
         max_length=320,
-        pattern=r"\S",
+        pattern=NOT_BLANK,
         description="The colleague's deskhand user (e-mail).",
     )
 
 
 class Note(BaseModel):
     text: str = Field(
-        min_length=1, max_length=work.MAX_TEXT, pattern=r"\S", description="The note."
+        min_length=1, max_length=work.MAX_TEXT, pattern=NOT_BLANK, description="The note."
     )
 
 
@@ -45,7 +45,7 @@ class Resolve(BaseModel):
     resolution: str = Field(
         min_length=1,
         max_length=work.MAX_TEXT,
-        pattern=r"\S",
+        pattern=NOT_BLANK,
         description="What you did about the ticket.",
     )
 
