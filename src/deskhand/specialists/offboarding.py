@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, time
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from deskhand.domain.asks import asked
+from deskhand.domain.asks import asked, listing
 from deskhand.domain.directory import DirectoryUser
 from deskhand.specialists.contract import (
     Intent,
@@ -41,6 +40,7 @@ from deskhand.specialists.contract import (
     Specialist,
     TicketView,
 )
+from deskhand.specialists.keyed_steps import KeyedStep, in_order
 from deskhand.specialists.replies import named_in_ticket, note, reply
 
 OFFBOARDING = "offboarding"
@@ -135,7 +135,7 @@ class Offboarding(Specialist):
         steps, done, left = _steps(ticket, context, leaver, delegate, text, unknown)
         runs_at = _shown(when) if when is not None else None
         steps.append(
-            Step(
+            KeyedStep(
                 "note",
                 ProposedStep(
                     action="psa.add_internal_note",
@@ -157,7 +157,7 @@ class Offboarding(Specialist):
             )
         )
         steps.append(
-            Step(
+            KeyedStep(
                 "reply",
                 ProposedStep(
                     action="psa.send_reply",
@@ -165,7 +165,7 @@ class Offboarding(Specialist):
                         "psa_ticket_id": ticket.psa_ticket_id,
                         "to": ticket.requester_email,
                         "body": reply(
-                            f"{leaver.display_name}'s offboarding is done: " + _sentence(done) + "."
+                            f"{leaver.display_name}'s offboarding is done: " + listing(done) + "."
                         ),
                     },
                     reason="Tell the requester what is done and what a technician still does.",
@@ -175,34 +175,10 @@ class Offboarding(Specialist):
         at = f"at {runs_at}" if runs_at else "now"
         return Plan(
             summary=f"Offboard {leaver.user_principal_name} {at}",
-            steps=_ordered(steps),
+            steps=in_order(steps),
             left=tuple(left),
             not_before=when,
         )
-
-
-@dataclass(frozen=True)
-class Step:
-    """A step with the keys of the steps it waits for (positions are given at the end)."""
-
-    key: str
-    proposed: ProposedStep
-    waits: tuple[str, ...] | None = None  # None: every step before it
-
-
-def _ordered(steps: list[Step]) -> tuple[ProposedStep, ...]:
-    """The steps with ``after`` as positions: only the waited-for steps that are in the plan."""
-    position = {step.key: number for number, step in enumerate(steps, start=1)}
-    return tuple(
-        step.proposed.model_copy(
-            update={
-                "after": None
-                if step.waits is None
-                else tuple(position[k] for k in step.waits if k in position)
-            }
-        )
-        for step in steps
-    )
 
 
 def _steps(
@@ -212,18 +188,20 @@ def _steps(
     delegate: DirectoryUser | None,
     text: str,
     unknown: str | None = None,
-) -> tuple[list[Step], list[str], list[str]]:
+) -> tuple[list[KeyedStep], list[str], list[str]]:
     """The steps the tenant's defaults (and the ticket) ask for; what they do, in words for
     the note and the reply; and what is left for a technician."""
     d = context.lifecycle.offboarding
     upn = leaver.user_principal_name
     who = _who(leaver)
-    steps: list[Step] = []
+    steps: list[KeyedStep] = []
     done: list[str] = []
     left: list[str] = []
 
     def add(key: str, action: str, params: dict[str, object], reason: str, *waits: str) -> None:
-        steps.append(Step(key, ProposedStep(action=action, params=params, reason=reason), waits))
+        steps.append(
+            KeyedStep(key, ProposedStep(action=action, params=params, reason=reason), waits)
+        )
 
     if leaver.synced:
         add(
@@ -453,12 +431,6 @@ def _asked(text: str, kind: str) -> bool:
 
 def _names(users: tuple[DirectoryUser, ...]) -> str:
     return ", ".join(u.display_name or u.user_principal_name for u in users)
-
-
-def _sentence(parts: list[str]) -> str:
-    if len(parts) < 2:
-        return "".join(parts)
-    return f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def _last_moment(ticket: TicketView, context: PlanContext, leave_at: time) -> datetime | None:

@@ -26,13 +26,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from deskhand.domain.asks import listing
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
 from deskhand.domain.lifecycle import RoleTemplate
 from deskhand.specialists.contract import (
@@ -43,6 +43,7 @@ from deskhand.specialists.contract import (
     Specialist,
     TicketView,
 )
+from deskhand.specialists.keyed_steps import KeyedStep, in_order
 from deskhand.specialists.replies import named_in_ticket, note, reply
 
 ONBOARDING = "onboarding"
@@ -121,13 +122,6 @@ class OnboardingRequest(BaseModel):
 
     display_name: str
     user_principal_name: str
-
-
-@dataclass(frozen=True)
-class _Step:
-    key: str
-    proposed: ProposedStep
-    waits: tuple[str, ...] | None = None
 
 
 class Onboarding(Specialist):
@@ -210,7 +204,7 @@ class Onboarding(Specialist):
         )
         runs_at = f"{when:%a %d %b %Y %H:%M} ({when.tzinfo})" if when is not None else None
         steps.append(
-            _Step(
+            KeyedStep(
                 "note",
                 ProposedStep(
                     action="psa.add_internal_note",
@@ -232,7 +226,7 @@ class Onboarding(Specialist):
             )
         )
         steps.append(
-            _Step(
+            KeyedStep(
                 "reply",
                 ProposedStep(
                     action="psa.send_reply",
@@ -241,7 +235,7 @@ class Onboarding(Specialist):
                         "to": ticket.requester_email,
                         "body": reply(
                             f"{name}'s account is ready: they sign in as {upn}. "
-                            + _capital(_sentence(done[1:]))
+                            + _capital(listing(done[1:]))
                             + ("." if done[1:] else ""),
                             "Your technician will give you or their manager the temporary "
                             "password by phone or in person; it is never sent by e-mail.",
@@ -254,7 +248,7 @@ class Onboarding(Specialist):
         at = f"at {runs_at}" if runs_at else "now"
         return Plan(
             summary=f"Onboard {name} as {upn} {at}",
-            steps=_ordered(steps),
+            steps=in_order(steps),
             left=tuple(left),
             not_before=when,
         )
@@ -271,13 +265,15 @@ def _steps(
     role: RoleTemplate | None,
     colleague: DirectoryUser | None,
     hybrid: bool,
-) -> tuple[list[_Step], list[str], list[str]]:
-    steps: list[_Step] = []
+) -> tuple[list[KeyedStep], list[str], list[str]]:
+    steps: list[KeyedStep] = []
     done: list[str] = []
     left: list[str] = []
 
     def add(key: str, action: str, params: dict[str, object], reason: str, *waits: str) -> None:
-        steps.append(_Step(key, ProposedStep(action=action, params=params, reason=reason), waits))
+        steps.append(
+            KeyedStep(key, ProposedStep(action=action, params=params, reason=reason), waits)
+        )
 
     manager = _manager(colleague, context)
     department = role_name
@@ -387,7 +383,7 @@ def _steps(
                 "account",
             )
     if named:
-        done.append(f"they are in {_sentence(list(named))}")
+        done.append(f"they are in {listing(list(named))}")
     for group in groups:
         add(
             f"group:{group.id}",
@@ -402,7 +398,7 @@ def _steps(
             ready,
         )
     if groups:
-        done.append(f"they are in {_sentence([g.display_name for g in groups])}")
+        done.append(f"they are in {listing([g.display_name for g in groups])}")
     for group in kept:  # changed in Exchange admin center or in AD, once the account exists
         kind = "mailing list" if group.mail_enabled else "group (in Active Directory)"
         left.append(f"add them to the {group.display_name} {kind}")
@@ -427,20 +423,6 @@ def _why(role_name: str | None, colleague: DirectoryUser | None, verb: str) -> s
 
 def colleague_name(user: DirectoryUser | None) -> str:
     return user.display_name if user is not None else "the role"
-
-
-def _ordered(steps: list[_Step]) -> tuple[ProposedStep, ...]:
-    position = {step.key: number for number, step in enumerate(steps, start=1)}
-    return tuple(
-        step.proposed.model_copy(
-            update={
-                "after": None
-                if step.waits is None
-                else tuple(position[k] for k in step.waits if k in position)
-            }
-        )
-        for step in steps
-    )
 
 
 def _starter_name(text: str, context: PlanContext) -> str | None:
@@ -544,12 +526,6 @@ def _start(ticket: TicketView, context: PlanContext) -> datetime | None:
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _sentence(parts: list[str]) -> str:
-    if len(parts) < 2:
-        return "".join(parts)
-    return f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def fold(text: str) -> str:
