@@ -38,7 +38,7 @@ def stored(rt: Runtime) -> StepSecret:
 def test_a_temporary_password_is_stored_only_encrypted_and_shown_once(rt: Runtime) -> None:
     draft_id = reset_lisa(rt)
     secret = stored(rt)
-    assert secret.value is not None and not PASSWORD.search(secret.value)
+    assert secret.value is not None
     assert secret.expires_at is not None
     hours = (secret.expires_at - secret.created_at).total_seconds() / 3600
     assert hours == pytest.approx(rt.settings.secret_hours, abs=0.01)
@@ -49,6 +49,8 @@ def test_a_temporary_password_is_stored_only_encrypted_and_shown_once(rt: Runtim
     shown = approvals.reveal_secret(rt, draft_id, APPROVER)
     assert PASSWORD.fullmatch(shown)
     assert rt.keys.decrypt(STEP_SECRET, secret.value) == shown
+    # the password itself, not its pattern: base64 ciphertext can look like one by chance
+    assert shown not in secret.value
     assert shown not in everything
     assert stored(rt).value is None
     with pytest.raises(approvals.NoSecretError, match="already shown and erased"):
