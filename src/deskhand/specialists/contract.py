@@ -156,6 +156,12 @@ class PlanContext(_View):
         description="Where the tenant's users are mastered: cloud (Microsoft 365 only) or "
         "hybrid (an on-premises AD deskhand can reach)",
     )
+    left_out: tuple[str, ...] = Field(
+        default=(),
+        description="Directory objects (group and licence ids) an approver left out of an "
+        "earlier plan for this ticket: the plan neither adds nor removes them, and its note "
+        "says they were left out",
+    )
 
 
 class ProposedStep(_View):
@@ -175,11 +181,15 @@ class ProposedStep(_View):
 
 class Plan(_View):
     """The steps, in the order they must run. ``handoff`` set (and no steps) means: this needs
-    a person, and says why — the ticket escalates with that explanation."""
+    a person, and says why — the ticket escalates with that explanation. ``question`` set (and
+    no steps) means: the ticket leaves something out or is ambiguous, and the requester is asked
+    this one question, in plain words, instead of a guess — a reply a technician approves, after
+    which the ticket waits on the answer and is planned again with it."""
 
     summary: str
     steps: tuple[ProposedStep, ...] = ()
     handoff: str | None = None
+    question: str | None = None
     # When the steps run: None, as soon as they are approved; a moment (timezone-aware) for a
     # leaver's last day or a starter's first, when the approval is given ahead and nothing
     # runs before it. What was approved is checked against the directory again just before.
