@@ -19,6 +19,7 @@ def test_the_demo_tenant_s_offboarding_steps_roles_and_vendor_checklist_read_at_
         expect(section).to_contain_text("Time zone Europe/London")
         expect(section.locator("ol.leaver-steps li")).to_have_count(17)
         expect(section.locator(".roles")).to_contain_text("Front Desk")
+        expect(section.locator(".usage-location")).to_contain_text("Usage location: none")
         expect(section.locator(".vendors dt")).to_have_text(
             ["Dentrix", "Distributor portal (Microsoft 365 seats)"]
         )

@@ -48,6 +48,10 @@ NOTHING_ASKED = Lifecycle.model_validate(
     }
 )
 
+KEEPING = Lifecycle.model_validate(
+    {"offboarding": {"keep_licences_days": 30}, "usage_location": "GB"}
+)
+
 
 def planned(lifecycle: Lifecycle, *, synced: bool) -> list[str]:
     leaver = DirectoryUser(
@@ -72,7 +76,7 @@ def planned(lifecycle: Lifecycle, *, synced: bool) -> list[str]:
     return [step.action for step in Offboarding().plan(ticket, context).steps]
 
 
-@pytest.mark.parametrize("lifecycle", [EVERYTHING, Lifecycle(), NOTHING_ASKED])
+@pytest.mark.parametrize("lifecycle", [EVERYTHING, Lifecycle(), NOTHING_ASKED, KEEPING])
 @pytest.mark.parametrize("synced", [True, False])
 def test_the_steps_shown_are_the_steps_the_offboarding_specialist_plans(
     lifecycle: Lifecycle, synced: bool
@@ -133,3 +137,28 @@ def test_the_time_zone_roles_and_vendor_checklist_are_read_from_the_policy() -> 
     assert hygienist.ou == "OU=Clinical,DC=contosodental,DC=example"
     [dentrix] = words.vendors
     assert (dentrix.system, dentrix.leaver, dentrix.starter) == ("Dentrix", "Inactive", None)
+
+
+def test_licences_the_tenant_keeps_for_some_days_are_said_as_left_to_a_technician() -> None:
+    words = offboarding(KEEPING, "UTC")
+    assert "m365.remove_all_licences" not in [s.cloud for s in words.steps]
+    assert (
+        "The licences stay 30 days after the last day; a technician removes them then "
+        "(keep_licences_days: 30)."
+    ) in words.not_done
+    removed = next(
+        s for s in offboarding(Lifecycle(), "UTC").steps if s.cloud == "m365.remove_all_licences"
+    )
+    assert "keep_licences_days: 0" in removed.words
+
+
+def test_the_usage_location_a_starter_gets_is_said_and_so_is_its_absence() -> None:
+    policy = parse_policy(
+        "approvers: [approver]\napproval_expiry_hours: 24\nlifecycle:\n  usage_location: GB\n",
+        "contoso.yaml",
+    )
+    assert lifecycle_words(policy).usage_location.startswith(
+        "GB, given to each starter created in Microsoft 365"
+    )
+    unset = parse_policy("approvers: [approver]\napproval_expiry_hours: 24\n", "contoso.yaml")
+    assert lifecycle_words(unset).usage_location.startswith("none (no usage_location)")

@@ -369,6 +369,28 @@ def test_a_tenant_on_the_built_in_policy_shows_the_default_offboarding_and_what_
     assert "Time zone UTC" in text
     assert "Not done here: No automatic reply is set (no auto_reply)." in text
     assert "No starter roles" in text and "None: the policy has no vendor_checklist" in text
+    assert "Usage location: none (no usage_location)" in text
+
+
+def test_the_tenant_page_says_how_long_licences_stay_and_the_starters_usage_location(
+    signed_in: tuple[TestClient, str], web_rt: Runtime, tmp_path: Path
+) -> None:
+    client, _ = signed_in
+    policy = tmp_path / "keeping.yaml"
+    policy.write_text(
+        "approvers: [approver]\napproval_expiry_hours: 24\nlifecycle:\n"
+        "  offboarding:\n    keep_licences_days: 30\n  usage_location: GB\n",
+        encoding="utf-8",
+    )
+    _use_policy(web_rt, "contoso-dental", policy)
+
+    page = client.get("/tenants/contoso-dental").text
+    section = page.split('id="lifecycle"')[1].split("</section>")[0]
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
+
+    assert "m365.remove_all_licences" not in section
+    assert "The licences stay 30 days after the last day; a technician removes them then" in text
+    assert "Usage location: GB, given to each starter created in Microsoft 365" in text
 
 
 def test_a_policy_that_no_longer_loads_shows_no_lifecycle_section(

@@ -148,6 +148,7 @@ def _print_lifecycle(words: "LifecycleWords") -> None:
         for line in leaver.not_done:
             _wrapped(line, indent="  ")
     _wrapped(f"A starter's first day begins at {words.start_at} ({words.time_zone}).")
+    _wrapped(f"Usage location: {words.usage_location}.", indent="  ")
     if not words.roles:
         _wrapped("No starter roles: a technician says what each starter gets.", indent="  ")
     for role in words.roles:

@@ -73,6 +73,7 @@ class LifecycleWords:
     time_zone: str
     offboarding: Offboarding
     start_at: str  # when a starter's first day begins: "09:00"
+    usage_location: str  # where a new user's services are, in words
     roles: tuple[Role, ...]
     vendors: tuple[Vendor, ...]
 
@@ -85,6 +86,7 @@ def lifecycle_words(policy: TenantPolicy) -> LifecycleWords:
         time_zone=zone,
         offboarding=offboarding(lifecycle, zone),
         start_at=f"{lifecycle.start_at:%H:%M}",
+        usage_location=_usage_location(lifecycle.usage_location),
         roles=tuple(_role(name, role) for name, role in lifecycle.roles.items()),
         vendors=tuple(
             Vendor(item.system, item.offboarding, item.onboarding)
@@ -155,11 +157,16 @@ def offboarding(lifecycle: Lifecycle, zone: str) -> Offboarding:
                 "exchange.convert_to_shared_mailbox",
             )
         )
-        if d.remove_licences:
+        if d.remove_licences and d.keep_licences_days:
+            not_done.append(
+                f"The licences stay {_days(d.keep_licences_days)} after the last day; a "
+                f"technician removes them then (keep_licences_days: {d.keep_licences_days})."
+            )
+        elif d.remove_licences:
             steps.append(
                 _both(
                     "Remove every licence, only once the shared mailbox is verified (a licence "
-                    "removed first deletes the mailbox after 30 days).",
+                    "removed first deletes the mailbox after 30 days; keep_licences_days: 0).",
                     "m365.remove_all_licences",
                 )
             )
@@ -222,6 +229,24 @@ def offboarding(lifecycle: Lifecycle, zone: str) -> Offboarding:
 
 def _both(words: str, action: str, condition: str | None = None) -> LeaverStep:
     return LeaverStep(words, action, action, condition)
+
+
+def _days(count: int) -> str:
+    return f"{count} day{'s' if count != 1 else ''}"
+
+
+def _usage_location(country: str | None) -> str:
+    """Where a new user's services are: the onboarding specialist gives it to a starter it
+    creates in Microsoft 365 (not to one created in Active Directory)."""
+    if country is None:
+        return (
+            "none (no usage_location): a starter created in Microsoft 365 gets none, and "
+            "Microsoft 365 assigns them no licence until a technician sets one"
+        )
+    return (
+        f"{country}, given to each starter created in Microsoft 365 (it assigns no licence "
+        "without one); a starter created in Active Directory gets theirs from there"
+    )
 
 
 def _role(name: str, role: RoleTemplate) -> Role:
