@@ -39,6 +39,7 @@ from deskhand.domain.events import (
     PayloadRefused,
     PlanApproved,
     PlanProposed,
+    PlanTrimmed,
     PsaStatusFollowed,
     ReplyReceived,
     RunClaimed,
@@ -340,6 +341,21 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         2,
         "plan approved whole by dana@msp.example: drafts 7, 8; requester verified: called "
         "back 555-0100 on file",
+    ),
+    (
+        PlanTrimmed(
+            approval_id="9",
+            position=4,
+            action="m365.add_group_member",
+            left_out=["g-1"],
+            names=["Practice Management App Users"],
+            approver="dana@msp.example",
+            reason="reception does not use the app",
+        ),
+        DANA,
+        2,
+        "Practice Management App Users left out of the plan by dana@msp.example (step 4, draft "
+        "9): reception does not use the app; the ticket is planned again without it",
     ),
     (
         UndoProposed(undo_of=2, steps=9, left=3),

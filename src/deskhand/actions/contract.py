@@ -46,6 +46,7 @@ from pydantic import ValidationError
 
 from deskhand.connectors.capabilities import Capability
 from deskhand.domain.actions import (
+    GIVEN_KINDS,
     GROUP_KINDS,
     ActionError,
     Facts,
@@ -132,6 +133,16 @@ class Action(ABC):
     def shown(self) -> frozenset[str]:
         """Parameters filled in from the directory (display names): never edited directly."""
         return frozenset(name for ref in self.references.values() for name in ref.shows)
+
+    def given(self, params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+        """The groups and licences a step with ``params`` gives or takes away, as (id, name) —
+        not the people it acts on: what an approver may leave out of its plan."""
+        found = []
+        for name, reference in self.references.items():
+            if reference.kind in GIVEN_KINDS and params.get(name):
+                shown = [str(params[field]) for field in reference.shows if params.get(field)]
+                found.append((str(params[name]), shown[0] if shown else str(params[name])))
+        return tuple(found)
 
     def validate(self, raw: Mapping[str, Any]) -> Parameters:
         """The parameters as this action's model; an ActionError that names what is wrong."""

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from deskhand.actions import catalogue
 from deskhand.audit.log import canonical_json
+from deskhand.domain.asks import listing
 from deskhand.domain.dates import readable
 from deskhand.domain.directory import KEPT_NOTE
 from deskhand.domain.events import (
@@ -47,6 +48,7 @@ from deskhand.domain.events import (
     PayloadRefused,
     PlanApproved,
     PlanProposed,
+    PlanTrimmed,
     PsaStatusFollowed,
     ReplyReceived,
     RunClaimed,
@@ -331,6 +333,16 @@ def _plan_approved(event: PlanApproved, actor: str) -> str:
     drafts = ", ".join(str(step["approval_id"]) for step in event.steps)
     verified = f"; requester verified: {event.verification}" if event.verification else ""
     return f"plan approved whole by {actor}: drafts {drafts}{verified}"
+
+
+@_summary.register
+def _plan_trimmed(event: PlanTrimmed, actor: str) -> str:
+    without = "them" if len(event.names) > 1 else "it"
+    return (
+        f"{listing(event.names)} left out of the plan by {actor} (step {event.position}, "
+        f"draft {event.approval_id}): {event.reason}; the ticket is planned again without "
+        f"{without}"
+    )
 
 
 @_summary.register

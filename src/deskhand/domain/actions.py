@@ -30,6 +30,9 @@ GROUP_KINDS: frozenset[ReferenceKind] = frozenset({"group", "ad_group"})
 DIRECTORY_KINDS: frozenset[ReferenceKind] = frozenset(
     {"user", "group", "ad_group", "ad_user", "licence"}
 )
+# The kinds that name what a person is given (a group, a licence), not a person: what an
+# approver may leave out of a plan (deskhand.engine.leave_out).
+GIVEN_KINDS: frozenset[ReferenceKind] = frozenset({"group", "ad_group", "licence"})
 
 
 @dataclass(frozen=True)

@@ -632,3 +632,23 @@ class UndoProposed(Event):
 
 
 EVENT_TYPES[UndoProposed.TYPE] = UndoProposed
+
+
+@dataclass(frozen=True)
+class PlanTrimmed(Event):
+    """An approver (``approver``, also the actor) left what one step gives or takes away out of
+    a plan: ``left_out`` the directory ids (groups, licences), ``names`` their names, ``action``
+    the step's action. The plan's drafts closed unused and the ticket is planned again without
+    them; every later plan of the ticket leaves them out too."""
+
+    TYPE: ClassVar[str] = "plan.trimmed"
+    approval_id: str
+    position: int
+    action: str
+    left_out: list[str]
+    names: list[str]
+    approver: str
+    reason: str
+
+
+EVENT_TYPES[PlanTrimmed.TYPE] = PlanTrimmed

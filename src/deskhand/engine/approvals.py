@@ -614,6 +614,15 @@ def _authorise(rt: Runtime, session: Session, approval: Approval, user_email: st
     return user
 
 
+def for_decision(
+    rt: Runtime, session: Session, approval_id: int, user_email: str
+) -> tuple[Approval, User]:
+    """The draft, locked, and the user, if they may decide it now — as approving checks; an
+    ApprovalError saying why not otherwise. For verbs of their own (deskhand.engine.leave_out)."""
+    approval = _approval(session, approval_id)
+    return approval, _authorise(rt, session, approval, user_email)
+
+
 def _user(session: Session, email: str) -> User:
     user = session.execute(
         select(User).where(User.email == email.strip().lower())
@@ -719,6 +728,9 @@ class PlanStepView(BaseModel):
     verify_first: bool
     payload_hash: str | None
     approver_roles: list[str] = []  # who may approve this step's draft (its policy's roles)
+    # The groups and licences the step gives or takes away, by name: what an approver may
+    # leave out of the plan (deskhand.engine.leave_out); empty for any other step.
+    gives: list[str] = []
 
 
 class PlanView(BaseModel):
@@ -780,6 +792,7 @@ def _plan_view(run: Run) -> PlanView:
                 verify_first=pending and needs_verification(check, s.blast_radius),
                 payload_hash=s.approval.payload_hash if s.approval is not None else None,
                 approver_roles=list(s.approval.approver_roles) if s.approval is not None else [],
+                gives=[name for _, name in spec.given(state.effective_params(s))],
             )
         )
     riskiest = min((s.blast_radius for s in waiting), key=risk_rank, default="")

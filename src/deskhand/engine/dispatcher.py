@@ -29,6 +29,7 @@ from deskhand.domain.escalations import Reason
 from deskhand.engine import psa_status, state
 from deskhand.engine.binding import BindingError, TicketRef, bind, created_by
 from deskhand.engine.escalation import escalate
+from deskhand.engine.leave_out import left_out
 from deskhand.engine.planning import PlanInputs, make_plan, requester_check
 from deskhand.engine.questions import question, why_not_ask
 from deskhand.engine.resolution import resolve, with_lockout
@@ -230,6 +231,7 @@ def _decide(
         ),
         directory="cloud" if getattr(connectors.ad, "absent", None) else "hybrid",
         subscriptions=(tuple(resolution.subscriptions) if specialist.new_people else ()),
+        left_out=left_out(rt, view.id),
     )
     if specialist.several_users and len(context.targets) > 1:
         # The requester is checked against the user the plan is about, named first.

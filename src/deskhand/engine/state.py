@@ -12,6 +12,7 @@ bug (or a race another worker won) and raises ``StateError``; nothing is half-do
               undo plan is a new run of the ticket)
     run       queued → dispatching → awaiting_approval → ready → executing → completed
               dispatching → ready (nothing to approve) ; any open state → escalated
+              awaiting_approval → replanned (an approver left a group out: a new run plans it)
               executing → ready (paused until a change can show: taken up again at not_before)
     step      proposed → awaiting_approval → approved → executing → verified | failed
               proposed → ready → executing (policy: auto) ; proposed → forbidden
@@ -37,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from deskhand.audit.log import append, canonical_json
 from deskhand.domain import events as ev
+from deskhand.domain.asks import listing
 from deskhand.domain.events import SYSTEM, Actor, ActorKind
 from deskhand.domain.origin import TicketOrigin
 from deskhand.domain.risks import risk_rank
@@ -66,11 +68,12 @@ TICKET_MOVES = {
 RUN_MOVES = {
     "queued": {"dispatching", "escalated"},
     "dispatching": {"dispatching", "awaiting_approval", "ready", "escalated"},
-    "awaiting_approval": {"ready", "escalated"},
+    "awaiting_approval": {"ready", "escalated", "replanned"},
     "ready": {"executing", "escalated"},
     "executing": {"executing", "completed", "escalated", "ready"},
     "completed": set(),
     "escalated": set(),
+    "replanned": set(),
 }
 STEP_MOVES = {
     "proposed": {"awaiting_approval", "ready", "forbidden", "cancelled"},
@@ -877,15 +880,37 @@ def escalate(session: Session, run: Run, reason: str, detail: str) -> Escalation
 def resume_ticket(session: Session, ticket: Ticket, actor: Actor) -> Run:
     """A technician fixed what stopped the ticket: it is worked again from triage, as a new
     run, so its plan and drafts are made afresh."""
+    return _queue_again(session, ticket, actor, "a technician resumed the ticket")
+
+
+def _queue_again(session: Session, ticket: Ticket, actor: Actor, reason: str) -> Run:
     _move("ticket", TICKET_MOVES, ticket, "working")
     run = Run(ticket_id=ticket.id, tenant_id=ticket.tenant_id, status="queued")
     session.add(run)
     session.flush()
     _touch(run, ticket)
-    append(
-        session, ev.RunQueued(reason="a technician resumed the ticket"), actor=actor, **_ids(run)
-    )
+    append(session, ev.RunQueued(reason=reason), actor=actor, **_ids(run))
     return run
+
+
+def trim_plan(session: Session, approval: Approval, user: User, event: ev.PlanTrimmed) -> Run:
+    """An approver left what ``approval``'s step gives (the event's names) out of the plan:
+    that draft is rejected with the approver's reason, every other step not yet run is
+    cancelled with its draft, the run ends as replanned, and a new run is queued to plan the
+    ticket again without it."""
+    run = approval.step.run
+    names = listing(event.names)
+    reject(session, approval, user, f"{event.reason} (planned again without {names})")
+    for step in run.steps:
+        if step.status in ("proposed", "awaiting_approval", "approved", "ready"):
+            _move("step", STEP_MOVES, step, "cancelled")
+            if step.approval is not None and step.approval.status in ("pending", "approved"):
+                _move("approval", APPROVAL_MOVES, step.approval, "cancelled")
+    _move("run", RUN_MOVES, run, "replanned")
+    _release(run)
+    actor = Actor(ActorKind.USER, user.email)
+    append(session, event, actor=actor, **_ids(run))
+    return _queue_again(session, run.ticket, actor, f"planned again without {names}")
 
 
 def queue_undo(session: Session, original: Run, user: User, steps: int, left: int) -> Run:
