@@ -82,6 +82,7 @@ def _approvals(app: typer.Typer) -> None:
         desk.approvals_app.command("plan")(plans.plan)
         desk.approvals_app.command("approve-plan")(plans.approve_plan)
         desk.approvals_app.command("reject-plan")(plans.reject_plan)
+        desk.approvals_app.command("leave-out")(plans.leave_out)
         desk.approvals_app.command("undo-plan")(plans.undo_plan)
         desk.approvals_app._deskhand_complete = True  # type: ignore[attr-defined]
     app.add_typer(desk.approvals_app, name="approvals")

@@ -111,6 +111,35 @@ def reject_plan(
         out.print(f"Plan {view.run_id} rejected; ticket {view.ticket_id} is in the human queue.")
 
 
+def leave_out(
+    ctx: typer.Context,
+    draft_id: Annotated[
+        int, typer.Argument(metavar="DRAFT", help="The draft of the step that gives the group.")
+    ],
+    as_: AsUser,
+    reason: Annotated[str, typer.Option(help="Why: it goes in the trace.")],
+    json_: JsonOption = False,
+) -> None:
+    """Leave the group or licence a step of a waiting plan gives out of it: the plan closes
+    unused and its ticket is planned again without it, a new plan to approve. `deskhand
+    approvals plan PLAN` shows which steps can be left out, and their drafts."""
+    from deskhand.engine.leave_out import leave_out as leave_it_out
+
+    with user_errors():
+        rt = open_runtime(ctx)
+        done = leave_it_out(rt, draft_id, as_, reason)
+        if json_:
+            print_json(done.model_dump(mode="json"))
+            return
+        out.print(
+            f"{done.names} left out of plan {done.run_id}. Ticket {done.ticket_id} is planned "
+            f"again without it, as plan {done.new_run_id}: approve that plan once a worker has "
+            "made it (deskhand approvals plans).",
+            markup=False,
+            highlight=False,
+        )
+
+
 def undo_plan(ctx: typer.Context, run_id: PlanId, as_: AsUser, json_: JsonOption = False) -> None:
     """Propose undoing a finished plan: a new plan of its ticket that puts back what the plan
     changed, step by step from what each step kept before it acted, last done first undone.
@@ -165,7 +194,14 @@ def _print_plan(view: "PlanView", *, brief: bool) -> None:
         radius = step.blast_radius.replace("_", " ")
         after = view.waits_for.get(step.position)
         waits = f"; after {_steps(after)}" if after else ""
-        _say(f"{step.description} ({radius}; {state}{waits})", f"  {step.position}. ", "     ")
+        trim = ""
+        if step.gives and step.approval_status == "pending" and not brief:
+            trim = f"; to leave it out: deskhand approvals leave-out {step.approval_id}"
+        _say(
+            f"{step.description} ({radius}; {state}{waits}{trim})",
+            f"  {step.position}. ",
+            "     ",
+        )
     if view.left:
         _say("Left for a technician (deskhand does not do these):", "  ", "  ")
         for words in view.left:
