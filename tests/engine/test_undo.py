@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from tests.engine.test_flow import KAREN, status, ticket, work
 from tests.engine.test_offboarding import (
     APPROVER,
@@ -27,7 +27,12 @@ from tests.engine.test_shared_mailbox_steps import in_exchange
 
 from deskhand.connectors.capabilities import AD_GROUPS
 from deskhand.connectors.sandbox.seed import object_id
-from deskhand.connectors.sandbox.store import SandboxGroup, SandboxGroupMember
+from deskhand.connectors.sandbox.store import (
+    SandboxGroup,
+    SandboxGroupMember,
+    SandboxLicenseAssignment,
+    SandboxSku,
+)
 from deskhand.engine import approvals
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.undo import UndoRefusedError, propose_undo, undo_offer
@@ -268,3 +273,55 @@ def test_an_undo_step_is_not_retargeted_by_an_edit(rt: Runtime) -> None:
     with pytest.raises(approvals.EditRefusedError, match="it undoes another plan, step by step"):
         approvals.approve(rt, first.approval_id, APPROVER, {"group_id": "Finance Share"})
     assert approvals.show(rt, first.approval_id).status == "pending"
+
+
+def test_an_undo_step_waits_only_for_the_undo_of_the_steps_that_waited_for_its_step(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    with_policy(rt, tmp_path, AUTO_REPLY)
+    graph = m365(rt)
+    marcus = graph.get_user(MARCUS)
+    groups_before = sorted(g.id for g in graph.groups_of(marcus.id))
+    _, offboarding = offboarded(
+        rt, "Please offboard Marcus Lee", "Marcus Lee has left the company.", MARCUS
+    )
+    undo = propose_undo(rt, offboarding, APPROVER)
+    plan = approvals.show_plan(rt, undo, APPROVER)
+
+    def at(name: str) -> list[int]:
+        return [s.position for s in plan.steps if s.action == name]
+
+    groups, licences = at("m365.add_group_member"), at("m365.assign_license")
+    [forward], [auto_reply] = at("m365.stop_forwarding"), at("m365.clear_auto_reply")
+    [files], [sign_in] = at("m365.revoke_onedrive_access"), at("m365.allow_sign_in")
+    # the licences went after the forwarding, the reply and the files were set up: they come
+    # back first; sign-in went first of all: it comes back once the groups are back
+    assert plan.waits_for[forward] == plan.waits_for[auto_reply] == licences
+    assert plan.waits_for[files] == sorted(groups + licences)
+    assert plan.waits_for[sign_in] == groups
+    assert all(plan.waits_for[p] == [] for p in groups + licences)
+
+    approvals.approve_plan(rt, undo, APPROVER)
+    [sku_id] = marcus.licenses
+    with rt.sandbox.session() as session:  # its last seat went to someone else meanwhile
+        sku = session.get_one(SandboxSku, (CONTOSO, sku_id))
+        sku.total = session.scalar(
+            select(func.count())
+            .select_from(SandboxLicenseAssignment)
+            .where(
+                SandboxLicenseAssignment.tenant_id == CONTOSO,
+                SandboxLicenseAssignment.sku_id == sku_id,
+            )
+        )
+    work(rt)
+
+    with rt.db.reading() as session:
+        run = session.get(Run, undo)
+        assert run is not None
+        statuses = {s.position: s.status for s in run.steps}
+    assert [statuses[p] for p in licences] == ["failed"]
+    assert statuses[forward] == statuses[auto_reply] == statuses[files] == "cancelled"
+    assert {statuses[p] for p in [*groups, sign_in]} == {"verified"}  # they did not wait for it
+    assert sandbox_user(rt, MARCUS).account_enabled is True
+    assert sorted(g.id for g in graph.groups_of(marcus.id)) == groups_before
+    assert not graph.get_user(MARCUS).licenses

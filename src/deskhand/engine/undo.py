@@ -1,17 +1,20 @@
 """Undo as a plan (issue 15): for a finished run, a person proposes a new plan of the same
 ticket that puts back what the run changed — the steps that undo each verified step, worked out
 from its parameters and the snapshot it kept before it acted (``Action.undo_steps``), last done
-first undone. Each step is bound to the tenant's systems and decided by its policy, and the
-drafts are approved like any plan's, each bound to its own payload: an undo is a change like
-any other. What deskhand cannot undo is named on the plan (``Plan.left``, kept with the run) in
-its action's own words, so the card says what a technician does by hand, and the ticket goes to
+first undone. Each undo step waits only for the undo of the steps that waited for the step it
+undoes (the plan's dependencies reversed), so one undo that fails stops only what depends on
+it. Each step is bound to the tenant's systems and decided by its policy, and the drafts are
+approved like any plan's, each bound to its own payload: an undo is a change like any other.
+What deskhand cannot undo is named on the plan (``Plan.left``, kept with the run) in its
+action's own words, so the card says what a technician does by hand, and the ticket goes to
 them once the plan has run. What the run wrote on the ticket itself (a note, the reply, time,
 its status) stays, as the record of what happened.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -65,6 +68,7 @@ class _Done:
     params: dict[str, Any]
     snapshot: dict[str, Any]
     started: bool  # it began to act (a failed step may have changed part of what it meant to)
+    waits_for: tuple[int, ...]  # the positions of the steps it waited for
 
 
 def undo_offer(rt: Runtime, run_id: int, user_email: str) -> UndoOffer:
@@ -140,6 +144,8 @@ def _undo_steps(
     connectors = rt.ticket_connectors(tenant)
     policy = rt.policy(tenant)
     steps: list[state.DecidedStep] = []
+    undone_by: dict[int, list[int]] = {}  # a step's position → the positions of its undo steps
+    undoes: list[int] = []  # for each undo step, the position of the step it undoes
     left: list[str] = []
     for step in reversed(done):
         spec = action(step.action)
@@ -176,6 +182,8 @@ def _undo_steps(
             if decision is Decision.FORBID:
                 left.append(f"{named}: {description} — the tenant's policy forbids it ({rule})")
                 continue
+            undone_by.setdefault(step.position, []).append(len(steps) + 1)
+            undoes.append(step.position)
             steps.append(
                 state.DecidedStep(
                     action=undo.name,
@@ -187,7 +195,39 @@ def _undo_steps(
                     rule=rule,
                 )
             )
-    return steps, left
+    waits = _reversed_waits(done, undone_by)
+    return [
+        replace(decided, depends_on=waits[position])
+        for decided, position in zip(steps, undoes, strict=True)
+    ], left
+
+
+def _reversed_waits(
+    done: Sequence[_Done], undone_by: Mapping[int, list[int]]
+) -> dict[int, tuple[int, ...]]:
+    """For each step undone, the undo steps its undo waits for: those of the nearest steps that
+    waited for it (through steps with nothing to undo, a note or a vendor item, to the steps
+    that waited for those), as what was done after it is put back before it."""
+    dependents: dict[int, list[int]] = {step.position: [] for step in done}
+    for step in done:
+        for position in step.waits_for:
+            dependents.setdefault(position, []).append(step.position)
+    waits: dict[int, tuple[int, ...]] = {}
+    for position in undone_by:
+        found: set[int] = set()
+        seen: set[int] = set()
+        frontier = list(dependents.get(position, []))
+        while frontier:
+            later = frontier.pop()
+            if later in seen:
+                continue
+            seen.add(later)
+            if later in undone_by:
+                found.update(undone_by[later])
+            else:
+                frontier.extend(dependents.get(later, []))
+        waits[position] = tuple(sorted(found))
+    return waits
 
 
 def _on_the_ticket(spec: Action) -> bool:
@@ -274,6 +314,7 @@ def _as_done(step: Step) -> _Done:
         params=state.effective_params(step),
         snapshot=dict(step.snapshot) if step.snapshot is not None else {},
         started=step.started_at is not None,
+        waits_for=state.waits_for(step),
     )
 
 
