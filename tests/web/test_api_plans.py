@@ -113,3 +113,60 @@ def test_only_an_approver_who_sees_the_tenant_may_propose_an_undo(
         assert refused.status_code == 403
         assert "lee@msp.example is a tech" in refused.json()["error"]
     assert [p for p in api.get("/plans").json() if p["undo_of"] == finished] == []
+
+
+def _group_step(api: TestClient) -> tuple[int, dict[str, object]]:  # noqa: F811
+    """The demo's waiting plan that adds a user to a group, and its group step."""
+    [plan] = [
+        p
+        for p in api.get("/plans").json()
+        if p["steps"][0]["action"] == "m365.add_group_member" and len(p["steps"]) == 3
+    ]
+    return int(plan["run_id"]), plan["steps"][0]
+
+
+def test_a_group_is_left_out_of_a_plan_and_its_ticket_planned_again(api: TestClient) -> None:  # noqa: F811
+    run_id, step = _group_step(api)
+    assert step["gives"]
+    draft_id = step["approval_id"]
+    assert api.post(f"/drafts/{draft_id}/leave-out", json={"reason": " "}).status_code == 422
+
+    left = api.post(f"/drafts/{draft_id}/leave-out", json={"reason": "not this group"})
+
+    assert left.status_code == 200, left.text
+    done = left.json()
+    assert (done["draft_id"], done["run_id"], done["action"]) == (
+        draft_id,
+        run_id,
+        "m365.add_group_member",
+    )
+    assert [o["name"] for o in done["left_out"]] == step["gives"]
+    assert done["new_run_id"] > run_id and done["approver"] == "dana@msp.example"
+    assert api.get(f"/plans/{run_id}").json()["pending"] == []
+    assert api.get(f"/drafts/{draft_id}").json()["status"] == "rejected"
+    again = api.post(f"/drafts/{draft_id}/leave-out", json={"reason": "not this group"})
+    assert again.status_code == 409
+    assert "was closed: something was left out of it" in again.json()["error"]
+    assert again.json()["hint"]
+
+
+def test_a_step_with_no_group_is_not_left_out_and_another_tenants_draft_is_not_there(
+    api: TestClient,  # noqa: F811
+    web_rt: Runtime,
+) -> None:
+    run_id, step = _group_step(api)
+    steps = api.get(f"/plans/{run_id}").json()["steps"]
+    reply = next(s for s in steps if s["approval_id"] is not None and not s["gives"])
+
+    refused = api.post(f"/drafts/{reply['approval_id']}/leave-out", json={"reason": "no"})
+
+    assert refused.status_code == 409
+    assert "gives no group or licence" in refused.json()["error"]
+    assert "edit the step" in refused.json()["hint"]
+    with TestClient(create_app(web_rt), base_url="https://127.0.0.1/api/v1") as client:
+        riley = {"Authorization": f"Bearer {token_for(web_rt, 'riley@msp.example')}"}
+        hidden = client.post(
+            f"/drafts/{step['approval_id']}/leave-out", json={"reason": "no"}, headers=riley
+        )
+        assert hidden.status_code == 404
+    assert api.get(f"/plans/{run_id}").json()["pending"]

@@ -1,6 +1,7 @@
 """/api/v1/plans: a plan is every draft of one run of a ticket, listed, shown and decided at
-once, and a finished one undone as a new plan — the same verbs as ``deskhand approvals
-plans|plan|approve-plan|reject-plan|undo-plan``."""
+once, trimmed by leaving out what one of its steps gives (/drafts/{id}/leave-out), and a
+finished one undone as a new plan — the same verbs as ``deskhand approvals
+plans|plan|approve-plan|reject-plan|leave-out|undo-plan``."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from pydantic import BaseModel, Field
 
 from deskhand.engine import approvals
 from deskhand.engine.approvals import PlanView
+from deskhand.engine.leave_out import LeftOutView, leave_out
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.undo import propose_undo
 from deskhand.web.api_common import Who
-from deskhand.web.params import ObjectId
+from deskhand.web.params import NOT_BLANK, ObjectId
 from deskhand.web.security import NotFound, check_csrf
 
 router = APIRouter()
@@ -35,6 +37,12 @@ class ApprovePlan(BaseModel):
 
 class RejectPlan(BaseModel):
     reason: str = Field(min_length=1, max_length=2000, description="Why; goes to the trace.")
+
+
+class LeaveOut(BaseModel):
+    reason: str = Field(
+        min_length=1, max_length=2000, pattern=NOT_BLANK, description="Why; goes to the trace."
+    )
 
 
 def _rt(request: Request) -> Runtime:
@@ -95,3 +103,15 @@ def undo(request: Request, who: Who, run_id: ObjectId) -> PlanView:
     plan(request, who, run_id)
     rt = _rt(request)
     return approvals.show_plan(rt, propose_undo(rt, run_id, who.email), who.email)
+
+
+@router.post("/drafts/{draft_id}/leave-out", response_model=LeftOutView)
+def leave_out_of_plan(
+    request: Request, who: Who, draft_id: ObjectId, body: LeaveOut
+) -> LeftOutView:
+    """Leave the group or licence the draft's step gives out of its plan: the plan closes
+    unused and its ticket is planned again without it (``new_run_id``: the new plan, once a
+    worker has made it). 409 when the step gives no group or licence, the draft is decided or
+    the plan no longer waits for approval."""
+    check_csrf(request, who)
+    return leave_out(_rt(request), draft_id, who.email, body.reason)
