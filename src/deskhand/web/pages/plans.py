@@ -1,8 +1,10 @@
 """The plan queue: one card per plan (every draft of one run of a ticket), riskiest and oldest
 first, decided whole in one keystroke. A step to change is edited on its own draft (the draft
 queue, /queue, and its edit form); approving and rejecting go through
-``deskhand.engine.approvals`` — the same rules as the command line and the API. A finished
-plan's page offers to undo it (``deskhand.engine.undo``): a new plan, approved like any."""
+``deskhand.engine.approvals`` — the same rules as the command line and the API. A step that
+gives a group or a licence can be left out (``deskhand.engine.leave_out``): the plan closes and
+its ticket is planned again without it. A finished plan's page offers to undo it
+(``deskhand.engine.undo``): a new plan, approved like any."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from fastapi.responses import RedirectResponse
 
 from deskhand.engine import approvals
 from deskhand.engine.approvals import PlanView
+from deskhand.engine.leave_out import MAX_REASON, leave_out
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.undo import propose_undo, undo_offer
 from deskhand.web.card_context import card_context
@@ -139,6 +142,45 @@ async def reject(request: Request, who: CurrentViewer, run_id: ObjectId) -> Resp
         )  # fmt: skip
     response = RedirectResponse("/plans", status_code=303)
     return flash(response, f"Plan {run_id} rejected; the ticket is in Escalations.")
+
+
+@router.post("/drafts/{draft_id}/leave-out")
+async def leave_out_step(request: Request, who: CurrentViewer, draft_id: ObjectId) -> Response:
+    """Leave the group or licence of one step out of its plan; the card then says the ticket is
+    planned again without it. The reason is optional here: "left out by" the approver."""
+    form = await request.form()
+    check_csrf(request, who, form)
+    rt = runtime(request)
+    try:
+        run_id = approvals.show(rt, draft_id, who.email).run_id
+    except approvals.DraftNotFoundError:
+        raise NotFound(f"There is no draft {draft_id}.") from None
+    reason = " ".join(str(form.get("reason") or "").split())[:MAX_REASON]
+    try:
+        done = leave_out(rt, draft_id, who.email, reason or f"left out by {who.email}")
+    except approvals.ApprovalError as error:
+        if not request.headers.get("HX-Request"):
+            raise
+        plan = _visible(rt, who, run_id)
+        return templates.TemplateResponse(
+            request,
+            "_plan.html.j2",
+            {"who": who, "p": plan, "error": error.message, "hint": error.hint,
+             **card_context(rt, who)},
+            status_code=error.http_status,
+        )  # fmt: skip
+    if request.headers.get("HX-Request"):
+        return templates.TemplateResponse(
+            request, "_plan.html.j2", {"who": who, "p": _visible(rt, who, run_id),
+                                       "verb": "left out", "trimmed": done,
+                                       **card_context(rt, who)}
+        )  # fmt: skip
+    response = RedirectResponse("/plans", status_code=303)
+    return flash(
+        response,
+        f"{done.names} left out of plan {run_id}; ticket {done.ticket_id} is being planned "
+        "again without it.",
+    )
 
 
 @router.post("/plans/{run_id}/undo")
