@@ -122,16 +122,6 @@ def test_a_starter_who_starts_later_is_created_before_their_first_morning(rt: Ru
     assert sandbox_user(rt, JANE) is None  # nothing before the time
 
 
-def test_a_ticket_without_the_starter_s_name_goes_to_a_technician(rt: Runtime) -> None:
-    ticket_id = ticket(
-        rt, KAREN, "New starter Monday", "We have a new starter on Monday, please set them up."
-    )
-    work(rt)
-    found = escalation(rt, ticket_id)
-    assert found.reason == "needs_human"
-    assert "first and last name" in found.detail
-
-
 def test_an_hr_form_mailed_in_is_read_and_the_role_s_title_and_location_are_set(
     rt: Runtime, tmp_path: Path
 ) -> None:

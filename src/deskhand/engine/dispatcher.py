@@ -31,7 +31,7 @@ from deskhand.engine.binding import BindingError, TicketRef, bind, created_by
 from deskhand.engine.escalation import escalate
 from deskhand.engine.leave_out import left_out
 from deskhand.engine.planning import PlanInputs, make_plan, requester_check
-from deskhand.engine.questions import question, why_not_ask
+from deskhand.engine.questions import asking, question, why_not_ask, why_not_ask_this
 from deskhand.engine.resolution import resolve, with_lockout
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
@@ -237,6 +237,19 @@ def _decide(
         # The requester is checked against the user the plan is about, named first.
         subject = specialist.subject(view, context)
         if subject is None:
+            unsure = _plan_or_stop(specialist, view, context, events)
+            if unsure.question is not None:  # the specialist asks whom the ticket is about
+                return _ask(
+                    rt,
+                    tenant,
+                    view,
+                    tenant_view,
+                    ref,
+                    specialist,
+                    unsure,
+                    context.requester,
+                    events,
+                )
             names = ", ".join(t.user_principal_name for t in context.targets)
             raise Stop(
                 Reason.LOW_CONFIDENCE,
@@ -292,10 +305,68 @@ def _decide(
         ) from None
     if plan.handoff is not None:
         raise Stop(Reason.NEEDS_HUMAN, f"{specialist.name}: {plan.handoff}", events)
+    if plan.question is not None:
+        return _ask(
+            rt,
+            tenant,
+            view,
+            tenant_view,
+            ref,
+            specialist,
+            plan,
+            context.requester,
+            events,
+            identity,
+            identity_detail,
+        )
     outcome = _with_policy(
         rt, tenant, ref, specialist.name, plan, events, identity, identity_detail
     )
     return replace(outcome, inputs=inputs)
+
+
+def _plan_or_stop(
+    specialist: Specialist, view: TicketView, context: PlanContext, events: list[ev.Event]
+) -> Plan:
+    try:
+        return specialist.plan(view, context)
+    except Exception as error:  # a plugin's bug escalates the ticket, it does not stop the desk
+        raise Stop(
+            Reason.PLAN_INVALID, f"{specialist.name} failed to plan: {error!r}", events
+        ) from None
+
+
+def _ask(
+    rt: Runtime,
+    tenant: Tenant,
+    view: TicketView,
+    tenant_view: TenantView,
+    ref: TicketRef,
+    specialist: Specialist,
+    plan: Plan,
+    requester: DirectoryUser | None,
+    events: list[ev.Event],
+    identity: str = "unchecked",
+    identity_detail: str = "no plan yet: the requester is asked what the ticket leaves open",
+) -> _Outcome:
+    """The specialist's question (``plan.question``) as the run's one reply to the requester,
+    or the ticket to a technician when deskhand should not ask."""
+    assert plan.question is not None
+    refusal = why_not_ask_this(view, requester, specialist.name, plan.question)
+    if refusal is not None:
+        raise Stop(Reason.NEEDS_HUMAN, refusal, events)
+    ask = asking(
+        view,
+        plan.question,
+        plan.summary,
+        PlanContext.model_fields["msp_name"].default,
+        rt.policy(tenant).reply_template,
+        tenant_view.name,
+        requester,
+    )
+    return _with_policy(
+        rt, tenant, ref, state.ASK_REQUESTER, ask, events, identity, identity_detail
+    )
 
 
 def _with_policy(

@@ -59,9 +59,9 @@ def make_plan(
 ) -> Plan:
     """The specialist's plan for ``inputs``, with the LLM's reply text, every client reply in
     the tenant's template and the standard time (logged on ``ticket`` when a PSA holds it). A
-    plan that hands the ticket over is returned as it is."""
+    plan that hands the ticket over or asks the requester a question is returned as it is."""
     plan = specialist.plan(inputs.ticket, inputs.context)
-    if plan.handoff is not None:
+    if plan.handoff is not None or plan.question is not None:
         return plan
     if inputs.llm_reply is not None:
         # Only the words of the client reply: recipients, steps and policy stay the plan's.

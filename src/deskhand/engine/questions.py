@@ -8,10 +8,16 @@ nobody came close. After it is sent the ticket waits on the requester, whose ans
 again (``intake.answers``). Asking makes no sense — and the ticket escalates instead — when the
 requester is not a user of the tenant (a stranger must not be shown the directory) or when too
 many are close.
+
+A specialist may ask too (``Plan.question``): which day is the last one, who takes over the
+mail, what the starter's name is. ``asking`` makes that question the same one reply; the same
+rules say when a technician asks instead (``why_not_ask_this``), and a ticket asked
+``MAX_ROUNDS`` times already goes to a person rather than round again.
 """
 
 from __future__ import annotations
 
+from deskhand.domain.answers import answers
 from deskhand.domain.directory import DirectoryUser
 from deskhand.engine.replies import framed
 from deskhand.engine.resolution import MAX_CANDIDATES, Resolution, Unclear, Unresolved
@@ -40,6 +46,55 @@ def why_not_ask(resolution: Resolution, requester_email: str) -> str | None:
                 f"{unclear.written!r}: {_scored(unclear)}; a person decides."
             )
     return None
+
+
+MAX_ROUNDS = 2  # answers taken before a specialist's question goes to a technician instead
+
+
+def why_not_ask_this(
+    ticket: TicketView, requester: DirectoryUser | None, specialist: str, question: str
+) -> str | None:
+    """Why a specialist's ``question`` goes to a technician instead of the requester (None:
+    ask the requester)."""
+    if requester is None:
+        return (
+            f"{specialist} needs to know: {question} The requester {ticket.requester_email} is "
+            "not a user of this tenant's directory, so a technician asks them."
+        )
+    rounds = len(answers(ticket.body))
+    if rounds >= MAX_ROUNDS:
+        return (
+            f"{specialist} still needs to know: {question} The requester has answered "
+            f"{rounds} questions already; a technician asks them by phone."
+        )
+    return None
+
+
+def asking(
+    ticket: TicketView,
+    question: str,
+    summary: str,
+    msp_name: str,
+    template: str,
+    tenant: str,
+    requester: DirectoryUser | None,
+) -> Plan:
+    """A plan of one reply asking the requester a specialist's ``question``."""
+    ask = f"{question}\n\nPlease reply to this message; we go on as soon as we have your answer."
+    return Plan(
+        summary=summary,
+        steps=(
+            ProposedStep(
+                action="psa.send_reply",
+                params={
+                    "psa_ticket_id": ticket.psa_ticket_id,
+                    "to": ticket.requester_email,
+                    "body": framed(requester, ask, template, tenant, msp_name),
+                },
+                reason=f"Ask the requester, rather than guess: {question}",
+            ),
+        ),
+    )
 
 
 def question(

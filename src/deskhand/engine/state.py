@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from deskhand.audit.log import append, canonical_json
 from deskhand.domain import events as ev
+from deskhand.domain.answers import ANSWER_HEADING
 from deskhand.domain.asks import listing
 from deskhand.domain.events import SYSTEM, Actor, ActorKind
 from deskhand.domain.origin import TicketOrigin
@@ -103,9 +104,6 @@ OPEN_RUN = frozenset({"queued", "dispatching", "awaiting_approval", "ready", "ex
 ASK_REQUESTER = "ask_requester"
 # The planner of a run that undoes another (deskhand.engine.undo): a person proposed it.
 UNDO = "undo"
-# How an answer is set apart in the ticket's text, so the technician sees who added what. No
-# address in it: triage would read the requester's own address as a user the ticket names.
-ANSWER_HEADING = "--- The requester's reply ---"
 
 
 class StateError(DeskhandError):

@@ -18,6 +18,12 @@ A ticket that names a later day ("her last day is Friday") is scheduled: the pla
 ahead and runs at the end of that day (17:00 unless the ticket or the tenant says otherwise) in
 the tenant's time zone, not before — acting early would lock a person out on their last days.
 Just before it runs, what was approved is checked against the directory again.
+
+What the ticket leaves open is asked, once, of the requester (``Plan.question``), never
+guessed: which of two days is the last one, which of the people it names leaves, and — for a
+scheduled leaver — who takes over when the colleague it names is not in the directory. A leaver
+who goes *now* is not kept waiting on that answer: the security steps run and the hand-over is
+named for a technician.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from deskhand.domain.answers import latest_answer, original
 from deskhand.domain.asks import asked, listing
+from deskhand.domain.dates import DateMention
 from deskhand.domain.directory import DirectoryUser
 from deskhand.specialists.contract import (
     Intent,
@@ -40,6 +48,7 @@ from deskhand.specialists.contract import (
     Specialist,
     TicketView,
 )
+from deskhand.specialists.days import later_days, several, which_day
 from deskhand.specialists.keyed_steps import KeyedStep, in_order
 from deskhand.specialists.replies import named_in_ticket, note, reply
 
@@ -105,26 +114,33 @@ class Offboarding(Specialist):
         leaver, delegates = _who_leaves(context.targets, text)
         if leaver is None:
             return Plan(
-                summary="Offboarding: who leaves is not clear",
-                handoff="The ticket does not name exactly one leaver in the tenant's directory "
-                f"(it names {_names(context.targets) or 'nobody deskhand found'}).",
+                summary="Offboarding: ask who leaves",
+                question=_ask_who_leaves(context.targets),
             )
         defaults = context.lifecycle.offboarding
-        when = _last_moment(ticket, context, defaults.leave_at)
-        if when is not None and len({d.on for d in context.dates}) > 1:
-            days = ", ".join(d.describe() for d in context.dates)
+        days = later_days(ticket, context)
+        if several(days):
             return Plan(
-                summary=f"Offboarding of {leaver.user_principal_name}: which day is not clear",
-                handoff=f"The ticket names more than one day ({days}); a technician asks the "
-                "requester which is the last day.",
+                summary=f"Offboarding of {leaver.user_principal_name}: ask which day",
+                question=which_day(days, f"{leaver.display_name}'s last day"),
             )
+        when = _last_moment(days, context, defaults.leave_at)
         if leaver.admin:
             return Plan(
                 summary=f"Offboarding of an administrator ({leaver.user_principal_name})",
                 handoff=f"{leaver.user_principal_name} holds an administrative role: offboarding "
                 "an administrator is a technician's, start to finish.",
             )
-        unknown = None if delegates else _unknown_taker(text, context)
+        unknown = None if delegates else _unknown_taker(original(text), context)
+        if unknown is not None and when is not None:
+            # Scheduled: there is time to ask. Now, the security steps do not wait for the
+            # answer; the hand-over is left for a technician, by name.
+            return Plan(
+                summary=f"Offboarding of {leaver.user_principal_name}: ask who takes over",
+                question=f"Who should take over {leaver.display_name}'s mail and files? We "
+                f"found nobody called {unknown} in your directory; please reply with their "
+                "e-mail address.",
+            )
         delegate = (
             delegates[0]
             if delegates
@@ -331,7 +347,10 @@ def _steps(
             "block",
             "files",
         )
-        done.append("they are removed from their Microsoft 365 groups")
+        done.append(
+            "they are removed from the Microsoft 365 groups deskhand can change (a technician "
+            "checks any distribution list or dynamic group they are in)"
+        )
     if leaver.synced:
         if d.remove_groups:
             add(
@@ -369,12 +388,38 @@ def _who_leaves(
 ) -> tuple[DirectoryUser | None, list[DirectoryUser]]:
     """The leaver and the colleagues who take over, among the users the ticket names: a user
     named after "to", "give" or "with" ("forward his mail to Sarah") takes over; exactly one
-    other is the leaver. None when that is not clear."""
+    other is the leaver. After the requester answered a question, the answer settles it: the
+    one it names of several possible leavers leaves; the one it names when the ticket named a
+    colleague deskhand did not find ("to Karen") takes over. None when that is not clear."""
+    answer = latest_answer(text)
     taking = [t for t in targets if _takes_over(t, text)]
+    if answer is not None and not taking:
+        first = original(text)
+        newly = [t for t in targets if _named(t, answer) and not _named(t, first)]
+        if len(newly) == 1 and len(targets) > 1:
+            taking = newly
     leaving = [t for t in targets if t not in taking]
+    if len(leaving) > 1 and answer is not None:
+        chosen = [t for t in leaving if _named(t, answer)]
+        if len(chosen) == 1:
+            leaving = chosen
     if len(leaving) != 1 or len(taking) > 1:
         return None, []
     return leaving[0], taking
+
+
+def _named(user: DirectoryUser, text: str) -> bool:
+    """The text names the user: their display name, sign-in name or address."""
+    said = text.casefold()
+    names = (user.display_name, user.user_principal_name, user.mail or "")
+    return any(name and name.casefold() in said for name in names)
+
+
+def _ask_who_leaves(targets: tuple[DirectoryUser, ...]) -> str:
+    if not targets:
+        return "Who is leaving? Please reply with their e-mail address."
+    listed = "\n".join(f"- {u.display_name} ({u.mail or u.user_principal_name})" for u in targets)
+    return f"Which of these people is leaving?\n\n{listed}"
 
 
 def _takes_over(user: DirectoryUser, text: str) -> bool:
@@ -433,18 +478,13 @@ def _names(users: tuple[DirectoryUser, ...]) -> str:
     return ", ".join(u.display_name or u.user_principal_name for u in users)
 
 
-def _last_moment(ticket: TicketView, context: PlanContext, leave_at: time) -> datetime | None:
+def _last_moment(days: list[DateMention], context: PlanContext, leave_at: time) -> datetime | None:
     """When access ends: the end of the later day the ticket names (the time it names, or the
     tenant's leave_at), in the tenant's time zone; None for today or no day at all: now."""
-    if ticket.received_at is None:
+    if not days:
         return None
-    zone = ZoneInfo(context.tenant.time_zone)
-    today = ticket.received_at.astimezone(zone).date()
-    later = [d for d in context.dates if d.on > today]
-    if not later:
-        return None
-    day = later[0]
-    return datetime.combine(day.on, day.at or leave_at, tzinfo=zone)
+    day = days[0]
+    return datetime.combine(day.on, day.at or leave_at, tzinfo=ZoneInfo(context.tenant.time_zone))
 
 
 def _shown(moment: datetime) -> str:

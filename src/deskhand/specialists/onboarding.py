@@ -19,6 +19,9 @@ From "New starter: Jane Doe, Front Desk, starts Monday, same access as Jake Morr
 
 A plan for a later start date runs two hours before the tenant's start_at on that day (time for
 the directory sync), in the tenant's time zone.
+
+What the ticket leaves open is asked, once, of the requester (``Plan.question``): the starter's
+name, whose access or which role they get, which of two days they start.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from deskhand.domain.answers import latest_answer
 from deskhand.domain.asks import listing
+from deskhand.domain.dates import DateMention
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser, Sku
 from deskhand.domain.lifecycle import RoleTemplate
 from deskhand.specialists.contract import (
@@ -43,6 +48,7 @@ from deskhand.specialists.contract import (
     Specialist,
     TicketView,
 )
+from deskhand.specialists.days import later_days, several, which_day
 from deskhand.specialists.keyed_steps import KeyedStep, in_order
 from deskhand.specialists.replies import named_in_ticket, note, reply
 
@@ -171,19 +177,25 @@ class Onboarding(Specialist):
         name = _starter_name(text, context)
         if name is None:
             return Plan(
-                summary="Onboarding: the starter's name is not clear",
-                handoff="The ticket does not say the new starter's first and last name in a "
-                'way deskhand reads ("New starter: Jane Doe"); a technician asks.',
+                summary="Onboarding: ask the starter's name",
+                question="What is the new starter's first and last name, as it should appear "
+                "in the address book?",
             )
         colleague = _colleague(context, text)
         role_name, role = _role(text, context)
         if colleague is None and role is None:
+            roles = list(context.lifecycle.roles)
             return Plan(
-                summary=f"Onboarding of {name}: what access is not clear",
-                handoff='The ticket names neither a colleague to copy ("same access as Bob") '
-                "nor a role in the tenant's templates"
-                + (f" ({', '.join(context.lifecycle.roles)})" if context.lifecycle.roles else "")
-                + "; a technician asks what the starter needs.",
+                summary=f"Onboarding of {name}: ask what access they need",
+                question=f"Whose access should {name} get? Please reply with the name of the "
+                "colleague whose access they should copy"
+                + (f", or with one of these roles: {', '.join(roles)}." if roles else "."),
+            )
+        days = later_days(ticket, context)
+        if several(days):
+            return Plan(
+                summary=f"Onboarding of {name}: ask which day",
+                question=which_day(days, f"{name}'s first day"),
             )
         domain = _domain(context, colleague)
         if domain is None:
@@ -198,7 +210,7 @@ class Onboarding(Specialist):
             (role is not None and role.ou is not None)
             or (colleague is not None and colleague.synced)
         )
-        when = _start(ticket, context)
+        when = _start(days, context)
         steps, done, left = _steps(
             context, name, given, surname, alias, upn, role_name, role, colleague, hybrid
         )
@@ -438,6 +450,11 @@ def _starter_name(text: str, context: PlanContext) -> str | None:
             if any(word.lower() in _NOT_NAMES for word in words):
                 continue
             return name
+    answer = latest_answer(text)  # asked for the name: the answer is the name ("Jane Doe.")
+    if answer is not None:
+        line = answer.strip().splitlines()[0].strip(" .!")
+        if re.fullmatch(_NAME, line) and len(line.split()) <= 4:
+            return " ".join(line.split())
     return None
 
 
@@ -510,15 +527,11 @@ def _alias(given: str, surname: str) -> str:
     return re.sub(r"[^a-z0-9.]+", "", ascii_only.replace(" ", "."))
 
 
-def _start(ticket: TicketView, context: PlanContext) -> datetime | None:
-    if ticket.received_at is None:
+def _start(days: list[DateMention], context: PlanContext) -> datetime | None:
+    if not days:
         return None
+    day = days[0]
     zone = ZoneInfo(context.tenant.time_zone)
-    today = ticket.received_at.astimezone(zone).date()
-    later = [d for d in context.dates if d.on > today]
-    if not later:
-        return None
-    day = later[0]
     return (
         datetime.combine(day.on, day.at or context.lifecycle.start_at, tzinfo=zone) - READY_BEFORE
     )

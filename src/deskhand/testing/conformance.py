@@ -96,8 +96,13 @@ def test_plans_are_pure_valid_and_stay_on_the_ticket(
     assert plan == specialist.plan(TICKET, context), "the same input must give the same plan"
     if plan.handoff is not None:
         assert plan.steps == () and plan.handoff.strip()
+        assert plan.question is None, "a plan hands the ticket over or asks, not both"
         return
-    assert plan.steps, "a plan without a handoff has steps"
+    if plan.question is not None:
+        assert plan.steps == (), "a plan that asks the requester has no steps"
+        assert plan.question.strip()
+        return
+    assert plan.steps, "a plan without a handoff or a question has steps"
     known = catalogue()
     for step in plan.steps:
         assert step.action in known, f"{step.action} is not an installed action"
