@@ -263,7 +263,8 @@ def test_a_synced_leaver_is_offboarded_at_the_end_of_their_last_day(
         "their mailbox is kept as a shared mailbox",
         "their licences are removed",
         "they are hidden from the address list",
-        "they are removed from their Microsoft 365 groups",
+        "they are removed from the Microsoft 365 groups deskhand can change (a technician "
+        "checks any distribution list or dynamic group they are in)",
         "they are removed from their Active Directory groups",
         "the account is moved to the disabled users",
         "their Dentrix access is ended",

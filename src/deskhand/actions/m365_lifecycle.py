@@ -16,7 +16,14 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, model_validator
 
-from deskhand.actions.contract import Acted, Action, Baseline, Check, temporary_password
+from deskhand.actions.contract import (
+    LEFT_FOR_TECHNICIAN,
+    Acted,
+    Action,
+    Baseline,
+    Check,
+    temporary_password,
+)
 from deskhand.connectors.capabilities import (
     M365_ALL_LICENCES,
     M365_AUTH_METHODS,
@@ -142,13 +149,36 @@ def _kept_because(group: DirectoryGroup) -> str | None:
     return None
 
 
+def _left_for_technician(group: DirectoryGroup, upn: str) -> str | None:
+    """What a technician does about a group the user stays in, in words; None for a group
+    synced from AD: only a user synced from AD is in one, and their plan removes their AD
+    groups (the sync then takes them out)."""
+    if group.synced:
+        return None
+    if group.dynamic:
+        return (
+            f"check that the rule of the dynamic group {group.display_name} leaves {upn} out "
+            "(deskhand cannot change its members)"
+        )
+    return (
+        f"remove {upn} from {group.display_name} in Exchange admin center (a distribution "
+        "list or mail-enabled group, which deskhand cannot change)"
+    )
+
+
+def _why(group: DirectoryGroup) -> dict[str, str]:
+    return {"id": group.id, "name": group.display_name, "why": _kept_because(group) or ""}
+
+
 def _named(groups: list[DirectoryGroup]) -> list[dict[str, str]]:
     return [{"id": g.id, "name": g.display_name} for g in groups]
 
 
 class RemoveAllGroups(Action):
     """Internal, or security when one of the groups it removes the user from is privileged:
-    the user's groups are read when the step is bound (``facts``), not named in it."""
+    the user's groups are read when the step is bound (``facts``), not named in it. The groups
+    it cannot change are named, when it is read back, as lines left for a technician
+    (``LEFT_FOR_TECHNICIAN``: the ticket goes to a technician for them)."""
 
     name = "m365.remove_all_groups"
     Params = UserParams
@@ -165,13 +195,17 @@ class RemoveAllGroups(Action):
     def _split(
         self, params: UserParams, c: Connectors
     ) -> tuple[list[DirectoryGroup], list[dict[str, str]]]:
-        removable, kept = [], []
+        removable, kept = self._sorted(params, c)
+        return removable, [_why(group) for group in kept]
+
+    def _sorted(
+        self, params: UserParams, c: Connectors
+    ) -> tuple[list[DirectoryGroup], list[DirectoryGroup]]:
+        """The user's groups deskhand removes them from, and those it cannot change."""
+        removable: list[DirectoryGroup] = []
+        kept: list[DirectoryGroup] = []
         for group in M365_USER_GROUPS.of(c).groups_of(params.user_id):
-            why = _kept_because(group)
-            if why is None:
-                removable.append(group)
-            else:
-                kept.append({"id": group.id, "name": group.display_name, "why": why})
+            (removable if _kept_because(group) is None else kept).append(group)
         return removable, kept
 
     def facts(self, params: Any, c: Any) -> Facts:
@@ -194,8 +228,17 @@ class RemoveAllGroups(Action):
         return Acted({"removed": [g.display_name for g in removable], "kept": kept})
 
     def check(self, params: UserParams, c: Connectors, key: str, baseline: Baseline) -> Check:
-        removable, kept = self._split(params, c)
-        return Check(not removable, {"still_in": _named(removable), "kept": kept})
+        removable, kept = self._sorted(params, c)
+        upn = params.user_principal_name
+        left = [words for group in kept if (words := _left_for_technician(group, upn))]
+        return Check(
+            not removable,
+            {
+                "still_in": _named(removable),
+                "kept": [_why(group) for group in kept],
+                LEFT_FOR_TECHNICIAN: left,
+            },
+        )
 
     def undo_steps(self, params: Any, snapshot: Any) -> list[tuple[str, dict[str, Any]]] | None:
         return [

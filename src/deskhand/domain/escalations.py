@@ -50,8 +50,8 @@ _SENTENCES = {
     "not safe to repeat",
     Reason.REPLY_NOT_FROM_REQUESTER: "someone other than the requester answered deskhand's "
     "question",
-    Reason.LEFT_FOR_TECHNICIAN: "the plan ran, and the ticket also asks for what deskhand does "
-    "not do: a technician finishes it",
+    Reason.LEFT_FOR_TECHNICIAN: "the plan ran, and it leaves what deskhand does not do (the "
+    "ticket asks for more, or a step found what it cannot change): a technician finishes it",
 }
 
 

@@ -26,6 +26,7 @@ from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.syncro.settings import DEFAULT_STATUSES
 from deskhand.domain import events as ev
 from deskhand.engine import state
+from deskhand.engine.left_undone import left_by_step
 from deskhand.engine.runtime import Runtime
 from deskhand.store.models import Approval, Run, Step, Tenant, User
 
@@ -75,8 +76,8 @@ def follow(rt: Runtime, tenant: Tenant, run_id: int, stage: Stage) -> None:
 
 def steps_in_words(run: Run) -> str:
     """Every step and where it stands, in words: what is done (and whether it was read back or
-    done on a technician's word) and what is not, and for a step that did not run because
-    another failed, which one it waited for."""
+    done on a technician's word, and what it left for a technician) and what is not, and for a
+    step that did not run because another failed, which one it waited for."""
     if not run.steps:
         return "- nothing was changed"
     failed = {step.position for step in run.steps if step.status in ("failed", "uncertain")}
@@ -85,6 +86,8 @@ def steps_in_words(run: Run) -> str:
         where = STANDING.get(step.status, step.status)
         if step.status == "verified" and "not_read_back" in (step.result or {}):
             where = "done on the technician's word, not read back"
+        elif left_by_step(step):
+            where += f"; left for a technician: {'; '.join(left_by_step(step))}"
         elif step.status in ("failed", "uncertain") and step.error:
             where += f": {step.error}"
         elif step.status == "cancelled":

@@ -16,6 +16,7 @@ from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.origin import outside_psa
 from deskhand.engine import approvals, state
 from deskhand.engine.escalation_work import WORKING_ROLES
+from deskhand.engine.left_undone import left_of_run
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.undo import undo_offer
 from deskhand.errors import InputError
@@ -141,6 +142,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
                 "confidence": run.confidence,
                 "steps": [_step(step, with_secret) for step in run.steps],
                 "undo_of": (run.plan_inputs or {}).get("undo_of"),
+                "left": left_of_run(run),
             }
             for run in found
         ]
