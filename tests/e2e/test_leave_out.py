@@ -64,3 +64,5 @@ def test_a_group_left_out_of_a_starter_s_plan_is_not_in_the_plan_made_again(
         imaging,
     }
     assert all("Finance" not in c["body"] for c in comments(syncro, psa_id) if not c["hidden"])
+    notes = [c["body"] for c in comments(syncro, psa_id) if c["hidden"]]
+    assert any("Left out by the approver: Finance." in note for note in notes)  # by name

@@ -103,7 +103,7 @@ def test_leaving_out_a_group_closes_the_plan_and_plans_the_ticket_again_without_
     assert any(
         line.startswith(f"{APP_USERS} left out of the plan by {APPROVER}") for line in summaries
     )
-    assert left_out(rt, ticket_id) == (group_id,)
+    assert left_out(rt, ticket_id) == (group_id, APP_USERS)  # by name too: a role's groups
 
     work(rt)  # the new run is planned: a new plan waits, nothing of the old one ran
     assert runs(rt, ticket_id)[-1] == (done.new_run_id, "awaiting_approval")
@@ -135,8 +135,9 @@ def test_every_later_plan_of_the_ticket_gets_what_was_left_out_in_its_context(
     second = leave_out(rt, licence.approval_id, APPROVER, "a licence is bought later")
     work(rt)
 
-    group_id = done.left_out[0].id
-    assert seen == [(), (group_id,), (group_id, second.left_out[0].id)]
+    group = (done.left_out[0].id, APP_USERS)
+    licence_left = (second.left_out[0].id, "Microsoft 365 Business Basic")
+    assert seen == [(), group, (*group, *licence_left)]
 
 
 def test_a_step_that_gives_no_group_or_licence_cannot_be_left_out(rt: Runtime) -> None:

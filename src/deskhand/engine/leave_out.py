@@ -151,13 +151,18 @@ def _no_longer_waiting(approval: Approval) -> LeaveOutRefusedError | None:
 
 
 def left_out(rt: Runtime, ticket_id: int) -> tuple[str, ...]:
-    """The directory ids (groups, licences) approvers left out of the ticket's plans, in the
-    order they were left out: what every new plan of the ticket leaves out too."""
+    """The directory ids and names (groups, licences) approvers left out of the ticket's plans,
+    in the order they were left out: what every new plan of the ticket leaves out too (by name
+    as well, for a role's groups that a plan names before they are looked up)."""
     with rt.db.reading() as session:
         found = session.scalars(
             select(EventRecord)
             .where(EventRecord.ticket_id == ticket_id, EventRecord.type == ev.PlanTrimmed.TYPE)
             .order_by(EventRecord.id)
         )
-        ids = [str(object_id) for record in found for object_id in record.data["left_out"]]
+        ids = [
+            str(object_id)
+            for record in found
+            for object_id in (*record.data["left_out"], *record.data.get("names", ()))
+        ]
     return tuple(dict.fromkeys(ids))

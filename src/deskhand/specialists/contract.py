@@ -158,9 +158,9 @@ class PlanContext(_View):
     )
     left_out: tuple[str, ...] = Field(
         default=(),
-        description="Directory objects (group and licence ids) an approver left out of an "
-        "earlier plan for this ticket: the plan neither adds nor removes them, and its note "
-        "says they were left out",
+        description="Directory objects (the ids and names of groups and licences) an approver "
+        "left out of an earlier plan for this ticket: the plan neither adds nor removes them, "
+        "and its note says they were left out",
     )
 
 

@@ -11,7 +11,8 @@ From "New starter: Jane Doe, Front Desk, starts Monday, same access as Jake Morr
   escalates if it never comes; otherwise created in Microsoft 365.
 - **What they get**: the licences and groups of the tenant's role template for the department
   the ticket names, or copied from the named colleague — every group a step of its own, so the
-  approver trims the list by rejecting; a licence with no free seat is a seat to buy first (a
+  approver trims the list: a group or licence left out of the plan (``PlanContext.left_out``)
+  is not planned again, and the note names it; a licence with no free seat is a seat to buy first (a
   billing draft). Groups deskhand does not change in Microsoft 365 (distribution lists, groups
   synced from AD, dynamic groups) are named for a technician.
 - **The welcome**: the temporary password is the create step's secret — a technician reveals it
@@ -116,6 +117,7 @@ _STARTER = (
         rf"(?P<name>{_NAME})"
     ),
 )
+_GUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _SAME_AS = re.compile(
     r"\b(?:same|identical|matching)\s+(?:access|permissions|groups|setup|set-?up|rights)?\s*"
     r"(?:as|like)\s+",
@@ -230,6 +232,7 @@ class Onboarding(Specialist):
                             + ".",
                             "The temporary password is the account step's secret: reveal it "
                             "once in deskhand and hand it over by phone or in person.",
+                            *_left_out_words(context),
                             *named_in_ticket(context, runs_at),
                         ),
                     },
@@ -348,6 +351,8 @@ def _steps(
             )
     done.append(f"{name}'s account is created")
     for sku in _licences(context, role, colleague):
+        if _left_out(context, sku.id, sku.display_name, sku.part_number):
+            continue
         if sku.available < 1:
             add(
                 f"seat:{sku.id}",
@@ -365,7 +370,11 @@ def _steps(
         )
         done.append(f"they have {sku.display_name}")
     groups, kept = _groups(context, role, colleague)
-    named = [] if colleague is not None or role is None else role.groups
+    named = [
+        g
+        for g in ([] if colleague is not None or role is None else role.groups)
+        if not _left_out(context, g)
+    ]
     for group_name in named:  # the role's groups, by name: binding finds each in the tenant
         add(
             f"group:{group_name}",
@@ -381,6 +390,8 @@ def _steps(
         )
     if hybrid and role is not None:
         for group_name in role.ad_groups:
+            if _left_out(context, group_name):
+                continue
             add(
                 f"ad_group:{group_name}",
                 "ad.add_group_member",
@@ -508,9 +519,21 @@ def _groups(
     else:
         return [], []
     found = [g for g in found if not g.privileged]  # never copied: an administrator's rights
+    found = [g for g in found if not _left_out(context, g.id, g.display_name)]
     changeable = [g for g in found if not (g.mail_enabled or g.synced or g.dynamic)]
     kept = [g for g in found if g.mail_enabled or g.synced]
     return changeable, kept
+
+
+def _left_out_words(context: PlanContext) -> list[str]:
+    names = [n for n in context.left_out if not _GUID.fullmatch(n)]  # ids are for matching
+    return [f"Left out by the approver: {', '.join(names)}."] if names else []
+
+
+def _left_out(context: PlanContext, *names: str) -> bool:
+    """An approver left this group or licence (by id or name) out of an earlier plan."""
+    dropped = {n.casefold() for n in context.left_out}
+    return any(name and name.casefold() in dropped for name in names)
 
 
 def _domain(context: PlanContext, colleague: DirectoryUser | None) -> str | None:
