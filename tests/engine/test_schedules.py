@@ -427,3 +427,60 @@ def test_a_manual_step_never_done_fails_after_the_window_and_keeps_the_licences(
     assert steps["exchange.convert_to_shared_mailbox"] == "failed"
     assert steps["m365.remove_all_licences"] == "cancelled"
     assert escalation_of(rt, ticket_id).reason == "verification_failed"
+
+
+class SlowerConversion(SyncedConversion):
+    """The same read-back, bounded at two hours: still waiting when the other gives up."""
+
+    name: ClassVar[str] = "test.convert_after_a_slower_sync"
+    settles_within = timedelta(hours=2)
+
+
+class TwoWaits(SlowMailbox):
+    """Two waits side by side: the conversion read back for 30 minutes, and for two hours."""
+
+    def plan(self, ticket: TicketView, context: PlanContext) -> Plan:
+        plan = super().plan(ticket, context)
+        block, revoke, convert, note, reply = plan.steps
+        slower = convert.model_copy(update={"action": SlowerConversion.name})
+        last = {"after": None}  # every step before them
+        steps = (block, revoke, convert, slower, note.model_copy(update=last), reply)
+        return plan.model_copy(update={"steps": steps})
+
+
+def test_a_step_still_waiting_when_the_run_stops_is_not_left_executing(
+    minimal: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = minimal
+    monkeypatch.setattr(
+        registry,
+        "_catalogue",
+        Catalogue([*discover().values(), SyncedConversion(), SlowerConversion()]),
+    )
+    rt.registry = Registry([TwoWaits(), PasswordReset(), AccessChange()])
+    ticket_id = _planned_and_approved(rt)
+    start = now()
+    at(rt, start)
+    work(rt)
+    assert [s.status for s in steps_of(rt, ticket_id)][2:4] == ["executing", "executing"]
+
+    at(rt, start + timedelta(minutes=31))  # the first gives up; the second could still wait
+    work(rt)
+
+    steps = steps_of(rt, ticket_id)
+    assert [s.status for s in steps] == [
+        "verified",
+        "verified",
+        "failed",
+        "failed",
+        "cancelled",
+        "cancelled",
+    ]
+    assert escalation_of(rt, ticket_id).reason == "verification_failed"
+    gave_up = steps[3].error or ""
+    assert gave_up.startswith("it waited for its change to show from ")
+    assert gave_up.endswith(", and gave up when the run stopped")
+    note = escalation_note(rt, ticket_id)
+    assert "started, not read back" not in note
+    assert f"- 4. {steps[3].description}: not done: {gave_up}\n" in note
+    assert f"- 3. {steps[2].description}: not done: it did not show within 30 minutes" in note

@@ -37,7 +37,7 @@ def escalate(
         run = _lock(session, run_id, worker)
         if prepare is not None:
             prepare(session, run)
-        escalation = state.escalate(session, run, reason, detail)
+        escalation = state.escalate(session, run, reason, detail, rt.clock())
         escalation_id = escalation.id
         summary = psa_status.steps_in_words(run)
         tenant = session.get(Tenant, run.tenant_id)

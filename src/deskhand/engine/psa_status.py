@@ -88,6 +88,8 @@ def steps_in_words(run: Run) -> str:
             where = "done on the technician's word, not read back"
         elif left_by_step(step):
             where += f"; left for a technician: {'; '.join(left_by_step(step))}"
+        elif step.status == "failed" and step.error and state.waiting_since(step) is not None:
+            where = f"not done: {step.error}"  # it waited for its change to show, and gave up
         elif step.status in ("failed", "uncertain") and step.error:
             where += f": {step.error}"
         elif step.status == "cancelled":

@@ -19,7 +19,8 @@ bug (or a race another worker won) and raises ``StateError``; nothing is half-do
               awaiting_approval → rejected | expired ; approved → expired
               approved → awaiting_approval (re-planned after another step's edit)
               executing → uncertain (taken over, not shown done, not safe to repeat)
-              not yet run when the run escalates → cancelled
+              not yet run when the run escalates → cancelled ; waiting to be read back again
+              when the run escalates → failed (it gave up waiting)
     approval  pending → approved → used ; pending → rejected ; pending | approved → expired
               approved → pending (its step was re-planned: the approval was for the old payload)
               pending | approved when the run escalates → cancelled
@@ -40,6 +41,7 @@ from deskhand.audit.log import append, canonical_json
 from deskhand.domain import events as ev
 from deskhand.domain.answers import ANSWER_HEADING
 from deskhand.domain.asks import listing
+from deskhand.domain.dates import readable
 from deskhand.domain.events import SYSTEM, Actor, ActorKind
 from deskhand.domain.origin import TicketOrigin
 from deskhand.domain.risks import risk_rank
@@ -845,13 +847,25 @@ def complete_run(session: Session, run: Run) -> None:
 # --- escalation ---------------------------------------------------------------------------------
 
 
-def escalate(session: Session, run: Run, reason: str, detail: str) -> Escalation:
-    """Stop the run: nothing more runs, open drafts close, the ticket goes to the human queue."""
+def escalate(
+    session: Session, run: Run, reason: str, detail: str, moment: datetime | None = None
+) -> Escalation:
+    """Stop the run: nothing more runs, open drafts close, the ticket goes to the human queue.
+    A step still waiting for its change to show is not done: it fails, saying how long it
+    waited (until ``moment``, by the runtime's clock)."""
     for step in run.steps:
         if step.status in ("proposed", "awaiting_approval", "approved", "ready"):
             _move("step", STEP_MOVES, step, "cancelled")
             if step.approval is not None and step.approval.status in ("pending", "approved"):
                 _move("approval", APPROVAL_MOVES, step.approval, "cancelled")
+        elif step.status == "executing" and (since := waiting_since(step)) is not None:
+            fail_step(
+                session,
+                step,
+                "verify",
+                f"it waited for its change to show from {readable(since)} until "
+                f"{readable(moment or now())}, and gave up when the run stopped",
+            )
     _move("run", RUN_MOVES, run, "escalated")
     if run.ticket.status != "escalated":
         _move("ticket", TICKET_MOVES, run.ticket, "escalated")
