@@ -42,6 +42,7 @@ approvers: [approver, admin]
 approval_expiry_hours: 24
 time_zone: Europe/London
 lifecycle:
+  usage_location: GB
   offboarding:
     auto_reply: "{{name}} has left Northbridge Dental. Please write to {{delegate}} instead."
     disabled_ou: "{DISABLED_OU}"
@@ -455,9 +456,10 @@ def test_a_hybrid_starter_whose_sync_never_comes_escalates_after_the_bounded_wai
     work(desk)
     steps = steps_of(desk, plan.run_id)
     assert [s.status for s in steps[:3]] == ["verified", "executing", "approved"]
-    where, account = in_ad(admin, jane_in_ad, "userPrincipalName", "pwdLastSet")
+    where, account = in_ad(admin, jane_in_ad, "userPrincipalName", "pwdLastSet", "c")
     assert where.endswith(f",{STAFF_OU}")  # created in AD, read back
     assert account["userPrincipalName"] == [f"jane.doe@{DOMAIN}"]
+    assert account["c"] == ["GB"]  # the usage location, as the sync will read it
     assert account["pwdLastSet"] == ["0"]  # the temporary password is changed at first sign-in
     assert not disabled(admin, jane_in_ad)
 

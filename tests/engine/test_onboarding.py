@@ -75,6 +75,7 @@ def test_a_starter_in_a_role_with_an_ou_is_created_in_active_directory(
         rt,
         tmp_path,
         "lifecycle:\n"
+        "  usage_location: GB\n"
         "  roles:\n"
         "    Front Desk:\n"
         "      licences: [Microsoft 365 Business Basic]\n"
@@ -100,6 +101,7 @@ def test_a_starter_in_a_role_with_an_ou_is_created_in_active_directory(
     assert {s.status for s in steps_of(rt, ticket_id)} == {"verified"}
     jane = sandbox_user(rt, JANE)
     assert jane is not None and jane.synced and jane.ou == STAFF_OU
+    assert jane.usage_location == "GB"  # set in AD as the country, which the sync brings
     graph = m365(rt)
     assert graph.get_user(JANE).licenses
     assert {g.display_name for g in graph.groups_of(jane.id)} == {"Front Desk"}

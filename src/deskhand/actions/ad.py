@@ -330,6 +330,7 @@ class CreateUser(Action):
             ou=params.ou,
             department=params.department,
             job_title=params.job_title,
+            country=params.usage_location,
             manager=params.manager,
         )
         AD_PROVISIONING.of(c).create_user(account, secret)
@@ -353,6 +354,7 @@ class CreateUser(Action):
             "ou": dn_key(params.ou),
             "department": params.department or None,  # left empty: none set
             "job_title": params.job_title or None,
+            "country": params.usage_location or None,
             "manager_id": params.manager,
             "account_enabled": True,
             "must_change_password": True,

@@ -5,6 +5,7 @@ draft wording, undo, snapshot, act and read-back — are in ``deskhand.actions``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -129,6 +130,14 @@ class MoveToOuParams(UserParams):
     )
 
 
+def _country_code(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not re.fullmatch(r"[A-Za-z]{2}", value):
+        raise ValueError("a usage location is a country's two letters (ISO 3166), as in GB or DE")
+    return value.upper()
+
+
 class CreateAdUserParams(Params):
     display_name: str = Field(min_length=1, max_length=256, title="display name")
     given_name: str = Field(min_length=1, max_length=64, title="first name")
@@ -148,6 +157,12 @@ class CreateAdUserParams(Params):
     )
     department: str | None = Field(None, max_length=64, title="department")
     job_title: str | None = Field(None, max_length=128, title="job title")
+    usage_location: Annotated[str | None, AfterValidator(_country_code)] = Field(
+        None,
+        title="usage location",
+        description="The country's two letters (ISO 3166), set as the account's country (c): "
+        "the directory sync takes the Microsoft 365 usage location from it",
+    )
     manager: Annotated[str | None, AD_MANAGER] = Field(
         None, title="manager", description="The manager's account in Active Directory"
     )

@@ -183,6 +183,7 @@ class AdAccount(_Record):
     surname: str | None = None
     department: str | None = None
     job_title: str | None = None
+    country: str | None = None  # c: two letters, which the sync makes the usage location
     manager_id: str | None = None
     account_enabled: bool = True
     must_change_password: bool = False
@@ -200,6 +201,7 @@ class NewAdAccount(_Record):
     ou: str
     department: str | None = None
     job_title: str | None = None
+    country: str | None = None  # c: two letters, which the sync makes the usage location
     manager: str | None = None
 
 

@@ -312,6 +312,7 @@ def _steps(
                 "ou": ou,
                 "department": department,
                 "job_title": role.job_title if role is not None else None,
+                "usage_location": context.lifecycle.usage_location,
                 "manager": manager.user_principal_name if manager is not None else None,
             },
             f"Create {name} in Active Directory ({ou}); Microsoft 365 follows at the next sync.",

@@ -76,7 +76,7 @@ _USER_ATTRIBUTES = [
     "pwdLastSet",
     "replPropertyMetaData",
 ]
-_ACCOUNT_ATTRIBUTES = ["givenName", "sn", "department", "title"]
+_ACCOUNT_ATTRIBUTES = ["givenName", "sn", "department", "title", "c"]
 _GROUP_ATTRIBUTES = ["objectGUID", "distinguishedName", "cn", "mail", "adminCount"]
 
 
@@ -328,6 +328,7 @@ class LdapDirectory:
                 "sn": account.surname,
                 "department": account.department,
                 "title": account.job_title,
+                "c": account.country,
                 "manager": manager,
                 "unicodePwd": _encoded_password(password),
                 "userAccountControl": str(NORMAL_ACCOUNT),
@@ -642,6 +643,7 @@ def _ad_account(entry: Entry, manager_id: str | None) -> AdAccount:
         surname=entry.text("sn"),
         department=entry.text("department"),
         job_title=entry.text("title"),
+        country=entry.text("c"),
         manager_id=manager_id,
         account_enabled=not entry.number("userAccountControl") & ACCOUNT_DISABLED,
         must_change_password=entry.text("pwdLastSet") == "0",

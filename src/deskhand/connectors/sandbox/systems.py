@@ -927,6 +927,7 @@ class SandboxAD(_SandboxSystem):
                 surname=account.surname,
                 job_title=account.job_title,
                 department=account.department or "",
+                usage_location=account.country or "",  # what the sync makes of c
                 sam_account_name=account.sam_account_name,
                 manager_id=manager.id if manager else None,
                 synced=True,
@@ -1248,6 +1249,7 @@ def _ad_account(row: SandboxUser) -> AdAccount:
         surname=row.surname or None,
         department=row.department or None,
         job_title=row.job_title,
+        country=row.usage_location or None,
         manager_id=row.manager_id,
         account_enabled=row.account_enabled,
         must_change_password=row.must_change_password,
