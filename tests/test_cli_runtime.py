@@ -125,6 +125,15 @@ def test_the_demo_offboards_a_synced_leaver_as_contoso_s_lifecycle_templates_say
     assert "Scheduled: nothing runs before" in shown and "approves it ahead" in shown
     assert "(security; waiting; after step 1)" in shown
 
+    demo.run("approvals", "approve-plan", str(leaver["run_id"]), "--as", APPROVER)
+    [listed] = [t for t in demo.json("tickets", "list") if t["id"] == leaver["ticket_id"]]
+    assert listed["status"] == "working"  # approved ahead: nobody's approval is awaited
+    assert listed["runs_at"] == leaver["not_before"].replace("Z", "+00:00")
+    assert listed["status_words"].startswith("Approved — runs ")
+    assert listed["status_words"].endswith(" 17:00 (Europe/London)")
+    table = " ".join(demo.run("tickets", "list").stdout.split())
+    assert listed["status_words"] in table
+
 
 def test_approve_edit_reject_trace_and_audit(demo: Desk, tmp_path: Path) -> None:
     assert "worked on 7 run(s)" in demo.run("worker", "--once").stdout

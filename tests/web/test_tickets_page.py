@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html import unescape
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,9 +19,10 @@ from deskhand.engine import escalation_work as work
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.intake.arrival import add_ticket
-from deskhand.store.models import Requester, Run, Ticket
+from deskhand.store.models import Requester, Run, Tenant, Ticket
 from deskhand.web.app import create_app
 from tests.web.conftest import sign_in
+from tests.web.test_api import token_for
 
 DANA, LEE = "dana@msp.example", "lee@msp.example"
 PHONE = "called Emily back on 555-0100, the number on file"
@@ -319,3 +321,41 @@ def test_the_page_asks_the_same_number_of_queries_for_one_row_or_fifty(
         event.remove(desk.db.engine, "before_cursor_execute", count)
     assert len(shown(client)) == 6
     assert six == one, statements
+
+
+def test_a_plan_approved_ahead_says_when_it_runs_in_the_tenant_s_time_not_awaiting_approval(
+    web_rt: Runtime, tmp_path: Path
+) -> None:
+    policy = tmp_path / "london.yaml"
+    policy.write_text(
+        "approvers: [approver]\napproval_expiry_hours: 24\ntime_zone: Europe/London\n"
+    )
+    with web_rt.db.session() as session:
+        tenant = session.get(Tenant, "contoso-dental")
+        assert tenant is not None
+        tenant.policy_path = str(policy)
+    received = add_ticket(
+        web_rt,
+        "contoso-dental",
+        "karen.whitfield@contosodental.example",
+        "Offboarding Marcus Lee",
+        "Marcus Lee's last day is 11 December 2026. Please offboard him then.",
+    )
+    Worker(web_rt, "w").run_once()
+    approvals.approve_plan(web_rt, received.run_id, "dana@msp.example")
+    said = "Approved — runs Fri 11 Dec 2026 17:00 (Europe/London)"  # 17:00 UTC in winter
+
+    with web_rt.db.reading() as session:
+        ticket = session.get(Ticket, received.ticket_id)
+        assert ticket is not None and ticket.status == "working"
+    headers = {"Authorization": f"Bearer {token_for(web_rt, 'dana@msp.example')}"}
+    with TestClient(create_app(web_rt), base_url="https://127.0.0.1") as client:
+        api = client.get(f"/api/v1/tickets/{received.ticket_id}", headers=headers).json()
+        sign_in(client, "dana@msp.example")
+        page = unescape(client.get(f"/tickets/{received.ticket_id}").text)
+        listed = unescape(row(client.get("/tickets").text, received.ticket_id))
+    assert (api["status"], api["status_words"]) == ("working", said)
+    assert api["runs_at"].startswith("2026-12-11T17:00:00")
+    [status] = re.findall(r'id="ticket-status">([^<]*)<', page)
+    assert status == said
+    assert said in listed and "awaiting approval" not in listed

@@ -493,22 +493,29 @@ def tickets_list(ctx: typer.Context, json_: JsonOption = False) -> None:
     """List tickets with their status."""
     from sqlalchemy import select
 
-    from deskhand.store.models import Ticket
+    from deskhand.engine import schedule
+    from deskhand.store.models import Tenant, Ticket
 
     with user_errors():
         rt = open_runtime(ctx)
         with rt.db.reading() as session:
-            rows: list[dict[str, Any]] = [
-                {
-                    "id": t.id,
-                    "tenant_id": t.tenant_id,
-                    "psa_ticket_id": t.psa_ticket_id,
-                    "requester": t.requester.email,
-                    "subject": t.subject,
-                    "status": t.status,
-                }
-                for t in session.scalars(select(Ticket).order_by(Ticket.id))
-            ]
+            zones = {t.id: schedule.time_zone(rt, t) for t in session.scalars(select(Tenant))}
+            rows: list[dict[str, Any]] = []
+            for t in session.scalars(select(Ticket).order_by(Ticket.id)):
+                due = schedule.ticket_runs_at(t)
+                rows.append(
+                    {
+                        "id": t.id,
+                        "tenant_id": t.tenant_id,
+                        "psa_ticket_id": t.psa_ticket_id,
+                        "requester": t.requester.email,
+                        "subject": t.subject,
+                        "status": t.status,
+                        # approved ahead: nothing runs before this moment (ISO 8601)
+                        "runs_at": due.isoformat() if due is not None else None,
+                        "status_words": schedule.ticket_words(t, zones[t.tenant_id]),
+                    }
+                )
         if json_:
             print_json(rows)
             return
@@ -519,7 +526,7 @@ def tickets_list(ctx: typer.Context, json_: JsonOption = False) -> None:
                 row["tenant_id"],
                 escape(row["requester"]),
                 escape(row["subject"]),
-                row["status"],
+                row["status_words"],
             )
         out.print(table)
 

@@ -5,6 +5,7 @@ transaction: either both are stored or neither is. A transition not in the table
 bug (or a race another worker won) and raises ``StateError``; nothing is half-done.
 
     ticket    new → working → awaiting_approval → working → resolved | escalated
+              (working again once its run's last draft is approved, though it runs later)
               working → waiting_on_requester (a question run sent its reply) → working | escalated
               (working: the requester answered and a new run is queued)
               escalated → working (a technician resumed it: a new run is queued) | resolved
@@ -534,7 +535,9 @@ def approve(
         s.status != "awaiting_approval" for s in run.steps
     ):
         _move("run", RUN_MOVES, run, "ready")
-    _touch(run)
+        if run.ticket.status == "awaiting_approval":  # approved: no longer waits on anyone
+            _move("ticket", TICKET_MOVES, run.ticket, "working")
+    _touch(run, run.ticket)
 
 
 def replan_step(
@@ -588,6 +591,8 @@ def replan_step(
     )
     if reopened and step.run.status == "ready":
         _move("run", RUN_MOVES, step.run, "awaiting_approval")
+        if step.run.ticket.status == "working":
+            _move("ticket", TICKET_MOVES, step.run.ticket, "awaiting_approval")
 
 
 def recheck_requester(

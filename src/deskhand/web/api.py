@@ -18,16 +18,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from deskhand.audit.search import EventSearch, oldest_first
 from deskhand.audit.trace import Trace, trace
-from deskhand.engine import approvals
+from deskhand.engine import approvals, schedule
 from deskhand.engine.approvals import DraftFilter, DraftView
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
 from deskhand.intake.answers import receive_reply
-from deskhand.store.models import Ticket
+from deskhand.store.models import Tenant, Ticket
 from deskhand.web import api_analysis, api_escalations, api_plans
 from deskhand.web.api_common import Problem, Who
 from deskhand.web.params import NOT_BLANK, AfterId, ObjectId, OptionalId
@@ -56,6 +57,14 @@ class TicketSummary(BaseModel):
     status: str
     created_at: datetime
     updated_at: datetime
+    runs_at: datetime | None = Field(
+        None, description="Its plan is approved ahead and runs at this moment, not before"
+    )
+    status_words: str = Field(
+        "",
+        description="The status as a person reads it: 'Approved — runs Fri 11 Dec 2026 17:00 "
+        "(Europe/London)' for a plan approved ahead, in the tenant's time zone",
+    )
 
 
 class Approve(BaseModel):
@@ -210,16 +219,18 @@ def _routes(api: FastAPI) -> None:
             query = query.where(Ticket.tenant_id == tenant)
         if status:
             query = query.where(Ticket.status == status)
-        with _rt(request).db.reading() as session:
-            return [_summary(t) for t in session.scalars(query)]
+        rt = _rt(request)
+        with rt.db.reading() as session:
+            return [_summary(rt, session, t) for t in session.scalars(query)]
 
     @api.get("/tickets/{ticket_id}", response_model=TicketSummary)
     def ticket(request: Request, who: Who, ticket_id: ObjectId) -> TicketSummary:
-        with _rt(request).db.reading() as session:
+        rt = _rt(request)
+        with rt.db.reading() as session:
             found = session.get(Ticket, ticket_id)
             if found is None or not who.sees(found.tenant_id):
                 raise NotFound(f"There is no ticket {ticket_id}.")
-            return _summary(found)
+            return _summary(rt, session, found)
 
     @api.get("/tickets/{ticket_id}/trace", response_model=Trace)
     def ticket_trace(request: Request, who: Who, ticket_id: ObjectId) -> Trace:
@@ -333,7 +344,9 @@ def _routes(api: FastAPI) -> None:
             ]
 
 
-def _summary(ticket: Ticket) -> TicketSummary:
+def _summary(rt: Runtime, session: Session, ticket: Ticket) -> TicketSummary:
+    tenant = session.get(Tenant, ticket.tenant_id)
+    assert tenant is not None
     return TicketSummary(
         id=ticket.id,
         tenant_id=ticket.tenant_id,
@@ -343,4 +356,6 @@ def _summary(ticket: Ticket) -> TicketSummary:
         status=ticket.status,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
+        runs_at=schedule.ticket_runs_at(ticket),
+        status_words=schedule.ticket_words(ticket, schedule.time_zone(rt, tenant)),
     )

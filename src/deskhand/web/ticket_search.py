@@ -14,6 +14,7 @@ refused in words (``SearchTooLongError``); NUL characters never get here
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from deskhand.domain.escalations import sentence
 from deskhand.domain.origin import outside_psa
+from deskhand.engine import schedule
 from deskhand.errors import InputError
 from deskhand.store.models import Approval, Escalation, Requester, Run, Step, Ticket, User
 
@@ -84,7 +86,7 @@ class EscalationGlance:
 class PlanGlance:
     """Where a ticket's newest run stands, in words; ``waiting`` drafts link to its plan card."""
 
-    state: str  # planning, waiting, running, done, stopped
+    state: str  # planning, waiting, scheduled, running, done, stopped
     words: str
     run_id: int
     waiting: int
@@ -113,9 +115,11 @@ def tickets_page(
     viewer_email: str,
     limit: int,
     offset: int,
+    zones: Mapping[str, str] | None = None,
 ) -> tuple[list[TicketRow], int]:
     """One page of the tickets that match, newest first, with how many match in all.
-    ``scope`` is the viewer's tenants (None: every tenant)."""
+    ``scope`` is the viewer's tenants (None: every tenant); ``zones`` their time zones, in
+    which a plan approved ahead says when it runs (UTC for a tenant not in it)."""
     query = _matching(where, scope, viewer_email)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     found = session.execute(
@@ -126,7 +130,10 @@ def tickets_page(
     ).all()
     ids = [ticket.id for ticket, _, _ in found]
     escalations = _escalations(session, ids, viewer_email)
-    plans = _plans(session, ids)
+    tenants = {ticket.id: ticket.tenant_id for ticket, _, _ in found}
+    plans = _plans(
+        session, ids, {t: (zones or {}).get(tenant, "UTC") for t, tenant in tenants.items()}
+    )
     rows = [
         TicketRow(
             id=ticket.id,
@@ -252,23 +259,33 @@ def _person(email: str | None, name: str | None, viewer_email: str) -> str | Non
     return "you" if email == viewer_email else (name or email)
 
 
-def _plans(session: Session, ticket_ids: list[int]) -> dict[int, PlanGlance]:
-    """Each ticket's newest run with its steps and waiting drafts counted, in one query."""
+def _plans(
+    session: Session, ticket_ids: list[int], zones: Mapping[int, str]
+) -> dict[int, PlanGlance]:
+    """Each ticket's newest run with its steps, waiting drafts and started steps counted, in
+    one query; ``zones`` is each ticket's tenant's time zone."""
     if not ticket_ids:
         return {}
     newest = select(func.max(Run.id)).where(Run.ticket_id.in_(ticket_ids)).group_by(Run.ticket_id)
     waiting = func.count(case((Approval.status == "pending", Approval.id)))
+    started = func.count(case((Step.status.not_in(schedule.NOT_STARTED), Step.id)))
     found = session.execute(
-        select(Run.ticket_id, Run.id, Run.status, func.count(Step.id), waiting)
+        select(
+            Run.ticket_id, Run.id, Run.status, Run.not_before, func.count(Step.id), waiting, started
+        )
         .outerjoin(Step, Step.run_id == Run.id)
         .outerjoin(Approval, Approval.step_id == Step.id)
         .where(Run.id.in_(newest))
-        .group_by(Run.ticket_id, Run.id, Run.status)
+        .group_by(Run.ticket_id, Run.id, Run.status, Run.not_before)
     )
-    return {
-        ticket_id: _plan(run_id, status, steps, pending)
-        for ticket_id, run_id, status, steps, pending in found
-    }
+    glances = {}
+    for ticket_id, run_id, status, not_before, steps, pending, begun in found:
+        if status == "ready" and not_before is not None and not begun:
+            words = schedule.approved_words(not_before, zones.get(ticket_id, "UTC"))
+            glances[ticket_id] = PlanGlance("scheduled", words, run_id, 0)
+        else:
+            glances[ticket_id] = _plan(run_id, status, steps, pending)
+    return glances
 
 
 def _plan(run_id: int, status: str, steps: int, pending: int) -> PlanGlance:

@@ -14,7 +14,7 @@ from deskhand.actions import action, catalogue
 from deskhand.audit.trace import trace
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.origin import outside_psa
-from deskhand.engine import approvals, state
+from deskhand.engine import approvals, schedule, state
 from deskhand.engine.escalation_work import WORKING_ROLES
 from deskhand.engine.left_undone import left_of_run
 from deskhand.engine.runtime import Runtime
@@ -51,6 +51,7 @@ def tickets(
     where = TicketSearch(q, requester, tenant, status, assignee)
     offset = (page_number - 1) * PAGE_SIZE
     with rt.db.reading() as session:
+        seen = {t.id: t for t in session.scalars(select(Tenant)) if who.sees(t.id)}
         rows, total = tickets_page(
             session,
             where,
@@ -58,8 +59,8 @@ def tickets(
             viewer_email=who.email,
             limit=PAGE_SIZE,
             offset=offset,
+            zones={tenant_id: schedule.time_zone(rt, t) for tenant_id, t in seen.items()},
         )
-        seen = {t.id: t for t in session.scalars(select(Tenant)) if who.sees(t.id)}
         quarantined = quarantine.held_count(session, who.tenants)
     tenants = {tenant_id: t.name for tenant_id, t in seen.items()}
     filters = dict(q=q, requester=requester, tenant=tenant, status=status, assignee=assignee)
@@ -154,6 +155,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         psa_ticket_id = ticket.psa_ticket_id
         kept = outside_psa(ticket.origin, ticket.exported_from)
         status = ticket.status
+        scheduled = schedule.ticket_runs_at(ticket)
         body = ticket.body
     may_approve = who.may_approve(rt, tenant)
     # A finished plan an approver may undo, as a new plan (deskhand.engine.undo).
@@ -178,6 +180,10 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         "psa_url": None if kept else psa_ticket_url(psa, psa_ticket_id),
         "live": any(run["status"] in OPEN_RUN for run in runs) or status in ("new", "working"),
         "may_approve": may_approve,
+        # approved ahead, waiting for its time: said in the tenant's time zone
+        "scheduled": schedule.approved_words(scheduled, schedule.time_zone(rt, tenant))
+        if scheduled is not None
+        else None,
     }
 
 
