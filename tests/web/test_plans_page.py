@@ -201,13 +201,13 @@ def test_a_scheduled_plan_s_card_says_when_it_runs_and_what_each_step_waits_for(
 
     shown = card(client.get("/plans").text, plan.run_id)
     assert "<strong>Scheduled:</strong> nothing runs before" in shown
-    assert "30 Dec 2026 17:00 UTC" in shown
+    assert "Wed 30 Dec 2026 17:00 (UTC)" in shown  # in the tenant's time zone
     assert '<span class="muted after">after step 1</span>' in shown
     assert '<span class="muted after">after steps 5, 6, 7</span>' in shown
     decided = client.post(
         f"/plans/{plan.run_id}/approve", headers={"HX-Request": "true", "X-CSRF-Token": csrf}
     ).text
-    assert "it runs at 30 Dec 2026 17:00 UTC, not before" in decided
+    assert "it runs Wed 30 Dec 2026 17:00 (UTC), not before" in decided
 
 
 def _finished_group_change(web_rt: Runtime) -> int:

@@ -342,6 +342,12 @@ def test_a_plan_approved_ahead_says_when_it_runs_in_the_tenant_s_time_not_awaiti
         "Marcus Lee's last day is 11 December 2026. Please offboard him then.",
     )
     Worker(web_rt, "w").run_once()
+    with TestClient(create_app(web_rt), base_url="https://127.0.0.1") as client:
+        sign_in(client, "dana@msp.example")
+        card = " ".join(
+            unescape(re.sub(r"<[^>]+>", " ", client.get(f"/plans/{received.run_id}").text)).split()
+        )
+    assert "nothing runs before Fri 11 Dec 2026 17:00 (Europe/London)" in card
     approvals.approve_plan(web_rt, received.run_id, "dana@msp.example")
     said = "Approved — runs Fri 11 Dec 2026 17:00 (Europe/London)"  # 17:00 UTC in winter
 
@@ -354,8 +360,12 @@ def test_a_plan_approved_ahead_says_when_it_runs_in_the_tenant_s_time_not_awaiti
         sign_in(client, "dana@msp.example")
         page = unescape(client.get(f"/tickets/{received.ticket_id}").text)
         listed = unescape(row(client.get("/tickets").text, received.ticket_id))
+        plan = " ".join(
+            unescape(re.sub(r"<[^>]+>", " ", client.get(f"/plans/{received.run_id}").text)).split()
+        )
     assert (api["status"], api["status_words"]) == ("working", said)
     assert api["runs_at"].startswith("2026-12-11T17:00:00")
     [status] = re.findall(r'id="ticket-status">([^<]*)<', page)
     assert status == said
     assert said in listed and "awaiting approval" not in listed
+    assert f"Plan {received.run_id}: {said}, not before. Its ticket shows" in plan

@@ -29,8 +29,13 @@ def runs_at(run: Run) -> datetime | None:
 
 def approved_words(moment: datetime, time_zone: str) -> str:
     """ "Approved — runs Fri 11 Dec 2026 17:00 (Europe/London)": in the tenant's time."""
+    return f"Approved — runs {local_words(moment, time_zone)}"
+
+
+def local_words(moment: datetime, time_zone: str) -> str:
+    """ "Fri 11 Dec 2026 17:00 (Europe/London)": a moment in the tenant's time."""
     local = moment.astimezone(ZoneInfo(time_zone))
-    return f"Approved — runs {local:%a %d %b %Y %H:%M} ({time_zone})"
+    return f"{local:%a %d %b %Y %H:%M} ({time_zone})"
 
 
 def ticket_runs_at(ticket: Ticket) -> datetime | None:

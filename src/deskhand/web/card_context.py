@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from deskhand.engine import schedule
 from deskhand.engine.runtime import Runtime
 from deskhand.store.models import Tenant
 from deskhand.web.psa_links import PsaLinks, link_psa_mentions
@@ -27,4 +28,6 @@ def card_context(rt: Runtime, who: Viewer) -> dict[str, Any]:
         "approving": {t.id for t in tenants.values() if who.may_approve(rt, t)},
         "psa_link": PsaLinks(rt, tenants),
         "link_psa": link_psa_mentions,
+        # each tenant's time zone: a scheduled plan says when it runs in the tenant's time
+        "zones": {tenant_id: schedule.time_zone(rt, t) for tenant_id, t in tenants.items()},
     }

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader
 from deskhand.actions import action
 from deskhand.domain.dates import readable
 from deskhand.engine.escalation_work import count_open
+from deskhand.engine.schedule import local_words
 from deskhand.web.security import Viewer, optional_viewer, runtime
 
 # Autoescape always, whatever a template's file name: Starlette's default decides by
@@ -45,7 +46,11 @@ def _edited(changes: Iterable[str], action_name: str) -> str:
 
 
 templates.env.filters.update(
-    ago=_ago, stamp=readable, edited=_edited, tojson_pretty=lambda v: json.dumps(v, indent=2)
+    ago=_ago,
+    stamp=readable,
+    local=local_words,
+    edited=_edited,
+    tojson_pretty=lambda v: json.dumps(v, indent=2),
 )
 
 
