@@ -123,6 +123,7 @@ def test_the_demo_offboards_a_synced_leaver_as_contoso_s_lifecycle_templates_say
     ]
     shown = demo.run("approvals", "plans").stdout  # what a technician reads at 80 columns
     assert "Scheduled: nothing runs before" in shown and "approves it ahead" in shown
+    assert "17:00 (Europe/London); approving now" in " ".join(shown.split())
     assert "(security; waiting; after step 1)" in shown
 
     demo.run("approvals", "approve-plan", str(leaver["run_id"]), "--as", APPROVER)
@@ -133,6 +134,8 @@ def test_the_demo_offboards_a_synced_leaver_as_contoso_s_lifecycle_templates_say
     assert listed["status_words"].endswith(" 17:00 (Europe/London)")
     table = " ".join(demo.run("tickets", "list").stdout.split())
     assert listed["status_words"] in table
+    plan = " ".join(demo.run("approvals", "plan", str(leaver["run_id"])).stdout.split())
+    assert f"{listed['status_words']}, not before." in plan
 
 
 def test_approve_edit_reject_trace_and_audit(demo: Desk, tmp_path: Path) -> None:

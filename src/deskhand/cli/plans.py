@@ -27,7 +27,7 @@ def plans(
     json_: JsonOption = False,
 ) -> None:
     """Plans waiting for a decision, riskiest and then oldest first: one per ticket run."""
-    from deskhand.engine import approvals
+    from deskhand.engine import approvals, schedule
 
     with user_errors():
         rt = open_runtime(ctx)
@@ -39,12 +39,12 @@ def plans(
             out.print("No plans waiting.")
             return
         for view in views:
-            _print_plan(view, brief=True)
+            _print_plan(view, brief=True, zone=schedule.tenant_time_zone(rt, view.tenant_id))
 
 
 def plan(ctx: typer.Context, run_id: PlanId, json_: JsonOption = False) -> None:
     """One plan: the request, the requester check, every step, and the reply to the client."""
-    from deskhand.engine import approvals
+    from deskhand.engine import approvals, schedule
 
     with user_errors():
         rt = open_runtime(ctx)
@@ -52,7 +52,7 @@ def plan(ctx: typer.Context, run_id: PlanId, json_: JsonOption = False) -> None:
         if json_:
             print_json(view.model_dump(mode="json"))
             return
-        _print_plan(view, brief=False)
+        _print_plan(view, brief=False, zone=schedule.tenant_time_zone(rt, view.tenant_id))
 
 
 def approve_plan(
@@ -145,7 +145,7 @@ def undo_plan(ctx: typer.Context, run_id: PlanId, as_: AsUser, json_: JsonOption
     changed, step by step from what each step kept before it acted, last done first undone.
     Nothing runs until it is approved like any plan; what deskhand cannot undo is listed for a
     technician."""
-    from deskhand.engine import approvals
+    from deskhand.engine import approvals, schedule
     from deskhand.engine.undo import propose_undo
 
     with user_errors():
@@ -160,13 +160,14 @@ def undo_plan(ctx: typer.Context, run_id: PlanId, as_: AsUser, json_: JsonOption
             f"(deskhand approvals approve-plan {undo} --as USER).",
             highlight=False,
         )
-        _print_plan(view, brief=False)
+        _print_plan(view, brief=False, zone=schedule.tenant_time_zone(rt, view.tenant_id))
 
 
-def _print_plan(view: "PlanView", *, brief: bool) -> None:
+def _print_plan(view: "PlanView", *, brief: bool, zone: str) -> None:
     """A plan at the terminal's width: a head line, the request, then one line per step in
-    words, each wrapped under its own indent."""
+    words, each wrapped under its own indent; when it runs, in the tenant's time ``zone``."""
     from deskhand.domain.dates import readable
+    from deskhand.engine import schedule
 
     waiting = len(view.pending)
     expires = f" · expires {readable(view.expires_at)}" if view.expires_at else ""
@@ -180,13 +181,16 @@ def _print_plan(view: "PlanView", *, brief: bool) -> None:
     if view.verify_first:
         detail = view.requester_check.get("detail") or "the ticket shows warning signs"
         _say(f"Verify the requester first: {detail}", "  ! ", "    ")
-    if view.not_before is not None:
+    runs_at = schedule.plan_runs_at(view)
+    if view.pending and view.not_before is not None:
         _say(
-            f"Scheduled: nothing runs before {readable(view.not_before)}; approving now "
-            "approves it ahead.",
+            f"Scheduled: nothing runs before {schedule.local_words(view.not_before, zone)}; "
+            "approving now approves it ahead.",
             "  ",
             "    ",
         )
+    elif runs_at is not None:
+        _say(f"{schedule.approved_words(runs_at, zone)}, not before.", "  ", "    ")
     for step in view.steps:
         state = "waiting" if step.approval_status == "pending" else step.status
         if step.decision == "auto":

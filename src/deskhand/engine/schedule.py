@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from deskhand.engine.approvals import PlanView
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import InputError
 from deskhand.store.models import Run, Tenant, Ticket
@@ -25,6 +26,15 @@ def runs_at(run: Run) -> datetime | None:
     if any(step.status not in NOT_STARTED for step in run.steps):
         return None  # paused mid-way: it waits for a change to show, not for its time
     return run.not_before
+
+
+def plan_runs_at(plan: PlanView) -> datetime | None:
+    """``runs_at`` for a plan as shown: when it runs, if approved ahead and not started."""
+    if plan.pending or plan.not_before is None:
+        return None
+    if any(step.status not in NOT_STARTED for step in plan.steps):
+        return None
+    return plan.not_before
 
 
 def approved_words(moment: datetime, time_zone: str) -> str:
@@ -48,6 +58,13 @@ def ticket_words(ticket: Ticket, time_zone: str) -> str:
     time, else the status itself ("awaiting approval")."""
     due = ticket_runs_at(ticket)
     return approved_words(due, time_zone) if due is not None else ticket.status.replace("_", " ")
+
+
+def tenant_time_zone(rt: Runtime, tenant_id: str) -> str:
+    """``time_zone`` of the tenant with this id."""
+    with rt.db.reading() as session:
+        tenant = session.get(Tenant, tenant_id)
+        return time_zone(rt, tenant) if tenant is not None else "UTC"
 
 
 def time_zone(rt: Runtime, tenant: Tenant) -> str:

@@ -8,7 +8,6 @@ its ticket is planned again without it. A finished plan's page offers to undo it
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
@@ -65,7 +64,7 @@ def one_plan(request: Request, who: CurrentViewer, run_id: ObjectId) -> Response
         who,
         active="plans",
         one=plan,
-        runs_at=_runs_at(plan),
+        runs_at=schedule.plan_runs_at(plan),
         undo=None if plan.pending else undo_offer(rt, run_id, who.email),
         plans=shown,
         total=len(shown),
@@ -75,15 +74,6 @@ def one_plan(request: Request, who: CurrentViewer, run_id: ObjectId) -> Response
         more=False,
         **card_context(rt, who),
     )
-
-
-def _runs_at(plan: PlanView) -> datetime | None:
-    """When the plan, approved ahead and not started, runs (engine.schedule.runs_at)."""
-    if plan.pending or plan.not_before is None:
-        return None
-    if any(step.status not in schedule.NOT_STARTED for step in plan.steps):
-        return None
-    return plan.not_before
 
 
 def _visible(rt: Runtime, who: Viewer, run_id: int) -> PlanView:
