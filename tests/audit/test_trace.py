@@ -41,6 +41,8 @@ from deskhand.domain.events import (
     PlanProposed,
     PlanTrimmed,
     PsaStatusFollowed,
+    RegressionCleared,
+    RegressionFlagged,
     ReplyReceived,
     RunClaimed,
     RunCompleted,
@@ -56,6 +58,8 @@ from deskhand.domain.events import (
     StepUncertain,
     StepVerified,
     StepWaiting,
+    TenantOwnerSet,
+    TenantPolicySet,
     TicketReceived,
     TicketTriaged,
     UndoProposed,
@@ -455,6 +459,45 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         SYSTEM,
         None,
         "lee@msp.example's account (approver) removed by deskhand",
+    ),
+    (
+        TenantPolicySet("/etc/deskhand/contoso.yaml", "ab" * 32, "stricter replies"),
+        Actor(ActorKind.USER, "dana@msp.example"),
+        None,
+        "dana@msp.example set the tenant's policy to /etc/deskhand/contoso.yaml "
+        "(sha256 abababababab): stricter replies",
+    ),
+    (
+        TenantOwnerSet("dana@msp.example", "Dana left"),
+        Actor(ActorKind.USER, "lee@msp.example"),
+        None,
+        "lee@msp.example took over the tenant's policy from dana@msp.example: Dana left",
+    ),
+    (
+        RegressionFlagged(
+            "password_reset",
+            "rejection_rate",
+            "more drafts rejected",
+            6,
+            10,
+            1,
+            30,
+            3.4,
+            "two-proportion z-test",
+            "2026-03-11T00:00:00+00:00",
+            [1],
+        ),
+        SYSTEM,
+        None,
+        "regression flagged for password_reset: more drafts rejected — 6 of 10 since "
+        "2026-03-11, against 1 of 30 before",
+    ),
+    (
+        RegressionCleared("password_reset", "rejection_rate", 40, 1, 12, 0.2),
+        SYSTEM,
+        None,
+        "regression of password_reset (rejection_rate) over: 1 of 12 recently, back in line "
+        "with before",
     ),
 ]
 

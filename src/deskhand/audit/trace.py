@@ -50,6 +50,8 @@ from deskhand.domain.events import (
     PlanProposed,
     PlanTrimmed,
     PsaStatusFollowed,
+    RegressionCleared,
+    RegressionFlagged,
     ReplyReceived,
     RunClaimed,
     RunCompleted,
@@ -65,6 +67,8 @@ from deskhand.domain.events import (
     StepUncertain,
     StepVerified,
     StepWaiting,
+    TenantOwnerSet,
+    TenantPolicySet,
     TicketReceived,
     TicketTriaged,
     UndoProposed,
@@ -567,3 +571,34 @@ def _user_enabled(event: UserEnabled, actor: str) -> str:
 @_summary.register
 def _user_removed(event: UserRemoved, actor: str) -> str:
     return f"{event.user}'s account ({event.role}) removed by {actor}"
+
+
+@_summary.register
+def _tenant_policy_set(event: TenantPolicySet, actor: str) -> str:
+    policy = event.path or "the built-in policy"
+    why = f": {event.reason}" if event.reason else " (no reason given)"
+    return f"{actor} set the tenant's policy to {policy} (sha256 {event.sha256[:12]}){why}"
+
+
+@_summary.register
+def _tenant_owner_set(event: TenantOwnerSet, actor: str) -> str:
+    before = f" from {event.previous}" if event.previous else ""
+    why = f": {event.reason}" if event.reason else ""
+    return f"{actor} took over the tenant's policy{before}{why}"
+
+
+@_summary.register
+def _regression_flagged(event: RegressionFlagged, actor: str) -> str:
+    return (
+        f"regression flagged for {event.specialist}: {event.words} — {event.recent_hits} of "
+        f"{event.recent_total} since {event.since[:10]}, against {event.baseline_hits} of "
+        f"{event.baseline_total} before"
+    )
+
+
+@_summary.register
+def _regression_cleared(event: RegressionCleared, actor: str) -> str:
+    return (
+        f"regression of {event.specialist} ({event.measure}) over: {event.recent_hits} of "
+        f"{event.recent_total} recently, back in line with before"
+    )

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from deskhand.domain.events import Actor
     from deskhand.engine import approvals as drafts
     from deskhand.policy.lifecycle_words import LifecycleWords
+    from deskhand.tenants import ownership
 
 tenants_app = group("The MSP's client tenants.")
 users_app = group("The MSP's people who use deskhand.")
@@ -77,15 +78,28 @@ def tenants_policy(
     builtin: Annotated[
         bool, typer.Option("--builtin", help="Go back to the built-in policy.")
     ] = False,
+    as_: Annotated[
+        str | None,
+        typer.Option(
+            "--as", metavar="USER", help="Your deskhand user (e-mail): you own the policy."
+        ),
+    ] = None,
+    reason: Annotated[
+        str, typer.Option(help="Why the policy changes, for whoever reads it later.")
+    ] = "",
 ) -> None:
-    """Show a tenant's policy, or give it a policy file (checked before it is used)."""
+    """Show a tenant's policy, or give it a policy file (checked before it is used). A change
+    is recorded with who made it (--as), the file's hash and why (--reason)."""
+    from deskhand import accounts
     from deskhand.actions import catalogue
+    from deskhand.domain.events import Actor, ActorKind
     from deskhand.plugins import installed
     from deskhand.policy import replies
     from deskhand.policy.effective import action_decisions
     from deskhand.policy.lifecycle_words import lifecycle_words
     from deskhand.policy.tenant_policy import load_policy
     from deskhand.store.models import Tenant
+    from deskhand.tenants import ownership
 
     with user_errors():
         rt = open_runtime(ctx)
@@ -95,12 +109,25 @@ def tenants_policy(
                 raise InputError(
                     f"No tenant {tenant!r}.", hint="`deskhand tenants list` shows them."
                 )
-            if path is not None or builtin:
+            changing = path is not None or builtin
+            if changing:
                 chosen = None if builtin else str(path.resolve()) if path else None
                 load_policy(Path(chosen) if chosen else None, installed())  # refuses a bad file
+                actor = operator()
+                if as_ is not None:
+                    actor = Actor(ActorKind.USER, accounts.find_user(session, as_).email)
                 row.policy_path = chosen
+                ownership.record_policy(session, tenant, actor, chosen, reason)
             policy = rt.policy(row)
+            change = ownership.last_changes(session, [tenant]).get(tenant)
         out.print(f"{row.name}: {row.policy_path or 'built-in policy'}")
+        _print_owner(change)
+        if changing and as_ is None:
+            out.print(
+                "Nobody owns this policy now: pass --as YOU and --reason next time, or run "
+                f"`deskhand tenants owner {tenant} --as YOU`.",
+                highlight=False,
+            )
         for radius, rule in policy.blast_radius.items():
             out.print(f"  blast radius {radius.value}: {rule.decision.value}")
         for name, rule in policy.actions.items():
@@ -128,6 +155,48 @@ def tenants_policy(
             out.print("Replies to the client are framed by this reply_template:")
             out.print(Text(policy.reply_template), soft_wrap=True)
         _print_lifecycle(lifecycle_words(policy))
+
+
+def _print_owner(change: "ownership.Change | None") -> None:
+    """Who last changed the policy, when and why, and a warning when they are gone."""
+    if change is None:
+        out.print("No change of this policy is recorded (no owner).", highlight=False)
+        return
+    out.print(change.sentence(), highlight=False, soft_wrap=True)
+    warning = change.warning()
+    if warning:
+        out.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
+
+
+@tenants_app.command("owner")
+def tenants_owner(
+    ctx: typer.Context,
+    tenant: Annotated[str, typer.Argument(help="The tenant id.")],
+    as_: AsUser,
+    reason: Annotated[str, typer.Option(help="Why you take it over.")] = "",
+) -> None:
+    """Become the owner of a tenant's policy: the person who can explain it (recorded)."""
+    from deskhand import accounts
+    from deskhand.store.models import Tenant
+    from deskhand.tenants import ownership
+
+    with user_errors():
+        rt = open_runtime(ctx)
+        with rt.db.session() as session:
+            if session.get(Tenant, tenant) is None:
+                raise InputError(
+                    f"No tenant {tenant!r}.", hint="`deskhand tenants list` shows them."
+                )
+            user = accounts.find_user(session, as_)
+            if user.disabled_at is not None:
+                raise InputError(
+                    f"The account {user.email} is disabled and cannot own a policy.",
+                    hint="Pass your own, active deskhand user with --as.",
+                )
+            before = ownership.take_over(session, tenant, user, reason)
+            email = user.email
+        previous = f" (before: {before.owner})" if before else ""
+        out.print(f"{email} now owns the policy of {tenant}{previous}.", highlight=False)
 
 
 def _print_lifecycle(words: "LifecycleWords") -> None:

@@ -306,7 +306,8 @@ def doctor(
 
     from deskhand.connectors.factory import Factory
     from deskhand.store.models import Tenant, User
-    from deskhand.tenants.doctor import Approver, examine
+    from deskhand.tenants.doctor import Approver, examine, owner
+    from deskhand.tenants.ownership import last_changes
 
     with user_errors():
         rt = open_runtime(ctx)
@@ -319,10 +320,13 @@ def doctor(
                 user.email: Approver(user.role, tuple(user.tenants))
                 for user in session.scalars(select(User))
             }
+            owners = last_changes(session, [tenant.id for tenant in tenants])
             session.expunge_all()  # the tenants outlive the session, as read
         factory = Factory(rt.sandbox)
         report = {
-            tenant.id: examine(factory, tenant, users, _policy(rt, tenant)) for tenant in tenants
+            tenant.id: examine(factory, tenant, users, _policy(rt, tenant))
+            + owner(owners.get(tenant.id))
+            for tenant in tenants
         }
         if json_:
             print_json({tenant: [f.__dict__ for f in found] for tenant, found in report.items()})

@@ -652,3 +652,73 @@ class PlanTrimmed(Event):
 
 
 EVENT_TYPES[PlanTrimmed.TYPE] = PlanTrimmed
+
+
+@dataclass(frozen=True)
+class TenantPolicySet(Event):
+    """A person (the actor) gave a tenant its policy: ``path`` the file (None: the built-in
+    policy), ``sha256`` the hash of its text as it was read, ``reason`` why. The actor owns the
+    policy from then on (``deskhand.tenants.ownership``)."""
+
+    TYPE: ClassVar[str] = "tenant.policy_set"
+    path: str | None
+    sha256: str
+    reason: str = ""
+
+
+EVENT_TYPES[TenantPolicySet.TYPE] = TenantPolicySet
+
+
+@dataclass(frozen=True)
+class TenantOwnerSet(Event):
+    """A person (the actor) took over a tenant's policy as its owner, the one who can explain
+    it, from ``previous`` (None: nobody was recorded), and why."""
+
+    TYPE: ClassVar[str] = "tenant.owner_set"
+    previous: str | None
+    reason: str = ""
+
+
+EVENT_TYPES[TenantOwnerSet.TYPE] = TenantOwnerSet
+
+
+@dataclass(frozen=True)
+class RegressionFlagged(Event):
+    """A specialist's record at a tenant got significantly worse (``deskhand.trust.regressions``):
+    ``measure`` (edit_rate, rejection_rate, expiry_rate, escalation:REASON, failed_execution,
+    slow_approval) went from ``baseline_hits`` of ``baseline_total`` to ``recent_hits`` of
+    ``recent_total`` since ``since``, with the test's statistic ``z``; ``tickets`` are the
+    recent tickets behind it. Raised once per episode, until a regression.cleared."""
+
+    TYPE: ClassVar[str] = "trust.regression_flagged"
+    specialist: str
+    measure: str
+    words: str
+    recent_hits: int
+    recent_total: int
+    baseline_hits: int
+    baseline_total: int
+    z: float
+    test: str
+    since: str
+    tickets: list[int] = field(default_factory=list)
+
+
+EVENT_TYPES[RegressionFlagged.TYPE] = RegressionFlagged
+
+
+@dataclass(frozen=True)
+class RegressionCleared(Event):
+    """The episode a trust.regression_flagged event (``flagged``, its event id) opened ended:
+    the recent window no longer differs from the baseline (``z`` below the clearing level)."""
+
+    TYPE: ClassVar[str] = "trust.regression_cleared"
+    specialist: str
+    measure: str
+    flagged: int
+    recent_hits: int
+    recent_total: int
+    z: float
+
+
+EVENT_TYPES[RegressionCleared.TYPE] = RegressionCleared

@@ -19,6 +19,7 @@ from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors, Factory
 from deskhand.connectors.redaction import MIN_LENGTH
 from deskhand.errors import DeskhandError
+from deskhand.tenants.ownership import Change
 
 if TYPE_CHECKING:
     from deskhand.policy.tenant_policy import TenantPolicy
@@ -159,3 +160,16 @@ def _checked(system: str, connector: object) -> list[Finding]:
         # A doctor reports what it finds; one that gives up still tells the admin why.
         return [Finding(error.system, "reachable", "fail", error.message, fix=error.fix)]
     return found
+
+
+def owner(change: Change | None) -> list[Finding]:
+    """Who owns the tenant's policy: a warning, asking for a new owner, when the user who last
+    changed it is disabled or removed (the policy keeps working); nothing when none is
+    recorded."""
+    if change is None:
+        return []
+    warning = change.warning()
+    if warning is None:
+        return [Finding("config", "policy owner", "ok", change.sentence())]
+    fix = f"deskhand tenants owner {change.tenant_id} --as YOU --reason '…'"
+    return [Finding("config", "policy owner", "warn", f"{warning}. {change.sentence()}", fix)]

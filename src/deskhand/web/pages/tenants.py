@@ -27,6 +27,7 @@ from deskhand.policy.effective import action_decisions
 from deskhand.policy.lifecycle_words import lifecycle_words
 from deskhand.policy.tenant_policy import TenantPolicy
 from deskhand.store.models import Approval, Escalation, Tenant, Ticket, User
+from deskhand.tenants.ownership import Change, last_changes
 from deskhand.web.render import page, templates
 from deskhand.web.security import CurrentViewer, NotFound, Viewer, runtime
 
@@ -69,6 +70,7 @@ class TenantRow:
     policy: LoadedPolicy
     approvers: list[User]
     counts: dict[str, int]  # open tickets, pending drafts, open escalations
+    owner: Change | None = None  # who last changed the policy, when and why
 
 
 @router.get("/tenants")
@@ -78,7 +80,8 @@ def tenants_page(request: Request, who: CurrentViewer) -> Response:
         tenants = _visible_tenants(session, who)
         users = _users(session)
         counts = _counts(session, [t.id for t in tenants])
-    rows = [_row(rt, tenant, users, counts, with_text=False) for tenant in tenants]
+        owners = last_changes(session, [t.id for t in tenants])
+    rows = [_row(rt, tenant, users, counts, owners, with_text=False) for tenant in tenants]
     return page(request, "tenants.html.j2", who, rows=rows)
 
 
@@ -89,7 +92,8 @@ def tenant_page(request: Request, who: CurrentViewer, tenant_id: str) -> Respons
         tenant = _tenant(session, who, tenant_id)
         users = _users(session)
         counts = _counts(session, [tenant.id])
-    row = _row(rt, tenant, users, counts, with_text=True)
+        owners = last_changes(session, [tenant.id])
+    row = _row(rt, tenant, users, counts, owners, with_text=True)
     policy = row.policy.policy
     return page(
         request,
@@ -165,11 +169,13 @@ def _row(
     tenant: Tenant,
     users: list[User],
     counts: dict[str, dict[str, int]],
+    owners: dict[str, Change],
     *,
     with_text: bool,
 ) -> TenantRow:
     loaded = _policy(rt, tenant, with_text=with_text)
-    return TenantRow(tenant, loaded, _approvers(loaded.policy, tenant.id, users), counts[tenant.id])
+    approvers = _approvers(loaded.policy, tenant.id, users)
+    return TenantRow(tenant, loaded, approvers, counts[tenant.id], owners.get(tenant.id))
 
 
 def _tenant(session: Session, who: Viewer, tenant_id: str) -> Tenant:
