@@ -121,6 +121,7 @@ def seed(rt: Runtime, *, tickets: bool = True, lifecycle: bool = False) -> Seede
                         domains=list(item.domains),
                         connector="sandbox",
                         policy_path=demo_policy(item.id) if lifecycle else None,
+                        mode="live",  # the demo shows deskhand at work (a new tenant: shadow)
                     )
                 )
         for user in MSP_USERS:

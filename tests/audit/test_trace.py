@@ -39,6 +39,7 @@ from deskhand.domain.events import (
     PayloadRefused,
     PlanApproved,
     PlanProposed,
+    PlanShadowed,
     PlanTrimmed,
     PsaStatusFollowed,
     RegressionCleared,
@@ -50,6 +51,7 @@ from deskhand.domain.events import (
     RunQueued,
     SecretErased,
     SecretRevealed,
+    ShadowCompared,
     StepDecided,
     StepFailed,
     StepRecovered,
@@ -60,6 +62,7 @@ from deskhand.domain.events import (
     StepWaiting,
     TenantOwnerSet,
     TenantPolicySet,
+    TenantModeChanged,
     TicketReceived,
     TicketTriaged,
     UndoProposed,
@@ -498,6 +501,25 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         None,
         "regression of password_reset (rejection_rate) over: 1 of 12 recently, back in line "
         "with before",
+    ),
+    (
+        TenantModeChanged("", "shadow", "live", "its plans matched", 12, 11, 1),
+        Actor(ActorKind.USER, "sam@msp.example"),
+        None,
+        "sam@msp.example moved the tenant from shadow to live: its plans matched (11 of 12 "
+        "shadow plans matched)",
+    ),
+    (
+        PlanShadowed("access_change", "Add Tom", [{"description": "Add tom to Finance"}]),
+        Actor(ActorKind.SPECIALIST, "access_change"),
+        1,
+        "shadow: access_change would have planned (nothing drafted or run): Add tom to Finance",
+    ),
+    (
+        ShadowCompared("access_change", "matched", []),
+        DANA,
+        1,
+        "worked by hand by dana@msp.example; deskhand's shadow plan: matched",
     ),
 ]
 

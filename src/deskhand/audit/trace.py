@@ -48,6 +48,7 @@ from deskhand.domain.events import (
     PayloadRefused,
     PlanApproved,
     PlanProposed,
+    PlanShadowed,
     PlanTrimmed,
     PsaStatusFollowed,
     RegressionCleared,
@@ -59,6 +60,7 @@ from deskhand.domain.events import (
     RunQueued,
     SecretErased,
     SecretRevealed,
+    ShadowCompared,
     StepDecided,
     StepFailed,
     StepRecovered,
@@ -69,6 +71,7 @@ from deskhand.domain.events import (
     StepWaiting,
     TenantOwnerSet,
     TenantPolicySet,
+    TenantModeChanged,
     TicketReceived,
     TicketTriaged,
     UndoProposed,
@@ -602,3 +605,25 @@ def _regression_cleared(event: RegressionCleared, actor: str) -> str:
         f"regression of {event.specialist} ({event.measure}) over: {event.recent_hits} of "
         f"{event.recent_total} recently, back in line with before"
     )
+
+
+@_summary.register
+def _tenant_mode_changed(event: TenantModeChanged, actor: str) -> str:
+    what = f"{event.specialist} for the tenant" if event.specialist else "the tenant"
+    record = (
+        f"{event.matched} of {event.compared} shadow plans matched"
+        if event.compared
+        else "no shadow plan compared yet"
+    )
+    return f"{actor} moved {what} from {event.old} to {event.new}: {event.reason} ({record})"
+
+
+@_summary.register
+def _plan_shadowed(event: PlanShadowed, actor: str) -> str:
+    steps = "; ".join(str(step["description"]) for step in event.steps) or "no step"
+    return f"shadow: {event.specialist} would have planned (nothing drafted or run): {steps}"
+
+
+@_summary.register
+def _shadow_compared(event: ShadowCompared, actor: str) -> str:
+    return f"worked by hand by {actor}; deskhand's shadow plan: {event.outcome}"

@@ -63,15 +63,26 @@ def _subgroup(module: str, attribute: str, name: str) -> Callable[[typer.Typer],
 
 
 def _tenants(app: typer.Typer) -> None:
-    from deskhand.cli import desk, tenants
+    from deskhand.cli import desk, shadow, tenants
 
     if not getattr(desk.tenants_app, "_deskhand_complete", False):
         desk.tenants_app.command("add")(tenants.add)
         desk.tenants_app.command("show")(tenants.show)
         desk.tenants_app.command("doctor")(tenants.doctor)
+        desk.tenants_app.command("live")(shadow.live)
+        desk.tenants_app.command("shadow")(shadow.shadow)
         desk.tenants_app.add_typer(tenants.secret_app, name="secret")
         desk.tenants_app._deskhand_complete = True  # type: ignore[attr-defined]
     app.add_typer(desk.tenants_app, name="tenants")
+
+
+def _tickets(app: typer.Typer) -> None:
+    from deskhand.cli import desk, shadow
+
+    if not getattr(desk.tickets_app, "_deskhand_complete", False):
+        desk.tickets_app.command("worked")(shadow.worked)
+        desk.tickets_app._deskhand_complete = True  # type: ignore[attr-defined]
+    app.add_typer(desk.tickets_app, name="tickets")
 
 
 def _approvals(app: typer.Typer) -> None:
@@ -98,7 +109,7 @@ COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
     "db": _subgroup("runtime", "db_app", "db"),
     "tenants": _tenants,
     "users": _subgroup("desk", "users_app", "users"),
-    "tickets": _subgroup("desk", "tickets_app", "tickets"),
+    "tickets": _tickets,
     "approvals": _approvals,
     "escalations": _subgroup("escalations", "escalations_app", "escalations"),
     "tokens": _subgroup("desk", "tokens_app", "tokens"),

@@ -49,13 +49,15 @@ def tenants_list(ctx: typer.Context, json_: JsonOption = False) -> None:
                     "domains": t.domains,
                     "connector": t.connector,
                     "policy": t.policy_path or "built-in",
+                    "mode": t.mode,
+                    "specialist_modes": t.specialist_modes or {},
                 }
                 for t in session.scalars(select(Tenant).order_by(Tenant.id))
             ]
         if json_:
             print_json(rows)
             return
-        table = Table("Tenant", "Name", "PSA customer", "Domains", "Connector", "Policy")
+        table = Table("Tenant", "Name", "PSA customer", "Domains", "Connector", "Policy", "Mode")
         for row in rows:
             table.add_row(
                 row["id"],
@@ -64,8 +66,15 @@ def tenants_list(ctx: typer.Context, json_: JsonOption = False) -> None:
                 ", ".join(row["domains"]),
                 row["connector"],
                 row["policy"],
+                _mode_words(row["mode"], row["specialist_modes"]),
             )
         out.print(table if rows else "No tenants yet: run `deskhand demo --no-serve`.")
+
+
+def _mode_words(mode: str, specialists: dict[str, str]) -> str:
+    """live, or shadow, with the specialists that differ: "live (onboarding: shadow)"."""
+    others = ", ".join(f"{name}: {m}" for name, m in sorted(specialists.items()) if m != mode)
+    return f"{mode} ({others})" if others else mode
 
 
 @tenants_app.command("policy")

@@ -722,3 +722,57 @@ class RegressionCleared(Event):
 
 
 EVENT_TYPES[RegressionCleared.TYPE] = RegressionCleared
+
+
+@dataclass(frozen=True)
+class TenantModeChanged(Event):
+    """An admin (the actor) moved a tenant, or one specialist within it (``specialist``; empty
+    for the whole tenant), from ``old`` to ``new`` mode (shadow or live), for ``reason``. The
+    shadow record that supported it: ``compared`` shadow plans compared with what the
+    technicians did, ``matched`` and ``mismatched`` of them."""
+
+    TYPE: ClassVar[str] = "tenant.mode_changed"
+    specialist: str
+    old: str
+    new: str
+    reason: str
+    compared: int
+    matched: int
+    mismatched: int
+
+
+EVENT_TYPES[TenantModeChanged.TYPE] = TenantModeChanged
+
+
+@dataclass(frozen=True)
+class PlanShadowed(Event):
+    """What deskhand would have done for a ticket in shadow: the plan ``specialist`` made, its
+    steps in words with their parameters, policy's decision and a read-only snapshot of the
+    state before each (``steps``). Nothing was drafted and nothing ran; the ticket is left to
+    the technicians."""
+
+    TYPE: ClassVar[str] = "plan.shadowed"
+    specialist: str
+    summary: str
+    # One per step: position, action, description, params, blast_radius, decision, snapshot.
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+
+EVENT_TYPES[PlanShadowed.TYPE] = PlanShadowed
+
+
+@dataclass(frozen=True)
+class ShadowCompared(Event):
+    """A technician (the actor) worked a shadowed ticket by hand; each step of the shadow plan
+    was read back against the systems now (``steps``: position, action, description, outcome
+    matched / not matched / not compared, observed). ``outcome``: "matched" when every compared
+    step shows the change deskhand would have made, "not matched" when one does not, "nothing
+    to compare" when no step changes the directory (a reply, a note)."""
+
+    TYPE: ClassVar[str] = "shadow.compared"
+    specialist: str
+    outcome: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+
+EVENT_TYPES[ShadowCompared.TYPE] = ShadowCompared

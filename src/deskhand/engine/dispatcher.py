@@ -26,7 +26,7 @@ from deskhand.domain.actions import DIRECTORY_KINDS, ActionError
 from deskhand.domain.decisions import Decision
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser
 from deskhand.domain.escalations import Reason
-from deskhand.engine import psa_status, state
+from deskhand.engine import psa_status, shadow, state
 from deskhand.engine.binding import BindingError, TicketRef, bind, created_by
 from deskhand.engine.escalation import escalate
 from deskhand.engine.leave_out import left_out
@@ -91,6 +91,16 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
     except Stop as stop:
         learnt = partial(_record, events=stop.events)
         escalate(rt, run_id, stop.reason, stop.detail, worker=worker, prepare=learnt)
+        return
+    if shadow.in_shadow(tenant, outcome.specialist):
+        # Recorded as what deskhand would have done; nothing is drafted, nothing runs.
+        plan = shadow.shadowed(
+            rt.ticket_connectors(tenant), outcome.specialist, outcome.plan.summary, outcome.steps
+        )
+        with rt.db.session() as session:
+            run = state.hold(session, run_id, worker)
+            _record(session, run, outcome.events)
+            state.shadow_plan(session, run, plan)
         return
     with rt.db.session() as session:
         run = state.hold(session, run_id, worker)

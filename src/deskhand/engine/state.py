@@ -11,8 +11,11 @@ bug (or a race another worker won) and raises ``StateError``; nothing is half-do
               escalated → working (a technician resumed it: a new run is queued) | resolved
               resolved | escalated → working (a person proposed undoing a finished run: the
               undo plan is a new run of the ticket)
+              working → left_to_technicians (shadow: the plan was only recorded) → resolved
+              (a technician worked it by hand) | working
     run       queued → dispatching → awaiting_approval → ready → executing → completed
               dispatching → ready (nothing to approve) ; any open state → escalated
+              dispatching → shadowed (shadow mode: the plan is recorded, nothing drafted or run)
               awaiting_approval → replanned (an approver left a group out: a new run plans it)
               executing → ready (paused until a change can show: taken up again at not_before)
     step      proposed → awaiting_approval → approved → executing → verified | failed
@@ -63,21 +66,30 @@ from deskhand.triage.warning_signs import canonical_address
 
 TICKET_MOVES = {
     "new": {"working", "escalated"},
-    "working": {"awaiting_approval", "resolved", "escalated", "working", "waiting_on_requester"},
+    "working": {
+        "awaiting_approval",
+        "resolved",
+        "escalated",
+        "working",
+        "waiting_on_requester",
+        "left_to_technicians",
+    },
     "awaiting_approval": {"working", "escalated"},
     "waiting_on_requester": {"working", "escalated"},
     "resolved": {"working"},
     "escalated": {"working", "resolved"},
+    "left_to_technicians": {"resolved", "working"},
 }
 RUN_MOVES = {
     "queued": {"dispatching", "escalated"},
-    "dispatching": {"dispatching", "awaiting_approval", "ready", "escalated"},
+    "dispatching": {"dispatching", "awaiting_approval", "ready", "escalated", "shadowed"},
     "awaiting_approval": {"ready", "escalated", "replanned"},
     "ready": {"executing", "escalated"},
     "executing": {"executing", "completed", "escalated", "ready"},
     "completed": set(),
     "escalated": set(),
     "replanned": set(),
+    "shadowed": set(),
 }
 STEP_MOVES = {
     "proposed": {"awaiting_approval", "ready", "forbidden", "cancelled"},
@@ -475,6 +487,24 @@ def store_plan(
     _release(run)
     _touch(run, run.ticket)
     return stored
+
+
+def shadow_plan(session: Session, run: Run, event: ev.PlanShadowed) -> None:
+    """Shadow mode: record what deskhand would have done; nothing is drafted and nothing runs,
+    the ticket is left to the technicians."""
+    run.specialist = event.specialist
+    _move("run", RUN_MOVES, run, "shadowed")
+    _move("ticket", TICKET_MOVES, run.ticket, "left_to_technicians")
+    _release(run)
+    _touch(run, run.ticket)
+    append(session, event, actor=Actor(ActorKind.SPECIALIST, event.specialist), **_ids(run))
+
+
+def close_shadowed(session: Session, run: Run, event: ev.ShadowCompared, user: User) -> None:
+    """A technician worked a shadowed ticket by hand: it is resolved, with the comparison."""
+    _move("ticket", TICKET_MOVES, run.ticket, "resolved")
+    _touch(run, run.ticket)
+    append(session, event, actor=Actor(ActorKind.USER, user.email), **_ids(run))
 
 
 # --- approvals ----------------------------------------------------------------------------------

@@ -68,6 +68,12 @@ class Tenant(Base):
     # The tenant's connection file (PSA, Microsoft 365, AD, mail); None: the sandbox.
     config_path: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # shadow: plans are recorded and compared with what technicians did, nothing is drafted
+    # or run; live: plans go to the approval queue. A new tenant starts in shadow
+    # (deskhand.engine.shadow); an admin moves it to live.
+    mode: Mapped[str] = mapped_column(String(8), default="shadow")
+    # Per specialist within the tenant: {"password_reset": "shadow"} overrides ``mode``.
+    specialist_modes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class User(Base):
