@@ -776,3 +776,40 @@ class ShadowCompared(Event):
 
 
 EVENT_TYPES[ShadowCompared.TYPE] = ShadowCompared
+
+
+@dataclass(frozen=True)
+class AutonomyGranted(Event):
+    """Steps of ``action`` that ``specialist`` plans for this tenant, and that the policy sends
+    for approval, now run without one: the record earned it (deskhand.trust.autonomy). Only an
+    internal or read step can earn it. ``evidence``: the approvals in a row unchanged, the first
+    and last, the Wilson bounds of the recent decisions, and what the grant holds for (the
+    specialist's version, the policy's fingerprint, the directory's shape)."""
+
+    TYPE: ClassVar[str] = "autonomy.granted"
+    specialist: str
+    action: str
+    reason: str  # in words, as the step's rule shows it
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+EVENT_TYPES[AutonomyGranted.TYPE] = AutonomyGranted
+
+
+@dataclass(frozen=True)
+class AutonomyRevoked(Event):
+    """An earned autonomy ended: its steps wait for approval again until the record earns it
+    anew. ``trigger``: edited, rejected, failed, unverified, drop (the Wilson bound),
+    specialist_version, policy, directory or off; ``trigger_event`` the log's event that caused
+    it (0 when a change found at the next plan caused it); ``evidence`` the figures."""
+
+    TYPE: ClassVar[str] = "autonomy.revoked"
+    specialist: str
+    action: str
+    trigger: str
+    reason: str
+    trigger_event: int = 0
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+EVENT_TYPES[AutonomyRevoked.TYPE] = AutonomyRevoked

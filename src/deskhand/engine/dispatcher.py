@@ -26,6 +26,7 @@ from deskhand.domain.actions import DIRECTORY_KINDS, ActionError
 from deskhand.domain.decisions import Decision
 from deskhand.domain.directory import DirectoryGroup, DirectoryUser
 from deskhand.domain.escalations import Reason
+from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.engine import psa_status, shadow, state
 from deskhand.engine.binding import BindingError, TicketRef, bind, created_by
 from deskhand.engine.escalation import escalate
@@ -49,6 +50,7 @@ from deskhand.triage.entities import extract
 from deskhand.triage.identity import Verdict
 from deskhand.triage.keywords import ROUTE_THRESHOLD, Triage, triage
 from deskhand.triage.llm import LlmAnswer
+from deskhand.trust import autonomy
 
 EXCERPT_CHARS = 600
 
@@ -410,6 +412,10 @@ def _with_policy(
         params = bound.params
         radius = spec.blast_radius(params, bound.facts)
         decision, rule = policy.decide(spec.name, radius, manual=spec.manual)
+        if decision is Decision.APPROVE and radius in autonomy.EARNABLE and not spec.manual:
+            decision, rule = _earned(
+                rt, tenant, planner, spec.name, radius, events, (decision, rule)
+            )
         steps.append(
             state.DecidedStep(
                 action=spec.name,
@@ -432,6 +438,59 @@ def _with_policy(
         expiry=policy.expiry,
         approvers=list(policy.approvers),
     )
+
+
+def _earned(
+    rt: Runtime,
+    tenant: Tenant,
+    planner: str,
+    action_name: str,
+    radius: BlastRadius,
+    events: list[ev.Event],
+    decided: tuple[Decision, str],
+) -> tuple[Decision, str]:
+    """A step the policy sends for approval runs on its own when the specialist's record on
+    this tenant earned it (``deskhand.trust.autonomy``); a grant made or revoked here is one
+    of the dispatch's events, written with its plan. Never a floor radius, never manual."""
+    assert radius not in APPROVAL_FLOOR, "a floor radius never runs on earned autonomy"
+    specialist = rt.registry.by_name.get(planner)
+    if specialist is None:  # a question to the requester, not a specialist's plan
+        return decided
+    policy = rt.policy(tenant)
+    hybrid = not getattr(rt.connectors(tenant).ad, "absent", None)
+    fingerprint = autonomy.Fingerprint(
+        specialist_version=autonomy.specialist_version(specialist),
+        policy=autonomy.policy_fingerprint(policy),
+        directory=autonomy.directory_shape(hybrid, tenant.domains),
+    )
+    with rt.db.reading() as session:
+        consulted = autonomy.consult(
+            session,
+            tenant_id=tenant.id,
+            specialist=planner,
+            action=action_name,
+            radius=radius,
+            manual=False,
+            terms=policy.autonomy,
+            fingerprint=fingerprint,
+            now=rt.clock(),
+        )
+    # Once per plan, however many steps of the action it has: a grant or revocation made for
+    # an earlier step of this plan decides the later ones too.
+    earlier = [
+        e
+        for e in events
+        if isinstance(e, ev.AutonomyGranted | ev.AutonomyRevoked) and e.action == action_name
+    ]
+    if earlier:
+        granted = earlier[-1]
+        if isinstance(granted, ev.AutonomyGranted):
+            return Decision.AUTO, granted.reason
+        return decided
+    events.extend(consulted.events)
+    if not consulted.auto:
+        return decided
+    return Decision.AUTO, consulted.reason
 
 
 def _reply_before_a_change(plan: Plan) -> str | None:

@@ -53,6 +53,7 @@ from deskhand.errors import DeskhandError
 from deskhand.store.models import (
     Approval,
     Escalation,
+    EventRecord,
     Requester,
     Run,
     Step,
@@ -63,6 +64,7 @@ from deskhand.store.models import (
     now,
 )
 from deskhand.triage.warning_signs import canonical_address
+from deskhand.trust import autonomy
 
 TICKET_MOVES = {
     "new": {"working", "escalated"},
@@ -543,7 +545,7 @@ def approve(
         approval.risk_rank = risk_rank(blast_radius)
     if description is not None:
         step.description = description
-    append(
+    approved = append(
         session,
         ev.DraftApproved(
             approval_id=str(approval.id),
@@ -561,6 +563,7 @@ def approve(
         step_id=step.id,
         **_ids(run),
     )
+    _watch(session, approved, step)
     if run.status == "awaiting_approval" and all(
         s.status != "awaiting_approval" for s in run.steps
     ):
@@ -674,13 +677,14 @@ def reject(session: Session, approval: Approval, user: User, reason: str) -> Non
     approval.approver_id = user.id
     approval.reason = reason
     approval.decided_at = now()
-    append(
+    rejected = append(
         session,
         ev.DraftRejected(approval_id=str(approval.id), reason=reason),
         actor=Actor(ActorKind.USER, user.email),
         step_id=step.id,
         **_ids(step.run),
     )
+    _watch(session, rejected, step)
 
 
 def expire(session: Session, approval: Approval) -> None:
@@ -697,6 +701,12 @@ def expire(session: Session, approval: Approval) -> None:
 
 
 # --- execution ----------------------------------------------------------------------------------
+
+
+def _watch(session: Session, written: EventRecord, step: Step) -> None:
+    """An edit, a rejection, a failed or unverified step revokes, in the same transaction, the
+    earned autonomy its record no longer supports (``deskhand.trust.autonomy``)."""
+    autonomy.degraded(session, written, specialist=step.run.specialist, action=step.action)
 
 
 def start_step(
@@ -824,12 +834,13 @@ def uncertain_step(session: Session, step: Step, observed: dict[str, Any]) -> No
     step.result = observed
     step.error = "started by a worker that stopped; reading back did not show it done"
     step.finished_at = now()
-    append(
+    uncertain = append(
         session,
         ev.StepUncertain(position=step.position, action=step.action, observed=observed),
         step_id=step.id,
         **_ids(step.run),
     )
+    _watch(session, uncertain, step)
 
 
 def acted_after_lease_lost(session: Session, step: Step, worker: str, outcome: str) -> None:
@@ -849,12 +860,13 @@ def fail_step(session: Session, step: Step, phase: str, error: str) -> None:
     _move("step", STEP_MOVES, step, "failed")
     step.error = error
     step.finished_at = now()
-    append(
+    failed = append(
         session,
         ev.StepFailed(position=step.position, action=step.action, phase=phase, error=error),
         step_id=step.id,
         **_ids(step.run),
     )
+    _watch(session, failed, step)
 
 
 def refuse_payload(session: Session, step: Step, approved: str, current: str) -> None:
@@ -862,12 +874,13 @@ def refuse_payload(session: Session, step: Step, approved: str, current: str) ->
     _move("step", STEP_MOVES, step, "failed")
     step.error = "the payload differs from the approved one"
     step.finished_at = now()
-    append(
+    refused = append(
         session,
         ev.PayloadRefused(position=step.position, approved_hash=approved, current_hash=current),
         step_id=step.id,
         **_ids(step.run),
     )
+    _watch(session, refused, step)
 
 
 def complete_run(session: Session, run: Run) -> None:

@@ -45,6 +45,7 @@ _KEYS = (
     "time_entries",
     "time_zone",
     "lifecycle",
+    "autonomy",
 )
 _TIME_KEYS = ("billable", "minutes")
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -113,6 +114,31 @@ class TimeEntries(BaseModel):
         )
 
 
+class Autonomy(BaseModel):
+    """When a step the policy sends for approval may run on its own because deskhand earned it
+    (``deskhand.trust.autonomy``): only steps whose blast radius is internal or read, after
+    ``min_approvals`` approvals in a row unchanged, the first at least ``min_days`` days ago.
+    ``window`` is how many recent decisions on the specialist's drafts the drop test reads.
+    There is no setting for which blast radii may earn it: the floor never does."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    min_approvals: int = Field(default=25, ge=5, le=1000)
+    min_days: int = Field(default=14, ge=1, le=365)
+    window: int = Field(default=40, ge=10, le=1000)
+
+    def describe(self) -> str:
+        """In a sentence, for the tenant's page and ``deskhand trust``."""
+        if not self.enabled:
+            return "Earned autonomy is off: every step the policy sends for approval waits."
+        return (
+            f"An internal or read step runs without approval once {self.min_approvals} drafts "
+            f"of it in a row were approved unchanged over at least {self.min_days} days; the "
+            f"last {self.window} decisions are watched for a drop."
+        )
+
+
 class TenantPolicy(BaseModel):
     """A tenant's rules for deciding steps, who may approve drafts, and how long approvals last."""
 
@@ -129,6 +155,8 @@ class TenantPolicy(BaseModel):
     time_zone: str = "UTC"
     # Offboarding defaults, starter roles and the vendor-portal checklist (domain.lifecycle).
     lifecycle: Lifecycle = Lifecycle()
+    # Earned autonomy for internal and read steps (deskhand.trust.autonomy).
+    autonomy: Autonomy = Autonomy()
 
     @model_validator(mode="after")
     def _keeps_the_floor(self) -> Self:
@@ -260,10 +288,50 @@ def parse_policy(text: str, source: str, installed: Installed) -> TenantPolicy:
                 if "lifecycle" in sections
                 else Lifecycle()
             ),
+            autonomy=(
+                _autonomy(sections["autonomy"][1], source) if "autonomy" in sections else Autonomy()
+            ),
         )
     except ValidationError as error:
         # What the model refuses (the floor, unknown actions) is already worded with its line.
         raise InputError(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+
+
+_AUTONOMY_KEYS = ("enabled", "min_approvals", "min_days", "window")
+_AUTONOMY_LIMITS = {"min_approvals": (5, 1000), "min_days": (1, 365), "window": (10, 1000)}
+
+
+def _autonomy(node: yaml.Node, source: str) -> Autonomy:
+    """``autonomy``: whether it is on, and the record a step must earn. Nothing in it can name
+    a blast radius or an action: which steps may earn autonomy is deskhand's, not a file's."""
+    values: dict[str, bool | int] = {}
+    for name, (key, value) in _entries(node, source, "autonomy").items():
+        if name not in _AUTONOMY_KEYS:
+            raise _error(
+                source,
+                key,
+                f"`{name}` is not an autonomy setting." + _did_you_mean(name, _AUTONOMY_KEYS),
+                hint="autonomy has enabled, min_approvals, min_days and window. Only internal "
+                "and read steps can ever earn autonomy; security, billing, external "
+                "communication and destructive steps always wait for a person.",
+            )
+        if name == "enabled":
+            if not (isinstance(value, yaml.ScalarNode) and value.tag == _BOOL_TAG):
+                raise _error(
+                    source, value, f"`enabled` is {_shape(value)}; it must be true or false."
+                )
+            values[name] = bool(yaml.safe_load(value.value))
+            continue
+        low, high = _AUTONOMY_LIMITS[name]
+        number = _whole_number(value)
+        if number is None or not low <= number <= high:
+            raise _error(
+                source,
+                value,
+                f"`{name}` is {_shape(value)}; it must be a whole number from {low} to {high}.",
+            )
+        values[name] = number
+    return Autonomy.model_validate(values)
 
 
 def _time_zone(node: yaml.Node, source: str) -> str:

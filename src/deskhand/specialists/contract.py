@@ -212,6 +212,9 @@ class Specialist(ABC):
 
     name: ClassVar[str]  # unique, lowercase: password_reset
     description: ClassVar[str]  # one sentence for the docs and the web app
+    # Raise it when what the specialist plans changes: an autonomy it earned on a tenant
+    # (deskhand.trust.autonomy) was earned by the old plans, and is revoked at the next plan.
+    version: ClassVar[str] = "1"
     # The triage intents it handles, by name, each with its description and examples (Intent);
     # no two specialists share an intent.
     intents: ClassVar[Mapping[str, Intent]]
