@@ -184,7 +184,10 @@ def test_add_asks_for_what_was_not_given(desk: Desk, tmp_path: Path) -> None:
 
 
 def test_add_asks_nothing_with_no_input_and_defaults_to_the_sandbox(desk: Desk) -> None:
-    desk.run("tenants", "add", "sandbox-client", "--no-input")
+    added = desk.run("tenants", "add", "sandbox-client", "--no-input")
+
+    assert "It starts in shadow" in added.stdout  # a new tenant drafts and runs nothing
+    assert desk.json("tenants", "list")[0]["mode"] == "shadow"
 
     shown = desk.json("tenants", "show", "sandbox-client")
 

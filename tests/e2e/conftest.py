@@ -37,6 +37,7 @@ from tests.connectors.syncro.standin import SyncroStandIn
 TENANT = "northbridge"
 DOMAIN = "client.example"
 APPROVER = "approver@msp.example"
+ADMIN = "admin@msp.example"
 KIM = f"kim.cloud@{DOMAIN}"
 OLGA = f"olga.office@{DOMAIN}"  # the office manager: may ask for changes for others
 # The environment variables the connection file's secrets refer to.
@@ -179,6 +180,9 @@ def desk(
             "--config", str(config),
         )  # fmt: skip
         desk.run("users", "add", APPROVER, "--role", "approver", "--tenants", TENANT)
+        # A new tenant starts in shadow; these tests are about deskhand doing the work.
+        desk.run("users", "add", ADMIN, "--role", "admin", "--tenants", TENANT)
+        desk.run("tenants", "live", TENANT, "--as", ADMIN, "--reason", "end-to-end tests")
         yield desk
     finally:
         runtime.close()

@@ -54,6 +54,12 @@ def _trace(app: typer.Typer) -> None:
     app.command("trace")(audit.trace_command)
 
 
+def _replay(app: typer.Typer) -> None:
+    from deskhand.cli import replay
+
+    app.command()(replay.replay)
+
+
 def _subgroup(module: str, attribute: str, name: str) -> Callable[[typer.Typer], None]:
     def register(app: typer.Typer) -> None:
         group: typer.Typer = getattr(import_module(f"deskhand.cli.{module}"), attribute)
@@ -102,6 +108,7 @@ def _approvals(app: typer.Typer) -> None:
 # Every top-level command, in the order ``deskhand --help`` lists them, and how to add it.
 COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
     "analyze": _analyze,
+    "replay": _replay,
     "demo": _runtime_command("demo"),
     "serve": _runtime_command("serve"),
     "worker": _runtime_command("worker"),

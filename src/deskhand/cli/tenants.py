@@ -252,12 +252,19 @@ def add(
                     hint="Pass --force to connect it to this file.",
                 )
             if tenant is None:
-                tenant = Tenant(id=name)
+                tenant = Tenant(id=name, mode="shadow")  # live only when an admin says so
                 session.add(tenant)
             _apply(tenant, connection)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         out.print(f"Added tenant {name} ({tenant.connector}); its connection file is {path}")
+        if tenant.mode == "shadow":
+            out.print(
+                "It starts in shadow: deskhand plans its tickets and compares its plans with what "
+                "the technicians do, but drafts and runs nothing. An admin moves it to live with "
+                f"`deskhand tenants live {name} --as ADMIN --reason TEXT`.",
+                highlight=False,
+            )
         for warning in connection.permission_warnings():
             err.print(f"[yellow]warning:[/] {warning}", highlight=False)
         out.print(f"Check it with `deskhand tenants doctor {name}`.")

@@ -133,6 +133,19 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
     psa_status.follow(rt, tenant, run_id, "working")
 
 
+def plan_only(rt: Runtime, tenant: Tenant, view: TicketView, ref: TicketRef) -> _Outcome:
+    """What the dispatch would decide for a ticket that is not stored (``deskhand replay``):
+    triage, the specialist's plan and policy, reading the directory only. Raises ``Stop``
+    where a dispatch would escalate."""
+    tenant_view = TenantView(
+        id=tenant.id,
+        name=tenant.name,
+        domains=tuple(tenant.domains),
+        time_zone=rt.policy(tenant).time_zone,
+    )
+    return _decide(rt, tenant, view, tenant_view, ref)
+
+
 def _vouched(session: Session, run_id: int) -> str | None:
     """How a technician verified the requester before resuming the ticket as this run (a
     call-back), in words for the requester check; None when nobody did."""
