@@ -5,6 +5,7 @@ and the runtime's ``clock``), nothing sleeps."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from typer.testing import CliRunner, Result
 
 from deskhand.audit import log
+from deskhand.cli import app
 from deskhand.config import Settings
 from deskhand.demo import seed
 from deskhand.domain.risks import APPROVAL_FLOOR
@@ -265,7 +268,7 @@ def test_consult_refuses_every_floor_radius_whatever_the_record() -> None:
         found = autonomy.consult(
             None,  # type: ignore[arg-type]  # refused before the log is read
             tenant_id=CONTOSO,
-            specialist="group_access",
+            specialist="access_change",
             action="psa.send_reply",
             radius=radius,
             manual=False,
@@ -385,3 +388,42 @@ def test_too_few_days_means_no_grant(rt: Runtime, clock: Clock) -> None:
     assert steps(rt, plan(rt))[ADD].decision == "approve"
     clock.advance(days=2)
     assert steps(rt, plan(rt))[ADD].decision == "auto"
+
+
+def cli(rt: Runtime, *args: str) -> Result:
+    result = CliRunner().invoke(
+        app, ["--db", rt.settings.database_url, "trust", *args], env={"COLUMNS": "80"}
+    )
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_deskhand_trust_shows_the_figures_the_grant_and_the_revocation(
+    rt: Runtime, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DESKHAND_DATA_DIR", str(tmp_path))
+    earlier = granted(rt, clock)
+    shown = cli(rt, "--tenant", CONTOSO, "--weeks", "104")
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert any(line.startswith("Contoso Dental · access_change") for line in lines), shown.output
+    assert any(line.split()[:3] == ["all", "5", "5"] for line in lines)  # 5 decided, unchanged
+    assert "Contoso Dental · access_change · m365.add_group_member, since 7 Nov" in shown.output
+    assert "Earned: 5 approvals unchanged since 2 Nov 2026" in shown.output
+
+    approvals.reject(rt, draft_of(rt, earlier, ADD).id, APPROVER, "not this group")
+    document = json.loads(cli(rt, "--json", "--weeks", "104").output)
+    assert document["autonomy"]["grants"] == []
+    [revoked] = document["autonomy"]["revocations"]
+    assert (revoked["action"], revoked["trigger"]) == (ADD, "rejected")
+    [total] = [t for t in document["totals"] if t["tenant"] == CONTOSO]
+    assert (total["unchanged"], total["rejected"]) == (5, 1)
+    assert {row["week"] for row in document["rows"]} <= set(document["weeks"])
+    text = cli(rt, "--specialist", "access_change", "--weeks", "104").output
+    assert "Waits for approval again: a draft of it was rejected." in text
+    assert "None: every step the policy sends for approval waits for a person." in text
+
+    wrong = cli(rt, "--tenant", "nobody")
+    assert wrong.exit_code == 2
+    assert "There is no tenant 'nobody'." in wrong.output

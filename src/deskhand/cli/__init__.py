@@ -60,6 +60,12 @@ def _replay(app: typer.Typer) -> None:
     app.command()(replay.replay)
 
 
+def _trust(app: typer.Typer) -> None:
+    from deskhand.cli import trust
+
+    app.command("trust")(trust.trust)
+
+
 def _subgroup(module: str, attribute: str, name: str) -> Callable[[typer.Typer], None]:
     def register(app: typer.Typer) -> None:
         group: typer.Typer = getattr(import_module(f"deskhand.cli.{module}"), attribute)
@@ -121,6 +127,7 @@ COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
     "escalations": _subgroup("escalations", "escalations_app", "escalations"),
     "tokens": _subgroup("desk", "tokens_app", "tokens"),
     "audit": _subgroup("audit", "audit_app", "audit"),
+    "trust": _trust,
     "keys": _subgroup("keys", "keys_app", "keys"),
     "triage": _subgroup("triage", "triage_app", "triage"),
     "intake": _subgroup("intake", "intake_app", "intake"),
