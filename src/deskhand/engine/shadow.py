@@ -286,3 +286,45 @@ def _worker(session: Session, email: str) -> User:
 
 def _sees(user: User, tenant_id: str) -> bool:
     return "*" in user.tenants or tenant_id in user.tenants
+
+
+@dataclass(frozen=True)
+class ShadowView:
+    """A ticket's newest shadow plan, for its page: what deskhand would have done, and how it
+    compared once a technician worked the ticket (None until then)."""
+
+    specialist: str
+    summary: str
+    steps: list[dict[str, Any]]
+    outcome: str | None
+    compared: list[dict[str, Any]]
+    worked_by: str | None
+
+
+def of_ticket(session: Session, ticket_id: int) -> ShadowView | None:
+    records = list(
+        session.scalars(
+            select(EventRecord)
+            .where(
+                EventRecord.ticket_id == ticket_id,
+                EventRecord.type.in_((ev.PlanShadowed.TYPE, ev.ShadowCompared.TYPE)),
+            )
+            .order_by(EventRecord.id)
+        )
+    )
+    plans = [r for r in records if r.type == ev.PlanShadowed.TYPE]
+    if not plans:
+        return None
+    plan = plans[-1]
+    compared = next(
+        (r for r in records if r.type == ev.ShadowCompared.TYPE and r.run_id == plan.run_id),
+        None,
+    )
+    return ShadowView(
+        specialist=plan.data["specialist"],
+        summary=plan.data["summary"],
+        steps=plan.data["steps"],
+        outcome=compared.data["outcome"] if compared is not None else None,
+        compared=compared.data["steps"] if compared is not None else [],
+        worked_by=compared.actor if compared is not None else None,
+    )

@@ -41,6 +41,7 @@ _RUN_WORDS = {
     "ready": ("running", "approved, about to run"),
     "executing": ("running", "running"),
     "escalated": ("stopped", "stopped"),
+    "shadowed": ("stopped", "left to the technicians (shadow)"),
 }
 
 

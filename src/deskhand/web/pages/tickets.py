@@ -14,7 +14,7 @@ from deskhand.actions import action, catalogue
 from deskhand.audit.trace import trace
 from deskhand.connectors.errors import ConnectorError
 from deskhand.domain.origin import outside_psa
-from deskhand.engine import approvals, schedule, state
+from deskhand.engine import approvals, schedule, shadow, state
 from deskhand.engine.escalation_work import WORKING_ROLES
 from deskhand.engine.left_undone import left_of_run
 from deskhand.engine.runtime import Runtime
@@ -157,6 +157,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         status = ticket.status
         scheduled = schedule.ticket_runs_at(ticket)
         body = ticket.body
+        shadowed = shadow.of_ticket(session, ticket_id)
     may_approve = who.may_approve(rt, tenant)
     # A finished plan an approver may undo, as a new plan (deskhand.engine.undo).
     offers = {run_id: undo_offer(rt, run_id, who.email) for run_id in ended if may_approve}
@@ -176,6 +177,7 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         "lines": timeline.lines,
         "notes": notes,
         "notes_error": notes_error,
+        "shadow": shadowed,  # what deskhand would have done, for a ticket in shadow
         "kept": kept,  # no PSA holds it: its notes are deskhand's
         "psa_url": None if kept else psa_ticket_url(psa, psa_ticket_id),
         "live": any(run["status"] in OPEN_RUN for run in runs) or status in ("new", "working"),
