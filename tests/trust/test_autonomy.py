@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner, Result
 
@@ -29,6 +30,8 @@ from deskhand.plugins import installed
 from deskhand.policy.tenant_policy import Autonomy, parse_policy
 from deskhand.store.models import EventRecord, Run, Step, Tenant
 from deskhand.trust import autonomy
+from deskhand.web.app import create_app
+from tests.web.conftest import add_users, sign_in
 
 CONTOSO = "contoso-dental"
 APPROVER = "dana@msp.example"
@@ -427,3 +430,27 @@ def test_deskhand_trust_shows_the_figures_the_grant_and_the_revocation(
     wrong = cli(rt, "--tenant", "nobody")
     assert wrong.exit_code == 2
     assert "There is no tenant 'nobody'." in wrong.output
+
+
+def test_the_trust_page_shows_earned_and_lost_autonomy_to_those_who_see_the_tenant(
+    rt: Runtime, clock: Clock
+) -> None:
+    add_users(rt)
+    earlier = granted(rt, clock)
+    with TestClient(create_app(rt), base_url="https://127.0.0.1") as client:
+        sign_in(client, "vic@msp.example")  # a viewer of Contoso Dental
+        page = client.get("/trust?weeks=104").text
+        assert f'class="autonomy-grant" data-tenant="{CONTOSO}"' in page
+        assert "Earned autonomy" in page and "earned: 5 approvals unchanged since" in page
+        assert "autonomy-revoked" not in page
+
+        approvals.reject(rt, draft_of(rt, earlier, ADD).id, APPROVER, "not this group")
+        page = client.get("/trust?weeks=104").text
+        assert "autonomy-grant" not in page
+        assert 'data-trigger="rejected"' in page
+        assert "Waits for approval again: a draft of it was rejected." in page
+
+    with TestClient(create_app(rt), base_url="https://127.0.0.1") as client:
+        sign_in(client, "riley@msp.example")  # Northwind Law only
+        page = client.get("/trust?weeks=104").text
+        assert "autonomy-revoked" not in page and "Waits for approval again" not in page

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from deskhand.domain import escalations
 from deskhand.store.models import Tenant
+from deskhand.trust.autonomy import Grant, Revocation, history
 from deskhand.trust.export import trust_csv
 from deskhand.trust.metrics import (
     DEFAULT_WEEKS,
@@ -137,6 +138,22 @@ def _chart_data(report: TrustReport) -> dict[str, Any]:
     }
 
 
+def _autonomy(
+    request: Request, who: Viewer, filters: TrustFilters, report: TrustReport
+) -> tuple[list[Grant], list[Revocation]]:
+    """The autonomy earned now, and what was lost in the report's weeks, in the tenants the
+    user sees (and chose), of the chosen specialist."""
+    scope = _scope(who, filters)
+    with runtime(request).db.reading() as session:
+        grants, revoked = history(session, scope.tenants)
+    since = datetime.combine(report.weeks[0], datetime.min.time(), UTC)
+    chosen = filters.specialist
+    return (
+        [g for g in grants if chosen in (None, g.specialist)],
+        [r for r in reversed(revoked) if chosen in (None, r.specialist) and r.at >= since],
+    )
+
+
 def _filters(
     weeks: Weeks = DEFAULT_WEEKS, tenant: Name = None, specialist: Name = None
 ) -> TrustFilters:
@@ -149,6 +166,7 @@ Filters = Annotated[TrustFilters, Depends(_filters)]
 @router.get("/trust")
 def trust(request: Request, who: CurrentViewer, filters: Filters) -> Response:
     report, tenants, specialists = _figures(request, who, filters)
+    grants, revoked = _autonomy(request, who, filters, report)
     return page(
         request,
         "trust.html.j2",
@@ -164,6 +182,8 @@ def trust(request: Request, who: CurrentViewer, filters: Filters) -> Response:
         duration=duration,
         reason_text=reason_text,
         specialist_label=specialist_label,
+        autonomy_grants=grants,
+        autonomy_revoked=revoked,
     )
 
 
