@@ -15,6 +15,7 @@ class NoticeKind(StrEnum):
     ESCALATION = "escalation"  # a ticket reached the human queue
     EXECUTION_FAILED = "execution_failed"  # a step failed, did not verify, or is uncertain
     MANUAL_STEPS_DUE = "manual_steps_due"  # a scheduled plan ran: its manual steps are due now
+    REGRESSION = "regression"  # a specialist's record at a tenant got significantly worse
 
 
 def parse_kinds(names: str) -> list[NoticeKind]:

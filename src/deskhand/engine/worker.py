@@ -38,6 +38,7 @@ from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
 from deskhand.notifications.notifier import Notifier
 from deskhand.store.models import Approval, Run, Step, StepSecret, now
+from deskhand.trust import regressions
 
 log = logging.getLogger("deskhand.worker")
 
@@ -62,6 +63,7 @@ class Worker:
         self._next_intake = 0.0  # time.monotonic() of the next read of the PSA
         self.checkpoints = CheckpointFile.from_settings(rt.settings, lambda: rt.keys)
         self._next_checkpoint = 0.0  # time.monotonic() of the next audit checkpoint
+        self._next_regressions = 0.0  # time.monotonic() of the next regression check
         self.notifier = Notifier(rt.db, rt.settings)
 
     def run_once(self) -> int:
@@ -77,6 +79,7 @@ class Worker:
             try:
                 self.poll_intake_when_due()
                 self.checkpoint_when_due()
+                self.check_regressions_when_due()
                 self.notifier.when_due()
                 busy = self.step()
             except Exception:  # one bad run must not stop the desk; it is logged with its trace
@@ -110,6 +113,20 @@ class Worker:
         except DeskhandError as error:
             log.error("worker %s: no audit checkpoint: %s", self.name, error)
             return False
+
+    def check_regressions_when_due(self) -> regressions.Checked | None:
+        """Every ``regressions.CHECK_EVERY``, flag specialists whose record at a tenant got
+        significantly worse and end the episodes that are over, as of ``rt.clock()``."""
+        if time.monotonic() < self._next_regressions:
+            return None
+        self._next_regressions = time.monotonic() + regressions.CHECK_EVERY.total_seconds()
+        with self.rt.db.session() as session:
+            checked = regressions.check(session, self.rt.clock())
+        for found in checked.flagged:
+            log.warning(
+                "regression flagged: %s at %s: %s", found.specialist, found.tenant_id, found.words
+            )
+        return checked
 
     def step(self) -> bool:
         """Expire stale drafts and secrets, then claim and work on one run. False when there

@@ -1,10 +1,11 @@
 """What is due to be told, read from the database, and the record that it was told.
 
 Each round looks at plans waiting for approval, drafts that expire within
-``notify_expiry_minutes``, and open escalations of the last day, and leaves out whatever a
-``notice.queued`` event already told of (found by the ticket ids, which the event log
-indexes). Deciding and recording happen in one transaction that holds the event chain's
-lock, so two workers never both tell the same thing, and a restarted one does not tell it again.
+``notify_expiry_minutes``, open escalations and flagged regressions of the last day, and
+leaves out whatever a ``notice.queued`` event already told of (found by the ticket ids, which
+the event log indexes; a regression by the first ticket behind it). Deciding and recording
+happen in one transaction that holds the event chain's lock, so two workers never both tell
+the same thing, and a restarted one does not tell it again.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from deskhand.domain import events as ev
 from deskhand.notifications import messages
 from deskhand.notifications.messages import (
     EscalatedTicket,
+    FlaggedRegression,
     Links,
     ManualStep,
     Notice,
@@ -55,11 +57,13 @@ def due(
     waiting = _waiting_plans(session, tenants)
     escalations = _escalations(session, tenants, moment - LOOKBACK)
     manual = _manual_due(session, tenants)
+    regressions = _regressions(session, tenants, moment - LOOKBACK)
     told = _told(
         session,
         {plan.ticket_id for plans in waiting.values() for plan in plans}
         | {ticket.ticket_id for _, ticket in escalations}
-        | {step.ticket_id for _, step in manual},
+        | {step.ticket_id for _, step in manual}
+        | {flagged.tickets[0] for _, flagged in regressions},
     )
     notices = []
     for tenant_id, plans in waiting.items():
@@ -85,6 +89,9 @@ def due(
             by_run[(tenant_id, step.run_id)].append(step)
     for (tenant_id, _), steps in by_run.items():
         notices.append(messages.manual_due(tenant_id, tenants[tenant_id], steps, links))
+    for tenant_id, flagged in regressions:
+        if f"regression:{flagged.event_id}" not in told:
+            notices.append(messages.regression(tenant_id, tenants[tenant_id], flagged, links))
     return notices
 
 
@@ -203,6 +210,39 @@ def _escalations(
             failed_step,
         )
         found.append((escalation.tenant_id, ticket))
+    return found
+
+
+def _regressions(
+    session: Session, tenants: Iterable[str], since: datetime
+) -> list[tuple[str, FlaggedRegression]]:
+    """Regressions flagged (``deskhand.trust.regressions``) since ``since``, oldest first."""
+    rows = session.execute(
+        select(EventRecord.id, EventRecord.tenant_id, EventRecord.data)
+        .where(
+            EventRecord.type == ev.RegressionFlagged.TYPE,
+            EventRecord.at >= since,
+            EventRecord.tenant_id.in_(list(tenants)),
+        )
+        .order_by(EventRecord.id.desc())
+        .limit(NEWEST)
+    ).all()
+    found = []
+    for event_id, tenant_id, data in reversed(rows):
+        tickets = tuple(int(t) for t in data.get("tickets") or ())
+        if not tickets:
+            continue  # told by the first ticket behind it: one without tickets is not told
+        flagged = FlaggedRegression(
+            event_id,
+            str(data["specialist"]),
+            str(data["words"]),
+            int(data["recent_hits"]),
+            int(data["recent_total"]),
+            int(data["baseline_hits"]),
+            int(data["baseline_total"]),
+            tickets,
+        )
+        found.append((str(tenant_id), flagged))
     return found
 
 

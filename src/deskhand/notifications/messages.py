@@ -63,6 +63,10 @@ class Links:
         """One plan's card, on a page of its own (however long the tenant's queue is)."""
         return self._at(f"/plans/{run_id}")
 
+    def trust(self, tenant_id: str) -> str:
+        """The Trust page for one tenant, with its open regressions."""
+        return self._at(f"/trust?tenant={quote(tenant_id)}#regressions")
+
 
 @dataclass(frozen=True)
 class WaitingPlan:
@@ -206,4 +210,40 @@ def escalated(tenant_id: str, tenant: str, ticket: EscalatedTicket, links: Links
         "\n".join(lines),
         links.ticket(ticket.ticket_id),
         (About(f"escalation:{ticket.escalation_id}", ticket.ticket_id, ticket.run_id),),
+    )
+
+
+@dataclass(frozen=True)
+class FlaggedRegression:
+    """A trust.regression_flagged event, as a message tells of it."""
+
+    event_id: int
+    specialist: str
+    words: str
+    recent_hits: int
+    recent_total: int
+    baseline_hits: int
+    baseline_total: int
+    tickets: tuple[int, ...]
+
+
+def regression(tenant_id: str, tenant: str, flagged: FlaggedRegression, links: Links) -> Notice:
+    """A specialist's record at a tenant got significantly worse: the figures and the link to
+    the Trust page, which lists the tickets behind it (no ticket's text here)."""
+    name = flagged.specialist.replace("_", " ")
+    lines = [
+        f"The {name} specialist got worse at {tenant}: {flagged.words}.",
+        f"Last 7 days: {flagged.recent_hits} of {flagged.recent_total}; the 8 weeks before: "
+        f"{flagged.baseline_hits} of {flagged.baseline_total}.",
+        f"Tickets behind it: {', '.join(str(t) for t in flagged.tickets)}.",
+        "",
+        f"Look at it on the Trust page: {links.trust(tenant_id)}",
+    ]
+    return Notice(
+        NoticeKind.REGRESSION,
+        tenant_id,
+        f"[{tenant}] Regression: {name} — {flagged.words}",
+        "\n".join(lines),
+        links.trust(tenant_id),
+        (About(f"regression:{flagged.event_id}", flagged.tickets[0]),),
     )

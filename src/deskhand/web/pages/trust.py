@@ -27,6 +27,7 @@ from deskhand.trust.metrics import (
     trust_report,
     week_label,
 )
+from deskhand.trust.regressions import OpenRegression, open_regressions
 from deskhand.web.render import page
 from deskhand.web.security import CurrentViewer, Viewer, runtime
 
@@ -163,6 +164,18 @@ def _filters(
 Filters = Annotated[TrustFilters, Depends(_filters)]
 
 
+def _open_regressions(request: Request, who: Viewer, filters: TrustFilters) -> list[OpenRegression]:
+    """Regressions still open in the tenants the user sees (and chose), newest first."""
+    scope = _scope(who, filters)
+    with runtime(request).db.reading() as session:
+        found = open_regressions(session, scope.tenants)
+    return [
+        r
+        for r in reversed(found)
+        if not filters.specialist or r.flagged.specialist == filters.specialist
+    ]
+
+
 @router.get("/trust")
 def trust(request: Request, who: CurrentViewer, filters: Filters) -> Response:
     report, tenants, specialists = _figures(request, who, filters)
@@ -171,6 +184,7 @@ def trust(request: Request, who: CurrentViewer, filters: Filters) -> Response:
         request,
         "trust.html.j2",
         who,
+        regressions=_open_regressions(request, who, filters),
         report=report,
         filters=filters,
         tenants=tenants,
