@@ -555,5 +555,5 @@ def test_policy_shows_the_built_in_lifecycle_and_what_it_leaves_out(desk: Desk) 
     assert "Time zone: UTC" in flat and "run at 17:00 (UTC)" in flat
     assert "Not done here: No automatic reply is set (no auto_reply)." in flat
     assert "No starter roles: a technician says what each starter gets." in flat
-    assert "Usage location: none (no usage_location): a starter created in Microsoft" in flat
+    assert "Usage location: none (no usage_location): a starter gets none" in flat
     assert "Vendor checklist: none." in flat

@@ -158,7 +158,7 @@ def test_the_usage_location_a_starter_gets_is_said_and_so_is_its_absence() -> No
         "contoso.yaml",
     )
     assert lifecycle_words(policy).usage_location.startswith(
-        "GB, given to each starter created in Microsoft 365"
+        "GB, given to each starter (for one created in Active Directory, as the account's country"
     )
     unset = parse_policy("approvers: [approver]\napproval_expiry_hours: 24\n", "contoso.yaml")
     assert lifecycle_words(unset).usage_location.startswith("none (no usage_location)")

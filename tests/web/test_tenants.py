@@ -390,7 +390,7 @@ def test_the_tenant_page_says_how_long_licences_stay_and_the_starters_usage_loca
 
     assert "m365.remove_all_licences" not in section
     assert "The licences stay 30 days after the last day; a technician removes them then" in text
-    assert "Usage location: GB, given to each starter created in Microsoft 365" in text
+    assert "Usage location: GB, given to each starter (for one created in Active" in text
 
 
 def test_a_policy_that_no_longer_loads_shows_no_lifecycle_section(

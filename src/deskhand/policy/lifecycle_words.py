@@ -236,16 +236,17 @@ def _days(count: int) -> str:
 
 
 def _usage_location(country: str | None) -> str:
-    """Where a new user's services are: the onboarding specialist gives it to a starter it
-    creates in Microsoft 365 (not to one created in Active Directory)."""
+    """Where a new user's services are: the onboarding specialist gives it to every starter (in
+    Active Directory as the account's country, which the directory sync takes to Microsoft 365)."""
     if country is None:
         return (
-            "none (no usage_location): a starter created in Microsoft 365 gets none, and "
-            "Microsoft 365 assigns them no licence until a technician sets one"
+            "none (no usage_location): a starter gets none, and Microsoft 365 assigns them no "
+            "licence until a technician sets one"
         )
     return (
-        f"{country}, given to each starter created in Microsoft 365 (it assigns no licence "
-        "without one); a starter created in Active Directory gets theirs from there"
+        f"{country}, given to each starter (for one created in Active Directory, as the "
+        "account's country, which the sync takes to Microsoft 365); Microsoft 365 assigns no "
+        "licence without one"
     )
 
 
