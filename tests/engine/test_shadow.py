@@ -157,3 +157,25 @@ def test_a_ticket_not_in_shadow_cannot_be_marked_worked(rt: Runtime) -> None:
     work(rt)
     with pytest.raises(shadow.ShadowError, match="no shadow plan"):
         shadow.worked(rt, ticket_id, TECH)
+
+
+def test_a_shadow_plan_is_posted_as_an_internal_note_only_when_the_policy_asks(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    policy = tmp_path / "contoso.yaml"
+    policy.write_text(AUTO_POLICY + "shadow: {note: true}\n")
+    with rt.db.session() as session:
+        session.execute(update(Tenant).where(Tenant.id == CONTOSO).values(policy_path=str(policy)))
+    ticket_id = _shadowed_access(rt)
+    assert applied(rt) == ["add_comment"]  # the note, and nothing else
+    with rt.db.reading() as session:
+        found = session.get(Ticket, ticket_id)
+        tenant = session.get(Tenant, CONTOSO)
+        assert found is not None and tenant is not None
+        psa_ticket_id = found.psa_ticket_id
+    comments = rt.connectors(tenant).psa.list_comments(psa_ticket_id)
+    [note] = [c for c in comments if c.subject == "deskhand shadow"]
+    assert note.hidden  # for the technicians, never the client
+    assert "nothing was drafted or run" in note.body
+    assert "tom.becker" in note.body
+    assert [e.data["hidden"] for e in events(rt, "psa.note_written")] == [True]

@@ -103,6 +103,8 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
             run = state.hold(session, run_id, worker)
             _record(session, run, outcome.events)
             state.shadow_plan(session, run, plan)
+        if rt.policy(tenant).shadow.note:
+            shadow.post_note(rt, tenant, run_id, plan)
         return
     with rt.db.session() as session:
         run = state.hold(session, run_id, worker)

@@ -10,6 +10,7 @@ the read-back when the ticket was worked are each action's own read-only ``snaps
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,8 @@ from deskhand.accounts import find_user
 from deskhand.actions import action
 from deskhand.actions.contract import Baseline
 from deskhand.audit.log import append
+from deskhand.connectors.capabilities import PSA_COMMENTS
+from deskhand.connectors.errors import ConnectorError
 from deskhand.connectors.factory import Connectors
 from deskhand.domain import events as ev
 from deskhand.domain.actions import DIRECTORY_KINDS
@@ -30,6 +33,8 @@ from deskhand.engine import state
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError, InputError
 from deskhand.store.models import EventRecord, Run, Tenant, Ticket, User
+
+log = logging.getLogger(__name__)
 
 SHADOW, LIVE = "shadow", "live"
 MODES = (SHADOW, LIVE)
@@ -328,3 +333,31 @@ def of_ticket(session: Session, ticket_id: int) -> ShadowView | None:
         compared=compared.data["steps"] if compared is not None else [],
         worked_by=compared.actor if compared is not None else None,
     )
+
+
+def post_note(rt: Runtime, tenant: Tenant, run_id: int, event: ev.PlanShadowed) -> None:
+    """The shadow plan as an internal note on the PSA ticket, when the tenant's policy asks for
+    it (``shadow: {note: true}``): for the technicians, never the client. A PSA that refuses it
+    leaves the ticket as it is; the note is recorded when written."""
+    connectors = rt.ticket_connectors(tenant)
+    if PSA_COMMENTS.missing(connectors) is not None:
+        return  # a ticket no PSA holds
+    with rt.db.reading() as session:
+        run = session.get(Run, run_id)
+        assert run is not None
+        psa_ticket_id, ticket_id = run.ticket.psa_ticket_id, run.ticket_id
+    steps = "\n".join(f"{s['position']}. {s['description']}" for s in event.steps)
+    body = (
+        f"deskhand is in shadow mode for this ticket: nothing was drafted or run. What it would "
+        f"have done ({event.specialist}): {event.summary}\n{steps}\n\nWhen you have worked the "
+        f"ticket: deskhand tickets worked {ticket_id} --as YOU"
+    )
+    try:
+        note = PSA_COMMENTS.of(connectors).add_comment(psa_ticket_id, "deskhand shadow", body, True)
+    except ConnectorError as error:
+        log.warning("PSA ticket %s: the shadow note was refused: %s", psa_ticket_id, error)
+        return
+    with rt.db.session() as session:
+        found = session.get(Run, run_id)
+        assert found is not None
+        state.record(session, found, ev.NoteWritten(psa_ticket_id, str(note.id), hidden=True))

@@ -46,6 +46,7 @@ _KEYS = (
     "time_zone",
     "lifecycle",
     "autonomy",
+    "shadow",
 )
 _TIME_KEYS = ("billable", "minutes")
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -114,6 +115,15 @@ class TimeEntries(BaseModel):
         )
 
 
+class Shadow(BaseModel):
+    """``shadow``: what a tenant in shadow mode does besides recording its plans
+    (``deskhand.engine.shadow``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    note: bool = False  # post the plan as an internal note on the PSA ticket, for the technicians
+
+
 class Autonomy(BaseModel):
     """When a step the policy sends for approval may run on its own because deskhand earned it
     (``deskhand.trust.autonomy``): only steps whose blast radius is internal or read, after
@@ -157,6 +167,8 @@ class TenantPolicy(BaseModel):
     lifecycle: Lifecycle = Lifecycle()
     # Earned autonomy for internal and read steps (deskhand.trust.autonomy).
     autonomy: Autonomy = Autonomy()
+    # Shadow mode's settings (deskhand.engine.shadow): by default it only records.
+    shadow: Shadow = Shadow()
 
     @model_validator(mode="after")
     def _keeps_the_floor(self) -> Self:
@@ -291,6 +303,7 @@ def parse_policy(text: str, source: str, installed: Installed) -> TenantPolicy:
             autonomy=(
                 _autonomy(sections["autonomy"][1], source) if "autonomy" in sections else Autonomy()
             ),
+            shadow=_shadow(sections["shadow"][1], source) if "shadow" in sections else Shadow(),
         )
     except ValidationError as error:
         # What the model refuses (the floor, unknown actions) is already worded with its line.
@@ -332,6 +345,18 @@ def _autonomy(node: yaml.Node, source: str) -> Autonomy:
             )
         values[name] = number
     return Autonomy.model_validate(values)
+
+
+def _shadow(node: yaml.Node, source: str) -> Shadow:
+    """``shadow``: ``note: true`` posts a shadow plan as an internal note on the PSA ticket."""
+    values: dict[str, bool] = {}
+    for name, (key, value) in _entries(node, source, "shadow").items():
+        if name != "note":
+            raise _error(source, key, f"`{name}` is not a shadow setting; shadow has note.")
+        if not (isinstance(value, yaml.ScalarNode) and value.tag == _BOOL_TAG):
+            raise _error(source, value, f"`note` is {_shape(value)}; it must be true or false.")
+        values[name] = bool(yaml.safe_load(value.value))
+    return Shadow.model_validate(values)
 
 
 def _time_zone(node: yaml.Node, source: str) -> str:
