@@ -157,3 +157,18 @@ def test_a_disabled_user_cannot_take_a_policy_over(rt: Runtime) -> None:
     refused = run(rt, "tenants", "owner", TENANT, "--as", "lee@msp.example", code=2)
     assert "is disabled and cannot own a policy" in refused.output
     assert events(rt, "tenant.owner_set") == []
+
+
+def test_a_tenant_added_with_a_policy_records_it_and_asks_for_an_owner(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    policy = tmp_path / "newco.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    run(rt, "tenants", "add", "newco", "--no-input", "--domain", "newco.example",
+        "--policy", str(policy))  # fmt: skip
+    [recorded] = events(rt, "tenant.policy_set")
+    assert (recorded.tenant_id, recorded.actor_kind) == ("newco", "system")
+    assert recorded.data["sha256"] == hashlib.sha256(POLICY.encode()).hexdigest()
+    said = run(rt, "tenants", "policy", "newco").stdout
+    assert "No deskhand user owns this policy" in said
+    assert "`deskhand tenants owner newco --as you`" in said

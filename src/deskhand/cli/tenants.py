@@ -255,6 +255,11 @@ def add(
                 tenant = Tenant(id=name, mode="shadow")  # live only when an admin says so
                 session.add(tenant)
             _apply(tenant, connection)
+            if policy is not None:  # who gave it, and the file's hash, from the start
+                from deskhand.cli.desk import operator
+                from deskhand.tenants.ownership import record_policy
+
+                record_policy(session, name, operator(), tenant.policy_path, "set by tenants add")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         out.print(f"Added tenant {name} ({tenant.connector}); its connection file is {path}")
