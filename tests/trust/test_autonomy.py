@@ -454,3 +454,47 @@ def test_the_trust_page_shows_earned_and_lost_autonomy_to_those_who_see_the_tena
         sign_in(client, "riley@msp.example")  # Northwind Law only
         page = client.get("/trust?weeks=104").text
         assert "autonomy-revoked" not in page and "Waits for approval again" not in page
+
+
+def test_a_granted_step_runs_and_is_verified_without_its_own_approval(
+    rt: Runtime, clock: Clock
+) -> None:
+    earn(rt, clock)
+    ticket_id = plan(rt)
+    pending = approvals.list_drafts(rt, None, status=None, ticket_id=ticket_id)
+    assert ADD not in {d.action for d in pending}  # no draft for the group step
+    assert "psa.send_reply" in {d.action for d in pending}  # the reply still needs a person
+    for draft in pending:
+        approvals.approve(rt, draft.id, APPROVER)
+    while Worker(rt, "test-worker").run_once():
+        pass
+    done = steps(rt, ticket_id)
+    assert done[ADD].status == "verified" and done[ADD].decision == "auto"
+    assert done["psa.send_reply"].status == "verified"
+    with rt.db.session() as session:
+        tenant = session.get(Tenant, CONTOSO)
+    assert tenant is not None
+    tom = rt.connectors(tenant).m365.get_user("tom.becker@contosodental.example")
+    finance = rt.connectors(tenant).m365.get_group("Finance Share")
+    assert tom.id in rt.connectors(tenant).m365.group_members(finance.id)
+
+
+def test_a_step_planned_on_a_grant_revoked_before_it_runs_does_not_run(
+    rt: Runtime, clock: Clock
+) -> None:
+    earlier = plan(rt)
+    earn(rt, clock)
+    ticket_id = plan(rt)
+    assert steps(rt, ticket_id)[ADD].decision == "auto"
+    approvals.reject(rt, draft_of(rt, earlier, ADD).id, APPROVER, "not this group")  # revoked
+    for draft in approvals.list_drafts(rt, None, status=None, ticket_id=ticket_id):
+        approvals.approve(rt, draft.id, APPROVER)
+    while Worker(rt, "test-worker").run_once():
+        pass
+    assert steps(rt, ticket_id)[ADD].status == "failed"  # refused: it needs an approval now
+    with rt.db.session() as session:
+        tenant = session.get(Tenant, CONTOSO)
+    assert tenant is not None
+    tom = rt.connectors(tenant).m365.get_user("tom.becker@contosodental.example")
+    finance = rt.connectors(tenant).m365.get_group("Finance Share")
+    assert tom.id not in rt.connectors(tenant).m365.group_members(finance.id)

@@ -35,7 +35,7 @@ from deskhand.domain.asks import listing
 from deskhand.domain.dates import readable
 from deskhand.domain.decisions import Decision
 from deskhand.domain.escalations import Reason
-from deskhand.domain.risks import APPROVAL_FLOOR
+from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.engine import psa_status, state
 from deskhand.engine.binding import BindingError, TicketRef, bind, created_by
 from deskhand.engine.escalation import escalate
@@ -43,6 +43,7 @@ from deskhand.engine.left_undone import left_of_run
 from deskhand.engine.runtime import Runtime
 from deskhand.keys import APPROVAL_BINDING, STEP_SECRET
 from deskhand.store.models import EventRecord, Step, StepSecret, Tenant, now
+from deskhand.trust import autonomy
 
 # How long a manual step of a scheduled plan is waited for (technicians are told it is due).
 MANUAL_WINDOW = timedelta(hours=8)
@@ -299,9 +300,9 @@ def _check_may_run(
     approval = step.approval
     if (
         step.decision == "auto"
-        and decision is Decision.AUTO
         and radius not in APPROVAL_FLOOR
         and approval is None
+        and (decision is Decision.AUTO or _still_earned(rt, session, step, spec, tenant, radius))
     ):
         return None
     current = state.payload_hash(step.tenant_id, step.action, values)
@@ -327,6 +328,23 @@ def _check_may_run(
             f"Step {step.position} ({step.action}): {problem} Nothing ran.",
         )
     return None
+
+
+def _still_earned(
+    rt: Runtime, session: Session, step: Step, spec: Action, tenant: Tenant, radius: BlastRadius
+) -> bool:
+    """Whether a step planned to run on earned autonomy (``deskhand.trust.autonomy``) still
+    may, the policy sending it for approval: its radius (read now) can earn autonomy, it is
+    not manual, and the grant it was planned under was not revoked since, nor autonomy turned
+    off. Fails closed: otherwise the step needs an approval it does not have."""
+    return (
+        radius in autonomy.EARNABLE
+        and radius not in APPROVAL_FLOOR
+        and not spec.manual
+        and rt.policy(tenant).autonomy.enabled
+        and step.run.specialist is not None
+        and autonomy.holds(session, step.tenant_id, step.run.specialist, step.action)
+    )
 
 
 def _binding_problem(

@@ -313,6 +313,22 @@ def history(
     return list(current.values()), revoked
 
 
+def holds(session: Session, tenant_id: str, specialist: str, action: str) -> bool:
+    """Whether the tenant's specialist holds a grant for ``action`` now (not revoked)."""
+    last = session.execute(
+        select(EventRecord.type)
+        .where(
+            EventRecord.tenant_id == tenant_id,
+            EventRecord.type.in_((ev.AutonomyGranted.TYPE, ev.AutonomyRevoked.TYPE)),
+            EventRecord.data["specialist"].as_string() == specialist,
+            EventRecord.data["action"].as_string() == action,
+        )
+        .order_by(EventRecord.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return last == ev.AutonomyGranted.TYPE
+
+
 def _last_revocation(revoked: Sequence[Revocation], specialist: str, action: str) -> int:
     ids = [r.event_id for r in revoked if r.specialist == specialist and r.action == action]
     return max(ids, default=0)
