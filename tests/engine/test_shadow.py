@@ -13,7 +13,7 @@ from tests.engine.test_flow import CONTOSO, KAREN, LISA, applied, ticket, work
 
 from deskhand.engine import shadow
 from deskhand.engine.runtime import Runtime
-from deskhand.store.models import Approval, EventRecord, Run, Step, Tenant, Ticket
+from deskhand.store.models import Approval, Escalation, EventRecord, Run, Step, Tenant, Ticket
 
 # Group changes (internal) run without approval: the plan has an auto step.
 AUTO_POLICY = (
@@ -179,3 +179,15 @@ def test_a_shadow_plan_is_posted_as_an_internal_note_only_when_the_policy_asks(
     assert "nothing was drafted or run" in note.body
     assert "tom.becker" in note.body
     assert [e.data["hidden"] for e in events(rt, "psa.note_written")] == [True]
+
+
+def test_in_shadow_a_ticket_deskhand_would_escalate_is_only_recorded(rt: Runtime) -> None:
+    to_shadow(rt)
+    ticket_id = ticket(rt, KAREN, "Printer jammed", "The printer on floor 2 keeps jamming paper.")
+    work(rt)
+    assert status(rt, ticket_id) == ("left_to_technicians", ["shadowed"])
+    assert applied(rt) == []  # no escalation note on the PSA ticket
+    assert count(rt, Escalation) == 0
+    [recorded] = events(rt, "plan.shadowed")
+    assert recorded.data["summary"].startswith("would have escalated (")
+    assert shadow.worked(rt, ticket_id, TECH).outcome == shadow.NOTHING_TO_COMPARE

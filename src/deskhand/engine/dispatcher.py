@@ -91,6 +91,15 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
     try:
         outcome = _decide(rt, tenant, view, tenant_view, ref, vouched)
     except Stop as stop:
+        routed = _routed_to(rt, stop.events)
+        if shadow.in_shadow(tenant, routed):
+            # In shadow even an escalation is only recorded: the technicians have the ticket.
+            plan = shadow.would_escalate(routed, stop.reason.value, stop.detail)
+            with rt.db.session() as session:
+                run = state.hold(session, run_id, worker)
+                _record(session, run, stop.events)
+                state.shadow_plan(session, run, plan)
+            return
         learnt = partial(_record, events=stop.events)
         escalate(rt, run_id, stop.reason, stop.detail, worker=worker, prepare=learnt)
         return
@@ -146,6 +155,15 @@ def plan_only(rt: Runtime, tenant: Tenant, view: TicketView, ref: TicketRef) -> 
         time_zone=rt.policy(tenant).time_zone,
     )
     return _decide(rt, tenant, view, tenant_view, ref)
+
+
+def _routed_to(rt: Runtime, events: Sequence[ev.Event]) -> str | None:
+    """The specialist triage chose, if the dispatch got that far."""
+    for event in events:
+        if isinstance(event, ev.TicketTriaged) and event.intent:
+            specialist = rt.registry.for_intent(event.intent)
+            return specialist.name if specialist is not None else None
+    return None
 
 
 def _vouched(session: Session, run_id: int) -> str | None:

@@ -361,3 +361,13 @@ def post_note(rt: Runtime, tenant: Tenant, run_id: int, event: ev.PlanShadowed) 
         found = session.get(Run, run_id)
         assert found is not None
         state.record(session, found, ev.NoteWritten(psa_ticket_id, str(note.id), hidden=True))
+
+
+def would_escalate(specialist: str | None, reason: str, detail: str) -> ev.PlanShadowed:
+    """A dispatch that would have escalated, as a shadow plan with no step: in shadow the
+    ticket is the technicians' already, so nothing reaches the queue or the PSA."""
+    return ev.PlanShadowed(
+        specialist=specialist or "triage",
+        summary=f"would have escalated ({reason}): {detail}",
+        steps=[],
+    )
