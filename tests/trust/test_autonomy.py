@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -498,3 +499,12 @@ def test_a_step_planned_on_a_grant_revoked_before_it_runs_does_not_run(
     tom = rt.connectors(tenant).m365.get_user("tom.becker@contosodental.example")
     finance = rt.connectors(tenant).m365.get_group("Finance Share")
     assert tom.id not in rt.connectors(tenant).m365.group_members(finance.id)
+
+
+def test_the_built_in_policy_documents_autonomy_with_its_defaults() -> None:
+    text = resources.files("deskhand.policy").joinpath("default_policy.yaml").read_text("utf-8")
+    start = text.index("# autonomy:")
+    block = text[start : text.index("\n\n", start)]
+    example = "\n".join(line.removeprefix("# ") for line in block.splitlines())
+    terms = parse_policy(POLICY.split("autonomy:")[0] + example, "contoso.yaml", installed())
+    assert terms.autonomy == Autonomy()
