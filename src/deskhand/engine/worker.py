@@ -120,8 +120,13 @@ class Worker:
         if time.monotonic() < self._next_regressions:
             return None
         self._next_regressions = time.monotonic() + regressions.CHECK_EVERY.total_seconds()
+        moment = self.rt.clock()
+        with self.rt.db.reading() as session:  # no write lock while nothing changed
+            checked = regressions.due(session, moment)
+        if checked.empty:
+            return checked
         with self.rt.db.session() as session:
-            checked = regressions.check(session, self.rt.clock())
+            checked = regressions.check(session, moment)
         for found in checked.flagged:
             log.warning(
                 "regression flagged: %s at %s: %s", found.specialist, found.tenant_id, found.words

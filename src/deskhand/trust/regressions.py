@@ -114,8 +114,16 @@ class OpenRegression:
 
 @dataclass(frozen=True)
 class Checked:
+    """What a check flagged and ended, and every comparison it made (by tenant, specialist
+    and measure)."""
+
     flagged: list[Comparison]
     cleared: list[OpenRegression]
+    comparisons: dict[tuple[str, str, str], Comparison]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.flagged or self.cleared)
 
 
 def z_score(recent_hits: int, recent_total: int, baseline_hits: int, baseline_total: int) -> float:
@@ -305,21 +313,34 @@ def open_regressions(
     return sorted(current.values(), key=lambda r: r.event_id)
 
 
-def check(session: Session, moment: datetime) -> Checked:
-    """Flag new regressions and end the episodes that are over, as of ``moment``; the
-    transaction holds the event chain's lock first, so two workers never flag one twice."""
-    session.execute(select(ChainHead).where(ChainHead.id == 1).with_for_update()).scalar_one()
+def due(session: Session, moment: datetime) -> Checked:
+    """What a check at ``moment`` would flag and end, read without writing anything."""
     since = moment - RECENT
     comparisons = compare(outcomes(session, since - BASELINE, moment), since)
     by_key = {(c.tenant_id, c.specialist, c.measure): c for c in comparisons}
     still_open = {
         (r.tenant_id, r.flagged.specialist, r.flagged.measure): r for r in open_regressions(session)
     }
-    flagged, cleared = [], []
-    for key, regression in still_open.items():
-        now_ = by_key.get(key)
-        if now_ is not None and now_.z >= Z_CLEAR:
-            continue
+    cleared = [
+        regression
+        for key, regression in still_open.items()
+        if key not in by_key or by_key[key].z < Z_CLEAR
+    ]
+    flagged = [c for key, c in by_key.items() if key not in still_open and c.significant]
+    return Checked(flagged, cleared, by_key)
+
+
+def check(session: Session, moment: datetime) -> Checked:
+    """Flag new regressions and end the episodes that are over, as of ``moment``; the
+    transaction holds the event chain's lock first, so two workers never flag one twice (the
+    worker asks ``due`` first, without the lock, and comes here only when there is work)."""
+    session.execute(select(ChainHead).where(ChainHead.id == 1).with_for_update()).scalar_one()
+    checked = due(session, moment)
+    since = (moment - RECENT).isoformat()
+    for regression in checked.cleared:
+        now_ = checked.comparisons.get(
+            (regression.tenant_id, regression.flagged.specialist, regression.flagged.measure)
+        )
         hits, total, z = (now_.recent_hits, now_.recent_total, now_.z) if now_ else (0, 0, 0.0)
         event_log.append(
             session,
@@ -333,10 +354,7 @@ def check(session: Session, moment: datetime) -> Checked:
             ),
             tenant_id=regression.tenant_id,
         )
-        cleared.append(regression)
-    for key, comparison in by_key.items():
-        if key in still_open or not comparison.significant:
-            continue
+    for comparison in checked.flagged:
         event_log.append(
             session,
             ev.RegressionFlagged(
@@ -349,11 +367,10 @@ def check(session: Session, moment: datetime) -> Checked:
                 comparison.baseline_total,
                 round(comparison.z, 3),
                 TEST,
-                since.isoformat(),
+                since,
                 list(comparison.tickets),
             ),
             tenant_id=comparison.tenant_id,
             ticket_id=comparison.tickets[0] if comparison.tickets else None,
         )
-        flagged.append(comparison)
-    return Checked(flagged, cleared)
+    return checked
