@@ -4,6 +4,7 @@ tenant is in shadow. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from html import unescape
 
@@ -11,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from deskhand.engine import shadow
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.intake.arrival import add_ticket
@@ -51,10 +51,15 @@ def test_the_ticket_page_shows_the_shadow_plan_and_its_comparison(
     assert "Shadow — what deskhand would have done" in page
     assert "Add tom.becker@contosodental.example to the group Finance Share" in page
     assert "mark it worked" in page
+    again = client.post(f"/tickets/{ticket}/worked", data={"csrf": "wrong"})
+    assert again.status_code == 403  # a form from elsewhere is refused
 
-    shadow.worked(desk, ticket, "lee@msp.example")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf is not None
+    done = client.post(f"/tickets/{ticket}/worked", data={"csrf": csrf.group(1)})
+    assert done.status_code == 200, done.text  # back on the ticket's page
     page = unescape(client.get(f"/tickets/{ticket}").text)
-    assert "Worked by hand by lee@msp.example" in page
+    assert "Worked by hand by dana@msp.example" in page
     assert "Compared with deskhand's plan: <strong>not matched</strong>" in page
 
     tenants = unescape(client.get("/tenants").text)

@@ -50,6 +50,12 @@ class ShadowError(DeskhandError):
     http_status = 409
 
 
+class TicketNotFoundError(ShadowError):
+    """No such ticket, or one of a tenant outside the user's scope (which looks the same)."""
+
+    http_status = 404
+
+
 class NotAllowedError(ShadowError):
     """The user's role does not allow it."""
 
@@ -111,7 +117,9 @@ def worked(rt: Runtime, ticket_id: int, email: str) -> Comparison:
         user = _worker(session, email)
         ticket = session.get(Ticket, ticket_id)
         if ticket is None or not _sees(user, ticket.tenant_id):
-            raise InputError(f"No ticket {ticket_id}.", hint="`deskhand tickets list` lists them.")
+            raise TicketNotFoundError(
+                f"No ticket {ticket_id}.", hint="`deskhand tickets list` lists them."
+            )
         if ticket.status != "left_to_technicians":
             raise ShadowError(
                 f"Ticket {ticket_id} is {ticket.status.replace('_', ' ')}, not left to the "

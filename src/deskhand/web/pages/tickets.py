@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from deskhand.actions import action, catalogue
@@ -25,7 +26,7 @@ from deskhand.store.models import Run, StepSecret, Tenant, Ticket, User
 from deskhand.web.pages.escalations import ticket_context
 from deskhand.web.params import ObjectId
 from deskhand.web.psa_links import PsaLinks, psa_ticket_url
-from deskhand.web.render import page, templates
+from deskhand.web.render import flash, page, templates
 from deskhand.web.security import CurrentViewer, NotFound, Viewer, check_csrf, runtime
 from deskhand.web.ticket_search import TicketSearch, tickets_page
 
@@ -187,6 +188,16 @@ def _ticket(rt: Runtime, who: Viewer, ticket_id: int) -> dict[str, Any]:
         if scheduled is not None
         else None,
     }
+
+
+@router.post("/tickets/{ticket_id}/worked")
+async def ticket_worked(request: Request, who: CurrentViewer, ticket_id: ObjectId) -> Response:
+    """A technician worked by hand a ticket shadow mode left to them: deskhand compares its
+    plan (reads only) and the ticket is resolved."""
+    check_csrf(request, who, await request.form())
+    compared = shadow.worked(runtime(request), ticket_id, who.email)
+    said = f"Ticket {ticket_id} resolved. deskhand's shadow plan: {compared.outcome}."
+    return flash(RedirectResponse(f"/tickets/{ticket_id}", status_code=303), said)
 
 
 @router.post("/drafts/{draft_id}/secret")
