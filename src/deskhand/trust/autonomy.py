@@ -39,7 +39,7 @@ from functools import cache
 from importlib import metadata
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from deskhand.audit.log import append
@@ -260,25 +260,53 @@ class Revocation:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-def record(session: Session, tenant_id: str, specialist: str) -> list[Mark]:
-    """Every record event of the specialist's steps for the tenant, oldest first."""
-    rows = session.execute(
+def record(
+    session: Session, tenant_id: str, specialist: str, *, action: str, size: int
+) -> list[Mark]:
+    """What the rules read of the specialist's record on the tenant, oldest first: every event
+    of ``action``'s steps from its last degrading one on (the streak), and the last ``size``
+    decided drafts of any action (the window). Bounded, however long the history."""
+    base = (
         select(EventRecord.id, EventRecord.at, EventRecord.type, EventRecord.data, Step.action)
         .join(Step, Step.id == EventRecord.step_id)
         .join(Run, Run.id == Step.run_id)
-        .where(
-            EventRecord.tenant_id == tenant_id,
+        .where(EventRecord.tenant_id == tenant_id, Run.specialist == specialist)
+    )
+    degrading = or_(
+        and_(
+            EventRecord.type == ev.DraftApproved.TYPE,
+            EventRecord.data["edited"].as_boolean().is_(True),
+        ),
+        EventRecord.type.in_(
+            (
+                ev.DraftRejected.TYPE,
+                ev.StepFailed.TYPE,
+                ev.StepUncertain.TYPE,
+                ev.PayloadRefused.TYPE,
+            )
+        ),
+    )
+    last = session.execute(
+        base.with_only_columns(func.max(EventRecord.id)).where(Step.action == action, degrading)
+    ).scalar_one_or_none()
+    streak_rows = session.execute(
+        base.where(
+            Step.action == action,
             EventRecord.type.in_(RECORD_EVENTS),
-            Run.specialist == specialist,
+            EventRecord.id >= (last or 0),
         )
-        .order_by(EventRecord.id)
     ).all()
-    marks = []
-    for id_, at, type_, data, action in rows:
+    window_rows = session.execute(
+        base.where(EventRecord.type.in_((ev.DraftApproved.TYPE, ev.DraftRejected.TYPE)))
+        .order_by(EventRecord.id.desc())
+        .limit(size)
+    ).all()
+    marks: dict[int, Mark] = {}
+    for id_, at, type_, data, of in (*streak_rows, *window_rows):
         kind = kind_of(type_, data)
         if kind is not None:
-            marks.append(Mark(id=id_, at=at, action=action, kind=kind))
-    return marks
+            marks[id_] = Mark(id=id_, at=at, action=of, kind=kind)
+    return [marks[i] for i in sorted(marks)]
 
 
 def history(
@@ -380,7 +408,7 @@ def consult(
             else {"granted": grant.event_id},
         )
         return Consulted(auto=False, events=(revocation,))
-    marks = record(session, tenant_id, specialist)
+    marks = record(session, tenant_id, specialist, action=action, size=terms.window)
     after = _last_revocation(revoked, specialist, action)
     if not earned(marks, action, terms, now, after):
         return Consulted(auto=False)
@@ -435,7 +463,6 @@ def degraded(
     mine = [g for g in grants if g.specialist == specialist]
     if not mine:
         return []
-    marks: list[Mark] | None = None
     written = []
     for grant in mine:
         if grant.action == action:
@@ -448,8 +475,8 @@ def degraded(
                 evidence={"granted": grant.event_id, "kind": kind},
             )
         elif kind in DECIDED:
-            marks = marks if marks is not None else record(session, trigger.tenant_id, specialist)
             size = int(grant.evidence.get("window", Autonomy().window))
+            marks = record(session, trigger.tenant_id, specialist, action=grant.action, size=size)
             lower = float(grant.evidence.get("wilson_lower", 0.0))
             fell, figures = dropped(marks, size, lower)
             if not fell:
