@@ -19,6 +19,8 @@ from deskhand.domain.events import (
     ActedAfterLeaseLost,
     Actor,
     ActorKind,
+    AutonomyGranted,
+    AutonomyRevoked,
     DraftApproved,
     DraftCreated,
     DraftExpired,
@@ -520,6 +522,24 @@ TIMELINE: list[tuple[Event, Actor, int | None, str]] = [
         DANA,
         1,
         "worked by hand by dana@msp.example; deskhand's shadow plan: matched",
+    ),
+    (
+        AutonomyGranted("access_change", "m365.add_group_member", "earned: 25 approvals"),
+        SYSTEM,
+        1,
+        "m365.add_group_member by access_change now runs without approval: earned: 25 approvals",
+    ),
+    (
+        AutonomyRevoked(
+            "access_change",
+            "m365.add_group_member",
+            "rejected",
+            "Waits for approval again: a draft of it was rejected.",
+        ),
+        SYSTEM,
+        1,
+        "m365.add_group_member by access_change no longer runs on its own. Waits for approval "
+        "again: a draft of it was rejected.",
     ),
 ]
 

@@ -28,6 +28,8 @@ from deskhand.domain.directory import KEPT_NOTE
 from deskhand.domain.events import (
     EVENT_TYPES,
     ActedAfterLeaseLost,
+    AutonomyGranted,
+    AutonomyRevoked,
     DraftApproved,
     DraftCreated,
     DraftExpired,
@@ -627,3 +629,13 @@ def _plan_shadowed(event: PlanShadowed, actor: str) -> str:
 @_summary.register
 def _shadow_compared(event: ShadowCompared, actor: str) -> str:
     return f"worked by hand by {actor}; deskhand's shadow plan: {event.outcome}"
+
+
+@_summary.register
+def _autonomy_granted(event: AutonomyGranted, actor: str) -> str:
+    return f"{event.action} by {event.specialist} now runs without approval: {event.reason}"
+
+
+@_summary.register
+def _autonomy_revoked(event: AutonomyRevoked, actor: str) -> str:
+    return f"{event.action} by {event.specialist} no longer runs on its own. {event.reason}"
