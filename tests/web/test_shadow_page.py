@@ -64,3 +64,4 @@ def test_the_ticket_page_shows_the_shadow_plan_and_its_comparison(
 
     tenants = unescape(client.get("/tenants").text)
     assert "plans only, nothing drafted or run" in tenants
+    assert "plans only, nothing drafted or run" in unescape(client.get(f"/tenants/{CONTOSO}").text)
