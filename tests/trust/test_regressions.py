@@ -5,7 +5,8 @@ test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -188,3 +189,56 @@ def test_the_z_score_is_the_pooled_two_proportion_statistic() -> None:
 
 def _regression_messages(receiver: Receiver) -> list[dict[str, str]]:
     return [m for m in receiver.messages() if "Regression" in m["title"]]
+
+
+def _outcomes(
+    at: datetime, kind: str, count: int, *, reason: str | None = None, seconds: float | None = None
+) -> list[regressions.Outcome]:
+    return [
+        regressions.Outcome(at, CONTOSO, SPECIALIST, kind, 100 + n, reason, seconds)
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("measure", "baseline", "recent"),
+    [
+        (
+            "failed_execution",
+            [("verified", 30, {})],
+            [("verified", 6, {}), ("unverified", 2, {}), ("failed", 3, {})],
+        ),
+        (
+            "escalation:verification_failed",
+            [("planned", 30, {})],
+            [("planned", 10, {}), ("escalated", 5, {"reason": "verification_failed"})],
+        ),
+        (
+            "expiry_rate",
+            [("unchanged", 30, {})],
+            [("unchanged", 6, {}), ("expired", 5, {})],
+        ),
+        (
+            "slow_approval",
+            [("unchanged", 30, {"seconds": 1200.0})],
+            [("unchanged", 10, {"seconds": 4 * 3600.0})],
+        ),
+    ],
+)
+def test_each_measure_is_flagged_on_its_own_evidence(
+    measure: str,
+    baseline: list[tuple[str, int, dict[str, Any]]],
+    recent: list[tuple[str, int, dict[str, Any]]],
+) -> None:
+    since = datetime(2026, 3, 11, tzinfo=UTC)
+    found = [
+        outcome
+        for at, groups in (
+            (since - timedelta(days=20), baseline),
+            (since + timedelta(days=2), recent),
+        )
+        for kind, count, extra in groups
+        for outcome in _outcomes(at, kind, count, **extra)
+    ]
+    flagged = [c.measure for c in regressions.compare(found, since) if c.significant]
+    assert flagged == [measure]

@@ -150,8 +150,9 @@ def compare(outcomes: Iterable[Outcome], since: datetime) -> list[Comparison]:
         for measure, hit, counted in _measures(recent, baseline):
             r = [o for o in recent if counted(o)]
             b = [o for o in baseline if counted(o)]
-            r_hits = [o for o in r if hit(o)]
-            b_hits = sum(1 for o in b if hit(o))
+            # Hits are read from every outcome: an escalation is not itself a planned run.
+            r_hits = [o for o in recent if hit(o)]
+            b_hits = sum(1 for o in baseline if hit(o))
             tickets = sorted({o.ticket_id for o in r_hits if o.ticket_id is not None})
             found.append(
                 Comparison(
@@ -201,7 +202,7 @@ def _measures(recent: list[Outcome], baseline: list[Outcome]) -> list[_Test]:
         ("expiry_rate", _Pick(("expired",)), decided),
         ("failed_execution", _Pick(("failed", "unverified")), _Pick(RAN)),
     ]
-    planned = _Pick(("planned", "escalated"))  # a run escalated before planning counts once
+    planned = _Pick(("planned",))  # only runs a specialist planned are read (``outcomes``)
     for reason in sorted({o.reason for o in recent if o.kind == "escalated" and o.reason}):
         tests.append((f"escalation:{reason}", _Pick(("escalated",), reason), planned))
     timed = [o.seconds for o in baseline if o.seconds is not None]
