@@ -21,7 +21,7 @@ from deskhand.audit import log
 from deskhand.cli import app
 from deskhand.config import Settings
 from deskhand.demo import seed
-from deskhand.domain.risks import APPROVAL_FLOOR
+from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.engine import approvals, state
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
@@ -508,3 +508,18 @@ def test_the_built_in_policy_documents_autonomy_with_its_defaults() -> None:
     example = "\n".join(line.removeprefix("# ") for line in block.splitlines())
     terms = parse_policy(POLICY.split("autonomy:")[0] + example, "contoso.yaml", installed())
     assert terms.autonomy == Autonomy()
+
+
+def test_a_manual_step_never_runs_on_earned_autonomy() -> None:
+    found = autonomy.consult(
+        None,  # type: ignore[arg-type]  # refused before the log is read
+        tenant_id=CONTOSO,
+        specialist="offboarding",
+        action="vendor.remove_access",
+        radius=BlastRadius.INTERNAL,
+        manual=True,  # the technician's tick is the approval
+        terms=Autonomy(min_approvals=5, min_days=1),
+        fingerprint=autonomy.Fingerprint("1", "p", "cloud: a.example"),
+        now=START,
+    )
+    assert found == autonomy.Consulted(auto=False)
