@@ -21,6 +21,7 @@ from deskhand.audit import log
 from deskhand.cli import app
 from deskhand.config import Settings
 from deskhand.demo import seed
+from deskhand.domain.events import Actor, ActorKind, TenantPolicySet
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
 from deskhand.engine import approvals, state
 from deskhand.engine.runtime import Runtime
@@ -523,3 +524,16 @@ def test_a_manual_step_never_runs_on_earned_autonomy() -> None:
         now=START,
     )
     assert found == autonomy.Consulted(auto=False)
+
+
+def test_approvals_before_the_policy_was_last_set_earn_nothing(rt: Runtime, clock: Clock) -> None:
+    earn(rt, clock)
+    with rt.db.session() as session:
+        log.append(
+            session,
+            TenantPolicySet("contoso.yaml", "0" * 64, "new rules"),
+            actor=Actor(ActorKind.USER, "sam@msp.example"),
+            tenant_id=CONTOSO,
+        )
+    assert steps(rt, plan(rt))[ADD].decision == "approve"  # the record starts again
+    assert types(rt, "autonomy.granted") == []

@@ -11,10 +11,11 @@ The rule (the numbers are the tenant policy's ``autonomy:`` section,
   step. The approval floor (security, billing, external communication, destructive) never
   does: ``EARNABLE`` and the floor are disjoint, checked when this module is imported, and
   ``consult`` refuses a floor radius again for every step.
-- **Granted** when the last ``min_approvals`` drafts of that action by that specialist for that
-  tenant were approved unchanged, in a row, the first of them at least ``min_days`` days ago,
+- **Granted** when at least ``min_approvals`` drafts of that action by that specialist for
+  that tenant were approved unchanged in a row, the first of them at least ``min_days`` days ago,
   with no edit, rejection, failed or unverified execution of the action since (and since its
-  last revocation). Granted when the next plan has such a step: that plan's run records it.
+  last revocation, and since the tenant's policy was last set with ``deskhand tenants
+  policy``). Granted when the next plan has such a step: that plan's run records it.
 - **Revoked** the moment the record degrades: an edit or a rejection of a draft of the action,
   a failed or unverified execution of it (a step read back without the change, a step left
   uncertain after a takeover, a payload refused); or a significant drop in the specialist's
@@ -357,6 +358,16 @@ def holds(session: Session, tenant_id: str, specialist: str, action: str) -> boo
     return last == ev.AutonomyGranted.TYPE
 
 
+def _policy_set(session: Session, tenant_id: str) -> int:
+    """The id of the event that last set the tenant's policy (``tenant.policy_set``), or 0."""
+    found = session.execute(
+        select(func.max(EventRecord.id)).where(
+            EventRecord.tenant_id == tenant_id, EventRecord.type == ev.TenantPolicySet.TYPE
+        )
+    ).scalar_one_or_none()
+    return found or 0
+
+
 def _last_revocation(revoked: Sequence[Revocation], specialist: str, action: str) -> int:
     ids = [r.event_id for r in revoked if r.specialist == specialist and r.action == action]
     return max(ids, default=0)
@@ -409,7 +420,9 @@ def consult(
         )
         return Consulted(auto=False, events=(revocation,))
     marks = record(session, tenant_id, specialist, action=action, size=terms.window)
-    after = _last_revocation(revoked, specialist, action)
+    # A new record starts after the grant's last revocation, and after the tenant's policy was
+    # last set: approvals given under another policy do not earn autonomy under this one.
+    after = max(_last_revocation(revoked, specialist, action), _policy_set(session, tenant_id))
     if not earned(marks, action, terms, now, after):
         return Consulted(auto=False)
     run = streak(marks, action, after)
