@@ -416,6 +416,8 @@ def test_deskhand_trust_shows_the_figures_the_grant_and_the_revocation(
     assert any(line.split()[:3] == ["all", "5", "5"] for line in lines)  # 5 decided, unchanged
     assert "Contoso Dental · access_change · m365.add_group_member, since 7 Nov" in shown.output
     assert "Earned: 5 approvals unchanged since 2 Nov 2026" in shown.output
+    said = " ".join(shown.output.split())  # the words, however the lines wrap
+    assert "once 5 drafts of it in a row were approved unchanged over at least 3 days" in said
 
     approvals.reject(rt, draft_of(rt, earlier, ADD).id, APPROVER, "not this group")
     document = json.loads(cli(rt, "--json", "--weeks", "104").output)

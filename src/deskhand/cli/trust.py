@@ -50,6 +50,8 @@ def trust(
                     hint="`deskhand tenants list` shows the tenants' ids.",
                 )
             report = trust_report(session, scope)
+            row = session.get(Tenant, tenant) if tenant is not None else None
+            terms = rt.policy(row).autonomy.describe() if row is not None else None
             grants, revoked = autonomy.history(session, [tenant] if tenant else None)
         since = datetime.combine(scope.week_starts()[0], datetime.min.time(), UTC)
         grants = [g for g in grants if specialist in (None, g.specialist)]
@@ -57,7 +59,7 @@ def trust(
         if json_:
             print_json(_document(report, grants, revoked))
             return
-        _print(report, names, grants, revoked, weeks)
+        _print(report, names, grants, revoked, weeks, terms)
 
 
 def _counts(f: "Figures") -> dict[str, Any]:
@@ -154,6 +156,7 @@ def _print(
     grants: "list[Grant]",
     revoked: "list[Revocation]",
     weeks: int,
+    terms: str | None,
 ) -> None:
     from deskhand.trust.metrics import week_label
 
@@ -182,6 +185,8 @@ def _print(
             _line("; ".join(said) + ".", 2)
     out.print()
     _line("Earned autonomy now (steps that run without approval on their record):")
+    if terms is not None:
+        _line(terms, 2)
     if not grants:
         _line("None: every step the policy sends for approval waits for a person.", 2)
     for g in grants:
