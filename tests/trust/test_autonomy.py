@@ -31,7 +31,7 @@ from deskhand.intake.arrival import add_ticket
 from deskhand.plugins import installed
 from deskhand.policy.tenant_policy import Autonomy, parse_policy
 from deskhand.store.models import EventRecord, Run, Step, Tenant
-from deskhand.trust import autonomy
+from deskhand.trust import autonomy, regressions
 from deskhand.web.app import create_app
 from tests.web.conftest import add_users, sign_in
 
@@ -539,3 +539,28 @@ def test_approvals_before_the_policy_was_last_set_earn_nothing(rt: Runtime, cloc
         )
     assert steps(rt, plan(rt))[ADD].decision == "approve"  # the record starts again
     assert types(rt, "autonomy.granted") == []
+
+
+def test_a_regression_alarm_revokes_the_specialists_grants_at_that_tenant_only(
+    rt: Runtime, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    granted(rt, clock)
+    [grant] = types(rt, "autonomy.granted")
+    specialist = grant.data["specialist"]
+
+    def due(session: object, moment: datetime) -> regressions.Checked:
+        alarms = [
+            regressions.Comparison(tenant, specialist, "edit_rate", 6, 10, 2, 40, 3.1, (1,))
+            for tenant in (CONTOSO, "northwind-law")
+        ]
+        return regressions.Checked(flagged=alarms, cleared=[], comparisons={})
+
+    monkeypatch.setattr(regressions, "due", due)
+    with rt.db.session() as session:
+        regressions.check(session, clock.at)
+    [flagged, _] = types(rt, "trust.regression_flagged")
+    [revoked] = revocations(rt)
+    assert revoked.tenant_id == CONTOSO and revoked.data["action"] == ADD
+    assert (revoked.data["trigger"], revoked.data["trigger_event"]) == ("regression", flagged.id)
+    assert "more drafts needed an edit before approval" in revoked.data["reason"]
+    assert steps(rt, plan(rt))[ADD].decision == "approve"

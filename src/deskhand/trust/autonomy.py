@@ -26,6 +26,8 @@ The rule (the numbers are the tenant policy's ``autonomy:`` section,
   distribution's version), the tenant's policy (a fingerprint of what it says, comments and
   layout aside), or the tenant's directory shape (cloud only or hybrid with Active Directory,
   and its domain names: cheap to know at every plan, and what decides where a change lands).
+  And at once when a regression alarm (``deskhand.trust.regressions``) is flagged for the
+  specialist at the tenant: every grant it holds there.
 """
 
 from __future__ import annotations
@@ -516,5 +518,40 @@ def degraded(
             ticket_id=trigger.ticket_id,
             run_id=trigger.run_id,
         )
+        written.append(event)
+    return written
+
+
+def regressed(session: Session, flagged: EventRecord) -> list[ev.AutonomyRevoked]:
+    """Right after a regression alarm (``trust.regression_flagged``) is written for a specialist
+    at a tenant: revoke, in the same transaction, every grant the specialist holds there. The
+    alarm says its record got significantly worse; what it earned before no longer holds."""
+    data = flagged.data
+    specialist = str(data.get("specialist", ""))
+    if flagged.tenant_id is None or not specialist:
+        return []
+    grants, _ = history(session, [flagged.tenant_id])
+    written = []
+    for grant in (g for g in grants if g.specialist == specialist):
+        event = ev.AutonomyRevoked(
+            specialist=specialist,
+            action=grant.action,
+            trigger="regression",
+            reason=(
+                f"Waits for approval again: a regression was flagged for {specialist} at this "
+                f"tenant ({data.get('words', data.get('measure', ''))})."
+            ),
+            trigger_event=flagged.id,
+            evidence={
+                "granted": grant.event_id,
+                "measure": data.get("measure"),
+                "recent_hits": data.get("recent_hits"),
+                "recent_total": data.get("recent_total"),
+                "baseline_hits": data.get("baseline_hits"),
+                "baseline_total": data.get("baseline_total"),
+                "z": data.get("z"),
+            },
+        )
+        append(session, event, tenant_id=flagged.tenant_id, ticket_id=flagged.ticket_id)
         written.append(event)
     return written

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, aliased
 from deskhand.audit import log as event_log
 from deskhand.domain import events as ev
 from deskhand.store.models import ChainHead, EventRecord
+from deskhand.trust import autonomy
 
 RECENT = timedelta(days=7)
 BASELINE = timedelta(weeks=8)
@@ -356,7 +357,7 @@ def check(session: Session, moment: datetime) -> Checked:
             tenant_id=regression.tenant_id,
         )
     for comparison in checked.flagged:
-        event_log.append(
+        flagged = event_log.append(
             session,
             ev.RegressionFlagged(
                 comparison.specialist,
@@ -374,4 +375,5 @@ def check(session: Session, moment: datetime) -> Checked:
             tenant_id=comparison.tenant_id,
             ticket_id=comparison.tickets[0] if comparison.tickets else None,
         )
+        autonomy.regressed(session, flagged)  # its grants at the tenant end with the alarm
     return checked
