@@ -28,6 +28,7 @@ from tests.e2e.conftest import Desk
 
 TENANT = "northbridge"
 APPROVER = "approver@msp.example"
+ADMIN = "admin@msp.example"
 KIM = "kim.cloud@client.example"
 # What every usual encoding changes: a form body, a query string, JSON, base64 all differ.
 GRAPH_SECRET = f"Gr4ph~secret/{uuid.uuid4().hex[:8]}+with=chars"
@@ -87,6 +88,9 @@ def desk(
             "--config", str(folder / "tenants" / f"{TENANT}.yaml"),
         )  # fmt: skip
         desk.run("users", "add", APPROVER, "--role", "approver", "--tenants", TENANT)
+        # A new tenant starts in shadow; these tests are about what deskhand's own work writes.
+        desk.run("users", "add", ADMIN, "--role", "admin", "--tenants", TENANT)
+        desk.run("tenants", "live", TENANT, "--as", ADMIN, "--reason", "echoed-secret tests")
         yield desk
     finally:
         runtime.close()
