@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from deskhand.history.categories import _psa_label, categorize
+from deskhand.history.report import NO_CATEGORY
 from deskhand.history.schema import TICKET_SCHEMA
 from deskhand.history.taxonomy import Taxonomy, load_taxonomy
 
@@ -48,34 +49,80 @@ def test_psa_labels_are_merged_by_spelling_and_vague_ones_are_null(taxonomy: Tax
     ]  # fmt: skip
 
 
-def test_few_vague_categories_keep_the_psas_categories(taxonomy: Taxonomy) -> None:
-    rows = [("Printer", "Printer jammed", "paper jam", 10.0)] * 9
-    rows.append(("Other", "Forgot my password", "please reset my password", 5.0))
-    result = categorize(tickets(rows), taxonomy, recategorize=False)
-    assert result.tickets.get_column("category").to_list() == ["Printer"] * 9 + ["Other"]
-    assert set(result.tickets.get_column("categorized_by")) == {"psa"}
-    assert not result.summary.recategorized
-    assert "10%" in result.summary.reason
-    assert "--recategorize" in result.summary.reason
-
-
-def test_many_vague_categories_are_decided_from_the_text(taxonomy: Taxonomy) -> None:
-    rows = [("Printer", "Printer jammed", "paper jam on floor 2", 10.0)] * 6
-    rows += [("Other", "Forgot my password", "please reset my password, locked out", 5.0)] * 4
+def test_own_categories_are_shown_untouched_with_the_taxonomy_category_beside_them(
+    taxonomy: Taxonomy,
+) -> None:
+    rows = [("New User Setup", "Starter on Monday", "set up laptop and account", 90.0)] * 3
+    rows += [("Software", "Excel crashes", "excel crashes on open", 20.0)] * 5
+    rows += [("Support", "Forgot my password", "please reset my password", 5.0)] * 2
+    rows += [("Server Room", "Aircon", "server room too warm", 30.0)]
+    rows += [(None, "Printer jammed", "paper jam", 10.0)]
     result = categorize(tickets(rows), taxonomy, recategorize=False)
     frame = result.tickets
-    assert frame.get_column("category").to_list()[6:] == ["Password reset"] * 4
-    assert frame.get_column("categorized_by").to_list() == ["psa"] * 6 + ["taxonomy"] * 4
-    assert result.summary.recategorized
-    assert result.summary.by == {"psa": 6, "taxonomy": 4}
-    assert result.summary.vague_share == 0.4
+    assert frame.get_column("category").to_list() == (
+        ["New User Setup"] * 3 + ["Software"] * 5 + ["Support"] * 2
+        + ["Server Room", NO_CATEGORY]
+    )  # fmt: skip
+    assert frame.get_column("taxonomy_category").to_list() == (
+        ["New user onboarding"] * 3 + ["Software install / update"] * 5 + ["Other"] * 2
+        + [None, None]
+    )  # fmt: skip
+    assert "Other" not in frame.get_column("category").to_list()
+    assert set(frame.get_column("categorized_by")) == {"psa"}
+    summary = result.summary
+    assert not summary.recategorized
+    assert summary.merged == []
+    assert "none was renamed or merged" in summary.reason
+    assert "--recategorize" in summary.reason
 
 
-def test_recategorize_ignores_the_psa(taxonomy: Taxonomy) -> None:
-    rows = [("Printer", "Forgot my password", "reset my password please", 5.0)] * 3
+def test_recategorize_merges_into_the_taxonomy_and_says_what_went_where(
+    taxonomy: Taxonomy,
+) -> None:
+    rows = [("New User Setup", "Starter on Monday", "set up laptop and account", 90.0)] * 6
+    rows += [("Printer", "Printer jammed", "paper jam on floor 2", 10.0)] * 6
+    rows += [("Other", "Forgot my password", "please reset my password, locked out", 5.0)] * 4
+    rows += [("Server Room", "Aircon", "server room too warm", 30.0)]
     result = categorize(tickets(rows), taxonomy, recategorize=True)
-    assert set(result.tickets.get_column("category")) == {"Password reset"}
-    assert "--recategorize" in result.summary.reason
+    frame = result.tickets
+    assert frame.get_column("category").to_list() == (
+        ["New user onboarding"] * 6 + ["Printer"] * 6 + ["Password reset"] * 4 + ["Server Room"]
+    )
+    assert frame.get_column("categorized_by").to_list() == (
+        ["psa"] * 12 + ["taxonomy"] * 4 + ["psa"]
+    )
+    summary = result.summary
+    assert summary.recategorized
+    assert summary.by == {"psa": 13, "taxonomy": 4}
+    assert [(m.psa_category, m.category, m.tickets) for m in summary.merged] == [
+        ("New User Setup", "New user onboarding", 6),
+        ("Other", "Password reset", 4),
+    ]
+    assert "--recategorize was given" in summary.reason
+    assert "merged into deskhand's taxonomy" in summary.reason
+
+
+def test_a_theme_hidden_in_the_psas_other_is_suggested_where_it_is_counted(
+    taxonomy: Taxonomy,
+) -> None:
+    rng = random.Random(5)
+    lines = [
+        "OpalChart not syncing at the front desk",
+        "OpalChart crashes when saving a chart",
+        "OpalChart sync error again, schedule not updating",
+        "OpalChart database sync stuck overnight",
+    ]
+    rows = [("Other", rng.choice(lines), rng.choice(lines), 180.0) for _ in range(40)]
+    rows += [("Other", "Forgot my password", "please reset my password", 5.0)] * 30
+    rows += [("Printer", "Printer jammed", "paper jam", 10.0)] * 20
+    result = categorize(tickets(rows), taxonomy, recategorize=False)
+    assert set(result.tickets.head(40).get_column("category")) == {"Other"}
+    top = result.suggestions[0]
+    assert top.top_terms[0] == "opalchart"
+    assert top.tickets == 40
+    assert top.filed_under == "Other"
+    # The password resets filed under "Other" are a category the taxonomy names: no theme.
+    assert not any(s.top_terms[0] == "password" for s in result.suggestions)
 
 
 def test_the_model_labels_what_the_phrases_miss(taxonomy: Taxonomy) -> None:
@@ -90,7 +137,7 @@ def test_the_model_labels_what_the_phrases_miss(taxonomy: Taxonomy) -> None:
     other = [("Printer", "Printer jammed", "paper jam on floor 2", 10.0)] * 40
     # Tickets of a theme the taxonomy does not know, which the model learnt from the MSP.
     unlabelled = [(None, " ".join(rng.sample(words, 4)), "", 30.0) for _ in range(30)]
-    result = categorize(tickets(labelled + other + unlabelled), taxonomy, recategorize=False)
+    result = categorize(tickets(labelled + other + unlabelled), taxonomy, recategorize=True)
     tail = result.tickets.tail(30)
     assert set(tail.get_column("category")) == {"Accounts App"}
     assert set(tail.get_column("categorized_by")) == {"model"}
@@ -114,7 +161,7 @@ def test_a_recurring_theme_the_taxonomy_does_not_know_stays_together(taxonomy: T
     rows += [("Other", "Forgot my password", "please reset my password", 5.0)] * 30
     rows += [("Other", "Printer jammed again", "paper jam in the printer", 10.0)] * 30
     rows += [("Printer", "Printer jammed", "paper jam", 10.0)] * 20
-    result = categorize(tickets(rows), taxonomy, recategorize=False)
+    result = categorize(tickets(rows), taxonomy, recategorize=True)
     opalchart = result.tickets.head(40)
     assert set(opalchart.get_column("category")) == {"Other"}
     top = result.suggestions[0]

@@ -45,7 +45,8 @@ def analyze(
             metavar="FIELD=COLUMN",
             help="field=column, repeatable. Fields: ticket_id, category, subject, body, opened_at, "
             "resolved_at, timestamp (marks an event log), status, tech, customer, minutes, hours, "
-            "started_at, ended_at.",
+            "seconds (a duration in seconds, as ServiceNow writes handle time), started_at, "
+            "ended_at.",
         ),
     ] = None,
     dayfirst: Annotated[
@@ -72,7 +73,11 @@ def analyze(
         ),
     ] = None,
     recategorize: Annotated[
-        bool, typer.Option(help="Categorise every ticket from its text, ignoring PSA categories.")
+        bool,
+        typer.Option(
+            help="Merge the PSA's categories into deskhand's taxonomy and categorise tickets "
+            "without a usable one from their text. Default: the PSA's own categories, untouched."
+        ),
     ] = False,
     taxonomy: Annotated[
         Path | None, typer.Option(help="An edited copy of the MSP taxonomy (YAML).")

@@ -23,7 +23,7 @@ from deskhand.history.minutes import (
     elapsed_minutes,
     with_logged_minutes,
 )
-from deskhand.history.quality import Ledger
+from deskhand.history.quality import EXAMPLES_PER_REASON, Ledger
 from deskhand.history.ranking import (
     automation_value,
     category_details,
@@ -36,12 +36,14 @@ from deskhand.history.report import (
     MinutesSource,
     Report,
     Totals,
+    ZeroMinuteTickets,
 )
 from deskhand.history.taxonomy import load_taxonomy
 from deskhand.history.window import apply_window, choose_window
 
 MinutesFrom = Literal["auto", "logged", "elapsed", "business_hours"]
 DEFAULT_BUSINESS_HOURS = "08:00-18:00"
+ZERO_MINUTE_IDS = 50  # tickets closed with no logged time named in the report
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,11 @@ def analyze(
     )
     tickets = _with_minutes(imported, source, tz, hours, ledger)
     tickets = apply_window(tickets, window, ledger)
+    zero = None
     if source == "logged":
-        ledger.add_rows("closed_with_zero_logged_time", closed_without_time(tickets))
+        tickets, zero = _mark_zero_minutes(tickets, ledger)
+    else:
+        tickets = tickets.with_columns(pl.lit(False).alias("no_time"))
     categorized = categorize(tickets, taxonomy, recategorize=options.recategorize)
     tickets = categorized.tickets
     rows = rank_categories(tickets, source)
@@ -125,6 +130,7 @@ def analyze(
         weekly=weekly_trend(tickets, top, window, tz),
         automation=automation_value(rows, window.days, options.rate, options.currency),
         coverage=coverage,
+        zero_minute_tickets=zero,
         notes=_notes(imported, source, hours, tz),
         generated_at=datetime.now(UTC),
     )
@@ -164,6 +170,21 @@ def _with_minutes(
     return tickets.with_columns(pl.col("minutes").fill_null(0.0).clip(lower_bound=0.0))
 
 
+def _mark_zero_minutes(
+    tickets: pl.DataFrame, ledger: Ledger
+) -> tuple[pl.DataFrame, ZeroMinuteTickets]:
+    """Mark (``no_time``) and count the tickets closed with no logged time: a ticket billed
+    through line items or never logged is a finding about the data, not a cheap ticket."""
+    zero = closed_without_time(tickets)
+    ids = zero.get_column("ticket_id")
+    named = [f"ticket {ticket}" for ticket in ids.head(EXAMPLES_PER_REASON).to_list()]
+    ledger.add("closed_with_zero_logged_time", zero.height, named)
+    marked = tickets.with_columns(pl.col("ticket_id").is_in(ids.implode()).alias("no_time"))
+    return marked, ZeroMinuteTickets(
+        count=zero.height, ticket_ids=ids.head(ZERO_MINUTE_IDS).to_list()
+    )
+
+
 def _tech_minutes(
     imported: Imported, tickets: pl.DataFrame, source: MinutesSource, categories: list[str]
 ) -> pl.DataFrame:
@@ -184,6 +205,8 @@ def _notes(
     imported: Imported, source: MinutesSource, hours: BusinessHours | None, tz: str
 ) -> list[str]:
     notes = [f"Minutes are {MINUTES_SOURCE_WORDS[source]}."]
+    if source == "logged":
+        notes.append("Time was read from " + "; ".join(imported.durations) + ".")
     if imported.skipped:
         notes.append(
             "Skipped because their columns match no PSA export: "

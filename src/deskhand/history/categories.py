@@ -1,6 +1,12 @@
-"""Deciding each ticket's category: the PSA's own when it is usable, otherwise from the ticket's
-text — first the MSP taxonomy's phrases, then a model trained on the tickets whose category is
-known — and clusters of what fits nothing, so an expensive new category cannot hide in "Other".
+"""Deciding each ticket's category.
+
+By default the PSA's own categories are shown as the MSP wrote them: nothing is renamed or
+merged, and where deskhand's taxonomy knows a label, its category is named beside it. Merging is
+something the user asks for (``--recategorize``): then labels the taxonomy knows take its names,
+spellings of one label become one, and tickets with no usable label are categorised from their
+text — first the taxonomy's phrases, then a model trained on the tickets whose category is known.
+Either way, clusters of the tickets with no usable label are suggested as categories, so an
+expensive kind of work cannot hide in "Other".
 """
 
 from __future__ import annotations
@@ -10,13 +16,17 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from deskhand.history.report import Categorization, SuggestedCategory, format_share
+from deskhand.history.report import (
+    NO_CATEGORY,
+    Categorization,
+    Merge,
+    SuggestedCategory,
+    format_share,
+)
 from deskhand.history.taxonomy import Taxonomy
 from deskhand.history.textmodel import predict_categories
 from deskhand.history.themes import Suggestion, suggest_categories
 
-# Above this share of vague or missing categories, those tickets are categorised from their text.
-VAGUE_SHARE_THRESHOLD = 0.2
 # The model's label is used only when it is at least this sure; below, the ticket stays "Other".
 MODEL_MIN_PROBABILITY = 0.6
 # Clusters looked for among the tickets being categorised, and the share of a cluster that must
@@ -27,7 +37,8 @@ THEME_AGREEMENT = 0.5
 
 @dataclass
 class Categorized:
-    """Tickets with ``category`` and ``categorized_by`` added, and how that was decided."""
+    """Tickets with ``category``, ``taxonomy_category`` and ``categorized_by`` added, and how
+    that was decided."""
 
     tickets: pl.DataFrame
     summary: Categorization
@@ -35,39 +46,19 @@ class Categorized:
 
 
 def categorize(tickets: pl.DataFrame, taxonomy: Taxonomy, *, recategorize: bool) -> Categorized:
-    """Give every ticket a category (see the module docstring for the order of sources)."""
-    frame = tickets.with_columns(
-        _psa_label(tickets.get_column("category_raw"), taxonomy).alias("psa_label")
-    )
+    """Give every ticket a category: the PSA's own, or with ``recategorize`` deskhand's
+    taxonomy's (see the module docstring)."""
+    raw = tickets.get_column("category_raw")
+    frame = tickets.with_columns(_psa_label(raw, taxonomy).alias("psa_label"))
     vague = frame.get_column("psa_label").is_null()
     vague_share = int(vague.sum()) / frame.height if frame.height else 0.0
-    if recategorize:
-        todo = pl.repeat(True, frame.height, eager=True)
-        reason = "--recategorize was given: every ticket was categorised from its subject and body."
-    elif vague_share > VAGUE_SHARE_THRESHOLD:
-        todo = vague
-        reason = (
-            f"{format_share(vague_share)} of tickets had no usable PSA category (missing, or "
-            "'Other', 'General', 'Misc'); those were categorised from their subject and body. "
-            "The rest keep the PSA's category."
-        )
-    else:
-        todo = pl.repeat(False, frame.height, eager=True)
-        vague_words = (
-            f"only {format_share(vague_share)} of tickets had none or a vague one (those stay "
-            "in 'Other')"
-            if vague_share
-            else "every ticket had one"
-        )
-        reason = (
-            f"The PSA's categories were used: {vague_words}. Pass --recategorize to categorise "
-            "every ticket from its text."
-        )
-    frame = frame.with_columns(todo.alias("todo"))
+    if not recategorize:
+        return _own(frame, taxonomy, vague_share)
+    frame = frame.with_columns(vague.alias("todo"))
     labels, themes = _labels_from_text(frame, taxonomy)
     frame = frame.join(labels, on="ticket_id", how="left").with_columns(
         pl.when(~pl.col("todo"))
-        .then(pl.coalesce(pl.col("psa_label"), pl.lit(taxonomy.other)))
+        .then(pl.col("psa_label"))
         .otherwise(pl.coalesce("taxonomy_label", "model_label", pl.lit(taxonomy.other)))
         .alias("category"),
         pl.when(~pl.col("todo"))
@@ -77,14 +68,137 @@ def categorize(tickets: pl.DataFrame, taxonomy: Taxonomy, *, recategorize: bool)
         .otherwise(pl.lit("taxonomy"))
         .alias("categorized_by"),
     )
+    frame = frame.with_columns(
+        pl.col("category")
+        .replace_strict(_known_names(frame, taxonomy), default=None, return_dtype=pl.String)
+        .alias("taxonomy_category")
+    )
+    merges = _merges(frame)
+    merged_labels = sum(1 for m in merges if m.psa_category is not None)
+    reason = (
+        "--recategorize was given: the PSA's categories were merged into deskhand's taxonomy "
+        f"({merged_labels:,} of the PSA's labels were renamed or merged; the merges are listed "
+        "below), and the "
+        + (
+            f"{format_share(vague_share)} of tickets with no usable category (missing, or "
+            "'Other', 'General', 'Misc') were categorised from their subject and body."
+            if vague_share
+            else "tickets all had a usable category, so none was categorised from its text."
+        )
+    )
     by = dict(frame.group_by("categorized_by").len().sort("categorized_by").iter_rows())
     summary = Categorization(
-        recategorized=bool(todo.any()), reason=reason, by=by, vague_share=round(vague_share, 4)
+        recategorized=True, reason=reason, by=by, vague_share=round(vague_share, 4), merged=merges
     )
-    suggestions = _filed_themes(frame, themes, taxonomy) + suggest(frame, taxonomy)
+    suggestions = _filed_themes(frame, themes, taxonomy) + suggest(
+        frame, pl.col("category") == taxonomy.other
+    )
     suggestions.sort(key=lambda s: (-s.minutes, -s.tickets, s.label))
     result = frame.drop("psa_label", "todo", "taxonomy_label", "model_label", "theme")
     return Categorized(result, summary, suggestions)
+
+
+def _own(frame: pl.DataFrame, taxonomy: Taxonomy, vague_share: float) -> Categorized:
+    """The PSA's own categories, untouched, with the taxonomy's category beside them."""
+    own = pl.col("category_raw").fill_null(NO_CATEGORY)
+    labels = frame.get_column("category_raw").drop_nulls().unique().to_list()
+    beside = {label: _taxonomy_category(label, taxonomy) for label in labels}
+    frame = frame.with_columns(
+        own.alias("category"),
+        pl.col("category_raw")
+        .replace_strict(beside, default=None, return_dtype=pl.String)
+        .alias("taxonomy_category"),
+        pl.lit("psa").alias("categorized_by"),
+    )
+    vague_words = (
+        f"{format_share(vague_share)} of tickets have no category or a vague one ('Other', "
+        "'General', 'Misc'); they stay under their own label, and the themes among them are "
+        "suggested below"
+        if vague_share
+        else "every ticket has a category of its own"
+    )
+    reason = (
+        "The PSA's own categories are shown as they are: none was renamed or merged. Where "
+        "deskhand's taxonomy knows a category, its name is shown beside it. "
+        f"{vague_words[0].upper()}{vague_words[1:]}. Pass --recategorize to merge the categories "
+        "into deskhand's taxonomy and categorise the vague ones from their text."
+    )
+    summary = Categorization(
+        recategorized=False,
+        reason=reason,
+        by={"psa": frame.height} if frame.height else {},
+        vague_share=round(vague_share, 4),
+    )
+    suggestions = _unnamed_themes(frame.filter(pl.col("psa_label").is_null()), taxonomy)
+    return Categorized(frame.drop("psa_label"), summary, suggestions)
+
+
+def _unnamed_themes(vague: pl.DataFrame, taxonomy: Taxonomy) -> list[SuggestedCategory]:
+    """Recurring themes among the tickets with no usable category that no category names: a
+    theme whose tickets mostly name no taxonomy category in their text, or whose defining term
+    the taxonomy does not know and whose tickets do not agree on one (see ``_own_themes``)."""
+    if vague.height == 0:
+        return []
+    named = taxonomy.match(
+        vague.get_column("subject").fill_null(""), vague.get_column("body").fill_null("")
+    ).get_column("category")
+    found = suggest_categories(
+        vague.select(_text()).get_column("text").to_list(),
+        vague.get_column("minutes").to_list(),
+        max_clusters=THEME_CLUSTERS,
+    )
+    labels = named.to_list()
+    subjects = vague.get_column("subject").fill_null("(no subject)").to_list()
+    categories = vague.get_column("category")
+    suggestions = []
+    for theme in found:
+        members = [labels[i] for i in theme.members]
+        agreeing = max((members.count(label) for label in set(members) - {None}), default=0)
+        unnamed = members.count(None) >= THEME_AGREEMENT * len(members)
+        unknown = not taxonomy.knows_word(theme.top_terms[0])
+        if unnamed or (unknown and agreeing < THEME_AGREEMENT * len(members)):
+            suggestions.append(
+                SuggestedCategory(
+                    label=theme.label,
+                    top_terms=theme.top_terms,
+                    tickets=theme.tickets,
+                    minutes=round(theme.minutes, 2),
+                    examples=_distinct([subjects[i] for i in theme.example_indices]),
+                    filed_under=_counted_in(categories.gather(theme.members)),
+                )
+            )
+    return suggestions
+
+
+def _taxonomy_category(label: str, taxonomy: Taxonomy) -> str | None:
+    """The taxonomy category a PSA label means: the whole label's, else its first part's that
+    means one ('Email / Outlook' -> the category of 'Email')."""
+    whole = taxonomy.category_of(label)
+    if whole is not None:
+        return whole
+    parts = (taxonomy.category_of(part) for part in label.split(" / ")[:-1] if part.strip())
+    return next((part for part in parts if part is not None and part != taxonomy.other), None)
+
+
+def _known_names(frame: pl.DataFrame, taxonomy: Taxonomy) -> dict[str, str]:
+    """Category -> itself, for the categories that are taxonomy categories."""
+    names = set(taxonomy.names)
+    return {c: c for c in frame.get_column("category").unique().to_list() if c in names}
+
+
+def _merges(frame: pl.DataFrame) -> list[Merge]:
+    """What --recategorize merged into what: each PSA label (None: no label) and the category
+    its tickets went to, where the two differ, most tickets first."""
+    pairs = (
+        frame.group_by("category_raw", "category")
+        .len()
+        .filter(pl.col("category_raw").is_null() | (pl.col("category_raw") != pl.col("category")))
+        .sort(["len", "category_raw", "category"], descending=[True, False, False], nulls_last=True)
+    )
+    return [
+        Merge(psa_category=raw, category=category, tickets=count)
+        for raw, category, count in pairs.iter_rows()
+    ]
 
 
 def _filed_themes(
@@ -214,14 +328,16 @@ def _own_themes(todo: pl.DataFrame, taxonomy: Taxonomy) -> tuple[pl.Series, list
     return pl.Series(themes, dtype=pl.Int32), found
 
 
-def suggest(tickets: pl.DataFrame, taxonomy: Taxonomy) -> list[SuggestedCategory]:
-    """Clusters of the tickets left in "Other", most minutes first."""
-    rest = tickets.filter(pl.col("category") == taxonomy.other)
-    if rest.height == 0:
+def suggest(tickets: pl.DataFrame, rest: pl.Expr) -> list[SuggestedCategory]:
+    """Clusters of the ``rest`` of the tickets (those with no usable category), most minutes
+    first, each with the category or categories its tickets are counted in."""
+    left = tickets.filter(rest)
+    if left.height == 0:
         return []
-    texts = rest.select(_text()).get_column("text").to_list()
-    subjects = rest.get_column("subject").fill_null("(no subject)").to_list()
-    clusters = suggest_categories(texts, rest.get_column("minutes").to_list())
+    texts = left.select(_text()).get_column("text").to_list()
+    subjects = left.get_column("subject").fill_null("(no subject)").to_list()
+    categories = left.get_column("category")
+    clusters = suggest_categories(texts, left.get_column("minutes").to_list())
     return [
         SuggestedCategory(
             label=cluster.label,
@@ -229,9 +345,16 @@ def suggest(tickets: pl.DataFrame, taxonomy: Taxonomy) -> list[SuggestedCategory
             tickets=cluster.tickets,
             minutes=round(cluster.minutes, 2),
             examples=_distinct([subjects[i] for i in cluster.example_indices]),
+            filed_under=_counted_in(categories.gather(cluster.members)),
         )
         for cluster in clusters
     ]
+
+
+def _counted_in(categories: pl.Series) -> str:
+    """Where a theme's tickets are in the ranking: "Other", or "General and Other"."""
+    names = categories.value_counts(sort=True).get_column(categories.name).to_list()
+    return " and ".join(names) if len(names) <= 2 else f"{names[0]}, {names[1]} and others"
 
 
 def _distinct(subjects: list[str], count: int = 5) -> list[str]:

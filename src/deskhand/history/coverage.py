@@ -1,8 +1,10 @@
 """Which installed specialist takes each category's tickets, and how much of the history's
 minutes that is: whether deskhand handles the categories that cost most, or only quick ones.
 
-A category's tickets are an intent by the taxonomy (``Taxonomy.intents_by_category``: the
-category's own ``intent:``, else the intent whose specialist declares the category), or, for a
+A category's tickets are an intent by the taxonomy category it means (the one named beside a
+PSA category, ``CategoryRow.taxonomy_category``, else its own name), by the taxonomy
+(``Taxonomy.intents_by_category``: the category's own ``intent:``, else the intent whose
+specialist declares the category), or, for a
 PSA label the taxonomy does not know, by being an intent's name written otherwise ("Printer
 mapping" is ``printer_mapping``). They are covered when an installed specialist handles that
 intent; everything else, the MSP's own themes and "Other" among them, a technician does.
@@ -14,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from deskhand.domain.intents import Intent
-from deskhand.history.report import CategoryRow, Coverage, UncoveredCategory
+from deskhand.history.report import NO_CATEGORY, CategoryRow, Coverage, UncoveredCategory
 from deskhand.history.taxonomy import Taxonomy, label_key
 
 
@@ -37,15 +39,26 @@ def cover(
     routes = taxonomy.intents_by_category({i: d for s in installed for i, d in s.intents.items()})
     by_key = {label_key(intent): intent for intent in handler}
 
-    def specialist(category: str) -> str | None:
-        intent = routes.get(category) or by_key.get(label_key(category))
+    def specialist(row: CategoryRow) -> str | None:
+        intent = (
+            routes.get(row.taxonomy_category or row.category)
+            or routes.get(row.category)
+            or by_key.get(label_key(row.category))
+        )
         return handler.get(intent) if intent else None
 
-    covered = [row.model_copy(update={"specialist": specialist(row.category)}) for row in rows]
+    covered = [row.model_copy(update={"specialist": specialist(row)}) for row in rows]
     total = sum(row.minutes for row in covered)
     minutes = sum(row.minutes for row in covered if row.specialist)
-    # "Other" is what fits no kind of work, so no specialist could be written for it.
-    uncovered = [row for row in covered if not row.specialist and row.category != taxonomy.other]
+    # "Other" (and the PSA's words for it, and no category at all) is what fits no kind of
+    # work, so no specialist could be written for it.
+    uncovered = [
+        row
+        for row in covered
+        if not row.specialist
+        and taxonomy.other not in (row.category, row.taxonomy_category)
+        and row.category != NO_CATEGORY
+    ]
     largest = max(uncovered, key=lambda row: row.minutes, default=None)
     return covered, Coverage(
         specialists=sorted(s.name for s in installed),

@@ -28,7 +28,7 @@ FORMAT_NAMES = {
 }
 
 # Fields only a layout uses (a mapped generic file uses MAP_FIELDS).
-LAYOUT_FIELDS = (*MAP_FIELDS, "category2", "seconds", "charge_type")
+LAYOUT_FIELDS = (*MAP_FIELDS, "category2", "charge_type")
 
 # Who asked: read by `deskhand intake import`, never by analysis (so layout detection and
 # scoring stay as they were). Format -> field -> headers to try, first found wins.

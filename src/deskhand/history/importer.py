@@ -40,6 +40,7 @@ class Imported:
     dates: DateOrder
     event_log: bool
     skipped: list[str]  # files in the given folders whose columns match no export layout
+    durations: list[str]  # for each time file, in words: the column and unit its time was read in
 
 
 @dataclass
@@ -116,7 +117,20 @@ def import_history(
         )
         for p in parts
     ]
-    return Imported(tickets, time, bool(time_parts), format_name, inputs, order, event_log, skipped)
+    durations = [_duration_words(p.table.name, p.resolved.fields) for p in time_parts]
+    return Imported(
+        tickets, time, bool(time_parts), format_name, inputs, order, event_log, skipped, durations
+    )
+
+
+def _duration_words(name: str, fields: Mapping[str, str]) -> str:
+    """Which column a time file's durations were read from, and in which unit, as ``_minutes``
+    reads them (the first of minutes, hours, seconds, end minus start)."""
+    for unit in ("minutes", "hours", "seconds"):
+        if unit in fields:
+            converted = "" if unit == "minutes" else ", converted to minutes"
+            return f"{name}: column {fields[unit]!r} read as {unit}{converted}"
+    return f"{name}: {fields['ended_at']!r} minus {fields['started_at']!r}"
 
 
 class Loaded(NamedTuple):

@@ -13,8 +13,10 @@ from deskhand.history.sources import LIMITS, size_words
 # reason -> what it means and what was done about it, in the words the report shows
 REASONS: dict[str, str] = {
     "closed_with_zero_logged_time": (
-        "Resolved or closed tickets with no time logged against them — counted with 0 minutes, "
-        "which understates their category. Ask technicians to log time before closing."
+        "Resolved or closed tickets with no time logged against them (time not logged, or "
+        "billed through line items) — counted as tickets, but left out of the per-ticket "
+        "median and P90, where a zero would pass for a cheap ticket. Ask technicians to log "
+        "time before closing."
     ),
     "time_entry_over_24h": (
         "Time entries longer than 24 hours (a timer left running?) — left out of the totals."

@@ -34,13 +34,26 @@ AUTOMATION_ASSUMPTION = (
 
 
 def rank_categories(tickets: pl.DataFrame, minutes_source: MinutesSource) -> list[CategoryRow]:
-    """One row per category, ranked by total minutes, with the rank by ticket count beside it."""
+    """One row per category, ranked by total minutes, with the rank by ticket count beside it.
+
+    A ticket marked ``no_time`` (closed with no logged time) counts as a ticket but stays out of
+    the median and P90: its zero says nothing about what such a ticket costs.
+    """
     total = float(tickets.get_column("minutes").sum())
+    no_time = pl.col("no_time") if "no_time" in tickets.columns else pl.lit(False)
+    timed = pl.col("minutes").filter(~no_time)
+    beside = (
+        pl.col("taxonomy_category").first()
+        if "taxonomy_category" in tickets.columns
+        else pl.lit(None, pl.String)
+    )
     stats = tickets.group_by("category").agg(
         pl.len().alias("tickets"),
         pl.col("minutes").sum().alias("minutes"),
-        pl.col("minutes").median().alias("median_minutes"),
-        pl.col("minutes").quantile(0.9, "linear").alias("p90_minutes"),
+        timed.median().fill_null(0.0).alias("median_minutes"),
+        timed.quantile(0.9, "linear").fill_null(0.0).alias("p90_minutes"),
+        no_time.sum().alias("zero_minute_tickets"),
+        beside.alias("taxonomy_category"),
     )
     by_count = stats.sort(["tickets", "minutes", "category"], descending=[True, True, False])
     count_rank = {name: i + 1 for i, name in enumerate(by_count.get_column("category"))}
@@ -68,6 +81,8 @@ def rank_categories(tickets: pl.DataFrame, minutes_source: MinutesSource) -> lis
             rank_by_count=count_rank[row["category"]],
             minutes_source=minutes_source,
             categorized_by=method_counts[row["category"]],
+            taxonomy_category=row["taxonomy_category"],
+            zero_minute_tickets=row["zero_minute_tickets"],
         )
         for rank, row in enumerate(by_minutes.iter_rows(named=True), start=1)
     ]

@@ -9,6 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 RISER_POOL = 10
+# What a ticket without a PSA category is listed under when the PSA's categories are shown.
+NO_CATEGORY = "(no category)"
 MinutesSource = Literal["logged", "elapsed", "business_hours"]
 CategorizedBy = Literal["psa", "taxonomy", "model"]
 
@@ -54,8 +56,12 @@ class CategoryRow(BaseModel):
     tickets: int
     minutes: float
     share_of_minutes: float
-    median_minutes: float
-    p90_minutes: float
+    median_minutes: float = Field(
+        description="Per ticket, leaving out the tickets closed with no logged time."
+    )
+    p90_minutes: float = Field(
+        description="Per ticket, leaving out the tickets closed with no logged time."
+    )
     rank_by_minutes: int
     rank_by_count: int
     minutes_source: MinutesSource
@@ -67,6 +73,16 @@ class CategoryRow(BaseModel):
         default=None,
         description="The installed specialist that takes the category's tickets; None when a "
         "technician does them (or, in a report without ``coverage``, when it was not asked).",
+    )
+    taxonomy_category: str | None = Field(
+        default=None,
+        description="The deskhand taxonomy category this category means, where it maps one "
+        "(the PSA's 'New User Setup' -> 'New user onboarding'); None where it maps none.",
+    )
+    zero_minute_tickets: int = Field(
+        default=0,
+        description="Tickets of the category closed with no logged time: counted in "
+        "``tickets``, left out of the median and P90.",
     )
 
     @property
@@ -89,7 +105,8 @@ class SuggestedCategory(BaseModel):
     examples: list[str]
     filed_under: str | None = Field(
         default=None,
-        description="The category its tickets are counted in; None when they are in 'Other'.",
+        description="The category (or categories) its tickets are counted in; None when they "
+        "are in 'Other'.",
     )
 
 
@@ -173,13 +190,35 @@ class Coverage(BaseModel):
     )
 
 
+class Merge(BaseModel):
+    """Tickets that --recategorize moved from the PSA's category into another."""
+
+    psa_category: str | None = Field(description="The PSA's label; None for no label")
+    category: str
+    tickets: int
+
+
 class Categorization(BaseModel):
     """How categories were decided, in numbers and in words."""
 
-    recategorized: bool
+    recategorized: bool = Field(
+        description="False: the PSA's own categories are shown untouched; True: they were "
+        "merged into deskhand's taxonomy (--recategorize)."
+    )
     reason: str
     by: dict[str, int]
     vague_share: float
+    merged: list[Merge] = Field(
+        default_factory=list, description="What was merged into what, most tickets first"
+    )
+
+
+class ZeroMinuteTickets(BaseModel):
+    """Tickets closed with no logged time: a data-quality finding (time billed through line
+    items, or not logged), not cheap tickets."""
+
+    count: int
+    ticket_ids: list[str] = Field(description="The first of them, by ticket id")
 
 
 class Report(BaseModel):
@@ -197,6 +236,9 @@ class Report(BaseModel):
     automation: Automation
     # None in a report made without the installed specialists (saved before they were asked).
     coverage: Coverage | None = None
+    zero_minute_tickets: ZeroMinuteTickets | None = Field(
+        default=None, description="None when minutes are not logged time"
+    )
     notes: list[str] = Field(default_factory=list, description="sentences for the reader")
     generated_at: datetime
 
@@ -288,6 +330,9 @@ class Report(BaseModel):
             "coverage": self.coverage.model_dump(mode="json") if self.coverage else None,
             "suggested_categories": [s.model_dump(mode="json") for s in self.suggested_categories],
             "data_quality": {issue.reason: issue.count for issue in self.data_quality},
+            "zero_minute_tickets": self.zero_minute_tickets.model_dump(mode="json")
+            if self.zero_minute_tickets
+            else None,
             "format": self.format,
             "inputs": [f.model_dump(mode="json") for f in self.inputs],
             "dates": self.dates.model_dump(mode="json"),

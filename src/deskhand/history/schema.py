@@ -47,7 +47,7 @@ TICKET_FIELDS = (
     "status",
     "timestamp",
 )
-TIME_FIELDS = ("minutes", "hours", "started_at", "ended_at")
+TIME_FIELDS = ("minutes", "hours", "seconds", "started_at", "ended_at")
 MAP_FIELDS = TICKET_FIELDS + TIME_FIELDS
 
 

@@ -11,8 +11,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from deskhand.history.report import Report, format_share, specialist_words
+from deskhand.history.report import NO_CATEGORY, Report, format_share, specialist_words
+from deskhand.history.taxonomy import label_key
 
+MERGES_SHOWN = 12  # merges --recategorize made, largest first (--json and --out have them all)
 WIDE_TERMINAL = 120  # the ranking with every column, the specialist's included, fits
 CSV_COLUMNS = (
     "rank_by_minutes",
@@ -38,7 +40,21 @@ def render(report: Report, console: Console, top: int = 20) -> None:
     for line in report.headlines():
         console.print(f"[bold]•[/] {line}")
     console.print()
-    console.print(f"[bold]Categories[/]: {report.categorization.reason}")
+    console.print(f"[bold]Categories[/]: {report.categorization.reason}", highlight=False)
+    merged = report.categorization.merged
+    if merged:
+        shown = "; ".join(
+            f"{m.psa_category or NO_CATEGORY} → {m.category} ({m.tickets:,})"
+            for m in merged[:MERGES_SHOWN]
+        )
+        more = (
+            f"; {len(merged) - MERGES_SHOWN} more in --json and --out"
+            if len(merged) > MERGES_SHOWN
+            else ""
+        )
+        console.print(
+            f"[bold]Merged[/] (PSA category → category, tickets): {shown}{more}", highlight=False
+        )
     if report.suggested_categories:
         names = "; ".join(
             f"{s.label} ({s.tickets} tickets, {s.minutes / 60:,.1f} h, "
@@ -117,6 +133,11 @@ def _ranking(report: Report, top: int, width: int) -> Table:
         title += " (logged minutes)"
     covered = report.coverage is not None
     caption = []
+    if not report.categorization.recategorized:
+        caption.append(
+            "Categories are the PSA's own, untouched; in brackets, deskhand's taxonomy "
+            "category where one maps."
+        )
     if covered:
         caption.append(
             "Specialist: the deskhand specialist that takes these tickets; none: a "
@@ -150,7 +171,7 @@ def _ranking(report: Report, top: int, width: int) -> Table:
     for row in report.categories[:top]:
         cells: list[str | Text] = [
             str(row.rank_by_minutes),
-            row.category,
+            _category(row.category, row.taxonomy_category),
             f"{row.tickets:,}",
             _hours(row.hours),
             format_share(row.share_of_minutes),
@@ -164,6 +185,14 @@ def _ranking(report: Report, top: int, width: int) -> Table:
             cells.append(_specialist(row.specialist))
         table.add_row(*cells)
     return table
+
+
+def _category(category: str, beside: str | None) -> Text:
+    """The category, and in brackets the taxonomy's where it maps one under another name."""
+    text = Text(category)
+    if beside is not None and label_key(beside) != label_key(category):
+        text.append(f" ({beside})", "dim")
+    return text
 
 
 def _specialist(specialist: str | None) -> Text:
