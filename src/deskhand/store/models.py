@@ -5,6 +5,7 @@ event log. Rows of tickets, runs, steps, approvals and escalations change only t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -22,9 +23,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+_clock: Callable[[], datetime] | None = None
+
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """The time, UTC: the machine's, or the simulated one ``use_clock`` set."""
+    return _clock() if _clock is not None else datetime.now(UTC)
+
+
+def use_clock(clock: Callable[[], datetime] | None) -> None:
+    """Make ``now`` (every timestamp deskhand takes, column defaults included) read ``clock``;
+    None: the machine's clock again. For a simulation (``deskhand.simulation``), never a desk."""
+    global _clock
+    _clock = clock
 
 
 class UtcDateTime(TypeDecorator[datetime]):

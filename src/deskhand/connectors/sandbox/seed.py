@@ -313,3 +313,64 @@ def _user(seed: _TenantSeed, person: _Person) -> SandboxUser:
         ou=seed.ous[0] if person.sam_account_name is not None and seed.ous else "",
         locked=person.locked,
     )
+
+
+# --- synthetic tenants for the simulated operating year (deskhand.simulation) -------------------
+
+_FIRST = (
+    "Alex", "Blake", "Casey", "Devon", "Ellis", "Finley", "Gray", "Harper", "Indy", "Jordan",
+    "Kai", "Logan", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Reese", "Sage", "Taylor",
+)  # fmt: skip
+_LAST = (
+    "Abbott", "Baker", "Carter", "Dalton", "Evans", "Foster", "Garcia", "Hughes", "Ibsen",
+    "Jensen", "Keller", "Lambert", "Moreno", "Nolan", "Owens", "Porter", "Quincy", "Russo",
+)  # fmt: skip
+# The ordinary groups of a synthetic tenant, each with a third of the staff: what its requests
+# add people to and remove them from.
+SYNTHETIC_GROUPS = ("Finance Share", "Sales Team", "Projects", "Marketing Share")
+
+
+@dataclass(frozen=True)
+class SyntheticTenant:
+    """A synthetic client tenant: its registration, its staff's sign-in names and the office
+    manager who asks for changes (an authorised contact)."""
+
+    tenant: SeedTenant
+    staff: tuple[str, ...]  # sign-in names
+    manager: str  # sign-in name
+
+
+def synthetic_tenant(tenant_id: str, name: str, customer_id: str, offset: int) -> _TenantSeed:
+    """A small cloud-only tenant of invented people (``offset`` picks other names than the
+    other tenants'): an office manager, 15 staff, the ordinary ``SYNTHETIC_GROUPS`` and a
+    privileged group, and Business Basic seats for all."""
+    domain = f"{tenant_id.replace('-', '')}.example"
+    people = [_Person("office.manager", f"{name} Office Manager", "Office Manager")]
+    for n in range(15):
+        first = _FIRST[(n + offset) % len(_FIRST)]
+        last = _LAST[(n * 7 + offset) % len(_LAST)]
+        people.append(
+            _Person(f"{first}.{last}".lower(), f"{first} {last}", "Staff", "office.manager")
+        )
+    people.append(_Person("it.admin", f"{name} IT Admin", "IT Administrator (MSP)", admin=True))
+    staff = tuple(p.login for p in people[1:-1])
+    groups = tuple(
+        _Group(group, tuple(staff[i] for i in range(len(staff)) if i % 3 == n % 3))
+        for n, group in enumerate(SYNTHETIC_GROUPS)
+    )
+    return _TenantSeed(
+        tenant=SeedTenant(tenant_id, name, customer_id, (domain,)),
+        people=tuple(people),
+        groups=(*groups, _Group("Domain Admins", ("it.admin",), privileged=True)),
+        subscriptions=(_Subscription(BUSINESS_BASIC, ("office.manager", *staff), free_seats=5),),
+        contacts={"office.manager": True},
+    )
+
+
+def seed_synthetic(store: SandboxStore, seed: _TenantSeed) -> SyntheticTenant:
+    """Create a ``synthetic_tenant`` in the sandbox unless it is there already."""
+    with store.session() as session:
+        if session.get(SandboxTenant, seed.tenant.id) is None:
+            _create(session, seed)
+    staff = tuple(p.login for p in seed.people if p.title == "Staff")
+    return SyntheticTenant(seed.tenant, staff, "office.manager")
