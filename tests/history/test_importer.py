@@ -6,10 +6,12 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from deskhand.errors import InputError, UsageError
 from deskhand.history.importer import import_history
+from deskhand.history.minutes import with_logged_minutes
 from deskhand.history.quality import Ledger
 from tests.history.test_formats import (
     AUTOTASK_TICKETS,
@@ -337,3 +339,49 @@ def test_a_folder_with_no_export_among_its_files_is_an_input_error(tmp_path: Pat
     (tmp_path / "notes.csv").write_text("what,when\nlunch,noon\n")
     with pytest.raises(InputError, match=r"None of the files found is a PSA export: notes\.csv"):
         import_history([tmp_path], ledger=Ledger())
+
+
+@pytest.mark.parametrize("other", ["0042", "42A"])
+def test_ids_that_are_not_plain_integers_stay_tickets_of_their_own(
+    write_csv: WriteCsv, tmp_path: Path, other: str
+) -> None:
+    # Plain integer ids are joined as integers; one id that is not ("0042", "42A") makes the
+    # import join on the text, so "42" and "0042" never become one ticket.
+    write_csv(
+        "tickets.csv",
+        SYNCRO_TICKETS,
+        [
+            syncro_ticket("42", "Printer", "Printer", "11/20/2026 2:05 PM"),
+            syncro_ticket(other, "VPN", "VPN", "11/20/2026 3:05 PM"),
+        ],
+    )
+    write_csv(
+        "labour.csv",
+        SYNCRO_LABOUR,
+        [
+            ["Acme", "42", "Dana K.", "10", "Billable", "Remote", "11/20/2026 2:30 PM", ""],
+            ["Acme", other, "Dana K.", "30", "Billable", "Remote", "11/20/2026 3:30 PM", ""],
+        ],
+    )
+    ledger = Ledger()
+    imported = import_history([tmp_path], ledger=ledger)
+    assert imported.tickets.get_column("key").dtype == pl.String
+    minutes = with_logged_minutes(imported.tickets, imported.time, ledger)
+    assert dict(minutes.select("ticket_id", "minutes").iter_rows()) == {"42": 10.0, other: 30.0}
+    assert ledger.counts == {}
+
+
+def test_plain_integer_ids_are_joined_as_integers(write_csv: WriteCsv, tmp_path: Path) -> None:
+    write_csv(
+        "tickets.csv",
+        SYNCRO_TICKETS,
+        [syncro_ticket("42", "Printer", "Printer", "11/20/2026 2:05 PM")],
+    )
+    write_csv(
+        "labour.csv",
+        SYNCRO_LABOUR,
+        [["Acme", "42", "Dana K.", "10", "Billable", "Remote", "11/20/2026 2:30 PM", ""]],
+    )
+    imported = import_history([tmp_path], ledger=Ledger())
+    assert imported.tickets.get_column("key").to_list() == [42]
+    assert imported.time.get_column("key").to_list() == [42]

@@ -38,6 +38,7 @@ from deskhand.history.report import (
     Totals,
     ZeroMinuteTickets,
 )
+from deskhand.history.schema import join_key
 from deskhand.history.taxonomy import load_taxonomy
 from deskhand.history.window import apply_window, choose_window
 
@@ -179,7 +180,10 @@ def _mark_zero_minutes(
     ids = zero.get_column("ticket_id")
     named = [f"ticket {ticket}" for ticket in ids.head(EXAMPLES_PER_REASON).to_list()]
     ledger.add("closed_with_zero_logged_time", zero.height, named)
-    marked = tickets.with_columns(pl.col("ticket_id").is_in(ids.implode()).alias("no_time"))
+    key = join_key(tickets)
+    marked = tickets.with_columns(
+        pl.col(key).is_in(zero.get_column(key).implode()).alias("no_time")
+    )
     return marked, ZeroMinuteTickets(
         count=zero.height, ticket_ids=ids.head(ZERO_MINUTE_IDS).to_list()
     )
@@ -188,16 +192,19 @@ def _mark_zero_minutes(
 def _tech_minutes(
     imported: Imported, tickets: pl.DataFrame, source: MinutesSource, categories: list[str]
 ) -> pl.DataFrame:
-    """Who spent the minutes on the tickets of ``categories``: the time entries' techs when
-    minutes are logged, else each ticket's own tech."""
+    """Who spent the minutes on the tickets of ``categories`` (``category, tech, minutes``): the
+    time entries' techs when minutes are logged, else each ticket's own tech."""
     wanted = tickets.filter(pl.col("category").is_in(categories))
     if source != "logged":
-        return wanted.select("ticket_id", "tech", "minutes")
+        return wanted.select("category", "tech", "minutes")
+    key = join_key(tickets, imported.time)
     return (
-        imported.time.filter(pl.col("minutes") <= DAY_MINUTES)
-        .join(wanted.select("ticket_id"), on="ticket_id", how="semi")
-        .group_by("ticket_id", "tech")
+        imported.time.lazy()
+        .filter(pl.col("minutes") <= DAY_MINUTES)
+        .join(wanted.lazy().select(key, "category"), on=key)
+        .group_by("category", "tech")
         .agg(pl.col("minutes").sum())
+        .collect()
     )
 
 

@@ -18,7 +18,15 @@ from deskhand.history.dates import DateOrder, detect_order, parse_datetimes
 from deskhand.history.formats import FORMAT_NAMES, Resolved, resolve
 from deskhand.history.quality import Ledger
 from deskhand.history.report import InputFile
-from deskhand.history.schema import TICKET_SCHEMA, TIME_SCHEMA, empty_tickets, empty_time
+from deskhand.history.schema import (
+    INTEGER_ID,
+    TICKET_SCHEMA,
+    TIME_SCHEMA,
+    empty_tickets,
+    empty_time,
+    join_key,
+    with_keys,
+)
 from deskhand.history.sources import LIMITS, RawTable, discover, read_tables
 
 DATE_FIELDS = ("opened_at", "resolved_at", "timestamp", "started_at", "ended_at")
@@ -106,6 +114,8 @@ def import_history(
     tickets = _tickets([p for p in parts if p.resolved.kind != "time"], ledger)
     time_parts = [p for p in parts if p.resolved.kind != "tickets"]
     time = _time(time_parts, ledger)
+    tickets, time = with_keys(tickets, time)
+    tickets = _without_duplicates(tickets, ledger)
     inputs = [
         InputFile(
             path=p.table.name,
@@ -197,21 +207,26 @@ def _check_mapping_used(mapping: Mapping[str, str], parts: Sequence[_Part]) -> N
 
 
 def _type_dates(frame: pl.DataFrame, order: DateOrder, tz: str, ledger: Ledger) -> pl.DataFrame:
-    columns = []
     for field in DATE_FIELDS:
         if field not in frame.columns:
             continue
-        text = frame.get_column(field)
+        # Each distinct text is parsed once: a million tickets hold a few hundred thousand
+        # distinct times at most (minutes repeat), and mapping them back is cheaper than parsing.
+        text = frame.get_column(field).unique()
         parsed = parse_datetimes(text, order, tz)
         unreadable = parsed.is_null() & text.str.strip_chars().fill_null("").ne("")
-        ledger.add_rows("unparseable_date", frame.filter(unreadable))
-        columns.append(parsed.alias(field))
-    return frame.with_columns(columns)
+        typed = pl.DataFrame({field: text, "typed": parsed, "unreadable": unreadable})
+        frame = frame.join(typed, on=field, how="left", maintain_order="left", nulls_equal=True)
+        ledger.add_rows("unparseable_date", frame.filter(pl.col("unreadable")))
+        frame = frame.with_columns(pl.col("typed").alias(field)).drop("typed", "unreadable")
+    return frame
 
 
 def with_ticket_ids(frame: pl.DataFrame) -> pl.DataFrame:
     """Ids as PSAs and spreadsheets write them: ' #24001', '24001.0' -> '24001'; '' -> null."""
     ids = frame.get_column("ticket_id")
+    if frame.select(pl.col("ticket_id").str.contains(INTEGER_ID).all()).item():
+        return frame  # plain integers, as most PSAs number tickets: nothing to clean
     # Most ids are clean; cheap literal tests pick the few that need the regex.
     messy = frame.select(
         pl.col("ticket_id").str.starts_with(" ")
@@ -236,18 +251,32 @@ def _tickets(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
     frames = []
     for part in parts:
         frame = with_ticket_ids(part.frame)
-        ledger.add_rows("missing_ticket_id", frame.filter(pl.col("ticket_id").is_null()))
-        frame = frame.filter(pl.col("ticket_id").is_not_null())
+        frame = _with_ids_only(frame, ledger)
         frame = frame.with_columns(_category(frame.columns))
         frame = _fold_events(frame) if "timestamp" in frame.columns else frame
         frames.append(_conform(frame, TICKET_SCHEMA))
-    tickets = pl.concat(frames) if frames else empty_tickets()
-    duplicated = tickets.filter(pl.col("ticket_id").is_duplicated())
+    return pl.concat(frames) if frames else empty_tickets()
+
+
+def _without_duplicates(tickets: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
+    """One row per ticket id, the last; the others are counted."""
+    key = join_key(tickets)
+    if tickets.get_column(key).n_unique() == tickets.height:  # one cheap count, usually all
+        return tickets
+    duplicated = tickets.filter(pl.col(key).is_duplicated())
     if duplicated.height:
-        extra = duplicated.height - duplicated.get_column("ticket_id").n_unique()
+        extra = duplicated.height - duplicated.get_column(key).n_unique()
         ledger.add("duplicate_ticket_id", extra, _examples(duplicated))
-        tickets = tickets.unique("ticket_id", keep="last", maintain_order=True)
+        tickets = tickets.unique(key, keep="last", maintain_order=True)
     return tickets
+
+
+def _with_ids_only(frame: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
+    """The rows that have a ticket id; the others are counted (and copied out only if any)."""
+    if not frame.get_column("ticket_id").has_nulls():
+        return frame
+    ledger.add_rows("missing_ticket_id", frame.filter(pl.col("ticket_id").is_null()))
+    return frame.filter(pl.col("ticket_id").is_not_null())
 
 
 def _category(columns: Sequence[str]) -> pl.Expr:
@@ -302,8 +331,7 @@ def _time(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
             )
             ledger.add_rows("time_entry_not_for_ticket", frame.filter(not_ticket))
             frame = frame.filter(~not_ticket)
-        ledger.add_rows("missing_ticket_id", frame.filter(pl.col("ticket_id").is_null()))
-        frame = frame.filter(pl.col("ticket_id").is_not_null())
+        frame = _with_ids_only(frame, ledger)
         frame = frame.with_columns(_minutes(frame))
         without = frame.filter(pl.col("duration").is_null())
         ledger.add_rows("unparseable_number", without.filter(_has_duration_text(frame.columns)))

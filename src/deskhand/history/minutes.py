@@ -10,6 +10,7 @@ import polars as pl
 
 from deskhand.errors import UsageError
 from deskhand.history.quality import Ledger
+from deskhand.history.schema import join_key
 
 DAY_MINUTES = 24 * 60
 CLOSED_STATUS = r"(?i)resol|clos|complet|invoic|cancel|done"
@@ -52,27 +53,33 @@ def with_logged_minutes(tickets: pl.DataFrame, time: pl.DataFrame, ledger: Ledge
     """
     ledger.add_rows("negative_duration", time.filter(pl.col("minutes") < 0))
     ledger.add_rows("time_entry_over_24h", time.filter(pl.col("minutes") > DAY_MINUTES))
+    key = join_key(tickets, time)
     good = pl.col("minutes") <= DAY_MINUTES
     # Summing first makes the joins below work on one row per ticket, not per entry.
     per_ticket = (
         time.lazy()
-        .group_by("ticket_id")
+        .group_by(key)
         .agg(
             pl.when(good).then(pl.col("minutes")).sum().alias("minutes"),
             good.sum().alias("entries"),
         )
         .collect()
     )
-    unknown = per_ticket.join(tickets.select("ticket_id"), on="ticket_id", how="anti")
+    unknown = per_ticket.join(tickets.select(key), on=key, how="anti")
     unknown = unknown.filter(pl.col("entries") > 0)
     # Where they are is looked up for these few tickets only: carrying file names through the
     # group-by above would double its cost.
-    first = time.join(unknown.select("ticket_id"), on="ticket_id", how="semi").sort("file", "row")
+    first = time.join(unknown.select(key), on=key, how="semi").sort("file", "row")
     examples = [f"{file} row {row}" for file, row in first.select("file", "row").head(5).rows()]
     ledger.add("time_entry_unknown_ticket", int(unknown.get_column("entries").sum()), examples)
-    return tickets.join(
-        per_ticket.select("ticket_id", "minutes"), on="ticket_id", how="left"
-    ).with_columns(pl.col("minutes").fill_null(0.0).clip(lower_bound=0.0))
+    # The sums are lined up with the tickets, not joined onto them: a join would copy every
+    # column of a million tickets, their texts included.
+    minutes = (
+        tickets.select(key)
+        .join(per_ticket.select(key, "minutes"), on=key, how="left", maintain_order="left")
+        .get_column("minutes")
+    )
+    return tickets.with_columns(minutes.fill_null(0.0).clip(lower_bound=0.0))
 
 
 def closed_without_time(tickets: pl.DataFrame) -> pl.DataFrame:

@@ -115,15 +115,15 @@ def category_details(
 ) -> list[CategoryDetail]:
     """Examples, techs, customers and reopen rate for each of ``categories``.
 
-    ``tech_minutes`` has ``ticket_id, tech, minutes``: who spent the time on each ticket.
+    ``tech_minutes`` has ``category, tech, minutes``: who spent the time on the category's
+    tickets.
     """
     details = []
     for category in categories:
         rows = tickets.filter(pl.col("category") == category)
         costly = rows.sort("minutes", descending=True).head(examples)
         techs = (
-            tech_minutes.join(rows.select("ticket_id"), on="ticket_id", how="semi")
-            .filter(pl.col("tech").is_not_null())
+            tech_minutes.filter((pl.col("category") == category) & pl.col("tech").is_not_null())
             .group_by("tech")
             .agg(pl.col("minutes").sum())
             .filter(pl.col("minutes") > 0)  # a tech whose only entry was reversed

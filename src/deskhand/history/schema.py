@@ -51,6 +51,27 @@ TIME_FIELDS = ("minutes", "hours", "seconds", "started_at", "ended_at")
 MAP_FIELDS = TICKET_FIELDS + TIME_FIELDS
 
 
+# Ids that are integers written plainly ("24001", never "024001"): one integer per id, so the
+# tickets and time entries can be joined on integers, several times faster than on text.
+INTEGER_ID = r"^[1-9][0-9]{0,17}$"
+
+
+def join_key(*frames: pl.DataFrame) -> str:
+    """The column ``frames`` are joined on: ``key`` (the ticket id as an integer, or as text when
+    some id is not an integer) when the import made one, else ``ticket_id``."""
+    return "key" if all("key" in frame.columns for frame in frames) else "ticket_id"
+
+
+def with_keys(*frames: pl.DataFrame) -> list[pl.DataFrame]:
+    """``frames`` with a ``key`` column: their ticket ids as integers when every id in every
+    frame is one, else the ids themselves."""
+    integer = all(
+        frame.select(pl.col("ticket_id").str.contains(INTEGER_ID).all()).item() for frame in frames
+    )
+    key = pl.col("ticket_id").cast(pl.Int64) if integer else pl.col("ticket_id")
+    return [frame.with_columns(key.alias("key")) for frame in frames]
+
+
 def empty_tickets() -> pl.DataFrame:
     """A ticket frame with no rows."""
     return pl.DataFrame(schema=TICKET_SCHEMA)
