@@ -216,9 +216,11 @@ def _type_dates(frame: pl.DataFrame, order: DateOrder, tz: str, ledger: Ledger) 
         parsed = parse_datetimes(text, order, tz)
         unreadable = parsed.is_null() & text.str.strip_chars().fill_null("").ne("")
         typed = pl.DataFrame({field: text, "typed": parsed, "unreadable": unreadable})
-        frame = frame.join(typed, on=field, how="left", maintain_order="left", nulls_equal=True)
-        ledger.add_rows("unparseable_date", frame.filter(pl.col("unreadable")))
-        frame = frame.with_columns(pl.col("typed").alias(field)).drop("typed", "unreadable")
+        lined_up = frame.select(field).join(
+            typed, on=field, how="left", maintain_order="left", nulls_equal=True
+        )
+        ledger.add_rows("unparseable_date", frame.filter(lined_up.get_column("unreadable")))
+        frame = frame.with_columns(lined_up.get_column("typed").alias(field))
     return frame
 
 

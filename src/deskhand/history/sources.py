@@ -19,7 +19,6 @@ import csv
 import gzip
 import io
 import json
-import mmap
 import stat
 import sys
 import zlib
@@ -40,6 +39,7 @@ SUFFIXES = CSV_SUFFIXES + JSON_SUFFIXES + XLSX_SUFFIXES
 
 DELIMITERS = (",", ";", "\t", "|")
 MIB = 1 << 20
+NUL_SCAN_BYTES = 8 * MIB
 # Keys under which PSA APIs put the records of a page: Syncro, Autotask, Halo, Graph-style.
 JSON_RECORD_KEYS = ("tickets", "ticket_timers", "items", "actions", "timeentries", "data", "value")
 # Fields of a nested JSON object that name it best (ConnectWise: {"id": 7, "name": "Email"}).
@@ -88,19 +88,21 @@ class RawTable:
 
     def _holds_nul(self) -> bool:
         """Whether the file has a NUL byte anywhere: one memchr over the file, so that the
-        cells are searched only in the rare file that has one."""
+        cells are searched only in the rare file that has one. Read in blocks, not mapped: a
+        mapped file's pages count in the process's memory, on top of the table read from it."""
         if self._data is not None:
             return b"\x00" in self._data
         if self._path is None:
             return False
+        block = bytearray(NUL_SCAN_BYTES)
         try:
-            with (
-                self._path.open("rb") as handle,
-                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped,
-            ):
-                return mapped.find(b"\x00") != -1
-        except (OSError, ValueError) as error:
+            with self._path.open("rb", buffering=0) as handle:
+                while size := handle.readinto(block):
+                    if block.find(b"\x00", 0, size) != -1:
+                        return True
+        except OSError as error:
             raise InputError(f"{self.name} could not be read: {error}") from None
+        return False
 
     def _read_csv(self, columns: list[str] | None) -> pl.DataFrame:
         source: Path | io.BytesIO = (
