@@ -139,9 +139,7 @@ def _unnamed_themes(vague: pl.DataFrame, taxonomy: Taxonomy) -> list[SuggestedCa
     the taxonomy does not know and whose tickets do not agree on one (see ``_own_themes``)."""
     if vague.height == 0:
         return []
-    named = taxonomy.match(
-        vague.get_column("subject").fill_null(""), vague.get_column("body").fill_null("")
-    ).get_column("category")
+    named = _match_distinct(vague, taxonomy)
     found = suggest_categories(
         vague.select(_text()).get_column("text").to_list(),
         vague.get_column("minutes").to_list(),
@@ -168,6 +166,21 @@ def _unnamed_themes(vague: pl.DataFrame, taxonomy: Taxonomy) -> list[SuggestedCa
                 )
             )
     return suggestions
+
+
+def _match_distinct(tickets: pl.DataFrame, taxonomy: Taxonomy) -> pl.Series:
+    """The taxonomy category each ticket's text names (null: none), matching each distinct
+    subject and body once: alerts and templated requests repeat word for word."""
+    texts = tickets.select(pl.col("subject").fill_null(""), pl.col("body").fill_null(""))
+    distinct = texts.unique()
+    named = distinct.with_columns(
+        taxonomy.match(distinct.get_column("subject"), distinct.get_column("body"))
+        .get_column("category")
+        .alias("named")
+    )
+    return texts.join(named, on=["subject", "body"], how="left", maintain_order="left").get_column(
+        "named"
+    )
 
 
 def _taxonomy_category(label: str, taxonomy: Taxonomy) -> str | None:
