@@ -37,16 +37,31 @@ def entries(*pairs: tuple[str, float | None]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=TIME_SCHEMA)
 
 
-def test_logged_minutes_sum_per_ticket_and_count_what_they_leave_out() -> None:
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param(None, id="text ids"),
+        pytest.param(pl.Int64, id="integer ids, summed by offset"),
+        pytest.param(pl.String, id="ids as the import keys them"),
+    ],
+)
+def test_logged_minutes_sum_per_ticket_and_count_what_they_leave_out(
+    keys: type[pl.DataType] | None,
+) -> None:
     ledger = Ledger()
-    result = with_logged_minutes(
-        tickets("1", "2", "3"),
-        entries(("1", 10), ("1", 5.5), ("1", -5.5), ("2", -3), ("2", 1500), ("9", 20), ("2", None)),
-        ledger,
-    )
+    ticket_frame = tickets("1", "2", "3")
+    time = entries(
+        ("1", 10), ("1", 5.5), ("1", -5.5), ("2", -3), ("2", 1500), ("9", 20), ("2", None)
+    )  # fmt: skip
+    if keys is not None:
+        ticket_frame, time = (
+            f.with_columns(pl.col("ticket_id").cast(keys).alias("key"))
+            for f in (ticket_frame, time)
+        )
+    result = with_logged_minutes(ticket_frame, time, ledger)
     # -5.5 reverses an entry; -3 on a ticket with nothing else does not go below zero.
     assert dict(result.select("ticket_id", "minutes").iter_rows()) == {"1": 10.0, "2": 0, "3": 0}
-    assert result.columns == [*TICKET_SCHEMA, "minutes"]
+    assert result.columns == [*ticket_frame.columns, "minutes"]
     assert ledger.counts == {
         "negative_duration": 2,
         "time_entry_over_24h": 1,
