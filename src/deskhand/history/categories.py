@@ -74,7 +74,7 @@ def categorize(tickets: pl.DataFrame, taxonomy: Taxonomy, *, recategorize: bool)
         .alias("taxonomy_category")
     )
     merges = _merges(frame)
-    merged_labels = sum(1 for m in merges if m.psa_category is not None)
+    merged_labels = len({m.psa_category for m in merges if m.psa_category is not None})
     reason = (
         "--recategorize was given: the PSA's categories were merged into deskhand's taxonomy "
         f"({merged_labels:,} of the PSA's labels were renamed or merged; the merges are listed "
