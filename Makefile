@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	@mkdir -p build
 	$(BIN)/deskhand analyze examples/syncro-synthetic --rate 65 --out build/demo-report.html
-	$(BIN)/deskhand demo
+	$(BIN)/deskhand demo --history
 
 test: $(STAMP) lint typecheck unit
 

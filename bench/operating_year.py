@@ -43,6 +43,10 @@ def database(backend: str) -> Iterator[str | None]:
             yield url
 
 
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
 def report(found: Findings, seconds: float) -> None:
     s = found.scenario
     print(
@@ -77,7 +81,7 @@ def report(found: Findings, seconds: float) -> None:
     print(
         f"\nWrong group from day {s.wrong_group_day}: regression flagged on day "
         f"{flagged if flagged is not None else 'never'}"
-        + (f" ({flagged - s.wrong_group_day} days later)" if flagged is not None else "")
+        + (f" ({_days(flagged - s.wrong_group_day)} later)" if flagged is not None else "")
     )
     print(
         "Revoked on or after that day: "

@@ -7,7 +7,10 @@ Everything it creates is synthetic: the tenants live in the sandbox, every addre
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 
 from sqlalchemy import select
@@ -16,7 +19,8 @@ from deskhand.accounts import generate_password, set_password
 from deskhand.connectors.sandbox.seed import seed_demo
 from deskhand.engine.runtime import Runtime
 from deskhand.intake.arrival import Received, add_ticket
-from deskhand.store.models import Tenant, Ticket, User
+from deskhand.simulation.operating_year import TENANTS, Findings, Scenario, Simulation, findings
+from deskhand.store.models import Tenant, Ticket, User, now
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,14 @@ def seed(rt: Runtime, *, tickets: bool = True, lifecycle: bool = False) -> Seede
                         email=user.email, name=user.name, role=user.role, tenants=list(user.tenants)
                     )
                 )
-        has_tickets = session.execute(select(Ticket.id).limit(1)).scalar() is not None
+        # The samples' tenants (the simulated history's tickets are other tenants').
+        samples_of = [t.id for t in seeded]
+        has_tickets = (
+            session.execute(
+                select(Ticket.id).where(Ticket.tenant_id.in_(samples_of)).limit(1)
+            ).scalar()
+            is not None
+        )
         password = generate_password()
         approver = session.execute(select(User).where(User.email == DEMO_APPROVER.email)).scalar()
         if approver is None:
@@ -153,3 +164,31 @@ def demo_policy(tenant_id: str) -> str | None:
     if tenant_id not in DEMO_POLICIES:
         return None
     return str(resources.files("deskhand") / "demo_policies" / f"{tenant_id}.yaml")
+
+
+def seed_history(
+    rt: Runtime, today: date | None = None, progress: Callable[[int, int], None] | None = None
+) -> Findings | None:
+    """Six weeks of simulated history (synthetic) up to yesterday, from the operating-year
+    simulation (``deskhand.simulation``): three more sandbox tenants live with earned autonomy,
+    a wrong group flagged and revoked in the last week, the policy's author disabled, and a
+    fourth tenant in shadow with its comparisons. None if the demo already has it."""
+    rt.db.upgrade()
+    with rt.db.reading() as session:
+        if session.get(Tenant, TENANTS[0].id) is not None:
+            return None
+    folder = rt.settings.data_dir / "simulation"
+    folder.mkdir(parents=True, exist_ok=True)
+    scenario = Scenario.demo(today or now().date())
+    # The simulated technicians reject wrong drafts on purpose: their escalations are history,
+    # not news for whoever runs the demo.
+    engine_log = logging.getLogger("deskhand.escalation")
+    level = engine_log.level
+    engine_log.setLevel(logging.ERROR)
+    try:
+        Simulation(rt, scenario, folder).run(
+            (lambda day: progress(day, scenario.days)) if progress is not None else None
+        )
+    finally:
+        engine_log.setLevel(level)
+    return findings(rt, scenario, rt.db.engine.dialect.name)

@@ -23,7 +23,7 @@ from deskhand.config import Settings
 from deskhand.demo import seed
 from deskhand.domain.events import Actor, ActorKind, TenantPolicySet
 from deskhand.domain.risks import APPROVAL_FLOOR, BlastRadius
-from deskhand.engine import approvals, state
+from deskhand.engine import approvals, shadow, state
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.errors import InputError
@@ -38,6 +38,7 @@ from tests.web.conftest import add_users, sign_in
 CONTOSO = "contoso-dental"
 APPROVER = "dana@msp.example"
 KAREN = "karen.whitfield@contosodental.example"  # office manager, authorised contact
+ACCESS = "access_change"
 ADD = "m365.add_group_member"  # internal for a group that is not privileged
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -564,3 +565,15 @@ def test_a_regression_alarm_revokes_the_specialists_grants_at_that_tenant_only(
     assert (revoked.data["trigger"], revoked.data["trigger_event"]) == ("regression", flagged.id)
     assert "more drafts needed an edit before approval" in revoked.data["reason"]
     assert steps(rt, plan(rt))[ADD].decision == "approve"
+
+
+def test_a_plan_in_shadow_is_not_granted_autonomy_whatever_the_record(
+    rt: Runtime, clock: Clock
+) -> None:
+    earn(rt, clock)  # the record earns it: the next live plan would be granted
+    shadow.set_mode(rt, CONTOSO, shadow.SHADOW, "sam@msp.example", "back to watching", ACCESS)
+    ticket_id = plan(rt)
+    assert types(rt, "autonomy.granted") == []  # a shadow plan runs nothing: nothing earned
+    [shadowed] = [e for e in types(rt, "plan.shadowed") if e.ticket_id == ticket_id]
+    [group] = [s for s in shadowed.data["steps"] if s["action"] == ADD]
+    assert group["decision"] == "approve"

@@ -5,14 +5,18 @@ test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from deskhand.audit import log
+from deskhand.cli import app
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.store.models import EventRecord, now
@@ -106,8 +110,8 @@ def test_a_run_of_rejections_is_flagged_once_told_and_shown_with_its_tickets(
     assert flag.data["tickets"] == rejected
     assert (flag.data["recent_hits"], flag.data["recent_total"]) == (6, 10)
     assert (flag.data["baseline_hits"], flag.data["baseline_total"]) == (1, 30)
-    assert flag.data["z"] >= regressions.Z_FLAG
-    assert "two-proportion z-test" in flag.data["test"]
+    assert flag.data["p"] < regressions.P_FLAG
+    assert "Fisher's exact test" in flag.data["test"]
 
     # Once per episode: the next rounds, an hour and a day later, raise nothing new.
     assert check(rt, monkeypatch, moment + timedelta(hours=1)).flagged == []
@@ -137,6 +141,38 @@ def test_a_run_of_rejections_is_flagged_once_told_and_shown_with_its_tickets(
     assert 'id="regressions"' not in scoped
 
 
+def test_deskhand_trust_lists_the_open_regressions_first(
+    rt: Runtime,
+    desk: Desk,
+    moment: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("DESKHAND_DATA_DIR", str(tmp_path))
+    desk.baseline(moment)
+    desk.drafts(moment - timedelta(days=3), "unchanged", 4)
+    rejected = desk.drafts(moment - timedelta(days=2), "rejected", 6)
+    assert check(rt, monkeypatch, moment).flagged
+
+    def trust(*args: str) -> str:
+        result = CliRunner().invoke(
+            app, ["--db", rt.settings.database_url, "trust", *args], env={"COLUMNS": "80"}
+        )
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    text = trust()
+    assert text.startswith("Regressions open (flagged, not yet back in line):")
+    assert "Contoso Dental · password_reset: more drafts were rejected" in text
+    said = " ".join(text.split())
+    assert "6 of 10 in the 7 days before the flag, against 1 of 30 before" in said
+    assert all(len(line) <= 80 for line in text.splitlines())
+    [alarm] = json.loads(trust("--json"))["regressions"]
+    assert (alarm["tenant"], alarm["measure"]) == (CONTOSO, "rejection_rate")
+    assert alarm["tickets"] == rejected
+    assert "Regressions open" not in trust("--tenant", NORTHWIND)
+
+
 def test_a_regression_ends_when_the_record_is_back_in_line_and_can_be_flagged_again(
     rt: Runtime, desk: Desk, moment: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -153,9 +189,22 @@ def test_a_regression_ends_when_the_record_is_back_in_line_and_can_be_flagged_ag
         assert regressions.open_regressions(session) == []
 
     again = later + timedelta(days=2)
-    desk.drafts(again - timedelta(hours=5), "edited", 12)
+    desk.drafts(again - timedelta(hours=5), "edited", 20)
     assert [c.measure for c in check(rt, monkeypatch, again).flagged] == ["edit_rate"]
     assert len(flags(rt)) == 2
+
+
+def test_the_test_is_fishers_exact_one_sided() -> None:
+    # [[3, 1], [0, 4]]: P(X >= 3) for X hypergeometric (8 outcomes, 3 bad, 4 recent) = 5/70.
+    assert regressions.p_value(3, 4, 0, 4) == pytest.approx(5 / 70)
+    assert regressions.p_value(0, 10, 3, 30) == pytest.approx(1.0)  # better than before
+    # Escalations of runs planned before the window can outnumber its runs: all of them, then.
+    assert regressions.p_value(12, 10, 0, 30) == regressions.p_value(10, 10, 0, 30) < 1e-6
+    # A bad week at a steady 6 % edit rate, 4 of 15 against 6 of 100: the pooled z-test said
+    # z = 2.65 and flagged it; the exact test does not (p = 0.025).
+    assert regressions.z_score(4, 15, 6, 100) > 2.576
+    assert regressions.p_value(4, 15, 6, 100) == pytest.approx(0.0251, abs=1e-4)
+    assert regressions.p_value(4, 15, 6, 100) > regressions.P_FLAG
 
 
 @pytest.mark.parametrize(

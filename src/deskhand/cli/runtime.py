@@ -11,6 +11,7 @@ from deskhand.cli.common import err, group, out, print_json, settings, user_erro
 
 if TYPE_CHECKING:
     from deskhand.engine.runtime import Runtime
+    from deskhand.simulation.operating_year import Findings
 
 db_app = group("The application database.")
 
@@ -111,14 +112,32 @@ def demo(
         bool, typer.Option("--no-serve", help="Seed the demo, then exit instead of serving.")
     ] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print what was seeded as JSON.")] = False,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history",
+            help="Also seed six weeks of simulated history (synthetic) for the Trust page: "
+            "earned autonomy, a revocation, a shadow tenant. About a minute, the first time.",
+        ),
+    ] = False,
     host: Host = "127.0.0.1",
     port: Port = 8000,
 ) -> None:
     """Seed two sandbox client tenants, the MSP's users and sample tickets; then serve."""
-    from deskhand.demo import DEMO_APPROVER, seed
+    from deskhand.demo import DEMO_APPROVER, seed, seed_history
 
     with user_errors():
         rt = open_runtime(ctx, current=False)
+        simulated = None
+        if history:
+            if not json_:
+                out.print("Seeding six weeks of simulated history (synthetic)…")
+
+            def week(day: int, days: int) -> None:
+                if not json_ and day % 7 == 0:
+                    out.print(f"  … week {day // 7} of {days // 7}")
+
+            simulated = seed_history(rt, progress=week)
         seeded = seed(rt, lifecycle=True)
         document: dict[str, Any] = {
             "database": rt.db.engine.url.render_as_string(),
@@ -128,6 +147,7 @@ def demo(
             "approver": DEMO_APPROVER.email,
             "password": seeded.password,
             "url": f"http://{host}:{port}",
+            "history": _history(simulated) if simulated is not None else None,
         }
         if json_:
             print_json(document)
@@ -147,9 +167,29 @@ def demo(
                 "Dental, or `deskhand tenants policy contoso-dental`",
                 highlight=False,
             )
+            if simulated is not None:
+                out.print(
+                    f"Simulated history (synthetic): {simulated.tickets} tickets over "
+                    f"{simulated.scenario.days} days at four sim-* tenants; earned autonomy, a "
+                    "revocation and a shadow tenant are on the Trust page, or `deskhand trust`",
+                    highlight=False,
+                )
+            elif history:
+                out.print("Simulated history: already seeded", highlight=False)
         if not no_serve:
             login = f"Sign in as {DEMO_APPROVER.email} with the password {seeded.password}."
             _serve(rt, host, port, worker=True, login=login)
+
+
+def _history(found: "Findings") -> dict[str, Any]:
+    return {
+        "synthetic": True,
+        "days": found.scenario.days,
+        "tickets": found.tickets,
+        "grants": len(found.grants),
+        "revocations": len(found.revocations),
+        "regressions": len(found.regressions),
+    }
 
 
 def _serve(

@@ -14,6 +14,7 @@ from deskhand.cli.runtime import open_runtime
 if TYPE_CHECKING:
     from deskhand.trust.autonomy import Grant, Revocation
     from deskhand.trust.metrics import Figures, TrustReport
+    from deskhand.trust.regressions import OpenRegression
 
 WIDTH = 80
 _HEAD = f"  {'week':<10}{'decided':>8}{'unchanged':>10}{'edited':>7}{'rejected':>9}"
@@ -33,6 +34,7 @@ def trust(
     from deskhand.store.models import Tenant
     from deskhand.trust import autonomy
     from deskhand.trust.metrics import TrustScope, trust_report
+    from deskhand.trust.regressions import open_regressions
 
     with user_errors():
         rt = open_runtime(ctx)
@@ -53,13 +55,47 @@ def trust(
             row = session.get(Tenant, tenant) if tenant is not None else None
             terms = rt.policy(row).autonomy.describe() if row is not None else None
             grants, revoked = autonomy.history(session, [tenant] if tenant else None)
+            alarms = open_regressions(session, [tenant] if tenant else None)
         since = datetime.combine(scope.week_starts()[0], datetime.min.time(), UTC)
         grants = [g for g in grants if specialist in (None, g.specialist)]
         revoked = [r for r in revoked if specialist in (None, r.specialist) and r.at >= since]
+        alarms = [a for a in alarms if specialist in (None, a.flagged.specialist)]
         if json_:
-            print_json(_document(report, grants, revoked))
+            print_json({**_document(report, grants, revoked), "regressions": _alarms(alarms)})
             return
+        _regressions(alarms, names)
         _print(report, names, grants, revoked, weeks, terms)
+
+
+def _alarms(alarms: "list[OpenRegression]") -> list[dict[str, Any]]:
+    return [
+        {
+            "tenant": a.tenant_id,
+            "flagged_at": a.at.isoformat(),
+            "event": a.event_id,
+            **a.flagged.data(),
+        }
+        for a in alarms
+    ]
+
+
+def _regressions(alarms: "list[OpenRegression]", names: dict[str, str]) -> None:
+    """Open regression alarms first: what a service manager looks at before the tables."""
+    if not alarms:
+        return
+    _line("Regressions open (flagged, not yet back in line):")
+    for a in alarms:
+        f = a.flagged
+        tenant = names.get(a.tenant_id, a.tenant_id)
+        _line(f"{tenant} · {f.specialist}: {f.words}, since {_day(a.at)}", 2)
+        tickets = ", ".join(str(t) for t in f.tickets[:8])
+        _line(
+            f"{f.recent_hits} of {f.recent_total} in the 7 days before the flag, against "
+            f"{f.baseline_hits} of {f.baseline_total} before ({_p(f.p, f.z)}); "
+            f"tickets {tickets}",
+            4,
+        )
+    out.print()
 
 
 def _counts(f: "Figures") -> dict[str, Any]:
@@ -201,6 +237,11 @@ def _print(
         tenant = names.get(r.tenant_id, r.tenant_id)
         _line(f"{tenant} · {r.specialist} · {r.action}, on {_day(r.at)}", 2)
         _line(r.reason, 4)
+
+
+def _p(p: float | None, z: float) -> str:
+    """The test's p-value (an alarm from before it was kept: its z statistic)."""
+    return f"z = {z:.1f}" if p is None else f"p = {p:.2g}"
 
 
 def _sentence(reason: str) -> str:

@@ -702,6 +702,7 @@ class RegressionFlagged(Event):
     test: str
     since: str
     tickets: list[int] = field(default_factory=list)
+    p: float | None = None  # the test's p-value (None in an alarm from before it was kept)
 
 
 EVENT_TYPES[RegressionFlagged.TYPE] = RegressionFlagged

@@ -445,7 +445,12 @@ def _with_policy(
         params = bound.params
         radius = spec.blast_radius(params, bound.facts)
         decision, rule = policy.decide(spec.name, radius, manual=spec.manual)
-        if decision is Decision.APPROVE and radius in autonomy.EARNABLE and not spec.manual:
+        if (
+            decision is Decision.APPROVE
+            and radius in autonomy.EARNABLE
+            and not spec.manual
+            and not shadow.in_shadow(tenant, planner)  # a shadow plan runs nothing: no grant
+        ):
             decision, rule = _earned(
                 rt, tenant, planner, spec.name, radius, events, (decision, rule)
             )

@@ -237,6 +237,40 @@ def shadow_record(session: Session, tenant_id: str, specialist: str | None = Non
     return ShadowRecord(compared, matched)
 
 
+@dataclass(frozen=True)
+class ModeChange:
+    """The newest move of a whole tenant between shadow and live, as the log has it."""
+
+    at: datetime
+    by: str
+    new: str
+    reason: str
+    record: ShadowRecord
+
+    def words(self) -> str:
+        """'Live since 2 Nov 2026, moved by sam@msp.example: good record. Then: 6 of 6 …'."""
+        reason = self.reason.rstrip(".")
+        return (
+            f"{self.new.capitalize()} since {self.at.day} {self.at:%b %Y}, moved by {self.by}: "
+            f"{reason}. Then: {self.record.words()}."
+        )
+
+
+def last_mode_change(session: Session, tenant_id: str) -> ModeChange | None:
+    """The newest ``tenant.mode_changed`` of the whole tenant (not one specialist's), or None."""
+    for record in session.scalars(
+        select(EventRecord)
+        .where(EventRecord.tenant_id == tenant_id, EventRecord.type == ev.TenantModeChanged.TYPE)
+        .order_by(EventRecord.id.desc())
+    ):
+        data = record.data
+        if data.get("specialist"):
+            continue
+        shown = ShadowRecord(int(data.get("compared", 0)), int(data.get("matched", 0)))
+        return ModeChange(record.at, record.actor, str(data["new"]), str(data["reason"]), shown)
+    return None
+
+
 def set_mode(
     rt: Runtime,
     tenant_id: str,

@@ -30,7 +30,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,8 @@ from deskhand.connectors.sandbox.seed import (
 )
 from deskhand.domain import events as ev
 from deskhand.domain.events import Actor, ActorKind
-from deskhand.engine import approvals, shadow
+from deskhand.engine import approvals, escalation_work, shadow
+from deskhand.engine.escalation_work import EscalationFilter
 from deskhand.engine.runtime import Runtime
 from deskhand.engine.worker import Worker
 from deskhand.errors import DeskhandError
@@ -76,17 +77,27 @@ class Scenario:
     author_removed_day: int = 120
     new_tenant_day: int = 200
     wrong_group_day: int = 210
-    tickets_per_day: float = 4.0  # per tenant, per working day
+    tickets_per_day: float = 4.0  # per tenant (Fabrikam: half as many again), per working day
     access_share: float = 0.65  # of tickets: group changes; the rest password resets
     min_approvals: int = 25
     min_days: int = 14
     window: int = 40
     go_live_after: int = 20  # shadow comparisons an admin wants to see before going live
     go_live_share: float = 0.95
+    new_tenant_goes_live: bool = True  # False: the new tenant stays in shadow (the demo)
     reply_edit: float = 0.06  # a technician rewords a reply
     reply_reject: float = 0.01
     check_every_hours: int = 2
     seed: int = 240
+    start: datetime = START  # day 1, 08:00 UTC
+
+    @property
+    def first_midnight(self) -> datetime:
+        return self.start.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def day_of(self, at: datetime) -> int:
+        """The simulated day (1 is the first) of a moment."""
+        return (at - self.first_midnight).days + 1
 
     @classmethod
     def small(cls) -> Scenario:
@@ -103,6 +114,27 @@ class Scenario:
             go_live_after=5,
         )
 
+    @classmethod
+    def demo(cls, today: date) -> Scenario:
+        """Six weeks up to yesterday, for ``deskhand demo --history``: three tenants live with
+        earned autonomy, the policy's author disabled, a wrong group flagged and revoked in
+        the last week, and a new tenant still in shadow with its comparisons."""
+        days = 42
+        start = datetime.combine(today - timedelta(days=days), time(8), tzinfo=UTC)
+        return cls(
+            days=days,
+            author_removed_day=14,
+            new_tenant_day=32,
+            wrong_group_day=37,
+            tickets_per_day=3.0,
+            min_approvals=5,
+            min_days=3,
+            window=20,
+            go_live_after=5,
+            new_tenant_goes_live=False,
+            start=start,
+        )
+
 
 @dataclass(frozen=True)
 class SimTenant:
@@ -110,10 +142,12 @@ class SimTenant:
     name: str
     customer_id: str
     offset: int  # picks its people's names
+    busier: float = 1.0  # its tickets a day, against the scenario's
 
 
 TENANTS = (
-    SimTenant("sim-fabrikam", "Fabrikam Clinic (synthetic)", "9101", 0),
+    # The biggest client, where the specialist goes wrong: half as busy again as the others.
+    SimTenant("sim-fabrikam", "Fabrikam Clinic (synthetic)", "9101", 0, busier=1.5),
     SimTenant("sim-tailspin", "Tailspin Logistics (synthetic)", "9102", 5),
     SimTenant("sim-adatum", "Adatum Accounting (synthetic)", "9103", 10),
 )
@@ -167,11 +201,6 @@ class Findings:
         return [r for r in self.revocations if r[0] >= self.scenario.wrong_group_day]
 
 
-def day_of(at: datetime) -> int:
-    """The simulated day (1 is the first) of a moment."""
-    return (at - START.replace(hour=0)).days + 1
-
-
 class Technicians:
     """The MSP's people, deciding by a seeded model."""
 
@@ -195,9 +224,14 @@ class Technicians:
         return self.rt.connectors(tenant).m365
 
     def decide_all(self) -> int:
-        """Decide every pending draft, oldest first; how many were decided."""
+        """Decide every pending draft made before this look at the queue (not those of this
+        very moment: a technician gets to a draft at the next look), oldest first; how many
+        were decided."""
         decided = 0
+        moment = self.rt.clock()
         for draft in reversed(approvals.list_drafts(self.rt, None)):
+            if draft.created_at >= moment:
+                continue
             request = self.requests.get(draft.ticket_id)
             self.decisions[draft.ticket_id] += 1
             try:
@@ -237,6 +271,23 @@ class Technicians:
             return
         verification = "called back on the number on file" if draft.verify_first else ""
         approvals.approve(self.rt, draft.id, tech, verification=verification)
+
+    def close_escalations(self) -> int:
+        """Deal by hand with every ticket escalated before this look (a wrong group put right,
+        a reply sent by hand) and close its escalation; how many were closed."""
+        moment = self.rt.clock()
+        closed = 0
+        for escalation in escalation_work.list_escalations(self.rt, EscalationFilter()):
+            if escalation.created_at >= moment:
+                continue
+            request = self.requests.get(escalation.ticket_id)
+            if request is not None and request.kind != "reset":
+                self._by_hand(request)
+            escalation_work.resolve(
+                self.rt, escalation.id, self.rng.choice(TECHNICIANS), "Done by hand (simulated)."
+            )
+            closed += 1
+        return closed
 
     def work_shadowed(self, tenant_ids: list[str]) -> int:
         """Work each ticket shadow mode left to the technicians by hand, then mark it worked
@@ -303,12 +354,12 @@ class Simulation:
     def __init__(self, rt: Runtime, scenario: Scenario, folder: Path) -> None:
         self.rt, self.scenario = rt, scenario
         self.rng = random.Random(scenario.seed)
-        self.clock = SimulatedClock(START)
+        self.clock = SimulatedClock(scenario.start)
         self.policy = _policy(folder, scenario)
         self.technicians = Technicians(rt, scenario, self.rng)
         self.tenants: dict[str, SyntheticTenant] = {}
         self.worker = Worker(rt, "simulated-worker")
-        self._next_check = START
+        self._next_check = scenario.start
 
     # --- the year -------------------------------------------------------------------------------
 
@@ -324,7 +375,7 @@ class Simulation:
                     progress(day)
 
     def _day(self, day: int) -> None:
-        midnight = START.replace(hour=0) + timedelta(days=day - 1)
+        midnight = self.scenario.first_midnight + timedelta(days=day - 1)
         if day == self.scenario.author_removed_day:
             self.clock.to(midnight + timedelta(hours=8))
             with self.rt.db.session() as session:
@@ -343,6 +394,7 @@ class Simulation:
             self.worker.run_once()
             self.technicians.decide_all()
             self.worker.run_once()
+            self.technicians.close_escalations()
             self.technicians.work_shadowed(list(self.tenants))
             self._check_regressions()
         self.clock.to(midnight + timedelta(hours=18))
@@ -351,7 +403,8 @@ class Simulation:
     def _arrivals(self) -> dict[int, list[str]]:
         found: dict[int, list[str]] = defaultdict(list)
         for tenant_id in self.tenants:
-            for _ in range(_poisson(self.rng, self.scenario.tickets_per_day)):
+            busier = next(t.busier for t in (*TENANTS, NEW_TENANT) if t.id == tenant_id)
+            for _ in range(_poisson(self.rng, self.scenario.tickets_per_day * busier)):
                 found[self.rng.choice(SLOTS[:-1])].append(tenant_id)
         return found
 
@@ -398,12 +451,14 @@ class Simulation:
             ).all()
             records = {t: shadow.shadow_record(session, t) for t in waiting}
         for tenant_id, record in records.items():
+            if tenant_id == NEW_TENANT.id and not self.scenario.new_tenant_goes_live:
+                continue
             if record.compared < self.scenario.go_live_after:
                 continue
             if record.matched / record.compared < self.scenario.go_live_share:
                 continue
             shadow.set_mode(
-                self.rt, tenant_id, shadow.LIVE, ADMIN, f"shadow record: {record.words()}"
+                self.rt, tenant_id, shadow.LIVE, ADMIN, "its shadow plans matched our work"
             )
 
     # --- the set-up -----------------------------------------------------------------------------
@@ -465,7 +520,7 @@ class Simulation:
         names as the next one in the drifting tenant's list: a fault in its lookups."""
         specialist = self.rt.registry.by_name[ACCESS]
         original = specialist.plan
-        drift_at = START.replace(hour=0) + timedelta(days=self.scenario.wrong_group_day - 1)
+        drift_at = self.scenario.first_midnight + timedelta(days=self.scenario.wrong_group_day - 1)
 
         def plan(ticket: TicketView, context: PlanContext) -> Any:
             if ticket.tenant_id == DRIFTING and self.clock() >= drift_at and context.groups:
@@ -522,7 +577,7 @@ def findings(rt: Runtime, scenario: Scenario, backend: str) -> Findings:
     mode: dict[str, str] = {}
     monthly: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for at, type_, tenant_id, data in rows:
-        day = day_of(at)
+        day = scenario.day_of(at)
         if type_ == ev.TicketReceived.TYPE:
             found.tickets += 1
         elif type_ == ev.TenantModeChanged.TYPE:
@@ -559,7 +614,7 @@ def findings(rt: Runtime, scenario: Scenario, backend: str) -> Findings:
             how == "earned"
             and tenant_id == DRIFTING
             and action.endswith("_group_member")
-            and day_of(planned) >= scenario.wrong_group_day
+            and scenario.day_of(planned) >= scenario.wrong_group_day
         ):
             found.wrong_on_autonomy += 1
             found.wrong_ran_on_autonomy += executed

@@ -22,6 +22,13 @@ from sqlalchemy.orm import Session
 from deskhand.actions import catalogue
 from deskhand.connectors.errors import ConnectorError
 from deskhand.engine.runtime import Runtime
+from deskhand.engine.shadow import (
+    SHADOW,
+    ModeChange,
+    ShadowRecord,
+    last_mode_change,
+    shadow_record,
+)
 from deskhand.errors import DeskhandError, InputError
 from deskhand.policy.effective import action_decisions
 from deskhand.policy.lifecycle_words import lifecycle_words
@@ -71,6 +78,8 @@ class TenantRow:
     approvers: list[User]
     counts: dict[str, int]  # open tickets, pending drafts, open escalations
     owner: Change | None = None  # who last changed the policy, when and why
+    shadow: ShadowRecord | None = None  # how its shadow plans compared (a tenant in shadow)
+    mode_change: ModeChange | None = None  # the admin's last move between shadow and live
 
 
 @router.get("/tenants")
@@ -81,7 +90,8 @@ def tenants_page(request: Request, who: CurrentViewer) -> Response:
         users = _users(session)
         counts = _counts(session, [t.id for t in tenants])
         owners = last_changes(session, [t.id for t in tenants])
-    rows = [_row(rt, tenant, users, counts, owners, with_text=False) for tenant in tenants]
+        modes = _modes(session, tenants)
+    rows = [_row(rt, tenant, users, counts, owners, modes, with_text=False) for tenant in tenants]
     return page(request, "tenants.html.j2", who, rows=rows)
 
 
@@ -93,7 +103,8 @@ def tenant_page(request: Request, who: CurrentViewer, tenant_id: str) -> Respons
         users = _users(session)
         counts = _counts(session, [tenant.id])
         owners = last_changes(session, [tenant.id])
-    row = _row(rt, tenant, users, counts, owners, with_text=True)
+        modes = _modes(session, [tenant])
+    row = _row(rt, tenant, users, counts, owners, modes, with_text=True)
     policy = row.policy.policy
     return page(
         request,
@@ -170,12 +181,29 @@ def _row(
     users: list[User],
     counts: dict[str, dict[str, int]],
     owners: dict[str, Change],
+    modes: dict[str, tuple[ShadowRecord | None, ModeChange | None]],
     *,
     with_text: bool,
 ) -> TenantRow:
     loaded = _policy(rt, tenant, with_text=with_text)
     approvers = _approvers(loaded.policy, tenant.id, users)
-    return TenantRow(tenant, loaded, approvers, counts[tenant.id], owners.get(tenant.id))
+    record, change = modes.get(tenant.id, (None, None))
+    return TenantRow(
+        tenant, loaded, approvers, counts[tenant.id], owners.get(tenant.id), record, change
+    )
+
+
+def _modes(
+    session: Session, tenants: list[Tenant]
+) -> dict[str, tuple[ShadowRecord | None, ModeChange | None]]:
+    """Each tenant's shadow record (while in shadow) and the admin's last move between modes."""
+    return {
+        t.id: (
+            shadow_record(session, t.id) if t.mode == SHADOW else None,
+            last_mode_change(session, t.id),
+        )
+        for t in tenants
+    }
 
 
 def _tenant(session: Session, who: Viewer, tenant_id: str) -> Tenant:
@@ -204,7 +232,9 @@ def _approvers(policy: TenantPolicy | None, tenant_id: str, users: list[User]) -
     return [
         user
         for user in users
-        if policy.may_approve(user.role) and ("*" in user.tenants or tenant_id in user.tenants)
+        if policy.may_approve(user.role)
+        and user.disabled_at is None  # a disabled account approves nothing
+        and ("*" in user.tenants or tenant_id in user.tenants)
     ]
 
 
