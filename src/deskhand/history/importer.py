@@ -159,7 +159,7 @@ def load_fields(table: RawTable, resolved: Resolved) -> Loaded:
         # parsing millions of unused timestamps would double the time an import takes.
         fields.pop("started_at", None)
     extra = [h for f, headers in resolved.fallbacks.items() if f in fields for h in headers]
-    frame = table.load([*fields.values(), *extra])
+    frame = table.load([*fields.values(), *extra]).rechunk()
     first_row = 1 if table.encoding != "xlsx" and table.delimiter is None else 2
     columns = {
         field: pl.coalesce([_blank_to_null(h) for h in (header, *resolved.fallbacks[field])])
@@ -334,11 +334,11 @@ def _time(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
             ledger.add_rows("time_entry_not_for_ticket", frame.filter(not_ticket))
             frame = frame.filter(~not_ticket)
         frame = _with_ids_only(frame, ledger)
-        frame = frame.with_columns(_minutes(frame))
-        without = frame.filter(pl.col("duration").is_null())
-        ledger.add_rows("unparseable_number", without.filter(_has_duration_text(frame.columns)))
-        frame = frame.with_columns(pl.col("duration").alias("minutes"))
-        frames.append(_conform(frame, TIME_SCHEMA))
+        duration = _minutes(frame)
+        if duration.has_nulls():  # a filter copies every column: only when it finds rows
+            without = frame.filter(duration.is_null())
+            ledger.add_rows("unparseable_number", without.filter(_has_duration_text(frame.columns)))
+        frames.append(_conform(frame.with_columns(duration.alias("minutes")), TIME_SCHEMA))
     return pl.concat(frames) if frames else empty_time()
 
 
@@ -356,6 +356,8 @@ def _minutes(frame: pl.DataFrame) -> pl.Series:
         candidates.append(elapsed.dt.total_seconds().cast(pl.Float64) / 60)
     if not candidates:
         return pl.Series("duration", [None] * frame.height, dtype=pl.Float64)
+    if len(candidates) == 1:
+        return candidates[0].rename("duration")
     return (
         pl.DataFrame([c.rename(str(i)) for i, c in enumerate(candidates)])
         .select(pl.coalesce(pl.all()).alias("duration"))

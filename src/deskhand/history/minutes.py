@@ -110,17 +110,20 @@ def _summed_by_offset(tickets: pl.DataFrame, time: pl.DataFrame, key: str) -> Su
     if span > DENSE_SPAN * tickets.height:
         return None
     entry_keys = time.get_column(key).to_numpy()
-    offset = entry_keys - low
     # Offset ``span`` stands for "no such ticket": entries below or above every ticket land there.
-    offset = np.where((offset < 0) | (offset >= span), span, offset)
+    offset = entry_keys - low
+    offset[(offset < 0) | (offset >= span)] = span
     known = np.zeros(span + 1, dtype=bool)
     known[ids - low] = True
     minutes = time.get_column("minutes").fill_null(np.nan).to_numpy()
     with np.errstate(invalid="ignore"):
         good = minutes <= DAY_MINUTES  # NaN (an unreadable number) is not
-    counted = good & known[offset]
-    sums = np.bincount(offset[counted], weights=minutes[counted], minlength=span + 1)
-    unknown = good & ~known[offset]
+    known_entry = known[offset]
+    # Weights of zero rather than a filtered copy of three million offsets: half the memory.
+    weights = np.where(good & known_entry, minutes, 0.0)
+    sums = np.bincount(offset, weights=weights, minlength=span + 1)
+    del weights
+    unknown = good & ~known_entry
     unknown_keys = pl.Series(key, np.unique(entry_keys[unknown]), dtype=tickets.schema[key])
     return pl.Series("minutes", sums[ids - low]), int(unknown.sum()), unknown_keys
 
