@@ -211,3 +211,69 @@ def test_eval_says_which_labels_no_installed_specialist_handles(tmp_path: Path) 
     assert "No installed specialist handles Printer: a ticket the model reads as one" in said(
         result
     )
+
+
+def topic_table(path: Path) -> Path:
+    """A SYNTHETIC training table shaped like a topic-labelled export: its text column is
+    `Document`, its label `Topic_group`; two clear topics and one with too few tickets."""
+    rows = (
+        [(f"printer on floor {i % 7} jammed paper tray {i}", "Hardware") for i in range(150)]
+        + [(f"need access to shared folder {i % 5} for project {i}", "Access") for i in range(150)]
+        + [(f"please approve my holiday {i}", "HR Support") for i in range(9)]
+    )
+    path.write_text(csv_text(["Document", "Topic_group"], rows))
+    return path
+
+
+def test_a_table_with_a_document_column_trains_when_mapped(tmp_path: Path) -> None:
+    path = topic_table(tmp_path / "topics.csv")
+    mapped = ["--map", "category=Topic_group", "--map", "body=Document", "--folds", "3"]
+    result = deskhand("triage", "eval", str(path), *mapped)
+    assert result.exit_code == 0, result.output
+    text = said(result)
+    assert "coverage at 95% precision" in text
+    assert "95% interval" in text
+    assert "Coverage gain over the baseline:" in text
+    assert "Promise (95% of routed tickets right) kept on held-out folds:" in text
+    # The intent with nine tickets (three held out per fold) cannot be certified: it says so.
+    assert "Not routed, their precision cannot be certified at 95%" in text
+    assert "HR Support: too few: 9 predicted, needs 59." in text
+    document = json.loads(deskhand("triage", "eval", str(path), *mapped, "--json").stdout)
+    low, high = document["deskhand"]["routed_interval"]
+    assert low <= document["deskhand"]["routed_precision"] <= high
+    hr = next(i for i in document["deskhand"]["intents"] if i["intent"] == "HR Support")
+    assert hr["threshold"] is None
+    db = f"sqlite:///{tmp_path / 'deskhand.db'}"
+    assert deskhand("--db", db, "db", "upgrade").exit_code == 0
+    trained = deskhand("--db", db, "triage", "train", str(path), *mapped, "--json")
+    assert trained.exit_code == 0, trained.output
+    figures = json.loads(trained.stdout)
+    assert figures["thresholds"]["HR Support"] is None
+    assert figures["thresholds"]["Hardware"] is not None
+
+
+def test_an_unmapped_text_column_gets_an_error_naming_map(tmp_path: Path) -> None:
+    path = topic_table(tmp_path / "topics.csv")
+    no_text = deskhand("triage", "eval", str(path), "--map", "category=Topic_group")
+    assert no_text.exit_code == 2
+    assert "topics.csv has no text column" in said(no_text)
+    assert "--map body=Document" in said(no_text)
+    nothing = deskhand("triage", "eval", str(path))
+    assert nothing.exit_code == 2
+    assert "--map category=LABEL_COLUMN --map body=TEXT_COLUMN" in said(nothing)
+    wrong = deskhand("triage", "eval", str(path), "--map", "category=Topic", "--map", "body=Doc")
+    assert wrong.exit_code == 2
+    assert "Column 'Topic' not found in topics.csv" in said(wrong)
+    assert "Traceback" not in said(wrong) + said(nothing) + said(no_text)
+
+
+def test_a_format_finds_the_text_where_that_psa_puts_it(tmp_path: Path) -> None:
+    path = tmp_path / "connectwise.csv"
+    rows = [(f"printer {i}", "paper jam", "Hardware") for i in range(4)]
+    path.write_text(csv_text(["Summary", "Initial Description", "Area"], rows))
+    history = load_labelled([path], columns={"category": "Area"}, format="connectwise")
+    assert history.texts[0] == "printer 0\npaper jam"
+    assert load_labelled([path], columns={"category": "Area"}).texts[0] == "printer 0\n"
+    clash = deskhand("triage", "eval", str(path), "--label-column", "Area", "--map", "category=X")
+    assert clash.exit_code == 2
+    assert "name two label columns" in said(clash)

@@ -4,13 +4,19 @@ and choose the active model version."""
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from deskhand.cli.analyze import FormatName
 from deskhand.cli.common import err, group, out, print_json, settings, user_errors
 from deskhand.errors import UsageError
+
+if TYPE_CHECKING:
+    from deskhand.domain.intents import Intent
+    from deskhand.triage.dataset import LabelledTickets
+    from deskhand.triage.evaluation import Evaluation, Figures, IntentFigures
 
 triage_app = group("The triage classifier: train, evaluate, list and activate model versions.")
 
@@ -22,7 +28,20 @@ LabelColumn = Annotated[
     str | None,
     typer.Option(
         metavar="COLUMN",
-        help="Read any table and use this column as the label (default: PSA category).",
+        help="Read any table and use this column as the label (the same as --map category=).",
+    ),
+]
+Format = Annotated[
+    FormatName | None,
+    typer.Option("--format", help="The PSA the export comes from (default: from the headers)."),
+]
+Map = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        metavar="FIELD=COLUMN",
+        help="field=column, repeatable, as for `analyze`: category (the label), subject, body; "
+        "a table needs only these, e.g. --map category=Topic --map body=Document.",
     ),
 ]
 MappingFile = Annotated[
@@ -43,6 +62,8 @@ _LISTED = 8  # labels named in a note before "and N more"
 def eval_command(
     paths: Paths,
     label_column: LabelColumn = None,
+    format: Format = None,
+    map_: Map = None,
     mapping: MappingFile = None,
     folds: Folds = 5,
     target_precision: Target = 0.95,
@@ -50,63 +71,24 @@ def eval_command(
 ) -> None:
     """Compare deskhand's classifier with a TF-IDF + LinearSVC baseline on held-out folds."""
     from deskhand.specialists.registry import discover
-    from deskhand.triage.dataset import load_labelled
     from deskhand.triage.evaluation import evaluate
 
     with user_errors():
         _check(folds, target_precision)
         known = discover().intents  # the installed specialists': what labels are read as
-        history = load_labelled(paths, label_column=label_column, mapping=mapping, intents=known)
+        history = _history(paths, label_column, format, map_, mapping, known)
         with _progress() as advance:
             result = evaluate(history, folds=folds, target=target_precision, progress=advance)
         if json_:
             print_json(result.json_document())
             return
-        ours, theirs = result.deskhand, result.baseline
-        out.print(
-            f"{result.tickets:,} labelled tickets, {len(ours.intents)} intents, "
-            f"{result.folds}-fold cross-validation (same folds for both models)."
-        )
-        table = Table("", "deskhand", "baseline (TF-IDF + LinearSVC)", title="Held-out figures")
-        target = f"{result.target_precision:.0%}"
-        for label, a, b in (
-            ("accuracy", ours.accuracy, theirs.accuracy),
-            ("macro-F1", ours.macro_f1, theirs.macro_f1),
-            (f"coverage at {target} precision", ours.coverage, theirs.coverage),
-            ("precision of routed tickets", ours.routed_precision, theirs.routed_precision),
-        ):
-            table.add_row(label, f"{a:.1%}", f"{b:.1%}")
-        table.add_row(
-            "calibration error (ECE)", f"{ours.calibration_error or 0:.3f}", "n/a (margins)"
-        )
-        out.print(table)
-        intents = Table(
-            "intent",
-            "tickets",
-            "precision",
-            "recall",
-            "threshold",
-            "baseline precision",
-            "baseline recall",
-            title="Per intent (deskhand vs baseline)",
-        )
-        for mine, base in zip(ours.intents, theirs.intents, strict=True):
-            intents.add_row(
-                mine.intent,
-                f"{mine.support:,}",
-                f"{mine.precision:.1%}",
-                f"{mine.recall:.1%}",
-                "never routed" if mine.threshold is None else f"{mine.threshold:.3f}",
-                f"{base.precision:.1%}",
-                f"{base.recall:.1%}",
-            )
-        out.print(intents)
+        _print_evaluation(result)
         confusions = Table("actual", "predicted as", "tickets", title="Worst confusions (deskhand)")
-        for confusion in ours.confusions:
+        for confusion in result.deskhand.confusions:
             confusions.add_row(confusion.actual, confusion.predicted, f"{confusion.count:,}")
         out.print(confusions)
         _notes(result.set_aside, result.unlabelled, folds)
-        _routes(history.read_as, [i.intent for i in ours.intents], known)
+        _routes(history.read_as, [i.intent for i in result.deskhand.intents], known)
 
 
 @triage_app.command("train")
@@ -114,6 +96,8 @@ def train_command(
     ctx: typer.Context,
     paths: Paths,
     label_column: LabelColumn = None,
+    format: Format = None,
+    map_: Map = None,
     mapping: MappingFile = None,
     folds: Folds = 5,
     target_precision: Target = 0.95,
@@ -122,7 +106,6 @@ def train_command(
     """Train a model on resolved tickets, store it as a new version and make it active."""
     from deskhand.specialists.registry import discover
     from deskhand.store.db import Database
-    from deskhand.triage.dataset import load_labelled
     from deskhand.triage.models_store import save_model
     from deskhand.triage.training import train
 
@@ -131,12 +114,14 @@ def train_command(
         database = Database(settings(ctx).database())
         database.require_current()
         known = discover().intents  # the installed specialists': what labels are read as
-        history = load_labelled(paths, label_column=label_column, mapping=mapping, intents=known)
+        history = _history(paths, label_column, format, map_, mapping, known)
         with _progress() as advance:
             trained = train(history, folds=folds, target=target_precision, progress=advance)
         training = {
             "sources": history.sources,
             "label_column": label_column,
+            "format": format.value if format else None,
+            "map": map_ or [],
             "mapping": str(mapping) if mapping else None,
             "read_as": history.read_as,
         }
@@ -159,6 +144,7 @@ def train_command(
                         "macro_f1": figures.macro_f1,
                         "coverage": figures.coverage,
                         "routed_precision": figures.routed_precision,
+                        "routed_interval": list(figures.routed_interval),
                         "calibration_error": figures.calibration_error,
                     },
                     "set_aside": trained.set_aside,
@@ -169,7 +155,8 @@ def train_command(
             f"Triage model version {version} trained on {trained.tickets:,} tickets and made "
             f"active. Held out ({trained.folds} folds): accuracy {figures.accuracy:.1%}, "
             f"macro-F1 {figures.macro_f1:.1%}, coverage at {trained.target_precision:.0%} "
-            f"precision {figures.coverage:.1%}."
+            f"precision {figures.coverage:.1%}, realised precision {figures.routed_precision:.1%} "
+            f"(95% interval {_interval(figures)})."
         )
         table = Table("intent", "tickets", "precision", "recall", "routed from probability")
         for intent in figures.intents:
@@ -178,9 +165,10 @@ def train_command(
                 f"{intent.support:,}",
                 f"{intent.precision:.1%}",
                 f"{intent.recall:.1%}",
-                "never (escalates)" if intent.threshold is None else f"{intent.threshold:.3f}",
+                "not routed" if intent.threshold is None else f"{intent.threshold:.3f}",
             )
         out.print(table)
+        _not_routed(figures.intents, trained.target_precision)
         _notes(trained.set_aside, history.unlabelled, folds)
         _routes(history.read_as, sorted(trained.thresholds), known)
 
@@ -249,6 +237,101 @@ def activate_command(
         finally:
             database.dispose()
         out.print(f"Triage model version {version} is now active.")
+
+
+def _history(
+    paths: list[Path],
+    label_column: str | None,
+    format: FormatName | None,
+    map_: list[str] | None,
+    mapping: Path | None,
+    intents: Mapping[str, "Intent"],
+) -> "LabelledTickets":
+    """The labelled tickets, read with analyze's --format and --map."""
+    from deskhand.history.formats import parse_map
+    from deskhand.triage.dataset import load_labelled
+
+    return load_labelled(
+        paths,
+        label_column=label_column,
+        columns=parse_map(map_ or []),
+        format=format.value if format else None,
+        mapping=mapping,
+        intents=intents,
+    )
+
+
+def _print_evaluation(result: "Evaluation") -> None:
+    """Both models' held-out figures, the routing promise checked, and each intent's routing."""
+    ours, theirs = result.deskhand, result.baseline
+    target = f"{result.target_precision:.0%}"
+    out.print(
+        f"{result.tickets:,} labelled tickets, {len(ours.intents)} intents, "
+        f"{result.folds}-fold cross-validation (same folds for both models; baseline: "
+        f"TF-IDF + LinearSVC, thresholds certified the same way)."
+    )
+    table = Table("held out", "deskhand", "baseline", title="Held-out figures")
+    for label, a, b in (
+        ("accuracy", ours.accuracy, theirs.accuracy),
+        ("macro-F1", ours.macro_f1, theirs.macro_f1),
+        (f"coverage at {target} precision", ours.coverage, theirs.coverage),
+        ("realised precision, routed", ours.routed_precision, theirs.routed_precision),
+    ):
+        table.add_row(label, f"{a:.1%}", f"{b:.1%}")
+    table.add_row("  95% interval", _interval(ours), _interval(theirs))
+    table.add_row("calibration error (ECE)", f"{ours.calibration_error or 0:.3f}", "n/a")
+    out.print(table)
+    gain = result.coverage_gain * 100
+    out.print(
+        f"Coverage gain over the baseline: {gain:+.1f} points ({ours.coverage:.1%} against "
+        f"{theirs.coverage:.1%} routed at {target} precision)."
+    )
+    low = ours.routed_interval[0]
+    kept = ours.routed_precision >= result.target_precision
+    out.print(
+        f"Promise ({target} of routed tickets right) "
+        f"{'kept' if kept else 'NOT kept'} on held-out folds: {ours.routed_precision:.1%} "
+        f"realised, 95% interval {_interval(ours)}"
+        + ("." if low >= result.target_precision else ", which reaches below the target.")
+    )
+    intents = Table(
+        "intent",
+        "tickets",
+        "precision",
+        "recall",
+        "routed from",
+        "certified",
+        title=f"Per intent (deskhand; certified: precision bound at {1 - result.risk:.0%})",
+    )
+    for mine in ours.intents:
+        intents.add_row(
+            mine.intent,
+            f"{mine.support:,}",
+            f"{mine.precision:.1%}",
+            f"{mine.recall:.1%}",
+            "not routed" if mine.threshold is None else f"{mine.threshold:.3f}",
+            "" if mine.threshold is None else f"{mine.certified_precision:.1%}",
+        )
+    out.print(intents)
+    _not_routed(ours.intents, result.target_precision)
+
+
+def _not_routed(intents: "list[IntentFigures]", target: float) -> None:
+    """Which intents always escalate as low_confidence, and why."""
+    held = [i for i in intents if i.threshold is None]
+    if not held:
+        return
+    out.print(
+        f"Not routed, their precision cannot be certified at {target:.0%} (their tickets "
+        f"escalate as low_confidence):"
+    )
+    for intent in held:
+        out.print(f"  {intent.intent}: {intent.not_routed}.")
+
+
+def _interval(figures: "Figures") -> str:
+    low, high = figures.routed_interval
+    return f"{low:.1%}–{high:.1%}"
 
 
 def _cold_start() -> str:

@@ -1,9 +1,12 @@
 """Labelled history for the triage classifier: a ticket's text and the intent it turned out to be.
 
-Two ways in. Without ``--label-column``, PSA exports go through the same importers as
-``deskhand analyze`` (Syncro, ConnectWise, Autotask, Halo, generic) and the PSA category is the
-label. With ``--label-column C``, any table (CSV, XLSX, JSON) is read as it is: column C is the
-label and the subject/title and body/description columns are the text.
+Read the way ``deskhand analyze`` reads, with the same ``--format`` and ``--map field=column``.
+Two ways in. Without a label column named, PSA exports go through analyze's importer (Syncro,
+ConnectWise, Autotask, Halo, generic) and the PSA category is the label. With one named
+(``--map category=C``, or ``--label-column C``), any table (CSV, XLSX, JSON) is read as it is,
+with no ticket ids or dates needed: column C is the label and the text is the ``--map``
+subject/body columns, else the ``--format``'s subject and body columns, else a column with a
+usual name (subject, title, body, description…).
 
 Labels are read as the intents the installed specialists declare (passed in by the caller): a
 label that names an intent, or a taxonomy category an intent takes (``Intent.categories``) by
@@ -24,8 +27,8 @@ import polars as pl
 import yaml
 
 from deskhand.domain.intents import Intent
-from deskhand.errors import InputError, UsageError
-from deskhand.history.formats import normalise_header
+from deskhand.errors import InputError, UnknownFormatError, UsageError
+from deskhand.history.formats import LAYOUTS, normalise_header
 from deskhand.history.importer import import_history
 from deskhand.history.quality import Ledger
 from deskhand.history.sources import discover, read_tables
@@ -88,15 +91,27 @@ def load_labelled(
     paths: Sequence[Path],
     *,
     label_column: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    format: str | None = None,
     mapping: Path | None = None,
     intents: Mapping[str, Intent] | None = None,
 ) -> LabelledTickets:
-    """Read labelled tickets from ``paths`` (files or folders), renamed by ``mapping``, then
-    read as ``intents`` (the registry's) where a label means one."""
+    """Read labelled tickets from ``paths`` (files or folders) with ``columns`` (``--map``:
+    field -> column) and ``format`` as analyze reads them, renamed by ``mapping``, then read as
+    ``intents`` (the registry's) where a label means one."""
+    columns = dict(columns or {})
     if label_column is not None:
-        texts, labels, sources = _read_tables(paths, label_column)
+        if columns.get("category", label_column) != label_column:
+            raise UsageError(
+                f"--label-column {label_column} and --map category={columns['category']} "
+                f"name two label columns.",
+                hint="Name the label column once, with --map category=COLUMN.",
+            )
+        columns["category"] = label_column
+    if "category" in columns:
+        texts, labels, sources = _read_tables(paths, columns, format)
     else:
-        texts, labels, sources = _read_exports(paths)
+        texts, labels, sources = _read_exports(paths, columns, format)
     renames = load_mapping(mapping) if mapping is not None else {}
     unnamed = {(label or "").strip() for label in labels} - set(renames) - {""}
     read_as = intent_labels(unnamed, intents or {})
@@ -155,21 +170,37 @@ def load_mapping(path: Path) -> dict[str, str]:
     return {str(k).strip(): "" if v is None else str(v).strip() for k, v in data.items()}
 
 
-def _read_exports(paths: Sequence[Path]) -> tuple[list[str], list[str | None], list[str]]:
-    imported = import_history(paths, ledger=Ledger())
+def _read_exports(
+    paths: Sequence[Path], columns: Mapping[str, str], format: str | None
+) -> tuple[list[str], list[str | None], list[str]]:
+    try:
+        imported = import_history(paths, ledger=Ledger(), mapping=columns, forced_format=format)
+    except UnknownFormatError as error:
+        raise UnknownFormatError(
+            error.message,
+            hint="deskhand knows Syncro, ConnectWise Manage, Autotask and HaloPSA exports. "
+            + TABLE_HINT,
+        ) from None
     tickets = imported.tickets
     texts = _join_text(tickets.get_column("subject"), tickets.get_column("body"))
     if tickets.get_column("category_raw").null_count() == tickets.height:
         raise InputError(
             "The export has no category column, so its tickets carry no label.",
-            hint="Name the label column with --label-column, or map one with a generic export.",
+            hint="Name the label column with --map category=COLUMN.",
         )
     labels = tickets.get_column("category_raw").to_list()
     return texts, labels, [item.path for item in imported.inputs]
 
 
+# A training set is often a plain table of text and label, not a PSA export.
+TABLE_HINT = (
+    "For a table of text and labels, say which column is which: "
+    "--map category=LABEL_COLUMN --map body=TEXT_COLUMN."
+)
+
+
 def _read_tables(
-    paths: Sequence[Path], label_column: str
+    paths: Sequence[Path], columns: Mapping[str, str], format: str | None
 ) -> tuple[list[str], list[str | None], list[str]]:
     texts: list[str] = []
     labels: list[str | None] = []
@@ -177,23 +208,19 @@ def _read_tables(
     for path in discover(paths):
         for table in read_tables(path):
             by_normal = {normalise_header(h): h for h in table.header}
-            label = by_normal.get(normalise_header(label_column))
-            if label is None:
-                raise UsageError(
-                    f"Column {label_column!r} not found in {table.name}. "
-                    f"Found: {', '.join(table.header[:25])}.",
-                    hint="Name the label column with --label-column.",
-                )
-            subject = _first(by_normal, SUBJECT_HEADERS)
-            body = _first(by_normal, BODY_HEADERS)
+            label = _column(table.name, table.header, by_normal, "category", columns["category"])
+            subject, body = _text_columns(table.name, table.header, by_normal, columns, format)
             if subject is None and body is None:
+                others = [h for h in table.header if h != label]
                 raise InputError(
                     f"{table.name} has no text column: expected one of "
                     f"{', '.join(SUBJECT_HEADERS + BODY_HEADERS)}. "
-                    f"Found: {', '.join(table.header[:25])}."
+                    f"Found: {', '.join(table.header[:25])}.",
+                    hint="Say which column holds the text: "
+                    f"--map body={others[0] if others else 'COLUMN'} (or --map subject=…).",
                 )
-            columns = [c for c in (label, subject, body) if c is not None]
-            frame = table.load(columns)
+            wanted = [c for c in (label, subject, body) if c is not None]
+            frame = table.load(list(dict.fromkeys(wanted)))
             empty = pl.Series([None] * frame.height, dtype=pl.String)
             texts.extend(
                 _join_text(
@@ -204,6 +231,55 @@ def _read_tables(
             labels.extend(frame.get_column(label).cast(pl.String).to_list())
             sources.append(table.name)
     return texts, labels, sources
+
+
+def _text_columns(
+    name: str,
+    header: Sequence[str],
+    by_normal: Mapping[str, str],
+    columns: Mapping[str, str],
+    format: str | None,
+) -> tuple[str | None, str | None]:
+    """The subject and body columns: as mapped (a mapped one alone is the whole text), else
+    found by the names the format, or any export, gives them."""
+    if {"subject", "body"} & columns.keys():
+        subject, body = (
+            _column(name, header, by_normal, f, columns[f]) if f in columns else None
+            for f in ("subject", "body")
+        )
+        return subject, body
+    return (
+        _first(by_normal, _text_headers("subject", format)),
+        _first(by_normal, _text_headers("body", format)),
+    )
+
+
+def _column(
+    name: str, header: Sequence[str], by_normal: Mapping[str, str], field: str, column: str
+) -> str:
+    """The file's own header for a ``--map`` column, matched as analyze matches it."""
+    found = column if column in header else by_normal.get(normalise_header(column))
+    if found is None:
+        raise UsageError(
+            f"Column {column!r} not found in {name}. Found: {', '.join(header[:25])}.",
+            hint=f"Name the {'label' if field == 'category' else field} column with "
+            f"--map {field}=COLUMN.",
+        )
+    return found
+
+
+def _text_headers(field: str, format: str | None) -> tuple[str, ...]:
+    """Where a ticket's subject or body is, in a PSA's own layouts, else by usual names."""
+    usual = SUBJECT_HEADERS if field == "subject" else BODY_HEADERS
+    if format is None or format == "generic":
+        return usual
+    own = [
+        name
+        for layout in LAYOUTS
+        if layout.format == format and layout.kind == "tickets"
+        for name in layout.columns.get(field, ())
+    ]
+    return tuple(dict.fromkeys([*own, *usual]))
 
 
 def _first(by_normal: Mapping[str, str], candidates: Sequence[str]) -> str | None:

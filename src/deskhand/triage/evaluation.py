@@ -2,9 +2,10 @@
 
 k-fold cross-validation, stratified and seeded, so deskhand's model and the baseline see the same
 splits in the same run. Every ticket is predicted once by a model that never saw it. Coverage
-at the target precision is *cross-fitted*: the thresholds applied to fold i are chosen on the
-held-out predictions of the other folds, so the figure is not flattered by choosing thresholds
-on the very tickets they are scored on.
+at the target precision is *cross-fitted*: the thresholds applied to fold i are certified on the
+held-out predictions of the other folds (``selective.certify``), so the routed precision
+reported, and its interval, is measured on tickets the threshold choice never saw: it is the
+check that the promise holds out of sample. Both models get thresholds the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import numpy as np
 
 from deskhand.triage.classifier import BASELINE, DESKHAND, Scorer, cross_fit, train_baseline
 from deskhand.triage.dataset import LabelledTickets
-from deskhand.triage.selective import NEVER, choose_thresholds, coverage
+from deskhand.triage.selective import (
+    NEVER,
+    RISK,
+    Coverage,
+    certify_intents,
+    choose_thresholds,
+    coverage,
+)
 
 Progress = Callable[[str, int, int], None]  # what is being done, steps done, steps in all
 Trainer = Callable[[Sequence[str], Sequence[str]], Scorer]
@@ -40,7 +48,10 @@ class IntentFigures:
     support: int
     precision: float
     recall: float
-    threshold: float | None  # None: never routed at the target precision
+    threshold: float | None  # None: not routed, its precision cannot be certified
+    predicted: int = 0  # held-out tickets predicted as this intent
+    certified_precision: float = 0.0  # lower confidence bound of the routed ones' precision
+    not_routed: str = ""  # why it is not routed; "" when it is
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,8 @@ class Figures:
     accuracy: float
     macro_f1: float
     coverage: float  # share routed automatically at the target precision
-    routed_precision: float  # how precise those routed tickets actually were
+    routed_precision: float  # how precise those routed tickets actually were (held out)
+    routed_interval: tuple[float, float]  # 95% Clopper-Pearson interval of routed_precision
     intents: list[IntentFigures]
     confusions: list[Confusion]
     calibration_error: float | None = None  # expected calibration error; None: not a probability
@@ -76,6 +88,12 @@ class Evaluation:
     baseline: Figures
     set_aside: dict[str, int]
     unlabelled: int
+    risk: float = RISK  # per intent, the chance a certified threshold misses the target
+
+    @property
+    def coverage_gain(self) -> float:
+        """Points of coverage deskhand's model routes beyond the baseline, at the target."""
+        return self.deskhand.coverage - self.baseline.coverage
 
     def json_document(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,20 +156,25 @@ def figures(
         )
         routed += part.routed
         correct += part.correct
-    overall = choose_thresholds(held.predicted, held.confidence, labels, target, intents)
+    overall = certify_intents(held.predicted, held.confidence, labels, target, intents)
+    found = Coverage(len(labels), routed, correct)
     return Figures(
         model=model,
         accuracy=float(accuracy_score(labels, held.predicted)),
         macro_f1=float(f1_score(labels, held.predicted, labels=intents, average="macro")),
         coverage=routed / len(labels),
-        routed_precision=correct / routed if routed else 1.0,
+        routed_precision=found.precision,
+        routed_interval=found.interval(),
         intents=[
             IntentFigures(
                 intent,
                 int(support[i]),
                 float(precision[i]),
                 float(recall[i]),
-                None if overall[intent] == NEVER else float(overall[intent]),
+                None if not overall[intent].routes else overall[intent].threshold,
+                overall[intent].tickets,
+                overall[intent].lower_bound,
+                overall[intent].reason,
             )
             for i, intent in enumerate(intents)
         ],

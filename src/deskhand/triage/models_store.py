@@ -105,7 +105,7 @@ def load(row: TriageModelVersion) -> ActiveModel:
             hint="Train it again with `deskhand triage train`.",
         )
     model = pickle.loads(row.blob)  # our own model, checked by its hash above
-    if not isinstance(model, TriageModel):
+    if not isinstance(model, TriageModel) or not hasattr(model, "views"):
         raise DeskhandError(
             f"Triage model version {row.id} was stored by an older deskhand in another format.",
             hint="Train it again with `deskhand triage train`.",
