@@ -135,8 +135,8 @@ def _own(frame: pl.DataFrame, taxonomy: Taxonomy, vague_share: float) -> Categor
 
 def _unnamed_themes(vague: pl.DataFrame, taxonomy: Taxonomy) -> list[SuggestedCategory]:
     """Recurring themes among the tickets with no usable category that no category names: a
-    theme whose tickets mostly name no taxonomy category in their text, or whose defining term
-    the taxonomy does not know and whose tickets do not agree on one (see ``_own_themes``)."""
+    theme whose tickets mostly name no taxonomy category in their text, or one the taxonomy does
+    not know (``_unknown_to``)."""
     if vague.height == 0:
         return []
     named = _match_distinct(vague, taxonomy)
@@ -146,26 +146,22 @@ def _unnamed_themes(vague: pl.DataFrame, taxonomy: Taxonomy) -> list[SuggestedCa
         max_clusters=THEME_CLUSTERS,
     )
     labels = named.to_list()
-    subjects = vague.get_column("subject").fill_null("(no subject)").to_list()
-    categories = vague.get_column("category")
-    suggestions = []
-    for theme in found:
-        members = [labels[i] for i in theme.members]
-        agreeing = max((members.count(label) for label in set(members) - {None}), default=0)
-        unnamed = members.count(None) >= THEME_AGREEMENT * len(members)
-        unknown = not taxonomy.knows_word(theme.top_terms[0])
-        if unnamed or (unknown and agreeing < THEME_AGREEMENT * len(members)):
-            suggestions.append(
-                SuggestedCategory(
-                    label=theme.label,
-                    top_terms=theme.top_terms,
-                    tickets=theme.tickets,
-                    minutes=round(theme.minutes, 2),
-                    examples=_distinct([subjects[i] for i in theme.example_indices]),
-                    filed_under=_counted_in(categories.gather(theme.members)),
-                )
-            )
-    return suggestions
+    unnamed = [
+        theme
+        for theme in found
+        if [labels[i] for i in theme.members].count(None) >= THEME_AGREEMENT * theme.tickets
+        or _unknown_to(taxonomy, theme, labels)
+    ]
+    return _suggested(vague, unnamed)
+
+
+def _unknown_to(taxonomy: Taxonomy, theme: Suggestion, labels: list[str | None]) -> bool:
+    """Whether ``theme`` is one the taxonomy does not know: its defining term is no word of any
+    phrase ("opalchart"), and its tickets' phrase matches (``labels``) do not mostly agree."""
+    members = [labels[i] for i in theme.members]
+    agreeing = max((members.count(label) for label in set(members) - {None}), default=0)
+    unknown = not taxonomy.knows_word(theme.top_terms[0])
+    return unknown and agreeing < THEME_AGREEMENT * len(members)
 
 
 def _match_distinct(tickets: pl.DataFrame, taxonomy: Taxonomy) -> pl.Series:
@@ -332,10 +328,7 @@ def _own_themes(todo: pl.DataFrame, taxonomy: Taxonomy) -> tuple[pl.Series, list
     )
     labels = todo.get_column("taxonomy_label").to_list()
     for number, theme in enumerate(found):
-        members = [labels[i] for i in theme.members]
-        agreeing = max((members.count(label) for label in set(members) - {None}), default=0)
-        unknown = not taxonomy.knows_word(theme.top_terms[0])
-        if unknown and agreeing < THEME_AGREEMENT * len(members):
+        if _unknown_to(taxonomy, theme, labels):
             for i in theme.members:
                 themes[i] = number
     return pl.Series(themes, dtype=pl.Int32), found
@@ -348,19 +341,24 @@ def suggest(tickets: pl.DataFrame, rest: pl.Expr) -> list[SuggestedCategory]:
     if left.height == 0:
         return []
     texts = left.select(_text()).get_column("text").to_list()
-    subjects = left.get_column("subject").fill_null("(no subject)").to_list()
-    categories = left.get_column("category")
-    clusters = suggest_categories(texts, left.get_column("minutes").to_list())
+    return _suggested(left, suggest_categories(texts, left.get_column("minutes").to_list()))
+
+
+def _suggested(tickets: pl.DataFrame, themes: list[Suggestion]) -> list[SuggestedCategory]:
+    """``themes`` found among ``tickets`` as the report shows them: with example subjects and
+    where their tickets are counted."""
+    subjects = tickets.get_column("subject").fill_null("(no subject)").to_list()
+    categories = tickets.get_column("category")
     return [
         SuggestedCategory(
-            label=cluster.label,
-            top_terms=cluster.top_terms,
-            tickets=cluster.tickets,
-            minutes=round(cluster.minutes, 2),
-            examples=_distinct([subjects[i] for i in cluster.example_indices]),
-            filed_under=_counted_in(categories.gather(cluster.members)),
+            label=theme.label,
+            top_terms=theme.top_terms,
+            tickets=theme.tickets,
+            minutes=round(theme.minutes, 2),
+            examples=_distinct([subjects[i] for i in theme.example_indices]),
+            filed_under=_counted_in(categories.gather(theme.members)),
         )
-        for cluster in clusters
+        for theme in themes
     ]
 
 
