@@ -1,7 +1,8 @@
 """The canonical ticket and time-entry tables that every importer produces.
 
 Whatever the PSA, an import ends as two Polars frames with these columns, so everything after
-the import (window, minutes, categories, ranking, report) is written once.
+the import (window, minutes, categories, ranking, report) is written once; the import adds
+``key``, the column the two are joined on (``with_keys``).
 """
 
 from __future__ import annotations
