@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
+from deskhand.store.db import Database
 from tests.support import WriteCsv, csv_text, postgres_database
 
 # One Samba AD DC per session, shared by the LDAP tests and the end-to-end tests.
@@ -34,15 +37,44 @@ def write_csv(tmp_path: Path) -> WriteCsv:
     return write
 
 
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with deskhand's schema, made once per session (per xdist worker) by the
+    real migrations: each test starts from a copy instead of migrating its own."""
+    path = tmp_path_factory.mktemp("schema") / "deskhand.db"
+    database = Database(f"sqlite:///{path}")
+    database.upgrade()
+    database.engine.dispose()  # the last connection checkpoints the write-ahead log
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """A PostgreSQL database with deskhand's schema, made once per session (per xdist worker)
+    by the real migrations: the template each test's throwaway database is copied from."""
+    with postgres_database("deskhand_schema") as url:
+        database = Database(url)
+        database.upgrade()
+        database.engine.dispose()  # a template is copied only with nobody connected
+        name = make_url(url).database
+        assert name is not None
+        yield name
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The application database, once per backend: a SQLite file, then a throwaway database
-    on the real PostgreSQL (named after the test's folder)."""
+    """The application database, once per backend, already at the newest schema: a copy of
+    ``sqlite_schema`` in the test's folder, then a throwaway copy of ``postgres_schema`` on the
+    real PostgreSQL (named after the test's folder). Upgrading it again changes nothing;
+    the migrations themselves are tested from an empty database in test_migrations."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'deskhand.db'}"
+        path = tmp_path / "deskhand.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_schema"), path)
+        yield f"sqlite:///{path}"
         return
+    template = request.getfixturevalue("postgres_schema")
     folder = request.path.parent.name
-    with postgres_database(f"deskhand_{folder}") as url:
+    with postgres_database(f"deskhand_{folder}", template) as url:
         yield url
 
 

@@ -36,17 +36,19 @@ POSTGRES = os.environ.get("DESKHAND_TEST_POSTGRES", "postgresql://root@127.0.0.1
 
 
 @contextmanager
-def postgres_database(prefix: str) -> Iterator[str]:
-    """A throwaway database on the test PostgreSQL server, dropped afterwards.
+def postgres_database(prefix: str, template: str | None = None) -> Iterator[str]:
+    """A throwaway database on the test PostgreSQL server, dropped afterwards; a copy of the
+    database ``template`` (its name) when given.
 
     Tests that need PostgreSQL fail — never skip — when it is down: `make test` starts it
     (scripts/services.sh).
     """
     server = create_engine(normalise_url(POSTGRES), isolation_level="AUTOCOMMIT")
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     try:
         with server.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     except OperationalError as error:
         pytest.fail(f"PostgreSQL at {POSTGRES} is not reachable: {error.orig}")
     url = normalise_url(str(make_url(POSTGRES).set(database=name).render_as_string(False)))
