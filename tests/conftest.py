@@ -8,14 +8,28 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 
+from deskhand import accounts
 from deskhand.store.db import Database
 from tests.support import WriteCsv, csv_text, postgres_database
 
 # One Samba AD DC per session, shared by the LDAP tests and the end-to-end tests.
 # One real Dovecot IMAP server per session, for the mailbox intake tests.
 pytest_plugins = ["tests.connectors.ldap.fixtures", "tests.connectors.imap.fixtures"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashes() -> Iterator[None]:
+    """Passwords hashed with argon2id at its cheapest settings in the tests' own process: a
+    hash at deskhand's settings takes about half a second, and nearly every test seeds the
+    demo approver's password or signs someone in. Same library, same algorithm, same code;
+    test_accounts checks deskhand's own settings."""
+    saved = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts._hasher = saved
 
 
 @pytest.fixture

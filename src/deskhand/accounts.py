@@ -19,8 +19,9 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -45,9 +46,19 @@ from deskhand.store.models import (
 SESSION_LIFETIME = timedelta(hours=12)
 SESSION_IDLE = timedelta(hours=2)
 MIN_PASSWORD = 12
-_hasher = PasswordHasher()
-# Verifying against this keeps a wrong e-mail as slow as a wrong password (no user probing).
-_DUMMY = _hasher.hash("deskhand-dummy-password")
+# argon2id with RFC 9106's low-memory profile: 64 MiB, 3 passes, 4 lanes.
+PASSWORD_HASHING = profiles.RFC_9106_LOW_MEMORY
+_hasher = PasswordHasher.from_parameters(PASSWORD_HASHING)
+
+
+@cache
+def _dummy(hasher: PasswordHasher) -> str:
+    """Verifying against this keeps a wrong e-mail as slow as a wrong password (no user
+    probing). Made when first needed, not when the module is imported: a hash takes a good
+    part of a second, which every command that imports accounts would pay."""
+    return hasher.hash("deskhand-dummy-password")
+
+
 _LIST_HINT = "`deskhand users list` shows them."
 
 
@@ -85,7 +96,7 @@ def set_password(user: User, password: str) -> None:
 def _password_matches(user: User | None, password: str) -> bool:
     stored = user.password_hash if user is not None else None
     try:
-        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+        return _hasher.verify(stored or _dummy(_hasher), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
