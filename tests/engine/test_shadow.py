@@ -8,12 +8,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from tests.engine.test_flow import CONTOSO, KAREN, LISA, applied, ticket, work
 
+from deskhand.accounts import create_token
 from deskhand.engine import shadow
 from deskhand.engine.runtime import Runtime
-from deskhand.store.models import Approval, Escalation, EventRecord, Run, Step, Tenant, Ticket
+from deskhand.store.models import (
+    Approval,
+    Escalation,
+    EventRecord,
+    Run,
+    Step,
+    Tenant,
+    Ticket,
+    User,
+)
+from deskhand.web.app import create_app
 
 # Group changes (internal) run without approval: the plan has an auto step.
 AUTO_POLICY = (
@@ -191,3 +203,29 @@ def test_in_shadow_a_ticket_deskhand_would_escalate_is_only_recorded(rt: Runtime
     [recorded] = events(rt, "plan.shadowed")
     assert recorded.data["summary"].startswith("would have escalated (")
     assert shadow.worked(rt, ticket_id, TECH).outcome == shadow.NOTHING_TO_COMPARE
+
+
+def test_the_api_marks_a_shadow_ticket_worked_and_says_how_the_plan_compared(
+    rt: Runtime,
+) -> None:
+    ticket_id = _shadowed_access(rt)
+    _by_hand_add_tom(rt)
+    with rt.db.session() as session:
+        lee = session.execute(select(User).where(User.email == TECH)).scalar_one()
+        token = create_token(session, lee, "tests")
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(
+        create_app(rt, worker=False), base_url="https://127.0.0.1/api/v1", headers=headers
+    ) as api:
+        answer = api.post(f"/tickets/{ticket_id}/worked")
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert (body["ticket_id"], body["outcome"]) == (ticket_id, "matched")
+        assert body["steps"][0]["action"] == "m365.add_group_member"
+        again = api.post(f"/tickets/{ticket_id}/worked")
+        assert again.status_code == 409
+        assert "not left to the technicians by shadow mode" in again.json()["error"]
+        assert api.post("/tickets/999999/worked").status_code == 404
+    assert status(rt, ticket_id)[0] == "resolved"
+    [recorded] = events(rt, "shadow.compared")
+    assert recorded.actor == TECH

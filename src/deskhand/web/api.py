@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 
 from deskhand.audit.search import EventSearch, oldest_first
 from deskhand.audit.trace import Trace, trace
-from deskhand.engine import approvals, schedule
+from deskhand.engine import approvals, schedule, shadow
 from deskhand.engine.approvals import DraftFilter, DraftView
 from deskhand.engine.runtime import Runtime
 from deskhand.errors import DeskhandError
@@ -189,6 +189,16 @@ def build(rt: Runtime) -> FastAPI:
     return api
 
 
+class WorkedView(BaseModel):
+    """How deskhand's shadow plan compared with what the technician did by hand: ``outcome``
+    is matched, not matched, or nothing to compare; each step with what reading back showed."""
+
+    ticket_id: int
+    specialist: str
+    outcome: str
+    steps: list[dict[str, Any]]
+
+
 def _rt(request: Request) -> Runtime:
     found: Runtime = request.app.state.rt
     return found
@@ -246,6 +256,22 @@ def _routes(api: FastAPI) -> None:
         who.require("tech")
         outcome = receive_reply(_rt(request), ticket_id, body.from_address, body.body)
         return ReplyView(**asdict(outcome))
+
+    @api.post("/tickets/{ticket_id}/worked", response_model=WorkedView)
+    def worked(request: Request, who: Who, ticket_id: ObjectId) -> WorkedView:
+        """You worked by hand a ticket shadow mode left to the technicians (tech role or
+        above): deskhand reads back what its shadow plan would have changed (reads only),
+        records whether it matched what you did, and resolves the ticket. As `deskhand tickets
+        worked`."""
+        check_csrf(request, who)
+        ticket(request, who, ticket_id)  # the scope check
+        compared = shadow.worked(_rt(request), ticket_id, who.email)
+        return WorkedView(
+            ticket_id=compared.ticket_id,
+            specialist=compared.specialist,
+            outcome=compared.outcome,
+            steps=compared.steps,
+        )
 
     @api.get("/drafts", response_model=list[DraftView])
     def drafts(
