@@ -87,6 +87,16 @@ def test_text_features_equal_scikit_learns_tfidf_on_plain_words() -> None:
     assert np.allclose(ours.transform(unseen).toarray(), expected)
 
 
+def test_weighted_distinct_texts_learn_what_the_repeated_texts_learn() -> None:
+    distinct = ["printer jam again", "vpn drops at home", "printer offline", "backup failed"]
+    weights = np.array([3, 1, 0, 2])
+    repeated = [text for text, times in zip(distinct, weights, strict=True) for _ in range(times)]
+    weighted = TextFeatures.fit(distinct, weights=weights, stop_words=TICKET_NOISE, bigrams=False)
+    plain = TextFeatures.fit(repeated, stop_words=TICKET_NOISE, bigrams=False)
+    assert weighted.vocabulary.equals(plain.vocabulary)
+    assert "offline" not in weighted.terms  # a text of weight 0 stands for no ticket
+
+
 def test_text_features_skip_numbers_noise_and_mail_boilerplate() -> None:
     texts = [
         "Hi team, 2FA on M365 fails. Ticket 48213 at 10:45 from 10.0.0.1\nSent from my iPhone",

@@ -55,22 +55,36 @@ class TextFeatures:
     @classmethod
     def fit(
         cls,
-        texts: Sequence[str | None],
+        texts: Sequence[str | None] | pl.Series,
         *,
         stop_words: frozenset[str],
         bigrams: bool,
         min_df: int = 2,
         max_df: float = 1.0,
+        weights: NDArray[np.intp] | None = None,
     ) -> TextFeatures:
         """Learn the terms that occur in at least ``min_df`` and at most ``max_df`` (a share)
-        of ``texts``, and how rare each is."""
-        documents = len(texts)
+        of ``texts``, and how rare each is. With ``weights``, text ``i`` stands for
+        ``weights[i]`` documents (the same text in several tickets, counted once)."""
+        if weights is None:
+            documents = len(texts)
+            terms = _terms(texts, stop_words, bigrams).unique().group_by("term").len("df")
+        else:
+            documents = int(weights.sum())
+            held = np.flatnonzero(weights > 0)
+            kept = pl.Series(texts, dtype=pl.String).gather(held)
+            counts = pl.LazyFrame(
+                {"doc": np.arange(len(held), dtype=np.uint32), "weight": weights[held]}
+            )
+            terms = (
+                _terms(kept, stop_words, bigrams)
+                .unique()
+                .join(counts, on="doc")
+                .group_by("term")
+                .agg(pl.col("weight").sum().alias("df"))
+            )
         vocabulary = (
-            _terms(texts, stop_words, bigrams)
-            .unique()
-            .group_by("term")
-            .len("df")
-            .filter(pl.col("df").is_between(min_df, max_df * documents))
+            terms.filter(pl.col("df").is_between(min_df, max_df * documents))
             .sort("term")
             .select(
                 "term",
@@ -108,7 +122,9 @@ class TextFeatures:
         return diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ counts
 
 
-def _terms(texts: Sequence[str | None], stop_words: frozenset[str], bigrams: bool) -> pl.LazyFrame:
+def _terms(
+    texts: Sequence[str | None] | pl.Series, stop_words: frozenset[str], bigrams: bool
+) -> pl.LazyFrame:
     """(doc, term): one row per occurrence of a term in a text; bigrams skip stop words."""
     words = (
         pl.LazyFrame({"text": pl.Series(texts, dtype=pl.String)})

@@ -96,9 +96,16 @@ def suggest_categories(
         if len(texts) > sample
         else np.arange(len(texts))
     )
-    sampled = [texts[i] for i in fitted_on]
+    # Alerts and repeat requests come word for word: each distinct text is vectorised and
+    # clustered once, weighted by how many tickets hold it (the same sums as one row each).
+    text = pl.Series(texts, dtype=pl.String).fill_null("")
+    position = (text.rank("dense") - 1).cast(pl.Int64).to_numpy()
+    distinct = text.unique().sort()
+    tickets_of = np.bincount(position, minlength=distinct.len())
+    sample_rows = position[fitted_on]  # the distinct text of each sampled ticket
     features = TextFeatures.fit(
-        sampled,
+        distinct,
+        weights=np.bincount(sample_rows, minlength=distinct.len()),
         stop_words=TICKET_NOISE | ENGLISH_STOP_WORDS,
         bigrams=False,  # themes are named by their top terms, and "sync" beats "ehr sync" there
         min_df=2,
@@ -107,15 +114,12 @@ def suggest_categories(
     if features.vocabulary.is_empty():  # no word occurs twice: no theme to find
         return []
     clusters = max(2, min(max_clusters, len(texts) // 30))
-    centres = _spherical_kmeans(features.transform(sampled), clusters, rng)
-    # Alerts and repeat requests come word for word: vectorise each distinct text once.
-    text = pl.Series(texts, dtype=pl.String).fill_null("")
-    position = (text.rank("dense") - 1).to_numpy()
-    vectors = features.transform(text.unique().sort().to_list())[position]
+    vectors = features.transform(distinct.to_list())
+    centres = _spherical_kmeans(vectors, sample_rows, clusters, rng)
     assigned = np.asarray((vectors @ centres.T).argmax(axis=1)).ravel()
     has_terms = vectors.getnnz(axis=1) > 0  # a text with no known word belongs to no theme
     themes = [
-        _Theme.of(vectors, np.flatnonzero((assigned == cluster) & has_terms))
+        _Theme.of(vectors, tickets_of, np.flatnonzero((assigned == cluster) & has_terms))
         for cluster in range(clusters)
     ]
     themes = _merge_alike([theme for theme in themes if theme.size], min_cohesion)
@@ -127,20 +131,25 @@ def suggest_categories(
         # k-means must put every ticket somewhere; strays sharing one word with a theme sit far
         # from its centre and would inflate its minutes.
         closeness = vectors[merged.members] @ merged.centre
-        theme = _Theme.of(vectors, merged.members[closeness >= 0.5 * np.median(closeness)])
+        median = np.median(np.repeat(closeness, tickets_of[merged.members]))
+        theme = _Theme.of(vectors, tickets_of, merged.members[closeness >= 0.5 * median])
         if theme.size < min_cluster_size or theme.cohesion < min_cohesion:
             continue
         top_terms = [terms[i] for i in np.argsort(-theme.centre, kind="stable")[:SUGGESTION_TERMS]]
-        closeness = vectors[theme.members] @ theme.centre
-        typical = theme.members[np.argsort(-closeness, kind="stable")[:EXAMPLES]]
+        within = np.zeros(len(distinct), dtype=bool)
+        within[theme.members] = True
+        members = np.flatnonzero(within[position])  # the theme's tickets, in the given order
+        closeness = np.zeros(len(distinct))
+        closeness[theme.members] = vectors[theme.members] @ theme.centre
+        typical = members[np.argsort(-closeness[position[members]], kind="stable")[:EXAMPLES]]
         suggestions.append(
             Suggestion(
                 label=" · ".join(top_terms[:3]),
                 top_terms=top_terms,
                 tickets=theme.size,
-                minutes=float(spent[theme.members].sum()),
+                minutes=float(spent[members].sum()),
                 example_indices=[int(i) for i in typical],
-                members=[int(i) for i in theme.members],
+                members=[int(i) for i in members],
             )
         )
     return sorted(suggestions, key=lambda s: (-s.minutes, -s.tickets, s.label))
@@ -148,18 +157,18 @@ def suggest_categories(
 
 @dataclass(frozen=True)
 class _Theme:
-    """A set of texts (rows of unit-length vectors) and the sum of their vectors."""
+    """A set of distinct texts (rows of unit-length vectors), how many tickets hold them, and
+    the sum of their tickets' vectors."""
 
     members: NDArray[np.intp]
+    size: int  # tickets
     total: NDArray[np.float64]
 
     @classmethod
-    def of(cls, vectors: Any, members: NDArray[np.intp]) -> _Theme:
-        return cls(members, np.asarray(vectors[members].sum(axis=0), dtype=np.float64).ravel())
-
-    @property
-    def size(self) -> int:
-        return len(self.members)
+    def of(cls, vectors: Any, weights: NDArray[np.intp], members: NDArray[np.intp]) -> _Theme:
+        counts = weights[members]
+        total = np.asarray(vectors[members].T @ counts.astype(np.float64), dtype=np.float64)
+        return cls(members, int(counts.sum()), total.ravel())
 
     @property
     def cohesion(self) -> float:
@@ -181,7 +190,9 @@ class _Theme:
 
     def merged(self, other: _Theme) -> _Theme:
         return _Theme(
-            np.sort(np.concatenate([self.members, other.members])), self.total + other.total
+            np.sort(np.concatenate([self.members, other.members])),
+            self.size + other.size,
+            self.total + other.total,
         )
 
 
@@ -210,44 +221,60 @@ def _merge_alike(themes: list[_Theme], min_cohesion: float) -> list[_Theme]:
             return themes
 
 
-def _spherical_kmeans(vectors: Any, clusters: int, rng: np.random.Generator) -> NDArray[np.float64]:
-    """Centres (unit rows) of ``clusters`` groups of the unit-length rows of ``vectors``: the
-    best of a few starts, by how alike each text is to its centre."""
+def _spherical_kmeans(
+    vectors: Any, rows: NDArray[np.intp], clusters: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
+    """Centres (unit rows) of ``clusters`` groups of the tickets whose texts are ``rows`` of
+    ``vectors`` (unit rows; a text shared by several tickets is one row, listed once per
+    ticket): the best of a few starts, by how alike each ticket is to its centre."""
+    present, weights = np.unique(rows, return_counts=True)
+    sampled = vectors[present]
+    local = np.searchsorted(present, rows)  # each ticket's row in ``sampled``
     best, best_fit = None, -1.0
     for _ in range(KMEANS_STARTS):
-        centres = _kmeans_once(vectors, clusters, rng)
-        fit = float(np.asarray((vectors @ centres.T).max(axis=1)).sum())
+        centres = _kmeans_once(sampled, weights, local, clusters, rng)
+        fit = float(weights @ np.asarray((sampled @ centres.T).max(axis=1)).ravel())
         if fit > best_fit:
             best, best_fit = centres, fit
     assert best is not None
     return best
 
 
-def _kmeans_once(vectors: Any, clusters: int, rng: np.random.Generator) -> NDArray[np.float64]:
+def _kmeans_once(
+    vectors: Any,
+    weights: NDArray[np.intp],
+    rows: NDArray[np.intp],
+    clusters: int,
+    rng: np.random.Generator,
+) -> NDArray[np.float64]:
     """k-means on the sphere: a text joins the centre it is most alike (cosine), each centre
-    moves to its members' mean direction, until no text changes group. Seeded like k-means++:
-    each new centre is drawn with probability growing with its distance from those chosen."""
-    count = vectors.shape[0]
+    moves to its tickets' mean direction, until no text changes group. Seeded like k-means++
+    over the tickets (``rows``: each one's text): each new centre is drawn with probability
+    growing with its distance from those chosen."""
+    count = len(rows)
     clusters = min(clusters, count)
-    chosen = [int(rng.integers(count))]
+    chosen = [int(rows[rng.integers(count)])]
     nearest = np.asarray((vectors @ vectors[chosen[0]].T).todense()).ravel()
     for _ in range(1, clusters):
-        distance = np.clip(1.0 - nearest, 0.0, None)
+        distance = np.clip(1.0 - nearest[rows], 0.0, None)
         total = distance.sum()
-        pick = int(rng.choice(count, p=distance / total)) if total > 0 else int(rng.integers(count))
+        drawn = rng.choice(count, p=distance / total) if total > 0 else rng.integers(count)
+        pick = int(rows[drawn])
         chosen.append(pick)
         similarity = np.asarray((vectors @ vectors[pick].T).todense()).ravel()
         nearest = np.maximum(nearest, similarity)
     centres = np.asarray(vectors[chosen].todense(), dtype=np.float64)
-    assigned = np.full(count, -1)
+    assigned = np.full(vectors.shape[0], -1)
     for _ in range(KMEANS_ROUNDS):
         previous, assigned = assigned, np.asarray((vectors @ centres.T).argmax(axis=1)).ravel()
         if np.array_equal(previous, assigned):
             break
         for cluster in range(clusters):
-            members = assigned == cluster
-            if members.any():
-                total_vector = np.asarray(vectors[members].sum(axis=0)).ravel()
+            members = np.flatnonzero(assigned == cluster)
+            if len(members):
+                total_vector = np.asarray(
+                    vectors[members].T @ weights[members].astype(np.float64)
+                ).ravel()
                 norm = np.linalg.norm(total_vector)
                 centres[cluster] = total_vector / norm if norm else centres[cluster]
     return centres
