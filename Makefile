@@ -33,7 +33,7 @@ unit: $(STAMP)
 	bash scripts/browser.sh
 	bash scripts/samba.sh
 	bash scripts/dovecot.sh
-	$(BIN)/pytest -q -n auto --dist loadgroup
+	$(BIN)/pytest -q -n auto --dist loadgroup --durations=30
 
 examples: $(STAMP)
 	$(BIN)/python examples/generate_syncro.py examples/syncro-synthetic
