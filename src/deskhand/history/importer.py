@@ -100,16 +100,17 @@ def import_history(
             "No ticket file among the inputs — only time entries.",
             hint="Add the ticket export: time alone cannot be put into categories.",
         )
-    order = detect_order(
-        [
-            part.frame.get_column(f)
-            for part in parts
-            for f in DATE_FIELDS
-            if f in part.frame.columns
-        ],
-        dayfirst,
-    )
-    parts = [_Part(p.table, p.resolved, _type_dates(p.frame, order, tz, ledger)) for p in parts]
+    # Each distinct date text is looked at once, by the order's detection and by the parse: a
+    # million tickets hold a few hundred thousand distinct times at most (minutes repeat).
+    distinct = [
+        {f: part.frame.get_column(f).unique() for f in DATE_FIELDS if f in part.frame.columns}
+        for part in parts
+    ]
+    order = detect_order([text for texts in distinct for text in texts.values()], dayfirst)
+    parts = [
+        _Part(p.table, p.resolved, _type_dates(p.frame, texts, order, tz, ledger))
+        for p, texts in zip(parts, distinct, strict=True)
+    ]
     event_log = any("timestamp" in p.frame.columns for p in parts if p.resolved.kind != "time")
     tickets = _tickets([p for p in parts if p.resolved.kind != "time"], ledger)
     time_parts = [p for p in parts if p.resolved.kind != "tickets"]
@@ -206,13 +207,16 @@ def _check_mapping_used(mapping: Mapping[str, str], parts: Sequence[_Part]) -> N
             )
 
 
-def _type_dates(frame: pl.DataFrame, order: DateOrder, tz: str, ledger: Ledger) -> pl.DataFrame:
-    for field in DATE_FIELDS:
-        if field not in frame.columns:
-            continue
-        # Each distinct text is parsed once: a million tickets hold a few hundred thousand
-        # distinct times at most (minutes repeat), and mapping them back is cheaper than parsing.
-        text = frame.get_column(field).unique()
+def _type_dates(
+    frame: pl.DataFrame,
+    distinct: Mapping[str, pl.Series],
+    order: DateOrder,
+    tz: str,
+    ledger: Ledger,
+) -> pl.DataFrame:
+    """``frame`` with its date fields parsed; ``distinct`` holds each field's distinct texts."""
+    for field, text in distinct.items():
+        # Each distinct text is parsed once, and mapping them back is cheaper than parsing.
         parsed = parse_datetimes(text, order, tz)
         unreadable = parsed.is_null() & text.str.strip_chars().fill_null("").ne("")
         typed = pl.DataFrame({field: text, "typed": parsed, "unreadable": unreadable})
