@@ -3,8 +3,9 @@ from held-out folds of that same history.
 
 The thresholds have to come from tickets the model did not learn from, or every intent would
 look certain: so the history is first cross-validated (giving each ticket a held-out
-prediction, on which thresholds and figures are computed), and the model kept is fitted on all
-of it, alongside the folds, with its sigmoids fitted on the folds' held-out margins.
+prediction, on which the thresholds are certified and the figures computed), and the model kept
+is fitted on all of it, alongside the folds, with its sigmoids fitted on the folds' held-out
+margins.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class Trained:
     """A model ready to store: the fitted classifier, its thresholds and held-out figures."""
 
     model: TriageModel
-    thresholds: dict[str, float]  # intent -> lowest probability routed (inf: never)
+    thresholds: dict[str, float]  # intent -> lowest probability routed (inf: not certified)
     figures: Figures
     tickets: int
     folds: int
