@@ -1,5 +1,6 @@
 """``deskhand analyze``: rank ticket categories by total technician minutes."""
 
+import gc
 import json
 import sys
 from enum import StrEnum
@@ -139,6 +140,9 @@ def analyze(
             currency=currency,
         )
         installed = discover().by_name.values()  # a broken plugin says so before a long read
+        # The imported modules' objects live until exit: leave them out of the collections that
+        # the analysis's many small objects set off, each of which would walk them all again.
+        gc.freeze()
         total = sum(_size(p) for p in paths)
         with Progress(
             SpinnerColumn(),

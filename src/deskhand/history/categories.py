@@ -141,8 +141,8 @@ def _unnamed_themes(vague: pl.DataFrame, taxonomy: Taxonomy) -> list[SuggestedCa
         return []
     named = _match_distinct(vague, taxonomy)
     found = suggest_categories(
-        vague.select(_text()).get_column("text").to_list(),
-        vague.get_column("minutes").to_list(),
+        vague.select(_text()).get_column("text"),
+        vague.get_column("minutes"),
         max_clusters=THEME_CLUSTERS,
     )
     labels = named.to_list()

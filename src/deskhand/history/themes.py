@@ -67,8 +67,8 @@ class Suggestion:
 
 
 def suggest_categories(
-    texts: Sequence[str | None],
-    minutes: Sequence[float | None],
+    texts: Sequence[str | None] | pl.Series,
+    minutes: Sequence[float | None] | pl.Series,
     *,
     max_clusters: int = 8,
     min_cluster_size: int = 5,
@@ -124,7 +124,11 @@ def suggest_categories(
     ]
     themes = _merge_alike([theme for theme in themes if theme.size], min_cohesion)
 
-    spent = np.nan_to_num(np.asarray(minutes, dtype=np.float64))
+    spent = np.nan_to_num(
+        minutes.cast(pl.Float64).to_numpy()
+        if isinstance(minutes, pl.Series)
+        else np.asarray(minutes, dtype=np.float64)
+    )
     terms = features.terms
     suggestions = []
     for merged in themes:
