@@ -577,3 +577,38 @@ def test_a_plan_in_shadow_is_not_granted_autonomy_whatever_the_record(
     [shadowed] = [e for e in types(rt, "plan.shadowed") if e.ticket_id == ticket_id]
     [group] = [s for s in shadowed.data["steps"] if s["action"] == ADD]
     assert group["decision"] == "approve"
+
+
+def test_a_new_specialist_version_starts_its_own_record(
+    rt: Runtime, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    earn(rt, clock, times=4)  # four approvals of version 1: one short
+    monkeypatch.setattr(type(rt.registry.by_name[ACCESS]), "version", "2")
+    earn(rt, clock, times=1)  # five in a row, but one of version 2
+    assert steps(rt, plan(rt))[ADD].decision == "approve"
+    assert types(rt, "autonomy.granted") == []
+    earn(rt, clock, times=4)  # five of version 2, over more than three days
+    decided = steps(rt, plan(rt))[ADD]
+    assert decided.decision == "auto"
+    [grant] = types(rt, "autonomy.granted")
+    assert grant.data["evidence"]["approvals"] == 5
+    assert grant.data["evidence"]["specialist_version"] == "2"
+
+
+def test_a_policy_edited_in_place_starts_a_new_record(rt: Runtime, clock: Clock) -> None:
+    earn(rt, clock, times=4)
+    policy = Path(rt.settings.data_dir) / "contoso.yaml"
+    policy.write_text(POLICY.replace("approval_expiry_hours: 720", "approval_expiry_hours: 96"))
+    os.utime(policy, (1, 1))  # edited by hand, not with `deskhand tenants policy`
+    earn(rt, clock, times=1)
+    assert steps(rt, plan(rt))[ADD].decision == "approve"
+    assert types(rt, "autonomy.granted") == []
+
+
+def test_each_plan_records_the_fingerprint_it_was_made_under(rt: Runtime, clock: Clock) -> None:
+    ticket_id = plan(rt)
+    [proposed] = [e for e in types(rt, "plan.proposed") if e.ticket_id == ticket_id]
+    recorded = proposed.data["fingerprint"]
+    assert set(recorded) == {"specialist_version", "policy", "directory"}
+    assert recorded["specialist_version"] == "1"
+    assert recorded["directory"].endswith("contosodental.example")

@@ -3,7 +3,8 @@
 An event is one immutable line of the audit log: what happened, to which tenant, ticket, run
 and step, and who or what did it (the actor). The log is the only record of what happened;
 ``deskhand trace`` and the trust figures are read from it. Add a class here for a new kind of
-event; never change the fields of an existing one (old events must still read the same).
+event; never change or remove the fields of an existing one, and give a field added to one a
+default (old events must still read the same).
 """
 
 from __future__ import annotations
@@ -131,6 +132,9 @@ class PlanProposed(Event):
     summary: str
     actions: list[str]
     not_before: str = ""  # ISO 8601: nothing runs before it (a leaver's last day); "": at once
+    # What earned autonomy holds for (deskhand.trust.autonomy.Fingerprint): the specialist's
+    # version, the tenant's policy and directory shape it was planned under; {}: not known.
+    fingerprint: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,7 @@ def dispatch(rt: Runtime, run_id: int, worker: str) -> None:
                 else None
             ),
             not_before=outcome.plan.not_before,
+            fingerprint=outcome.fingerprint,
         )
         forbidden = [s for s in outcome.steps if s.decision == Decision.FORBID]
     if forbidden:
@@ -198,6 +199,7 @@ class _Outcome:
     expiry: timedelta
     approvers: list[str]
     inputs: PlanInputs | None = None  # what a specialist's plan was made from (not a question)
+    fingerprint: dict[str, str] | None = None  # what earned autonomy holds for (a specialist's)
 
 
 def _decide(
@@ -466,6 +468,7 @@ def _with_policy(
                 depends_on=after,
             )
         )
+    found = _fingerprint(rt, tenant, planner)
     return _Outcome(
         specialist=planner,
         plan=plan,
@@ -475,6 +478,21 @@ def _with_policy(
         identity_detail=identity_detail,
         expiry=policy.expiry,
         approvers=list(policy.approvers),
+        fingerprint=found.as_dict() if found is not None else None,
+    )
+
+
+def _fingerprint(rt: Runtime, tenant: Tenant, planner: str) -> autonomy.Fingerprint | None:
+    """What a grant to ``planner`` at this tenant would hold for now; None for a question to
+    the requester (no specialist planned it)."""
+    specialist = rt.registry.by_name.get(planner)
+    if specialist is None:
+        return None
+    hybrid = not getattr(rt.connectors(tenant).ad, "absent", None)
+    return autonomy.Fingerprint(
+        specialist_version=autonomy.specialist_version(specialist),
+        policy=autonomy.policy_fingerprint(rt.policy(tenant)),
+        directory=autonomy.directory_shape(hybrid, tenant.domains),
     )
 
 
@@ -491,16 +509,10 @@ def _earned(
     this tenant earned it (``deskhand.trust.autonomy``); a grant made or revoked here is one
     of the dispatch's events, written with its plan. Never a floor radius, never manual."""
     assert radius not in APPROVAL_FLOOR, "a floor radius never runs on earned autonomy"
-    specialist = rt.registry.by_name.get(planner)
-    if specialist is None:  # a question to the requester, not a specialist's plan
+    fingerprint = _fingerprint(rt, tenant, planner)
+    if fingerprint is None:  # a question to the requester, not a specialist's plan
         return decided
     policy = rt.policy(tenant)
-    hybrid = not getattr(rt.connectors(tenant).ad, "absent", None)
-    fingerprint = autonomy.Fingerprint(
-        specialist_version=autonomy.specialist_version(specialist),
-        policy=autonomy.policy_fingerprint(policy),
-        directory=autonomy.directory_shape(hybrid, tenant.domains),
-    )
     with rt.db.reading() as session:
         consulted = autonomy.consult(
             session,

@@ -392,6 +392,7 @@ def store_plan(
     requester_check: Mapping[str, Any],
     plan_inputs: Mapping[str, Any] | None = None,
     not_before: datetime | None = None,
+    fingerprint: Mapping[str, str] | None = None,
 ) -> list[Step]:
     """Store the steps; drafts for those that need approval; the run waits or is ready.
 
@@ -413,6 +414,7 @@ def store_plan(
             summary=summary,
             actions=[s.action for s in steps],
             not_before=not_before.isoformat() if not_before is not None else "",
+            fingerprint=dict(fingerprint or {}),
         ),
         actor=actor,
         **_ids(run),

@@ -15,7 +15,10 @@ The rule (the numbers are the tenant policy's ``autonomy:`` section,
   that tenant were approved unchanged in a row, the first of them at least ``min_days`` days ago,
   with no edit, rejection, failed or unverified execution of the action since (and since its
   last revocation, and since the tenant's policy was last set with ``deskhand tenants
-  policy``). Granted when the next plan has such a step: that plan's run records it.
+  policy``). Only drafts of runs planned under the fingerprint a grant would hold for now
+  count (each ``plan.proposed`` records it): approvals given to another version of the
+  specialist, under another policy or directory shape, earn nothing for this one. Granted
+  when the next plan has such a step: that plan's run records it.
 - **Revoked** the moment the record degrades: an edit or a rejection of a draft of the action,
   a failed or unverified execution of it (a step read back without the change, a step left
   uncertain after a takeover, a payload refused); or a significant drop in the specialist's
@@ -94,6 +97,7 @@ class Mark:
     at: datetime
     action: str
     kind: str  # unchanged, edited, rejected, failed, unverified
+    under: str = ""  # the fingerprint its run was planned under (``Fingerprint.key``); "": unknown
 
 
 def kind_of(event_type: str, data: dict[str, Any]) -> str | None:
@@ -122,12 +126,17 @@ def wilson(successes: int, trials: int, z: float = Z) -> tuple[float, float]:
     return max(0.0, (centre - spread) / denominator), min(1.0, (centre + spread) / denominator)
 
 
-def streak(marks: Sequence[Mark], action: str, after: int = 0) -> list[Mark]:
+def streak(marks: Sequence[Mark], action: str, after: int = 0, under: str = "") -> list[Mark]:
     """The unchanged approvals of ``action`` in a row, oldest first: those after the last
-    edit, rejection, failed or unverified execution of it, and after event id ``after``."""
+    edit, rejection, failed or unverified execution of it, and after event id ``after``; with
+    ``under``, only those of runs planned under that fingerprint (a plan under another
+    specialist version, policy or directory shape earns nothing for this one; one from before
+    plans carried their fingerprint counts)."""
     found: list[Mark] = []
     for mark in marks:
         if mark.action != action or mark.id <= after:
+            continue
+        if under and mark.under and mark.under != under:
             continue
         if mark.kind in DEGRADING:
             found = []
@@ -143,10 +152,16 @@ def window(marks: Sequence[Mark], size: int) -> tuple[int, int]:
 
 
 def earned(
-    marks: Sequence[Mark], action: str, terms: Autonomy, now: datetime, after: int = 0
+    marks: Sequence[Mark],
+    action: str,
+    terms: Autonomy,
+    now: datetime,
+    after: int = 0,
+    under: str = "",
 ) -> bool:
-    """Whether the record of ``action`` earns autonomy under ``terms`` at ``now``."""
-    run = streak(marks, action, after)
+    """Whether the record of ``action`` earns autonomy under ``terms`` at ``now`` (of runs
+    planned under the fingerprint ``under``, when given)."""
+    run = streak(marks, action, after, under)
     return (
         terms.enabled
         and len(run) >= terms.min_approvals
@@ -177,12 +192,26 @@ class Fingerprint:
     policy: str
     directory: str
 
+    def as_dict(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in FINGERPRINT_TRIGGERS}
+
+    @property
+    def key(self) -> str:
+        return fingerprint_key(self.as_dict())
+
     def changed(self, evidence: dict[str, Any]) -> str | None:
         """The first of these that differs from the grant's ``evidence``, or None."""
         for name in FINGERPRINT_TRIGGERS:
             if evidence.get(name) != getattr(self, name):
                 return name
         return None
+
+
+def fingerprint_key(found: dict[str, Any] | None) -> str:
+    """One string for a fingerprint as a plan records it; "" for none recorded."""
+    if not found:
+        return ""
+    return json.dumps({k: str(found.get(k, "")) for k in FINGERPRINT_TRIGGERS}, sort_keys=True)
 
 
 def policy_fingerprint(policy: TenantPolicy) -> str:
@@ -270,7 +299,14 @@ def record(
     of ``action``'s steps from its last degrading one on (the streak), and the last ``size``
     decided drafts of any action (the window). Bounded, however long the history."""
     base = (
-        select(EventRecord.id, EventRecord.at, EventRecord.type, EventRecord.data, Step.action)
+        select(
+            EventRecord.id,
+            EventRecord.at,
+            EventRecord.type,
+            EventRecord.data,
+            Step.action,
+            Step.run_id,
+        )
         .join(Step, Step.id == EventRecord.step_id)
         .join(Run, Run.id == Step.run_id)
         .where(EventRecord.tenant_id == tenant_id, Run.specialist == specialist)
@@ -304,12 +340,26 @@ def record(
         .order_by(EventRecord.id.desc())
         .limit(size)
     ).all()
+    planned_under = _planned_under(session, {row[5] for row in streak_rows})
     marks: dict[int, Mark] = {}
-    for id_, at, type_, data, of in (*streak_rows, *window_rows):
+    for id_, at, type_, data, of, run_id in (*streak_rows, *window_rows):
         kind = kind_of(type_, data)
         if kind is not None:
-            marks[id_] = Mark(id=id_, at=at, action=of, kind=kind)
+            under = planned_under.get(run_id, "")
+            marks[id_] = Mark(id=id_, at=at, action=of, kind=kind, under=under)
     return [marks[i] for i in sorted(marks)]
+
+
+def _planned_under(session: Session, run_ids: set[int]) -> dict[int, str]:
+    """The fingerprint each run's plan was made under (``plan.proposed``), by run id."""
+    if not run_ids:
+        return {}
+    rows = session.execute(
+        select(EventRecord.run_id, EventRecord.data).where(
+            EventRecord.type == ev.PlanProposed.TYPE, EventRecord.run_id.in_(sorted(run_ids))
+        )
+    )
+    return {run_id: fingerprint_key(data.get("fingerprint")) for run_id, data in rows}
 
 
 def history(
@@ -425,9 +475,9 @@ def consult(
     # A new record starts after the grant's last revocation, and after the tenant's policy was
     # last set: approvals given under another policy do not earn autonomy under this one.
     after = max(_last_revocation(revoked, specialist, action), _policy_set(session, tenant_id))
-    if not earned(marks, action, terms, now, after):
+    if not earned(marks, action, terms, now, after, fingerprint.key):
         return Consulted(auto=False)
-    run = streak(marks, action, after)
+    run = streak(marks, action, after, fingerprint.key)
     unchanged, decided = window(marks, terms.window)
     low, high = wilson(unchanged, decided)
     reason = (
