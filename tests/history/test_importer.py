@@ -385,3 +385,32 @@ def test_plain_integer_ids_are_joined_as_integers(write_csv: WriteCsv, tmp_path:
     imported = import_history([tmp_path], ledger=Ledger())
     assert imported.tickets.get_column("key").to_list() == [42]
     assert imported.time.get_column("key").to_list() == [42]
+
+
+def test_one_file_with_an_id_that_is_not_a_plain_integer_makes_both_join_on_text(
+    write_csv: WriteCsv, tmp_path: Path
+) -> None:
+    # The tickets' ids are all plain integers, a time entry's is not: "0043" is no ticket of
+    # this export, and must not become ticket 43 by being read as a number.
+    write_csv(
+        "tickets.csv",
+        SYNCRO_TICKETS,
+        [
+            syncro_ticket("42", "Printer", "Printer", "11/20/2026 2:05 PM"),
+            syncro_ticket("43", "VPN", "VPN", "11/20/2026 3:05 PM"),
+        ],
+    )
+    write_csv(
+        "labour.csv",
+        SYNCRO_LABOUR,
+        [
+            ["Acme", "42", "Dana K.", "10", "Billable", "Remote", "11/20/2026 2:30 PM", ""],
+            ["Acme", "0043", "Dana K.", "30", "Billable", "Remote", "11/20/2026 3:30 PM", ""],
+        ],
+    )
+    ledger = Ledger()
+    imported = import_history([tmp_path], ledger=ledger)
+    assert imported.tickets.get_column("key").dtype == pl.String
+    minutes = with_logged_minutes(imported.tickets, imported.time, ledger)
+    assert dict(minutes.select("ticket_id", "minutes").iter_rows()) == {"42": 10.0, "43": 0.0}
+    assert ledger.counts == {"time_entry_unknown_ticket": 1}

@@ -19,12 +19,12 @@ from deskhand.history.formats import FORMAT_NAMES, Resolved, resolve
 from deskhand.history.quality import Ledger
 from deskhand.history.report import InputFile
 from deskhand.history.schema import (
-    INTEGER_ID,
     TICKET_SCHEMA,
     TIME_SCHEMA,
     empty_tickets,
     empty_time,
     join_key,
+    plain_integer_ids,
     with_keys,
 )
 from deskhand.history.sources import LIMITS, RawTable, discover, read_tables
@@ -56,6 +56,7 @@ class _Part:
     table: RawTable
     resolved: Resolved
     frame: pl.DataFrame
+    plain_ids: bool | None = None  # every id a plain integer (None: not looked at yet)
 
 
 def import_history(
@@ -108,14 +109,20 @@ def import_history(
     ]
     order = detect_order([text for texts in distinct for text in texts.values()], dayfirst)
     parts = [
-        _Part(p.table, p.resolved, _type_dates(p.frame, texts, order, tz, ledger))
+        _Part(
+            p.table,
+            p.resolved,
+            _type_dates(p.frame, texts, order, tz, ledger),
+            plain_integer_ids(p.frame),
+        )
         for p, texts in zip(parts, distinct, strict=True)
     ]
     event_log = any("timestamp" in p.frame.columns for p in parts if p.resolved.kind != "time")
     tickets = _tickets([p for p in parts if p.resolved.kind != "time"], ledger)
     time_parts = [p for p in parts if p.resolved.kind != "tickets"]
     time = _time(time_parts, ledger)
-    tickets, time = with_keys(tickets, time)
+    # Ids that were plain integers in every file still are: with_keys need not look again.
+    tickets, time = with_keys(tickets, time, plain=all(p.plain_ids for p in parts))
     tickets = _without_duplicates(tickets, ledger)
     inputs = [
         InputFile(
@@ -228,10 +235,11 @@ def _type_dates(
     return frame
 
 
-def with_ticket_ids(frame: pl.DataFrame) -> pl.DataFrame:
-    """Ids as PSAs and spreadsheets write them: ' #24001', '24001.0' -> '24001'; '' -> null."""
+def with_ticket_ids(frame: pl.DataFrame, *, plain: bool | None = None) -> pl.DataFrame:
+    """Ids as PSAs and spreadsheets write them: ' #24001', '24001.0' -> '24001'; '' -> null.
+    ``plain``: whether every id is known to be a plain integer already (None: look)."""
     ids = frame.get_column("ticket_id")
-    if frame.select(pl.col("ticket_id").str.contains(INTEGER_ID).all()).item():
+    if plain if plain is not None else plain_integer_ids(frame):
         return frame  # plain integers, as most PSAs number tickets: nothing to clean
     # Most ids are clean; cheap literal tests pick the few that need the regex.
     messy = frame.select(
@@ -256,7 +264,7 @@ def with_ticket_ids(frame: pl.DataFrame) -> pl.DataFrame:
 def _tickets(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
     frames = []
     for part in parts:
-        frame = with_ticket_ids(part.frame)
+        frame = with_ticket_ids(part.frame, plain=part.plain_ids)
         frame = _with_ids_only(frame, ledger)
         frame = frame.with_columns(_category(frame.columns))
         frame = _fold_events(frame) if "timestamp" in frame.columns else frame
@@ -329,7 +337,7 @@ def _fold_events(frame: pl.DataFrame) -> pl.DataFrame:
 def _time(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
     frames = []
     for part in parts:
-        frame = with_ticket_ids(part.frame)
+        frame = with_ticket_ids(part.frame, plain=part.plain_ids)
         if "charge_type" in frame.columns:
             # ConnectWise time can be charged to projects and activities as well as tickets.
             not_ticket = ~pl.col("charge_type").str.contains(r"(?i)service\s*ticket").fill_null(

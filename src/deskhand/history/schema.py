@@ -63,12 +63,15 @@ def join_key(*frames: pl.DataFrame) -> str:
     return "key" if all("key" in frame.columns for frame in frames) else "ticket_id"
 
 
-def with_keys(*frames: pl.DataFrame) -> list[pl.DataFrame]:
+def plain_integer_ids(frame: pl.DataFrame) -> bool:
+    """Whether every ticket id of ``frame`` (a missing one aside) is a plain integer."""
+    return bool(frame.select(pl.col("ticket_id").str.contains(INTEGER_ID).all()).item())
+
+
+def with_keys(*frames: pl.DataFrame, plain: bool = False) -> list[pl.DataFrame]:
     """``frames`` with a ``key`` column: their ticket ids as integers when every id in every
-    frame is one, else the ids themselves."""
-    integer = all(
-        frame.select(pl.col("ticket_id").str.contains(INTEGER_ID).all()).item() for frame in frames
-    )
+    frame is one (``plain``: known to be, else looked at), else the ids themselves."""
+    integer = plain or all(plain_integer_ids(frame) for frame in frames)
     key = pl.col("ticket_id").cast(pl.Int64) if integer else pl.col("ticket_id")
     return [frame.with_columns(key.alias("key")) for frame in frames]
 
