@@ -211,6 +211,20 @@ def test_terminal_output_html_and_csv(tmp_path: Path) -> None:
     assert [row["category"] for row in rows] == [c["category"] for c in document["categories"]]
 
 
+def test_json_is_the_same_with_or_without_the_html_report_s_details(
+    tmp_path: Path, example: dict[str, Any]
+) -> None:
+    # --json alone leaves out the top categories' details (only the HTML report shows them);
+    # with --out they are computed, and the JSON must not change.
+    html = tmp_path / "report.html"
+    result = deskhand("analyze", "--json", EXAMPLES, "--rate", "65", "--out", html)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == example
+    page = html.read_text()
+    assert page.count('<div class="detail">') == 5
+    assert "Example tickets" in page and "<svg" in page.split('id="trend"')[1]
+
+
 def test_bpic13_event_log_with_the_documented_map() -> None:
     document = analyze_json(SHARED_DATA / "bpic13.events.csv", *BPIC13_MAP, "--days", "1000")
     events = pl.read_csv(SHARED_DATA / "bpic13.events.csv", infer_schema=False)

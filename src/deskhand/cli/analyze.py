@@ -138,6 +138,7 @@ def analyze(
             until=until,
             rate=rate,
             currency=currency,
+            details=out is not None,  # only the HTML report shows them
         )
         installed = discover().by_name.values()  # a broken plugin says so before a long read
         # The imported modules' objects live until exit: leave them out of the collections that

@@ -66,6 +66,9 @@ class AnalyzeOptions:
     rate: float | None = None
     currency: str = "USD"
     top: int = 5
+    # The top categories' technicians, customers, costliest tickets and weekly trend: the HTML
+    # report shows them; the --json document and the terminal table do not.
+    details: bool = True
 
 
 def analyze(
@@ -127,8 +130,10 @@ def analyze(
         suggested_categories=categorized.suggestions,
         categorization=categorized.summary,
         data_quality=ledger.issues(),
-        details=category_details(tickets, _tech_minutes(imported, tickets, source, top), top),
-        weekly=weekly_trend(tickets, top, window, tz),
+        details=category_details(tickets, _tech_minutes(imported, tickets, source, top), top)
+        if options.details
+        else [],
+        weekly=weekly_trend(tickets, top, window, tz) if options.details else None,
         automation=automation_value(rows, window.days, options.rate, options.currency),
         coverage=coverage,
         zero_minute_tickets=zero,

@@ -93,13 +93,15 @@ def detect_order(columns: Sequence[pl.Series], dayfirst: bool | None) -> DateOrd
         return DateOrder("iso", "year first (ISO)")
     day_first_rows = int((first > 12).sum())
     month_first_rows = int((second > 12).sum())
+    # The example is the lowest in text order: one a second run names too (distinct values come
+    # in no set order).
     if day_first_rows and not month_first_rows:
-        example = value.filter(first > 12).item(0)
+        example = value.filter(first > 12).min()
         return DateOrder(
             "day_first", f"day first, detected: {example!r} has a first field above 12"
         )
     if month_first_rows and not day_first_rows:
-        example = value.filter(second > 12).item(0)
+        example = value.filter(second > 12).min()
         return DateOrder(
             "month_first", f"month first, detected: {example!r} has a second field above 12"
         )

@@ -51,7 +51,7 @@ def render_html(report: Report) -> str:
             )
         ),
         minutes_vs_count=Markup(minutes_vs_count_svg(rows, report.measure)),
-        weekly=Markup(weekly_trend_svg(report.weekly)),
+        weekly=Markup(weekly_trend_svg(report.weekly) if report.weekly is not None else ""),
     )
 
 

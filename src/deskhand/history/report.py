@@ -231,8 +231,8 @@ class Report(BaseModel):
     suggested_categories: list[SuggestedCategory]
     categorization: Categorization
     data_quality: list[QualityIssue]
-    details: list[CategoryDetail]
-    weekly: WeeklyTrend
+    details: list[CategoryDetail]  # empty in a report made without them (--json)
+    weekly: WeeklyTrend | None  # None in a report made without the details
     automation: Automation
     # None in a report made without the installed specialists (saved before they were asked).
     coverage: Coverage | None = None
