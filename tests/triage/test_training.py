@@ -126,3 +126,22 @@ def test_platt_sigmoids_turn_margins_into_probabilities_that_sum_to_one() -> Non
     binary = calibrated(margin, pair)
     assert binary.sum(axis=1) == pytest.approx(np.ones(len(two)))
     assert binary[margin > 1.5, 1].min() > 0.9 > binary[margin < -1.5, 1].max()
+
+
+def test_a_large_history_is_held_out_in_three_folds_and_progress_counts_every_fit(
+    history: LabelledTickets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deskhand.triage import evaluation
+
+    assert evaluation.folds_for(evaluation.LARGE_HISTORY, 5) == 5
+    assert evaluation.folds_for(evaluation.LARGE_HISTORY + 1, 5) == 3
+    assert evaluation.folds_for(evaluation.LARGE_HISTORY + 1, 2) == 2
+    monkeypatch.setattr(evaluation, "LARGE_HISTORY", len(history.labels) // 2)
+    steps: list[tuple[int, int]] = []
+    trained = train(
+        history, folds=5, progress=lambda _what, done, total: steps.append((done, total))
+    )
+    assert trained.folds == 3
+    assert steps[-1] == (8, 8)  # two views: 3 folds and the final fit each
+    assert all(done <= total for done, total in steps)
+    assert evaluate(history, folds=5).folds == 3

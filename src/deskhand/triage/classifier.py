@@ -15,9 +15,10 @@ baseline is plain TF-IDF + LinearSVC, scored by its raw margin.
 Training is cross-fitted (``cross_fit``): each view's SVM is fitted once per held-out fold and
 once on everything, and the sigmoids are fitted on the held-out margins, the way
 scikit-learn's ``CalibratedClassifierCV(ensemble=False)`` does it: 2 x (k + 1) SVM fits in
-all, run in parallel. The tickets are tokenised once per view; each fold then keeps only the
-terms its own training part has, with its own IDF, which is exactly what a vectoriser fitted
-on that part would produce.
+all, run in parallel threads, the first view's fits overlapping the second view's
+tokenising. The tickets are tokenised once per view; each fold then keeps only the terms its
+own training part has, with its own IDF, which is exactly what a vectoriser fitted on that
+part would produce.
 
 scikit-learn is imported inside the functions: it takes over a second to import.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -119,23 +121,26 @@ def cross_fit(
     on all of them. Each fold's probabilities come from sigmoids fitted on the *other* folds'
     held-out margins, so no ticket's own label shapes its confidence; the final model's
     sigmoids are fitted on all the held-out margins. ``step`` is called as each fit ends."""
-    from sklearn.utils.parallel import Parallel, delayed
-
     y = np.asarray(labels, dtype=object)
+    texts = list(texts)
     terms = vectorisers()
-    counts = [vectoriser.fit_transform(list(texts)) for vectoriser in terms]
     per_view = len(splits) + (1 if final else 0)
-    jobs = []
-    for view in counts:
-        jobs += [delayed(_fit_fold)(view, y, train, test) for train, test in splits]
-        if final:
-            jobs.append(delayed(_fit_all)(view, y))
-    results = []
-    # liblinear releases the GIL, so threads fit in parallel without copying the counts.
-    workers = min(len(jobs), os.cpu_count() or 1)
-    for result in Parallel(n_jobs=workers, prefer="threads", return_as="generator")(jobs):
-        results.append(result)
-        step()
+    # liblinear releases the GIL, so threads fit in parallel without copying the counts; and
+    # while the first view's SVMs fit, the main thread tokenises the second view (pure
+    # Python, holding the GIL), so the two overlap on two cores. The vocabulary is fitted
+    # once per view on every ticket, labels unseen: each fold then keeps only its own
+    # training part's terms (``_fit_fold``), so no held-out ticket shapes its fold's model.
+    workers = max(1, min(2 * per_view, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: list[Future[Any]] = []
+        for vectoriser in terms:
+            view = vectoriser.fit_transform(texts)
+            pending += [pool.submit(_fit_fold, view, y, train, test) for train, test in splits]
+            if final:
+                pending.append(pool.submit(_fit_all, view, y))
+        for _ in as_completed(pending):
+            step()
+        results = [future.result() for future in pending]
     classes = results[0][0]
     fold = np.zeros(len(y), dtype=int)
     for number, (_, test) in enumerate(splits):

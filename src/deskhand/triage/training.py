@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deskhand.triage.classifier import DESKHAND, TriageModel, cross_fit
+from deskhand.triage.classifier import DESKHAND, VIEW_WEIGHTS, TriageModel, cross_fit
 from deskhand.triage.dataset import LabelledTickets
-from deskhand.triage.evaluation import Figures, HeldOut, Progress, figures, folds_of
+from deskhand.triage.evaluation import Figures, HeldOut, Progress, figures, folds_for, folds_of
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,13 @@ def train(
     seed: int = 0,
     progress: Progress | None = None,
 ) -> Trained:
-    """Cross-validate for thresholds and figures, then fit on all of ``history``."""
+    """Cross-validate for thresholds and figures, then fit on all of ``history``. Past
+    20,000 tickets, at most 3 folds are fitted (``folds_for``); ``Trained.folds`` says how
+    many were."""
     usable = history.without_rare(max(folds, 3))
     usable.require_learnable(max(folds, 3))
-    total = folds + 1
+    folds = folds_for(len(usable.labels), folds)  # fewer on a large history
+    total = len(VIEW_WEIGHTS) * (folds + 1)  # an SVM per view, per fold and on everything
     done = 0
 
     def step() -> None:
