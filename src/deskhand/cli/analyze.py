@@ -2,6 +2,7 @@
 
 import gc
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -113,6 +114,9 @@ def analyze(
     top: Annotated[int, typer.Option(help="Categories shown in the terminal table.")] = 20,
 ) -> None:
     """Rank ticket categories by total technician minutes, not ticket count."""
+    # numpy's BLAS threads wait for work spinning, taking a core from Polars; the analysis'
+    # matrices are small (read when numpy is first imported, below; a user's setting wins).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
 
     from deskhand.history.analysis import AnalyzeOptions
