@@ -7,8 +7,8 @@ The 100,000 tickets are SYNTHETIC: each is built from the built-in taxonomy's ph
 category plus filler words drawn from every category, so the intents overlap as real tickets
 do, and a share (--noise) is given a label drawn at random, as real histories mislabel some
 tickets, so the data is not trivially separable. Training is what `deskhand triage train`
-does: held-out folds for the certified thresholds (at most 3 past 20,000 tickets), then a
-fit on everything. CPU time counts every thread (user + system).
+does: held-out folds for the certified thresholds (at most 3 past 20,000 tickets, 2 past
+60,000), then a fit on everything. CPU time counts every thread (user + system).
 
 The real sets (../shared/data: Endava tickets by category, and the same tickets' 8-way topic)
 are read in place when present. On each, `deskhand triage eval`'s figures for deskhand and

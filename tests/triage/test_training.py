@@ -136,6 +136,8 @@ def test_a_large_history_is_held_out_in_three_folds_and_progress_counts_every_fi
     assert evaluation.folds_for(evaluation.LARGE_HISTORY, 5) == 5
     assert evaluation.folds_for(evaluation.LARGE_HISTORY + 1, 5) == 3
     assert evaluation.folds_for(evaluation.LARGE_HISTORY + 1, 2) == 2
+    assert evaluation.folds_for(evaluation.HUGE_HISTORY, 5) == 3
+    assert evaluation.folds_for(evaluation.HUGE_HISTORY + 1, 5) == 2
     monkeypatch.setattr(evaluation, "LARGE_HISTORY", len(history.labels) // 2)
     steps: list[tuple[int, int]] = []
     trained = train(

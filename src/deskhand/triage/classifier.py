@@ -38,7 +38,7 @@ BASELINE = "baseline (TF-IDF + LinearSVC)"
 MIN_TICKETS_PER_TERM = 2  # a term seen in one ticket cannot generalise; it only bloats the model
 VIEW_WEIGHTS = (2.0, 1.0)  # words, characters: the words view ranks tickets better on its own
 SVM_C = 0.25  # a softer margin ranked tickets better (see above)
-PLATT_TICKETS = 20_000  # the most held-out margins a sigmoid is fitted on
+PLATT_TICKETS = 10_000  # the most held-out margins a sigmoid is fitted on
 
 Array = np.ndarray[Any, Any]
 

@@ -39,8 +39,8 @@ def train(
     progress: Progress | None = None,
 ) -> Trained:
     """Cross-validate for thresholds and figures, then fit on all of ``history``. Past
-    20,000 tickets, at most 3 folds are fitted (``folds_for``); ``Trained.folds`` says how
-    many were."""
+    20,000 tickets, at most 3 folds are fitted, 2 past 60,000 (``folds_for``);
+    ``Trained.folds`` says how many were."""
     usable = history.without_rare(max(folds, 3))
     usable.require_learnable(max(folds, 3))
     folds = folds_for(len(usable.labels), folds)  # fewer on a large history
