@@ -147,3 +147,21 @@ def test_a_large_history_is_held_out_in_three_folds_and_progress_counts_every_fi
     assert steps[-1] == (8, 8)  # two views: 3 folds and the final fit each
     assert all(done <= total for done, total in steps)
     assert evaluate(history, folds=5).folds == 3
+
+
+def test_a_history_fitted_in_fewer_folds_is_still_certified_in_as_many_groups_as_asked(
+    history: LabelledTickets,
+) -> None:
+    from deskhand.triage.evaluation import folds_of, groups
+
+    fold = np.zeros(len(history.labels), dtype=int)
+    for number, (_, test) in enumerate(folds_of(history.labels, 3)):
+        fold[test] = number
+    assert groups(history.labels, fold, 3, 3, 0) is fold
+    grouped = groups(history.labels, fold, 3, 5, 0)
+    assert sorted(set(grouped.tolist())) == [0, 1, 2, 3, 4]
+    # Stratified: each group holds about a fifth of the commonest intent.
+    commonest = Counter(history.labels).most_common(1)[0][0]
+    mine = np.asarray(history.labels) == commonest
+    shares = [float(np.mean(grouped[mine] == g)) for g in range(5)]
+    assert max(shares) - min(shares) < 0.05

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 
 from deskhand.triage.classifier import DESKHAND, VIEW_WEIGHTS, TriageModel, cross_fit
 from deskhand.triage.dataset import LabelledTickets
-from deskhand.triage.evaluation import Figures, HeldOut, Progress, figures, folds_for, folds_of
+from deskhand.triage.evaluation import (
+    Figures,
+    HeldOut,
+    Progress,
+    figures,
+    folds_for,
+    folds_of,
+    groups,
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ def train(
     ``Trained.folds`` says how many were."""
     usable = history.without_rare(max(folds, 3))
     usable.require_learnable(max(folds, 3))
-    folds = folds_for(len(usable.labels), folds)  # fewer on a large history
+    asked, folds = folds, folds_for(len(usable.labels), folds)  # fewer on a large history
     total = len(VIEW_WEIGHTS) * (folds + 1)  # an SVM per view, per fold and on everything
     done = 0
 
@@ -58,7 +66,8 @@ def train(
     splits = folds_of(usable.labels, folds, seed)
     fitted = cross_fit(usable.texts, usable.labels, splits, final=True, step=step)
     assert fitted.model is not None
-    held = HeldOut(fitted.predicted, fitted.confidence, fitted.fold)
+    grouped = groups(usable.labels, fitted.fold, folds, asked, seed)
+    held = HeldOut(fitted.predicted, fitted.confidence, grouped)
     measured = figures(DESKHAND, held, usable.labels, target, probabilities=True)
     if progress is not None:
         progress("fitted", total, total)
