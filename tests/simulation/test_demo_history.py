@@ -22,7 +22,7 @@ from deskhand.simulation.operating_year import DRIFTING, NEW_TENANT
 from deskhand.web.app import create_app
 from tests.web.conftest import sign_in
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("operating-year")]
+pytestmark = pytest.mark.slow
 
 APPROVER = "dana@msp.example"
 
@@ -35,14 +35,20 @@ def deskhand(folder: Path, *args: str) -> Any:
     return result
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+def test_the_demo_seeds_a_history_the_trust_page_shows(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Seeded once (it takes most of a minute); each check below reads the same desk."""
     folder = tmp_path_factory.mktemp("demo")
     seeded = json.loads(deskhand(folder, "demo", "--no-serve", "--history", "--json").stdout)
-    return folder, seeded
+    demo = (folder, seeded)
+    the_demo_seeds_a_history_labelled_synthetic(demo)
+    deskhand_trust_shows_the_grants_and_the_revocation_with_their_evidence(demo)
+    the_new_tenant_is_in_shadow_with_its_comparisons(demo)
+    seeding_the_history_again_adds_nothing(demo)
 
 
-def test_the_demo_seeds_a_history_labelled_synthetic(demo: tuple[Path, dict[str, Any]]) -> None:
+def the_demo_seeds_a_history_labelled_synthetic(demo: tuple[Path, dict[str, Any]]) -> None:
     _, seeded = demo
     history = seeded["history"]
     assert history["synthetic"] is True and history["days"] == 42
@@ -51,7 +57,7 @@ def test_the_demo_seeds_a_history_labelled_synthetic(demo: tuple[Path, dict[str,
     assert seeded["tickets"], "the sample tickets come after the history, at the real time"
 
 
-def test_deskhand_trust_shows_the_grants_and_the_revocation_with_their_evidence(
+def deskhand_trust_shows_the_grants_and_the_revocation_with_their_evidence(
     demo: tuple[Path, dict[str, Any]],
 ) -> None:
     folder, _ = demo
@@ -63,7 +69,7 @@ def test_deskhand_trust_shows_the_grants_and_the_revocation_with_their_evidence(
     assert lost and any(r["trigger"] == "regression" for r in lost)
 
 
-def test_the_new_tenant_is_in_shadow_with_its_comparisons(
+def the_new_tenant_is_in_shadow_with_its_comparisons(
     demo: tuple[Path, dict[str, Any]],
 ) -> None:
     folder, seeded = demo
@@ -82,7 +88,7 @@ def test_the_new_tenant_is_in_shadow_with_its_comparisons(
         rt.close()
 
 
-def test_seeding_the_history_again_adds_nothing(demo: tuple[Path, dict[str, Any]]) -> None:
+def seeding_the_history_again_adds_nothing(demo: tuple[Path, dict[str, Any]]) -> None:
     folder, _ = demo
     again = json.loads(deskhand(folder, "demo", "--no-serve", "--history", "--json").stdout)
     assert again["history"] is None and again["tickets"] == []

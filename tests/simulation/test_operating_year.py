@@ -16,23 +16,32 @@ from deskhand.simulation.operating_year import (
     simulate,
 )
 
-# One worker plays both years: each test reads them, and a year is too dear to play twice.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("operating-year")]
+pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Findings:
-    """One small year per backend, shared by the tests of this module."""
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_small_simulated_year_tells_the_whole_story(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """One small year per backend (a year is too dear to play once per check): each check
+    below reads the same year."""
     folder = tmp_path_factory.mktemp("year")
-    if request.param == "sqlite":
-        return simulate(Scenario.small(), folder=folder)
-    from tests.support import postgres_database
+    if backend == "sqlite":
+        year = simulate(Scenario.small(), folder=folder)
+    else:
+        from tests.support import postgres_database
 
-    with postgres_database("deskhand_year") as url:
-        return simulate(Scenario.small(), url, folder=folder)
+        with postgres_database("deskhand_year") as url:
+            year = simulate(Scenario.small(), url, folder=folder)
+    assert year.backend == backend
+    the_wrong_group_is_flagged_within_a_week_and_revoked_at_that_tenant_only(year)
+    only_internal_or_read_steps_ran_without_an_approval(year)
+    the_new_tenant_is_in_shadow_until_its_own_record_earns_it(year)
+    nothing_stops_when_the_policy_author_is_disabled(year)
+    the_share_of_drafts_approved_unchanged_is_counted_per_month(year)
 
 
-def test_the_wrong_group_is_flagged_within_a_week_and_revoked_at_that_tenant_only(
+def the_wrong_group_is_flagged_within_a_week_and_revoked_at_that_tenant_only(
     year: Findings,
 ) -> None:
     s = year.scenario
@@ -47,7 +56,7 @@ def test_the_wrong_group_is_flagged_within_a_week_and_revoked_at_that_tenant_onl
     assert [r for r in year.revocations if r[0] < s.wrong_group_day] == []
 
 
-def test_only_internal_or_read_steps_ran_without_an_approval(year: Findings) -> None:
+def only_internal_or_read_steps_ran_without_an_approval(year: Findings) -> None:
     assert year.floor_without_approval == 0
     radii = {radius for radius, _ in year.without_approval}
     assert radii and radii <= {"internal", "read"}
@@ -55,7 +64,7 @@ def test_only_internal_or_read_steps_ran_without_an_approval(year: Findings) -> 
     assert year.wrong_ran_on_autonomy <= year.wrong_on_autonomy
 
 
-def test_the_new_tenant_is_in_shadow_until_its_own_record_earns_it(year: Findings) -> None:
+def the_new_tenant_is_in_shadow_until_its_own_record_earns_it(year: Findings) -> None:
     s = year.scenario
     assert year.shadow_drafts == 0  # nothing drafted for a tenant in shadow
     live_day, record = year.went_live[NEW_TENANT.id]
@@ -65,14 +74,14 @@ def test_the_new_tenant_is_in_shadow_until_its_own_record_earns_it(year: Finding
     assert own and min(own) >= live_day + s.min_days
 
 
-def test_nothing_stops_when_the_policy_author_is_disabled(year: Findings) -> None:
+def nothing_stops_when_the_policy_author_is_disabled(year: Findings) -> None:
     assert set(year.owner_warnings) == {t.id for t in TENANTS}
     assert all("is disabled" in w for w in year.owner_warnings.values())
     assert year.planned_after_author_left > 50
     assert not [r for r in year.revocations if r[4] == "policy"]
 
 
-def test_the_share_of_drafts_approved_unchanged_is_counted_per_month(year: Findings) -> None:
+def the_share_of_drafts_approved_unchanged_is_counted_per_month(year: Findings) -> None:
     assert year.monthly and year.monthly[0][0] == 1
     unchanged, decided = year.monthly[0][1], year.monthly[0][2]
     assert 0 < unchanged < decided == year.drafts_decided
