@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from deskhand.accounts import create_token, set_password
 from deskhand.engine.runtime import Runtime
 from deskhand.history.analysis import AnalyzeOptions, analyze
+from deskhand.history.taxonomy import label_key
 from deskhand.store.models import Analysis, User
 from deskhand.web import analysis_run
 from deskhand.web.analysis_options import AnalysisOptions
@@ -691,3 +692,132 @@ def test_an_analysis_runs_and_reruns_on_postgresql(pg_web_rt: Runtime, small_exp
         again = _wait(client, analysis_id)
         assert again["status"] == "done"
         assert again["summary"] == first["summary"]
+
+
+def _analysed(
+    client: TestClient, csrf: str, folder: Path, **options: str
+) -> tuple[dict[str, Any], str]:
+    """Upload the export in ``folder`` with ``options``, wait for it: its JSON report and its
+    page, unescaped."""
+    analysis_id = _started(
+        client.post(
+            "/analysis",
+            data={"csrf": csrf, **options},
+            files=_files(*sorted(folder.glob("*.csv"))),
+            follow_redirects=False,
+        )
+    )
+    state = _wait(client, analysis_id)
+    assert state["status"] == "done", state
+    report: dict[str, Any] = client.get(f"/analysis/{analysis_id}/report.json").json()
+    return report, html.unescape(client.get(f"/analysis/{analysis_id}").text)
+
+
+def _ranking_row(page: str, category: str) -> str:
+    """The row header of ``category`` in the page's ranking table."""
+    match = re.search(rf'<th scope="row">{re.escape(category)}(<.*?)</th>', page)
+    assert match, f"no ranking row for {category!r}"
+    return match.group(1)
+
+
+def test_by_default_the_page_shows_the_psas_own_categories_with_the_taxonomys_name_beneath(
+    dana: tuple[TestClient, str], small_export: Path
+) -> None:
+    client, csrf = dana
+    report, page = _analysed(client, csrf, small_export)
+
+    assert not report["categorization"]["recategorized"]
+    caption = page.split('<table class="ranking">')[1].split("</caption>")[0]
+    assert "The categories are the PSA's own, untouched" in caption
+    assert "“Merge the PSA's categories into deskhand's taxonomy” ticked" in caption
+    renamed = [
+        row
+        for row in report["categories"]
+        if row["taxonomy_category"]
+        and label_key(row["taxonomy_category"]) != label_key(row["category"])
+    ]
+    # "User Offboarding" is the taxonomy's "User offboarding": nothing to show beneath it.
+    same = [
+        row
+        for row in report["categories"]
+        if row["taxonomy_category"]
+        and row["taxonomy_category"] != row["category"]
+        and label_key(row["taxonomy_category"]) == label_key(row["category"])
+    ]
+    assert renamed and same, "the small export has categories of both kinds"
+    for row in renamed:
+        assert f"taxonomy: {row['taxonomy_category']}</small>" in _ranking_row(
+            page, row["category"]
+        )
+    assert "taxonomy:" not in _ranking_row(page, same[0]["category"])
+    assert "What was merged into what" not in page
+
+
+def test_a_recategorised_run_says_so_and_shows_what_was_merged_into_what(
+    dana: tuple[TestClient, str],
+) -> None:
+    client, csrf = dana
+    report, page = _analysed(client, csrf, EXAMPLE, recategorize="true")
+
+    merged = report["categorization"]["merged"]
+    assert report["categorization"]["recategorized"] and len(merged) > 20
+    caption = page.split('<table class="ranking">')[1].split("</caption>")[0]
+    assert "The categories are deskhand's taxonomy: the PSA's were merged into it" in caption
+    assert "left unticked under Options" in caption
+    section = page.split('<h2 id="merged">What was merged into what</h2>')[1].split("<h2")[0]
+    shown = re.findall(
+        r'<tr><td>([^<]*)</td><td>([^<]*)</td><td class="num">([\d,]+)</td></tr>', section
+    )
+    assert shown == [
+        (m["psa_category"] or "(no category)", m["category"], f"{m['tickets']:,}")
+        for m in merged[:20]
+    ]
+    assert f"{len(merged) - 20} more, smaller, in the" in section
+
+
+def test_the_page_says_which_column_and_unit_the_minutes_were_read_in(
+    dana: tuple[TestClient, str], small_export: Path
+) -> None:
+    client, csrf = dana
+    logged = analyze(AnalyzeOptions(paths=sorted(small_export.glob("*.csv"))))
+    labour = small_export / "labour.csv"
+    with labour.open(newline="", encoding="utf-8") as source:
+        rows = list(csv.reader(source))
+    column = rows[0].index("Duration Minutes")
+    rows[0][column] = "Handle Time"
+    for row in rows[1:]:
+        row[column] = str(int(row[column]) * 60)
+    labour.write_bytes(_written(rows))
+    mapping = "seconds=Handle Time\nticket_id=Ticket Number"
+    report, page = _analysed(client, csrf, small_export, map=mapping)
+
+    assert report["totals"]["minutes_source"] == "logged"
+    assert report["totals"]["minutes"] == logged.totals.minutes
+    minutes = page.split('<h2 id="findings">')[0]
+    assert (
+        "Minutes are technician time logged against each ticket (time entries). Time was read "
+        "from labour.csv: column 'Handle Time' read as seconds, converted to minutes.</p>"
+    ) in minutes
+
+
+def test_tickets_closed_with_no_logged_time_are_counted_explained_and_named_per_category(
+    dana: tuple[TestClient, str], small_export: Path
+) -> None:
+    client, csrf = dana
+    report, page = _analysed(client, csrf, small_export)
+
+    zero = report["zero_minute_tickets"]
+    assert zero["count"] > 0, "the small export has tickets closed with no logged time"
+    assert f"<strong>{zero['count']:,}</strong> closed with no logged time" in page
+    caption = page.split('<table class="ranking">')[1].split("</caption>")[0]
+    assert (
+        'The median and P90 leave out <a href="#zero-minute">tickets closed with no logged '
+        "time</a>."
+    ) in caption
+    for row in report["categories"]:
+        words = f"· {row['zero_minute_tickets']:,} closed with no logged time"
+        assert (words in _ranking_row(page, row["category"])) == (row["zero_minute_tickets"] > 0)
+    section = page.split('<h3 id="zero-minute">Tickets closed with no logged time</h3>')[1]
+    assert f"{zero['count']:,} tickets were resolved or closed with no time logged" in section
+    assert "billed through line items instead of timers" in section
+    assert ", ".join(zero["ticket_ids"]) in section

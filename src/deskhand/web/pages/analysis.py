@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -18,13 +17,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from deskhand.errors import DeskhandError, InputError
-from deskhand.history import html as formats
-from deskhand.history.report import Report, format_share, specialist_words
+from deskhand.history.report import Report
 from deskhand.history.sources import size_words
 from deskhand.web import analysis_exports as exports
 from deskhand.web import analysis_jobs as jobs
 from deskhand.web import analysis_run as run
 from deskhand.web.analysis_options import AnalysisOptions
+from deskhand.web.analysis_report import page_report
 from deskhand.web.analysis_upload import receive
 from deskhand.web.params import ObjectId
 from deskhand.web.render import page, templates
@@ -224,85 +223,10 @@ def _analysis_context(request: Request, who: Viewer, analysis_id: int) -> dict[s
         "elapsed": _duration(
             (datetime.now(UTC) - (view.run_started_at or view.created_at)).total_seconds()
         ),
-        "report": _report_context(report) if report is not None else None,
+        "report": page_report(report) if report is not None else None,
         "missing": missing,
         "may_run": jobs.may_run(who),
         "size_words": size_words,
-    }
-
-
-def _report_context(report: Report) -> dict[str, Any]:
-    """The report's figures as the page writes them."""
-    rows = sorted(report.categories, key=lambda r: r.rank_by_minutes)
-    automation = {row.category: row for row in report.automation.rows}
-    logged = report.totals.minutes_source == "logged"
-    return {
-        "headlines": report.headlines(),
-        "window": f"{formats.day(report.window.start)} – {formats.day(report.window.end)}",
-        "days": report.window.days,
-        "tickets": formats.count(report.totals.tickets),
-        "hours": formats.hours(report.totals.minutes),
-        "categories": len(rows),
-        "format": report.format,
-        "is_proxy": not logged,
-        "source_words": report.minutes_source_words,
-        "measure": report.measure,
-        "rows": [
-            {
-                "rank": row.rank_by_minutes,
-                "category": row.category,
-                "tickets": formats.count(row.tickets),
-                "hours": formats.hours(row.minutes),
-                "share": format_share(row.share_of_minutes),
-                "share_value": round(row.share_of_minutes, 4),
-                "median": formats.minutes(row.median_minutes),
-                "p90": formats.minutes(row.p90_minutes),
-                "rank_by_count": row.rank_by_count,
-                "shift": formats.rank_shift(row.rank_shift),
-                "shift_class": "up" if row.rank_shift > 0 else "down" if row.rank_shift < 0 else "",
-                "origins": formats.origins(row.categorized_by),
-                "proxy": row.minutes_source != "logged"
-                and report.totals.minutes_source == "logged",
-                "per_month": _per_month(automation.get(row.category), report.automation.currency),
-                "specialist": specialist_words(row.specialist),
-                "covered": row.specialist is not None,
-            }
-            for row in rows
-        ],
-        # None for an analysis saved before reports said what the specialists cover.
-        "coverage": format_share(report.coverage.share) if report.coverage else None,
-        "automation": report.automation,
-        "rate": (
-            formats.money(report.automation.rate, report.automation.currency)
-            if report.automation.rate is not None
-            else None
-        ),
-        "suggestions": [
-            {
-                "label": s.label,
-                "terms": s.top_terms,
-                "tickets": formats.count(s.tickets),
-                "hours": formats.hours(s.minutes),
-                "filed_under": s.filed_under or "Other",
-                "examples": s.examples,
-            }
-            for s in report.suggested_categories
-        ],
-        "categorization": report.categorization.reason,
-        "quality": report.data_quality,
-        "inputs": [
-            {
-                "path": Path(f.path).name,
-                "kind": f.kind,
-                "rows": formats.count(f.rows),
-                "format": f.format,
-                "encoding": f.encoding,
-                "delimiter": formats.delimiter(f.delimiter) if f.delimiter is not None else None,
-            }
-            for f in report.inputs
-        ],
-        "dates": report.dates,
-        "notes": report.notes,
     }
 
 
@@ -314,12 +238,3 @@ def _duration(seconds: float) -> str:
     if whole < 3600:
         return f"{whole // 60} min {whole % 60} s"
     return f"{whole // 3600} h {whole % 3600 // 60} min"
-
-
-def _per_month(row: Any, currency: str) -> str:
-    if row is None:
-        return ""
-    hours = f"{formats.decimal(row.hours_per_month)} h"
-    if row.cost_per_month is None:
-        return hours
-    return f"{hours} · {formats.money(row.cost_per_month, currency)}"
