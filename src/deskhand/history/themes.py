@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -99,8 +100,10 @@ def suggest_categories(
     # Alerts and repeat requests come word for word: each distinct text is vectorised and
     # clustered once, weighted by how many tickets hold it (the same sums as one row each).
     text = pl.Series(texts, dtype=pl.String).fill_null("")
-    position = (text.rank("dense") - 1).cast(pl.Int64).to_numpy()
     distinct = text.unique().sort()
+    # Each ticket's text as its place among the distinct ones (an Enum's codes; ranking the
+    # texts would sort them all).
+    position = text.cast(pl.Enum(distinct)).to_physical().cast(pl.Int64).to_numpy()
     tickets_of = np.bincount(position, minlength=distinct.len())
     sample_rows = position[fitted_on]  # the distinct text of each sampled ticket
     features = TextFeatures.fit(
@@ -182,7 +185,7 @@ class _Theme:
             return 0.0
         return float((self.total @ self.total - self.size) / (self.size * (self.size - 1)))
 
-    @property
+    @cached_property
     def centre(self) -> NDArray[np.float64]:
         """The members' mean direction, unit length."""
         norm = np.linalg.norm(self.total)
@@ -255,6 +258,8 @@ def _kmeans_once(
     moves to its tickets' mean direction, until no text changes group. Seeded like k-means++
     over the tickets (``rows``: each one's text): each new centre is drawn with probability
     growing with its distance from those chosen."""
+    from scipy.sparse import csr_matrix
+
     count = len(rows)
     clusters = min(clusters, count)
     chosen = [int(rows[rng.integers(count)])]
@@ -269,16 +274,18 @@ def _kmeans_once(
         nearest = np.maximum(nearest, similarity)
     centres = np.asarray(vectors[chosen].todense(), dtype=np.float64)
     assigned = np.full(vectors.shape[0], -1)
+    texts = np.arange(vectors.shape[0])
     for _ in range(KMEANS_ROUNDS):
         previous, assigned = assigned, np.asarray((vectors @ centres.T).argmax(axis=1)).ravel()
         if np.array_equal(previous, assigned):
             break
-        for cluster in range(clusters):
-            members = np.flatnonzero(assigned == cluster)
-            if len(members):
-                total_vector = np.asarray(
-                    vectors[members].T @ weights[members].astype(np.float64)
-                ).ravel()
-                norm = np.linalg.norm(total_vector)
-                centres[cluster] = total_vector / norm if norm else centres[cluster]
+        # Every centre's weighted sum of its texts at once: a (cluster x text) matrix of the
+        # weights times the vectors.
+        membership = csr_matrix(
+            (weights.astype(np.float64), (assigned, texts)), shape=(clusters, vectors.shape[0])
+        )
+        totals = np.asarray((membership @ vectors).todense())
+        norms = np.linalg.norm(totals, axis=1)
+        moved = norms > 0  # a centre with no text (or only empty ones) stays where it is
+        centres[moved] = totals[moved] / norms[moved, None]
     return centres
