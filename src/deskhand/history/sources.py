@@ -39,6 +39,7 @@ SUFFIXES = CSV_SUFFIXES + JSON_SUFFIXES + XLSX_SUFFIXES
 
 DELIMITERS = (",", ";", "\t", "|")
 MIB = 1 << 20
+NUL_SCAN_BYTES = 8 * MIB
 # Keys under which PSA APIs put the records of a page: Syncro, Autotask, Halo, Graph-style.
 JSON_RECORD_KEYS = ("tickets", "ticket_timers", "items", "actions", "timeentries", "data", "value")
 # Fields of a nested JSON object that name it best (ConnectWise: {"id": 7, "name": "Email"}).
@@ -77,13 +78,31 @@ class RawTable:
     _frame: pl.DataFrame | None = field(default=None, repr=False)
 
     def load(self, columns: Sequence[str] | None = None) -> pl.DataFrame:
-        """All rows, as text, with only ``columns`` (header names) when given. Cells holding
-        NUL are cleaned; only the columns read are searched for one, at memchr speed."""
+        """All rows, as text, with only ``columns`` (header names) when given."""
         wanted = list(dict.fromkeys(columns)) if columns is not None else None
         if self._frame is not None:
             frame = self._frame.select(wanted) if wanted is not None else self._frame
             return _without_nul(frame)
-        return _without_nul(self._read_csv(wanted))
+        frame = self._read_csv(wanted)
+        return _without_nul(frame) if self._holds_nul() else frame
+
+    def _holds_nul(self) -> bool:
+        """Whether the file has a NUL byte anywhere: one memchr over the file, so that the
+        cells are searched only in the rare file that has one. Read in blocks, not mapped: a
+        mapped file's pages count in the process's memory, on top of the table read from it."""
+        if self._data is not None:
+            return b"\x00" in self._data
+        if self._path is None:
+            return False
+        block = bytearray(NUL_SCAN_BYTES)
+        try:
+            with self._path.open("rb", buffering=0) as handle:
+                while size := handle.readinto(block):
+                    if block.find(b"\x00", 0, size) != -1:
+                        return True
+        except OSError as error:
+            raise InputError(f"{self.name} could not be read: {error}") from None
+        return False
 
     def _read_csv(self, columns: list[str] | None) -> pl.DataFrame:
         source: Path | io.BytesIO = (
