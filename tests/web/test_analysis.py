@@ -727,7 +727,7 @@ def test_by_default_the_page_shows_the_psas_own_categories_with_the_taxonomys_na
     report, page = _analysed(client, csrf, small_export)
 
     assert not report["categorization"]["recategorized"]
-    caption = page.split('<table class="ranking">')[1].split("</caption>")[0]
+    caption = page.split('<p id="ranking-note" class="small muted">')[1].split("</p>")[0]
     assert "The categories are the PSA's own, untouched" in caption
     assert "“Merge the PSA's categories into deskhand's taxonomy” ticked" in caption
     renamed = [
@@ -761,7 +761,7 @@ def test_a_recategorised_run_says_so_and_shows_what_was_merged_into_what(
 
     merged = report["categorization"]["merged"]
     assert report["categorization"]["recategorized"] and len(merged) > 20
-    caption = page.split('<table class="ranking">')[1].split("</caption>")[0]
+    caption = page.split('<p id="ranking-note" class="small muted">')[1].split("</p>")[0]
     assert "The categories are deskhand's taxonomy: the PSA's were merged into it" in caption
     assert "left unticked under Options" in caption
     section = page.split('<h2 id="merged">What was merged into what</h2>')[1].split("<h2")[0]
@@ -809,7 +809,7 @@ def test_tickets_closed_with_no_logged_time_are_counted_explained_and_named_per_
     zero = report["zero_minute_tickets"]
     assert zero["count"] > 0, "the small export has tickets closed with no logged time"
     assert f"<strong>{zero['count']:,}</strong> closed with no logged time" in page
-    caption = page.split('<table class="ranking">')[1].split("</caption>")[0]
+    caption = page.split('<p id="ranking-note" class="small muted">')[1].split("</p>")[0]
     assert (
         'The median and P90 leave out <a href="#zero-minute">tickets closed with no logged '
         "time</a>."
