@@ -821,3 +821,29 @@ def test_tickets_closed_with_no_logged_time_are_counted_explained_and_named_per_
     assert f"{zero['count']:,} tickets were resolved or closed with no time logged" in section
     assert "billed through line items instead of timers" in section
     assert ", ".join(zero["ticket_ids"]) in section
+
+
+def test_the_categories_csv_has_the_taxonomy_category_and_the_tickets_closed_with_no_time(
+    dana: tuple[TestClient, str], small_export: Path
+) -> None:
+    client, csrf = dana
+    analysis_id = _started(
+        client.post(
+            "/analysis",
+            data={"csrf": csrf},
+            files=_files(small_export / "tickets.csv", small_export / "labour.csv"),
+            follow_redirects=False,
+        )
+    )
+    assert _wait(client, analysis_id)["status"] == "done"
+    report = client.get(f"/analysis/{analysis_id}/report.json").json()
+    table = client.get(f"/analysis/{analysis_id}/categories.csv").text
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert [
+        (row["category"], row["taxonomy_category"], int(row["zero_minute_tickets"]))
+        for row in rows
+    ] == [
+        (c["category"], c["taxonomy_category"] or "", c["zero_minute_tickets"])
+        for c in report["categories"]
+    ]
+    assert any(int(row["zero_minute_tickets"]) for row in rows)

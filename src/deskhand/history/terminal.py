@@ -30,6 +30,8 @@ CSV_COLUMNS = (
     "minutes_source",
     "categorized_by",
     "specialist",
+    "taxonomy_category",
+    "zero_minute_tickets",
 )
 
 
@@ -88,6 +90,8 @@ def category_csv(report: Report) -> str:
                 row.minutes_source,
                 ";".join(f"{k}:{v}" for k, v in sorted(row.categorized_by.items())),
                 row.specialist or "",
+                row.taxonomy_category or "",
+                row.zero_minute_tickets,
             ]
         )
     return out.getvalue()
