@@ -55,7 +55,8 @@ Target = Annotated[
     float,
     typer.Option(
         metavar="PRECISION",
-        help="Precision each routed intent must reach, certified by a 95% lower bound.",
+        help="Precision what triage routes must reach: the threshold shared by every intent "
+        "and each intent's own are each certified by a 95% lower bound.",
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
