@@ -415,6 +415,27 @@ def test_handle_time_in_seconds_is_read_with_map_seconds_and_the_note_names_the_
     assert any("'Handle Time' read as minutes" in note for note in as_minutes["notes"])
 
 
+def test_a_syncro_labour_file_with_its_time_in_seconds_is_read_with_map_seconds(
+    tmp_path: Path, write_csv: WriteCsv
+) -> None:
+    ticket = ["Client", "Dana", "", "Resolved", "Printer", "1/2/2026 09:00", "", ""]
+    write_csv("tickets.csv", SYNCRO_TICKETS, [[str(n), f"Printer {n}", *ticket] for n in (1, 2)])
+    # The labour export with "Duration Seconds" where Syncro writes "Duration Minutes" (the
+    # layout's own minutes column is absent), then with both: the mapped one is read.
+    seconds_only = [c if c != "Duration Minutes" else "Duration Seconds" for c in SYNCRO_LABOUR]
+    entry = ["Client", "1", "Dana", "1200", "", "", "1/2/2026 10:00", ""]
+    write_csv("labour.csv", seconds_only, [entry, [*entry[:1], "2", *entry[2:]]])
+    mapped = ("--format", "syncro", "--map", "seconds=Duration Seconds")
+    document = analyze_json(tmp_path, *mapped)
+    assert document["totals"]["minutes"] == 40.0
+    assert any("'Duration Seconds' read as seconds" in note for note in document["notes"])
+    both = [*SYNCRO_LABOUR, "Duration Seconds"]
+    write_csv("labour.csv", both, [[*entry[:3], "20", *entry[4:], "1200"]])
+    document = analyze_json(tmp_path, *mapped)
+    assert document["totals"]["minutes"] == 20.0
+    assert any("'Duration Seconds' read as seconds" in note for note in document["notes"])
+
+
 def test_tickets_closed_with_no_logged_time_are_counted_named_and_left_out_of_medians(
     tmp_path: Path, write_csv: WriteCsv
 ) -> None:

@@ -58,6 +58,12 @@ def normalise_header(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
+# The fields a time entry's length can be read from: any one of these (or a start and an end)
+# is a duration, whichever a layout looks for by default.
+DURATIONS = frozenset({"minutes", "hours", "seconds"})
+TIMING = DURATIONS | {"started_at", "ended_at"}
+
+
 @dataclass(frozen=True)
 class Layout:
     """The columns of one kind of export file of one PSA."""
@@ -83,7 +89,16 @@ class Layout:
     def missing(self, headers: set[str], mapped: Mapping[str, str]) -> list[str]:
         """What this file lacks to be this layout: field names and header names."""
         found = self.fields_in(headers, mapped).keys() | mapped.keys()
-        lacking = [field for field in self.needs if field not in found]
+        # A duration of another unit stands in for the one this layout reads ("--map
+        # seconds=..." on a labour file without its minutes column), but only in a file that is
+        # this layout by its own headers: a mapping alone makes no file a PSA's export.
+        own = self.fields_in(headers, {}).keys()
+        timed = (bool(DURATIONS & found) or {"started_at", "ended_at"} <= found) and all(
+            field in own for field in self.needs if field not in TIMING
+        )
+        lacking = [
+            field for field in self.needs if field not in found and not (field in TIMING and timed)
+        ]
         lacking += [g[0] for g in self.needs_headers if not any(n in headers for n in g)]
         return lacking
 
@@ -324,6 +339,10 @@ def _resolve(
     if matching:
         layout = max(matching, key=lambda candidate: candidate.score(headers))
         found = layout.fields_in(headers, present)
+        if DURATIONS & present.keys() or {"started_at", "ended_at"} <= present.keys():
+            # A duration the user mapped is the one to read: "--map seconds=Handle Time" on a
+            # file whose layout has a minutes column of its own.
+            found = {field: normal for field, normal in found.items() if field not in TIMING}
         fields = {field: by_normal[normal] for field, normal in found.items()} | present
         kind = _kind(layout.kind, fields)
         _require(name, header, fields, kind, layout.label)
