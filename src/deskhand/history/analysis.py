@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,7 +12,6 @@ from typing import Literal
 import polars as pl
 
 from deskhand.errors import UsageError
-from deskhand.history.categories import categorize
 from deskhand.history.coverage import Installed, cover
 from deskhand.history.dates import check_timezone, parse_bound
 from deskhand.history.importer import Imported, Progress, format_label, import_history
@@ -86,6 +86,7 @@ def analyze(
     if options.rate is not None and options.rate < 0:
         raise UsageError(f"--rate {options.rate}: give the technician cost per hour, 0 or more.")
     taxonomy = load_taxonomy(options.taxonomy)
+    _import_text_tools()
     ledger = Ledger()
     imported = import_history(
         options.paths,
@@ -109,6 +110,8 @@ def analyze(
         tickets, zero = _mark_zero_minutes(tickets, ledger)
     else:
         tickets = tickets.with_columns(pl.lit(False).alias("no_time"))
+    from deskhand.history.categories import categorize  # imported while the files were read
+
     categorized = categorize(tickets, taxonomy, recategorize=options.recategorize)
     tickets = categorized.tickets
     rows = rank_categories(tickets, source)
@@ -140,6 +143,22 @@ def analyze(
         notes=_notes(imported, source, hours, tz),
         generated_at=datetime.now(UTC),
     )
+
+
+def _import_text_tools() -> None:
+    """Import what categorising needs (NumPy, SciPy's sparse matrices: about a quarter of a
+    second) on a second thread, while this one reads the files: Polars reads them without
+    holding the GIL. The import statement where categorising starts waits for it to end."""
+    threading.Thread(target=_import_categories, name="deskhand-imports", daemon=True).start()
+
+
+def _import_categories() -> None:
+    try:
+        import scipy.sparse  # noqa: F401
+
+        import deskhand.history.categories  # noqa: F401
+    except ImportError:
+        pass  # the import where categorising starts raises it again, where it is seen
 
 
 def _minutes_source(

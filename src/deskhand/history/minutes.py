@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
 import polars as pl
 
 from deskhand.errors import UsageError
@@ -104,6 +103,8 @@ def _summed_by_offset(tickets: pl.DataFrame, time: pl.DataFrame, key: str) -> Su
     ``numpy.bincount`` instead of a group-by over a million keys. None when they are not."""
     if tickets.height == 0 or not tickets.schema[key].is_integer():
         return None
+    import numpy as np  # imported while the files were read (analysis._import_text_tools)
+
     ids = tickets.get_column(key).to_numpy()
     low = int(ids.min())
     span = int(ids.max()) - low + 1
