@@ -10,13 +10,11 @@ tickets, so the data is not trivially separable. Training is what `deskhand tria
 does: held-out folds for the certified thresholds (at most 3 past 20,000 tickets, 2 past
 60,000), then a fit on everything. CPU time counts every thread (user + system).
 
-The real sets (../shared/data: Endava tickets by category, the same tickets' 8-way topic, and
-by their 54 business services, a stand-in for many small assignment groups) are read in place
-when present. On each, `deskhand triage eval`'s figures for deskhand and
+The real sets (../shared/data: Endava tickets by category, and the same tickets' 8-way topic)
+are read in place when present. On each, `deskhand triage eval`'s figures for deskhand and
 the baseline (TF-IDF + LinearSVC), then the promise checked on tickets nothing saw: a
 stratified 20% split is held out, `train` runs on the rest (its folds certify the thresholds),
-and the stored model with its thresholds routes the held-out 20%: in all, then split into the
-tickets routed by the threshold every intent shares and those routed by an intent's own.
+and the stored model with its thresholds routes the held-out 20%.
 
 One-ticket latency is a loop of single-ticket predictions on the fitted model (vectorise +
 calibrated SVMs), as the dispatcher would call it; then the same tickets through the rest of
@@ -41,7 +39,7 @@ from deskhand.specialists.registry import discover
 from deskhand.triage import entities, keywords, warning_signs
 from deskhand.triage.dataset import LabelledTickets, load_labelled
 from deskhand.triage.evaluation import evaluate, folds_of
-from deskhand.triage.selective import Coverage, coverage
+from deskhand.triage.selective import coverage
 from deskhand.triage.training import train
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -51,8 +49,6 @@ REAL_SETS = {  # name -> (file, --map)
         "it_tickets_topic_dev.csv",
         {"category": "Topic_group", "body": "Document"},
     ),
-    # Many small groups, as an MSP's assignment groups are: 54 services, most under 59 tickets.
-    "Endava tickets, business service": ("endava_subset.csv", {"category": "business_service"}),
 }
 
 FILLER = ("hi please can you help the user at our office since this morning thanks regards").split()  # noqa: SIM905
@@ -158,23 +154,6 @@ def real_set(name: str, history: LabelledTickets, folds: int) -> None:
         f"({low:.1%}-{high:.1%}), accuracy "
         f"{np.mean(np.asarray(predicted) == np.asarray(actual)):.1%}"
     )
-    shared = trained.figures.shared_threshold
-    if shared is not None:
-        by_shared = coverage(
-            predicted, np.asarray(confidence), actual, dict.fromkeys(trained.thresholds, shared)
-        )
-        alone = Coverage(
-            routed.tickets, routed.routed - by_shared.routed, routed.correct - by_shared.correct
-        )
-        for group, part in (("the shared threshold", by_shared), ("intents' own", alone)):
-            if not part.routed:
-                print(f"    routed by {group}: none")
-                continue
-            low, high = part.interval()
-            print(
-                f"    routed by {group}: {part.routed:,} tickets, realised precision "
-                f"{part.precision:.1%} ({low:.1%}-{high:.1%})"
-            )
 
 
 def report(what: str, times: list[float]) -> None:

@@ -235,29 +235,21 @@ def test_a_table_with_a_document_column_trains_when_mapped(tmp_path: Path) -> No
     assert "95% interval" in text
     assert "Coverage gain over the baseline:" in text
     assert "Promise (95% of routed tickets right) kept on held-out folds:" in text
-    # The intent with nine tickets cannot be certified alone (59 is the least): it routes by
-    # the threshold every intent shares, certified on all the held-out tickets, and says so.
+    # The intent with nine tickets (three held out per fold) cannot be certified: it says so.
+    assert "Not routed, their precision cannot be certified at 95%" in text
+    assert "HR Support: too few: 9 predicted, needs 59." in text
     document = json.loads(deskhand("triage", "eval", str(path), *mapped, "--json").stdout)
-    ours = document["deskhand"]
-    low, high = ours["routed_interval"]
-    assert low <= ours["routed_precision"] <= high
-    hr = next(i for i in ours["intents"] if i["intent"] == "HR Support")
-    assert hr["shared"] and hr["threshold"] == ours["shared_threshold"]
-    assert ours["shared_certified_precision"] >= 0.95
-    assert (
-        f"Shared threshold {ours['shared_threshold']:.3f}: certified "
-        f"{ours['shared_certified_precision']:.1%} precise on the {ours['shared_routed']:,} "
-        f"held-out tickets of every intent at or above it."
-    ) in text
-    assert "HR Support" in text[text.index("Shared threshold") :]
+    low, high = document["deskhand"]["routed_interval"]
+    assert low <= document["deskhand"]["routed_precision"] <= high
+    hr = next(i for i in document["deskhand"]["intents"] if i["intent"] == "HR Support")
+    assert hr["threshold"] is None
     db = f"sqlite:///{tmp_path / 'deskhand.db'}"
     assert deskhand("--db", db, "db", "upgrade").exit_code == 0
     trained = deskhand("--db", db, "triage", "train", str(path), *mapped, "--json")
     assert trained.exit_code == 0, trained.output
     figures = json.loads(trained.stdout)
-    assert figures["thresholds"]["HR Support"] == figures["shared_threshold"]
-    assert "HR Support" in figures["routed_only_through_shared"]
-    assert "Shared threshold" in said(deskhand("--db", db, "triage", "train", str(path), *mapped))
+    assert figures["thresholds"]["HR Support"] is None
+    assert figures["thresholds"]["Hardware"] is not None
 
 
 def test_an_unmapped_text_column_gets_an_error_naming_map(tmp_path: Path) -> None:

@@ -55,8 +55,7 @@ Target = Annotated[
     float,
     typer.Option(
         metavar="PRECISION",
-        help="Precision what triage routes must reach: the threshold shared by every intent "
-        "and each intent's own are each certified by a 95% lower bound.",
+        help="Precision each routed intent must reach, certified by a 95% lower bound.",
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
@@ -145,8 +144,6 @@ def train_command(
                     "thresholds": {
                         k: None if v == float("inf") else v for k, v in trained.thresholds.items()
                     },
-                    "shared_threshold": figures.shared_threshold,
-                    "routed_only_through_shared": [i.intent for i in figures.intents if i.shared],
                     "figures": {
                         "accuracy": figures.accuracy,
                         "macro_f1": figures.macro_f1,
@@ -173,10 +170,9 @@ def train_command(
                 f"{intent.support:,}",
                 f"{intent.precision:.1%}",
                 f"{intent.recall:.1%}",
-                _routed_from(intent),
+                "not routed" if intent.threshold is None else f"{intent.threshold:.3f}",
             )
         out.print(table)
-        _shared(figures)
         _not_routed(figures.intents, trained.target_precision)
         _notes(trained.set_aside, history.unlabelled, folds)
         _routes(history.read_as, sorted(trained.thresholds), known)
@@ -309,7 +305,6 @@ def _print_evaluation(result: "Evaluation") -> None:
         "precision",
         "recall",
         "routed from",
-        "routed",
         "certified",
         title=f"Per intent (deskhand; certified: precision bound at {1 - result.risk:.0%})",
     )
@@ -319,42 +314,11 @@ def _print_evaluation(result: "Evaluation") -> None:
             f"{mine.support:,}",
             f"{mine.precision:.1%}",
             f"{mine.recall:.1%}",
-            _routed_from(mine),
-            f"{mine.routed:,}",
+            "not routed" if mine.threshold is None else f"{mine.threshold:.3f}",
             "" if mine.threshold is None else f"{mine.certified_precision:.1%}",
         )
     out.print(intents)
-    _shared(ours)
     _not_routed(ours.intents, result.target_precision)
-
-
-def _routed_from(intent: "IntentFigures") -> str:
-    if intent.threshold is None:
-        return "not routed"
-    return f"{intent.threshold:.3f}" + (" (shared)" if intent.shared else "")
-
-
-def _shared(figures: "Figures") -> None:
-    """The threshold every intent shares, what it certifies, and who routes only through it."""
-    if figures.shared_threshold is None:
-        out.print("No threshold shared by every intent could be certified.")
-        return
-    pooled = [i for i in figures.intents if i.shared]
-    reached = [i.intent for i in pooled if i.routed]
-    out.print(
-        f"Shared threshold {figures.shared_threshold:.3f}: certified "
-        f"{figures.shared_certified_precision:.1%} precise on the {figures.shared_routed:,} "
-        f"held-out tickets of every intent at or above it. Every intent routes from there; "
-        f"{len(pooled)} of {len(figures.intents)} only from there (below it, too few of their "
-        f"tickets, or too many wrong, to certify a threshold of their own), and "
-        f"{len(reached)} of those had held-out tickets at or above it"
-        + (f": {_listed(reached)}." if reached else ".")
-    )
-
-
-def _listed(names: list[str]) -> str:
-    shown = ", ".join(names[:_LISTED])
-    return shown if len(names) <= _LISTED else f"{shown} and {len(names) - _LISTED} more"
 
 
 def _not_routed(intents: "list[IntentFigures]", target: float) -> None:
@@ -417,10 +381,13 @@ def _routes(read_as: dict[str, str], labels: list[str], intents: Mapping[str, ob
         out.print(f"Read as the installed specialists' intents: {renamed}.")
     unhandled = [label for label in labels if label not in intents]
     if unhandled:
+        shown = ", ".join(unhandled[:_LISTED]) + (
+            f" and {len(unhandled) - _LISTED} more" if len(unhandled) > _LISTED else ""
+        )
         out.print(
-            f"No installed specialist handles {_listed(unhandled)}: a ticket the model reads as "
-            f"one of these escalates as no_specialist. Name an intent for them with --mapping; "
-            f"the intents are {', '.join(intents) or 'none (no specialist is installed)'}."
+            f"No installed specialist handles {shown}: a ticket the model reads as one of these "
+            f"escalates as no_specialist. Name an intent for them with --mapping; the intents "
+            f"are {', '.join(intents) or 'none (no specialist is installed)'}."
         )
 
 

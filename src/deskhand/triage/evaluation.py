@@ -3,7 +3,7 @@
 k-fold cross-validation, stratified and seeded, so deskhand's model and the baseline see the same
 splits in the same run. Every ticket is predicted once by a model that never saw it. Coverage
 at the target precision is *cross-fitted*: the thresholds applied to fold i are certified on the
-held-out predictions of the other folds (``selective.certify_routes``), so the routed precision
+held-out predictions of the other folds (``selective.certify``), so the routed precision
 reported, and its interval, is measured on tickets the threshold choice never saw: it is the
 check that the promise holds out of sample. Both models get thresholds the same way.
 """
@@ -30,12 +30,10 @@ from deskhand.triage.selective import (
     NEVER,
     RISK,
     Coverage,
-    Routes,
-    certify_routes,
+    certify_intents,
     choose_thresholds,
     coverage,
 )
-from deskhand.triage.selective import routed as routed_by
 
 Progress = Callable[[str, int, int], None]  # what is being done, steps done, steps in all
 Trainer = Callable[[Sequence[str], Sequence[str]], Scorer]
@@ -62,9 +60,7 @@ class IntentFigures:
     threshold: float | None  # None: not routed, its precision cannot be certified
     predicted: int = 0  # held-out tickets predicted as this intent
     certified_precision: float = 0.0  # lower confidence bound of the routed ones' precision
-    not_routed: str = ""  # why it is not routed alone (below the shared threshold); "" when it is
-    shared: bool = False  # routes only through the threshold shared by every intent
-    routed: int = 0  # held-out tickets predicted as this intent at or above its threshold
+    not_routed: str = ""  # why it is not routed; "" when it is
 
 
 @dataclass(frozen=True)
@@ -87,9 +83,6 @@ class Figures:
     intents: list[IntentFigures]
     confusions: list[Confusion]
     calibration_error: float | None = None  # expected calibration error; None: not a probability
-    shared_threshold: float | None = None  # the threshold every intent shares; None: none
-    shared_certified_precision: float = 0.0  # lower confidence bound of what it routes
-    shared_routed: int = 0  # held-out tickets at or above it (of every intent)
 
     def thresholds(self) -> dict[str, float]:
         return {i.intent: NEVER if i.threshold is None else i.threshold for i in self.intents}
@@ -104,7 +97,7 @@ class Evaluation:
     baseline: Figures
     set_aside: dict[str, int]
     unlabelled: int
-    risk: float = RISK  # per certified group, the chance its threshold misses the target
+    risk: float = RISK  # per intent, the chance a certified threshold misses the target
 
     @property
     def coverage_gain(self) -> float:
@@ -199,9 +192,7 @@ def figures(
         )
         routed += part.routed
         correct += part.correct
-    overall = certify_routes(held.predicted, held.confidence, labels, target, intents)
-    sent = routed_by(held.predicted, held.confidence, overall.thresholds())
-    routed_per_intent = Counter(p for p, go in zip(held.predicted, sent, strict=True) if go)
+    overall = certify_intents(held.predicted, held.confidence, labels, target, intents)
     found = Coverage(len(labels), routed, correct)
     return Figures(
         model=model,
@@ -211,41 +202,20 @@ def figures(
         routed_precision=found.precision,
         routed_interval=found.interval(),
         intents=[
-            _intent_figures(
-                intent, int(support[i]), precision[i], recall[i], overall, routed_per_intent
+            IntentFigures(
+                intent,
+                int(support[i]),
+                float(precision[i]),
+                float(recall[i]),
+                None if not overall[intent].routes else overall[intent].threshold,
+                overall[intent].tickets,
+                overall[intent].lower_bound,
+                overall[intent].reason,
             )
             for i, intent in enumerate(intents)
         ],
         confusions=worst_confusions(labels, held.predicted),
         calibration_error=calibration_error(held, labels) if probabilities else None,
-        shared_threshold=overall.shared.threshold if overall.shared.routes else None,
-        shared_certified_precision=overall.shared.lower_bound,
-        shared_routed=overall.shared.routed,
-    )
-
-
-def _intent_figures(
-    intent: str,
-    support: int,
-    precision: float,
-    recall: float,
-    routes: Routes,
-    routed: Counter[str],
-) -> IntentFigures:
-    """One intent's figures, and how it routes: alone, through the shared threshold, or not."""
-    alone = routes.alone[intent]
-    threshold = routes.threshold(intent)
-    return IntentFigures(
-        intent,
-        support,
-        float(precision),
-        float(recall),
-        None if threshold == NEVER else threshold,
-        routes.predicted[intent],
-        (routes.shared if routes.via_shared(intent) else alone).lower_bound,
-        alone.reason,
-        routes.via_shared(intent),
-        routed[intent],
     )
 
 

@@ -1,25 +1,17 @@
 """Selective prediction: route a ticket only when the classifier is sure enough to be right.
 
-Thresholds are *certified* on held-out history: the tickets a threshold routes must be right at
-least ``target`` of the time, not just on the history (choosing thresholds on the point
-estimate broke the promise out of sample: 94.4% and 94.9% routed precision against a 95%
-target) but by the one-sided Clopper-Pearson lower confidence bound. Below its threshold a
-ticket escalates as ``low_confidence``.
+For each intent, a confidence threshold is *certified* on held-out history: the tickets predicted
+as that intent at or above it must be right at least ``target`` of the time, not just on the
+history (choosing thresholds on the point estimate broke the promise out of sample: 94.4% and
+94.9% routed precision against a 95% target) but by the one-sided Clopper-Pearson lower
+confidence bound. Below its threshold a ticket escalates as ``low_confidence``.
 
-Two levels, each a group certified on its own (``certify_routes``):
-
-1. **Shared**: one threshold for every intent, certified on all the held-out tickets pooled.
-   An intent with too few tickets to certify alone (59 all right is the least that certifies
-   95%) still routes its most confident tickets here.
-2. **Alone**: for each intent, a lower threshold certified on its own tickets *below* the
-   shared one, when they are enough and right enough.
-
-The groups do not overlap, and each is certified at or above the target, so all that triage
-routes is too. The thresholds tested are fixed by the scores alone (after the top 59 tickets,
-then each time 20% more), and the ``risk`` (5%) is shared among each group's candidates
-(Bonferroni), so picking the lowest that passes still leaves at most a 5% chance, per group,
-that its true precision is under the target, for tickets like the history. A group that
-cannot be certified routes nothing, and its ``Certificate`` says why.
+The thresholds tested are fixed by the scores alone (after the top 59 tickets, then each time
+20% more), and the ``risk`` (5%) is shared among them (Bonferroni), so picking the lowest that
+passes still leaves at most a 5% chance, per intent, that its true precision is under the
+target, for tickets like the history. An intent whose precision cannot be certified is never
+routed, and its ``Certificate`` says why: too few held-out predictions (59 all right is the
+least that certifies 95%), or too many wrong among its most confident.
 
 Pure functions over arrays: no model, no I/O, so the arithmetic can be checked by hand.
 """
@@ -66,10 +58,10 @@ class Coverage:
 
 @dataclass(frozen=True)
 class Certificate:
-    """What one group of held-out tickets (one intent's, or all of them) says about routing it."""
+    """What the held-out tickets predicted as one intent say about routing it."""
 
     threshold: float  # lowest confidence routed; NEVER: not routed
-    tickets: int  # held-out tickets in the group
+    tickets: int  # held-out tickets predicted as the intent
     routed: int  # of those, at or above the threshold
     correct: int  # of the routed, right
     lower_bound: float  # certified precision of the routed (or of the best tested)
@@ -112,7 +104,7 @@ def certify(
     certified ``target`` precise: their Clopper-Pearson lower bound, at ``risk`` shared among
     the candidates (Bonferroni), reaches the target.
 
-    ``confidence`` and ``correct`` describe one group of held-out tickets. Ties
+    ``confidence`` and ``correct`` describe the held-out tickets predicted as one intent. Ties
     in confidence are taken together: a threshold cannot split tickets that scored the same.
     """
     if len(confidence) != len(correct):
@@ -161,48 +153,23 @@ def _candidates(scores: np.ndarray, fewest: int) -> np.ndarray:
     return np.unique(picked)
 
 
-@dataclass(frozen=True)
-class Routes:
-    """The certified groups: the threshold shared by every intent, and each intent's own
-    certificate for its tickets below the shared threshold."""
-
-    shared: Certificate
-    alone: dict[str, Certificate]
-    predicted: dict[str, int]  # held-out tickets predicted as each intent
-
-    def threshold(self, intent: str) -> float:
-        """The lowest confidence routed for ``intent`` (``NEVER``: none is)."""
-        return min(self.shared.threshold, self.alone[intent].threshold)
-
-    def via_shared(self, intent: str) -> bool:
-        """Whether ``intent`` routes only through the shared threshold."""
-        return self.shared.routes and not self.alone[intent].routes
-
-    def thresholds(self) -> dict[str, float]:
-        return {intent: self.threshold(intent) for intent in self.alone}
-
-
-def certify_routes(
+def certify_intents(
     predicted: Sequence[str],
     confidence: Scores,
     actual: Sequence[str],
     target: float,
     intents: Sequence[str],
     risk: float = RISK,
-) -> Routes:
-    """The shared threshold, certified on every held-out ticket, then per intent a lower one
-    certified on its tickets below the shared threshold (see ``certify``)."""
+) -> dict[str, Certificate]:
+    """A certificate per intent, from held-out predictions (see ``certify``)."""
     predicted_ = np.asarray(predicted, dtype=object)
     confidence_ = np.asarray(confidence, dtype=float)
     correct = predicted_ == np.asarray(actual, dtype=object)
-    shared = certify(confidence_, correct, target, risk)
-    below = confidence_ < shared.threshold
-    alone, counts = {}, {}
+    found = {}
     for intent in intents:
         mine = predicted_ == intent
-        counts[intent] = int(mine.sum())
-        alone[intent] = certify(confidence_[mine & below], correct[mine & below], target, risk)
-    return Routes(shared, alone, counts)
+        found[intent] = certify(confidence_[mine], correct[mine], target, risk)
+    return found
 
 
 def choose_thresholds(
@@ -214,7 +181,8 @@ def choose_thresholds(
     risk: float = RISK,
 ) -> dict[str, float]:
     """A certified threshold per intent (``NEVER`` where none can be certified)."""
-    return certify_routes(predicted, confidence, actual, target, intents, risk).thresholds()
+    certificates = certify_intents(predicted, confidence, actual, target, intents, risk)
+    return {intent: c.threshold for intent, c in certificates.items()}
 
 
 def routed(
