@@ -19,6 +19,8 @@ import csv
 import gzip
 import io
 import json
+import mmap
+import os
 import stat
 import sys
 import zlib
@@ -39,7 +41,6 @@ SUFFIXES = CSV_SUFFIXES + JSON_SUFFIXES + XLSX_SUFFIXES
 
 DELIMITERS = (",", ";", "\t", "|")
 MIB = 1 << 20
-NUL_SCAN_BYTES = 8 * MIB
 # Keys under which PSA APIs put the records of a page: Syncro, Autotask, Halo, Graph-style.
 JSON_RECORD_KEYS = ("tickets", "ticket_timers", "items", "actions", "timeentries", "data", "value")
 # Fields of a nested JSON object that name it best (ConnectWise: {"id": 7, "name": "Email"}).
@@ -83,26 +84,27 @@ class RawTable:
         if self._frame is not None:
             frame = self._frame.select(wanted) if wanted is not None else self._frame
             return _without_nul(frame)
+        holds_nul = self._holds_nul()  # before reading: see below
         frame = self._read_csv(wanted)
-        return _without_nul(frame) if self._holds_nul() else frame
+        return _without_nul(frame) if holds_nul else frame
 
     def _holds_nul(self) -> bool:
         """Whether the file has a NUL byte anywhere: one memchr over the file, so that the
-        cells are searched only in the rare file that has one. Read in blocks, not mapped: a
-        mapped file's pages count in the process's memory, on top of the table read from it."""
+        cells are searched only in the rare file that has one. The file is mapped, not copied,
+        and before its table is read: its pages count in the process's memory only while
+        mapped, and the table read from it is not there yet."""
         if self._data is not None:
             return b"\x00" in self._data
         if self._path is None:
             return False
-        block = bytearray(NUL_SCAN_BYTES)
         try:
-            with self._path.open("rb", buffering=0) as handle:
-                while size := handle.readinto(block):
-                    if block.find(b"\x00", 0, size) != -1:
-                        return True
-        except OSError as error:
+            with self._path.open("rb") as handle:
+                if os.fstat(handle.fileno()).st_size == 0:
+                    return False
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                    return mapped.find(b"\x00") != -1
+        except (OSError, ValueError) as error:
             raise InputError(f"{self.name} could not be read: {error}") from None
-        return False
 
     def _read_csv(self, columns: list[str] | None) -> pl.DataFrame:
         source: Path | io.BytesIO = (
