@@ -123,7 +123,7 @@ def test_recategorized_example_merges_into_the_taxonomy_and_says_what_into_what(
         sum(merged.values()) + sum(r["tickets"] for r in rows if r["categorized_by"].get("psa"))
         >= recategorized["totals"]["tickets"]
     )
-    assert "--recategorize was given" in categorization["reason"]
+    assert "Merging was asked for (--recategorize" in categorization["reason"]
 
 
 def test_example_json_says_which_installed_specialist_covers_each_category(

@@ -98,7 +98,7 @@ def test_recategorize_merges_into_the_taxonomy_and_says_what_went_where(
         ("New User Setup", "New user onboarding", 6),
         ("Other", "Password reset", 4),
     ]
-    assert "--recategorize was given" in summary.reason
+    assert "Merging was asked for (--recategorize" in summary.reason
     assert "merged into deskhand's taxonomy" in summary.reason
 
 

@@ -76,7 +76,8 @@ def categorize(tickets: pl.DataFrame, taxonomy: Taxonomy, *, recategorize: bool)
     merges = _merges(frame)
     merged_labels = len({m.psa_category for m in merges if m.psa_category is not None})
     reason = (
-        "--recategorize was given: the PSA's categories were merged into deskhand's taxonomy "
+        "Merging was asked for (--recategorize, or the web app's option to merge the PSA's "
+        "categories): the PSA's categories were merged into deskhand's taxonomy "
         f"({merged_labels:,} of the PSA's labels were renamed or merged; the merges are listed "
         "below), and the "
         + (
@@ -120,8 +121,9 @@ def _own(frame: pl.DataFrame, taxonomy: Taxonomy, vague_share: float) -> Categor
     reason = (
         "The PSA's own categories are shown as they are: none was renamed or merged. Where "
         "deskhand's taxonomy knows a category, its name is shown beside it. "
-        f"{vague_words[0].upper()}{vague_words[1:]}. Pass --recategorize to merge the categories "
-        "into deskhand's taxonomy and categorise the vague ones from their text."
+        f"{vague_words[0].upper()}{vague_words[1:]}. To merge the categories into deskhand's "
+        "taxonomy and categorise the vague ones from their text, ask for it: --recategorize on "
+        "the command line, or the option to merge the PSA's categories in the web app."
     )
     summary = Categorization(
         recategorized=False,
