@@ -6,12 +6,23 @@ history (choosing thresholds on the point estimate broke the promise out of samp
 94.9% routed precision against a 95% target) but by the one-sided Clopper-Pearson lower
 confidence bound. Below its threshold a ticket escalates as ``low_confidence``.
 
-The thresholds tested are fixed by the scores alone (after the top 59 tickets, then each time
-20% more), and the ``risk`` (5%) is shared among them (Bonferroni), so picking the lowest that
-passes still leaves at most a 5% chance, per intent, that its true precision is under the
-target, for tickets like the history. An intent whose precision cannot be certified is never
-routed, and its ``Certificate`` says why: too few held-out predictions (59 all right is the
-least that certifies 95%), or too many wrong among its most confident.
+The thresholds tested are fixed by the scores alone, never by the labels: after the top
+tickets, then each time 20% more. The ``risk`` (5%) is split in two halves, each spent by one
+test of those candidates, and the lower threshold either certifies is used:
+
+- a *fixed sequence*: from the highest candidate down, each at the whole half (2.5%), stopping
+  at the first that fails. The first candidate routes the fewest tickets that could ever
+  certify the target at that risk (72, all right, for 95%), so a small intent gets one test
+  at 2.5% instead of many at a fraction of it;
+- *Bonferroni*: every candidate at the half shared among them, so an intent with a few wrong
+  among its most confident tickets can still be certified lower down.
+
+Either test alone is wrong at most 2.5% of the time, so the lower of the two thresholds is
+below the target precision with at most a 5% chance, per intent, for tickets like the history.
+(The fixed sequence alone at 5% certified 10.3% of Endava's tickets by category, against 58.2%
+with Bonferroni: one wrong among a large intent's top 59 stopped it at once.) An intent whose
+precision cannot be certified is never routed, and its ``Certificate`` says why: too few
+held-out predictions, or too many wrong among its most confident.
 
 Pure functions over arrays: no model, no I/O, so the arithmetic can be checked by hand.
 """
@@ -101,8 +112,8 @@ def certify(
     confidence: Scores, correct: Sequence[bool], target: float, risk: float = RISK
 ) -> Certificate:
     """The lowest candidate confidence at which the held-out predictions at or above it are
-    certified ``target`` precise: their Clopper-Pearson lower bound, at ``risk`` shared among
-    the candidates (Bonferroni), reaches the target.
+    certified ``target`` precise: the lower of the thresholds certified by a fixed sequence and
+    by Bonferroni, each at half the ``risk`` (see the module's docstring).
 
     ``confidence`` and ``correct`` describe the held-out tickets predicted as one intent. Ties
     in confidence are taken together: a threshold cannot split tickets that scored the same.
@@ -115,32 +126,55 @@ def certify(
     right = np.asarray(correct, dtype=bool)
     order = np.argsort(-scores, kind="stable")
     scores, right = scores[order], right[order]
-    hits = np.cumsum(right)
-    fewest = fewest_to_certify(target, risk)
+    half = risk / 2
+    fewest = fewest_to_certify(target, half)
     if len(scores) < fewest:
         return Certificate(
             NEVER, len(scores), 0, 0, 0.0, f"too few: {len(scores)} predicted, needs {fewest}"
         )
     candidates = _candidates(scores, fewest)
-    each = risk / len(candidates)
-    best: Certificate | None = None
-    highest = 0.0
-    for end in candidates:
-        count, good = int(end + 1), int(hits[end])
-        bound = lower_bound(good, count, each)
-        highest = max(highest, bound)
-        if bound >= target:
-            best = Certificate(float(scores[end]), len(scores), count, good, bound, "")
-    if best is not None:
-        return best
+    counts = candidates + 1
+    goods = np.cumsum(right)[candidates]
+    in_sequence = fixed_sequence(counts, goods, target, half)
+    bonferroni = [
+        lower_bound(int(g), int(n), half / len(candidates))
+        for n, g in zip(counts, goods, strict=True)
+    ]
+    passed = {i: bound for i, bound in enumerate(bonferroni) if bound >= target}
+    for i, bound in enumerate(in_sequence):
+        passed[i] = max(bound, passed.get(i, 0.0))
+    if passed:
+        lowest = max(passed)  # candidates run from the highest threshold down
+        end = int(candidates[lowest])
+        return Certificate(
+            float(scores[end]), len(scores), end + 1, int(goods[lowest]), passed[lowest], ""
+        )
+    highest = max(lower_bound(int(goods[0]), int(counts[0]), half), *bonferroni)
     return Certificate(
         NEVER, len(scores), 0, 0, highest, f"certified at best {highest:.1%} precise"
     )
 
 
+def fixed_sequence(
+    counts: np.ndarray, goods: np.ndarray, target: float, risk: float
+) -> list[float]:
+    """The bounds of the candidates (highest threshold first) that pass in sequence: each is
+    tested at the whole ``risk``, and the first that fails ends the sequence, so no lower
+    candidate is used even if it would pass. The candidates' order is fixed before any label
+    is looked at, which is what lets each be tested at the whole risk."""
+    bounds = []
+    for count, good in zip(counts, goods, strict=True):
+        bound = lower_bound(int(good), int(count), risk)
+        if bound < target:
+            break
+        bounds.append(bound)
+    return bounds
+
+
 def _candidates(scores: np.ndarray, fewest: int) -> np.ndarray:
-    """Where thresholds are tested: after the top ``fewest`` tickets, then each time 20% more,
-    and at the last ticket; chosen from the (sorted) scores alone, never from the labels."""
+    """Where thresholds are tested, highest first: after the top ``fewest`` tickets, then each
+    time 20% more, and at the last ticket; chosen from the (sorted) scores alone, never from
+    the labels, so the fixed sequence's order and its first candidate are set in advance."""
     ends = np.flatnonzero(np.append(scores[1:] != scores[:-1], True))
     counts = []
     count = fewest
