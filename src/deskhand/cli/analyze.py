@@ -163,7 +163,13 @@ def analyze(
             def advance(name: str, size: int) -> None:
                 progress.update(task, advance=size, description=f"read {name}")
 
-            report = run_analysis(options, progress=advance, specialists=installed)
+            # Nor is there garbage in cycles worth collecting while it runs: the collections
+            # (about 200 on a million tickets) took 0.07 s to free a few hundred objects.
+            gc.disable()
+            try:
+                report = run_analysis(options, progress=advance, specialists=installed)
+            finally:
+                gc.enable()
         if out is not None:
             from deskhand.history.html import render_html
 
