@@ -840,8 +840,7 @@ def test_the_categories_csv_has_the_taxonomy_category_and_the_tickets_closed_wit
     table = client.get(f"/analysis/{analysis_id}/categories.csv").text
     rows = list(csv.DictReader(io.StringIO(table)))
     assert [
-        (row["category"], row["taxonomy_category"], int(row["zero_minute_tickets"]))
-        for row in rows
+        (row["category"], row["taxonomy_category"], int(row["zero_minute_tickets"])) for row in rows
     ] == [
         (c["category"], c["taxonomy_category"] or "", c["zero_minute_tickets"])
         for c in report["categories"]
