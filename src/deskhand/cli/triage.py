@@ -306,7 +306,8 @@ def _print_evaluation(result: "Evaluation") -> None:
         "recall",
         "routed from",
         "certified",
-        title=f"Per intent (deskhand; certified: precision bound at {1 - result.risk:.0%})",
+        title="Per intent (deskhand; certified: the least precision each threshold has, "
+        f"with {1 - result.risk:.0%} confidence or more)",
     )
     for mine in ours.intents:
         intents.add_row(
