@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -64,6 +64,12 @@ DURATIONS = frozenset({"minutes", "hours", "seconds"})
 TIMING = DURATIONS | {"started_at", "ended_at"}
 
 
+def timed(fields: Iterable[str]) -> bool:
+    """Whether ``fields`` hold a time entry's length: a duration, or a start and an end."""
+    names = set(fields)
+    return bool(DURATIONS & names) or {"started_at", "ended_at"} <= names
+
+
 @dataclass(frozen=True)
 class Layout:
     """The columns of one kind of export file of one PSA."""
@@ -93,11 +99,13 @@ class Layout:
         # seconds=..." on a labour file without its minutes column), but only in a file that is
         # this layout by its own headers: a mapping alone makes no file a PSA's export.
         own = self.fields_in(headers, {}).keys()
-        timed = (bool(DURATIONS & found) or {"started_at", "ended_at"} <= found) and all(
+        stands_in = timed(found) and all(
             field in own for field in self.needs if field not in TIMING
         )
         lacking = [
-            field for field in self.needs if field not in found and not (field in TIMING and timed)
+            field
+            for field in self.needs
+            if field not in found and not (field in TIMING and stands_in)
         ]
         lacking += [g[0] for g in self.needs_headers if not any(n in headers for n in g)]
         return lacking
@@ -339,7 +347,7 @@ def _resolve(
     if matching:
         layout = max(matching, key=lambda candidate: candidate.score(headers))
         found = layout.fields_in(headers, present)
-        if DURATIONS & present.keys() or {"started_at", "ended_at"} <= present.keys():
+        if timed(present):
             # A duration the user mapped is the one to read: "--map seconds=Handle Time" on a
             # file whose layout has a minutes column of its own.
             found = {field: normal for field, normal in found.items() if field not in TIMING}
@@ -430,7 +438,7 @@ def _find(column: str, header: Sequence[str], by_normal: Mapping[str, str]) -> s
 
 
 def _kind(declared: Kind, fields: Mapping[str, str]) -> Kind:
-    has_time = any(f in fields for f in ("minutes", "hours", "seconds"))
+    has_time = bool(DURATIONS & fields.keys())
     has_ticket = any(f in fields for f in ("opened_at", "timestamp", "subject", "category"))
     if declared == "tickets" and has_time:
         return "tickets+time" if has_ticket else "time"
@@ -445,10 +453,7 @@ def _require(
         missing.append("ticket_id")
     if kind != "time" and not ({"opened_at", "timestamp"} & fields.keys()):
         missing.append("opened_at")
-    if kind != "tickets" and not (
-        {"minutes", "hours", "seconds"} & fields.keys()
-        or {"started_at", "ended_at"} <= fields.keys()
-    ):
+    if kind != "tickets" and not timed(fields):
         missing.append("minutes")
     if missing:
         raise InputError(
