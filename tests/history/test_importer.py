@@ -414,3 +414,50 @@ def test_one_file_with_an_id_that_is_not_a_plain_integer_makes_both_join_on_text
     minutes = with_logged_minutes(imported.tickets, imported.time, ledger)
     assert dict(minutes.select("ticket_id", "minutes").iter_rows()) == {"42": 10.0, "43": 0.0}
     assert ledger.counts == {"time_entry_unknown_ticket": 1}
+
+
+def test_a_time_files_dates_decide_the_order_though_tickets_are_typed_first(
+    write_csv: WriteCsv, tmp_path: Path
+) -> None:
+    """The ticket files are read and typed while the time files are still being read; when a
+    time file's columns hold dates, they count in the order's detection all the same."""
+    ticket = ["101", "Outlook crash", "Help Desk", "Closed", "Acme", "Email", "", "", "", ""]
+    write_csv("service_tickets.csv", CW_TICKETS, [[*ticket[:8], "01/02/2026 09:00", ""]])
+    entry = ["1", "101", "ServiceTicket", "jdoe", "25/01/2026 10:00", "25/01/2026 10:30"]
+    write_csv("time_entries.csv", CW_TIME, [[*entry, "", "", "", ""]])
+    imported = import_history([tmp_path], ledger=Ledger())
+    assert imported.dates.order == "day_first"
+    assert "25/01/2026" in imported.dates.evidence
+    opened = imported.tickets.get_column("opened_at").item(0)
+    assert (opened.month, opened.day) == (2, 1)
+    assert imported.time.get_column("minutes").to_list() == [30.0]
+
+
+def test_what_each_file_adds_to_the_ledger_comes_in_the_order_the_files_were_found(
+    write_csv: WriteCsv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """labour.csv is found before tickets.csv but read after it: its rows still come first."""
+    from deskhand.history import sources
+
+    monkeypatch.setattr(sources.LIMITS, "cell_bytes", 40)
+    long = "x" * 50
+    write_csv(
+        "tickets.csv",
+        SYNCRO_TICKETS,
+        [
+            syncro_ticket("1", "ok", "Email", "2026-01-01 10:00"),
+            syncro_ticket("2", long, "Email", "2026-01-01 10:00"),
+        ],
+    )
+    write_csv(
+        "labour.csv",
+        SYNCRO_LABOUR,
+        [
+            ["Acme", "1", "Dana", "15", "Billable", "Remote", "2026-01-01 11:00", ""],
+            ["Acme", "1", long, "15", "Billable", "Remote", "2026-01-01 11:00", ""],
+        ],
+    )
+    ledger = Ledger()
+    import_history([tmp_path], ledger=ledger)
+    assert ledger.counts == {"cell_too_long": 2}
+    assert ledger.examples["cell_too_long"] == ["labour.csv row 3", "tickets.csv row 3"]

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from deskhand.errors import UsageError
-from deskhand.history.coverage import Installed, cover
 from deskhand.history.dates import check_timezone, parse_bound
-from deskhand.history.importer import Imported, Progress, format_label, import_history
+from deskhand.history.importer import Imported, Importing, Progress, format_label
 from deskhand.history.minutes import (
     DAY_MINUTES,
     BusinessHours,
@@ -24,23 +22,12 @@ from deskhand.history.minutes import (
     with_logged_minutes,
 )
 from deskhand.history.quality import EXAMPLES_PER_REASON, Ledger
-from deskhand.history.ranking import (
-    automation_value,
-    category_details,
-    rank_categories,
-    weekly_trend,
-)
-from deskhand.history.report import (
-    MINUTES_SOURCE_WORDS,
-    DateInfo,
-    MinutesSource,
-    Report,
-    Totals,
-    ZeroMinuteTickets,
-)
 from deskhand.history.schema import join_key
-from deskhand.history.taxonomy import load_taxonomy
-from deskhand.history.window import apply_window, choose_window
+
+if TYPE_CHECKING:
+    from deskhand.history.coverage import Installed
+    from deskhand.history.report import MinutesSource, Report, ZeroMinuteTickets
+    from deskhand.history.taxonomy import Taxonomy
 
 MinutesFrom = Literal["auto", "logged", "elapsed", "business_hours"]
 DEFAULT_BUSINESS_HOURS = "08:00-18:00"
@@ -79,86 +66,104 @@ def analyze(
 ) -> Report:
     """Run the whole analysis and return the report model; with the installed ``specialists``
     (the registry's), it says which covers each category and how much of the time they cover."""
-    tz = check_timezone(options.tz)
-    hours = BusinessHours.parse(options.business_hours) if options.business_hours else None
-    since = parse_bound(options.since, tz) if options.since else None
-    until = parse_bound(options.until, tz, end_of_day=True) if options.until else None
-    if options.rate is not None and options.rate < 0:
-        raise UsageError(f"--rate {options.rate}: give the technician cost per hour, 0 or more.")
-    taxonomy = load_taxonomy(options.taxonomy)
-    _import_text_tools()
-    ledger = Ledger()
-    imported = import_history(
-        options.paths,
-        ledger=ledger,
-        mapping=options.mapping,
-        forced_format=options.format,
-        dayfirst=options.dayfirst,
-        tz=tz,
-        progress=progress,
-    )
-    source = _minutes_source(options.minutes_from, imported, hours)
-    if source == "business_hours" and hours is None:
-        hours = BusinessHours.parse(DEFAULT_BUSINESS_HOURS)
-    window = choose_window(
-        imported.tickets.get_column("opened_at"), days=options.days, since=since, until=until
-    )
-    tickets = _with_minutes(imported, source, tz, hours, ledger)
-    tickets = apply_window(tickets, window, ledger)
-    zero = None
-    if source == "logged":
-        tickets, zero = _mark_zero_minutes(tickets, ledger)
-    else:
-        tickets = tickets.with_columns(pl.lit(False).alias("no_time"))
-    from deskhand.history.categories import categorize  # imported while the files were read
-
-    categorized = categorize(tickets, taxonomy, recategorize=options.recategorize)
-    tickets = categorized.tickets
-    rows = rank_categories(tickets, source)
-    coverage = None
-    if specialists is not None:
-        rows, coverage = cover(rows, taxonomy, specialists)
-    top = [row.category for row in rows[: options.top]]
-    return Report(
-        format=format_label(imported.format),
-        inputs=imported.inputs,
-        dates=DateInfo(order=imported.dates.order, evidence=imported.dates.evidence, tz=tz),
-        window=window,
-        totals=Totals(
-            tickets=tickets.height,
-            minutes=round(float(tickets.get_column("minutes").sum()), 2),
-            minutes_source=source,
-        ),
-        categories=rows,
-        suggested_categories=categorized.suggestions,
-        categorization=categorized.summary,
-        data_quality=ledger.issues(),
-        details=category_details(tickets, _tech_minutes(imported, tickets, source, top), top)
-        if options.details
-        else [],
-        weekly=weekly_trend(tickets, top, window, tz) if options.details else None,
-        automation=automation_value(rows, window.days, options.rate, options.currency),
-        coverage=coverage,
-        zero_minute_tickets=zero,
-        notes=_notes(imported, source, hours, tz),
-        generated_at=datetime.now(UTC),
-    )
+    return Analysis(options, progress).finish(specialists)
 
 
-def _import_text_tools() -> None:
-    """Import what categorising needs (NumPy, SciPy's sparse matrices: about a quarter of a
-    second) on a second thread, while this one reads the files: Polars reads them without
-    holding the GIL. The import statement where categorising starts waits for it to end."""
-    threading.Thread(target=_import_categories, name="deskhand-imports", daemon=True).start()
+class Analysis:
+    """An analysis under way: the options checked and the files being read on a second thread
+    (see :class:`Importing`), so that the caller can go on, finding the installed specialists
+    for instance, until ``finish`` needs the files."""
 
+    def __init__(self, options: AnalyzeOptions, progress: Progress | None = None) -> None:
+        self.options = options
+        self.tz = check_timezone(options.tz)
+        self.hours = BusinessHours.parse(options.business_hours) if options.business_hours else None
+        self.since = parse_bound(options.since, self.tz) if options.since else None
+        self.until = parse_bound(options.until, self.tz, end_of_day=True) if options.until else None
+        if options.rate is not None and options.rate < 0:
+            raise UsageError(
+                f"--rate {options.rate}: give the technician cost per hour, 0 or more."
+            )
+        self.importing = Importing(
+            options.paths,
+            mapping=options.mapping,
+            forced_format=options.format,
+            progress=progress,
+        )
+        # The rest is imported while the files are read: the report's models and the taxonomy
+        # (Pydantic), and what categorising needs (NumPy, SciPy's sparse matrices), about half
+        # a second in all.
+        from deskhand.history.taxonomy import load_taxonomy
 
-def _import_categories() -> None:
-    try:
+        self.taxonomy: Taxonomy = load_taxonomy(options.taxonomy)
+
+    def finish(self, specialists: Iterable[Installed] | None = None) -> Report:
+        """The report, with what ``specialists`` cover (see :func:`analyze`)."""
         import scipy.sparse  # noqa: F401
 
-        import deskhand.history.categories  # noqa: F401
-    except ImportError:
-        pass  # the import where categorising starts raises it again, where it is seen
+        from deskhand.history.categories import categorize
+        from deskhand.history.ranking import (
+            automation_value,
+            category_details,
+            rank_categories,
+            weekly_trend,
+        )
+        from deskhand.history.report import DateInfo, Report, Totals
+        from deskhand.history.window import apply_window, choose_window
+
+        options, tz, hours, taxonomy = self.options, self.tz, self.hours, self.taxonomy
+
+        ledger = Ledger()
+        imported = self.importing.finish(ledger=ledger, dayfirst=options.dayfirst, tz=tz)
+        source = _minutes_source(options.minutes_from, imported, hours)
+        if source == "business_hours" and hours is None:
+            hours = BusinessHours.parse(DEFAULT_BUSINESS_HOURS)
+        window = choose_window(
+            imported.tickets.get_column("opened_at"),
+            days=options.days,
+            since=self.since,
+            until=self.until,
+        )
+        tickets = _with_minutes(imported, source, tz, hours, ledger)
+        tickets = apply_window(tickets, window, ledger)
+        zero = None
+        if source == "logged":
+            tickets, zero = _mark_zero_minutes(tickets, ledger)
+        else:
+            tickets = tickets.with_columns(pl.lit(False).alias("no_time"))
+        categorized = categorize(tickets, taxonomy, recategorize=options.recategorize)
+        tickets = categorized.tickets
+        rows = rank_categories(tickets, source)
+        coverage = None
+        if specialists is not None:
+            from deskhand.history.coverage import cover
+
+            rows, coverage = cover(rows, taxonomy, specialists)
+        top = [row.category for row in rows[: options.top]]
+        return Report(
+            format=format_label(imported.format),
+            inputs=imported.inputs,
+            dates=DateInfo(order=imported.dates.order, evidence=imported.dates.evidence, tz=tz),
+            window=window,
+            totals=Totals(
+                tickets=tickets.height,
+                minutes=round(float(tickets.get_column("minutes").sum()), 2),
+                minutes_source=source,
+            ),
+            categories=rows,
+            suggested_categories=categorized.suggestions,
+            categorization=categorized.summary,
+            data_quality=ledger.issues(),
+            details=category_details(tickets, _tech_minutes(imported, tickets, source, top), top)
+            if options.details
+            else [],
+            weekly=weekly_trend(tickets, top, window, tz) if options.details else None,
+            automation=automation_value(rows, window.days, options.rate, options.currency),
+            coverage=coverage,
+            zero_minute_tickets=zero,
+            notes=_notes(imported, source, hours, tz),
+            generated_at=datetime.now(UTC),
+        )
 
 
 def _minutes_source(
@@ -200,6 +205,8 @@ def _mark_zero_minutes(
 ) -> tuple[pl.DataFrame, ZeroMinuteTickets]:
     """Mark (``no_time``) and count the tickets closed with no logged time: a ticket billed
     through line items or never logged is a finding about the data, not a cheap ticket."""
+    from deskhand.history.report import ZeroMinuteTickets
+
     zero = closed_without_time(tickets)
     ids = zero.get_column("ticket_id")
     named = [f"ticket {ticket}" for ticket in ids.head(EXAMPLES_PER_REASON).to_list()]
@@ -235,6 +242,8 @@ def _tech_minutes(
 def _notes(
     imported: Imported, source: MinutesSource, hours: BusinessHours | None, tz: str
 ) -> list[str]:
+    from deskhand.history.report import MINUTES_SOURCE_WORDS
+
     notes = [f"Minutes are {MINUTES_SOURCE_WORDS[source]}."]
     if source == "logged":
         notes.append("Time was read from " + "; ".join(imported.durations) + ".")

@@ -6,10 +6,12 @@ into one row per ticket, and counts every row it cannot use in the data-quality 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 
@@ -17,7 +19,6 @@ from deskhand.errors import InputError, UnknownFormatError, UsageError
 from deskhand.history.dates import DateOrder, detect_order, parse_datetimes
 from deskhand.history.formats import FORMAT_NAMES, Resolved, resolve
 from deskhand.history.quality import Ledger
-from deskhand.history.report import InputFile
 from deskhand.history.schema import (
     TICKET_SCHEMA,
     TIME_SCHEMA,
@@ -28,6 +29,9 @@ from deskhand.history.schema import (
     with_keys,
 )
 from deskhand.history.sources import LIMITS, RawTable, discover, read_tables
+
+if TYPE_CHECKING:
+    from deskhand.history.report import InputFile
 
 DATE_FIELDS = ("opened_at", "resolved_at", "timestamp", "started_at", "ended_at")
 # Statuses after which a ticket counts as done; activity after one of them is a reopen.
@@ -56,6 +60,7 @@ class _Part:
     table: RawTable
     resolved: Resolved
     frame: pl.DataFrame
+    ledger: Ledger  # what reading it found
     plain_ids: bool | None = None  # every id a plain integer (None: not looked at yet)
 
 
@@ -70,10 +75,127 @@ def import_history(
     progress: Progress | None = None,
 ) -> Imported:
     """Read ``paths`` (files or folders) into canonical tables, recording problems in ``ledger``."""
-    mapping = dict(mapping or {})
-    parts: list[_Part] = []
+    importing = Importing(paths, mapping=mapping, forced_format=forced_format, progress=progress)
+    return importing.finish(ledger=ledger, dayfirst=dayfirst, tz=tz)
+
+
+class Importing:
+    """An import under way.
+
+    Every file's layout is recognised when it starts, so that a file deskhand cannot use is
+    refused before any is read. The tables are then read on a second thread, ticket files first,
+    while the caller goes on (Polars reads without holding the interpreter): ``finish`` types the
+    tickets while the time files are still being read. What each file adds to the ledger is
+    added in the order the files were found, whatever order they were read in.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        *,
+        mapping: Mapping[str, str] | None = None,
+        forced_format: str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        mapping = dict(mapping or {})
+        opened, self.skipped, unread = _open(paths, mapping, forced_format)
+        if not opened:
+            raise InputError(
+                "None of the files found is a PSA export: " + ", ".join(self.skipped) + ".",
+                hint="Name the export files, or use --format generic with --map field=column.",
+            )
+        self.format = _one_format(opened)
+        _check_mapping_used(mapping, opened)
+        if not any(item.resolved.kind != "time" for item in opened):
+            raise InputError(
+                "No ticket file among the inputs — only time entries.",
+                hint="Add the ticket export: time alone cannot be put into categories.",
+            )
+        if progress is not None:
+            for path in unread:  # files with no table to read: nothing to wait for
+                progress(path.name, path.stat().st_size)
+        self.opened = opened
+        self.parts = _Parts(opened, progress)
+
+    def finish(self, *, ledger: Ledger, dayfirst: bool | None = None, tz: str = "UTC") -> Imported:
+        """The canonical tables, once every file is read; problems are recorded in ``ledger``."""
+        opened, parts = self.opened, self.parts
+        tickets_at = [i for i, item in enumerate(opened) if item.resolved.kind != "time"]
+        time_at = [i for i, item in enumerate(opened) if item.resolved.kind == "time"]
+        # Each distinct date text is looked at once, by the order's detection and by the parse:
+        # a million tickets hold a few hundred thousand distinct times at most (minutes repeat).
+        # The time files' dates count too, when they are read at all.
+        dated = [i for i, item in enumerate(opened) if i in tickets_at or item.dated]
+        distinct = {i: _distinct_dates(parts.get(i).frame) for i in dated}
+        order = detect_order(
+            [text for texts in distinct.values() for text in texts.values()], dayfirst
+        )
+        dates = [Ledger() for _ in opened]
+        for i in tickets_at:
+            parts.typed(i, distinct[i], order, tz, dates[i])
+        ticket_ledger = Ledger()
+        tickets = _tickets([parts.get(i) for i in tickets_at], ticket_ledger)
+        for i in time_at:
+            parts.typed(i, distinct.get(i, {}), order, tz, dates[i])
+        done = [parts.get(i) for i in range(len(opened))]
+        for part in done:
+            ledger.merge(part.ledger)
+        for each in dates:
+            ledger.merge(each)
+        ledger.merge(ticket_ledger)
+        event_log = any("timestamp" in p.frame.columns for p in done if p.resolved.kind != "time")
+        time_parts = [p for p in done if p.resolved.kind != "tickets"]
+        time = _time(time_parts, ledger)
+        # Ids that were plain integers in every file still are: with_keys need not look again.
+        tickets, time = with_keys(tickets, time, plain=all(p.plain_ids for p in done))
+        tickets = _without_duplicates(tickets, ledger)
+        from deskhand.history.report import InputFile  # Pydantic: imported while reading
+
+        inputs = [
+            InputFile(
+                path=p.table.name,
+                format=p.resolved.layout.label,
+                kind=p.resolved.kind,
+                rows=p.frame.height,
+                encoding=p.table.encoding,
+                delimiter=p.table.delimiter,
+            )
+            for p in done
+        ]
+        durations = [_duration_words(p.table.name, p.resolved.fields) for p in time_parts]
+        return Imported(
+            tickets,
+            time,
+            bool(time_parts),
+            self.format,
+            inputs,
+            order,
+            event_log,
+            self.skipped,
+            durations,
+        )
+
+
+@dataclass
+class _Opened:
+    """A table whose layout is known, not read yet."""
+
+    table: RawTable
+    resolved: Resolved
+    path: Path
+    dated: bool  # whether the columns read hold dates
+
+
+def _open(
+    paths: Sequence[Path], mapping: Mapping[str, str], forced_format: str | None
+) -> tuple[list[_Opened], list[str], list[Path]]:
+    """Every table found, with its layout; the names of the files skipped as no export; the
+    files with no table to read."""
+    opened: list[_Opened] = []
     skipped: list[str] = []
+    unread: list[Path] = []
     for path, named in discover(paths).items():
+        found = 0
         for table in read_tables(path):
             try:
                 resolved = resolve(table.name, table.header, mapping, forced_format)
@@ -82,63 +204,83 @@ def import_history(
                     raise
                 skipped.append(table.name)  # a stray file in the folder, not an export
                 continue
-            loaded = load_fields(table, resolved)
-            if table.ragged_rows:
-                ledger.add("ragged_row", table.ragged_rows, [table.name])
-            ledger.add_rows("cell_too_long", loaded.too_long)
-            parts.append(_Part(table, resolved, loaded.rows))
-        if progress is not None:
-            progress(path.name, path.stat().st_size)
-    if not parts:
-        raise InputError(
-            "None of the files found is a PSA export: " + ", ".join(skipped) + ".",
-            hint="Name the export files, or use --format generic with --map field=column.",
+            dated = any(f in DATE_FIELDS for f in read_fields(resolved))
+            opened.append(_Opened(table, resolved, path, dated))
+            found += 1
+        if not found:
+            unread.append(path)
+    return opened, skipped, unread
+
+
+class _Parts:
+    """The tables being read on a thread of their own, ticket files first; ``get`` waits for
+    one. The thread is a daemon: a run that stops on an error does not wait for it."""
+
+    def __init__(self, opened: Sequence[_Opened], progress: Progress | None) -> None:
+        self.opened = opened
+        self.progress = progress
+        self.loading: dict[int, Future[_Part]] = {i: Future() for i in range(len(opened))}
+        self.loaded: dict[int, _Part] = {}
+        self.left = {item.path: 0 for item in opened}
+        for item in opened:
+            self.left[item.path] += 1
+        first = sorted(range(len(opened)), key=lambda i: opened[i].resolved.kind == "time")
+        threading.Thread(
+            target=self._read, args=(first,), name="deskhand-read", daemon=True
+        ).start()
+
+    def _read(self, order: Sequence[int]) -> None:
+        for i in order:
+            future = self.loading[i]
+            try:
+                future.set_result(_load(self.opened[i]))
+            except BaseException as error:  # handed to the thread that waits for it
+                future.set_exception(error)
+                for rest in order[order.index(i) + 1 :]:
+                    self.loading[rest].cancel()
+                return
+
+    def get(self, index: int) -> _Part:
+        """The table ``index`` (of ``opened``) read, waiting for it; its file's progress is
+        told here, on the caller's thread."""
+        if index not in self.loaded:
+            self.loaded[index] = self.loading[index].result()
+            path = self.opened[index].path
+            self.left[path] -= 1
+            if self.progress is not None and self.left[path] == 0:
+                self.progress(path.name, path.stat().st_size)
+        return self.loaded[index]
+
+    def typed(
+        self,
+        index: int,
+        distinct: Mapping[str, pl.Series],
+        order: DateOrder,
+        tz: str,
+        ledger: Ledger,
+    ) -> None:
+        part = self.get(index)
+        self.loaded[index] = _Part(
+            part.table,
+            part.resolved,
+            _type_dates(part.frame, distinct, order, tz, ledger),
+            part.ledger,
+            plain_integer_ids(part.frame),
         )
-    format_name = _one_format(parts)
-    _check_mapping_used(mapping, parts)
-    if not any(part.resolved.kind != "time" for part in parts):
-        raise InputError(
-            "No ticket file among the inputs — only time entries.",
-            hint="Add the ticket export: time alone cannot be put into categories.",
-        )
-    # Each distinct date text is looked at once, by the order's detection and by the parse: a
-    # million tickets hold a few hundred thousand distinct times at most (minutes repeat).
-    distinct = [
-        {f: part.frame.get_column(f).unique() for f in DATE_FIELDS if f in part.frame.columns}
-        for part in parts
-    ]
-    order = detect_order([text for texts in distinct for text in texts.values()], dayfirst)
-    parts = [
-        _Part(
-            p.table,
-            p.resolved,
-            _type_dates(p.frame, texts, order, tz, ledger),
-            plain_integer_ids(p.frame),
-        )
-        for p, texts in zip(parts, distinct, strict=True)
-    ]
-    event_log = any("timestamp" in p.frame.columns for p in parts if p.resolved.kind != "time")
-    tickets = _tickets([p for p in parts if p.resolved.kind != "time"], ledger)
-    time_parts = [p for p in parts if p.resolved.kind != "tickets"]
-    time = _time(time_parts, ledger)
-    # Ids that were plain integers in every file still are: with_keys need not look again.
-    tickets, time = with_keys(tickets, time, plain=all(p.plain_ids for p in parts))
-    tickets = _without_duplicates(tickets, ledger)
-    inputs = [
-        InputFile(
-            path=p.table.name,
-            format=p.resolved.layout.label,
-            kind=p.resolved.kind,
-            rows=p.frame.height,
-            encoding=p.table.encoding,
-            delimiter=p.table.delimiter,
-        )
-        for p in parts
-    ]
-    durations = [_duration_words(p.table.name, p.resolved.fields) for p in time_parts]
-    return Imported(
-        tickets, time, bool(time_parts), format_name, inputs, order, event_log, skipped, durations
-    )
+
+
+def _load(item: _Opened) -> _Part:
+    """One table read (on the reading thread); what it adds to the ledger is kept with it."""
+    loaded = load_fields(item.table, item.resolved)
+    ledger = Ledger()
+    if item.table.ragged_rows:
+        ledger.add("ragged_row", item.table.ragged_rows, [item.table.name])
+    ledger.add_rows("cell_too_long", loaded.too_long)
+    return _Part(item.table, item.resolved, loaded.rows, ledger)
+
+
+def _distinct_dates(frame: pl.DataFrame) -> dict[str, pl.Series]:
+    return {f: frame.get_column(f).unique() for f in DATE_FIELDS if f in frame.columns}
 
 
 def _duration_words(name: str, fields: Mapping[str, str]) -> str:
@@ -158,14 +300,20 @@ class Loaded(NamedTuple):
     too_long: pl.DataFrame  # file and row of each row left out
 
 
-def load_fields(table: RawTable, resolved: Resolved) -> Loaded:
-    """The table's rows in the resolved fields' names, with the file and row they came from;
-    a row with a cell longer than ``LIMITS.cell_bytes`` is left out and returned apart."""
+def read_fields(resolved: Resolved) -> dict[str, str]:
+    """The fields of a table that are read, with their headers."""
     fields = dict(resolved.fields)
     if resolved.kind == "time" and "ended_at" not in fields:
         # A time entry's start only matters to compute its length from its end; reading and
         # parsing millions of unused timestamps would double the time an import takes.
         fields.pop("started_at", None)
+    return fields
+
+
+def load_fields(table: RawTable, resolved: Resolved) -> Loaded:
+    """The table's rows in the resolved fields' names, with the file and row they came from;
+    a row with a cell longer than ``LIMITS.cell_bytes`` is left out and returned apart."""
+    fields = read_fields(resolved)
     extra = [h for f, headers in resolved.fallbacks.items() if f in fields for h in headers]
     frame = table.load([*fields.values(), *extra]).rechunk()
     first_row = 1 if table.encoding != "xlsx" and table.delimiter is None else 2
@@ -177,7 +325,7 @@ def load_fields(table: RawTable, resolved: Resolved) -> Loaded:
     }
     frame = frame.select(
         *(column.alias(field) for field, column in columns.items()),
-        pl.lit(table.name, dtype=pl.String).alias("file"),
+        pl.lit(table.name, dtype=pl.Categorical).alias("file"),
         (pl.int_range(pl.len(), dtype=pl.UInt32) + first_row).alias("row"),
     )
     lengths = pl.max_horizontal(pl.col(list(fields)).str.len_bytes())
@@ -193,7 +341,7 @@ def _blank_to_null(header: str) -> pl.Expr:
     return pl.when(text.str.strip_chars() == "").then(None).otherwise(text)
 
 
-def _one_format(parts: Sequence[_Part]) -> str:
+def _one_format(parts: Sequence[_Opened]) -> str:
     formats = {p.resolved.layout.format for p in parts} - {"generic"}
     if len(formats) > 1:
         listing = "; ".join(f"{p.table.name}: {p.resolved.layout.label}" for p in parts)
@@ -204,7 +352,7 @@ def _one_format(parts: Sequence[_Part]) -> str:
     return formats.pop() if formats else "generic"
 
 
-def _check_mapping_used(mapping: Mapping[str, str], parts: Sequence[_Part]) -> None:
+def _check_mapping_used(mapping: Mapping[str, str], parts: Sequence[_Opened]) -> None:
     for field, column in mapping.items():
         if not any(field in p.resolved.fields for p in parts):
             names = ", ".join(p.table.name for p in parts)

@@ -4,11 +4,14 @@ with its reason, so nothing is dropped silently."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from deskhand.history.report import QualityIssue
 from deskhand.history.sources import LIMITS, size_words
+
+if TYPE_CHECKING:
+    from deskhand.history.report import QualityIssue
 
 # reason -> what it means and what was done about it, in the words the report shows
 REASONS: dict[str, str] = {
@@ -89,8 +92,15 @@ class Ledger:
         ]
         self.add(reason, rows.height, examples)
 
+    def merge(self, other: Ledger) -> None:
+        """Add what ``other`` recorded, as if it had been recorded here."""
+        for reason, count in other.counts.items():
+            self.add(reason, count, other.examples.get(reason))
+
     def issues(self) -> list[QualityIssue]:
         """The recorded problems, most frequent first."""
+        from deskhand.history.report import QualityIssue  # Pydantic: imported when needed
+
         return [
             QualityIssue(
                 reason=reason,

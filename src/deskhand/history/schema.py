@@ -22,7 +22,7 @@ TICKET_SCHEMA: dict[str, pl.DataType] = {
     "opened_at": UTC_DATETIME,
     "resolved_at": UTC_DATETIME,
     "reopens": pl.Int32(),  # null when the export does not tell
-    "file": pl.String(),  # where the row came from, for data-quality examples
+    "file": pl.Categorical(),  # where the row came from, for data-quality examples
     "row": pl.UInt32(),  # spreadsheet-style row number: the header is row 1
 }
 
@@ -30,7 +30,7 @@ TIME_SCHEMA: dict[str, pl.DataType] = {
     "ticket_id": pl.String(),
     "tech": pl.String(),
     "minutes": pl.Float64(),  # null when the row's number could not be read
-    "file": pl.String(),
+    "file": pl.Categorical(),
     "row": pl.UInt32(),
 }
 
