@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
 
-from deskhand.history.categories import _psa_label, categorize
+from deskhand.history import categories
+from deskhand.history.categories import ThemesAhead, _psa_label, categorize
 from deskhand.history.report import NO_CATEGORY
 from deskhand.history.schema import TICKET_SCHEMA
 from deskhand.history.taxonomy import Taxonomy, load_taxonomy
@@ -123,6 +125,50 @@ def test_a_theme_hidden_in_the_psas_other_is_suggested_where_it_is_counted(
     assert top.filed_under == "Other"
     # The password resets filed under "Other" are a category the taxonomy names: no theme.
     assert not any(s.top_terms[0] == "password" for s in result.suggestions)
+
+
+def opalchart_week(minutes: float = 180.0) -> pl.DataFrame:
+    """A week with a line-of-business app's breakages filed under "Other", opened day by day."""
+    rng = random.Random(5)
+    lines = [
+        "OpalChart not syncing at the front desk",
+        "OpalChart crashes when saving a chart",
+        "OpalChart sync error again, schedule not updating",
+        "OpalChart database sync stuck overnight",
+    ]
+    rows = [("Other", rng.choice(lines), rng.choice(lines), minutes) for _ in range(40)]
+    rows += [("Other", "Forgot my password", "please reset my password", 5.0)] * 30
+    rows += [("Printer", "Printer jammed", "paper jam", 10.0)] * 20
+    frame = tickets(rows)
+    opened = [datetime(2026, 11, 1 + i % 7, tzinfo=UTC) for i in range(frame.height)]
+    return frame.with_columns(pl.Series("opened_at", opened, dtype=TICKET_SCHEMA["opened_at"]))
+
+
+def test_themes_looked_for_ahead_are_the_ones_categorising_finds(
+    taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Looked for while the minutes were summed (they were 0 then), the themes get the minutes
+    of the tickets categorised, and are not looked for again."""
+    week = opalchart_week()
+    expected = categorize(week, taxonomy, recategorize=False).suggestions
+    ahead = ThemesAhead(week.with_columns(pl.lit(0.0).alias("minutes")), pl.lit(True), taxonomy)
+    ahead.found.result()
+    monkeypatch.setattr(categories, "_unnamed_themes", lambda *_: pytest.fail("looked again"))
+    result = categorize(week, taxonomy, recategorize=False, ahead=ahead)
+    assert result.suggestions == expected
+    assert result.suggestions[0].minutes == 40 * 180.0
+
+
+def test_themes_looked_for_among_other_tickets_are_looked_for_again(taxonomy: Taxonomy) -> None:
+    """Ahead of the window's tickets, the themes were looked for among the first days' only."""
+    week = opalchart_week()
+    expected = categorize(week, taxonomy, recategorize=False).suggestions
+    early_days = pl.col("opened_at") < datetime(2026, 11, 4, tzinfo=UTC)
+    ahead = ThemesAhead(week, early_days, taxonomy)
+    result = categorize(week, taxonomy, recategorize=False, ahead=ahead)
+    assert ahead.found.result()[0].len() < 40
+    assert result.suggestions == expected
+    assert result.suggestions[0].tickets == 40
 
 
 def test_the_model_labels_what_the_phrases_miss(taxonomy: Taxonomy) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -88,6 +88,8 @@ class Analysis:
             options.paths,
             mapping=options.mapping,
             forced_format=options.format,
+            dayfirst=options.dayfirst,
+            tz=self.tz,
             progress=progress,
         )
         # The rest is imported while the files are read: the report's models and the taxonomy
@@ -101,7 +103,7 @@ class Analysis:
         """The report, with what ``specialists`` cover (see :func:`analyze`)."""
         import scipy.sparse  # noqa: F401
 
-        from deskhand.history.categories import categorize
+        from deskhand.history.categories import ThemesAhead, categorize
         from deskhand.history.ranking import (
             automation_value,
             category_details,
@@ -109,21 +111,28 @@ class Analysis:
             weekly_trend,
         )
         from deskhand.history.report import DateInfo, Report, Totals
-        from deskhand.history.window import apply_window, choose_window
+        from deskhand.history.window import apply_window, choose_window, within
 
         options, tz, hours, taxonomy = self.options, self.tz, self.hours, self.taxonomy
 
-        ledger = Ledger()
-        imported = self.importing.finish(ledger=ledger, dayfirst=options.dayfirst, tz=tz)
-        source = _minutes_source(options.minutes_from, imported, hours)
+        source = _minutes_source(options.minutes_from, self.importing.has_time, hours)
         if source == "business_hours" and hours is None:
             hours = BusinessHours.parse(DEFAULT_BUSINESS_HOURS)
         window = choose_window(
-            imported.tickets.get_column("opened_at"),
+            self.importing.tickets().get_column("opened_at"),
             days=options.days,
             since=self.since,
             until=self.until,
         )
+        # The themes among the vague tickets need their text only: they are looked for on a
+        # thread of their own while the time files are read and the minutes summed.
+        ahead = (
+            None
+            if options.recategorize
+            else ThemesAhead(self.importing.tickets(), within(window), taxonomy)
+        )
+        ledger = Ledger()
+        imported = _lean(self.importing.finish(ledger), details=options.details)
         tickets = _with_minutes(imported, source, tz, hours, ledger)
         tickets = apply_window(tickets, window, ledger)
         zero = None
@@ -131,7 +140,7 @@ class Analysis:
             tickets, zero = _mark_zero_minutes(tickets, ledger)
         else:
             tickets = tickets.with_columns(pl.lit(False).alias("no_time"))
-        categorized = categorize(tickets, taxonomy, recategorize=options.recategorize)
+        categorized = categorize(tickets, taxonomy, recategorize=options.recategorize, ahead=ahead)
         tickets = categorized.tickets
         rows = rank_categories(tickets, source)
         coverage = None
@@ -166,15 +175,26 @@ class Analysis:
         )
 
 
+def _lean(imported: Imported, *, details: bool) -> Imported:
+    """``imported`` without the columns the rest does not read, let go before the minutes are
+    summed, when the run's memory is highest: the time entries' ticket ids when they are joined
+    on integers, and who worked for which customer when the report has no details."""
+    time = [c for c in ("ticket_id",) if imported.time.schema.get("key") == pl.Int64]
+    tickets = [] if details else ["customer", "tech"]
+    if not details:
+        time.append("tech")
+    return replace(imported, tickets=imported.tickets.drop(tickets), time=imported.time.drop(time))
+
+
 def _minutes_source(
-    requested: MinutesFrom, imported: Imported, hours: BusinessHours | None
+    requested: MinutesFrom, has_time: bool, hours: BusinessHours | None
 ) -> MinutesSource:
-    if requested == "logged" and not imported.has_time:
+    if requested == "logged" and not has_time:
         raise UsageError(
             "--minutes-from logged, but no input holds time entries.",
             hint="Add the time/labour export, or use --minutes-from elapsed (a proxy).",
         )
-    if requested == "logged" or (requested == "auto" and imported.has_time):
+    if requested == "logged" or (requested == "auto" and has_time):
         return "logged"
     if requested == "business_hours" or hours is not None:
         return "business_hours"

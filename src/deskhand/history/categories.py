@@ -12,6 +12,8 @@ expensive kind of work cannot hide in "Other".
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import polars as pl
@@ -25,7 +27,7 @@ from deskhand.history.report import (
 )
 from deskhand.history.taxonomy import Taxonomy
 from deskhand.history.textmodel import predict_categories
-from deskhand.history.themes import Suggestion, suggest_categories
+from deskhand.history.themes import Suggestion, find_themes, priced, suggest_categories
 
 # The model's label is used only when it is at least this sure; below, the ticket stays "Other".
 MODEL_MIN_PROBABILITY = 0.6
@@ -45,15 +47,23 @@ class Categorized:
     suggestions: list[SuggestedCategory]
 
 
-def categorize(tickets: pl.DataFrame, taxonomy: Taxonomy, *, recategorize: bool) -> Categorized:
+def categorize(
+    tickets: pl.DataFrame,
+    taxonomy: Taxonomy,
+    *,
+    recategorize: bool,
+    ahead: ThemesAhead | None = None,
+) -> Categorized:
     """Give every ticket a category: the PSA's own, or with ``recategorize`` deskhand's
-    taxonomy's (see the module docstring)."""
+    taxonomy's (see the module docstring). ``ahead``: the themes among the tickets with no
+    usable category, looked for while their minutes were summed (used when they were looked for
+    among the same tickets)."""
     raw = tickets.get_column("category_raw")
     frame = tickets.with_columns(_psa_label(raw, taxonomy).alias("psa_label"))
     vague = frame.get_column("psa_label").is_null()
     vague_share = int(vague.sum()) / frame.height if frame.height else 0.0
     if not recategorize:
-        return _own(frame, taxonomy, vague_share)
+        return _own(frame, taxonomy, vague_share, ahead)
     frame = frame.with_columns(vague.alias("todo"))
     labels, themes = _labels_from_text(frame, taxonomy)
     frame = frame.join(labels, on="ticket_id", how="left").with_columns(
@@ -99,7 +109,9 @@ def categorize(tickets: pl.DataFrame, taxonomy: Taxonomy, *, recategorize: bool)
     return Categorized(result, summary, suggestions)
 
 
-def _own(frame: pl.DataFrame, taxonomy: Taxonomy, vague_share: float) -> Categorized:
+def _own(
+    frame: pl.DataFrame, taxonomy: Taxonomy, vague_share: float, ahead: ThemesAhead | None
+) -> Categorized:
     """The PSA's own categories, untouched, with the taxonomy's category beside them."""
     own = pl.col("category_raw").fill_null(NO_CATEGORY)
     labels = frame.get_column("category_raw").drop_nulls().unique().to_list()
@@ -131,30 +143,62 @@ def _own(frame: pl.DataFrame, taxonomy: Taxonomy, vague_share: float) -> Categor
         by={"psa": frame.height} if frame.height else {},
         vague_share=round(vague_share, 4),
     )
-    suggestions = _unnamed_themes(frame.filter(pl.col("psa_label").is_null()), taxonomy)
+    vague = frame.filter(pl.col("psa_label").is_null())
+    found = ahead.result(vague) if ahead is not None else None
+    if found is None:
+        found = _unnamed_themes(vague, taxonomy)
+    suggestions = _suggested(vague, priced(found, vague.get_column("minutes")))
     return Categorized(frame.drop("psa_label"), summary, suggestions)
 
 
-def _unnamed_themes(vague: pl.DataFrame, taxonomy: Taxonomy) -> list[SuggestedCategory]:
+class ThemesAhead:
+    """The themes among the tickets with no usable category, looked for on a thread of their
+    own from the tickets' text alone (see :func:`_unnamed_themes`), while the time files are
+    read and the minutes summed; ``tickets`` are those of the analysis window."""
+
+    def __init__(self, tickets: pl.DataFrame, window: pl.Expr, taxonomy: Taxonomy) -> None:
+        self.found: Future[tuple[pl.Series, list[Suggestion]]] = Future()
+        threading.Thread(
+            target=self._look,
+            args=(
+                tickets.select("ticket_id", "category_raw", "subject", "body", "opened_at"),
+                window,
+                taxonomy,
+            ),
+            name="deskhand-themes",
+            daemon=True,
+        ).start()
+
+    def _look(self, tickets: pl.DataFrame, window: pl.Expr, taxonomy: Taxonomy) -> None:
+        try:
+            inside = tickets.filter(window)
+            vague = inside.filter(_psa_label(inside.get_column("category_raw"), taxonomy).is_null())
+            self.found.set_result((vague.get_column("ticket_id"), _unnamed_themes(vague, taxonomy)))
+        except BaseException as error:  # handed to the thread that waits for it
+            self.found.set_exception(error)
+
+    def result(self, vague: pl.DataFrame) -> list[Suggestion] | None:
+        """The themes, when they were looked for among the tickets of ``vague``, in its order;
+        None otherwise."""
+        ids, found = self.found.result()
+        return found if ids.equals(vague.get_column("ticket_id")) else None
+
+
+def _unnamed_themes(vague: pl.DataFrame, taxonomy: Taxonomy) -> list[Suggestion]:
     """Recurring themes among the tickets with no usable category that no category names: a
     theme whose tickets mostly name no taxonomy category in their text, or one the taxonomy does
-    not know (``_unknown_to``)."""
+    not know (``_unknown_to``). Their minutes are added up by ``priced``."""
     if vague.height == 0:
         return []
     named = _match_distinct(vague, taxonomy)
-    found = suggest_categories(
-        vague.select(_text()).get_column("text"),
-        vague.get_column("minutes"),
-        max_clusters=THEME_CLUSTERS,
-    )
+    found = find_themes(vague.select(_text()).get_column("text"), max_clusters=THEME_CLUSTERS)
     labels = named.to_list()
-    unnamed = [
+    return [
         theme
         for theme in found
         if [labels[i] for i in theme.members].count(None) >= THEME_AGREEMENT * theme.tickets
         or _unknown_to(taxonomy, theme, labels)
     ]
-    return _suggested(vague, unnamed)
 
 
 def _unknown_to(taxonomy: Taxonomy, theme: Suggestion, labels: list[str | None]) -> bool:

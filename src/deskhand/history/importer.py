@@ -26,7 +26,7 @@ from deskhand.history.schema import (
     empty_time,
     join_key,
     plain_integer_ids,
-    with_keys,
+    with_key,
 )
 from deskhand.history.sources import LIMITS, RawTable, discover, read_tables
 
@@ -75,8 +75,15 @@ def import_history(
     progress: Progress | None = None,
 ) -> Imported:
     """Read ``paths`` (files or folders) into canonical tables, recording problems in ``ledger``."""
-    importing = Importing(paths, mapping=mapping, forced_format=forced_format, progress=progress)
-    return importing.finish(ledger=ledger, dayfirst=dayfirst, tz=tz)
+    importing = Importing(
+        paths,
+        mapping=mapping,
+        forced_format=forced_format,
+        dayfirst=dayfirst,
+        tz=tz,
+        progress=progress,
+    )
+    return importing.finish(ledger)
 
 
 class Importing:
@@ -84,9 +91,10 @@ class Importing:
 
     Every file's layout is recognised when it starts, so that a file deskhand cannot use is
     refused before any is read. The tables are then read on a second thread, ticket files first,
-    while the caller goes on (Polars reads without holding the interpreter): ``finish`` types the
-    tickets while the time files are still being read. What each file adds to the ledger is
-    added in the order the files were found, whatever order they were read in.
+    while the caller goes on (Polars reads without holding the interpreter): ``tickets`` types
+    the tickets while the time files are still being read, ``finish`` the rest. What each file
+    adds to the ledger is added in the order the files were found, whatever order they were
+    read in.
     """
 
     def __init__(
@@ -95,6 +103,8 @@ class Importing:
         *,
         mapping: Mapping[str, str] | None = None,
         forced_format: str | None = None,
+        dayfirst: bool | None = None,
+        tz: str = "UTC",
         progress: Progress | None = None,
     ) -> None:
         mapping = dict(mapping or {})
@@ -115,40 +125,66 @@ class Importing:
             for path in unread:  # files with no table to read: nothing to wait for
                 progress(path.name, path.stat().st_size)
         self.opened = opened
+        self.dayfirst, self.tz = dayfirst, tz
+        self.has_time = any(item.resolved.kind != "tickets" for item in opened)
         self.parts = _Parts(opened, progress)
+        self._tickets: _Tickets | None = None
 
-    def finish(self, *, ledger: Ledger, dayfirst: bool | None = None, tz: str = "UTC") -> Imported:
-        """The canonical tables, once every file is read; problems are recorded in ``ledger``."""
+    def tickets(self) -> pl.DataFrame:
+        """The tickets, typed and one row per ticket id, as soon as the ticket files are read
+        (their ``key`` may still turn from integer to text in ``finish``, when a time entry's
+        id is not a plain integer)."""
+        return self._typed_tickets().frame
+
+    def _typed_tickets(self) -> _Tickets:
+        if self._tickets is not None:
+            return self._tickets
         opened, parts = self.opened, self.parts
-        tickets_at = [i for i, item in enumerate(opened) if item.resolved.kind != "time"]
-        time_at = [i for i, item in enumerate(opened) if item.resolved.kind == "time"]
+        at = [i for i, item in enumerate(opened) if item.resolved.kind != "time"]
         # Each distinct date text is looked at once, by the order's detection and by the parse:
         # a million tickets hold a few hundred thousand distinct times at most (minutes repeat).
         # The time files' dates count too, when they are read at all.
-        dated = [i for i, item in enumerate(opened) if i in tickets_at or item.dated]
+        dated = [i for i, item in enumerate(opened) if i in at or item.dated]
         distinct = {i: _distinct_dates(parts.get(i).frame) for i in dated}
         order = detect_order(
-            [text for texts in distinct.values() for text in texts.values()], dayfirst
+            [text for texts in distinct.values() for text in texts.values()], self.dayfirst
         )
         dates = [Ledger() for _ in opened]
-        for i in tickets_at:
-            parts.typed(i, distinct[i], order, tz, dates[i])
-        ticket_ledger = Ledger()
-        tickets = _tickets([parts.get(i) for i in tickets_at], ticket_ledger)
-        for i in time_at:
-            parts.typed(i, distinct.get(i, {}), order, tz, dates[i])
+        for i in at:
+            parts.typed(i, distinct[i], order, self.tz, dates[i])
+        ticket_ledger, duplicates = Ledger(), Ledger()
+        typed = [parts.get(i) for i in at]
+        tickets = _tickets(typed, ticket_ledger)
+        # Ids that were plain integers in every file still are: no need to look again.
+        plain = all(part.plain_ids for part in typed)
+        tickets = _without_duplicates(with_key(tickets, integer=plain), duplicates)
+        self._tickets = _Tickets(tickets, plain, order, distinct, dates, ticket_ledger, duplicates)
+        return self._tickets
+
+    def finish(self, ledger: Ledger) -> Imported:
+        """The canonical tables, once every file is read; problems are recorded in ``ledger``."""
+        opened, parts = self.opened, self.parts
+        typed = self._typed_tickets()
+        self._tickets = None  # the caller has them: let them go with the caller's copy
+        for i, item in enumerate(opened):
+            if item.resolved.kind == "time":
+                parts.typed(i, typed.distinct.get(i, {}), typed.order, self.tz, typed.dates[i])
         done = [parts.get(i) for i in range(len(opened))]
+        parts.release()  # the text the tables were read as goes when ``done`` does
         for part in done:
             ledger.merge(part.ledger)
-        for each in dates:
+        for each in typed.dates:
             ledger.merge(each)
-        ledger.merge(ticket_ledger)
+        ledger.merge(typed.ledger)
         event_log = any("timestamp" in p.frame.columns for p in done if p.resolved.kind != "time")
         time_parts = [p for p in done if p.resolved.kind != "tickets"]
         time = _time(time_parts, ledger)
-        # Ids that were plain integers in every file still are: with_keys need not look again.
-        tickets, time = with_keys(tickets, time, plain=all(p.plain_ids for p in done))
-        tickets = _without_duplicates(tickets, ledger)
+        tickets = typed.frame
+        plain = typed.plain and all(p.plain_ids for p in time_parts)
+        if plain != typed.plain:  # a time entry's id is not a plain integer: join on text
+            tickets = with_key(tickets, integer=False)
+        time = with_key(time, integer=plain)
+        ledger.merge(typed.duplicates)
         from deskhand.history.report import InputFile  # Pydantic: imported while reading
 
         inputs = [
@@ -169,11 +205,24 @@ class Importing:
             bool(time_parts),
             self.format,
             inputs,
-            order,
+            typed.order,
             event_log,
             self.skipped,
             durations,
         )
+
+
+@dataclass
+class _Tickets:
+    """The tickets typed, and what typing them found, kept for ``Importing.finish``."""
+
+    frame: pl.DataFrame  # with ``key``
+    plain: bool  # every ticket id a plain integer
+    order: DateOrder
+    distinct: dict[int, dict[str, pl.Series]]  # each table's distinct date texts by field
+    dates: list[Ledger]  # each table's unreadable dates
+    ledger: Ledger  # tickets without an id
+    duplicates: Ledger
 
 
 @dataclass
@@ -250,6 +299,11 @@ class _Parts:
             if self.progress is not None and self.left[path] == 0:
                 self.progress(path.name, path.stat().st_size)
         return self.loaded[index]
+
+    def release(self) -> None:
+        """Forget every table read: the caller has them all."""
+        self.loading.clear()
+        self.loaded.clear()
 
     def typed(
         self,

@@ -103,29 +103,34 @@ def _summed_by_offset(tickets: pl.DataFrame, time: pl.DataFrame, key: str) -> Su
     ``numpy.bincount`` instead of a group-by over a million keys. None when they are not."""
     if tickets.height == 0 or not tickets.schema[key].is_integer():
         return None
-    import numpy as np  # imported while the files were read (analysis._import_text_tools)
+    import numpy as np  # imported while the files were read
 
     ids = tickets.get_column(key).to_numpy()
     low = int(ids.min())
     span = int(ids.max()) - low + 1
-    if span > DENSE_SPAN * tickets.height:
+    if span > DENSE_SPAN * tickets.height or span >= 2**32 - 1:
         return None
-    entry_keys = time.get_column(key).to_numpy()
-    # Offset ``span`` stands for "no such ticket": entries below or above every ticket land there
-    # (a negative offset, seen unsigned, is above every ticket too), and so do the unusable ones,
-    # so that the minutes are summed as they are, with no filtered or weighted copy.
-    offset = entry_keys - low
-    as_unsigned = offset.view(np.uint64)
-    np.minimum(as_unsigned, span, out=as_unsigned)
-    # NaN (an unreadable number) is not usable: to_numpy gives NaN for a null.
-    minutes = time.get_column("minutes").to_numpy()
-    with np.errstate(invalid="ignore"):
-        good = minutes <= DAY_MINUTES
-    offset[~good] = span
-    sums = np.bincount(offset, weights=minutes, minlength=span + 1)
+    # Offset ``span`` stands for "no such ticket": entries below or above every ticket land there,
+    # and so do the unusable ones (an unreadable number, over 24 hours), so that the minutes are
+    # summed as they are, with no filtered or weighted copy. Polars computes the offsets (in
+    # parallel, and in its own memory, which the import has just freed plenty of).
+    entry = pl.col(key)
+    usable = pl.col("minutes") <= DAY_MINUTES  # null (unreadable) is not
+    columns = time.select(
+        pl.when(entry.is_between(low, low + span - 1) & usable.fill_null(False))
+        .then(entry - low)
+        .otherwise(span)
+        .cast(pl.UInt32)
+        .alias("offset"),
+        pl.col("minutes").fill_null(0.0).fill_nan(0.0),
+        usable.fill_null(False).alias("usable"),
+    )
+    offset = columns.get_column("offset").to_numpy()
+    sums = np.bincount(offset, weights=columns.get_column("minutes").to_numpy(), minlength=span + 1)
     known = np.zeros(span + 1, dtype=bool)
     known[ids - low] = True
-    unknown = good & ~known[offset]
+    unknown = columns.get_column("usable").to_numpy() & ~known[offset]
+    entry_keys = time.get_column(key).to_numpy()
     unknown_keys = pl.Series(key, np.unique(entry_keys[unknown]), dtype=tickets.schema[key])
     return pl.Series("minutes", sums[ids - low]), int(unknown.sum()), unknown_keys
 

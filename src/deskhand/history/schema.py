@@ -2,7 +2,7 @@
 
 Whatever the PSA, an import ends as two Polars frames with these columns, so everything after
 the import (window, minutes, categories, ranking, report) is written once; the import adds
-``key``, the column the two are joined on (``with_keys``).
+``key``, the column the two are joined on (``with_key``).
 """
 
 from __future__ import annotations
@@ -68,12 +68,11 @@ def plain_integer_ids(frame: pl.DataFrame) -> bool:
     return bool(frame.select(pl.col("ticket_id").str.contains(INTEGER_ID).all()).item())
 
 
-def with_keys(*frames: pl.DataFrame, plain: bool = False) -> list[pl.DataFrame]:
-    """``frames`` with a ``key`` column: their ticket ids as integers when every id in every
-    frame is one (``plain``: known to be, else looked at), else the ids themselves."""
-    integer = plain or all(plain_integer_ids(frame) for frame in frames)
+def with_key(frame: pl.DataFrame, *, integer: bool) -> pl.DataFrame:
+    """``frame`` with a ``key`` column: its ticket ids as integers when ``integer`` (every id in
+    every frame it is joined with is a plain integer), else the ids themselves."""
     key = pl.col("ticket_id").cast(pl.Int64) if integer else pl.col("ticket_id")
-    return [frame.with_columns(key.alias("key")) for frame in frames]
+    return frame.with_columns(key.alias("key"))
 
 
 def empty_tickets() -> pl.DataFrame:

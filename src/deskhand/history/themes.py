@@ -9,7 +9,7 @@ that never trains a classifier never imports scikit-learn.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +88,28 @@ def suggest_categories(
     """
     if len(texts) != len(minutes):
         raise ValueError(f"{len(texts)} texts but {len(minutes)} minute values")
+    found = find_themes(
+        texts,
+        max_clusters=max_clusters,
+        min_cluster_size=min_cluster_size,
+        sample=sample,
+        seed=seed,
+        min_cohesion=min_cohesion,
+    )
+    return priced(found, minutes)
+
+
+def find_themes(
+    texts: Sequence[str | None] | pl.Series,
+    *,
+    max_clusters: int = 8,
+    min_cluster_size: int = 5,
+    sample: int = 10000,
+    seed: int = 0,
+    min_cohesion: float = 0.2,
+) -> list[Suggestion]:
+    """The themes :func:`suggest_categories` finds, from the texts alone: their minutes are 0
+    until :func:`priced` adds them up, and they come in no set order."""
     if len(texts) < 2 * min_cluster_size:
         return []
 
@@ -127,11 +149,6 @@ def suggest_categories(
     ]
     themes = _merge_alike([theme for theme in themes if theme.size], min_cohesion)
 
-    spent = np.nan_to_num(
-        minutes.cast(pl.Float64).to_numpy()
-        if isinstance(minutes, pl.Series)
-        else np.asarray(minutes, dtype=np.float64)
-    )
     terms = features.terms
     suggestions = []
     for merged in themes:
@@ -154,12 +171,31 @@ def suggest_categories(
                 label=" · ".join(top_terms[:3]),
                 top_terms=top_terms,
                 tickets=theme.size,
-                minutes=float(spent[members].sum()),
+                minutes=0.0,
                 example_indices=[int(i) for i in typical],
                 members=[int(i) for i in members],
             )
         )
-    return sorted(suggestions, key=lambda s: (-s.minutes, -s.tickets, s.label))
+    return suggestions
+
+
+def priced(
+    themes: Sequence[Suggestion], minutes: Sequence[float | None] | pl.Series
+) -> list[Suggestion]:
+    """``themes`` with the minutes of their tickets (``minutes``, lined up with the texts they
+    were found in), most minutes first."""
+    spent = np.nan_to_num(
+        minutes.cast(pl.Float64).to_numpy()
+        if isinstance(minutes, pl.Series)
+        else np.asarray(minutes, dtype=np.float64)
+    )
+    return sorted(
+        (
+            replace(theme, minutes=float(spent[np.asarray(theme.members, dtype=np.intp)].sum()))
+            for theme in themes
+        ),
+        key=lambda s: (-s.minutes, -s.tickets, s.label),
+    )
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,17 @@ def choose_window(
     return Window(start=start, end=end, days=span)
 
 
+def within(window: Window) -> pl.Expr:
+    """Whether a ticket was opened inside ``window`` (null for one with no opening time)."""
+    start, end = _bounds(window)
+    return pl.col("opened_at").is_between(start, end)
+
+
+def _bounds(window: Window) -> tuple[pl.Expr, pl.Expr]:
+    start, end = (pl.lit(bound).dt.cast_time_unit("us") for bound in (window.start, window.end))
+    return start, end
+
+
 def apply_window(tickets: pl.DataFrame, window: Window, ledger: Ledger) -> pl.DataFrame:
     """The tickets opened inside ``window``; the others are counted as outside it."""
     opened = tickets.get_column("opened_at")
@@ -55,8 +66,8 @@ def apply_window(tickets: pl.DataFrame, window: Window, ledger: Ledger) -> pl.Da
     if opened.has_nulls():  # each filter copies every column: only when it leaves rows out
         ledger.add_rows("missing_opened_at", tickets.filter(pl.col("opened_at").is_null()))
         dated = tickets.filter(pl.col("opened_at").is_not_null())
-    start, end = (pl.lit(bound).dt.cast_time_unit("us") for bound in (window.start, window.end))
-    inside = pl.col("opened_at").is_between(start, end)
+    start, end = _bounds(window)
+    inside = within(window)
     everything = dated.select(
         (pl.col("opened_at").min() >= start).alias("from"),
         (pl.col("opened_at").max() <= end).alias("to"),
