@@ -461,3 +461,18 @@ def test_what_each_file_adds_to_the_ledger_comes_in_the_order_the_files_were_fou
     import_history([tmp_path], ledger=ledger)
     assert ledger.counts == {"cell_too_long": 2}
     assert ledger.examples["cell_too_long"] == ["labour.csv row 3", "tickets.csv row 3"]
+
+
+def test_a_ticket_file_that_fails_to_read_is_the_error_whichever_file_was_waited_for(
+    write_csv: WriteCsv, tmp_path: Path
+) -> None:
+    """The time file is found first and its dates are needed first, but the ticket file is read
+    first: its error is the one raised, not a cancelled read of the time file."""
+    entry = ["1", "101", "ServiceTicket", "jdoe", "25/01/2026 10:00", "25/01/2026 10:30"]
+    write_csv("a_time_entries.csv", CW_TIME, [[*entry, "", "", "", ""]])
+    ticket = ["101", "Outlook crash", "Help Desk", "Closed", "Acme", "Email", "", ""]
+    write_csv("service_tickets.csv", CW_TICKETS, [[*ticket, "01/02/2026 09:00", ""]] * 3)
+    path = tmp_path / "service_tickets.csv"
+    path.write_text(path.read_text().replace("Outlook crash", '"Outlook crash', 1))
+    with pytest.raises(InputError, match=r"service_tickets\.csv could not be read as CSV"):
+        import_history([tmp_path], ledger=Ledger())

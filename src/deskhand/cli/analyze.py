@@ -119,8 +119,11 @@ def analyze(
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # Polars' allocator (jemalloc) gives each thread an arena of its own by default, and memory
     # freed by the threads that read the files is then not reused by the others: one arena
-    # keeps the peak about 50 MiB lower (read when Polars is first imported, below).
-    os.environ.setdefault("_RJEM_MALLOC_CONF", "narenas:1")
+    # keeps the peak about 50 MiB lower. Read when Polars is first imported, below, which adds
+    # its own settings in front (a parent process that imported Polars passes them on).
+    malloc_conf = os.environ.get("_RJEM_MALLOC_CONF", "")
+    if "narenas" not in malloc_conf:  # a user's setting wins
+        os.environ["_RJEM_MALLOC_CONF"] = ",".join(filter(None, [malloc_conf, "narenas:1"]))
     from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
 
     from deskhand.history.analysis import Analysis, AnalyzeOptions

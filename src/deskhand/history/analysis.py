@@ -17,9 +17,9 @@ from deskhand.history.minutes import (
     DAY_MINUTES,
     BusinessHours,
     business_minutes,
-    closed_without_time,
     elapsed_minutes,
     with_logged_minutes,
+    without_time,
 )
 from deskhand.history.quality import EXAMPLES_PER_REASON, Ledger
 from deskhand.history.schema import join_key
@@ -227,16 +227,12 @@ def _mark_zero_minutes(
     through line items or never logged is a finding about the data, not a cheap ticket."""
     from deskhand.history.report import ZeroMinuteTickets
 
-    zero = closed_without_time(tickets)
-    ids = zero.get_column("ticket_id")
+    marked = tickets.with_columns(without_time().alias("no_time"))
+    ids = marked.select("ticket_id", "no_time").filter("no_time").get_column("ticket_id")
     named = [f"ticket {ticket}" for ticket in ids.head(EXAMPLES_PER_REASON).to_list()]
-    ledger.add("closed_with_zero_logged_time", zero.height, named)
-    key = join_key(tickets)
-    marked = tickets.with_columns(
-        pl.col(key).is_in(zero.get_column(key).implode()).alias("no_time")
-    )
+    ledger.add("closed_with_zero_logged_time", ids.len(), named)
     return marked, ZeroMinuteTickets(
-        count=zero.height, ticket_ids=ids.head(ZERO_MINUTE_IDS).to_list()
+        count=ids.len(), ticket_ids=ids.head(ZERO_MINUTE_IDS).to_list()
     )
 
 

@@ -171,8 +171,10 @@ class ThemesAhead:
 
     def _look(self, tickets: pl.DataFrame, window: pl.Expr, taxonomy: Taxonomy) -> None:
         try:
-            inside = tickets.filter(window)
-            vague = inside.filter(_psa_label(inside.get_column("category_raw"), taxonomy).is_null())
+            # The few vague tickets first: the window leaves most tickets in, and a filter
+            # copies every column of what it keeps.
+            vague = tickets.filter(_vague(tickets.get_column("category_raw"), taxonomy))
+            vague = vague.filter(window)
             self.found.set_result((vague.get_column("ticket_id"), _unnamed_themes(vague, taxonomy)))
         except BaseException as error:  # handed to the thread that waits for it
             self.found.set_exception(error)
@@ -430,6 +432,18 @@ def _text() -> pl.Expr:
 
 def _psa_label(raw: pl.Series, taxonomy: Taxonomy) -> pl.Series:
     """The PSA's category under one name per spelling; null when missing or vague.
+    (``_psa_labels`` says what each label becomes.)"""
+    return raw.replace_strict(_psa_labels(raw, taxonomy), default=None, return_dtype=pl.String)
+
+
+def _vague(raw: pl.Series, taxonomy: Taxonomy) -> pl.Series:
+    """Whether each ticket's PSA category is missing or vague: ``_psa_label`` is null."""
+    vague = [label for label, name in _psa_labels(raw, taxonomy).items() if name is None]
+    return raw.is_null() | raw.is_in(pl.Series(vague, dtype=pl.String).implode())
+
+
+def _psa_labels(raw: pl.Series, taxonomy: Taxonomy) -> dict[str, str | None]:
+    """Each distinct PSA category under one name per spelling; None when vague.
 
     'password reset', 'Pwd Reset' -> the taxonomy's 'Password reset'; labels the taxonomy does
     not know keep their most frequent spelling ('Printer ' and 'printer' -> 'Printer'). Vague
@@ -449,4 +463,4 @@ def _psa_label(raw: pl.Series, taxonomy: Taxonomy) -> pl.Series:
         vague = not spelling or all(part_names[p] == taxonomy.other for p in spelling.split(" / "))
         shown = display.setdefault(spelling.lower(), spelling)
         label[original] = None if vague else name or shown
-    return raw.replace_strict(label, default=None, return_dtype=pl.String)
+    return label

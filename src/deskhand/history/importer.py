@@ -284,9 +284,9 @@ class _Parts:
             try:
                 future.set_result(_load(self.opened[i]))
             except BaseException as error:  # handed to the thread that waits for it
-                future.set_exception(error)
-                for rest in order[order.index(i) + 1 :]:
-                    self.loading[rest].cancel()
+                # The tables after it are not read: whichever the caller waits for says why.
+                for rest in order[order.index(i) :]:
+                    self.loading[rest].set_exception(error)
                 return
 
     def get(self, index: int) -> _Part:
