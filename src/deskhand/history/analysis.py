@@ -93,16 +93,13 @@ class Analysis:
             progress=progress,
         )
         # The rest is imported while the files are read: the report's models and the taxonomy
-        # (Pydantic), and what categorising needs (NumPy, SciPy's sparse matrices), about half
-        # a second in all.
+        # (Pydantic), and what categorising needs (NumPy), about a third of a second in all.
         from deskhand.history.taxonomy import load_taxonomy
 
         self.taxonomy: Taxonomy = load_taxonomy(options.taxonomy)
 
     def finish(self, specialists: Iterable[Installed] | None = None) -> Report:
         """The report, with what ``specialists`` cover (see :func:`analyze`)."""
-        import scipy.sparse  # noqa: F401
-
         from deskhand.history.categories import ThemesAhead, categorize
         from deskhand.history.ranking import (
             automation_value,

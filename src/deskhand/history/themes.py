@@ -2,8 +2,9 @@
 
 Used twice: on the tickets being categorised from text, to keep a theme the taxonomy cannot
 agree on together; and on what fits no category, to suggest new categories with their minutes.
-The clustering is a small spherical k-means on TF-IDF vectors (numpy and scipy only), so a run
-that never trains a classifier never imports scikit-learn.
+The clustering is a small spherical k-means on TF-IDF vectors (NumPy only: see
+``deskhand.history.sparse``), so a run that never trains a classifier never imports
+scikit-learn or SciPy.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
+from deskhand.history.sparse import Rows
 from deskhand.history.textmodel import TICKET_NOISE, TextFeatures
 
 if TYPE_CHECKING:
@@ -139,10 +141,10 @@ def find_themes(
     if features.vocabulary.is_empty():  # no word occurs twice: no theme to find
         return []
     clusters = max(2, min(max_clusters, len(texts) // 30))
-    vectors = features.transform(distinct.to_list())
+    vectors = features.rows(distinct.to_list())
     centres = _spherical_kmeans(vectors, sample_rows, clusters, rng)
-    assigned = np.asarray((vectors @ centres.T).argmax(axis=1)).ravel()
-    has_terms = vectors.getnnz(axis=1) > 0  # a text with no known word belongs to no theme
+    assigned = vectors.times_rows(centres).argmax(axis=1)
+    has_terms = vectors.lengths > 0  # a text with no known word belongs to no theme
     themes = [
         _Theme.of(vectors, tickets_of, np.flatnonzero((assigned == cluster) & has_terms))
         for cluster in range(clusters)
@@ -154,7 +156,7 @@ def find_themes(
     for merged in themes:
         # k-means must put every ticket somewhere; strays sharing one word with a theme sit far
         # from its centre and would inflate its minutes.
-        closeness = vectors[merged.members] @ merged.centre
+        closeness = vectors.take(merged.members).times(merged.centre)
         median = np.median(np.repeat(closeness, tickets_of[merged.members]))
         theme = _Theme.of(vectors, tickets_of, merged.members[closeness >= 0.5 * median])
         if theme.size < min_cluster_size or theme.cohesion < min_cohesion:
@@ -164,7 +166,7 @@ def find_themes(
         within[theme.members] = True
         members = np.flatnonzero(within[position])  # the theme's tickets, in the given order
         closeness = np.zeros(len(distinct))
-        closeness[theme.members] = vectors[theme.members] @ theme.centre
+        closeness[theme.members] = vectors.take(theme.members).times(theme.centre)
         typical = members[np.argsort(-closeness[position[members]], kind="stable")[:EXAMPLES]]
         suggestions.append(
             Suggestion(
@@ -208,10 +210,10 @@ class _Theme:
     total: NDArray[np.float64]
 
     @classmethod
-    def of(cls, vectors: Any, weights: NDArray[np.intp], members: NDArray[np.intp]) -> _Theme:
+    def of(cls, vectors: Rows, weights: NDArray[np.intp], members: NDArray[np.intp]) -> _Theme:
         counts = weights[members]
-        total = np.asarray(vectors[members].T @ counts.astype(np.float64), dtype=np.float64)
-        return cls(members, int(counts.sum()), total.ravel())
+        total = vectors.take(members).weighted_sum(counts.astype(np.float64))
+        return cls(members, int(counts.sum()), total)
 
     @property
     def cohesion(self) -> float:
@@ -265,18 +267,18 @@ def _merge_alike(themes: list[_Theme], min_cohesion: float) -> list[_Theme]:
 
 
 def _spherical_kmeans(
-    vectors: Any, rows: NDArray[np.intp], clusters: int, rng: np.random.Generator
+    vectors: Rows, rows: NDArray[np.intp], clusters: int, rng: np.random.Generator
 ) -> NDArray[np.float64]:
     """Centres (unit rows) of ``clusters`` groups of the tickets whose texts are ``rows`` of
     ``vectors`` (unit rows; a text shared by several tickets is one row, listed once per
     ticket): the best of a few starts, by how alike each ticket is to its centre."""
     present, weights = np.unique(rows, return_counts=True)
-    sampled = vectors[present]
+    sampled = vectors.take(present)
     local = np.searchsorted(present, rows)  # each ticket's row in ``sampled``
     best, best_fit = None, -1.0
     for _ in range(KMEANS_STARTS):
         centres = _kmeans_once(sampled, weights, local, clusters, rng)
-        fit = float(weights @ np.asarray((sampled @ centres.T).max(axis=1)).ravel())
+        fit = float(weights @ sampled.times_rows(centres).max(axis=1))
         if fit > best_fit:
             best, best_fit = centres, fit
     assert best is not None
@@ -284,7 +286,7 @@ def _spherical_kmeans(
 
 
 def _kmeans_once(
-    vectors: Any,
+    vectors: Rows,
     weights: NDArray[np.intp],
     rows: NDArray[np.intp],
     clusters: int,
@@ -294,33 +296,26 @@ def _kmeans_once(
     moves to its tickets' mean direction, until no text changes group. Seeded like k-means++
     over the tickets (``rows``: each one's text): each new centre is drawn with probability
     growing with its distance from those chosen."""
-    from scipy.sparse import csr_matrix
-
     count = len(rows)
     clusters = min(clusters, count)
     chosen = [int(rows[rng.integers(count)])]
-    nearest = np.asarray((vectors @ vectors[chosen[0]].T).todense()).ravel()
+    nearest = vectors.times(vectors.take(np.array(chosen)).dense()[0])
     for _ in range(1, clusters):
         distance = np.clip(1.0 - nearest[rows], 0.0, None)
         total = distance.sum()
         drawn = rng.choice(count, p=distance / total) if total > 0 else rng.integers(count)
         pick = int(rows[drawn])
         chosen.append(pick)
-        similarity = np.asarray((vectors @ vectors[pick].T).todense()).ravel()
+        similarity = vectors.times(vectors.take(np.array([pick])).dense()[0])
         nearest = np.maximum(nearest, similarity)
-    centres = np.asarray(vectors[chosen].todense(), dtype=np.float64)
-    assigned = np.full(vectors.shape[0], -1)
-    texts = np.arange(vectors.shape[0])
+    centres = vectors.take(np.array(chosen)).dense()
+    assigned = np.full(vectors.height, -1)
     for _ in range(KMEANS_ROUNDS):
-        previous, assigned = assigned, np.asarray((vectors @ centres.T).argmax(axis=1)).ravel()
+        previous, assigned = assigned, vectors.times_rows(centres).argmax(axis=1)
         if np.array_equal(previous, assigned):
             break
-        # Every centre's weighted sum of its texts at once: a (cluster x text) matrix of the
-        # weights times the vectors.
-        membership = csr_matrix(
-            (weights.astype(np.float64), (assigned, texts)), shape=(clusters, vectors.shape[0])
-        )
-        totals = np.asarray((membership @ vectors).todense())
+        # Every centre's weighted sum of its texts at once.
+        totals = vectors.group_sums(assigned, weights.astype(np.float64), clusters)
         norms = np.linalg.norm(totals, axis=1)
         moved = norms > 0  # a centre with no text (or only empty ones) stays where it is
         centres[moved] = totals[moved] / norms[moved, None]
