@@ -12,7 +12,7 @@ import polars as pl
 
 from deskhand.errors import UsageError
 from deskhand.history.dates import check_timezone, parse_bound
-from deskhand.history.importer import Imported, Importing, Progress, format_label
+from deskhand.history.importer import Imported, Importing, format_label
 from deskhand.history.minutes import (
     DAY_MINUTES,
     BusinessHours,
@@ -22,6 +22,7 @@ from deskhand.history.minutes import (
     without_time,
 )
 from deskhand.history.quality import EXAMPLES_PER_REASON, Ledger
+from deskhand.history.reading import Progress
 from deskhand.history.schema import join_key
 
 if TYPE_CHECKING:

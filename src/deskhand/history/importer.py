@@ -6,19 +6,18 @@ into one row per ticket, and counts every row it cannot use in the data-quality 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from deskhand.errors import InputError, UnknownFormatError, UsageError
+from deskhand.errors import InputError, UsageError
 from deskhand.history.dates import DateOrder, detect_order, parse_datetimes
-from deskhand.history.formats import FORMAT_NAMES, Resolved, resolve
+from deskhand.history.formats import FORMAT_NAMES
 from deskhand.history.quality import Ledger
+from deskhand.history.reading import DATE_FIELDS, Opened, Part, Progress, Reading, open_tables
 from deskhand.history.schema import (
     TICKET_SCHEMA,
     TIME_SCHEMA,
@@ -28,16 +27,12 @@ from deskhand.history.schema import (
     plain_integer_ids,
     with_key,
 )
-from deskhand.history.sources import LIMITS, RawTable, discover, read_tables
 
 if TYPE_CHECKING:
     from deskhand.history.report import InputFile
 
-DATE_FIELDS = ("opened_at", "resolved_at", "timestamp", "started_at", "ended_at")
 # Statuses after which a ticket counts as done; activity after one of them is a reopen.
 CLOSED_STATUS = r"(?i)resol|clos|complet|invoic|cancel|done"
-
-Progress = Callable[[str, int], None]
 
 
 @dataclass
@@ -53,15 +48,6 @@ class Imported:
     event_log: bool
     skipped: list[str]  # files in the given folders whose columns match no export layout
     durations: list[str]  # for each time file, in words: the column and unit its time was read in
-
-
-@dataclass
-class _Part:
-    table: RawTable
-    resolved: Resolved
-    frame: pl.DataFrame
-    ledger: Ledger  # what reading it found
-    plain_ids: bool | None = None  # every id a plain integer (None: not looked at yet)
 
 
 def import_history(
@@ -108,7 +94,7 @@ class Importing:
         progress: Progress | None = None,
     ) -> None:
         mapping = dict(mapping or {})
-        opened, self.skipped, unread = _open(paths, mapping, forced_format)
+        opened, self.skipped, unread = open_tables(paths, mapping, forced_format)
         if not opened:
             raise InputError(
                 "None of the files found is a PSA export: " + ", ".join(self.skipped) + ".",
@@ -127,7 +113,8 @@ class Importing:
         self.opened = opened
         self.dayfirst, self.tz = dayfirst, tz
         self.has_time = any(item.resolved.kind != "tickets" for item in opened)
-        self.parts = _Parts(opened, progress)
+        self.parts = Reading(opened, progress)
+        self._typed: dict[int, Part] = {}
         self._tickets: _Tickets | None = None
 
     def tickets(self) -> pl.DataFrame:
@@ -151,9 +138,9 @@ class Importing:
         )
         dates = [Ledger() for _ in opened]
         for i in at:
-            parts.typed(i, distinct[i], order, self.tz, dates[i])
+            self._type(i, distinct[i], order, dates[i])
         ticket_ledger, duplicates = Ledger(), Ledger()
-        typed = [parts.get(i) for i in at]
+        typed = [self._typed[i] for i in at]
         tickets = _tickets(typed, ticket_ledger)
         # Ids that were plain integers in every file still are: no need to look again.
         plain = all(part.plain_ids for part in typed)
@@ -163,14 +150,13 @@ class Importing:
 
     def finish(self, ledger: Ledger) -> Imported:
         """The canonical tables, once every file is read; problems are recorded in ``ledger``."""
-        opened, parts = self.opened, self.parts
+        opened = self.opened
         typed = self._typed_tickets()
         self._tickets = None  # the caller has them: let them go with the caller's copy
         for i, item in enumerate(opened):
             if item.resolved.kind == "time":
-                parts.typed(i, typed.distinct.get(i, {}), typed.order, self.tz, typed.dates[i])
-        done = [parts.get(i) for i in range(len(opened))]
-        parts.release()  # the text the tables were read as goes when ``done`` does
+                self._type(i, typed.distinct.get(i, {}), typed.order, typed.dates[i])
+        done = [self._typed.pop(i) for i in range(len(opened))]
         for part in done:
             ledger.merge(part.ledger)
         for each in typed.dates:
@@ -211,6 +197,21 @@ class Importing:
             durations,
         )
 
+    def _type(
+        self, index: int, distinct: Mapping[str, pl.Series], order: DateOrder, ledger: Ledger
+    ) -> None:
+        """Type table ``index``'s dates (``distinct``: each date field's distinct texts) and
+        look at its ids, once it is read."""
+        part = self.parts.get(index)
+        self._typed[index] = Part(
+            part.table,
+            part.resolved,
+            _type_dates(part.frame, distinct, order, self.tz, ledger),
+            part.ledger,
+            plain_integer_ids(part.frame),
+        )
+        self.parts.forget(index)  # the text its dates were read as goes
+
 
 @dataclass
 class _Tickets:
@@ -223,114 +224,6 @@ class _Tickets:
     dates: list[Ledger]  # each table's unreadable dates
     ledger: Ledger  # tickets without an id
     duplicates: Ledger
-
-
-@dataclass
-class _Opened:
-    """A table whose layout is known, not read yet."""
-
-    table: RawTable
-    resolved: Resolved
-    path: Path
-    dated: bool  # whether the columns read hold dates
-
-
-def _open(
-    paths: Sequence[Path], mapping: Mapping[str, str], forced_format: str | None
-) -> tuple[list[_Opened], list[str], list[Path]]:
-    """Every table found, with its layout; the names of the files skipped as no export; the
-    files with no table to read."""
-    opened: list[_Opened] = []
-    skipped: list[str] = []
-    unread: list[Path] = []
-    for path, named in discover(paths).items():
-        found = 0
-        for table in read_tables(path):
-            try:
-                resolved = resolve(table.name, table.header, mapping, forced_format)
-            except UnknownFormatError:
-                if named:
-                    raise
-                skipped.append(table.name)  # a stray file in the folder, not an export
-                continue
-            dated = any(f in DATE_FIELDS for f in read_fields(resolved))
-            opened.append(_Opened(table, resolved, path, dated))
-            found += 1
-        if not found:
-            unread.append(path)
-    return opened, skipped, unread
-
-
-class _Parts:
-    """The tables being read on a thread of their own, ticket files first; ``get`` waits for
-    one. The thread is a daemon: a run that stops on an error does not wait for it."""
-
-    def __init__(self, opened: Sequence[_Opened], progress: Progress | None) -> None:
-        self.opened = opened
-        self.progress = progress
-        self.loading: dict[int, Future[_Part]] = {i: Future() for i in range(len(opened))}
-        self.loaded: dict[int, _Part] = {}
-        self.left = {item.path: 0 for item in opened}
-        for item in opened:
-            self.left[item.path] += 1
-        first = sorted(range(len(opened)), key=lambda i: opened[i].resolved.kind == "time")
-        threading.Thread(
-            target=self._read, args=(first,), name="deskhand-read", daemon=True
-        ).start()
-
-    def _read(self, order: Sequence[int]) -> None:
-        for i in order:
-            future = self.loading[i]
-            try:
-                future.set_result(_load(self.opened[i]))
-            except BaseException as error:  # handed to the thread that waits for it
-                # The tables after it are not read: whichever the caller waits for says why.
-                for rest in order[order.index(i) :]:
-                    self.loading[rest].set_exception(error)
-                return
-
-    def get(self, index: int) -> _Part:
-        """The table ``index`` (of ``opened``) read, waiting for it; its file's progress is
-        told here, on the caller's thread."""
-        if index not in self.loaded:
-            self.loaded[index] = self.loading[index].result()
-            path = self.opened[index].path
-            self.left[path] -= 1
-            if self.progress is not None and self.left[path] == 0:
-                self.progress(path.name, path.stat().st_size)
-        return self.loaded[index]
-
-    def release(self) -> None:
-        """Forget every table read: the caller has them all."""
-        self.loading.clear()
-        self.loaded.clear()
-
-    def typed(
-        self,
-        index: int,
-        distinct: Mapping[str, pl.Series],
-        order: DateOrder,
-        tz: str,
-        ledger: Ledger,
-    ) -> None:
-        part = self.get(index)
-        self.loaded[index] = _Part(
-            part.table,
-            part.resolved,
-            _type_dates(part.frame, distinct, order, tz, ledger),
-            part.ledger,
-            plain_integer_ids(part.frame),
-        )
-
-
-def _load(item: _Opened) -> _Part:
-    """One table read (on the reading thread); what it adds to the ledger is kept with it."""
-    loaded = load_fields(item.table, item.resolved)
-    ledger = Ledger()
-    if item.table.ragged_rows:
-        ledger.add("ragged_row", item.table.ragged_rows, [item.table.name])
-    ledger.add_rows("cell_too_long", loaded.too_long)
-    return _Part(item.table, item.resolved, loaded.rows, ledger)
 
 
 def _distinct_dates(frame: pl.DataFrame) -> dict[str, pl.Series]:
@@ -347,55 +240,7 @@ def _duration_words(name: str, fields: Mapping[str, str]) -> str:
     return f"{name}: {fields['ended_at']!r} minus {fields['started_at']!r}"
 
 
-class Loaded(NamedTuple):
-    """A table's rows in the resolved fields, and the rows left out for a too long cell."""
-
-    rows: pl.DataFrame
-    too_long: pl.DataFrame  # file and row of each row left out
-
-
-def read_fields(resolved: Resolved) -> dict[str, str]:
-    """The fields of a table that are read, with their headers."""
-    fields = dict(resolved.fields)
-    if resolved.kind == "time" and "ended_at" not in fields:
-        # A time entry's start only matters to compute its length from its end; reading and
-        # parsing millions of unused timestamps would double the time an import takes.
-        fields.pop("started_at", None)
-    return fields
-
-
-def load_fields(table: RawTable, resolved: Resolved) -> Loaded:
-    """The table's rows in the resolved fields' names, with the file and row they came from;
-    a row with a cell longer than ``LIMITS.cell_bytes`` is left out and returned apart."""
-    fields = read_fields(resolved)
-    extra = [h for f, headers in resolved.fallbacks.items() if f in fields for h in headers]
-    frame = table.load([*fields.values(), *extra]).rechunk()
-    first_row = 1 if table.encoding != "xlsx" and table.delimiter is None else 2
-    columns = {
-        field: pl.coalesce([_blank_to_null(h) for h in (header, *resolved.fallbacks[field])])
-        if field in resolved.fallbacks
-        else pl.col(header)
-        for field, header in fields.items()
-    }
-    frame = frame.select(
-        *(column.alias(field) for field, column in columns.items()),
-        pl.lit(table.name, dtype=pl.Categorical).alias("file"),
-        (pl.int_range(pl.len(), dtype=pl.UInt32) + first_row).alias("row"),
-    )
-    lengths = pl.max_horizontal(pl.col(list(fields)).str.len_bytes())
-    # One look at the longest cell; the rows are sorted out only when one is too long.
-    if fields and (frame.select(lengths.max()).item() or 0) > LIMITS.cell_bytes:
-        too_long = lengths > LIMITS.cell_bytes
-        return Loaded(frame.filter(~too_long), frame.filter(too_long).select("file", "row"))
-    return Loaded(frame, frame.clear().select("file", "row"))
-
-
-def _blank_to_null(header: str) -> pl.Expr:
-    text = pl.col(header)
-    return pl.when(text.str.strip_chars() == "").then(None).otherwise(text)
-
-
-def _one_format(parts: Sequence[_Opened]) -> str:
+def _one_format(parts: Sequence[Opened]) -> str:
     formats = {p.resolved.layout.format for p in parts} - {"generic"}
     if len(formats) > 1:
         listing = "; ".join(f"{p.table.name}: {p.resolved.layout.label}" for p in parts)
@@ -406,7 +251,7 @@ def _one_format(parts: Sequence[_Opened]) -> str:
     return formats.pop() if formats else "generic"
 
 
-def _check_mapping_used(mapping: Mapping[str, str], parts: Sequence[_Opened]) -> None:
+def _check_mapping_used(mapping: Mapping[str, str], parts: Sequence[Opened]) -> None:
     for field, column in mapping.items():
         if not any(field in p.resolved.fields for p in parts):
             names = ", ".join(p.table.name for p in parts)
@@ -463,7 +308,7 @@ def with_ticket_ids(frame: pl.DataFrame, *, plain: bool | None = None) -> pl.Dat
     return frame.with_columns(ids)
 
 
-def _tickets(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
+def _tickets(parts: Sequence[Part], ledger: Ledger) -> pl.DataFrame:
     frames = []
     for part in parts:
         frame = with_ticket_ids(part.frame, plain=part.plain_ids)
@@ -536,7 +381,7 @@ def _fold_events(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.group_by("ticket_id", maintain_order=True).agg(aggregations)
 
 
-def _time(parts: Sequence[_Part], ledger: Ledger) -> pl.DataFrame:
+def _time(parts: Sequence[Part], ledger: Ledger) -> pl.DataFrame:
     frames = []
     for part in parts:
         frame = with_ticket_ids(part.frame, plain=part.plain_ids)

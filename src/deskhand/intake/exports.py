@@ -39,7 +39,8 @@ from deskhand.history.formats import (
     normalise_header,
     resolve,
 )
-from deskhand.history.importer import CLOSED_STATUS, load_fields, with_ticket_ids
+from deskhand.history.importer import CLOSED_STATUS, with_ticket_ids
+from deskhand.history.reading import load_fields
 from deskhand.history.sources import LIMITS, RawTable, discover, read_tables, size_words
 from deskhand.intake import quarantine
 from deskhand.intake.arrival import Arrival, cleaned, receive
