@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from deskhand.history import categories
-from deskhand.history.categories import ThemesAhead, _psa_label, categorize
+from deskhand.history.categories import ThemesAhead, _psa_label, _psa_labels, categorize
 from deskhand.history.report import NO_CATEGORY
 from deskhand.history.schema import TICKET_SCHEMA
 from deskhand.history.taxonomy import Taxonomy, load_taxonomy
@@ -45,7 +45,7 @@ def test_psa_labels_are_merged_by_spelling_and_vague_ones_are_null(taxonomy: Tax
         [" printer", "Printer", "Printer", "Pwd Reset", None, "", "  ", "Other / Other", "Misc",
          "Email  /  Outlook", "email / outlook", "Email / Outlook", "Server Room"],
     )  # fmt: skip
-    assert _psa_label(raw, taxonomy).to_list() == [
+    assert _psa_label(raw, _psa_labels(raw, taxonomy)).to_list() == [
         "Printer", "Printer", "Printer", "Password reset", None, None, None, None, None,
         "Email / Outlook", "Email / Outlook", "Email / Outlook", "Server Room",
     ]  # fmt: skip

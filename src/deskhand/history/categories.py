@@ -59,11 +59,12 @@ def categorize(
     usable category, looked for while their minutes were summed (used when they were looked for
     among the same tickets)."""
     raw = tickets.get_column("category_raw")
-    frame = tickets.with_columns(_psa_label(raw, taxonomy).alias("psa_label"))
+    psa_labels = _psa_labels(raw, taxonomy)
+    if not recategorize:
+        return _own(tickets, taxonomy, psa_labels, ahead)
+    frame = tickets.with_columns(_psa_label(raw, psa_labels).alias("psa_label"))
     vague = frame.get_column("psa_label").is_null()
     vague_share = int(vague.sum()) / frame.height if frame.height else 0.0
-    if not recategorize:
-        return _own(frame, taxonomy, vague_share, ahead)
     frame = frame.with_columns(vague.alias("todo"))
     labels, themes = _labels_from_text(frame, taxonomy)
     frame = frame.join(labels, on="ticket_id", how="left").with_columns(
@@ -110,12 +111,18 @@ def categorize(
 
 
 def _own(
-    frame: pl.DataFrame, taxonomy: Taxonomy, vague_share: float, ahead: ThemesAhead | None
+    frame: pl.DataFrame,
+    taxonomy: Taxonomy,
+    psa_labels: dict[str, str | None],
+    ahead: ThemesAhead | None,
 ) -> Categorized:
-    """The PSA's own categories, untouched, with the taxonomy's category beside them."""
+    """The PSA's own categories, untouched, with the taxonomy's category beside them
+    (``psa_labels``: each distinct PSA category's name, None when vague)."""
+    raw = frame.get_column("category_raw")
+    is_vague = _vague(raw, psa_labels)
+    vague_share = int(is_vague.sum()) / frame.height if frame.height else 0.0
     own = pl.col("category_raw").fill_null(NO_CATEGORY)
-    labels = frame.get_column("category_raw").drop_nulls().unique().to_list()
-    beside = {label: _taxonomy_category(label, taxonomy) for label in labels}
+    beside = {label: _taxonomy_category(label, taxonomy) for label in psa_labels}
     frame = frame.with_columns(
         own.alias("category"),
         pl.col("category_raw")
@@ -143,12 +150,12 @@ def _own(
         by={"psa": frame.height} if frame.height else {},
         vague_share=round(vague_share, 4),
     )
-    vague = frame.filter(pl.col("psa_label").is_null())
+    vague = frame.filter(is_vague)
     found = ahead.result(vague) if ahead is not None else None
     if found is None:
         found = _unnamed_themes(vague, taxonomy)
     suggestions = _suggested(vague, priced(found, vague.get_column("minutes")))
-    return Categorized(frame.drop("psa_label"), summary, suggestions)
+    return Categorized(frame, summary, suggestions)
 
 
 class ThemesAhead:
@@ -173,7 +180,8 @@ class ThemesAhead:
         try:
             # The few vague tickets first: the window leaves most tickets in, and a filter
             # copies every column of what it keeps.
-            vague = tickets.filter(_vague(tickets.get_column("category_raw"), taxonomy))
+            raw = tickets.get_column("category_raw")
+            vague = tickets.filter(_vague(raw, _psa_labels(raw, taxonomy)))
             vague = vague.filter(window)
             self.found.set_result((vague.get_column("ticket_id"), _unnamed_themes(vague, taxonomy)))
         except BaseException as error:  # handed to the thread that waits for it
@@ -430,15 +438,16 @@ def _text() -> pl.Expr:
     ).alias("text")
 
 
-def _psa_label(raw: pl.Series, taxonomy: Taxonomy) -> pl.Series:
-    """The PSA's category under one name per spelling; null when missing or vague.
-    (``_psa_labels`` says what each label becomes.)"""
-    return raw.replace_strict(_psa_labels(raw, taxonomy), default=None, return_dtype=pl.String)
+def _psa_label(raw: pl.Series, psa_labels: dict[str, str | None]) -> pl.Series:
+    """The PSA's category under one name per spelling; null when missing or vague
+    (``psa_labels``: what each label becomes, see ``_psa_labels``)."""
+    return raw.replace_strict(psa_labels, default=None, return_dtype=pl.String)
 
 
-def _vague(raw: pl.Series, taxonomy: Taxonomy) -> pl.Series:
-    """Whether each ticket's PSA category is missing or vague: ``_psa_label`` is null."""
-    vague = [label for label, name in _psa_labels(raw, taxonomy).items() if name is None]
+def _vague(raw: pl.Series, psa_labels: dict[str, str | None]) -> pl.Series:
+    """Whether each ticket's PSA category is missing or vague (``psa_labels``: see
+    ``_psa_labels``): where ``_psa_label`` is null."""
+    vague = [label for label, name in psa_labels.items() if name is None]
     return raw.is_null() | raw.is_in(pl.Series(vague, dtype=pl.String).implode())
 
 
