@@ -104,9 +104,9 @@ def test_recategorize_merges_into_the_taxonomy_and_says_what_went_where(
     assert "merged into deskhand's taxonomy" in summary.reason
 
 
-def test_a_theme_hidden_in_the_psas_other_is_suggested_where_it_is_counted(
-    taxonomy: Taxonomy,
-) -> None:
+def opalchart_week() -> pl.DataFrame:
+    """A week with a line-of-business app's breakages (40 tickets of 180 minutes) and password
+    resets filed under "Other", and printer jams under "Printer", opened day by day."""
     rng = random.Random(5)
     lines = [
         "OpalChart not syncing at the front desk",
@@ -117,7 +117,15 @@ def test_a_theme_hidden_in_the_psas_other_is_suggested_where_it_is_counted(
     rows = [("Other", rng.choice(lines), rng.choice(lines), 180.0) for _ in range(40)]
     rows += [("Other", "Forgot my password", "please reset my password", 5.0)] * 30
     rows += [("Printer", "Printer jammed", "paper jam", 10.0)] * 20
-    result = categorize(tickets(rows), taxonomy, recategorize=False)
+    frame = tickets(rows)
+    opened = [datetime(2026, 11, 1 + i % 7, tzinfo=UTC) for i in range(frame.height)]
+    return frame.with_columns(pl.Series("opened_at", opened, dtype=TICKET_SCHEMA["opened_at"]))
+
+
+def test_a_theme_hidden_in_the_psas_other_is_suggested_where_it_is_counted(
+    taxonomy: Taxonomy,
+) -> None:
+    result = categorize(opalchart_week(), taxonomy, recategorize=False)
     assert set(result.tickets.head(40).get_column("category")) == {"Other"}
     top = result.suggestions[0]
     assert top.top_terms[0] == "opalchart"
@@ -125,23 +133,6 @@ def test_a_theme_hidden_in_the_psas_other_is_suggested_where_it_is_counted(
     assert top.filed_under == "Other"
     # The password resets filed under "Other" are a category the taxonomy names: no theme.
     assert not any(s.top_terms[0] == "password" for s in result.suggestions)
-
-
-def opalchart_week(minutes: float = 180.0) -> pl.DataFrame:
-    """A week with a line-of-business app's breakages filed under "Other", opened day by day."""
-    rng = random.Random(5)
-    lines = [
-        "OpalChart not syncing at the front desk",
-        "OpalChart crashes when saving a chart",
-        "OpalChart sync error again, schedule not updating",
-        "OpalChart database sync stuck overnight",
-    ]
-    rows = [("Other", rng.choice(lines), rng.choice(lines), minutes) for _ in range(40)]
-    rows += [("Other", "Forgot my password", "please reset my password", 5.0)] * 30
-    rows += [("Printer", "Printer jammed", "paper jam", 10.0)] * 20
-    frame = tickets(rows)
-    opened = [datetime(2026, 11, 1 + i % 7, tzinfo=UTC) for i in range(frame.height)]
-    return frame.with_columns(pl.Series("opened_at", opened, dtype=TICKET_SCHEMA["opened_at"]))
 
 
 def test_themes_looked_for_ahead_are_the_ones_categorising_finds(

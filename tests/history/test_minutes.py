@@ -14,9 +14,9 @@ from deskhand.errors import UsageError
 from deskhand.history.minutes import (
     BusinessHours,
     business_minutes,
-    closed_without_time,
     elapsed_minutes,
     with_logged_minutes,
+    without_time,
 )
 from deskhand.history.quality import Ledger
 from deskhand.history.schema import TICKET_SCHEMA, TIME_SCHEMA
@@ -79,7 +79,7 @@ def test_closed_tickets_without_time_are_found() -> None:
             "minutes": [0.0, 0.0, 0.0, 12.0],
         }
     )
-    assert closed_without_time(frame).get_column("ticket_id").to_list() == ["1", "3"]
+    assert frame.filter(without_time()).get_column("ticket_id").to_list() == ["1", "3"]
 
 
 def test_business_hours_parse_and_reject() -> None:

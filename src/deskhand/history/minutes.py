@@ -135,11 +135,6 @@ def _summed_by_offset(tickets: pl.DataFrame, time: pl.DataFrame, key: str) -> Su
     return pl.Series("minutes", sums[ids - low]), int(unknown.sum()), unknown_keys
 
 
-def closed_without_time(tickets: pl.DataFrame) -> pl.DataFrame:
-    """Tickets that are resolved or closed and have 0 logged minutes."""
-    return tickets.filter(without_time())
-
-
 def without_time() -> pl.Expr:
     """Whether a ticket is resolved or closed and has 0 logged minutes."""
     closed = pl.col("resolved_at").is_not_null() | pl.col("status").str.contains(
