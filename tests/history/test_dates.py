@@ -160,3 +160,56 @@ def test_years_outside_1990_to_2100_are_misreads() -> None:
     # Year 26 AD is a misread two-digit year, not history: it must not become a date.
     assert parse(["0026-01-01"]) == [None]
     assert parse(["2026-01-01"])[0] - datetime(2026, 1, 1, tzinfo=UTC) == timedelta(0)
+
+
+def _order_value_by_value(column: pl.Series) -> tuple[int, int, str | None, str | None]:
+    """What ``detect_order`` decides from, worked out for each distinct value on its own: how
+    many look day-first and month-first, and the lowest example of each."""
+    import re
+
+    slash = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}")
+    day, month = [], []
+    for value in set(column.drop_nulls().to_list()):
+        found = slash.match(value)
+        if found is None or not found[1].isascii() or not found[2].isascii():
+            continue
+        if int(found[1]) > 12:
+            day.append(value)
+        if int(found[2]) > 12:
+            month.append(value)
+    return len(day), len(month), min(day, default=None), min(month, default=None)
+
+
+date_texts = st.lists(
+    st.one_of(
+        st.text(alphabet=" 0123456789/.-:", max_size=16),
+        st.builds(
+            lambda pad, d, m, y, rest: f"{pad}{d}/{m}/{y}{rest}",
+            st.sampled_from(["", " ", "  \t"]),
+            st.integers(1, 31),
+            st.integers(1, 31),
+            st.sampled_from(["26", "2026", "20264"]),
+            st.sampled_from(["", " 10:00", " 9:05 PM"]),
+        ),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(date_texts)
+def test_detection_counts_and_names_each_distinct_value(values: list[str]) -> None:
+    # detect_order reads each distinct beginning of a date once; its counts and its example are
+    # still those of the distinct values, leading spaces and all.
+    day, month, day_example, month_example = _order_value_by_value(pl.Series(values))
+    order = detect_order([pl.Series(values)], None)
+    if day and month:
+        assert f"{day:,} dates look day-first and {month:,} month-first" in order.evidence
+    elif day:
+        assert order.evidence == f"day first, detected: {day_example!r} has a first field above 12"
+    elif month:
+        assert order.order == "month_first"
+        assert f"detected: {month_example!r} has" in order.evidence
+    else:
+        assert "detected" not in order.evidence

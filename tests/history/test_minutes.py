@@ -73,13 +73,14 @@ def test_logged_minutes_sum_per_ticket_and_count_what_they_leave_out(
 def test_closed_tickets_without_time_are_found() -> None:
     frame = pl.DataFrame(
         {
-            "ticket_id": ["1", "2", "3", "4"],
-            "status": ["Resolved", "In Progress", None, "Invoiced"],
-            "resolved_at": [None, None, datetime(2026, 1, 1, tzinfo=UTC), None],
-            "minutes": [0.0, 0.0, 0.0, 12.0],
+            "ticket_id": ["1", "2", "3", "4", "5", "6"],
+            "status": ["Resolved", "In Progress", None, "Invoiced", "CLOSED by client", "New"],
+            "resolved_at": [None, None, datetime(2026, 1, 1, tzinfo=UTC), None, None, None],
+            "minutes": [0.0, 0.0, 0.0, 12.0, 0.0, 0.0],
         }
     )
-    assert frame.filter(without_time()).get_column("ticket_id").to_list() == ["1", "3"]
+    found = frame.filter(without_time(frame)).get_column("ticket_id").to_list()
+    assert found == ["1", "3", "5"]
 
 
 def test_business_hours_parse_and_reject() -> None:

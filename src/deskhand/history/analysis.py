@@ -225,7 +225,7 @@ def _mark_zero_minutes(
     through line items or never logged is a finding about the data, not a cheap ticket."""
     from deskhand.history.report import ZeroMinuteTickets
 
-    marked = tickets.with_columns(without_time().alias("no_time"))
+    marked = tickets.with_columns(without_time(tickets).alias("no_time"))
     ids = marked.select("ticket_id", "no_time").filter("no_time").get_column("ticket_id")
     named = [f"ticket {ticket}" for ticket in ids.head(EXAMPLES_PER_REASON).to_list()]
     ledger.add("closed_with_zero_logged_time", ids.len(), named)

@@ -23,8 +23,8 @@ from deskhand.history.schema import (
     TIME_SCHEMA,
     empty_tickets,
     empty_time,
+    integer_keys,
     join_key,
-    plain_integer_ids,
     with_key,
 )
 
@@ -201,15 +201,14 @@ class Importing:
         self, index: int, distinct: Mapping[str, pl.Series], order: DateOrder, ledger: Ledger
     ) -> None:
         """Type table ``index``'s dates (``distinct``: each date field's distinct texts) and
-        look at its ids, once it is read."""
+        look at its ids, once it is read. A time table whose ids are plain integers keeps them
+        as its ``key`` (see ``with_key``): its millions of ids are cast once."""
         part = self.parts.get(index)
-        self._typed[index] = Part(
-            part.table,
-            part.resolved,
-            _type_dates(part.frame, distinct, order, self.tz, ledger),
-            part.ledger,
-            plain_integer_ids(part.frame),
-        )
+        frame = _type_dates(part.frame, distinct, order, self.tz, ledger)
+        keys = integer_keys(frame)
+        if keys is not None and part.resolved.kind == "time":
+            frame = frame.with_columns(keys)
+        self._typed[index] = Part(part.table, part.resolved, frame, part.ledger, keys is not None)
         self.parts.forget(index)  # the text its dates were read as goes
 
 
@@ -286,7 +285,7 @@ def with_ticket_ids(frame: pl.DataFrame, *, plain: bool | None = None) -> pl.Dat
     """Ids as PSAs and spreadsheets write them: ' #24001', '24001.0' -> '24001'; '' -> null.
     ``plain``: whether every id is known to be a plain integer already (None: look)."""
     ids = frame.get_column("ticket_id")
-    if plain if plain is not None else plain_integer_ids(frame):
+    if plain if plain is not None else integer_keys(frame) is not None:
         return frame  # plain integers, as most PSAs number tickets: nothing to clean
     # Most ids are clean; cheap literal tests pick the few that need the regex.
     messy = frame.select(
@@ -382,6 +381,9 @@ def _fold_events(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _time(parts: Sequence[Part], ledger: Ledger) -> pl.DataFrame:
+    """The time entries of ``parts``, with the integer ``key`` the parts were typed with when
+    every part's ids are plain integers."""
+    plain = all(part.plain_ids for part in parts)
     frames = []
     for part in parts:
         frame = with_ticket_ids(part.frame, plain=part.plain_ids)
@@ -397,7 +399,8 @@ def _time(parts: Sequence[Part], ledger: Ledger) -> pl.DataFrame:
         if duration.has_nulls():  # a filter copies every column: only when it finds rows
             without = frame.filter(duration.is_null())
             ledger.add_rows("unparseable_number", without.filter(_has_duration_text(frame.columns)))
-        frames.append(_conform(frame.with_columns(duration.alias("minutes")), TIME_SCHEMA))
+        frame = _conform(frame.with_columns(duration.alias("minutes")), TIME_SCHEMA)
+        frames.append(frame if plain else frame.drop("key", strict=False))
     return pl.concat(frames) if frames else empty_time()
 
 
@@ -453,9 +456,13 @@ def _has_duration_text(columns: Sequence[str]) -> pl.Expr:
 
 
 def _conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """``frame`` in ``schema``'s columns, and its ``key`` when it has one."""
     return frame.select(
-        (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
-        for name, dtype in schema.items()
+        *(
+            (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+            for name, dtype in schema.items()
+        ),
+        *(["key"] if "key" in frame.columns else []),
     )
 
 
