@@ -15,6 +15,7 @@ command" stay whole. ``app`` (every command) is built on first use, for tests an
 libraries out.
 """
 
+import os
 import sys
 from collections.abc import Callable
 from importlib import import_module
@@ -196,8 +197,27 @@ def _named_command(arguments: list[str]) -> str | None:
 
 
 def main() -> None:
-    """The console script: build what the command line names, then run it."""
-    build(_named_command(sys.argv[1:]))(prog_name="deskhand")
+    """The console script: build what the command line names, then run it; end at once when
+    the command asked to (``deskhand.cli.common.end_at_once``)."""
+    try:
+        build(_named_command(sys.argv[1:]))(prog_name="deskhand")
+    except SystemExit as done:
+        from deskhand.cli.common import ending_at_once
+
+        if ending_at_once():
+            _end_now(done.code)
+        raise
+
+
+def _end_now(code: object) -> None:
+    """End the process with ``code`` once its output is flushed; return (for the usual exit)
+    when the output cannot be flushed, so that the reason is told as usual."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
 
 
 _app: typer.Typer | None = None

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from deskhand.cli.common import err, user_errors
+from deskhand.cli.common import end_at_once, err, user_errors
 from deskhand.errors import DeskhandError
 from deskhand.history.days import DEFAULT_DAYS, MAX_DAYS
 
@@ -190,16 +190,18 @@ def analyze(
             _write(csv, category_csv(report))
         if json_:
             sys.stdout.write(json.dumps(report.json_document(), indent=2) + "\n")
-            return
-        from deskhand.history.terminal import render
+        else:
+            from deskhand.history.terminal import render
 
-        console = Console()
-        render(report, console, top=top)
-        for label, path in (("HTML report", out), ("Category table", csv)):
-            if path is not None:
-                console.print(f"[bold]{label}[/] written to {path}")
-        if out is None:
-            console.print("Write the full report with --out report.html")
+            console = Console()
+            render(report, console, top=top)
+            for label, path in (("HTML report", out), ("Category table", csv)):
+                if path is not None:
+                    console.print(f"[bold]{label}[/] written to {path}")
+            if out is None:
+                console.print("Write the full report with --out report.html")
+        # The report is out: the million rows behind it need not be freed one by one.
+        end_at_once()
 
 
 def _size(path: Path) -> int:

@@ -98,6 +98,23 @@ def settings(ctx: typer.Context) -> "Settings":
     return Settings(**values)
 
 
+_AT_ONCE = {"end": False}
+
+
+def end_at_once() -> None:
+    """Let the process end as soon as this command returns, its output flushed, without
+    freeing what it holds object by object: after an analysis of a million tickets that takes
+    about a tenth of a second, and the operating system takes the memory back in one go. Only
+    the console script (``deskhand.cli.main``) does it; a command run in this process (the
+    tests' runner) returns as any other."""
+    _AT_ONCE["end"] = True
+
+
+def ending_at_once() -> bool:
+    """Whether the command asked for ``end_at_once``."""
+    return _AT_ONCE["end"]
+
+
 def print_json(document: Any) -> None:
     """One JSON document on stdout and nothing else."""
     sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")

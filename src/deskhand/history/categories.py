@@ -202,22 +202,23 @@ def _unnamed_themes(vague: pl.DataFrame, taxonomy: Taxonomy) -> list[Suggestion]
         return []
     named = _match_distinct(vague, taxonomy)
     found = find_themes(vague.select(_text()).get_column("text"), max_clusters=THEME_CLUSTERS)
-    labels = named.to_list()
+    unnamed = named.is_null().to_numpy()
     return [
         theme
         for theme in found
-        if [labels[i] for i in theme.members].count(None) >= THEME_AGREEMENT * theme.tickets
-        or _unknown_to(taxonomy, theme, labels)
+        if int(unnamed[theme.members].sum()) >= THEME_AGREEMENT * theme.tickets
+        or _unknown_to(taxonomy, theme, named)
     ]
 
 
-def _unknown_to(taxonomy: Taxonomy, theme: Suggestion, labels: list[str | None]) -> bool:
+def _unknown_to(taxonomy: Taxonomy, theme: Suggestion, named: pl.Series) -> bool:
     """Whether ``theme`` is one the taxonomy does not know: its defining term is no word of any
-    phrase ("opalchart"), and its tickets' phrase matches (``labels``) do not mostly agree."""
-    members = [labels[i] for i in theme.members]
-    agreeing = max((members.count(label) for label in set(members) - {None}), default=0)
-    unknown = not taxonomy.knows_word(theme.top_terms[0])
-    return unknown and agreeing < THEME_AGREEMENT * len(members)
+    phrase ("opalchart"), and its tickets' phrase matches (``named``) do not mostly agree."""
+    if taxonomy.knows_word(theme.top_terms[0]):
+        return False
+    counts = named.gather(theme.members).drop_nulls().value_counts().get_column("count")
+    agreeing = int(counts.to_numpy().max(initial=0))
+    return agreeing < THEME_AGREEMENT * len(theme.members)
 
 
 def _match_distinct(tickets: pl.DataFrame, taxonomy: Taxonomy) -> pl.Series:
@@ -382,7 +383,7 @@ def _own_themes(todo: pl.DataFrame, taxonomy: Taxonomy) -> tuple[pl.Series, list
         todo.get_column("minutes").to_list(),
         max_clusters=THEME_CLUSTERS,
     )
-    labels = todo.get_column("taxonomy_label").to_list()
+    labels = todo.get_column("taxonomy_label")
     for number, theme in enumerate(found):
         if _unknown_to(taxonomy, theme, labels):
             for i in theme.members:

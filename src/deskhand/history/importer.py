@@ -15,6 +15,7 @@ import polars as pl
 
 from deskhand.errors import InputError, UsageError
 from deskhand.history.dates import DateOrder, detect_order, parse_datetimes
+from deskhand.history.distinct import Distinct, find_distinct
 from deskhand.history.formats import FORMAT_NAMES
 from deskhand.history.quality import Ledger
 from deskhand.history.reading import DATE_FIELDS, Opened, Part, Progress, Reading, open_tables
@@ -134,7 +135,8 @@ class Importing:
         dated = [i for i, item in enumerate(opened) if i in at or item.dated]
         distinct = {i: _distinct_dates(parts.get(i).frame) for i in dated}
         order = detect_order(
-            [text for texts in distinct.values() for text in texts.values()], self.dayfirst
+            [texts.values for fields in distinct.values() for texts in fields.values()],
+            self.dayfirst,
         )
         dates = [Ledger() for _ in opened]
         for i in at:
@@ -198,7 +200,7 @@ class Importing:
         )
 
     def _type(
-        self, index: int, distinct: Mapping[str, pl.Series], order: DateOrder, ledger: Ledger
+        self, index: int, distinct: Mapping[str, Distinct], order: DateOrder, ledger: Ledger
     ) -> None:
         """Type table ``index``'s dates (``distinct``: each date field's distinct texts) and
         look at its ids, once it is read. A time table whose ids are plain integers keeps them
@@ -219,14 +221,14 @@ class _Tickets:
     frame: pl.DataFrame  # with ``key``
     plain: bool  # every ticket id a plain integer
     order: DateOrder
-    distinct: dict[int, dict[str, pl.Series]]  # each table's distinct date texts by field
+    distinct: dict[int, dict[str, Distinct]]  # each table's distinct date texts by field
     dates: list[Ledger]  # each table's unreadable dates
     ledger: Ledger  # tickets without an id
     duplicates: Ledger
 
 
-def _distinct_dates(frame: pl.DataFrame) -> dict[str, pl.Series]:
-    return {f: frame.get_column(f).unique() for f in DATE_FIELDS if f in frame.columns}
+def _distinct_dates(frame: pl.DataFrame) -> dict[str, Distinct]:
+    return {f: find_distinct(frame.get_column(f)) for f in DATE_FIELDS if f in frame.columns}
 
 
 def _duration_words(name: str, fields: Mapping[str, str]) -> str:
@@ -262,22 +264,21 @@ def _check_mapping_used(mapping: Mapping[str, str], parts: Sequence[Opened]) -> 
 
 def _type_dates(
     frame: pl.DataFrame,
-    distinct: Mapping[str, pl.Series],
+    distinct: Mapping[str, Distinct],
     order: DateOrder,
     tz: str,
     ledger: Ledger,
 ) -> pl.DataFrame:
-    """``frame`` with its date fields parsed; ``distinct`` holds each field's distinct texts."""
-    for field, text in distinct.items():
-        # Each distinct text is parsed once, and mapping them back is cheaper than parsing.
+    """``frame`` with its date fields parsed; ``distinct`` holds each field's distinct texts
+    and each row's place among them."""
+    for field, (text, places) in distinct.items():
+        # Each distinct text is parsed once, and putting them back in place is cheaper than
+        # parsing.
         parsed = parse_datetimes(text, order, tz)
         unreadable = parsed.is_null() & text.str.strip_chars().fill_null("").ne("")
-        typed = pl.DataFrame({field: text, "typed": parsed, "unreadable": unreadable})
-        lined_up = frame.select(field).join(
-            typed, on=field, how="left", maintain_order="left", nulls_equal=True
-        )
-        ledger.add_rows("unparseable_date", frame.filter(lined_up.get_column("unreadable")))
-        frame = frame.with_columns(lined_up.get_column("typed").alias(field))
+        if unreadable.any():
+            ledger.add_rows("unparseable_date", frame.filter(unreadable.gather(places)))
+        frame = frame.with_columns(parsed.gather(places).alias(field))
     return frame
 
 

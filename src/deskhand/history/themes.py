@@ -174,8 +174,8 @@ def find_themes(
                 top_terms=top_terms,
                 tickets=theme.size,
                 minutes=0.0,
-                example_indices=[int(i) for i in typical],
-                members=[int(i) for i in members],
+                example_indices=typical.tolist(),
+                members=members.tolist(),  # Python ints, a hundred thousand of them at once
             )
         )
     return suggestions
