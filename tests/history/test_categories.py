@@ -162,6 +162,29 @@ def test_themes_looked_for_among_other_tickets_are_looked_for_again(taxonomy: Ta
     assert result.suggestions[0].tickets == 40
 
 
+def test_category_names_worked_out_ahead_are_used_for_the_same_tickets_only(
+    taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The names of the PSA's categories and the vague tickets, worked out ahead from every
+    ticket, serve when the window left every ticket in; otherwise they are worked out again
+    (a category's most frequent spelling may differ within the window)."""
+    week = opalchart_week()
+    window = week.filter(pl.col("opened_at") < datetime(2026, 11, 4, tzinfo=UTC))
+    expected = [categorize(frame, taxonomy, recategorize=False) for frame in (week, window)]
+    worked_out = []
+    monkeypatch.setattr(
+        categories, "_psa_labels", lambda *args: worked_out.append(1) or _psa_labels(*args)
+    )
+    ahead = ThemesAhead(week, pl.lit(True), taxonomy)
+    ahead.found.result()
+    assert len(worked_out) == 1
+    for frame, alone in zip((week, window), expected, strict=True):
+        result = categorize(frame, taxonomy, recategorize=False, ahead=ahead)
+        assert result.tickets.equals(alone.tickets)
+        assert (result.summary, result.suggestions) == (alone.summary, alone.suggestions)
+        assert len(worked_out) == (1 if frame is week else 2)  # again for the window only
+
+
 def test_the_model_labels_what_the_phrases_miss(taxonomy: Taxonomy) -> None:
     # The MSP's own label, unknown to the taxonomy, with its own vocabulary: only a model
     # trained on the labelled tickets can recognise the unlabelled ones.

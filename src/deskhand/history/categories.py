@@ -15,6 +15,7 @@ import re
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import polars as pl
 
@@ -59,9 +60,11 @@ def categorize(
     usable category, looked for while their minutes were summed (used when they were looked for
     among the same tickets)."""
     raw = tickets.get_column("category_raw")
-    psa_labels = _psa_labels(raw, taxonomy)
+    read = ahead.labels(raw) if ahead is not None else None
+    psa_labels = read.names if read is not None else _psa_labels(raw, taxonomy)
     if not recategorize:
-        return _own(tickets, taxonomy, psa_labels, ahead)
+        is_vague = read.vague if read is not None else _vague(raw, psa_labels)
+        return _own(tickets, taxonomy, psa_labels, is_vague, ahead)
     frame = tickets.with_columns(_psa_label(raw, psa_labels).alias("psa_label"))
     vague = frame.get_column("psa_label").is_null()
     vague_share = int(vague.sum()) / frame.height if frame.height else 0.0
@@ -114,12 +117,12 @@ def _own(
     frame: pl.DataFrame,
     taxonomy: Taxonomy,
     psa_labels: dict[str, str | None],
+    is_vague: pl.Series,
     ahead: ThemesAhead | None,
 ) -> Categorized:
     """The PSA's own categories, untouched, with the taxonomy's category beside them
-    (``psa_labels``: each distinct PSA category's name, None when vague)."""
-    raw = frame.get_column("category_raw")
-    is_vague = _vague(raw, psa_labels)
+    (``psa_labels``: each distinct PSA category's name, None when vague; ``is_vague``: each
+    ticket's category is missing or vague)."""
     vague_share = int(is_vague.sum()) / frame.height if frame.height else 0.0
     own = pl.col("category_raw").fill_null(NO_CATEGORY)
     beside = {label: _taxonomy_category(label, taxonomy) for label in psa_labels}
@@ -164,6 +167,7 @@ class ThemesAhead:
     read and the minutes summed; ``tickets`` are those of the analysis window."""
 
     def __init__(self, tickets: pl.DataFrame, window: pl.Expr, taxonomy: Taxonomy) -> None:
+        self.read: Future[_Labels] = Future()
         self.found: Future[tuple[pl.Series, list[Suggestion]]] = Future()
         threading.Thread(
             target=self._look,
@@ -181,17 +185,37 @@ class ThemesAhead:
             # The few vague tickets first: the window leaves most tickets in, and a filter
             # copies every column of what it keeps.
             raw = tickets.get_column("category_raw")
-            vague = tickets.filter(_vague(raw, _psa_labels(raw, taxonomy)))
-            vague = vague.filter(window)
+            names = _psa_labels(raw, taxonomy)
+            is_vague = _vague(raw, names)
+            self.read.set_result(_Labels(raw, names, is_vague))
+            vague = tickets.filter(is_vague).filter(window)
             self.found.set_result((vague.get_column("ticket_id"), _unnamed_themes(vague, taxonomy)))
         except BaseException as error:  # handed to the thread that waits for it
+            if not self.read.done():
+                self.read.set_exception(error)
             self.found.set_exception(error)
+
+    def labels(self, raw: pl.Series) -> _Labels | None:
+        """What each PSA category is named and which tickets' are vague, as worked out here,
+        when ``raw`` is the categories it was worked out from (the window left every ticket
+        in); None otherwise."""
+        read = self.read.result()
+        return read if read.raw.equals(raw) else None
 
     def result(self, vague: pl.DataFrame) -> list[Suggestion] | None:
         """The themes, when they were looked for among the tickets of ``vague``, in its order;
         None otherwise."""
         ids, found = self.found.result()
         return found if ids.equals(vague.get_column("ticket_id")) else None
+
+
+class _Labels(NamedTuple):
+    """The PSA's categories of every ticket (``raw``), what each is named (``_psa_labels``) and
+    whether each ticket's is missing or vague (``_vague``)."""
+
+    raw: pl.Series
+    names: dict[str, str | None]
+    vague: pl.Series
 
 
 def _unnamed_themes(vague: pl.DataFrame, taxonomy: Taxonomy) -> list[Suggestion]:
