@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import polars as pl
 
+from deskhand.history.distinct import find_distinct
 from deskhand.history.report import (
     NO_CATEGORY,
     Categorization,
@@ -224,8 +225,21 @@ def _unnamed_themes(vague: pl.DataFrame, taxonomy: Taxonomy) -> list[Suggestion]
     not know (``_unknown_to``). Their minutes are added up by ``priced``."""
     if vague.height == 0:
         return []
-    named = _match_distinct(vague, taxonomy)
-    found = find_themes(vague.select(_text()).get_column("text"), max_clusters=THEME_CLUSTERS)
+    # Alerts and templated requests repeat word for word: each distinct subject and body is
+    # matched and joined into one text once.
+    pairs = find_distinct(
+        vague.select(
+            pl.struct(pl.col("subject").fill_null(""), pl.col("body").fill_null(""))
+        ).to_series()
+    )
+    distinct = pairs.values.struct.unnest()
+    named = (
+        taxonomy.match(distinct.get_column("subject"), distinct.get_column("body"))
+        .get_column("category")
+        .gather(pairs.places)
+    )
+    texts = distinct.select(_text()).get_column("text").gather(pairs.places)
+    found = find_themes(texts, max_clusters=THEME_CLUSTERS)
     unnamed = named.is_null().to_numpy()
     return [
         theme
@@ -243,21 +257,6 @@ def _unknown_to(taxonomy: Taxonomy, theme: Suggestion, named: pl.Series) -> bool
     counts = named.gather(theme.members).drop_nulls().value_counts().get_column("count")
     agreeing = int(counts.to_numpy().max(initial=0))
     return agreeing < THEME_AGREEMENT * len(theme.members)
-
-
-def _match_distinct(tickets: pl.DataFrame, taxonomy: Taxonomy) -> pl.Series:
-    """The taxonomy category each ticket's text names (null: none), matching each distinct
-    subject and body once: alerts and templated requests repeat word for word."""
-    texts = tickets.select(pl.col("subject").fill_null(""), pl.col("body").fill_null(""))
-    distinct = texts.unique()
-    named = distinct.with_columns(
-        taxonomy.match(distinct.get_column("subject"), distinct.get_column("body"))
-        .get_column("category")
-        .alias("named")
-    )
-    return texts.join(named, on=["subject", "body"], how="left", maintain_order="left").get_column(
-        "named"
-    )
 
 
 def _taxonomy_category(label: str, taxonomy: Taxonomy) -> str | None:
