@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 import pytest
@@ -13,6 +15,7 @@ from deskhand.history.categories import ThemesAhead, _psa_label, _psa_labels, ca
 from deskhand.history.report import NO_CATEGORY
 from deskhand.history.schema import TICKET_SCHEMA
 from deskhand.history.taxonomy import Taxonomy, load_taxonomy
+from deskhand.history.themes import Suggestion
 
 
 @pytest.fixture(scope="module")
@@ -183,6 +186,30 @@ def test_category_names_worked_out_ahead_are_used_for_the_same_tickets_only(
         assert result.tickets.equals(alone.tickets)
         assert (result.summary, result.suggestions) == (alone.summary, alone.suggestions)
         assert len(worked_out) == (1 if frame is week else 2)  # again for the window only
+
+
+def test_the_tickets_are_categorised_while_the_themes_are_still_looked_for(
+    taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ranking needs the categories, not the themes: categorize hands the tickets back
+    at once, and the suggestions wait for the themes' thread when first asked for."""
+    week = opalchart_week()
+    expected = categorize(week, taxonomy, recategorize=False).suggestions
+    go_on = threading.Event()
+    look = categories._unnamed_themes
+
+    def slow(*args: Any) -> list[Suggestion]:
+        go_on.wait(timeout=10)
+        return look(*args)
+
+    monkeypatch.setattr(categories, "_unnamed_themes", slow)
+    ahead = ThemesAhead(week, pl.lit(True), taxonomy)
+    threading.Timer(5, go_on.set).start()  # if categorize waited, it would be let go here
+    result = categorize(week, taxonomy, recategorize=False, ahead=ahead)
+    assert not go_on.is_set()
+    assert set(result.tickets.get_column("category")) == {"Other", "Printer"}
+    go_on.set()
+    assert result.suggestions == expected
 
 
 def test_the_model_labels_what_the_phrases_miss(taxonomy: Taxonomy) -> None:

@@ -147,6 +147,14 @@ class Analysis:
 
             rows, coverage = cover(rows, taxonomy, specialists)
         top = [row.category for row in rows[: options.top]]
+        details = (
+            category_details(tickets, _tech_minutes(imported, tickets, source, top), top)
+            if options.details
+            else []
+        )
+        weekly = weekly_trend(tickets, top, window, tz) if options.details else None
+        # Last: the themes' thread may be at work until here.
+        suggestions = categorized.suggestions
         return Report(
             format=format_label(imported.format),
             inputs=imported.inputs,
@@ -158,13 +166,11 @@ class Analysis:
                 minutes_source=source,
             ),
             categories=rows,
-            suggested_categories=categorized.suggestions,
+            suggested_categories=suggestions,
             categorization=categorized.summary,
             data_quality=ledger.issues(),
-            details=category_details(tickets, _tech_minutes(imported, tickets, source, top), top)
-            if options.details
-            else [],
-            weekly=weekly_trend(tickets, top, window, tz) if options.details else None,
+            details=details,
+            weekly=weekly,
             automation=automation_value(rows, window.days, options.rate, options.currency),
             coverage=coverage,
             zero_minute_tickets=zero,

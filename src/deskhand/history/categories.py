@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import polars as pl
@@ -42,11 +44,17 @@ THEME_AGREEMENT = 0.5
 @dataclass
 class Categorized:
     """Tickets with ``category``, ``taxonomy_category`` and ``categorized_by`` added, and how
-    that was decided."""
+    that was decided. The suggested categories are worked out when first asked for: the themes
+    looked for on a thread of their own may still be under way while the tickets are ranked."""
 
     tickets: pl.DataFrame
     summary: Categorization
-    suggestions: list[SuggestedCategory]
+    suggest: Callable[[], list[SuggestedCategory]]
+
+    @cached_property
+    def suggestions(self) -> list[SuggestedCategory]:
+        """Recurring themes among the tickets with no usable category, most minutes first."""
+        return self.suggest()
 
 
 def categorize(
@@ -111,7 +119,7 @@ def categorize(
     )
     suggestions.sort(key=lambda s: (-s.minutes, -s.tickets, s.label))
     result = frame.drop("psa_label", "todo", "taxonomy_label", "model_label", "theme")
-    return Categorized(result, summary, suggestions)
+    return Categorized(result, summary, lambda: suggestions)
 
 
 def _own(
@@ -155,10 +163,13 @@ def _own(
         vague_share=round(vague_share, 4),
     )
     vague = frame.filter(is_vague)
-    found = ahead.result(vague) if ahead is not None else None
-    if found is None:
-        found = _unnamed_themes(vague, taxonomy)
-    suggestions = _suggested(vague, priced(found, vague.get_column("minutes")))
+
+    def suggestions() -> list[SuggestedCategory]:
+        found = ahead.result(vague) if ahead is not None else None
+        if found is None:
+            found = _unnamed_themes(vague, taxonomy)
+        return _suggested(vague, priced(found, vague.get_column("minutes")))
+
     return Categorized(frame, summary, suggestions)
 
 
