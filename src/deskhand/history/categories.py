@@ -438,7 +438,7 @@ def suggest(tickets: pl.DataFrame, rest: pl.Expr) -> list[SuggestedCategory]:
 def _suggested(tickets: pl.DataFrame, themes: list[Suggestion]) -> list[SuggestedCategory]:
     """``themes`` found among ``tickets`` as the report shows them: with example subjects and
     where their tickets are counted."""
-    subjects = tickets.get_column("subject").fill_null("(no subject)").to_list()
+    subjects = tickets.get_column("subject")
     categories = tickets.get_column("category")
     return [
         SuggestedCategory(
@@ -446,7 +446,9 @@ def _suggested(tickets: pl.DataFrame, themes: list[Suggestion]) -> list[Suggeste
             top_terms=theme.top_terms,
             tickets=theme.tickets,
             minutes=round(theme.minutes, 2),
-            examples=_distinct([subjects[i] for i in theme.example_indices]),
+            examples=_distinct(
+                subjects.gather(theme.example_indices).fill_null("(no subject)").to_list()
+            ),
             filed_under=_counted_in(categories.gather(theme.members)),
         )
         for theme in themes

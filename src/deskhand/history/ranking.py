@@ -8,6 +8,7 @@ for the details).
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -16,6 +17,7 @@ from deskhand.history.report import (
     MEASURE_WORDS,
     Automation,
     AutomationRow,
+    CategorizedBy,
     CategoryDetail,
     CategoryRow,
     MinutesSource,
@@ -47,6 +49,8 @@ def rank_categories(tickets: pl.DataFrame, minutes_source: MinutesSource) -> lis
         if "taxonomy_category" in tickets.columns
         else pl.lit(None, pl.String)
     )
+    # How each category's tickets were categorised, counted in the same pass, by name order.
+    methods = sorted(get_args(CategorizedBy))
     stats = tickets.group_by("category").agg(
         pl.len().alias("tickets"),
         pl.col("minutes").sum().alias("minutes"),
@@ -54,20 +58,14 @@ def rank_categories(tickets: pl.DataFrame, minutes_source: MinutesSource) -> lis
         timed.quantile(0.9, "linear").fill_null(0.0).alias("p90_minutes"),
         no_time.sum().alias("zero_minute_tickets"),
         beside.alias("taxonomy_category"),
+        *((pl.col("categorized_by") == method).sum().alias(method) for method in methods),
     )
     by_count = stats.sort(["tickets", "minutes", "category"], descending=[True, True, False])
     count_rank = {name: i + 1 for i, name in enumerate(by_count.get_column("category"))}
     by_minutes = stats.sort(["minutes", "tickets", "category"], descending=[True, True, False])
-    methods = (
-        tickets.group_by("category", "categorized_by")
-        .len()
-        .sort("categorized_by")
-        .group_by("category", maintain_order=True)
-        .agg(pl.col("categorized_by"), pl.col("len"))
-    )
     method_counts = {
-        row["category"]: dict(zip(row["categorized_by"], row["len"], strict=True))
-        for row in methods.iter_rows(named=True)
+        row["category"]: {method: row[method] for method in methods if row[method]}
+        for row in stats.iter_rows(named=True)
     }
     return [
         CategoryRow(
