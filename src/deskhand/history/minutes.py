@@ -61,9 +61,10 @@ def with_logged_minutes(tickets: pl.DataFrame, time: pl.DataFrame, ledger: Ledge
     minutes, unknown, unknown_keys = summed
     # Where they are is looked up for these few tickets only: carrying file names through the
     # sums would double their cost.
-    first = time.filter(pl.col(key).is_in(unknown_keys.implode())).sort("file", "row")
-    examples = [f"{file} row {row}" for file, row in first.select("file", "row").head(5).rows()]
-    ledger.add("time_entry_unknown_ticket", unknown, examples)
+    if unknown:
+        first = time.filter(pl.col(key).is_in(unknown_keys.implode())).sort("file", "row")
+        examples = [f"{f} row {r}" for f, r in first.select("file", "row").head(5).rows()]
+        ledger.add("time_entry_unknown_ticket", unknown, examples)
     return tickets.with_columns(minutes.fill_null(0.0).clip(lower_bound=0.0).alias("minutes"))
 
 
