@@ -465,3 +465,20 @@ def test_tickets_closed_with_no_logged_time_are_counted_named_and_left_out_of_me
     assert "4, 5, 6" in page
     printed = " ".join(deskhand("analyze", tmp_path).stdout.split())
     assert "ticket 4, ticket 5, ticket 6" in printed
+
+
+def test_the_reading_bar_shows_on_a_terminal_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deskhand.cli import analyze as command
+    from deskhand.cli.common import err
+
+    export = tmp_path / "tickets.csv"
+    export.write_text("Ticket Number\n1\n")
+    monkeypatch.setattr(err, "_force_terminal", False)
+    with command._reading_bar([export]) as advance:
+        assert advance is None  # nothing to show where no one watches
+    monkeypatch.setattr(err, "_force_terminal", True)
+    with command._reading_bar([export]) as advance:
+        assert advance is not None
+        advance("tickets.csv", export.stat().st_size)

@@ -4,6 +4,8 @@ import gc
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -124,8 +126,6 @@ def analyze(
     malloc_conf = os.environ.get("_RJEM_MALLOC_CONF", "")
     if "narenas" not in malloc_conf:  # a user's setting wins
         os.environ["_RJEM_MALLOC_CONF"] = ",".join(filter(None, [malloc_conf, "narenas:1"]))
-    from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
-
     from deskhand.history.analysis import Analysis, AnalyzeOptions
     from deskhand.history.formats import parse_map
 
@@ -149,21 +149,7 @@ def analyze(
             currency=currency,
             details=out is not None,  # only the HTML report shows them
         )
-        total = sum(_size(p) for p in paths)
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,
-        ) as progress:
-            task = progress.add_task("reading", total=total or None)
-
-            def advance(name: str, size: int) -> None:
-                progress.update(task, advance=size, description=f"read {name}")
-
+        with _reading_bar(paths) as advance:
             # The analysis's many small objects set off about 200 collections on a million
             # tickets, which took 0.07 s to free a few hundred objects: none while it runs.
             gc.disable()
@@ -202,6 +188,27 @@ def analyze(
                 console.print("Write the full report with --out report.html")
         # The report is out: the million rows behind it need not be freed one by one.
         end_at_once()
+
+
+@contextmanager
+def _reading_bar(paths: list[Path]) -> Iterator[Callable[[str, int], None] | None]:
+    """On a terminal, a bar of the bytes read, which the callback given advances for each file
+    read; elsewhere nothing (the callback is None, and Rich's progress bars are not imported:
+    a run whose output goes to a file or a pipe starts reading sooner)."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
+
+    total = sum(_size(p) for p in paths)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("reading", total=total or None)
+
+        def advance(name: str, size: int) -> None:
+            progress.update(task, advance=size, description=f"read {name}")
+
+        yield advance
 
 
 def _size(path: Path) -> int:
