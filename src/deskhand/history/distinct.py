@@ -31,9 +31,9 @@ def find_distinct(column: pl.Series) -> Distinct:
 
 def by_hashes(column: pl.Series, hashes: pl.Series) -> Distinct:
     """``find_distinct`` from ``column``'s ``hashes`` (one per row), checked against the texts."""
-    first = hashes.is_first_distinct()
-    values = column.filter(first)
-    places = _places(hashes, hashes.filter(first))
+    first = hashes.arg_unique().sort()  # each distinct hash's first row, in row order
+    values = column.gather(first)
+    places = _places(hashes, hashes.gather(first))
     if values.gather(places).eq_missing(column).all():
         return Distinct(values, places)
     # Two texts share a hash: their places are found by the texts.
