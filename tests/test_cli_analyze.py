@@ -482,3 +482,17 @@ def test_the_reading_bar_shows_on_a_terminal_only(
     with command._reading_bar([export]) as advance:
         assert advance is not None
         advance("tickets.csv", export.stat().st_size)
+
+
+def test_files_read_before_the_bar_is_made_still_advance_it() -> None:
+    from deskhand.cli.analyze import _Read
+
+    read, shown = _Read(), []
+    read.told("tickets.csv", 10)  # read while the bar was being made
+    read.show(lambda name, size: shown.append((name, size)))
+    read.told("labour.csv", 20)
+    assert shown == [("tickets.csv", 10), ("labour.csv", 20)]
+    nothing = _Read()
+    nothing.told("tickets.csv", 10)
+    nothing.show(None)  # no bar where no one watches
+    assert nothing.files == [("tickets.csv", 10)]

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from deskhand.cli.common import end_at_once, err, user_errors
+from deskhand.cli.common import end_at_once, user_errors
 from deskhand.errors import DeskhandError
 from deskhand.history.days import DEFAULT_DAYS, MAX_DAYS
 
@@ -149,14 +148,16 @@ def analyze(
             currency=currency,
             details=out is not None,  # only the HTML report shows them
         )
-        with _reading_bar(paths) as advance:
-            # The analysis's many small objects set off about 200 collections on a million
-            # tickets, which took 0.07 s to free a few hundred objects: none while it runs.
-            gc.disable()
-            try:
-                # The files are read on a second thread from here, while the specialists are
-                # found (a broken plugin says so before the read ends).
-                analysis = Analysis(options, progress=advance)
+        # The analysis's many small objects set off about 200 collections on a million
+        # tickets, which took 0.07 s to free a few hundred objects: none while it runs.
+        gc.disable()
+        try:
+            # The files are read on a second thread from here, while the reading bar and the
+            # specialists are found (a broken plugin says so before the read ends).
+            read = _Read()
+            analysis = Analysis(options, progress=read.told)
+            with _reading_bar(paths) as advance:
+                read.show(advance)
                 from deskhand.specialists.registry import discover
 
                 installed = discover().by_name.values()
@@ -164,8 +165,8 @@ def analyze(
                 # collections after the run, each of which would walk them all again.
                 gc.freeze()
                 report = analysis.finish(specialists=installed)
-            finally:
-                gc.enable()
+        finally:
+            gc.enable()
         if out is not None:
             from deskhand.history.html import render_html
 
@@ -177,6 +178,8 @@ def analyze(
         if json_:
             sys.stdout.write(json.dumps(report.json_document(), indent=2) + "\n")
         else:
+            from rich.console import Console
+
             from deskhand.history.terminal import render
 
             console = Console()
@@ -190,11 +193,33 @@ def analyze(
         end_at_once()
 
 
+class _Read:
+    """The files read, told to the reading bar once there is one (the files are read from before
+    it is made)."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[str, int]] = []
+        self.bar: Callable[[str, int], None] | None = None
+
+    def told(self, name: str, size: int) -> None:
+        self.files.append((name, size))
+        if self.bar is not None:
+            self.bar(name, size)
+
+    def show(self, bar: Callable[[str, int], None] | None) -> None:
+        self.bar = bar
+        if bar is not None:
+            for name, size in self.files:
+                bar(name, size)
+
+
 @contextmanager
 def _reading_bar(paths: list[Path]) -> Iterator[Callable[[str, int], None] | None]:
     """On a terminal, a bar of the bytes read, which the callback given advances for each file
     read; elsewhere nothing (the callback is None, and Rich's progress bars are not imported:
     a run whose output goes to a file or a pipe starts reading sooner)."""
+    from deskhand.cli.common import err
+
     if not err.is_terminal:
         yield None
         return

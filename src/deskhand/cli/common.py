@@ -8,16 +8,32 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from deskhand.errors import DeskhandError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from deskhand.config import Settings
 
-err = Console(stderr=True)
-out = Console()
+
+def __getattr__(name: str) -> "Console":
+    """``err`` (standard error) and ``out`` (standard output): Rich consoles, made when first
+    used, so that ``deskhand analyze`` starts reading its files before Rich is imported."""
+    if name not in ("err", "out"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rich.console import Console
+
+    console = Console(stderr=name == "err")
+    globals()[name] = console
+    return console
+
+
+def _stderr() -> "Console":
+    """``err``, made now if it was not yet."""
+    made: Console | None = globals().get("err")
+    return made if made is not None else __getattr__("err")
 
 
 def group(help: str) -> typer.Typer:
@@ -81,9 +97,9 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except DeskhandError as error:
-        err.print(f"[bold red]error:[/] {error.message}", highlight=False)
+        _stderr().print(f"[bold red]error:[/] {error.message}", highlight=False)
         if error.hint:
-            err.print(error.hint, highlight=False)
+            _stderr().print(error.hint, highlight=False)
         raise typer.Exit(error.exit_code) from None
 
 
