@@ -251,6 +251,44 @@ def test_event_log_is_folded_into_one_row_per_ticket(write_csv: WriteCsv) -> Non
     assert rows["B"]["reopens"] == 0
 
 
+def test_an_event_log_of_plain_integer_ids_is_joined_on_integers(write_csv: WriteCsv) -> None:
+    # The events are typed with integer keys; folding them into tickets works the keys out again.
+    path = write_csv(
+        "events.csv",
+        ["case", "when", "state", "product"],
+        [
+            ["102", "2012-01-01 10:00:00+00:00", "Queued", "PROD1"],
+            ["101", "2012-01-01 11:00:00+00:00", "Queued", "PROD1"],
+            ["102", "2012-01-01 12:00:00+00:00", "Closed", "PROD1"],
+        ],
+    )
+    mapping = {"ticket_id": "case", "timestamp": "when", "status": "state", "category": "product"}
+    imported = import_history([path], ledger=Ledger(), mapping=mapping)
+    keys = dict(imported.tickets.select("ticket_id", "key").iter_rows())
+    assert keys == {"101": 101, "102": 102}
+
+
+def test_tickets_of_an_event_log_and_of_a_plain_table_are_put_together() -> None:
+    # The plain table kept its integer keys, the folded event log has none: they are put
+    # together without keys, which are then worked out for all.
+    from types import SimpleNamespace
+
+    from deskhand.history.importer import _tickets
+
+    where = {
+        "file": pl.Series(["t.csv"], dtype=pl.Categorical),
+        "row": pl.Series([2], dtype=pl.UInt32),
+    }
+    table = pl.DataFrame({"ticket_id": ["1"], "key": [1], **where})
+    events = pl.DataFrame(
+        {"ticket_id": ["2"], "key": [2], "timestamp": [datetime.now(UTC)], **where}
+    )
+    parts = [SimpleNamespace(frame=frame, plain_ids=True) for frame in (table, events)]
+    tickets = _tickets(parts, Ledger())  # type: ignore[arg-type]
+    assert tickets.get_column("ticket_id").to_list() == ["1", "2"]
+    assert "key" not in tickets.columns
+
+
 def test_duplicates_keep_the_last_row_and_are_counted(write_csv: WriteCsv) -> None:
     path = write_csv(
         "tickets.csv",

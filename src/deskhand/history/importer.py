@@ -203,12 +203,12 @@ class Importing:
         self, index: int, distinct: Mapping[str, Distinct], order: DateOrder, ledger: Ledger
     ) -> None:
         """Type table ``index``'s dates (``distinct``: each date field's distinct texts) and
-        look at its ids, once it is read. A time table whose ids are plain integers keeps them
-        as its ``key`` (see ``with_key``): its millions of ids are cast once."""
+        look at its ids, once it is read. A table whose ids are plain integers keeps them as its
+        ``key`` (see ``with_key``): its millions of ids are cast once."""
         part = self.parts.get(index)
         frame = _type_dates(part.frame, distinct, order, self.tz, ledger)
         keys = integer_keys(frame)
-        if keys is not None and part.resolved.kind == "time":
+        if keys is not None:
             frame = frame.with_columns(keys)
         self._typed[index] = Part(part.table, part.resolved, frame, part.ledger, keys is not None)
         self.parts.forget(index)  # the text its dates were read as goes
@@ -309,6 +309,8 @@ def with_ticket_ids(frame: pl.DataFrame, *, plain: bool | None = None) -> pl.Dat
 
 
 def _tickets(parts: Sequence[Part], ledger: Ledger) -> pl.DataFrame:
+    """The tickets of ``parts``, with the integer ``key`` the parts were typed with when every
+    part kept one (an event log's is worked out again once its events are folded)."""
     frames = []
     for part in parts:
         frame = with_ticket_ids(part.frame, plain=part.plain_ids)
@@ -316,6 +318,8 @@ def _tickets(parts: Sequence[Part], ledger: Ledger) -> pl.DataFrame:
         frame = frame.with_columns(_category(frame.columns))
         frame = _fold_events(frame) if "timestamp" in frame.columns else frame
         frames.append(_conform(frame, TICKET_SCHEMA))
+    if not all("key" in frame.columns for frame in frames):
+        frames = [frame.drop("key", strict=False) for frame in frames]
     return pl.concat(frames) if frames else empty_tickets()
 
 
